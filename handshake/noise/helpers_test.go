@@ -1,8 +1,12 @@
 package noise_test
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"net"
+	"os"
+	"os/exec"
 	"sync"
 	"time"
 
@@ -215,3 +219,11 @@ func truncate(frame []byte, n int) []byte {
 	body := frame[handshake.FrameHeaderLen : len(frame)-n]
 	return handshake.AppendFrame(nil, body)
 }
+
+func mustRun(name string, args ...string) io.Reader {
+	out, err := exec.Command(name, args...).Output()
+	Expect(err).NotTo(HaveOccurred())
+	return bytes.NewReader(out)
+}
+
+func readFile(p string) ([]byte, error) { return os.ReadFile(p) }

@@ -1,5 +1,7 @@
 package noise
 
+//go:generate go run ./vectorgen -o testdata/vectors.json
+
 import (
 	"encoding/binary"
 	"errors"
@@ -73,8 +75,9 @@ const (
 	KK Pattern = "KK" // for comparison: both statics known beforehand
 )
 
-// CipherSuite is the fixed suite of the profile.
-var CipherSuite = noise.NewCipherSuite(noise.DH25519, noise.CipherChaChaPoly, noise.HashSHA256)
+// CipherSuite is the fixed suite of the profile: 25519 (one scalar
+// multiplication per DH, see dh.go), ChaChaPoly, SHA256.
+var CipherSuite = noise.NewCipherSuite(dh25519{}, noise.CipherChaChaPoly, noise.HashSHA256)
 
 // ProtocolName returns the full Noise protocol name of a pattern, such as
 // Noise_IK_25519_ChaChaPoly_SHA256.

@@ -3,6 +3,7 @@ package noise
 import (
 	"bytes"
 	"errors"
+	"io"
 	"sync"
 	"sync/atomic"
 
@@ -143,9 +144,6 @@ func (r *KeyRing) Set(k ServerKeys) { r.v.Store(&k) }
 func (r *KeyRing) Get() ServerKeys { return *r.v.Load() }
 
 // GenerateKeypair returns a new X25519 keypair from random (crypto/rand when nil).
-func GenerateKeypair(random interface{ Read([]byte) (int, error) }) (noise.DHKey, error) {
-	if random == nil {
-		return noise.DH25519.GenerateKeypair(nil)
-	}
-	return noise.DH25519.GenerateKeypair(random)
+func GenerateKeypair(random io.Reader) (noise.DHKey, error) {
+	return dh25519{}.GenerateKeypair(random)
 }

@@ -1,0 +1,65 @@
+# shakedown: `make help` lists the targets.
+SHELL := /usr/bin/env bash
+.SHELLFLAGS := -eu -o pipefail -c
+GO ?= go
+BIN := build/shakedown
+OUT := out
+FUZZTIME ?= 60s
+PKGS := ./...
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_.-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: build
+build: ## build the shakedown binary into build/
+	$(GO) build -o $(BIN) ./cmd/shakedown
+
+.PHONY: demo
+demo: build ## the whole story on embedded defaults: fixtures, server, one device per profile
+	$(BIN) demo --dir $(OUT)/demo
+
+.PHONY: deps
+deps: ## install what the tests need (Debian packages; skips what is present)
+	$(GO) mod download
+	scripts/apt-install.sh $(APT_TEST_PACKAGES)
+
+# Debian packages the tests use.
+APT_TEST_PACKAGES := ca-certificates postgresql
+
+.PHONY: test
+test: deps ## run every test (starts and stops a throwaway PostgreSQL)
+	gofmt_out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$gofmt_out" ]; then echo "gofmt needed: $$gofmt_out"; exit 1; fi
+	$(GO) vet $(PKGS)
+	scripts/with-services.sh $(GO) test -count=1 -timeout 20m $(PKGS)
+	$(MAKE) -C boards/firmware test-host
+
+.PHONY: bench
+bench: ## run the benchmarks and write docs-ready figures to out/bench.txt
+	@mkdir -p $(OUT)
+	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./handshake/... | tee $(OUT)/bench.txt
+	$(GO) run ./scripts/benchratio < $(OUT)/bench.txt
+
+.PHONY: fuzz
+fuzz: ## run every fuzz target for FUZZTIME each (default 60s)
+	@for pkg in $$($(GO) list ./...); do \
+	  for t in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz' || true); do \
+	    echo "== $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+.PHONY: lint
+lint: ## gofmt and go vet
+	@test -z "$$(gofmt -l .)" || { gofmt -l .; exit 1; }
+	$(GO) vet $(PKGS)
+
+.PHONY: generate
+generate: ## regenerate checked-in test vectors
+	$(GO) generate ./...
+
+.PHONY: clean
+clean: ## remove build outputs
+	rm -rf build $(OUT)

@@ -1,0 +1,234 @@
+package broker
+
+import (
+	"bytes"
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+
+	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/listeners"
+	"github.com/mochi-mqtt/server/v2/packets"
+
+	"shakedown/handshake"
+)
+
+// DeviceListenerID names the mochi listener of handshake conns.
+const DeviceListenerID = "devices"
+
+// BackendListenerID names the mochi listener of backend clients.
+const BackendListenerID = "backend"
+
+// Options configures the embedded broker.
+type Options struct {
+	// Grants returns extra topic filters a device may use besides devices/{id}/#.
+	Grants func(deviceID string) []string
+	// Passwords checks MQTT CONNECT credentials of tls-profile devices.
+	Passwords func(ctx context.Context, deviceID string, password []byte) error
+	// Backend is the username and password of backend clients.
+	BackendUser, BackendPassword string
+	Logger                       *slog.Logger
+}
+
+// Embedded is a running mochi broker.
+type Embedded struct {
+	srv  *mqtt.Server
+	opts Options
+	once sync.Once
+	wg   sync.WaitGroup // backend listener loops
+}
+
+// New starts an embedded broker.
+func New(opts Options) (*Embedded, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	srv := mqtt.New(&mqtt.Options{InlineClient: true, Logger: opts.Logger})
+	e := &Embedded{srv: srv, opts: opts}
+	if err := srv.AddHook(&bindingHook{e: e}, nil); err != nil {
+		return nil, fmt.Errorf("broker: adding hook: %w", err)
+	}
+	if err := srv.Serve(); err != nil {
+		return nil, fmt.Errorf("broker: starting: %w", err)
+	}
+	return e, nil
+}
+
+// AddBackendListener listens for backend clients on addr ("127.0.0.1:0"
+// picks a port) and returns the address.
+func (e *Embedded) AddBackendListener(addr string) (net.Addr, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("broker: backend listener: %w", err)
+	}
+	l := listeners.NewNet(BackendListenerID, ln)
+	if err := e.srv.AddListener(l); err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("broker: backend listener: %w", err)
+	}
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		l.Serve(e.srv.EstablishConnection)
+	}()
+	return ln.Addr(), nil
+}
+
+// AttachDevice serves an MQTT session on a handshake conn until it ends.
+// The conn is closed when AttachDevice returns.
+func (e *Embedded) AttachDevice(conn net.Conn, id handshake.Identity) error {
+	dc := &deviceConn{Conn: conn, id: id}
+	err := e.srv.EstablishConnection(DeviceListenerID, dc)
+	conn.Close()
+	if err == nil || errors.Is(err, net.ErrClosed) {
+		return nil
+	}
+	return err
+}
+
+// Publish publishes from inside the broker (the inline client).
+func (e *Embedded) Publish(topic string, payload []byte, qos byte) error {
+	return e.srv.Publish(topic, payload, false, qos)
+}
+
+// Subscribe subscribes the inline client.
+func (e *Embedded) Subscribe(filter string, id int, fn func(topic string, payload []byte)) error {
+	return e.srv.Subscribe(filter, id, func(_ *mqtt.Client, _ packets.Subscription, pk packets.Packet) {
+		fn(pk.TopicName, pk.Payload)
+	})
+}
+
+// Clients returns the number of connected clients.
+func (e *Embedded) Clients() int64 { return e.srv.Info.ClientsConnected }
+
+// Close stops the broker and disconnects every client. Safe to call twice.
+func (e *Embedded) Close() error {
+	var err error
+	e.once.Do(func() {
+		err = e.srv.Close()
+		e.wg.Wait()
+	})
+	return err
+}
+
+// deviceConn carries the handshake identity into the broker's hooks.
+type deviceConn struct {
+	net.Conn
+	id       handshake.Identity
+	mu       sync.Mutex
+	deviceID string // bound at CONNECT
+}
+
+func (c *deviceConn) bound() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.deviceID
+}
+
+// bindingHook binds MQTT identities and topics to the handshake.
+type bindingHook struct {
+	mqtt.HookBase
+	e *Embedded
+}
+
+func (h *bindingHook) ID() string { return "shakedown-binding" }
+
+func (h *bindingHook) Provides(b byte) bool {
+	return bytes.Contains([]byte{mqtt.OnConnectAuthenticate, mqtt.OnACLCheck}, []byte{b})
+}
+
+// OnConnectAuthenticate: the client ID must be the authenticated device ID.
+func (h *bindingHook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) bool {
+	clientID := string(pk.Connect.ClientIdentifier)
+	dc, ok := cl.Net.Conn.(*deviceConn)
+	if !ok {
+		// Backend listener: fixed credentials.
+		return cl.Net.Listener == BackendListenerID && h.e.opts.BackendUser != "" &&
+			subtle.ConstantTimeCompare(pk.Connect.Username, []byte(h.e.opts.BackendUser)) == 1 &&
+			subtle.ConstantTimeCompare(pk.Connect.Password, []byte(h.e.opts.BackendPassword)) == 1
+	}
+	want := dc.id.DeviceID
+	if want == "" {
+		// tls: the handshake authenticated only the server; the device
+		// proves itself with its CONNECT password.
+		if h.e.opts.Passwords == nil || string(pk.Connect.Username) != clientID || clientID == "" {
+			return false
+		}
+		if err := h.e.opts.Passwords(context.Background(), clientID, pk.Connect.Password); err != nil {
+			return false
+		}
+		want = clientID
+	}
+	if clientID != want {
+		return false
+	}
+	dc.mu.Lock()
+	dc.deviceID = want
+	dc.mu.Unlock()
+	return true
+}
+
+// OnACLCheck: devices stay under devices/{id}/ and their grants.
+func (h *bindingHook) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool {
+	dc, ok := cl.Net.Conn.(*deviceConn)
+	if !ok {
+		return cl.Net.Listener == BackendListenerID || cl.Net.Inline
+	}
+	id := dc.bound()
+	if id == "" {
+		return false
+	}
+	if Allowed(id, topic, h.grants(id)) {
+		return true
+	}
+	return false
+}
+
+func (h *bindingHook) grants(id string) []string {
+	if h.e.opts.Grants == nil {
+		return nil
+	}
+	return h.e.opts.Grants(id)
+}
+
+// Allowed reports whether device id may use topic (a topic name or a
+// filter): under devices/{id}/, or within one of grants.
+func Allowed(id, topic string, grants []string) bool {
+	if strings.HasPrefix(topic, "devices/"+id+"/") {
+		return true
+	}
+	for _, g := range grants {
+		if within(topic, g) {
+			return true
+		}
+	}
+	return false
+}
+
+// within reports whether every topic matched by topic (a name or a filter)
+// is matched by filter g.
+func within(topic, g string) bool {
+	t, f := strings.Split(topic, "/"), strings.Split(g, "/")
+	for i, fl := range f {
+		if fl == "#" {
+			return true
+		}
+		if i >= len(t) {
+			return false
+		}
+		switch {
+		case t[i] == "#":
+			return false
+		case fl == "+":
+			// + in the grant covers one level, a + in the topic too
+		case t[i] == "+" || t[i] != fl:
+			return false
+		}
+	}
+	return len(t) == len(f)
+}

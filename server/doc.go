@@ -1,0 +1,14 @@
+// Package server is shakedown's reference server: one handshake listener per
+// protocol profile in front of an MQTT broker.
+//
+// A Gateway accepts TCP connections on each profile's listener, runs that
+// profile's server side of the handshake under the limits of Limits (a
+// deadline, a cap on half-open handshakes, a per-source rate), and hands each
+// authenticated conn to a Sink: the embedded broker (package server/broker)
+// or a bridge to an external broker. A device registered for one profile is
+// refused on every other profile's listener (reason wrong_profile), because
+// each profile's server side checks the registry record's profile.
+//
+// Package server/registry keeps the devices, their message-1 counters and the
+// server keys, on SQLite or PostgreSQL.
+package server
