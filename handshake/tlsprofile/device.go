@@ -1,0 +1,115 @@
+package tlsprofile
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"net"
+	"time"
+
+	"shakedown/handshake"
+)
+
+// DeviceConfig configures the device side.
+type DeviceConfig struct {
+	Mode Mode
+	// ServerName is sent as SNI (RFC 6066 §3) and, in the ca modes, must be
+	// a name of the certificate. Required for ca and ca-noclock.
+	ServerName string
+	// Pin is the fingerprint (SHA-1, 20 bytes, or SHA-256, 32 bytes, of the
+	// leaf's DER) or the spki pin (SHA-256 of its SubjectPublicKeyInfo).
+	Pin []byte
+	// Roots are the trusted CAs of the ca modes.
+	Roots *x509.CertPool
+	// BuildTime is the clock of a ca-noclock device: its firmware's date.
+	BuildTime time.Time
+	// Now is the device's clock in ca mode; time.Now when nil.
+	Now func() time.Time
+}
+
+// Device is the device side of the tls profile, safe for concurrent use.
+type Device struct {
+	mode Mode
+	cfg  *tls.Config
+}
+
+var _ handshake.Device = (*Device)(nil)
+
+// NewDevice checks cfg and returns a device.
+func NewDevice(cfg DeviceConfig) (*Device, error) {
+	if _, err := ParseMode(string(cfg.Mode)); err != nil {
+		return nil, err
+	}
+	if err := checkDeviceConfig(cfg); err != nil {
+		return nil, err
+	}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	v := &verifier{
+		mode: cfg.Mode, pin: append([]byte(nil), cfg.Pin...), roots: cfg.Roots,
+		serverName: cfg.ServerName, buildTime: cfg.BuildTime, now: now,
+	}
+	return &Device{mode: cfg.Mode, cfg: &tls.Config{
+		MinVersion: tls.VersionTLS13,
+		MaxVersion: tls.VersionTLS13,
+		ServerName: cfg.ServerName,
+		// The mode's check replaces crypto/tls's: VerifyConnection runs
+		// for every handshake when the Certificate message arrives;
+		// crypto/tls then checks CertificateVerify and Finished.
+		InsecureSkipVerify: true,
+		VerifyConnection:   v.verify,
+		Time:               now,
+	}}, nil
+}
+
+func checkDeviceConfig(cfg DeviceConfig) error {
+	switch cfg.Mode {
+	case Fingerprint:
+		if len(cfg.Pin) != SHA1PinLen && len(cfg.Pin) != SHA256PinLen {
+			return errors.New("tlsprofile: a fingerprint pin is 20 (SHA-1) or 32 (SHA-256) bytes")
+		}
+	case SPKI:
+		if len(cfg.Pin) != SHA256PinLen {
+			return errors.New("tlsprofile: an spki pin is 32 bytes (SHA-256)")
+		}
+	case CA, CANoClock:
+		if cfg.Roots == nil {
+			return errors.New("tlsprofile: the ca modes need roots")
+		}
+		if cfg.ServerName == "" {
+			return errors.New("tlsprofile: the ca modes need a server name")
+		}
+		if cfg.Mode == CANoClock && cfg.BuildTime.IsZero() {
+			return errors.New("tlsprofile: ca-noclock needs the device's build time")
+		}
+	}
+	return nil
+}
+
+// Profile returns handshake.TLS.
+func (d *Device) Profile() handshake.Name { return handshake.TLS }
+
+// Mode returns the device's verification mode.
+func (d *Device) Mode() Mode { return d.mode }
+
+// Handshake runs a TLS 1.3 client handshake over conn and returns the
+// *tls.Conn. A certificate the mode rejects fails with reason
+// cert_rejected at stage msg2 (the server's flight).
+func (d *Device) Handshake(ctx context.Context, conn net.Conn) (net.Conn, error) {
+	release := handshake.Bound(ctx, conn)
+	defer release()
+	fc := &flightConn{Conn: conn}
+	tc := tls.Client(fc, d.cfg)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		// -> ClientHello; <- ServerHello … Finished
+		st := handshake.StageMsg2
+		if fc.written.Load() == 0 {
+			st = handshake.StageMsg1
+		}
+		return nil, fail(st, err)
+	}
+	return tc, nil
+}
