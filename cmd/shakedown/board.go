@@ -1,0 +1,740 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"shakedown/boards"
+	"shakedown/boards/virtual"
+	"shakedown/fixtures"
+	"shakedown/handshake"
+	"shakedown/harness"
+	bp "shakedown/harness/boardproto"
+)
+
+// boardFlags are the flags every board subcommand shares: which port, which
+// profile.
+type boardFlags struct {
+	port        string
+	serial      string
+	board       string
+	profileFile string
+	baud        int
+}
+
+func (f *boardFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVarP(&f.port, "port", "p", "", "serial port of the board, e.g. /dev/ttyACM0, COM3 or the /dev/pts/N of a virtual board")
+	cmd.Flags().StringVar(&f.serial, "serial", "", "find the board by its USB serial number instead of --port")
+	cmd.Flags().StringVarP(&f.board, "board", "b", "", "board profile ("+strings.Join(boards.Names(), ", ")+"); recognised from the USB ids when omitted")
+	cmd.Flags().StringVar(&f.profileFile, "profile-file", "", "a board profile YAML file of your own instead of --board")
+	cmd.Flags().IntVar(&f.baud, "baud", 0, "override the profile's baud rate")
+}
+
+// open resolves the port and the profile and opens the board.
+func (f *boardFlags) open(ctx context.Context, cmd *cobra.Command, skipHello bool) (*harness.Board, boards.Profile, error) {
+	port, info, err := f.resolvePort()
+	if err != nil {
+		return nil, boards.Profile{}, err
+	}
+	prof, err := f.profile(info, cmd.ErrOrStderr())
+	if err != nil {
+		return nil, boards.Profile{}, err
+	}
+	opts := prof.Options()
+	opts.Enumerator = harness.USBEnumerator{}
+	opts.SerialNumber = info.SerialNumber
+	opts.SkipHello = skipHello
+	if f.baud > 0 {
+		opts.Baud = f.baud
+	}
+	b, err := harness.Open(ctx, port, opts)
+	if err != nil {
+		return nil, boards.Profile{}, fmt.Errorf("opening %s as %s: %w", port, prof.Name, err)
+	}
+	return b, prof, nil
+}
+
+func (f *boardFlags) resolvePort() (string, harness.PortInfo, error) {
+	switch {
+	case f.port != "" && f.serial != "":
+		return "", harness.PortInfo{}, errors.New("give --port or --serial, not both")
+	case f.serial != "":
+		p, ok, err := harness.FindSerial(harness.USBEnumerator{}, f.serial)
+		if err != nil {
+			return "", harness.PortInfo{}, err
+		}
+		if !ok {
+			return "", harness.PortInfo{}, fmt.Errorf("no port with serial number %q (see shakedown board list)", f.serial)
+		}
+		return p.Name, p, nil
+	case f.port != "":
+		ports, _ := harness.USBEnumerator{}.Ports()
+		for _, p := range ports {
+			if p.Name == f.port {
+				return f.port, p, nil
+			}
+		}
+		return f.port, harness.PortInfo{Name: f.port}, nil
+	}
+	return "", harness.PortInfo{}, errors.New("which board? give --port (or --serial); shakedown board list shows the ports")
+}
+
+func (f *boardFlags) profile(port harness.PortInfo, warn io.Writer) (boards.Profile, error) {
+	switch {
+	case f.profileFile != "":
+		return boards.Load(f.profileFile)
+	case f.board != "":
+		return boards.Lookup(f.board)
+	}
+	all, err := boards.All()
+	if err != nil {
+		return boards.Profile{}, err
+	}
+	if m := boards.Recognise(port, all); len(m) > 0 {
+		if len(m) > 1 {
+			fmt.Fprintf(warn, "note: %s:%s fits %d profiles; using %s (choose with --board)\n", port.VID, port.PID, len(m), m[0].Name)
+		}
+		return m[0], nil
+	}
+	return boards.Lookup("virtual")
+}
+
+func init() {
+	cmd := &cobra.Command{
+		Use:   "board",
+		Short: "List, inspect, benchmark and drive boards over serial",
+		Long: `Drive microcontroller boards that run the shakedown agent firmware, over a
+serial port, with the board protocol of docs/board-protocol.md.
+
+A board is found by its port (--port) or its USB serial number (--serial).
+Its profile (--board) gives the serial settings, timeouts, reset method and
+limits; for a USB board it is recognised from the VID and PID when omitted.
+No hardware at hand? "shakedown board virtual" starts a virtual board on a
+pseudo-terminal that every other subcommand can talk to.`,
+		Example: `  shakedown board list
+  shakedown board virtual &                      # prints its /dev/pts/N
+  shakedown board info --port /dev/pts/3
+  shakedown board bench --port /dev/ttyACM0 --board uno
+  shakedown board handshake --port /dev/ttyUSB0 --profile noise --server 192.168.1.10:8885`,
+	}
+	cmd.AddCommand(boardListCmd(), boardInfoCmd(), boardBenchCmd(), boardHandshakeCmd(), boardConsoleCmd(), boardVirtualCmd())
+	root.AddCommand(cmd)
+}
+
+func boardListCmd() *cobra.Command {
+	var all bool
+	c := &cobra.Command{
+		Use:   "list",
+		Short: "List serial ports and the boards recognised on them",
+		Long: `List the serial ports of this machine with their USB vendor and product IDs and
+serial numbers, and the board profiles whose USB ids match. A USB-UART bridge
+used by several boards (the CP2102 of ESP8266 and ESP32 boards) matches all of
+them: "board info" asks the board itself.
+
+Virtual boards on pseudo-terminals are not listed: "board virtual" prints
+their path.`,
+		Example: `  shakedown board list
+  shakedown board list --all     # also ports without USB ids`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ports, err := harness.USBEnumerator{}.Ports()
+			if err != nil {
+				return err
+			}
+			profiles, err := boards.All()
+			if err != nil {
+				return err
+			}
+			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "PORT\tVID:PID\tSERIAL\tPRODUCT\tBOARDS")
+			shown := 0
+			for _, p := range ports {
+				if !p.IsUSB && !all {
+					continue
+				}
+				var names []string
+				for _, prof := range boards.Recognise(p, profiles) {
+					names = append(names, prof.Name)
+				}
+				id := "-"
+				if p.IsUSB {
+					id = p.VID + ":" + p.PID
+				}
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", p.Name, id, dash(p.SerialNumber), dash(p.Product), dash(strings.Join(names, ", ")))
+				shown++
+			}
+			if err := w.Flush(); err != nil {
+				return err
+			}
+			if shown == 0 {
+				fmt.Fprintln(cmd.ErrOrStderr(), "no USB serial ports found (try --all, or shakedown board virtual)")
+			}
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&all, "all", false, "also list ports without USB ids")
+	return c
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func boardInfoCmd() *cobra.Command {
+	var f boardFlags
+	c := &cobra.Command{
+		Use:   "info",
+		Short: "Ask a board who it is",
+		Long: `Greet the board (HELLO) and ask for its INFO: board, chip, clock, firmware and
+protocol version, serial number, the profiles, curves and AEADs its agent
+supports, and whether it can relay handshakes or reach the network itself.
+Then read its counters.`,
+		Example: `  shakedown board info --port /dev/ttyACM0
+  shakedown board info --serial 85735313233351D0E1A1 --board uno`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			b, prof, err := f.open(ctx, cmd, false)
+			if err != nil {
+				return err
+			}
+			defer b.Close()
+			in, err := b.Info(ctx)
+			if err != nil {
+				return err
+			}
+			cs, err := b.Counters(ctx)
+			if err != nil {
+				return err
+			}
+			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintf(w, "port\t%s (profile %s)\n", b.PortName(), prof.Name)
+			fmt.Fprintf(w, "board\t%s\n", in.Board)
+			fmt.Fprintf(w, "chip\t%s at %s\n", in.Chip, mhz(in.ClockHz))
+			fmt.Fprintf(w, "firmware\t%s (protocol v%d, max payload %d)\n", in.Firmware, in.Version, in.MaxPayload)
+			fmt.Fprintf(w, "serial\t%s\n", dash(in.Serial))
+			fmt.Fprintf(w, "modes\t%s\n", modes(in.Caps))
+			fmt.Fprintf(w, "profiles\t%s\n", joinNames(in.Profiles))
+			fmt.Fprintf(w, "curves\t%s\n", joinStringers(in.Curves))
+			fmt.Fprintf(w, "aeads\t%s\n", joinStringers(in.AEADs))
+			fmt.Fprintf(w, "costs in\t%s\n", in.Unit)
+			for _, c := range cs {
+				fmt.Fprintf(w, "counter %s\t%d\n", c.ID, c.Value)
+			}
+			return w.Flush()
+		},
+	}
+	f.register(c)
+	return c
+}
+
+func mhz(hz uint32) string { return strconv.FormatFloat(float64(hz)/1e6, 'f', -1, 64) + " MHz" }
+
+func modes(c bp.Caps) string {
+	var m []string
+	if c&bp.CapRelay != 0 {
+		m = append(m, "relay")
+	}
+	if c&bp.CapNetwork != 0 {
+		m = append(m, "network")
+	}
+	if c&bp.CapStorage != 0 {
+		m = append(m, "persistent storage")
+	}
+	return dash(strings.Join(m, ", "))
+}
+
+func joinNames(ns []handshake.Name) string {
+	s := make([]string, len(ns))
+	for i, n := range ns {
+		s[i] = string(n)
+	}
+	return dash(strings.Join(s, ", "))
+}
+
+func joinStringers[T fmt.Stringer](xs []T) string {
+	s := make([]string, len(xs))
+	for i, x := range xs {
+		s[i] = x.String()
+	}
+	return dash(strings.Join(s, ", "))
+}
+
+func boardBenchCmd() *cobra.Command {
+	var f boardFlags
+	var curves, aeads []string
+	var sizes []int
+	var iterations int
+	c := &cobra.Command{
+		Use:   "bench",
+		Short: "Time scalar multiplications, AEADs and SHA-256 on the board",
+		Long: `Ask the board to time operations with its own counter (cycles on real chips,
+instructions under QEMU, nanoseconds on the virtual board): one
+variable-base scalar multiplication per curve, AEAD seal and open per message
+size, SHA-256 per size. The host never times board work across the serial
+line. The board's clock turns cycles into time.
+
+On a slow chip each iteration may take seconds (X25519 on an ATmega328P
+takes about 0.9 s): keep --iterations small there.`,
+		Example: `  shakedown board bench --port /dev/pts/3
+  shakedown board bench --port /dev/ttyACM0 --board uno --curves x25519 --iterations 2
+  shakedown board bench --port /dev/ttyUSB0 --aeads chacha20poly1305 --sizes 16,64,256,1024`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if iterations < 1 || iterations > 255 {
+				return errors.New("--iterations: want 1 to 255")
+			}
+			ctx := cmd.Context()
+			b, _, err := f.open(ctx, cmd, false)
+			if err != nil {
+				return err
+			}
+			defer b.Close()
+			in, err := b.Info(ctx)
+			if err != nil {
+				return err
+			}
+			reqs, labels, err := benchPlan(in, curves, aeads, sizes, byte(iterations))
+			if err != nil {
+				return err
+			}
+			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', tabwriter.AlignRight)
+			fmt.Fprintf(w, "operation\tsize\titerations\tmean\tmin\tmax\tunit\tmean time\t\n")
+			for i, req := range reqs {
+				res, err := b.Bench(ctx, req)
+				if err != nil {
+					fmt.Fprintf(w, "%s\t%d\t-\t-\t-\t-\t-\t%s\t\n", labels[i], req.Size, handshake.ReasonOf(err))
+					continue
+				}
+				fmt.Fprintf(w, "%s\t%d\t%d\t%.0f\t%d\t%d\t%s\t%s\t\n", labels[i], req.Size, res.Iterations,
+					res.Mean(), res.Min, res.Max, res.Unit, asTime(res.Mean(), res.Unit, in.ClockHz))
+			}
+			return w.Flush()
+		},
+	}
+	f.register(c)
+	c.Flags().StringSliceVar(&curves, "curves", nil, "curves to time (default: all the board supports): x25519, p256, secp160r1")
+	c.Flags().StringSliceVar(&aeads, "aeads", nil, "AEADs to time (default: all the board supports): chacha20poly1305, aes128gcm, aes256gcm")
+	c.Flags().IntSliceVar(&sizes, "sizes", []int{64, 1024}, "message sizes for AEAD and SHA-256, bytes")
+	c.Flags().IntVarP(&iterations, "iterations", "n", 4, "iterations per operation, 1-255")
+	return c
+}
+
+func benchPlan(in bp.Info, curves, aeads []string, sizes []int, n byte) ([]bp.BenchRequest, []string, error) {
+	var reqs []bp.BenchRequest
+	var labels []string
+	cs := in.Curves
+	if len(curves) > 0 {
+		cs = nil
+		for _, name := range curves {
+			c, ok := bp.ParseCurve(name)
+			if !ok {
+				return nil, nil, fmt.Errorf("--curves: unknown curve %q (want x25519, p256, secp160r1)", name)
+			}
+			cs = append(cs, c)
+		}
+	}
+	for _, c := range cs {
+		reqs = append(reqs, bp.BenchRequest{Op: bp.BenchScalarMult, Param: byte(c), Iterations: n})
+		labels = append(labels, "scalar mult "+c.String())
+	}
+	as := in.AEADs
+	if len(aeads) > 0 {
+		as = nil
+		for _, name := range aeads {
+			a, ok := bp.ParseAEAD(name)
+			if !ok {
+				return nil, nil, fmt.Errorf("--aeads: unknown AEAD %q (want chacha20poly1305, aes128gcm, aes256gcm)", name)
+			}
+			as = append(as, a)
+		}
+	}
+	for _, size := range sizes {
+		if size < 0 || size > 0xFFFF {
+			return nil, nil, fmt.Errorf("--sizes: %d is outside 0-65535", size)
+		}
+		for _, a := range as {
+			reqs = append(reqs, bp.BenchRequest{Op: bp.BenchAEADSeal, Param: byte(a), Size: uint16(size), Iterations: n},
+				bp.BenchRequest{Op: bp.BenchAEADOpen, Param: byte(a), Size: uint16(size), Iterations: n})
+			labels = append(labels, "seal "+a.String(), "open "+a.String())
+		}
+		reqs = append(reqs, bp.BenchRequest{Op: bp.BenchSHA256, Size: uint16(size), Iterations: n})
+		labels = append(labels, "sha256")
+	}
+	return reqs, labels, nil
+}
+
+// asDuration converts a count into time where the unit allows: cycles
+// through the board's clock; instructions not at all.
+func asDuration(v float64, u bp.Unit, clockHz uint32) (time.Duration, bool) {
+	switch {
+	case u == bp.UnitNanoseconds:
+		return time.Duration(v), true
+	case u == bp.UnitMicroseconds:
+		return time.Duration(v * 1e3), true
+	case u == bp.UnitCycles && clockHz > 0:
+		return time.Duration(v / float64(clockHz) * 1e9).Round(time.Microsecond), true
+	}
+	return 0, false
+}
+
+func asTime(v float64, u bp.Unit, clockHz uint32) string {
+	if d, ok := asDuration(v, u, clockHz); ok {
+		return d.String()
+	}
+	return "-"
+}
+
+func boardHandshakeCmd() *cobra.Command {
+	var f boardFlags
+	var o struct {
+		profile, server, mode, message  string
+		timeout                         time.Duration
+		attempts                        int
+		deviceID, deviceKey, serverKey  string
+		serverKeyNext, curve, tlsVerify string
+		tlsPin, serverName              string
+		counter                         int64
+		erase                           bool
+		fixtures, device                string
+	}
+	c := &cobra.Command{
+		Use:   "handshake",
+		Short: "Run a handshake of a profile on the board against a server",
+		Long: `Have the board run the device side of a protocol profile (noise, seed, psk, tls)
+against a server, and report the board's own costs.
+
+Relay mode (default): the board's handshake bytes travel inside board-protocol
+frames and this command carries them to the server over TCP, so it sits on
+the path between board and server. Network mode: a board with its own network
+(WiFi) connects by itself; this command only observes.
+
+The board needs an identity for the profile. Provision one from a fixture
+set (--fixtures, --device), with the flags below (keys in hex, or @file to
+read the hex from a file), or beforehand.
+With --message the board sends it through the session and the reply is
+printed. If the board reboots in the middle, the handshake is run again, up
+to --attempts times. The exit status is 2 when the handshake fails.`,
+		Example: `  # a noise handshake through the virtual board against "shakedown serve --fixtures fx"
+  shakedown board handshake --port /dev/pts/3 --profile noise --server 127.0.0.1:8885 \
+      --fixtures fx --device noise-0001 --message hello
+  # the same with keys given in hex
+  shakedown board handshake --port /dev/pts/3 --profile noise --server 127.0.0.1:8885 \
+      --device-id dev-0001 --device-key @dev-0001.hex --server-key @server.hex
+  # an ESP32 on WiFi, TLS with an SPKI pin, connecting by itself
+  shakedown board handshake --port /dev/ttyUSB0 --profile tls --mode network \
+      --server broker.example.net:8883 --tls-verify spki --tls-pin @broker.spki --server-name broker.example.net`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			prof, err := handshake.ParseName(o.profile)
+			if err != nil {
+				return fmt.Errorf("--profile: %w", err)
+			}
+			if o.server == "" {
+				return errors.New("--server: give host:port of the server")
+			}
+			mode := map[string]bp.Mode{"relay": bp.ModeRelay, "network": bp.ModeNetwork}[o.mode]
+			if mode == 0 {
+				return errors.New("--mode: want relay or network")
+			}
+			p := bp.Provision{Erase: o.erase, DeviceID: o.deviceID, ServerName: o.serverName}
+			for _, k := range []struct {
+				flag, val string
+				dst       *[]byte
+			}{{"device-key", o.deviceKey, &p.DeviceKey}, {"server-key", o.serverKey, &p.ServerKey},
+				{"server-key-next", o.serverKeyNext, &p.ServerKeyNext}, {"tls-pin", o.tlsPin, &p.TLSPin}} {
+				if *k.dst, err = hexFlag(k.flag, k.val); err != nil {
+					return err
+				}
+			}
+			if o.curve != "" {
+				cv, ok := bp.ParseCurve(o.curve)
+				if !ok {
+					return errors.New("--curve: want p256 or secp160r1")
+				}
+				p.Curve = cv
+			}
+			if o.tlsVerify != "" {
+				v := map[string]bp.TLSVerify{"none": bp.TLSVerifyNone, "fingerprint": bp.TLSVerifyFingerprint,
+					"spki": bp.TLSVerifySPKI, "ca": bp.TLSVerifyCA, "ca-noclock": bp.TLSVerifyCANoClock}[o.tlsVerify]
+				if v == 0 {
+					return errors.New("--tls-verify: want none, fingerprint, spki, ca or ca-noclock")
+				}
+				p.TLSVerify = v
+			}
+			if cmd.Flags().Changed("counter") {
+				if o.counter < 0 {
+					return errors.New("--counter: want 0 or more")
+				}
+				v := uint64(o.counter)
+				p.Counter = &v
+			}
+
+			if o.fixtures != "" || o.device != "" {
+				if err := fromFixtures(&p, prof, o.fixtures, o.device); err != nil {
+					return err
+				}
+			}
+
+			ctx := cmd.Context()
+			b, bprof, err := f.open(ctx, cmd, false)
+			if err != nil {
+				return err
+			}
+			defer b.Close()
+			out := cmd.OutOrStdout()
+			if provisioning(p) {
+				p.Profile = prof
+				if err := b.Provision(ctx, p); err != nil {
+					return fmt.Errorf("provisioning: %w", err)
+				}
+				fmt.Fprintf(out, "provisioned the %s identity\n", prof)
+			}
+			in, err := b.Info(ctx)
+			if err != nil {
+				return err
+			}
+			timeout := o.timeout
+			if timeout == 0 {
+				timeout = 2 * bprof.Limit(prof)
+			}
+			s, err := b.Handshake(ctx, harness.HandshakeOptions{Profile: prof, Mode: mode, Server: o.server,
+				Timeout: timeout, Attempts: o.attempts})
+			if err != nil {
+				return &exitError{code: 2, err: fmt.Errorf("%s handshake failed: %w", prof, err)}
+			}
+			defer s.Close()
+			r := s.Result
+			fmt.Fprintf(out, "%s handshake ok in %s mode (attempt %d)\n", prof, mode, s.Attempts)
+			if prof == handshake.Noise {
+				fmt.Fprintf(out, "  message-1 counter  %d\n", r.Counter)
+			}
+			fmt.Fprintf(out, "  board cost         %d %s (%s)\n", r.Total, r.Unit, asTime(float64(r.Total), r.Unit, in.ClockHz))
+			fmt.Fprintf(out, "  public-key work    %d %s (%s)\n", r.Crypto, r.Unit, asTime(float64(r.Crypto), r.Unit, in.ClockHz))
+			fmt.Fprintf(out, "  bytes sent/recv    %d/%d\n", r.Sent, r.Received)
+			if d, ok := asDuration(float64(r.Total), r.Unit, in.ClockHz); ok && bprof.Limit(prof) > 0 {
+				verdict := "within"
+				if d > bprof.Limit(prof) {
+					verdict = "OVER"
+				}
+				fmt.Fprintf(out, "  limit              %s the %s of profile %s\n", verdict, bprof.Limit(prof), bprof.Name)
+			}
+			if o.message != "" {
+				if err := s.Send(ctx, []byte(o.message)); err != nil {
+					return err
+				}
+				mctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+				defer cancel()
+				reply, err := s.Receive(mctx)
+				if err != nil {
+					return fmt.Errorf("waiting for a reply: %w", err)
+				}
+				fmt.Fprintf(out, "  reply              %q\n", reply)
+			}
+			return s.Close()
+		},
+	}
+	f.register(c)
+	fl := c.Flags()
+	fl.StringVar(&o.profile, "profile", "noise", "protocol profile: noise, seed, psk or tls")
+	fl.StringVar(&o.server, "server", "", "the server, host:port")
+	fl.StringVar(&o.mode, "mode", "relay", "relay (through this command) or network (the board's own network)")
+	fl.DurationVar(&o.timeout, "timeout", 0, "the board's handshake deadline (default: twice the profile's limit)")
+	fl.IntVar(&o.attempts, "attempts", 3, "runs of the handshake when the board reboots during it")
+	fl.StringVar(&o.message, "message", "", "an application message to send after the handshake")
+	fl.BoolVar(&o.erase, "erase", false, "wipe the board's stored identities first")
+	fl.StringVar(&o.fixtures, "fixtures", "", "provision from this fixture set (shakedown fixtures gen) ...")
+	fl.StringVar(&o.device, "device", "", "... the identity of this device of the set, e.g. noise-0001")
+	fl.StringVar(&o.deviceID, "device-id", "", "provision: the device ID")
+	fl.StringVar(&o.deviceKey, "device-key", "", "provision: the device's private key (X25519, P-256, secp160r1) or pre-shared key, hex or @file")
+	fl.StringVar(&o.serverKey, "server-key", "", "provision (noise): the pinned server static public key, hex or @file")
+	fl.StringVar(&o.serverKeyNext, "server-key-next", "", "provision (noise): the pinned next server key, hex or @file")
+	fl.Int64Var(&o.counter, "counter", 0, "provision (noise): the last message-1 counter used")
+	fl.StringVar(&o.curve, "curve", "", "provision (seed): p256 or secp160r1")
+	fl.StringVar(&o.tlsVerify, "tls-verify", "", "provision (tls): none, fingerprint, spki, ca or ca-noclock")
+	fl.StringVar(&o.tlsPin, "tls-pin", "", "provision (tls): the certificate fingerprint or SPKI pin, hex or @file")
+	fl.StringVar(&o.serverName, "server-name", "", "provision (tls): the server name for SNI and name checks")
+	return c
+}
+
+// fromFixtures fills p with the identity of device id from the fixture set
+// in dir: its key, the server's current noise key, or the broker's SPKI pin
+// for tls.
+func fromFixtures(p *bp.Provision, prof handshake.Name, dir, id string) error {
+	if dir == "" || id == "" {
+		return errors.New("--fixtures and --device go together")
+	}
+	set, err := fixtures.Load(dir)
+	if err != nil {
+		return err
+	}
+	for _, d := range set.Devices {
+		if d.ID != id {
+			continue
+		}
+		if d.Profile != prof {
+			return fmt.Errorf("--device %s is a %s device, not %s", id, d.Profile, prof)
+		}
+		p.DeviceID = d.ID
+		switch prof {
+		case handshake.Noise:
+			p.DeviceKey, p.ServerKey = d.Private, set.NoiseCurrent.Public
+		case handshake.Seed:
+			cv, ok := bp.ParseCurve(d.Curve)
+			if !ok {
+				return fmt.Errorf("--device %s: unknown curve", id)
+			}
+			p.DeviceKey, p.Curve = d.Private, cv
+		case handshake.PSK:
+			p.DeviceKey = d.Private
+		case handshake.TLS:
+			spki := sha256.Sum256(set.Broker.Leaf.RawSubjectPublicKeyInfo)
+			p.DeviceID, p.TLSVerify, p.TLSPin, p.ServerName = "", bp.TLSVerifySPKI, spki[:], set.ServerName
+		}
+		return nil
+	}
+	return fmt.Errorf("--device: no device %q in %s", id, dir)
+}
+
+// provisioning reports whether any provisioning flag was given.
+func provisioning(p bp.Provision) bool {
+	return p.Erase || p.DeviceID != "" || p.DeviceKey != nil || p.ServerKey != nil || p.ServerKeyNext != nil ||
+		p.Counter != nil || p.Curve != 0 || p.TLSVerify != 0 || p.TLSPin != nil || p.ServerName != ""
+}
+
+// hexFlag decodes a hex value, or the hex content of @file.
+func hexFlag(flag, v string) ([]byte, error) {
+	if v == "" {
+		return nil, nil
+	}
+	if file, ok := strings.CutPrefix(v, "@"); ok {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("--%s: %w", flag, err)
+		}
+		v = strings.TrimSpace(string(data))
+	}
+	b, err := hex.DecodeString(strings.ReplaceAll(v, ":", ""))
+	if err != nil {
+		return nil, fmt.Errorf("--%s: want hex bytes (or @file holding them)", flag)
+	}
+	return b, nil
+}
+
+func boardConsoleCmd() *cobra.Command {
+	var f boardFlags
+	var reset bool
+	c := &cobra.Command{
+		Use:   "console",
+		Short: "Show what the board prints outside the protocol",
+		Long: `Print the board's console output, everything on the line that is not a
+board-protocol frame (boot banners, debug prints, noise), until interrupted.
+With --reset the board is reset first (by the modem lines where its profile
+says so, else by the RESET command), so the boot banner shows.
+
+The agent need not be running: the console works on any board.`,
+		Example: `  shakedown board console --port /dev/ttyUSB0 --board esp8266 --reset
+  shakedown board console --port /dev/pts/3`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			b, _, err := f.open(ctx, cmd, true)
+			if err != nil {
+				return err
+			}
+			defer b.Close()
+			stop := b.CaptureConsole(cmd.OutOrStdout())
+			defer stop()
+			if reset {
+				done, err := b.HardReset(ctx)
+				if err != nil {
+					return err
+				}
+				if !done {
+					if _, err := b.Reset(ctx, bp.ResetReboot); err != nil {
+						return fmt.Errorf("resetting: %w", err)
+					}
+				}
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "console of %s; interrupt to stop\n", b.PortName())
+			<-ctx.Done()
+			return nil
+		},
+	}
+	f.register(c)
+	c.Flags().BoolVar(&reset, "reset", false, "reset the board first")
+	return c
+}
+
+func boardVirtualCmd() *cobra.Command {
+	var name, serial, profileFile string
+	var slow, banner bool
+	var resets int
+	c := &cobra.Command{
+		Use:   "virtual",
+		Short: "Run a virtual board on a pseudo-terminal",
+		Long: `Start a virtual board: a process that speaks the board protocol on a
+pseudo-terminal exactly as the agent firmware does on a UART, and runs the
+device side of every profile. It prints the pseudo-terminal's path; give it
+to the other board subcommands with --port. It runs until interrupted.
+
+With --board it presents itself as that board (name, chip, clock, payload
+limit, profiles); with --slow it also takes that board's time per operation,
+so a handshake on a virtual "uno" takes as long as on an ATmega328P. --banner
+and --reset-in-handshake make it misbehave like real boards do.`,
+		Example: `  shakedown board virtual
+  shakedown board virtual --board uno --slow --serial UNO-SIM-1
+  shakedown board virtual --banner --reset-in-handshake 1`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var prof boards.Profile
+			var err error
+			if profileFile != "" {
+				prof, err = boards.Load(profileFile)
+			} else {
+				prof, err = boards.Lookup(name)
+			}
+			if err != nil {
+				return err
+			}
+			cfg := virtual.FromProfile(prof, serial, slow)
+			if banner {
+				cfg.Faults.Noise = []byte{0xe0, 0x00, 0x8c, 0xfe, 0x12, 0x00, 0x80, 0x01}
+				cfg.Faults.Banner = "\r\n ets Jan  8 2013,rst cause:2, boot mode:(3,6)\r\n\r\n"
+			}
+			cfg.Faults.ResetInHandshake = resets
+			vb, err := virtual.Start(cfg)
+			if err != nil {
+				return err
+			}
+			defer vb.Close()
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "%s\n", vb.Path())
+			fmt.Fprintf(cmd.ErrOrStderr(), "virtual board %q (serial %s) on %s; interrupt to stop\n"+
+				"try: shakedown board info --port %s\n", cfg.Board, vb.Serial(), vb.Path(), vb.Path())
+			<-cmd.Context().Done()
+			return nil
+		},
+	}
+	c.Flags().StringVarP(&name, "board", "b", "virtual", "present as this board profile")
+	c.Flags().StringVar(&profileFile, "profile-file", "", "present as the board of this profile YAML file")
+	c.Flags().StringVar(&serial, "serial", "VIRTUAL-0001", "the serial number the board reports")
+	c.Flags().BoolVar(&slow, "slow", false, "take the profile's time per operation (a slow chip)")
+	c.Flags().BoolVar(&banner, "banner", false, "print line noise and an ESP8266-style ROM banner before every boot")
+	c.Flags().IntVar(&resets, "reset-in-handshake", 0, "reboot during each of the next N handshakes")
+	return c
+}
