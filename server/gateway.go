@@ -32,6 +32,7 @@ var DefaultLimits = Limits{HandshakeTimeout: 10 * time.Second, MaxHalfOpen: 1024
 type Observer interface {
 	Handshake(p handshake.Name, reason handshake.Reason, d time.Duration)
 	Session(p handshake.Name, delta int)
+	Bytes(p handshake.Name, in bool, n int)
 }
 
 // Gateway runs the handshake listeners.
@@ -150,7 +151,7 @@ func (g *Gateway) serve(conn net.Conn, srv handshake.Server) {
 	g.obs.Handshake(srv.Profile(), "", time.Since(start))
 	g.obs.Session(srv.Profile(), 1)
 	defer g.obs.Session(srv.Profile(), -1)
-	if err := g.sink.AttachDevice(sess, id); err != nil {
+	if err := g.sink.AttachDevice(meteredConn{Conn: sess, p: srv.Profile(), obs: g.obs}, id); err != nil {
 		g.log.Debug("session ended", "profile", srv.Profile(), "device", id.DeviceID, "err", err)
 	}
 	sess.Close()
@@ -213,3 +214,4 @@ type nopObserver struct{}
 
 func (nopObserver) Handshake(handshake.Name, handshake.Reason, time.Duration) {}
 func (nopObserver) Session(handshake.Name, int)                               {}
+func (nopObserver) Bytes(handshake.Name, bool, int)                           {}

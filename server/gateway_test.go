@@ -198,7 +198,8 @@ func (r *recorder) Handshake(_ handshake.Name, reason handshake.Reason, _ time.D
 	r.reasons[reason]++
 }
 
-func (r *recorder) Session(handshake.Name, int) {}
+func (r *recorder) Session(handshake.Name, int)     {}
+func (r *recorder) Bytes(handshake.Name, bool, int) {}
 
 func (r *recorder) count(reason handshake.Reason) int {
 	r.mu.Lock()

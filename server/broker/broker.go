@@ -26,7 +26,8 @@ const BackendListenerID = "backend"
 
 // Options configures the embedded broker.
 type Options struct {
-	// Grants returns extra topic filters a device may use besides devices/{id}/#.
+	// Grants returns extra topic filters a device may use besides
+	// devices/{id}/#; it is called once per session, at CONNECT.
 	Grants func(deviceID string) []string
 	// Passwords checks MQTT CONNECT credentials of tls-profile devices.
 	Passwords func(ctx context.Context, deviceID string, password []byte) error
@@ -91,6 +92,19 @@ func (e *Embedded) AttachDevice(conn net.Conn, id handshake.Identity) error {
 	return err
 }
 
+// AttachPlain serves plain MQTT on conn, without a handshake: the baseline
+// listener for comparisons. The client ID is taken on trust and the topic
+// rules of devices still apply to it.
+func (e *Embedded) AttachPlain(conn net.Conn) error {
+	dc := &deviceConn{Conn: conn, plain: true}
+	err := e.srv.EstablishConnection(DeviceListenerID, dc)
+	conn.Close()
+	if err == nil || errors.Is(err, net.ErrClosed) {
+		return nil
+	}
+	return err
+}
+
 // Publish publishes from inside the broker (the inline client).
 func (e *Embedded) Publish(topic string, payload []byte, qos byte) error {
 	return e.srv.Publish(topic, payload, false, qos)
@@ -120,14 +134,16 @@ func (e *Embedded) Close() error {
 type deviceConn struct {
 	net.Conn
 	id       handshake.Identity
+	plain    bool // baseline listener: no handshake, the client ID is taken on trust
 	mu       sync.Mutex
-	deviceID string // bound at CONNECT
+	deviceID string   // bound at CONNECT
+	grants   []string // read once at CONNECT
 }
 
-func (c *deviceConn) bound() string {
+func (c *deviceConn) bound() (string, []string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.deviceID
+	return c.deviceID, c.grants
 }
 
 // bindingHook binds MQTT identities and topics to the handshake.
@@ -153,6 +169,9 @@ func (h *bindingHook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) 
 			subtle.ConstantTimeCompare(pk.Connect.Password, []byte(h.e.opts.BackendPassword)) == 1
 	}
 	want := dc.id.DeviceID
+	if dc.plain {
+		want = clientID
+	}
 	if want == "" {
 		// tls: the handshake authenticated only the server; the device
 		// proves itself with its CONNECT password.
@@ -167,8 +186,9 @@ func (h *bindingHook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) 
 	if clientID != want {
 		return false
 	}
+	grants := h.grants(want)
 	dc.mu.Lock()
-	dc.deviceID = want
+	dc.deviceID, dc.grants = want, grants
 	dc.mu.Unlock()
 	return true
 }
@@ -179,14 +199,8 @@ func (h *bindingHook) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool
 	if !ok {
 		return cl.Net.Listener == BackendListenerID || cl.Net.Inline
 	}
-	id := dc.bound()
-	if id == "" {
-		return false
-	}
-	if Allowed(id, topic, h.grants(id)) {
-		return true
-	}
-	return false
+	id, grants := dc.bound()
+	return id != "" && Allowed(id, topic, grants)
 }
 
 func (h *bindingHook) grants(id string) []string {

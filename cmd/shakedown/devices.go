@@ -1,0 +1,344 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"shakedown/fixtures"
+	"shakedown/handshake"
+	"shakedown/handshake/noise"
+	"shakedown/server/registry"
+)
+
+// registryFlag adds --registry to a command.
+func registryFlag(cmd *cobra.Command) *string {
+	return cmd.Flags().String("registry", "sqlite:shakedown.db", "registry DSN: sqlite:PATH or postgres://...")
+}
+
+func openRegistry(ctx context.Context, dsn string) (registry.Registry, error) {
+	reg, err := registry.Open(ctx, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("opening the registry: %w", err)
+	}
+	return reg, nil
+}
+
+// importFixtures registers every device of a fixture set that is missing,
+// and makes the set's current noise key the server key when there is none.
+func importFixtures(ctx context.Context, dsn string, set *fixtures.Set, w io.Writer) error {
+	reg, err := openRegistry(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer reg.Close()
+	added := 0
+	for _, d := range set.Devices {
+		rd, err := registryDevice(d)
+		if err != nil {
+			return err
+		}
+		switch err := reg.AddDevice(ctx, rd); {
+		case errors.Is(err, registry.ErrExists):
+		case err != nil:
+			return fmt.Errorf("registering %s: %w", d.ID, err)
+		default:
+			added++
+		}
+	}
+	keys, err := reg.ServerKeys(ctx)
+	if errors.Is(err, registry.ErrNoServerKey) || (err == nil && keys.Current == nil) {
+		if err := reg.AnnounceNextKey(ctx, registry.Keypair{Private: set.NoiseCurrent.Private, Public: set.NoiseCurrent.Public}); err != nil {
+			return fmt.Errorf("setting the server key: %w", err)
+		}
+		if err := reg.PromoteNextKey(ctx); err != nil {
+			return fmt.Errorf("setting the server key: %w", err)
+		}
+		fmt.Fprintf(w, "server noise key set from the fixtures: %x\n", set.NoiseCurrent.Public)
+	} else if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "registry: %d fixture devices added, %d already present\n", added, len(set.Devices)-added)
+	return nil
+}
+
+// registryDevice converts a fixture device to a registry record.
+func registryDevice(d fixtures.Device) (registry.Device, error) {
+	rd := registry.Device{ID: d.ID, Profile: d.Profile, Curve: d.Curve, State: registry.Active}
+	if d.Profile == handshake.TLS {
+		h, err := registry.HashPassword([]byte(d.Password()))
+		if err != nil {
+			return rd, err
+		}
+		rd.PasswordHash = h
+		return rd, nil
+	}
+	rd.Key = d.Record().Key
+	return rd, nil
+}
+
+func init() {
+	cmd := &cobra.Command{
+		Use:   "devices",
+		Short: "Administer the device registry: add, import, list, revoke, export",
+		Long: `Administer the registry that the server's handshakes read. Changes are durable
+when a command returns and are seen by running servers at the next handshake.`,
+	}
+
+	add := &cobra.Command{
+		Use:   "add ID",
+		Short: "Register one device",
+		Example: `  shakedown devices add sensor-17 --profile noise --key 3f5c…(64 hex digits: the device's X25519 public key)
+  shakedown devices add legacy-1 --profile psk --key <64 hex digits: the pre-shared key>
+  shakedown devices add meter-9 --profile tls --password-file meter-9.pw --grant fleet/broadcast`,
+		Args: cobra.ExactArgs(1),
+	}
+	addDSN := registryFlag(add)
+	profile := add.Flags().String("profile", "noise", "noise, seed, psk or tls")
+	curve := add.Flags().String("curve", "", "seed: p256 or secp160r1")
+	keyHex := add.Flags().String("key", "", "key material in hex (noise: public key; seed: uncompressed point; psk: the key)")
+	pwFile := add.Flags().String("password-file", "", "tls: file holding the device's MQTT password")
+	grants := add.Flags().StringSlice("grant", nil, "extra topic filter the device may use (repeatable)")
+	add.RunE = func(c *cobra.Command, args []string) error {
+		p, err := handshake.ParseName(*profile)
+		if err != nil {
+			return err
+		}
+		d := registry.Device{ID: args[0], Profile: p, Curve: *curve, State: registry.Active, Grants: *grants}
+		if p == handshake.TLS {
+			if *pwFile == "" {
+				return errors.New("a tls device needs --password-file")
+			}
+			pw, err := os.ReadFile(*pwFile)
+			if err != nil {
+				return err
+			}
+			if d.PasswordHash, err = registry.HashPassword(trimNewline(pw)); err != nil {
+				return err
+			}
+		} else if d.Key, err = hex.DecodeString(*keyHex); err != nil || len(d.Key) == 0 {
+			return errors.New("--key: want the key material in hex")
+		}
+		reg, err := openRegistry(c.Context(), *addDSN)
+		if err != nil {
+			return err
+		}
+		defer reg.Close()
+		if err := reg.AddDevice(c.Context(), d); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.OutOrStdout(), "registered %s (%s)\n", d.ID, d.Profile)
+		return nil
+	}
+
+	imp := &cobra.Command{
+		Use:   "import [FILE]",
+		Short: "Register devices from JSON lines (the output of export) or from a fixture set",
+		Example: `  shakedown devices export --registry old.db > fleet.jsonl && shakedown devices import fleet.jsonl
+  shakedown devices import --fixtures out/fixtures`,
+		Args: cobra.MaximumNArgs(1),
+	}
+	impDSN := registryFlag(imp)
+	impFixtures := imp.Flags().String("fixtures", "", "import every device of this fixture set (and its server key when none is set)")
+	imp.RunE = func(c *cobra.Command, args []string) error {
+		if *impFixtures != "" {
+			set, err := fixtures.Load(*impFixtures)
+			if err != nil {
+				return err
+			}
+			return importFixtures(c.Context(), *impDSN, set, c.OutOrStdout())
+		}
+		in := io.Reader(os.Stdin)
+		if len(args) == 1 {
+			f, err := os.Open(args[0])
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			in = f
+		}
+		var ds []registry.Device
+		sc := bufio.NewScanner(in)
+		sc.Buffer(make([]byte, 64*1024), 1<<20)
+		for line := 1; sc.Scan(); line++ {
+			if len(sc.Bytes()) == 0 {
+				continue
+			}
+			var d registry.Device
+			if err := json.Unmarshal(sc.Bytes(), &d); err != nil {
+				return fmt.Errorf("line %d: %w", line, err)
+			}
+			ds = append(ds, d)
+		}
+		if err := sc.Err(); err != nil {
+			return err
+		}
+		reg, err := openRegistry(c.Context(), *impDSN)
+		if err != nil {
+			return err
+		}
+		defer reg.Close()
+		if err := reg.ImportDevices(c.Context(), ds); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.OutOrStdout(), "imported %d devices\n", len(ds))
+		return nil
+	}
+
+	list := &cobra.Command{
+		Use:     "list",
+		Short:   "List devices",
+		Example: `  shakedown devices list --profile noise --state revoked`,
+		Args:    cobra.NoArgs,
+	}
+	listDSN := registryFlag(list)
+	lp := list.Flags().String("profile", "", "only this profile")
+	ls := list.Flags().String("state", "", "only active or revoked devices")
+	list.RunE = func(c *cobra.Command, _ []string) error {
+		reg, err := openRegistry(c.Context(), *listDSN)
+		if err != nil {
+			return err
+		}
+		defer reg.Close()
+		tw := tabwriter.NewWriter(c.OutOrStdout(), 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tPROFILE\tSTATE\tCOUNTER\tLAST SEEN")
+		err = reg.ExportDevices(c.Context(), registry.ListOptions{Profile: handshake.Name(*lp), State: registry.State(*ls)}, func(d registry.Device) error {
+			seen := "never"
+			if !d.LastSeen.IsZero() {
+				seen = d.LastSeen.Format(time.RFC3339)
+			}
+			_, err := fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", d.ID, d.Profile, d.State, d.Counter, seen)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		return tw.Flush()
+	}
+
+	revoke := &cobra.Command{
+		Use:     "revoke ID...",
+		Short:   "Revoke devices: refused at their next handshake, for good",
+		Example: `  shakedown devices revoke sensor-17`,
+		Args:    cobra.MinimumNArgs(1),
+	}
+	revDSN := registryFlag(revoke)
+	revoke.RunE = func(c *cobra.Command, args []string) error {
+		reg, err := openRegistry(c.Context(), *revDSN)
+		if err != nil {
+			return err
+		}
+		defer reg.Close()
+		for _, id := range args {
+			if err := reg.Revoke(c.Context(), id); err != nil {
+				return fmt.Errorf("revoking %s: %w", id, err)
+			}
+			fmt.Fprintf(c.OutOrStdout(), "revoked %s\n", id)
+		}
+		return nil
+	}
+
+	export := &cobra.Command{
+		Use:     "export",
+		Short:   "Write every device as JSON lines (input for import)",
+		Example: `  shakedown devices export --registry postgres://gw@db/shakedown > fleet.jsonl`,
+		Args:    cobra.NoArgs,
+	}
+	expDSN := registryFlag(export)
+	export.RunE = func(c *cobra.Command, _ []string) error {
+		reg, err := openRegistry(c.Context(), *expDSN)
+		if err != nil {
+			return err
+		}
+		defer reg.Close()
+		enc := json.NewEncoder(c.OutOrStdout())
+		return reg.ExportDevices(c.Context(), registry.ListOptions{}, func(d registry.Device) error { return enc.Encode(d) })
+	}
+	cmd.AddCommand(add, imp, list, revoke, export)
+	root.AddCommand(cmd)
+
+	sk := &cobra.Command{
+		Use:   "serverkey",
+		Short: "Server noise key rollover: show, announce the next key, promote it",
+		Long: `The server's noise static key rolls over without any clock on the devices:
+
+  1. announce: a next key is generated and stored; every handshake's message 2
+     now announces it, authenticated, and devices pin it.
+  2. wait until the devices have connected (watch 'devices list' LAST SEEN).
+  3. promote: the next key becomes current. Devices that connected during
+     the announcement already use it; one that never did is locked out.`,
+	}
+	show := &cobra.Command{Use: "show", Short: "Show the server's public keys", Args: cobra.NoArgs}
+	showDSN := registryFlag(show)
+	show.RunE = func(c *cobra.Command, _ []string) error {
+		reg, err := openRegistry(c.Context(), *showDSN)
+		if err != nil {
+			return err
+		}
+		defer reg.Close()
+		k, err := reg.ServerKeys(c.Context())
+		if err != nil && !errors.Is(err, registry.ErrNoServerKey) {
+			return err
+		}
+		for _, r := range []struct {
+			name string
+			k    *registry.ServerKey
+		}{{"current", k.Current}, {"next", k.Next}, {"previous", k.Previous}} {
+			if r.k != nil {
+				fmt.Fprintf(c.OutOrStdout(), "%-8s %x  since %s\n", r.name, r.k.Public, r.k.Since.Format(time.RFC3339))
+			}
+		}
+		return nil
+	}
+	announce := &cobra.Command{Use: "announce", Short: "Generate and announce the next server key", Args: cobra.NoArgs,
+		Example: `  shakedown serverkey announce --registry sqlite:shakedown.db`}
+	annDSN := registryFlag(announce)
+	announce.RunE = func(c *cobra.Command, _ []string) error {
+		reg, err := openRegistry(c.Context(), *annDSN)
+		if err != nil {
+			return err
+		}
+		defer reg.Close()
+		kp, err := noise.GenerateKeypair(nil)
+		if err != nil {
+			return err
+		}
+		if err := reg.AnnounceNextKey(c.Context(), registry.Keypair{Private: kp.Private, Public: kp.Public}); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.OutOrStdout(), "announced next key %x\n", kp.Public)
+		return nil
+	}
+	promote := &cobra.Command{Use: "promote", Short: "Make the announced key current", Args: cobra.NoArgs}
+	proDSN := registryFlag(promote)
+	promote.RunE = func(c *cobra.Command, _ []string) error {
+		reg, err := openRegistry(c.Context(), *proDSN)
+		if err != nil {
+			return err
+		}
+		defer reg.Close()
+		if err := reg.PromoteNextKey(c.Context()); err != nil {
+			return err
+		}
+		fmt.Fprintln(c.OutOrStdout(), "promoted the next key to current")
+		return nil
+	}
+	sk.AddCommand(show, announce, promote)
+	root.AddCommand(sk)
+}
+
+func trimNewline(b []byte) []byte {
+	for len(b) > 0 && (b[len(b)-1] == '\n' || b[len(b)-1] == '\r') {
+		b = b[:len(b)-1]
+	}
+	return b
+}

@@ -1,0 +1,116 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"shakedown/handshake"
+)
+
+// Config is `shakedown serve`'s configuration: a YAML file, then flags.
+type Config struct {
+	// Registry is the registry DSN: sqlite:PATH, a bare path, or postgres://…
+	Registry string `yaml:"registry"`
+	// Listen maps each profile to its listener address; an empty address
+	// turns the profile off.
+	Listen map[handshake.Name]string `yaml:"listen"`
+	// PlainMQTT is a plain MQTT listener without handshake, off when empty:
+	// a baseline for comparisons, never for devices.
+	PlainMQTT string `yaml:"plain_mqtt"`
+	// Backend is the listener of backend MQTT clients (dashboards, the
+	// simulator's subscriber), with BackendUser and BackendPassword.
+	Backend         string `yaml:"backend"`
+	BackendUser     string `yaml:"backend_user"`
+	BackendPassword string `yaml:"backend_password"`
+	// Broker is empty for the embedded broker, or tcp://host:port to bridge
+	// every device session to an external broker.
+	Broker string `yaml:"broker"`
+	// Metrics is the address of /metrics and /healthz; off when empty.
+	Metrics string `yaml:"metrics"`
+	// NoisePattern is IK (default), XK or KK.
+	NoisePattern string `yaml:"noise_pattern"`
+	// TLSCert and TLSKey are the broker certificate chain and key (PEM) of
+	// the tls profile.
+	TLSCert string `yaml:"tls_cert"`
+	TLSKey  string `yaml:"tls_key"`
+	// Grants maps a device ID, or "*" for every device, to topic filters
+	// the device may use besides devices/{id}/.
+	Grants map[string][]string `yaml:"grants"`
+	// Limits bound each client.
+	HandshakeTimeout time.Duration `yaml:"handshake_timeout"`
+	MaxHalfOpen      int           `yaml:"max_half_open"`
+	PerSourceRate    float64       `yaml:"per_source_rate"`
+	PerSourceBurst   int           `yaml:"per_source_burst"`
+	// Drain is how long SIGTERM waits for sessions to end before closing them.
+	Drain time.Duration `yaml:"drain"`
+	// KeyRefresh is how often the server keys are re-read from the registry,
+	// so that `shakedown serverkey announce|promote` takes effect live.
+	KeyRefresh time.Duration `yaml:"key_refresh"`
+}
+
+// DefaultConfig is the configuration of `shakedown serve` without a file or flags.
+func DefaultConfig() Config {
+	return Config{
+		Registry: "sqlite:shakedown.db",
+		Listen: map[handshake.Name]string{
+			handshake.Noise: ":8885",
+			handshake.Seed:  ":8886",
+			handshake.PSK:   ":8887",
+			handshake.TLS:   ":8883",
+		},
+		Backend:          "127.0.0.1:1884",
+		BackendUser:      "backend",
+		Metrics:          "127.0.0.1:9185",
+		NoisePattern:     "IK",
+		HandshakeTimeout: DefaultLimits.HandshakeTimeout,
+		MaxHalfOpen:      DefaultLimits.MaxHalfOpen,
+		PerSourceBurst:   DefaultLimits.PerSourceBurst,
+		Drain:            10 * time.Second,
+		KeyRefresh:       2 * time.Second,
+	}
+}
+
+// LoadConfig reads a YAML file over the defaults. Unknown fields are errors.
+func LoadConfig(path string) (Config, error) {
+	cfg := DefaultConfig()
+	f, err := os.Open(path)
+	if err != nil {
+		return cfg, fmt.Errorf("server: reading config: %w", err)
+	}
+	defer f.Close()
+	dec := yaml.NewDecoder(f)
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+		return cfg, fmt.Errorf("server: config %s: %w", path, err)
+	}
+	return cfg, cfg.Check()
+}
+
+// Check validates a configuration.
+func (c Config) Check() error {
+	for p := range c.Listen {
+		if _, err := handshake.ParseName(string(p)); err != nil {
+			return fmt.Errorf("server: listen: %w", err)
+		}
+	}
+	if c.Listen[handshake.TLS] != "" && (c.TLSCert == "" || c.TLSKey == "") {
+		return errors.New("server: the tls listener needs tls_cert and tls_key (or --fixtures)")
+	}
+	if c.Backend != "" && c.BackendPassword == "" && c.Broker == "" {
+		return errors.New("server: the backend listener needs backend_password (flag --backend-password or SHAKEDOWN_BACKEND_PASSWORD)")
+	}
+	if c.HandshakeTimeout <= 0 || c.MaxHalfOpen <= 0 || c.Drain < 0 {
+		return errors.New("server: handshake_timeout and max_half_open must be positive, drain not negative")
+	}
+	return nil
+}
+
+// Limits returns the configured limits.
+func (c Config) Limits() Limits {
+	return Limits{HandshakeTimeout: c.HandshakeTimeout, MaxHalfOpen: c.MaxHalfOpen, PerSourceRate: c.PerSourceRate, PerSourceBurst: c.PerSourceBurst}
+}

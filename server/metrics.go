@@ -1,0 +1,145 @@
+package server
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"shakedown/handshake"
+)
+
+// Metrics is the gateway's Prometheus Observer. Result labels are the
+// handshake reason codes ("ok" for success), the same codes as the typed
+// errors and the logs.
+type Metrics struct {
+	Registry   *prometheus.Registry
+	handshakes *prometheus.CounterVec
+	duration   *prometheus.HistogramVec
+	sessions   *prometheus.GaugeVec
+	bytes      *prometheus.CounterVec
+	registry   *prometheus.HistogramVec
+}
+
+// NewMetrics registers the gateway's metrics in a registry of their own.
+func NewMetrics() *Metrics {
+	m := &Metrics{
+		Registry: prometheus.NewRegistry(),
+		handshakes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "shakedown_handshakes_total", Help: "Handshakes by profile and result (ok or the reason code).",
+		}, []string{"profile", "result"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "shakedown_handshake_duration_seconds", Help: "Duration of successful server-side handshakes.",
+			Buckets: prometheus.ExponentialBuckets(50e-6, 2, 18),
+		}, []string{"profile"}),
+		sessions: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "shakedown_sessions_active", Help: "Device sessions in progress after a handshake.",
+		}, []string{"profile"}),
+		bytes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "shakedown_session_bytes_total", Help: "Application bytes of device sessions, by direction (in: from devices).",
+		}, []string{"profile", "direction"}),
+		registry: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "shakedown_registry_seconds", Help: "Latency of registry calls made by handshakes.",
+			Buckets: prometheus.ExponentialBuckets(10e-6, 2, 18),
+		}, []string{"op"}),
+	}
+	m.Registry.MustRegister(m.handshakes, m.duration, m.sessions, m.bytes, m.registry,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Handshake implements Observer.
+func (m *Metrics) Handshake(p handshake.Name, reason handshake.Reason, d time.Duration) {
+	result := string(reason)
+	if reason == "" {
+		result = "ok"
+		m.duration.WithLabelValues(string(p)).Observe(d.Seconds())
+	}
+	m.handshakes.WithLabelValues(string(p), result).Inc()
+}
+
+// Session implements Observer.
+func (m *Metrics) Session(p handshake.Name, delta int) {
+	m.sessions.WithLabelValues(string(p)).Add(float64(delta))
+}
+
+// Bytes implements Observer.
+func (m *Metrics) Bytes(p handshake.Name, in bool, n int) {
+	dir := "out"
+	if in {
+		dir = "in"
+	}
+	m.bytes.WithLabelValues(string(p), dir).Add(float64(n))
+}
+
+// Timed wraps a directory and counter store so that every call is measured.
+func (m *Metrics) Timed(d handshake.Directory, c handshake.CounterStore) (handshake.Directory, handshake.CounterStore) {
+	t := &timedRegistry{d: d, c: c, h: m.registry}
+	return t, t
+}
+
+type timedRegistry struct {
+	d handshake.Directory
+	c handshake.CounterStore
+	h *prometheus.HistogramVec
+}
+
+func (t *timedRegistry) observe(op string, start time.Time) {
+	t.h.WithLabelValues(op).Observe(time.Since(start).Seconds())
+}
+
+func (t *timedRegistry) DeviceByID(ctx context.Context, id string) (handshake.DeviceRecord, error) {
+	defer t.observe("device_by_id", time.Now())
+	return t.d.DeviceByID(ctx, id)
+}
+
+func (t *timedRegistry) DeviceByKey(ctx context.Context, p handshake.Name, key []byte) (handshake.DeviceRecord, error) {
+	defer t.observe("device_by_key", time.Now())
+	return t.d.DeviceByKey(ctx, p, key)
+}
+
+func (t *timedRegistry) AcceptCounter(ctx context.Context, id string, c uint64) error {
+	defer t.observe("accept_counter", time.Now())
+	return t.c.AcceptCounter(ctx, id, c)
+}
+
+// Handler serves /metrics and /healthz; healthy reports readiness.
+func (m *Metrics) Handler(healthy func() error) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		if err := healthy(); err != nil {
+			http.Error(w, "unhealthy", http.StatusServiceUnavailable)
+			return
+		}
+		w.Write([]byte("ok\n"))
+	})
+	return mux
+}
+
+// meteredConn counts a session's application bytes.
+type meteredConn struct {
+	net.Conn
+	p   handshake.Name
+	obs Observer
+}
+
+func (c meteredConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	if n > 0 {
+		c.obs.Bytes(c.p, true, n)
+	}
+	return n, err
+}
+
+func (c meteredConn) Write(b []byte) (int, error) {
+	n, err := c.Conn.Write(b)
+	if n > 0 {
+		c.obs.Bytes(c.p, false, n)
+	}
+	return n, err
+}

@@ -1,0 +1,658 @@
+package registry_test
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"github.com/onsi/gomega/gbytes"
+
+	"shakedown/handshake"
+	"shakedown/server/registry"
+)
+
+// itBehavesLikeARegistry is the suite every backend passes.
+func itBehavesLikeARegistry(b backendUnderTest) {
+	var (
+		ctx context.Context
+		dsn string
+		reg registry.Registry
+	)
+
+	BeforeEach(func() {
+		ctx = context.Background()
+		dsn = b.fresh(GinkgoT())
+		reg = openReg(GinkgoT(), dsn)
+	})
+
+	// reasonOf returns the *handshake.Error in err, failing without one.
+	handshakeError := func(err error) *handshake.Error {
+		GinkgoHelper()
+		var he *handshake.Error
+		Expect(errors.As(err, &he)).To(BeTrue(), "want a *handshake.Error, got %v", err)
+		return he
+	}
+
+	Describe("devices", func() {
+		It("stores a device of every profile and reads it back", func() {
+			devices := []registry.Device{noiseDevice(), seedP256Device(), seedSecp160r1Device(), pskDevice(), tlsDevice()}
+			for _, d := range devices {
+				before := time.Now()
+				Expect(reg.AddDevice(ctx, d)).To(Succeed())
+
+				got, err := reg.Device(ctx, d.ID)
+				Expect(err).NotTo(HaveOccurred())
+				Expect(got.ID).To(Equal(d.ID))
+				Expect(got.Profile).To(Equal(d.Profile))
+				Expect(got.Curve).To(Equal(d.Curve))
+				Expect(got.Key).To(Equal(d.Key))
+				Expect(got.State).To(Equal(registry.Active))
+				Expect(got.Counter).To(BeZero())
+				Expect(got.Created).To(BeTemporally("~", before, time.Second))
+				Expect(got.LastSeen.IsZero()).To(BeTrue())
+				Expect(got.PasswordHash).To(Equal(d.PasswordHash))
+				Expect(got.Grants).To(Equal(d.Grants))
+
+				rec, err := reg.DeviceByID(ctx, d.ID)
+				Expect(err).NotTo(HaveOccurred())
+				Expect(rec).To(Equal(d.Record()))
+				if len(d.Key) > 0 {
+					rec, err := reg.DeviceByKey(ctx, d.Profile, d.Key)
+					Expect(err).NotTo(HaveOccurred())
+					Expect(rec).To(Equal(d.Record()))
+				}
+			}
+			tls, err := reg.Device(ctx, devices[4].ID)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(registry.VerifyPassword(tls.PasswordHash, []byte("correct horse battery staple"))).To(BeTrue())
+		})
+
+		It("refuses a duplicate ID or key and allows one key under two profiles", func() {
+			d := noiseDevice()
+			Expect(reg.AddDevice(ctx, d)).To(Succeed())
+
+			sameID := pskDevice()
+			sameID.ID = d.ID
+			Expect(reg.AddDevice(ctx, sameID)).To(MatchError(registry.ErrExists))
+			sameKey := noiseDevice()
+			sameKey.Key = d.Key
+			Expect(reg.AddDevice(ctx, sameKey)).To(MatchError(registry.ErrExists))
+			_, err := reg.Device(ctx, sameKey.ID)
+			Expect(err).To(MatchError(handshake.ErrUnknownDevice))
+
+			otherProfile := pskDevice()
+			otherProfile.Key = d.Key
+			Expect(reg.AddDevice(ctx, otherProfile)).To(Succeed())
+			// tls devices have no key: any number of them fit the key index.
+			Expect(reg.AddDevice(ctx, tlsDevice())).To(Succeed())
+			Expect(reg.AddDevice(ctx, tlsDevice())).To(Succeed())
+
+			rec, err := reg.DeviceByKey(ctx, handshake.Noise, d.Key)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(rec.ID).To(Equal(d.ID))
+			rec, err = reg.DeviceByKey(ctx, handshake.PSK, d.Key)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(rec.ID).To(Equal(otherProfile.ID))
+		})
+
+		DescribeTable("refuses an invalid record, alone or in an import",
+			func(bad func() registry.Device) {
+				d := bad()
+				Expect(reg.AddDevice(ctx, d)).To(MatchError(registry.ErrInvalid))
+				good := pskDevice()
+				Expect(reg.ImportDevices(ctx, []registry.Device{good, d})).To(MatchError(registry.ErrInvalid))
+				_, err := reg.Device(ctx, good.ID)
+				Expect(err).To(MatchError(handshake.ErrUnknownDevice))
+				page, err := reg.ListDevices(ctx, registry.ListOptions{})
+				Expect(err).NotTo(HaveOccurred())
+				Expect(page.Devices).To(BeEmpty())
+			},
+			Entry("empty ID", func() registry.Device { d := noiseDevice(); d.ID = ""; return d }),
+			Entry("ID with a space", func() registry.Device { d := noiseDevice(); d.ID = "dev 1"; return d }),
+			Entry("ID with a control byte", func() registry.Device { d := noiseDevice(); d.ID = "dev\x001"; return d }),
+			Entry("ID of 129 bytes", func() registry.Device { d := noiseDevice(); d.ID = strings.Repeat("d", 129); return d }),
+			Entry("unknown profile", func() registry.Device { d := noiseDevice(); d.Profile = "ssh"; return d }),
+			Entry("unknown state", func() registry.Device { d := noiseDevice(); d.State = "paused"; return d }),
+			Entry("31-byte noise key", func() registry.Device { d := noiseDevice(); d.Key = d.Key[:31]; return d }),
+			Entry("all-zero noise key", func() registry.Device { d := noiseDevice(); d.Key = make([]byte, 32); return d }),
+			Entry("all-zero psk", func() registry.Device { d := pskDevice(); d.Key = make([]byte, 32); return d }),
+			Entry("33-byte psk", func() registry.Device { d := pskDevice(); d.Key = randomBytes(33); return d }),
+			Entry("seed device without a curve", func() registry.Device { d := seedP256Device(); d.Curve = ""; return d }),
+			Entry("P-256 point off the curve", func() registry.Device { d := seedP256Device(); d.Key[64] ^= 1; return d }),
+			Entry("compressed secp160r1 point", func() registry.Device { d := seedSecp160r1Device(); d.Key[0] = 0x02; return d }),
+			Entry("curve on a noise device", func() registry.Device { d := noiseDevice(); d.Curve = registry.CurveP256; return d }),
+			Entry("tls device without a password hash", func() registry.Device { d := tlsDevice(); d.PasswordHash = ""; return d }),
+			Entry("tls device with a plaintext password", func() registry.Device { d := tlsDevice(); d.PasswordHash = "hunter2"; return d }),
+			Entry("tls device with a key", func() registry.Device { d := tlsDevice(); d.Key = randomBytes(32); return d }),
+			Entry("password hash on a noise device", func() registry.Device { d := noiseDevice(); d.PasswordHash = tlsHash(); return d }),
+			Entry("grant with '#' before the last level", func() registry.Device { d := tlsDevice(); d.Grants = []string{"a/#/b"}; return d }),
+			Entry("grant with '+' inside a level", func() registry.Device { d := tlsDevice(); d.Grants = []string{"a/b+"}; return d }),
+			Entry("empty grant", func() registry.Device { d := tlsDevice(); d.Grants = []string{""}; return d }),
+		)
+
+		It("reports an unknown device without quoting what was looked up", func() {
+			id := "peer-sent-" + hex.EncodeToString(randomBytes(8))
+			key := randomBytes(32)
+
+			_, err := reg.DeviceByID(ctx, id)
+			Expect(err).To(MatchError(handshake.ErrUnknownDevice))
+			he := handshakeError(err)
+			Expect(he.Stage).To(Equal(handshake.StageLookup))
+			Expect(he.Reason).To(Equal(handshake.ReasonUnknownDevice))
+			Expect(err.Error()).NotTo(ContainSubstring(id))
+
+			_, err = reg.DeviceByKey(ctx, handshake.Noise, key)
+			Expect(err).To(MatchError(handshake.ErrUnknownDevice))
+			Expect(handshakeError(err).Profile).To(Equal(handshake.Noise))
+			Expect(err.Error()).NotTo(ContainSubstring(hex.EncodeToString(key)))
+			Expect(err.Error()).NotTo(ContainSubstring(string(key)))
+
+			// Bytes no registered ID can have never reach the database.
+			_, err = reg.DeviceByID(ctx, "\xff\xfe\x00peer")
+			Expect(handshake.ReasonOf(err)).To(Equal(handshake.ReasonUnknownDevice))
+			Expect(err.Error()).NotTo(ContainSubstring("peer"))
+			_, err = reg.DeviceByKey(ctx, handshake.Noise, randomBytes(4096))
+			Expect(handshake.ReasonOf(err)).To(Equal(handshake.ReasonUnknownDevice))
+
+			err = reg.AcceptCounter(ctx, id, 1)
+			Expect(err).To(MatchError(handshake.ErrUnknownDevice))
+			Expect(handshakeError(err).Stage).To(Equal(handshake.StageMsg1))
+			Expect(handshake.ReasonOf(err)).To(Equal(handshake.ReasonUnknownDevice))
+			Expect(err.Error()).NotTo(ContainSubstring(id))
+
+			Expect(reg.Revoke(ctx, id)).To(MatchError(handshake.ErrUnknownDevice))
+			_, err = reg.Device(ctx, id)
+			Expect(err).To(MatchError(handshake.ErrUnknownDevice))
+		})
+	})
+
+	Describe("import", func() {
+		It("imports 5,000 devices in one call", func() {
+			ds := make([]registry.Device, 5000)
+			for i := range ds {
+				if i%2 == 0 {
+					ds[i] = noiseDevice()
+				} else {
+					ds[i] = pskDevice()
+				}
+			}
+			start := time.Now()
+			Expect(reg.ImportDevices(ctx, ds)).To(Succeed())
+			AddReportEntry(b.name+": import of 5,000 devices", time.Since(start).String())
+
+			n := 0
+			Expect(reg.ExportDevices(ctx, registry.ListOptions{Limit: registry.MaxPageSize}, func(registry.Device) error {
+				n++
+				return nil
+			})).To(Succeed())
+			Expect(n).To(Equal(len(ds)))
+			for _, i := range []int{0, 2500, 4999} {
+				rec, err := reg.DeviceByKey(ctx, ds[i].Profile, ds[i].Key)
+				Expect(err).NotTo(HaveOccurred())
+				Expect(rec.ID).To(Equal(ds[i].ID))
+			}
+		})
+
+		It("imports all or nothing, and names the device in the way", func() {
+			existing := noiseDevice()
+			Expect(reg.AddDevice(ctx, existing)).To(Succeed())
+			batch := make([]registry.Device, 3000)
+			for i := range batch {
+				batch[i] = noiseDevice()
+			}
+			batch[2500].Key = existing.Key
+			err := reg.ImportDevices(ctx, batch)
+			Expect(err).To(MatchError(registry.ErrExists))
+			Expect(err.Error()).To(ContainSubstring("device 2500"))
+			for _, i := range []int{0, 1999, 2999} {
+				_, err := reg.Device(ctx, batch[i].ID)
+				Expect(err).To(MatchError(handshake.ErrUnknownDevice))
+			}
+
+			batch[2500] = noiseDevice()
+			batch[10].ID = batch[3].ID
+			err = reg.ImportDevices(ctx, batch)
+			Expect(err).To(MatchError(registry.ErrExists))
+			Expect(err.Error()).To(ContainSubstring("devices 3 and 10"))
+
+			batch[10] = noiseDevice()
+			Expect(reg.ImportDevices(ctx, batch)).To(Succeed())
+		})
+	})
+
+	Describe("listing", func() {
+		It("pages through devices in ID order, filtered by profile and state", func() {
+			var ds []registry.Device
+			for range 150 {
+				ds = append(ds, noiseDevice())
+			}
+			for range 100 {
+				ds = append(ds, pskDevice())
+			}
+			Expect(reg.ImportDevices(ctx, ds)).To(Succeed())
+			for i := 0; i < 150; i += 10 {
+				Expect(reg.Revoke(ctx, ds[i].ID)).To(Succeed())
+			}
+
+			var sizes []int
+			var ids []string
+			opt := registry.ListOptions{}
+			for {
+				page, err := reg.ListDevices(ctx, opt)
+				Expect(err).NotTo(HaveOccurred())
+				sizes = append(sizes, len(page.Devices))
+				for _, d := range page.Devices {
+					ids = append(ids, d.ID)
+				}
+				if page.Next == "" {
+					break
+				}
+				Expect(page.Next).To(Equal(page.Devices[len(page.Devices)-1].ID))
+				opt.After = page.Next
+			}
+			Expect(sizes).To(Equal([]int{100, 100, 50}))
+			want := make([]string, len(ds))
+			for i, d := range ds {
+				want[i] = d.ID
+			}
+			slices.Sort(want)
+			Expect(ids).To(Equal(want))
+
+			count := func(opt registry.ListOptions) int {
+				n := 0
+				Expect(reg.ExportDevices(ctx, opt, func(registry.Device) error { n++; return nil })).To(Succeed())
+				return n
+			}
+			Expect(count(registry.ListOptions{Profile: handshake.Noise, Limit: 7})).To(Equal(150))
+			Expect(count(registry.ListOptions{Profile: handshake.PSK})).To(Equal(100))
+			Expect(count(registry.ListOptions{State: registry.Revoked})).To(Equal(15))
+			Expect(count(registry.ListOptions{Profile: handshake.Noise, State: registry.Active})).To(Equal(135))
+			Expect(count(registry.ListOptions{Profile: handshake.TLS})).To(Equal(0))
+
+			page, err := reg.ListDevices(ctx, registry.ListOptions{Limit: 3, After: want[246]})
+			Expect(err).NotTo(HaveOccurred())
+			Expect(page.Devices).To(HaveLen(3))
+			Expect(page.Next).To(BeEmpty())
+		})
+
+		It("refuses bad list options", func() {
+			for _, opt := range []registry.ListOptions{
+				{Limit: -1}, {Limit: registry.MaxPageSize + 1}, {State: "paused"}, {Profile: "ssh"},
+			} {
+				_, err := reg.ListDevices(ctx, opt)
+				Expect(err).To(MatchError(registry.ErrInvalid))
+			}
+		})
+
+		It("exports what a fresh registry imports unchanged", func() {
+			ds := []registry.Device{noiseDevice(), seedP256Device(), seedSecp160r1Device(), pskDevice(), tlsDevice()}
+			Expect(reg.ImportDevices(ctx, ds)).To(Succeed())
+			Expect(reg.AcceptCounter(ctx, ds[0].ID, 1<<40)).To(Succeed())
+			Expect(reg.Revoke(ctx, ds[3].ID)).To(Succeed())
+
+			var out []registry.Device
+			Expect(reg.ExportDevices(ctx, registry.ListOptions{Limit: 2}, func(d registry.Device) error {
+				out = append(out, d)
+				return nil
+			})).To(Succeed())
+			Expect(out).To(HaveLen(len(ds)))
+
+			other := openReg(GinkgoT(), b.fresh(GinkgoT()))
+			Expect(other.ImportDevices(ctx, out)).To(Succeed())
+			var back []registry.Device
+			Expect(other.ExportDevices(ctx, registry.ListOptions{}, func(d registry.Device) error {
+				back = append(back, d)
+				return nil
+			})).To(Succeed())
+			Expect(back).To(Equal(out))
+			// The imported counter still refuses replays.
+			Expect(other.AcceptCounter(ctx, ds[0].ID, 1<<40)).To(MatchError(handshake.ErrCounterReplay))
+		})
+	})
+
+	Describe("revocation", func() {
+		It("is seen at once through a second handle on the same database", func() {
+			d := noiseDevice()
+			Expect(reg.AddDevice(ctx, d)).To(Succeed())
+			Expect(reg.AcceptCounter(ctx, d.ID, 1)).To(Succeed())
+			gateway2 := openReg(GinkgoT(), dsn)
+			rec, err := gateway2.DeviceByKey(ctx, handshake.Noise, d.Key)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(rec.Revoked).To(BeFalse())
+
+			Expect(reg.Revoke(ctx, d.ID)).To(Succeed())
+
+			rec, err = gateway2.DeviceByKey(ctx, handshake.Noise, d.Key)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(rec.Revoked).To(BeTrue())
+			Expect(handshake.CheckRecord(rec, handshake.Noise)).To(Equal(handshake.ReasonRevoked))
+			err = gateway2.AcceptCounter(ctx, d.ID, 2)
+			Expect(err).To(MatchError(registry.ErrRevoked))
+			Expect(handshake.ReasonOf(err)).To(Equal(handshake.ReasonRevoked))
+			Expect(handshakeError(err).Profile).To(Equal(handshake.Noise))
+
+			Expect(gateway2.Revoke(ctx, d.ID)).To(Succeed(), "revoking twice")
+			got, err := gateway2.Device(ctx, d.ID)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(got.State).To(Equal(registry.Revoked))
+			Expect(got.Counter).To(Equal(uint64(1)))
+		})
+	})
+
+	Describe("message-1 counters", func() {
+		It("accepts only increasing counters", func() {
+			d := noiseDevice()
+			Expect(reg.AddDevice(ctx, d)).To(Succeed())
+			err := reg.AcceptCounter(ctx, d.ID, 0)
+			Expect(err).To(MatchError(handshake.ErrCounterReplay), "0 means none yet")
+			he := handshakeError(err)
+			Expect(he.Reason).To(Equal(handshake.ReasonCounterReplay))
+			Expect(he.Stage).To(Equal(handshake.StageMsg1))
+			Expect(he.Profile).To(Equal(handshake.Noise))
+
+			for _, step := range []struct {
+				counter uint64
+				ok      bool
+			}{{1, true}, {5, true}, {5, false}, {4, false}, {6, true}} {
+				err := reg.AcceptCounter(ctx, d.ID, step.counter)
+				if step.ok {
+					Expect(err).NotTo(HaveOccurred(), "counter %d", step.counter)
+				} else {
+					Expect(err).To(MatchError(handshake.ErrCounterReplay), "counter %d", step.counter)
+				}
+			}
+			got, err := reg.Device(ctx, d.ID)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(got.Counter).To(Equal(uint64(6)))
+			Expect(got.LastSeen).To(BeTemporally("~", time.Now(), 5*time.Second))
+		})
+
+		DescribeTable("compares counters as unsigned 64-bit numbers",
+			func(stored, offered uint64, accepted bool) {
+				d := noiseDevice()
+				d.Counter = stored
+				Expect(reg.AddDevice(ctx, d)).To(Succeed())
+				err := reg.AcceptCounter(ctx, d.ID, offered)
+				want := stored
+				if accepted {
+					Expect(err).NotTo(HaveOccurred())
+					want = offered
+				} else {
+					Expect(err).To(MatchError(handshake.ErrCounterReplay))
+				}
+				got, err := reg.Device(ctx, d.ID)
+				Expect(err).NotTo(HaveOccurred())
+				Expect(got.Counter).To(Equal(want))
+			},
+			Entry("the first counter", uint64(0), uint64(1), true),
+			Entry("below 2^63", uint64(1<<62), uint64(1<<62+1), true),
+			Entry("across 2^63", uint64(1<<63-1), uint64(1<<63), true),
+			Entry("above 2^63", uint64(1<<63), uint64(1<<63+1), true),
+			Entry("up to the maximum", uint64(1<<63+5), uint64(math.MaxUint64), true),
+			Entry("a small one after 2^63", uint64(1<<63), uint64(5), false),
+			Entry("2^63-1 after 2^63", uint64(1<<63), uint64(1<<63-1), false),
+			Entry("anything after the maximum", uint64(math.MaxUint64), uint64(1), false),
+			Entry("the maximum twice", uint64(math.MaxUint64), uint64(math.MaxUint64), false),
+		)
+
+		// offerAll offers counters[i] through regs[i%len(regs)], all at once,
+		// and returns the offers that won and the errors of the others.
+		offerAll := func(id string, counters []uint64, regs ...registry.Registry) (won []uint64, lost []error) {
+			var mu sync.Mutex
+			var wg sync.WaitGroup
+			start := make(chan struct{})
+			for i, c := range counters {
+				wg.Add(1)
+				go func() {
+					defer GinkgoRecover()
+					defer wg.Done()
+					<-start
+					err := regs[i%len(regs)].AcceptCounter(ctx, id, c)
+					mu.Lock()
+					defer mu.Unlock()
+					if err == nil {
+						won = append(won, c)
+					} else {
+						lost = append(lost, err)
+					}
+				}()
+			}
+			close(start)
+			wg.Wait()
+			return won, lost
+		}
+
+		It("lets exactly one of 50 concurrent offers win: the fresh counter, once", func() {
+			d := noiseDevice()
+			Expect(reg.AddDevice(ctx, d)).To(Succeed())
+			Expect(reg.AcceptCounter(ctx, d.ID, 100)).To(Succeed())
+			var counters []uint64
+			for range 30 {
+				counters = append(counters, 150)
+			}
+			for i := range 20 {
+				counters = append(counters, uint64(100-5*i)) // stale: 100, 95, ... 5
+			}
+			rand.Shuffle(len(counters), func(i, j int) { counters[i], counters[j] = counters[j], counters[i] })
+
+			won, lost := offerAll(d.ID, counters, reg)
+			Expect(won).To(Equal([]uint64{150}))
+			Expect(lost).To(HaveLen(49))
+			for _, err := range lost {
+				Expect(err).To(MatchError(handshake.ErrCounterReplay))
+			}
+			got, err := reg.Device(ctx, d.ID)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(got.Counter).To(Equal(uint64(150)))
+		})
+
+		It("keeps the greatest of 50 concurrent distinct counters, each winner once", func() {
+			d := noiseDevice()
+			Expect(reg.AddDevice(ctx, d)).To(Succeed())
+			counters := make([]uint64, 50)
+			for i := range counters {
+				counters[i] = uint64(i + 1)
+			}
+			rand.Shuffle(len(counters), func(i, j int) { counters[i], counters[j] = counters[j], counters[i] })
+
+			won, lost := offerAll(d.ID, counters, reg)
+			Expect(won).To(ContainElement(uint64(50)), "nothing can beat the greatest")
+			Expect(len(won) + len(lost)).To(Equal(50))
+			for _, err := range lost {
+				Expect(err).To(MatchError(handshake.ErrCounterReplay))
+			}
+			got, err := reg.Device(ctx, d.ID)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(got.Counter).To(Equal(uint64(50)))
+		})
+
+		It("lets exactly one of two gateways win a counter both were offered", func() {
+			d := noiseDevice()
+			Expect(reg.AddDevice(ctx, d)).To(Succeed())
+			gateway2 := openReg(GinkgoT(), dsn)
+			counters := make([]uint64, 50)
+			for i := range counters {
+				counters[i] = 7
+			}
+			won, lost := offerAll(d.ID, counters, reg, gateway2)
+			Expect(won).To(Equal([]uint64{7}))
+			Expect(lost).To(HaveLen(49))
+			for _, err := range lost {
+				Expect(err).To(MatchError(handshake.ErrCounterReplay))
+			}
+		})
+	})
+
+	Describe("durability", func() {
+		It("keeps counters, revocations and keys across Close and reopen", func() {
+			a, v := noiseDevice(), pskDevice()
+			Expect(reg.ImportDevices(ctx, []registry.Device{a, v})).To(Succeed())
+			Expect(reg.AcceptCounter(ctx, a.ID, 41)).To(Succeed())
+			Expect(reg.Revoke(ctx, v.ID)).To(Succeed())
+			kp := noiseKeypair()
+			Expect(reg.AnnounceNextKey(ctx, kp)).To(Succeed())
+			Expect(reg.PromoteNextKey(ctx)).To(Succeed())
+
+			Expect(reg.Close()).To(Succeed())
+			Expect(reg.Close()).To(Succeed(), "closing twice")
+			Expect(reg.AcceptCounter(ctx, a.ID, 42)).To(MatchError(registry.ErrClosed))
+
+			reopened := openReg(GinkgoT(), dsn)
+			got, err := reopened.Device(ctx, a.ID)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(got.Counter).To(Equal(uint64(41)))
+			Expect(reopened.AcceptCounter(ctx, a.ID, 41)).To(MatchError(handshake.ErrCounterReplay))
+			rec, err := reopened.DeviceByID(ctx, v.ID)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(rec.Revoked).To(BeTrue())
+			keys, err := reopened.ServerKeys(ctx)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(keys.Current.Keypair).To(Equal(kp))
+		})
+
+		It("migrates once, also when gateways start together, and refuses a newer schema", func() {
+			Expect(reg.Close()).To(Succeed())
+			fresh := b.fresh(GinkgoT())
+			var wg sync.WaitGroup
+			errs := make([]error, 4)
+			for i := range errs {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					r, err := registry.Open(ctx, fresh)
+					if err == nil {
+						err = r.Close()
+					}
+					errs[i] = err
+				}()
+			}
+			wg.Wait()
+			for _, err := range errs {
+				Expect(err).NotTo(HaveOccurred())
+			}
+			Expect(openReg(GinkgoT(), dsn).Close()).To(Succeed())
+
+			b.raw(GinkgoT(), dsn, "INSERT INTO schema_version (version, applied_us) VALUES (99, 0)")
+			_, err := registry.Open(ctx, dsn)
+			Expect(err).To(MatchError(ContainSubstring("newer than this program")))
+		})
+	})
+
+	Describe("last seen", func() {
+		It("writes notes in batches, the newest note winning, and on Close", func() {
+			d := noiseDevice()
+			Expect(reg.AddDevice(ctx, d)).To(Succeed())
+			t1 := time.Now().Add(-time.Hour).Truncate(time.Microsecond).UTC()
+			t2 := t1.Add(time.Minute)
+			reg.TouchLastSeen(d.ID, t2)
+			reg.TouchLastSeen(d.ID, t1)
+			reg.TouchLastSeen("never-registered", t1)
+
+			gateway2 := openReg(GinkgoT(), dsn)
+			lastSeen := func() time.Time {
+				got, err := gateway2.Device(ctx, d.ID)
+				Expect(err).NotTo(HaveOccurred())
+				return got.LastSeen
+			}
+			Eventually(lastSeen).WithTimeout(10 * registry.LastSeenFlushInterval).Should(Equal(t2))
+
+			t3 := t2.Add(time.Minute)
+			reg.TouchLastSeen(d.ID, t3)
+			Expect(reg.Close()).To(Succeed())
+			Expect(lastSeen()).To(Equal(t3))
+		})
+	})
+
+	Describe("server keys", func() {
+		It("announces, promotes and keeps the previous key", func() {
+			keys, err := reg.ServerKeys(ctx)
+			Expect(err).To(MatchError(registry.ErrNoServerKey))
+			Expect(keys).To(Equal(registry.ServerKeys{}))
+			Expect(reg.PromoteNextKey(ctx)).To(MatchError(registry.ErrNoServerKey))
+
+			k1, k2, k3 := noiseKeypair(), noiseKeypair(), noiseKeypair()
+			Expect(reg.AnnounceNextKey(ctx, k1)).To(Succeed())
+			keys, err = reg.ServerKeys(ctx)
+			Expect(err).To(MatchError(registry.ErrNoServerKey), "announced, not promoted")
+			Expect(keys.Next.Keypair).To(Equal(k1))
+			Expect(keys.Current).To(BeNil())
+
+			Expect(reg.PromoteNextKey(ctx)).To(Succeed())
+			keys, err = reg.ServerKeys(ctx)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(keys.Current.Keypair).To(Equal(k1))
+			Expect(keys.Next).To(BeNil())
+			Expect(keys.Previous).To(BeNil())
+
+			Expect(reg.AnnounceNextKey(ctx, k2)).To(Succeed())
+			Expect(reg.AnnounceNextKey(ctx, k2)).To(Succeed(), "announcing the announced key again")
+			Expect(reg.AnnounceNextKey(ctx, k3)).To(MatchError(registry.ErrExists), "another key is pending")
+			Expect(reg.AnnounceNextKey(ctx, k1)).To(MatchError(registry.ErrExists), "the current key")
+
+			gateway2 := openReg(GinkgoT(), dsn)
+			keys, err = gateway2.ServerKeys(ctx)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(keys.Current.Keypair).To(Equal(k1))
+			Expect(keys.Next.Keypair).To(Equal(k2))
+
+			before := time.Now()
+			Expect(gateway2.PromoteNextKey(ctx)).To(Succeed())
+			keys, err = reg.ServerKeys(ctx)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(keys.Current.Keypair).To(Equal(k2))
+			Expect(keys.Current.Since).To(BeTemporally("~", before, 5*time.Second))
+			Expect(keys.Previous.Keypair).To(Equal(k1))
+			Expect(keys.Previous.Since).To(Equal(keys.Current.Since))
+			Expect(keys.Next).To(BeNil())
+			Expect(reg.AnnounceNextKey(ctx, k1)).To(MatchError(registry.ErrExists), "a retired key")
+		})
+
+		It("refuses a keypair whose halves do not match", func() {
+			k1, k2 := noiseKeypair(), noiseKeypair()
+			Expect(reg.AnnounceNextKey(ctx, registry.Keypair{Private: k1.Private, Public: k2.Public})).To(MatchError(registry.ErrInvalid))
+			Expect(reg.AnnounceNextKey(ctx, registry.Keypair{Private: k1.Private[:31], Public: k1.Public})).To(MatchError(registry.ErrInvalid))
+			keys, _ := reg.ServerKeys(ctx)
+			Expect(keys.Next).To(BeNil())
+		})
+	})
+
+	Describe("after SIGKILL of a writing process", Label("crash"), func() {
+		It("never moves a counter backwards", func() {
+			d := noiseDevice()
+			Expect(reg.AddDevice(ctx, d)).To(Succeed())
+			for round := range 3 {
+				stored := deviceIn(dsn, d.ID).Counter
+				session := startCrashtest(dsn, d.ID, stored+1, "")
+				last := killAfterAccepted(session, 200)
+				// A fresh handle, as a restarted server would open.
+				got := deviceIn(dsn, d.ID)
+				Expect(got.Counter).To(BeNumerically(">=", last), "round %d", round)
+				r := openReg(GinkgoT(), dsn)
+				Expect(r.AcceptCounter(ctx, d.ID, last)).To(MatchError(handshake.ErrCounterReplay))
+				AddReportEntry(b.name+": counter after SIGKILL", map[string]uint64{"last printed": last, "stored": got.Counter})
+			}
+		})
+
+		It("keeps a revoked device revoked", func() {
+			victim, d := noiseDevice(), noiseDevice()
+			Expect(reg.ImportDevices(ctx, []registry.Device{victim, d})).To(Succeed())
+			Expect(reg.AcceptCounter(ctx, victim.ID, 1)).To(Succeed())
+			session := startCrashtest(dsn, d.ID, 1, victim.ID)
+			Eventually(session.Out).WithTimeout(time.Minute).Should(gbytes.Say("revoked\n"))
+			last := killAfterAccepted(session, 50)
+
+			Expect(deviceIn(dsn, victim.ID).State).To(Equal(registry.Revoked))
+			Expect(deviceIn(dsn, d.ID).Counter).To(BeNumerically(">=", last))
+			r := openReg(GinkgoT(), dsn)
+			Expect(r.AcceptCounter(ctx, victim.ID, 1<<40)).To(MatchError(registry.ErrRevoked))
+		})
+	})
+}

@@ -1,0 +1,191 @@
+package registry_test
+
+import (
+	"context"
+	"crypto/ecdh"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/jackc/pgx/v5"
+
+	"shakedown/handshake"
+	"shakedown/server/registry"
+)
+
+// Environment of the PostgreSQL tests.
+const (
+	envPGDSN     = "SHAKEDOWN_PG_DSN"     // a database the tests may create schemas in
+	envRequirePG = "SHAKEDOWN_REQUIRE_PG" // "1": fail, rather than skip, without a DSN
+	pgHowTo      = "PostgreSQL specs need " + envPGDSN + "; run: export " + envPGDSN + "=$(scripts/postgres.sh start)"
+)
+
+// tb is what the helpers need of a test, a benchmark or GinkgoT().
+type tb interface {
+	Helper()
+	TempDir() string
+	Cleanup(func())
+	Fatalf(format string, args ...any)
+}
+
+// backendUnderTest is one backend as the shared suite sees it.
+type backendUnderTest struct {
+	name string
+	// fresh returns the DSN of an empty registry database that lives until
+	// the test ends.
+	fresh func(t tb) string
+	// raw runs one statement on the database behind dsn, bypassing the registry.
+	raw func(t tb, dsn, stmt string)
+}
+
+var sqliteBackend = backendUnderTest{
+	name: "SQLite",
+	fresh: func(t tb) string {
+		return "sqlite:" + filepath.Join(t.TempDir(), "registry.db")
+	},
+	raw: func(t tb, dsn, stmt string) {
+		t.Helper()
+		db, err := sql.Open("sqlite", strings.TrimPrefix(dsn, "sqlite:"))
+		if err != nil {
+			t.Fatalf("opening sqlite: %v", err)
+		}
+		defer db.Close()
+		if _, err := db.Exec(stmt); err != nil {
+			t.Fatalf("running %q: %v", stmt, err)
+		}
+	},
+}
+
+var postgresBackend = backendUnderTest{
+	name:  "PostgreSQL",
+	fresh: freshPostgres,
+	raw: func(t tb, dsn, stmt string) {
+		t.Helper()
+		ctx := context.Background()
+		conn, err := pgx.Connect(ctx, dsn)
+		if err != nil {
+			t.Fatalf("connecting: %v", err)
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, stmt); err != nil {
+			t.Fatalf("running %q: %v", stmt, err)
+		}
+	},
+}
+
+// freshPostgres creates a schema of its own in the database of
+// SHAKEDOWN_PG_DSN and returns a DSN whose search_path selects it; the
+// schema is dropped when the test ends. Runs and tests never share tables.
+func freshPostgres(t tb) string {
+	t.Helper()
+	base := os.Getenv(envPGDSN)
+	if base == "" {
+		t.Fatalf("%s", pgHowTo)
+	}
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		t.Fatalf("connecting to %s: %v", envPGDSN, err)
+	}
+	defer conn.Close(ctx)
+	schema := "registry_test_" + hex.EncodeToString(randomBytes(6))
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatalf("creating schema: %v", err)
+	}
+	t.Cleanup(func() {
+		conn, err := pgx.Connect(ctx, base)
+		if err != nil {
+			return
+		}
+		defer conn.Close(ctx)
+		conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE")
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatalf("parsing %s: %v", envPGDSN, err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	rand.Read(b)
+	return b
+}
+
+// Device makers, one per profile. IDs are unique per process.
+var idSeq struct {
+	sync.Mutex
+	n int
+}
+
+func newID(prefix string) string {
+	idSeq.Lock()
+	defer idSeq.Unlock()
+	idSeq.n++
+	return fmt.Sprintf("%s-%06d", prefix, idSeq.n)
+}
+
+func noiseDevice() registry.Device {
+	return registry.Device{ID: newID("noise"), Profile: handshake.Noise, Key: randomBytes(registry.X25519KeyLen)}
+}
+
+func pskDevice() registry.Device {
+	return registry.Device{ID: newID("psk"), Profile: handshake.PSK, Key: randomBytes(registry.PSKLen)}
+}
+
+func seedP256Device() registry.Device {
+	k, err := ecdh.P256().GenerateKey(rand.Reader)
+	if err != nil {
+		panic(err)
+	}
+	return registry.Device{ID: newID("seed"), Profile: handshake.Seed, Curve: registry.CurveP256, Key: k.PublicKey().Bytes()}
+}
+
+func seedSecp160r1Device() registry.Device {
+	return registry.Device{ID: newID("seed160"), Profile: handshake.Seed, Curve: registry.CurveSecp160r1,
+		Key: append([]byte{0x04}, randomBytes(registry.Secp160r1PointLen-1)...)}
+}
+
+// tlsHash is one password hash shared by the tls devices of the tests:
+// hashing costs tens of milliseconds.
+var tlsHash = sync.OnceValue(func() string {
+	h, err := registry.HashPassword([]byte("correct horse battery staple"))
+	if err != nil {
+		panic(err)
+	}
+	return h
+})
+
+func tlsDevice() registry.Device {
+	return registry.Device{ID: newID("tls"), Profile: handshake.TLS, PasswordHash: tlsHash(), Grants: []string{"fleet/+/cmd", "shared/#"}}
+}
+
+// noiseKeypair returns a valid X25519 server keypair.
+func noiseKeypair() registry.Keypair {
+	k, err := ecdh.X25519().GenerateKey(rand.Reader)
+	if err != nil {
+		panic(err)
+	}
+	return registry.Keypair{Private: k.Bytes(), Public: k.PublicKey().Bytes()}
+}
+
+// openReg opens dsn and closes the registry when the test ends.
+func openReg(t tb, dsn string) registry.Registry {
+	t.Helper()
+	reg, err := registry.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatalf("opening registry: %v", err)
+	}
+	t.Cleanup(func() { reg.Close() })
+	return reg
+}
