@@ -1,0 +1,439 @@
+/*
+ * crypto/ecc.c: arithmetic on y^2 = x^3 - 3x + b over GF(p), generic in p.
+ *
+ * Field elements are kept in the Montgomery domain (x R mod p, R =
+ * 2^(w n) for n limbs of w bits) and always fully reduced below p, so
+ * equal values have equal limbs. Multiplication is Montgomery's CIOS
+ * method; R mod p, R^2 mod p and -p^-1 mod 2^w are derived from p when an
+ * operation starts, so a curve is only its published constants
+ * (ecc_curves.c). Points are projective (X : Y : Z) with the point at
+ * infinity (0 : 1 : 0), added and doubled by the complete formulas of
+ * Renes, Costello and Batina, "Complete addition formulas for prime order
+ * elliptic curves" (EUROCRYPT 2016), Algorithm 4 (addition) and Algorithm
+ * 6 (doubling) for a = -3: no special cases, hence no branches.
+ */
+#include "ecc.h"
+
+#include <string.h>
+
+#include "bn.h"
+#include "common.h"
+#include "ecc_params.h"
+#include "port.h"
+
+#define EC_LIMBS SD_LIMBS(SD_ECC_MAX_SCALAR_LEN)
+
+typedef sd_limb ec_fe[EC_LIMBS];
+
+struct ec_point {
+	ec_fe x, y, z;
+};
+
+/* The whole state of one operation; wiped before returning. */
+struct ec_work {
+	sd_len n;            /* limbs of a field element */
+	sd_len ns;           /* limbs of a scalar */
+	uint8_t flen, slen;  /* bytes of a field element, of a scalar */
+	uint16_t bits;       /* bits of the group order n */
+	sd_limb p0inv;       /* -p^-1 mod 2^w */
+	ec_fe p;             /* the field prime */
+	ec_fe one;           /* R mod p, i.e. 1 in the Montgomery domain */
+	ec_fe r2;            /* R^2 mod p, to enter the Montgomery domain */
+	ec_fe b;             /* b R mod p */
+	ec_fe k;             /* the scalar */
+	struct ec_point r0, r1, out;
+	ec_fe t0, t1, t2, t3, t4;
+	sd_limb t[EC_LIMBS + 2]; /* scratch of mul, add, sub */
+};
+
+/* ---- GF(p) ---- */
+
+/* r = a + b mod p, for a, b < p. */
+static void fadd(struct ec_work *w, sd_limb *r, const sd_limb *a,
+		 const sd_limb *b)
+{
+	sd_limb carry = sd_bn_add(r, a, b, w->n);
+	sd_limb borrow = sd_bn_sub(w->t, r, w->p, w->n);
+
+	/* a + b >= p exactly when the sum carried or r - p did not borrow. */
+	sd_bn_cmov(r, w->t, w->n, SD_BN_MASK((carry | (borrow ^ 1)) & 1));
+}
+
+/* r = a - b mod p, for a, b < p. */
+static void fsub(struct ec_work *w, sd_limb *r, const sd_limb *a,
+		 const sd_limb *b)
+{
+	sd_limb mask = SD_BN_MASK(sd_bn_sub(r, a, b, w->n));
+	sd_len i;
+
+	for (i = 0; i < w->n; i++)
+		w->t[i] = (sd_limb)(w->p[i] & mask);
+	sd_bn_add(r, r, w->t, w->n);
+}
+
+/* r = a b R^-1 mod p (Montgomery product, CIOS), for a, b < p. r may
+ * alias a or b. */
+static void fmul(struct ec_work *w, sd_limb *r, const sd_limb *a,
+		 const sd_limb *b)
+{
+	sd_limb *t = w->t;
+	sd_len n = w->n, i, j;
+	sd_limb c, m;
+	sd_dlimb s;
+
+	memset(t, 0, (size_t)(n + 2) * sizeof(sd_limb));
+	for (i = 0; i < n; i++) {
+		/* t += a b_i */
+		c = sd_bn_mac(t, a, b[i], n);
+		s = (sd_dlimb)t[n] + c;
+		t[n] = (sd_limb)s;
+		t[n + 1] = (sd_limb)(s >> SD_LIMB_BITS);
+		/* t += m p, with m chosen so that the low limb becomes 0 */
+		m = (sd_limb)((sd_dlimb)t[0] * w->p0inv);
+		c = sd_bn_mac(t, w->p, m, n);
+		s = (sd_dlimb)t[n] + c;
+		t[n] = (sd_limb)s;
+		t[n + 1] = (sd_limb)(t[n + 1] + (sd_limb)(s >> SD_LIMB_BITS));
+		/* t /= 2^w */
+		for (j = 0; j <= n; j++)
+			t[j] = t[j + 1];
+		t[n + 1] = 0;
+	}
+	/* t < 2p: subtract p unless that goes below zero. */
+	c = sd_bn_sub(r, t, w->p, n);
+	sd_bn_cmov(r, t, n, SD_BN_MASK(c & (t[n] ^ 1) & 1));
+}
+
+/* r = a^(p-2) = a^-1 mod p (Fermat), in the Montgomery domain. The
+ * exponent is public, so its bits may steer the loop. r must not alias a;
+ * uses t4. */
+static void finv(struct ec_work *w, sd_limb *r, const sd_limb *a)
+{
+	sd_limb *e = w->t4;
+	int i;
+
+	memcpy(e, w->p, sizeof(ec_fe));
+	sd_bn_sub_word(e, w->n, 2);
+	memcpy(r, w->one, sizeof(ec_fe));
+	for (i = (int)w->n * SD_LIMB_BITS - 1; i >= 0; i--) {
+		fmul(w, r, r, r);
+		if ((e[i / SD_LIMB_BITS] >> (i % SD_LIMB_BITS)) & 1)
+			fmul(w, r, r, a);
+	}
+}
+
+/* ---- points: Renes-Costello-Batina 2016, a = -3 ---- */
+
+/* Algorithm 4: o = p + q (complete). o must not alias p or q. */
+static void padd(struct ec_work *w, struct ec_point *o,
+		 const struct ec_point *p, const struct ec_point *q)
+{
+	sd_limb *t0 = w->t0, *t1 = w->t1, *t2 = w->t2, *t3 = w->t3, *t4 = w->t4;
+	sd_limb *x3 = o->x, *y3 = o->y, *z3 = o->z;
+
+	fmul(w, t0, p->x, q->x);  /*  1. t0 <- X1 X2 */
+	fmul(w, t1, p->y, q->y);  /*  2. t1 <- Y1 Y2 */
+	fmul(w, t2, p->z, q->z);  /*  3. t2 <- Z1 Z2 */
+	fadd(w, t3, p->x, p->y);  /*  4. t3 <- X1 + Y1 */
+	fadd(w, t4, q->x, q->y);  /*  5. t4 <- X2 + Y2 */
+	fmul(w, t3, t3, t4);      /*  6. t3 <- t3 t4 */
+	fadd(w, t4, t0, t1);      /*  7. t4 <- t0 + t1 */
+	fsub(w, t3, t3, t4);      /*  8. t3 <- t3 - t4 */
+	fadd(w, t4, p->y, p->z);  /*  9. t4 <- Y1 + Z1 */
+	fadd(w, x3, q->y, q->z);  /* 10. X3 <- Y2 + Z2 */
+	fmul(w, t4, t4, x3);      /* 11. t4 <- t4 X3 */
+	fadd(w, x3, t1, t2);      /* 12. X3 <- t1 + t2 */
+	fsub(w, t4, t4, x3);      /* 13. t4 <- t4 - X3 */
+	fadd(w, x3, p->x, p->z);  /* 14. X3 <- X1 + Z1 */
+	fadd(w, y3, q->x, q->z);  /* 15. Y3 <- X2 + Z2 */
+	fmul(w, x3, x3, y3);      /* 16. X3 <- X3 Y3 */
+	fadd(w, y3, t0, t2);      /* 17. Y3 <- t0 + t2 */
+	fsub(w, y3, x3, y3);      /* 18. Y3 <- X3 - Y3 */
+	fmul(w, z3, w->b, t2);    /* 19. Z3 <- b t2 */
+	fsub(w, x3, y3, z3);      /* 20. X3 <- Y3 - Z3 */
+	fadd(w, z3, x3, x3);      /* 21. Z3 <- X3 + X3 */
+	fadd(w, x3, x3, z3);      /* 22. X3 <- X3 + Z3 */
+	fsub(w, z3, t1, x3);      /* 23. Z3 <- t1 - X3 */
+	fadd(w, x3, t1, x3);      /* 24. X3 <- t1 + X3 */
+	fmul(w, y3, w->b, y3);    /* 25. Y3 <- b Y3 */
+	fadd(w, t1, t2, t2);      /* 26. t1 <- t2 + t2 */
+	fadd(w, t2, t1, t2);      /* 27. t2 <- t1 + t2 */
+	fsub(w, y3, y3, t2);      /* 28. Y3 <- Y3 - t2 */
+	fsub(w, y3, y3, t0);      /* 29. Y3 <- Y3 - t0 */
+	fadd(w, t1, y3, y3);      /* 30. t1 <- Y3 + Y3 */
+	fadd(w, y3, t1, y3);      /* 31. Y3 <- t1 + Y3 */
+	fadd(w, t1, t0, t0);      /* 32. t1 <- t0 + t0 */
+	fadd(w, t0, t1, t0);      /* 33. t0 <- t1 + t0 */
+	fsub(w, t0, t0, t2);      /* 34. t0 <- t0 - t2 */
+	fmul(w, t1, t4, y3);      /* 35. t1 <- t4 Y3 */
+	fmul(w, t2, t0, y3);      /* 36. t2 <- t0 Y3 */
+	fmul(w, y3, x3, z3);      /* 37. Y3 <- X3 Z3 */
+	fadd(w, y3, y3, t2);      /* 38. Y3 <- Y3 + t2 */
+	fmul(w, x3, x3, t3);      /* 39. X3 <- X3 t3 */
+	fsub(w, x3, x3, t1);      /* 40. X3 <- X3 - t1 */
+	fmul(w, z3, t4, z3);      /* 41. Z3 <- t4 Z3 */
+	fmul(w, t1, t3, t0);      /* 42. t1 <- t3 t0 */
+	fadd(w, z3, z3, t1);      /* 43. Z3 <- Z3 + t1 */
+}
+
+/* Algorithm 6: o = 2p (complete). o must not alias p. */
+static void pdbl(struct ec_work *w, struct ec_point *o, const struct ec_point *p)
+{
+	sd_limb *t0 = w->t0, *t1 = w->t1, *t2 = w->t2, *t3 = w->t3;
+	sd_limb *x3 = o->x, *y3 = o->y, *z3 = o->z;
+
+	fmul(w, t0, p->x, p->x);  /*  1. t0 <- X X */
+	fmul(w, t1, p->y, p->y);  /*  2. t1 <- Y Y */
+	fmul(w, t2, p->z, p->z);  /*  3. t2 <- Z Z */
+	fmul(w, t3, p->x, p->y);  /*  4. t3 <- X Y */
+	fadd(w, t3, t3, t3);      /*  5. t3 <- t3 + t3 */
+	fmul(w, z3, p->x, p->z);  /*  6. Z3 <- X Z */
+	fadd(w, z3, z3, z3);      /*  7. Z3 <- Z3 + Z3 */
+	fmul(w, y3, w->b, t2);    /*  8. Y3 <- b t2 */
+	fsub(w, y3, y3, z3);      /*  9. Y3 <- Y3 - Z3 */
+	fadd(w, x3, y3, y3);      /* 10. X3 <- Y3 + Y3 */
+	fadd(w, y3, x3, y3);      /* 11. Y3 <- X3 + Y3 */
+	fsub(w, x3, t1, y3);      /* 12. X3 <- t1 - Y3 */
+	fadd(w, y3, t1, y3);      /* 13. Y3 <- t1 + Y3 */
+	fmul(w, y3, x3, y3);      /* 14. Y3 <- X3 Y3 */
+	fmul(w, x3, x3, t3);      /* 15. X3 <- X3 t3 */
+	fadd(w, t3, t2, t2);      /* 16. t3 <- t2 + t2 */
+	fadd(w, t2, t2, t3);      /* 17. t2 <- t2 + t3 */
+	fmul(w, z3, w->b, z3);    /* 18. Z3 <- b Z3 */
+	fsub(w, z3, z3, t2);      /* 19. Z3 <- Z3 - t2 */
+	fsub(w, z3, z3, t0);      /* 20. Z3 <- Z3 - t0 */
+	fadd(w, t3, z3, z3);      /* 21. t3 <- Z3 + Z3 */
+	fadd(w, z3, z3, t3);      /* 22. Z3 <- Z3 + t3 */
+	fadd(w, t3, t0, t0);      /* 23. t3 <- t0 + t0 */
+	fadd(w, t0, t3, t0);      /* 24. t0 <- t3 + t0 */
+	fsub(w, t0, t0, t2);      /* 25. t0 <- t0 - t2 */
+	fmul(w, t0, t0, z3);      /* 26. t0 <- t0 Z3 */
+	fadd(w, y3, y3, t0);      /* 27. Y3 <- Y3 + t0 */
+	fmul(w, t0, p->y, p->z);  /* 28. t0 <- Y Z */
+	fadd(w, t0, t0, t0);      /* 29. t0 <- t0 + t0 */
+	fmul(w, z3, t0, z3);      /* 30. Z3 <- t0 Z3 */
+	fsub(w, x3, x3, z3);      /* 31. X3 <- X3 - Z3 */
+	fmul(w, z3, t0, t1);      /* 32. Z3 <- t0 t1 */
+	fadd(w, z3, z3, z3);      /* 33. Z3 <- Z3 + Z3 */
+	fadd(w, z3, z3, z3);      /* 34. Z3 <- Z3 + Z3 */
+}
+
+static void pcswap(struct ec_work *w, struct ec_point *a, struct ec_point *b,
+		   sd_limb mask)
+{
+	sd_bn_cswap(a->x, b->x, w->n, mask);
+	sd_bn_cswap(a->y, b->y, w->n, mask);
+	sd_bn_cswap(a->z, b->z, w->n, mask);
+}
+
+/*
+ * r0 = k r1 by the Montgomery ladder, keeping r1 - r0 = P: for each bit
+ * of k from the top, (r0, r1) becomes (2 r0, r0 + r1) or (r0 + r1, 2 r1).
+ * It runs over all bits of n, whatever the value of k.
+ */
+static void ladder(struct ec_work *w)
+{
+	sd_limb swap = 0, bit;
+	int i;
+
+	memset(w->r0.x, 0, sizeof(ec_fe)); /* r0 = (0 : 1 : 0) */
+	memcpy(w->r0.y, w->one, sizeof(ec_fe));
+	memset(w->r0.z, 0, sizeof(ec_fe));
+	for (i = (int)w->bits - 1; i >= 0; i--) {
+		bit = (sd_limb)((w->k[i / SD_LIMB_BITS] >> (i % SD_LIMB_BITS)) & 1);
+		swap ^= bit;
+		pcswap(w, &w->r0, &w->r1, SD_BN_MASK(swap));
+		swap = bit;
+		padd(w, &w->out, &w->r0, &w->r1);
+		memcpy(&w->r1, &w->out, sizeof w->out);
+		pdbl(w, &w->out, &w->r0);
+		memcpy(&w->r0, &w->out, sizeof w->out);
+	}
+	pcswap(w, &w->r0, &w->r1, SD_BN_MASK(swap));
+}
+
+/* ---- setup, encodings ---- */
+
+/* r (n limbs) = the big-endian ROM constant of len bytes. */
+static void load_rom(struct ec_work *w, sd_limb *r, sd_len n,
+		     const uint8_t *rom, size_t len)
+{
+	uint8_t *buf = (uint8_t *)w->t0;
+
+	sd_rom_copy(buf, rom, len);
+	sd_bn_from_be(r, n, buf, len);
+}
+
+static void setup(struct ec_work *w, const sd_ecc_curve *c)
+{
+	uint32_t x, p0;
+	unsigned i;
+
+	memset(w, 0, sizeof *w);
+	w->flen = sd_rom_u8(&c->field_len);
+	w->slen = sd_rom_u8(&c->scalar_len);
+	w->bits = sd_rom_u16(&c->order_bits);
+	w->n = (sd_len)SD_LIMBS(w->flen);
+	w->ns = (sd_len)SD_LIMBS(w->slen);
+	load_rom(w, w->p, w->n, c->p, w->flen);
+
+	/* -p^-1 mod 2^w by Newton's iteration x <- x (2 - p x), which
+	 * doubles the correct low bits; x = p is right mod 8 for odd p. */
+	p0 = w->p[0];
+	x = p0;
+	for (i = 0; i < 4; i++)
+		x *= 2 - p0 * x;
+	w->p0inv = (sd_limb)(0 - x);
+
+	/* R mod p and R^2 mod p by doubling 1, w n times each. */
+	w->one[0] = 1;
+	for (i = 0; i < (unsigned)w->n * SD_LIMB_BITS; i++)
+		fadd(w, w->one, w->one, w->one);
+	memcpy(w->r2, w->one, sizeof(ec_fe));
+	for (i = 0; i < (unsigned)w->n * SD_LIMB_BITS; i++)
+		fadd(w, w->r2, w->r2, w->r2);
+
+	load_rom(w, w->b, w->n, c->b, w->flen);
+	fmul(w, w->b, w->b, w->r2);
+}
+
+/* Loads the scalar into w->k; SD_ERR_SCALAR unless 1 <= k < n. */
+static int load_scalar(struct ec_work *w, const sd_ecc_curve *c,
+		       const uint8_t *priv)
+{
+	sd_limb below_n, zero;
+
+	sd_bn_from_be(w->k, w->ns, priv, w->slen);
+	load_rom(w, w->t1, w->ns, c->n, w->slen);
+	below_n = sd_bn_sub(w->t2, w->k, w->t1, w->ns);
+	zero = sd_bn_zero_mask(w->k, w->ns);
+	return (below_n & (sd_limb)~zero & 1) ? SD_OK : SD_ERR_SCALAR;
+}
+
+/* Decodes and validates (SEC 1 v2.0 §3.2.2.1) an uncompressed point into
+ * q, in the Montgomery domain with Z = 1. */
+static int load_point(struct ec_work *w, struct ec_point *q,
+		      const uint8_t *pub, size_t len)
+{
+	sd_limb in_range, on_curve;
+
+	if (len != 1 + 2 * (size_t)w->flen)
+		return SD_ERR_LENGTH;
+	if (pub[0] != SD_ECC_POINT_UNCOMPRESSED)
+		return SD_ERR_POINT; /* includes 0x00, the point at infinity */
+
+	/* Step 2: x and y are integers in [0, p - 1]. */
+	sd_bn_from_be(q->x, w->n, pub + 1, w->flen);
+	sd_bn_from_be(q->y, w->n, pub + 1 + w->flen, w->flen);
+	in_range = sd_bn_sub(w->t0, q->x, w->p, w->n);
+	in_range &= sd_bn_sub(w->t0, q->y, w->p, w->n);
+
+	/* Step 3: y^2 = x^3 - 3x + b (mod p). */
+	fmul(w, q->x, q->x, w->r2);
+	fmul(w, q->y, q->y, w->r2);
+	memcpy(q->z, w->one, sizeof(ec_fe));
+	fmul(w, w->t0, q->y, q->y);
+	fmul(w, w->t1, q->x, q->x);
+	fmul(w, w->t1, w->t1, q->x);
+	fadd(w, w->t2, q->x, q->x);
+	fadd(w, w->t2, w->t2, q->x);
+	fsub(w, w->t1, w->t1, w->t2);
+	fadd(w, w->t1, w->t1, w->b);
+	fsub(w, w->t2, w->t0, w->t1);
+	on_curve = sd_bn_zero_mask(w->t2, w->n);
+	return (in_range & on_curve & 1) ? SD_OK : SD_ERR_POINT;
+}
+
+/* Leaves the affine x (and y if wanted) of r0, out of the Montgomery
+ * domain, in t0 (and t1). SD_ERR_LOW_ORDER for the point at infinity. */
+static int affine(struct ec_work *w, int want_y)
+{
+	sd_limb *zinv = w->t2, *plain1 = w->t3;
+	sd_limb infinity = sd_bn_zero_mask(w->r0.z, w->n);
+
+	finv(w, zinv, w->r0.z);
+	memset(plain1, 0, sizeof(ec_fe));
+	plain1[0] = 1;
+	fmul(w, w->t0, w->r0.x, zinv);
+	fmul(w, w->t0, w->t0, plain1);
+	if (want_y) {
+		fmul(w, w->t1, w->r0.y, zinv);
+		fmul(w, w->t1, w->t1, plain1);
+	}
+	return (infinity & 1) ? SD_ERR_LOW_ORDER : SD_OK;
+}
+
+/* ---- API ---- */
+
+size_t sd_ecc_field_len(const sd_ecc_curve *c)
+{
+	return sd_rom_u8(&c->field_len);
+}
+
+size_t sd_ecc_scalar_len(const sd_ecc_curve *c)
+{
+	return sd_rom_u8(&c->scalar_len);
+}
+
+size_t sd_ecc_point_len(const sd_ecc_curve *c)
+{
+	return 1 + 2 * sd_ecc_field_len(c);
+}
+
+int sd_ecc_validate(const sd_ecc_curve *c, const uint8_t *pub, size_t len)
+{
+	struct ec_work w;
+	int err;
+
+	setup(&w, c);
+	err = load_point(&w, &w.r1, pub, len);
+	sd_wipe(&w, sizeof w);
+	return err;
+}
+
+int sd_ecc_public(const sd_ecc_curve *c, uint8_t *pub, const uint8_t *priv)
+{
+	struct ec_work w;
+	int err;
+
+	setup(&w, c);
+	err = load_scalar(&w, c, priv);
+	if (err == SD_OK) {
+		load_rom(&w, w.r1.x, w.n, c->gx, w.flen);
+		load_rom(&w, w.r1.y, w.n, c->gy, w.flen);
+		fmul(&w, w.r1.x, w.r1.x, w.r2);
+		fmul(&w, w.r1.y, w.r1.y, w.r2);
+		memcpy(w.r1.z, w.one, sizeof(ec_fe));
+		ladder(&w);
+		err = affine(&w, 1);
+	}
+	if (err == SD_OK) {
+		pub[0] = SD_ECC_POINT_UNCOMPRESSED;
+		sd_bn_to_be(pub + 1, w.flen, w.t0);
+		sd_bn_to_be(pub + 1 + w.flen, w.flen, w.t1);
+	}
+	sd_wipe(&w, sizeof w);
+	return err;
+}
+
+int sd_ecdh(const sd_ecc_curve *c, uint8_t *shared, const uint8_t *priv,
+	    const uint8_t *peer, size_t peer_len)
+{
+	struct ec_work w;
+	int err;
+
+	setup(&w, c);
+	err = load_point(&w, &w.r1, peer, peer_len);
+	if (err == SD_OK)
+		err = load_scalar(&w, c, priv);
+	if (err == SD_OK) {
+		ladder(&w);
+		err = affine(&w, 0);
+	}
+	if (err == SD_OK)
+		sd_bn_to_be(shared, w.flen, w.t0);
+	else
+		sd_wipe(shared, w.flen);
+	sd_wipe(&w, sizeof w);
+	return err;
+}
