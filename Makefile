@@ -27,7 +27,7 @@ deps: ## install what the tests need (Debian packages; skips what is present)
 	scripts/apt-install.sh $(APT_TEST_PACKAGES)
 
 # Debian packages the tests use.
-APT_TEST_PACKAGES := ca-certificates postgresql
+APT_TEST_PACKAGES := ca-certificates postgresql mosquitto
 
 .PHONY: test
 test: deps ## run every test (starts and stops a throwaway PostgreSQL)

@@ -23,6 +23,7 @@ type Metrics struct {
 	sessions   *prometheus.GaugeVec
 	bytes      *prometheus.CounterVec
 	registry   *prometheus.HistogramVec
+	refused    *prometheus.CounterVec
 }
 
 // NewMetrics registers the gateway's metrics in a registry of their own.
@@ -46,8 +47,11 @@ func NewMetrics() *Metrics {
 			Name: "shakedown_registry_seconds", Help: "Latency of registry calls made by handshakes.",
 			Buckets: prometheus.ExponentialBuckets(10e-6, 2, 18),
 		}, []string{"op"}),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "shakedown_mqtt_refused_total", Help: "MQTT packets or sessions refused by the bridge's identity and topic rules, by reason.",
+		}, []string{"profile", "reason"}),
 	}
-	m.Registry.MustRegister(m.handshakes, m.duration, m.sessions, m.bytes, m.registry,
+	m.Registry.MustRegister(m.handshakes, m.duration, m.sessions, m.bytes, m.registry, m.refused,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -74,6 +78,11 @@ func (m *Metrics) Bytes(p handshake.Name, in bool, n int) {
 		dir = "in"
 	}
 	m.bytes.WithLabelValues(string(p), dir).Add(float64(n))
+}
+
+// Refused counts an MQTT packet or session refused after the handshake.
+func (m *Metrics) Refused(p handshake.Name, reason handshake.Reason) {
+	m.refused.WithLabelValues(string(p), string(reason)).Inc()
 }
 
 // Timed wraps a directory and counter store so that every call is measured.

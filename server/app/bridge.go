@@ -2,13 +2,20 @@ package app
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 
 	"shakedown/server"
+	"shakedown/server/bridge"
 )
 
-// newBridge returns the sink that carries device sessions to an external broker.
-func newBridge(cfg server.Config, grants func(string) []string, passwords func(context.Context, string, []byte) error, log *slog.Logger) (server.Sink, error) {
-	return nil, errors.New("server: bridge mode is not built into this binary yet")
+// newBridge returns the sink that carries device sessions to an external
+// broker, enforcing the same identity and topic rules as the embedded one.
+func newBridge(cfg server.Config, metrics *server.Metrics, grants func(string) []string, passwords func(context.Context, string, []byte) error, log *slog.Logger) (*bridge.Bridge, error) {
+	return bridge.New(bridge.Options{
+		Broker:    cfg.Broker,
+		Grants:    grants,
+		Passwords: passwords,
+		Observer:  metrics,
+		Logger:    log.With("component", "bridge"),
+	})
 }

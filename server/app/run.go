@@ -71,10 +71,13 @@ func Run(ctx context.Context, cfg server.Config, log *slog.Logger, ready func(Re
 		}
 		sink = emb
 	} else {
-		sink, err = newBridge(cfg, grants, passwords, log)
+		br, err := newBridge(cfg, metrics, grants, passwords, log)
 		if err != nil {
 			return err
 		}
+		defer br.Close()
+		sink = br
+		ls.Listeners["broker"] = cfg.Broker
 	}
 	sink = touchingSink{Sink: sink, reg: reg}
 

@@ -1,0 +1,340 @@
+package app_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"github.com/onsi/gomega/gexec"
+
+	"shakedown/fixtures"
+	"shakedown/handshake"
+	"shakedown/handshake/noise"
+	"shakedown/server/app"
+	"shakedown/simulator"
+)
+
+// serverProc is a running `shakedown serve` process.
+type serverProc struct {
+	session *gexec.Session
+	ready   app.Ready
+	dir     string
+	args    []string
+}
+
+const backendPassword = "process-test"
+
+func startServer(dir string, extra ...string) *serverProc {
+	readyFile := filepath.Join(dir, "ready.json")
+	os.Remove(readyFile)
+	args := append([]string{"serve", "--fixtures", filepath.Join(dir, "fx"), "--registry", "sqlite:" + filepath.Join(dir, "registry.db"),
+		"--listen-noise", "127.0.0.1:0", "--listen-seed", "127.0.0.1:0", "--listen-psk", "127.0.0.1:0", "--listen-tls", "127.0.0.1:0",
+		"--backend", "127.0.0.1:0", "--backend-password", backendPassword, "--metrics", "127.0.0.1:0",
+		"--ready-file", readyFile, "--drain", "3s", "--log-level", "warn"}, extra...)
+	s, err := gexec.Start(exec.Command(binary, args...), GinkgoWriter, GinkgoWriter)
+	Expect(err).NotTo(HaveOccurred())
+	p := &serverProc{session: s, dir: dir, args: args}
+	Eventually(func() error {
+		b, err := os.ReadFile(readyFile)
+		if err != nil {
+			return err
+		}
+		return json.Unmarshal(b, &p.ready)
+	}).WithTimeout(30 * time.Second).WithPolling(20 * time.Millisecond).Should(Succeed())
+	return p
+}
+
+func (p *serverProc) addr(name string) string { return p.ready.Listeners[name] }
+
+// metric returns the value of one sample of the server's /metrics.
+func (p *serverProc) metric(name string, labels ...string) float64 {
+	resp, err := http.Get("http://" + p.addr("metrics") + "/metrics")
+	if err != nil {
+		return -1
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, name+"{") && !strings.HasPrefix(line, name+" ") {
+			continue
+		}
+		ok := true
+		for _, l := range labels {
+			ok = ok && strings.Contains(line, l)
+		}
+		if ok {
+			f := strings.Fields(line)
+			v, _ := strconv.ParseFloat(f[len(f)-1], 64)
+			return v
+		}
+	}
+	return 0
+}
+
+var vmRSS = regexp.MustCompile(`VmRSS:\s+(\d+) kB`)
+
+func (p *serverProc) rssKiB() int {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.session.Command.Process.Pid))
+	Expect(err).NotTo(HaveOccurred())
+	m := vmRSS.FindSubmatch(b)
+	Expect(m).NotTo(BeNil())
+	n, _ := strconv.Atoi(string(m[1]))
+	return n
+}
+
+var _ = Describe("shakedown serve as a process, embedded broker and SQLite", Ordered, func() {
+	var (
+		dir string
+		set *fixtures.Set
+		srv *serverProc
+		ctx context.Context
+	)
+
+	BeforeAll(func() {
+		var err error
+		dir, err = os.MkdirTemp("", "shakedown-serve")
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(os.RemoveAll, dir)
+		_, err = fixtures.Generate(filepath.Join(dir, "fx"), fixtures.Options{Seed: "process-test", DevicesPerProfile: 100})
+		Expect(err).NotTo(HaveOccurred())
+		set, err = fixtures.Load(filepath.Join(dir, "fx"))
+		Expect(err).NotTo(HaveOccurred())
+		srv = startServer(dir)
+		DeferCleanup(func() { srv.session.Kill().Wait(5 * time.Second) })
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(context.Background(), 5*time.Minute)
+		DeferCleanup(cancel)
+	})
+
+	It("serves 100 paho devices per profile, and the backend receives every message", func() {
+		fleetDelivers(ctx, set, srv, srv.addr("backend"), "backend", backendPassword)
+		for _, p := range handshake.Profiles {
+			Expect(srv.metric("shakedown_handshakes_total", `profile="`+string(p)+`"`, `result="ok"`)).To(BeNumerically(">=", 100), string(p))
+		}
+	})
+
+	It("lets 100 devices in while 1,000 garbage and half-open connections hit the listeners, with bounded memory", func() {
+		before := srv.rssKiB()
+		var hostile []net.Conn
+		defer func() {
+			for _, c := range hostile {
+				c.Close()
+			}
+		}()
+		garbage := bytes.Repeat([]byte{0xee}, 300)
+		for i := 0; i < 1000; i++ {
+			p := handshake.Profiles[i%len(handshake.Profiles)]
+			c, err := net.Dial("tcp", srv.addr(string(p)))
+			Expect(err).NotTo(HaveOccurred())
+			hostile = append(hostile, c)
+			switch i % 3 {
+			case 0: // half-open: a frame header promising more, then silence
+				c.Write([]byte{0x00, 0x68, 0x01})
+			case 1: // garbage
+				c.Write(garbage)
+			case 2: // connects and says nothing
+			}
+		}
+		var wg sync.WaitGroup
+		errs := make(chan error, 100)
+		for _, d := range set.DevicesOf(handshake.Noise) {
+			wg.Add(1)
+			go func(d fixtures.Device) {
+				defer wg.Done()
+				dev, _, _, err := simulator.NewDevice(set, d, simulator.DeviceOptions{})
+				if err == nil {
+					var c mqtt.Client
+					c, err = simulator.Connect(ctx, simulator.ClientConfig{Device: dev, Addr: srv.addr("noise"), ClientID: d.ID})
+					if err == nil {
+						c.Disconnect(20)
+					}
+				}
+				errs <- err
+			}(d)
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			Expect(err).NotTo(HaveOccurred())
+		}
+		after := srv.rssKiB()
+		GinkgoWriter.Printf("server RSS %d KiB before, %d KiB with 1,000 hostile connections open\n", before, after)
+		Expect(after - before).To(BeNumerically("<", 64*1024), "RSS grew by more than 64 MiB")
+		Eventually(func() float64 {
+			return srv.metric("shakedown_handshakes_total", `result="malformed"`) + srv.metric("shakedown_handshakes_total", `result="oversize_frame"`)
+		}).Should(BeNumerically(">", 0))
+	})
+
+	It("keeps counters and revocations across kill -9", func() {
+		d := set.DevicesOf(handshake.Noise)[5]
+		revoked := set.DevicesOf(handshake.Noise)[6]
+		counter := noise.NewMemCounter(2 * uint64(time.Now().UnixNano())) // above the clock-based counters of earlier specs
+		connect := func(s *serverProc, d fixtures.Device, ctr noise.Counter) error {
+			dev, _, _, err := simulator.NewDevice(set, d, simulator.DeviceOptions{Counter: ctr})
+			Expect(err).NotTo(HaveOccurred())
+			c, err := simulator.Connect(ctx, simulator.ClientConfig{Device: dev, Addr: s.addr("noise"), ClientID: d.ID, HandshakeTimeout: 5 * time.Second})
+			if err == nil {
+				c.Disconnect(20)
+			}
+			return err
+		}
+		for i := 0; i < 5; i++ {
+			Expect(connect(srv, d, counter)).To(Succeed())
+		}
+		last, _ := counter.Next() // the device's next value; the server stored last-1
+		out, err := exec.Command(binary, "devices", "revoke", revoked.ID, "--registry", "sqlite:"+filepath.Join(dir, "registry.db")).CombinedOutput()
+		Expect(err).NotTo(HaveOccurred(), string(out))
+
+		Expect(srv.session.Command.Process.Signal(syscall.SIGKILL)).To(Succeed())
+		Eventually(srv.session).WithTimeout(5 * time.Second).Should(gexec.Exit())
+		srv = startServer(dir)
+
+		// The same counter as the last accepted one is refused; a device
+		// that lost its counter cannot get in either.
+		Expect(connect(srv, d, noise.NewMemCounter(last-2))).NotTo(Succeed())
+		Eventually(func() float64 { return srv.metric("shakedown_handshakes_total", `result="counter_replay"`) }).Should(Equal(1.0))
+		Expect(connect(srv, d, noise.NewMemCounter(last))).To(Succeed())
+		Expect(connect(srv, revoked, nil)).NotTo(Succeed())
+		Eventually(func() float64 { return srv.metric("shakedown_handshakes_total", `result="revoked"`) }).Should(Equal(1.0))
+	})
+
+	It("drains on SIGTERM and exits 0", func() {
+		d := set.DevicesOf(handshake.Noise)[7]
+		dev, _, _, err := simulator.NewDevice(set, d, simulator.DeviceOptions{})
+		Expect(err).NotTo(HaveOccurred())
+		lost := make(chan error, 1)
+		c, err := simulator.Connect(ctx, simulator.ClientConfig{Device: dev, Addr: srv.addr("noise"), ClientID: d.ID, OnConnectionLost: func(err error) { lost <- err }})
+		Expect(err).NotTo(HaveOccurred())
+		defer c.Disconnect(0)
+		start := time.Now()
+		Expect(srv.session.Command.Process.Signal(syscall.SIGTERM)).To(Succeed())
+		Eventually(srv.session).WithTimeout(10 * time.Second).Should(gexec.Exit(0))
+		Expect(time.Since(start)).To(BeNumerically("<", 8*time.Second))
+		Eventually(lost).WithTimeout(5 * time.Second).Should(Receive())
+	})
+})
+
+// fleetDelivers connects every device of the set through srv, publishes one
+// message from each, and requires a backend subscriber on backendAddr to
+// receive every one.
+func fleetDelivers(ctx context.Context, set *fixtures.Set, srv *serverProc, backendAddr, user, pass string) {
+	var mu sync.Mutex
+	received := map[string]bool{}
+	b, err := simulator.Connect(ctx, simulator.ClientConfig{Addr: backendAddr, ClientID: "backend-" + strconv.FormatInt(time.Now().UnixNano(), 36), Username: user, Password: pass})
+	Expect(err).NotTo(HaveOccurred())
+	defer b.Disconnect(100)
+	tok := b.Subscribe("devices/#", 1, func(_ mqtt.Client, m mqtt.Message) {
+		mu.Lock()
+		received[m.Topic()+" "+string(m.Payload())] = true
+		mu.Unlock()
+	})
+	Expect(tok.WaitTimeout(10 * time.Second)).To(BeTrue())
+	Expect(tok.Error()).NotTo(HaveOccurred())
+
+	want := map[string]bool{}
+	errs := make(chan error, len(set.Devices))
+	sem := make(chan struct{}, 32)
+	var wg sync.WaitGroup
+	for _, d := range set.Devices {
+		want["devices/"+d.ID+"/telemetry hello from "+d.ID] = true
+		wg.Add(1)
+		go func(d fixtures.Device) {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			dev, user, pass, err := simulator.NewDevice(set, d, simulator.DeviceOptions{})
+			if err != nil {
+				errs <- err
+				return
+			}
+			c, err := simulator.Connect(ctx, simulator.ClientConfig{Device: dev, Addr: srv.addr(string(d.Profile)), ClientID: d.ID, Username: user, Password: pass})
+			if err != nil {
+				errs <- fmt.Errorf("%s: %w", d.ID, err)
+				return
+			}
+			defer c.Disconnect(20)
+			t := c.Publish("devices/"+d.ID+"/telemetry", 1, false, "hello from "+d.ID)
+			if !t.WaitTimeout(20*time.Second) || t.Error() != nil {
+				errs <- fmt.Errorf("%s: publish: %v", d.ID, t.Error())
+			}
+		}(d)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			GinkgoWriter.Println("server exit code:", srv.session.ExitCode())
+			resp, herr := http.Get("http://" + srv.addr("metrics") + "/metrics")
+			GinkgoWriter.Println("metrics:", herr)
+			if herr == nil {
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				for _, l := range strings.Split(string(b), "\n") {
+					if strings.HasPrefix(l, "shakedown_") && !strings.Contains(l, "_bucket") {
+						GinkgoWriter.Println(l)
+					}
+				}
+			}
+		}
+		Expect(err).NotTo(HaveOccurred())
+	}
+	Expect(want).To(HaveLen(len(set.Devices)))
+	Eventually(func() map[string]bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return maps(received)
+	}).WithTimeout(20 * time.Second).Should(Equal(want))
+}
+
+var _ = Describe("shakedown serve as a process, bridged into a real mosquitto", Ordered, func() {
+	It("serves 100 paho devices per profile, and a subscriber on mosquitto receives every message", func() {
+		addr := os.Getenv("SHAKEDOWN_MOSQUITTO_ADDR")
+		if addr == "" {
+			if os.Getenv("SHAKEDOWN_REQUIRE_MOSQUITTO") == "1" {
+				Fail("SHAKEDOWN_MOSQUITTO_ADDR is empty but SHAKEDOWN_REQUIRE_MOSQUITTO=1")
+			}
+			Skip("no mosquitto: run through scripts/with-services.sh (make test does)")
+		}
+		dir, err := os.MkdirTemp("", "shakedown-bridge")
+		Expect(err).NotTo(HaveOccurred())
+		defer os.RemoveAll(dir)
+		_, err = fixtures.Generate(filepath.Join(dir, "fx"), fixtures.Options{Seed: "bridge-process", DevicesPerProfile: 100})
+		Expect(err).NotTo(HaveOccurred())
+		set, err := fixtures.Load(filepath.Join(dir, "fx"))
+		Expect(err).NotTo(HaveOccurred())
+		srv := startServer(dir, "--broker", "tcp://"+addr, "--backend", "")
+		defer func() { srv.session.Kill().Wait(5 * time.Second) }()
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		defer cancel()
+		fleetDelivers(ctx, set, srv, addr, "", "")
+		Expect(srv.session.Command.Process.Signal(syscall.SIGTERM)).To(Succeed())
+		Eventually(srv.session).WithTimeout(10 * time.Second).Should(gexec.Exit(0))
+	})
+})
+
+func maps(m map[string]bool) map[string]bool {
+	out := make(map[string]bool, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+

@@ -1,0 +1,319 @@
+package bridge
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+	"github.com/mochi-mqtt/server/v2/packets"
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"shakedown/fixtures"
+	"shakedown/handshake"
+	"shakedown/handshake/handshaketest"
+	"shakedown/handshake/noise"
+	"shakedown/server"
+	"shakedown/simulator"
+)
+
+// Environment of the specs against a real mosquitto (scripts/mosquitto.sh).
+const (
+	envMosquittoAddr    = "SHAKEDOWN_MOSQUITTO_ADDR"
+	envRequireMosquitto = "SHAKEDOWN_REQUIRE_MOSQUITTO"
+)
+
+// devicesPerProfile is the fleet each profile brings to mosquitto.
+const devicesPerProfile = 100
+
+// inbox collects what the backend subscriber receives.
+type inbox struct {
+	mu  sync.Mutex
+	got map[string][]string
+}
+
+func (b *inbox) add(topic, payload string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.got[topic] = append(b.got[topic], payload)
+}
+
+func (b *inbox) has(topic, payload string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, p := range b.got[topic] {
+		if p == payload {
+			return true
+		}
+	}
+	return false
+}
+
+// each runs fn(0..n-1) with at most width calls at once and returns the errors.
+func each(n, width int, fn func(i int) error) []error {
+	errs := make([]error, n)
+	sem := make(chan struct{}, width)
+	var wg sync.WaitGroup
+	for i := range n {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			errs[i] = fn(i)
+		}()
+	}
+	wg.Wait()
+	return errs
+}
+
+var _ = Describe("the bridge in front of mosquitto", Ordered, Label("mosquitto"), func() {
+	var (
+		set     *fixtures.Set
+		br      *Bridge
+		obs     *counter
+		addrs   map[handshake.Name]string
+		box     *inbox
+		backend paho.Client
+		run     string // this run's mark in every payload: the broker may be shared
+		ctx     context.Context
+	)
+
+	BeforeAll(func() {
+		mosq := os.Getenv(envMosquittoAddr)
+		if mosq == "" {
+			if os.Getenv(envRequireMosquitto) == "1" {
+				Fail(envRequireMosquitto + "=1 but " + envMosquittoAddr + " is empty: start one with scripts/mosquitto.sh start")
+			}
+			Skip("no mosquitto: set " + envMosquittoAddr + "=$(scripts/mosquitto.sh start) to run these specs")
+		}
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(context.Background(), 2*time.Minute)
+		DeferCleanup(cancel)
+		nonce := make([]byte, 6)
+		rand.Read(nonce)
+		run = hex.EncodeToString(nonce)
+
+		var err error
+		set, err = fixtures.Build(fixtures.Options{Seed: "bridge-test", DevicesPerProfile: devicesPerProfile, Now: time.Now().UTC().Truncate(time.Second)})
+		Expect(err).NotTo(HaveOccurred())
+		dir := handshaketest.NewDirectory(set.Records()...)
+		obs = newCounter()
+		br, err = New(Options{Broker: "tcp://" + mosq, Passwords: server.DirectoryPasswords(dir), Observer: obs})
+		Expect(err).NotTo(HaveOccurred())
+		gw := server.NewGateway(br, server.DefaultLimits, nil, nil)
+		DeferCleanup(func() {
+			Expect(gw.Close(time.Second)).To(Succeed())
+			Expect(br.Close()).To(Succeed())
+		})
+		deps := server.ProfileDeps{Directory: dir, Counters: dir, NoiseKeys: noise.NewKeyRing(noise.ServerKeys{Current: set.NoiseCurrent}), Certificate: set.Broker}
+		addrs = map[handshake.Name]string{}
+		for _, p := range handshake.Profiles {
+			srv, err := server.NewProfileServer(p, deps)
+			Expect(err).NotTo(HaveOccurred())
+			a, err := gw.Listen("127.0.0.1:0", srv)
+			Expect(err).NotTo(HaveOccurred())
+			addrs[p] = a.String()
+		}
+
+		box = &inbox{got: map[string][]string{}}
+		backend, err = simulator.Connect(ctx, simulator.ClientConfig{Addr: mosq, ClientID: "shakedown-backend-" + run})
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(func() { backend.Disconnect(100) })
+		tok := backend.Subscribe("devices/#", 1, func(_ paho.Client, m paho.Message) { box.add(m.Topic(), string(m.Payload())) })
+		Expect(tok.WaitTimeout(10 * time.Second)).To(BeTrue())
+		Expect(tok.Error()).NotTo(HaveOccurred())
+	})
+
+	connect := func(d fixtures.Device, clientID string, lost func(error)) (paho.Client, error) {
+		dev, user, pass, err := simulator.NewDevice(set, d, simulator.DeviceOptions{})
+		if err != nil {
+			return nil, err
+		}
+		return simulator.Connect(ctx, simulator.ClientConfig{Device: dev, Addr: addrs[d.Profile], ClientID: clientID,
+			Username: user, Password: pass, OnConnectionLost: lost})
+	}
+
+	for _, p := range handshake.Profiles {
+		It(fmt.Sprintf("carries %d devices a profile over %s to mosquitto and back", devicesPerProfile, p), func() {
+			devs := set.DevicesOf(p)
+			clients := make([]paho.Client, len(devs))
+			cmds := make([]chan string, len(devs))
+			errs := each(len(devs), 25, func(i int) error {
+				d := devs[i]
+				cmds[i] = make(chan string, 1)
+				c, err := connect(d, d.ID, nil)
+				if err != nil {
+					return fmt.Errorf("%s: connecting: %w", d.ID, err)
+				}
+				clients[i] = c
+				tok := c.Subscribe("devices/"+d.ID+"/cmd", 1, func(_ paho.Client, m paho.Message) { cmds[i] <- string(m.Payload()) })
+				if !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+					return fmt.Errorf("%s: subscribing: %v", d.ID, tok.Error())
+				}
+				if got := tok.(*paho.SubscribeToken).Result()["devices/"+d.ID+"/cmd"]; got != 1 {
+					return fmt.Errorf("%s: SUBACK %#x", d.ID, got)
+				}
+				pt := c.Publish("devices/"+d.ID+"/telemetry", 1, false, run+" hello from "+d.ID)
+				if !pt.WaitTimeout(10*time.Second) || pt.Error() != nil {
+					return fmt.Errorf("%s: publishing: %v", d.ID, pt.Error())
+				}
+				return nil
+			})
+			DeferCleanup(func() {
+				each(len(clients), 50, func(i int) error {
+					if clients[i] != nil {
+						clients[i].Disconnect(50)
+					}
+					return nil
+				})
+				Eventually(br.Sessions).WithTimeout(10 * time.Second).Should(BeZero())
+			})
+			for _, err := range errs {
+				Expect(err).NotTo(HaveOccurred())
+			}
+			Expect(br.Sessions()).To(Equal(len(devs)))
+
+			Eventually(func() []string {
+				var missing []string
+				for _, d := range devs {
+					if !box.has("devices/"+d.ID+"/telemetry", run+" hello from "+d.ID) {
+						missing = append(missing, d.ID)
+					}
+				}
+				return missing
+			}).WithTimeout(10*time.Second).Should(BeEmpty(), "telemetry the backend did not receive")
+
+			for _, d := range devs {
+				Expect(backend.Publish("devices/"+d.ID+"/cmd", 1, false, run+" reboot "+d.ID).WaitTimeout(10 * time.Second)).To(BeTrue())
+			}
+			for i, d := range devs {
+				Eventually(cmds[i]).WithTimeout(10*time.Second).Should(Receive(Equal(run+" reboot "+d.ID)), d.ID)
+			}
+			for _, r := range []handshake.Reason{ReasonClientID, ReasonBadPassword, ReasonACLPublish, ReasonACLSubscribe, ReasonMalformed} {
+				Expect(obs.count(r)).To(BeZero(), "refusals of a well-behaved fleet: %s", r)
+			}
+		})
+	}
+
+	Describe("holding one device to its identity", func() {
+		DescribeTable("refuses device A the client ID of device B",
+			func(p handshake.Name) {
+				a, b := set.DevicesOf(p)[0], set.DevicesOf(p)[1]
+				before := obs.count(ReasonClientID)
+				_, err := connect(a, b.ID, nil)
+				Expect(err).To(MatchError(ContainSubstring("not Authorized")))
+				// paho tries MQTT 3.1.1, then 3.1: each CONNECT is refused.
+				Expect(obs.count(ReasonClientID)).To(BeNumerically(">", before))
+			},
+			Entry("noise", handshake.Noise), Entry("seed", handshake.Seed), Entry("psk", handshake.PSK), Entry("tls", handshake.TLS),
+		)
+
+		It("refuses a tls device with a wrong password", func() {
+			d := set.DevicesOf(handshake.TLS)[0]
+			dev, user, _, err := simulator.NewDevice(set, d, simulator.DeviceOptions{})
+			Expect(err).NotTo(HaveOccurred())
+			before := obs.count(ReasonBadPassword)
+			_, err = simulator.Connect(ctx, simulator.ClientConfig{Device: dev, Addr: addrs[handshake.TLS], ClientID: d.ID, Username: user, Password: "guess"})
+			Expect(err).To(MatchError(ContainSubstring("not Authorized")))
+			Expect(obs.count(ReasonBadPassword)).To(BeNumerically(">", before))
+		})
+
+		It("refuses device A a subscription to device B's topics, which mosquitto never gets", func() {
+			a, b := set.DevicesOf(handshake.Noise)[0], set.DevicesOf(handshake.Noise)[1]
+			c, err := connect(a, a.ID, nil)
+			Expect(err).NotTo(HaveOccurred())
+			defer c.Disconnect(50)
+			spied := make(chan string, 10)
+			tok := c.Subscribe("devices/"+b.ID+"/#", 1, func(_ paho.Client, m paho.Message) { spied <- string(m.Payload()) })
+			Expect(tok.WaitTimeout(10 * time.Second)).To(BeTrue())
+			Expect(tok.(*paho.SubscribeToken).Result()).To(HaveKeyWithValue("devices/"+b.ID+"/#", byte(0x80)))
+			Expect(obs.count(ReasonACLSubscribe)).To(Equal(1))
+
+			secret := run + " for " + b.ID + " only"
+			Expect(backend.Publish("devices/"+b.ID+"/cmd", 1, false, secret).WaitTimeout(10 * time.Second)).To(BeTrue())
+			Eventually(func() bool { return box.has("devices/"+b.ID+"/cmd", secret) }).Should(BeTrue())
+			Consistently(spied).Within(500 * time.Millisecond).ShouldNot(Receive())
+			Expect(c.IsConnectionOpen()).To(BeTrue(), "a refused subscription keeps the session")
+		})
+
+		It("ends device A's session on a publish to device B's topic, which mosquitto never gets", func() {
+			a, b := set.DevicesOf(handshake.Noise)[0], set.DevicesOf(handshake.Noise)[1]
+			lost := make(chan error, 1)
+			c, err := connect(a, a.ID, func(err error) { lost <- err })
+			Expect(err).NotTo(HaveOccurred())
+			defer c.Disconnect(50)
+			forged := run + " forged by " + a.ID
+			c.Publish("devices/"+b.ID+"/x", 1, false, forged)
+			Eventually(lost).WithTimeout(5 * time.Second).Should(Receive())
+			Expect(obs.count(ReasonACLPublish)).To(Equal(1))
+			Consistently(func() bool { return box.has("devices/"+b.ID+"/x", forged) }).Within(time.Second).Should(BeFalse())
+		})
+	})
+
+	Describe("hostile bytes after the handshake", func() {
+		// rawSession completes device n's noise handshake and MQTT CONNECT of
+		// version v and returns the conn that carries MQTT.
+		rawSession := func(n int, v byte) *rig {
+			d := set.DevicesOf(handshake.Noise)[n]
+			dev, _, _, err := simulator.NewDevice(set, d, simulator.DeviceOptions{})
+			Expect(err).NotTo(HaveOccurred())
+			hctx, hcancel := context.WithTimeout(ctx, 5*time.Second)
+			defer hcancel()
+			conn, err := handshake.Dial(hctx, dev, "tcp", addrs[handshake.Noise])
+			Expect(err).NotTo(HaveOccurred())
+			DeferCleanup(conn.Close)
+			g := &rig{conn: conn, r: bufio.NewReader(conn)}
+			g.connect(v, d.ID)
+			return g
+		}
+
+		// endedByBridge expects the bridge to close the session.
+		endedByBridge := func(g *rig, v byte) {
+			g.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+			for {
+				p, err := readPacket(g.r, DefaultMaxPacket)
+				if err != nil {
+					Expect(isTimeout(err)).To(BeFalse(), "the session is still open")
+					return
+				}
+				// An MQTT 5 device may hear why first.
+				Expect(v).To(Equal(version5))
+				Expect(p.fh.Type).To(Equal(packets.Disconnect))
+			}
+		}
+
+		for i, c := range malformedAfterConnect {
+			It("ends the session on "+c.name, func() {
+				before := obs.count(ReasonMalformed)
+				g := rawSession(10+i, c.v)
+				g.send(c.raw)
+				endedByBridge(g, c.v)
+				Eventually(func() int { return obs.count(ReasonMalformed) }).Should(Equal(before + 1))
+			})
+		}
+
+		It("ends the session on a packet longer than the limit", func() {
+			g := rawSession(40, version311)
+			g.send([]byte{
+				0x30,             // PUBLISH, QoS 0
+				0x80, 0x80, 0x20, // remaining length 524,288
+			})
+			endedByBridge(g, version311)
+			Eventually(func() int { return obs.count(ReasonOversize) }).Should(Equal(1))
+		})
+
+		It("still serves devices afterwards", func() {
+			d := set.DevicesOf(handshake.Noise)[41]
+			c, err := connect(d, d.ID, nil)
+			Expect(err).NotTo(HaveOccurred())
+			c.Disconnect(50)
+		})
+	})
+})
