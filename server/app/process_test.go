@@ -177,7 +177,7 @@ var _ = Describe("shakedown serve as a process, embedded broker and SQLite", Ord
 		}
 		after := srv.rssKiB()
 		GinkgoWriter.Printf("server RSS %d KiB before, %d KiB with 1,000 hostile connections open\n", before, after)
-		Expect(after - before).To(BeNumerically("<", 64*1024), "RSS grew by more than 64 MiB")
+		Expect(after-before).To(BeNumerically("<", 64*1024), "RSS grew by more than 64 MiB")
 		Eventually(func() float64 {
 			return srv.metric("shakedown_handshakes_total", `result="malformed"`) + srv.metric("shakedown_handshakes_total", `result="oversize_frame"`)
 		}).Should(BeNumerically(">", 0))
@@ -337,4 +337,3 @@ func maps(m map[string]bool) map[string]bool {
 	}
 	return out
 }
-
