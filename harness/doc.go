@@ -24,6 +24,10 @@
 //	reply, err := s.Receive(ctx)
 //	s.Close()
 //
+// Session.Conn gives the session as a net.Conn, so that a protocol runs over
+// the board unchanged: an MQTT client (paho's SetCustomOpenConnectionFn
+// returning s.Conn()) publishes and subscribes through the board's session.
+//
 // Bytes on the line that are not frames (boot banners, debug prints, noise)
 // are console output: CaptureConsole copies them to a writer, per test.
 //

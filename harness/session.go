@@ -58,6 +58,10 @@ type Session struct {
 
 	stopOnce  sync.Once
 	closeOnce sync.Once
+
+	addr     string // the server's host:port, as given
+	connOnce sync.Once
+	conn     *sessionConn // see Conn
 }
 
 type hsOutcome struct {
@@ -99,7 +103,8 @@ func (b *Board) Handshake(ctx context.Context, opts HandshakeOptions) (*Session,
 }
 
 func (b *Board) handshakeOnce(ctx context.Context, o HandshakeOptions) (*Session, error) {
-	s := &Session{b: b, Profile: o.Profile, Mode: o.Mode, msgCh: make(chan struct{}, 1), done: make(chan struct{})}
+	s := &Session{b: b, Profile: o.Profile, Mode: o.Mode, msgCh: make(chan struct{}, 1), done: make(chan struct{}),
+		addr: o.Server}
 	profileErr := func(err error) error {
 		var he *handshake.Error
 		if errors.As(err, &he) && he.Profile == "" {
