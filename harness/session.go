@@ -161,6 +161,9 @@ func (b *Board) handshakeOnce(ctx context.Context, o HandshakeOptions) (*Session
 	if _, err := b.query(ctx, bp.CmdHandshake, req.Append(nil), b.opts.ResponseTimeout); err != nil {
 		return fail(err)
 	}
+	if o.Mode == bp.ModeRelay {
+		s.beginCarry(o.Tap)
+	}
 	// The board enforces o.Timeout; the harness allows for the link on top.
 	timer := time.NewTimer(o.Timeout + b.opts.ResponseTimeout*time.Duration(b.opts.Retries+1))
 	defer timer.Stop()
@@ -201,11 +204,18 @@ func (s *Session) startRelay(ctx context.Context, o HandshakeOptions) error {
 	s.b.mu.Lock()
 	s.b.relay = r
 	s.b.mu.Unlock()
+	return nil
+}
+
+// beginCarry starts carrying relay bytes once the board has accepted the
+// handshake command: a tap that ends at once then reaches a board that is in
+// the handshake, instead of one that ignores a relay close it did not expect.
+// Until then, relay bytes from the board wait in the relay conn.
+func (s *Session) beginCarry(tap Tap) {
 	carryCtx, cancel := context.WithCancel(s.b.life)
 	s.cancel = cancel
 	s.wg.Add(1)
-	go s.carry(carryCtx, o.Tap)
-	return nil
+	go s.carry(carryCtx, tap)
 }
 
 // carry runs the tap for the life of the relay, then tells the board the
