@@ -40,8 +40,9 @@ test: deps ## run every test (starts and stops a throwaway PostgreSQL)
 .PHONY: bench
 bench: ## run the benchmarks and write docs-ready figures to out/bench.txt
 	@mkdir -p $(OUT)
-	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./handshake/... | tee $(OUT)/bench.txt
-	$(GO) run ./scripts/benchratio < $(OUT)/bench.txt
+	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./handshake/... ./server/registry/... ./harness/boardproto | tee $(OUT)/bench.txt
+	scripts/with-services.sh $(GO) test -run '^$$' -bench 'NoiseHandshakeRate' -benchtime 3000x -count 5 ./server | tee -a $(OUT)/bench.txt
+	$(GO) run ./scripts/benchratio < $(OUT)/bench.txt | tee $(OUT)/ratios.txt
 
 .PHONY: fuzz
 fuzz: ## run every fuzz target for FUZZTIME each (default 60s)

@@ -274,3 +274,47 @@ func recordConnB(c net.Conn, sent, recv *[]byte) net.Conn {
 func handshaketestDirectory(key []byte) *handshaketest.Directory {
 	return handshaketest.NewDirectory(handshake.DeviceRecord{ID: "dev-1", Profile: handshake.Noise, Key: key})
 }
+
+// BenchmarkHandshakeCostRatio interleaves, iteration by iteration, one IK
+// responder handshake and five X25519 operations, so that both see the same
+// machine load, and reports their ratio: the bound of docs/benchmarks.md is
+// ratio <= 1.25.
+func BenchmarkHandshakeCostRatio(b *testing.B) {
+	w := newWorldB(b, noise.IK)
+	dev := w.deviceB(b, bytes.NewReader(bytes.Repeat([]byte{7}, 32)))
+	a, c := net.Pipe()
+	var sent, recv []byte
+	go func() {
+		if conn, err := dev.Handshake(context.Background(), recordConnB(a, &sent, &recv)); err == nil {
+			conn.Close()
+		}
+		a.Close()
+	}()
+	srv, _ := noise.NewServer(noise.ServerConfig{Keys: w.ring, Directory: w.dir, Counters: acceptAll{w.dir}})
+	if conn, _, err := srv.Handshake(context.Background(), c); err != nil {
+		b.Fatal(err)
+	} else {
+		conn.Close()
+	}
+	k, _ := ecdh.X25519().GenerateKey(rand.Reader)
+	peer, _ := ecdh.X25519().GenerateKey(rand.Reader)
+	mc := &memConn{}
+	var hs, dh time.Duration
+	for b.Loop() {
+		mc.r, mc.out = bytes.NewReader(sent), mc.out[:0]
+		t0 := time.Now()
+		if _, _, err := srv.Handshake(context.Background(), mc); err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		for range 5 {
+			if _, err := k.ECDH(peer.PublicKey()); err != nil {
+				b.Fatal(err)
+			}
+		}
+		hs, dh = hs+t1.Sub(t0), dh+time.Since(t1)
+	}
+	b.ReportMetric(float64(hs.Microseconds())/float64(b.N), "handshake-µs")
+	b.ReportMetric(float64(dh.Microseconds())/float64(b.N), "5xX25519-µs")
+	b.ReportMetric(float64(hs)/float64(dh), "ratio")
+}
