@@ -1,0 +1,20 @@
+// Package labserver is the MITM lab's target: the reference server (the
+// gateway of package server and its embedded broker) run in process on
+// 127.0.0.1 for a fixture set, with what the lab needs to judge attacks:
+//
+//   - a listener per profile, and two more tls listeners whose broker
+//     certificate was renewed with the same key (tls-renewed) and rolled
+//     over to a new key (tls-rolled);
+//   - a log of every refusal: failed handshakes with their reason (from the
+//     gateway's Observer) and sessions that ended on an error, such as a
+//     record that did not open (from the Sink);
+//   - a backend subscriber on devices/# and a way to send devices commands;
+//   - the noise server's static keys, which a scenario rolls over.
+//
+// It uses only the exported API of the server packages. Usage:
+//
+//	srv, err := labserver.Start(set, nil)
+//	defer srv.Close()
+//	lab := &mitm.Lab{Set: set, Target: srv, TargetName: "in-process"}
+//	res, err := lab.Run(ctx, mitm.Selection{})
+package labserver

@@ -1,0 +1,247 @@
+package labserver
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/mochi-mqtt/server/v2/packets"
+
+	"shakedown/fixtures"
+	"shakedown/handshake"
+	"shakedown/handshake/handshaketest"
+	"shakedown/handshake/noise"
+	"shakedown/handshake/tlsprofile"
+	"shakedown/mitm"
+	"shakedown/server"
+	"shakedown/server/broker"
+)
+
+// HandshakeTimeout bounds each handshake on the lab's listeners: short, so
+// an attack that leaves a handshake hanging ends soon.
+const HandshakeTimeout = 5 * time.Second
+
+// drainTimeout is how long Close waits for sessions to end by themselves.
+const drainTimeout = time.Second
+
+// Server is the lab's target: the reference server's gateway and embedded
+// broker in process, on 127.0.0.1, with an in-memory registry of a fixture
+// set. It implements mitm.Target.
+type Server struct {
+	Directory *handshaketest.Directory
+	Broker    *broker.Embedded
+
+	ring     *noise.KeyRing
+	gateways []*server.Gateway
+	addrs    map[mitm.Listener]string
+
+	mu     sync.Mutex
+	events []mitm.ServerEvent
+	inbox  map[string][][]byte
+	once   sync.Once
+}
+
+var _ mitm.Target = (*Server)(nil)
+
+// Start runs the server for set. log may be nil.
+func Start(set *fixtures.Set, log *slog.Logger) (*Server, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	dir := handshaketest.NewDirectory(set.Records()...)
+	pass := make([]byte, 16)
+	rand.Read(pass)
+	brk, err := broker.New(broker.Options{Passwords: server.DirectoryPasswords(dir),
+		BackendUser: "lab-backend", BackendPassword: hex.EncodeToString(pass), Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{Directory: dir, Broker: brk, ring: noise.NewKeyRing(noise.ServerKeys{Current: set.NoiseCurrent}),
+		addrs: map[mitm.Listener]string{}, inbox: map[string][][]byte{}}
+	if err := brk.Subscribe("devices/#", 1, s.receive); err != nil {
+		brk.Close()
+		return nil, fmt.Errorf("labserver: subscribing the backend: %w", err)
+	}
+	deps := server.ProfileDeps{Directory: dir, Counters: dir, NoiseKeys: s.ring, Certificate: set.Broker}
+	renewed, rolled := deps, deps
+	renewed.Certificate, rolled.Certificate = set.BrokerRenewed, set.BrokerRolled
+	// One gateway per certificate: a gateway keeps one listener per profile.
+	groups := []struct {
+		deps      server.ProfileDeps
+		listeners []mitm.Listener
+	}{
+		{deps, []mitm.Listener{mitm.ListenNoise, mitm.ListenSeed, mitm.ListenPSK, mitm.ListenTLS}},
+		{renewed, []mitm.Listener{mitm.ListenTLSRenewed}},
+		{rolled, []mitm.Listener{mitm.ListenTLSRolled}},
+	}
+	for _, g := range groups {
+		if err := s.listen(g.deps, g.listeners, log); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+func (s *Server) listen(deps server.ProfileDeps, ls []mitm.Listener, log *slog.Logger) error {
+	// A gateway has one listener per profile: the profile names the listener.
+	names := map[handshake.Name]mitm.Listener{}
+	for _, l := range ls {
+		names[profileOf(l)] = l
+	}
+	gw := server.NewGateway(&sink{s: s, names: names, b: s.Broker}, server.Limits{HandshakeTimeout: HandshakeTimeout},
+		&observer{s: s, names: names}, log)
+	s.gateways = append(s.gateways, gw)
+	for _, l := range ls {
+		p := profileOf(l)
+		srv, err := server.NewProfileServer(p, deps)
+		if err != nil {
+			return err
+		}
+		a, err := gw.Listen("127.0.0.1:0", srv)
+		if err != nil {
+			return err
+		}
+		s.addrs[l] = a.String()
+	}
+	return nil
+}
+
+// profileOf returns the profile a listener serves.
+func profileOf(l mitm.Listener) handshake.Name {
+	switch l {
+	case mitm.ListenTLSRenewed, mitm.ListenTLSRolled:
+		return handshake.TLS
+	}
+	return handshake.Name(l)
+}
+
+// Addr implements mitm.Target.
+func (s *Server) Addr(l mitm.Listener) (string, error) {
+	a, ok := s.addrs[l]
+	if !ok {
+		return "", fmt.Errorf("labserver: no %s listener", l)
+	}
+	return a, nil
+}
+
+// Mark implements mitm.Target.
+func (s *Server) Mark() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.events)
+}
+
+// Events implements mitm.Target.
+func (s *Server) Events(since int) []mitm.ServerEvent {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if since < 0 || since > len(s.events) {
+		since = len(s.events)
+	}
+	return append([]mitm.ServerEvent(nil), s.events[since:]...)
+}
+
+func (s *Server) event(e mitm.ServerEvent) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.events = append(s.events, e)
+}
+
+func (s *Server) receive(topic string, payload []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.inbox[topic] = append(s.inbox[topic], append([]byte(nil), payload...))
+}
+
+// Delivered implements mitm.Target.
+func (s *Server) Delivered(topic string) [][]byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([][]byte(nil), s.inbox[topic]...)
+}
+
+// Count returns how often the backend received payload on topic.
+func (s *Server) Count(topic string, payload []byte) int {
+	n := 0
+	for _, p := range s.Delivered(topic) {
+		if string(p) == string(payload) {
+			n++
+		}
+	}
+	return n
+}
+
+// Command implements mitm.Target: a QoS 1 publish from the broker's inline
+// backend client.
+func (s *Server) Command(topic string, payload []byte) error {
+	return s.Broker.Publish(topic, payload, 1)
+}
+
+// SetNoiseKeys implements mitm.Target.
+func (s *Server) SetNoiseKeys(k noise.ServerKeys) { s.ring.Set(k) }
+
+// Close stops the gateways and the broker. Safe to call twice.
+func (s *Server) Close() error {
+	var err error
+	s.once.Do(func() {
+		for _, gw := range s.gateways {
+			err = errors.Join(err, gw.Close(drainTimeout))
+		}
+		err = errors.Join(err, s.Broker.Close())
+	})
+	return err
+}
+
+// observer logs the gateway's refused handshakes.
+type observer struct {
+	s     *Server
+	names map[handshake.Name]mitm.Listener
+}
+
+func (o *observer) Handshake(p handshake.Name, reason handshake.Reason, _ time.Duration) {
+	if reason != "" {
+		o.s.event(mitm.ServerEvent{Listener: o.names[p], Profile: p, Reason: reason})
+	}
+}
+
+func (o *observer) Session(handshake.Name, int)     {}
+func (o *observer) Bytes(handshake.Name, bool, int) {}
+
+// sink hands sessions to the broker and logs why each ended.
+type sink struct {
+	s     *Server
+	names map[handshake.Name]mitm.Listener
+	b     *broker.Embedded
+}
+
+func (k *sink) AttachDevice(conn net.Conn, id handshake.Identity) error {
+	err := k.b.AttachDevice(conn, id)
+	if err != nil {
+		he := sessionEnd(id.Profile, err)
+		k.s.event(mitm.ServerEvent{Listener: k.names[id.Profile], Profile: id.Profile, Stage: he.Stage, Reason: he.Reason})
+	}
+	return err
+}
+
+// sessionEnd classifies why a session ended: a record that did not open, a
+// CONNECT the broker refused, or the connection's end.
+func sessionEnd(p handshake.Name, err error) *handshake.Error {
+	var he *handshake.Error
+	if errors.As(err, &he) {
+		return he
+	}
+	var code packets.Code
+	if errors.As(err, &code) {
+		return handshake.Fail(p, handshake.StageTransport, mitm.ReasonConnackRefused, err)
+	}
+	if p == handshake.TLS {
+		return tlsprofile.SessionError(err)
+	}
+	return handshake.Fail(p, handshake.StageTransport, "", err)
+}

@@ -1,0 +1,81 @@
+package mitm
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// WriteText prints the matrix, scenario by column, then the evidence of
+// the cells that matter: every SUCCEEDED, LOCKED OUT and ERROR cell and
+// every outcome other than expected; with all, every cell.
+func (r *Results) WriteText(w io.Writer, all bool) error {
+	verdicts := map[[2]string]Verdict{}
+	for _, v := range r.Verdicts {
+		verdicts[[2]string{v.Scenario, v.Column}] = v
+	}
+	fmt.Fprintf(w, "MITM matrix: %d cells, %d not as expected (fixtures %q, target %s, %s)\n\n",
+		len(r.Verdicts), r.Mismatches, r.FixturesSeed, r.Target, (time.Duration(r.DurationMS) * time.Millisecond).Round(time.Millisecond))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "scenario\t%s\t\n", strings.Join(r.Columns, "\t"))
+	for _, s := range r.Scenarios {
+		row := []string{s}
+		for _, c := range r.Columns {
+			v, ok := verdicts[[2]string{s, c}]
+			switch {
+			case !ok:
+				row = append(row, "-")
+			case v.AsExpected:
+				row = append(row, v.Outcome.Label())
+			default:
+				row = append(row, v.Outcome.Label()+"!")
+			}
+		}
+		fmt.Fprintf(tw, "%s\t\n", strings.Join(row, "\t"))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\nrejected: the attack failed, a side was seen refusing it; SUCCEEDED: the attack worked, evidence below;\n"+
+		"survived / LOCKED OUT: a legitimate server change; !: not the expected outcome; -: no such cell.\n")
+	header := false
+	for _, v := range r.Verdicts {
+		if !all && v.AsExpected && (v.Outcome == Rejected || v.Outcome == Survived) {
+			continue
+		}
+		if !header {
+			fmt.Fprintf(w, "\nEvidence\n")
+			header = true
+		}
+		writeVerdict(w, v)
+	}
+	return nil
+}
+
+func writeVerdict(w io.Writer, v Verdict) {
+	exp := "expected"
+	if !v.AsExpected {
+		exp = "EXPECTED " + v.Expected.Label()
+	}
+	fmt.Fprintf(w, "\n  %s × %s (device %s): %s (%s)\n", v.Scenario, v.Column, v.Device, v.Outcome.Label(), exp)
+	fmt.Fprintf(w, "    source: %s\n", v.Source)
+	if v.Error != "" {
+		fmt.Fprintf(w, "    error: %s\n", v.Error)
+	}
+	for _, f := range v.Evidence {
+		fmt.Fprintf(w, "    - %s\n", f)
+	}
+}
+
+// WriteCatalogue lists the scenarios with each cell's expectation and source.
+func WriteCatalogue(w io.Writer) {
+	for _, s := range catalogue {
+		fmt.Fprintf(w, "%s (%s): %s\n", s.Name, s.Kind, s.Title)
+		for _, c := range s.Cells {
+			fmt.Fprintf(w, "  %-24s %-10s %s\n", c.Column.Name(), c.Expected.Label(), c.Source)
+		}
+		fmt.Fprintln(w)
+	}
+}

@@ -1,0 +1,342 @@
+package mitm_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"shakedown/fixtures"
+	"shakedown/handshake"
+	"shakedown/mitm"
+	"shakedown/mitm/labserver"
+)
+
+// matrixTimeout bounds the whole matrix: the issue asks for under three
+// minutes on two cores.
+const matrixTimeout = 3 * time.Minute
+
+// env is the lab of the suite: one fixture set, one in-process server.
+type env struct {
+	set *fixtures.Set
+	srv *labserver.Server
+}
+
+func startEnv(seed string) *env {
+	set, err := fixtures.Build(fixtures.Options{Seed: seed, DevicesPerProfile: 3, Now: time.Now().UTC().Truncate(time.Second)})
+	Expect(err).NotTo(HaveOccurred())
+	srv, err := labserver.Start(set, nil)
+	Expect(err).NotTo(HaveOccurred())
+	return &env{set: set, srv: srv}
+}
+
+func (e *env) lab() *mitm.Lab { return &mitm.Lab{Set: e.set, Target: e.srv, TargetName: "in-process"} }
+
+var _ = Describe("the MITM matrix", Label("mitm"), Ordered, func() {
+	var (
+		e   *env
+		res *mitm.Results
+	)
+	BeforeAll(func() {
+		e = startEnv("mitm-matrix")
+		ctx, cancel := context.WithTimeout(context.Background(), matrixTimeout)
+		defer cancel()
+		var err error
+		res, err = e.lab().Run(ctx, mitm.Selection{})
+		Expect(err).NotTo(HaveOccurred())
+		AddReportEntry("matrix", fmt.Sprintf("%d cells in %d ms", len(res.Verdicts), res.DurationMS))
+	})
+	AfterAll(func() {
+		if e != nil {
+			Expect(e.srv.Close()).To(Succeed())
+		}
+	})
+
+	It("has a verdict for every cell of the catalogue, in order, and counts mismatches", func() {
+		var want []string
+		for _, s := range mitm.Catalogue() {
+			for _, c := range s.Cells {
+				want = append(want, s.Name+"/"+c.Column.Name())
+			}
+		}
+		var got []string
+		mismatches := 0
+		for _, v := range res.Verdicts {
+			got = append(got, v.Scenario+"/"+v.Column)
+			if !v.AsExpected {
+				mismatches++
+			}
+		}
+		Expect(got).To(Equal(want))
+		Expect(res.Mismatches).To(Equal(mismatches))
+		Expect(res.Columns).To(HaveLen(len(mitm.Columns)))
+	})
+
+	for _, s := range mitm.Catalogue() {
+		for _, c := range s.Cells {
+			It(fmt.Sprintf("%s on %s: %s, with evidence", s.Name, c.Column.Name(), c.Expected.Label()), func() {
+				v, ok := res.Verdict(s.Name, c.Column.Name())
+				Expect(ok).To(BeTrue())
+				Expect(v.Error).To(BeEmpty(), describe(v))
+				Expect(v.Outcome).To(Equal(c.Expected), describe(v))
+				Expect(v.AsExpected).To(BeTrue())
+				Expect(v.Source).To(Equal(c.Source))
+				checkEvidence(e, v)
+			})
+		}
+	}
+})
+
+// describe renders a verdict for a failure message.
+func describe(v mitm.Verdict) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s on %s: %s (expected %s) %s\n", v.Scenario, v.Column, v.Outcome, v.Expected, v.Error)
+	for _, f := range v.Evidence {
+		fmt.Fprintf(&b, "  %s\n", f)
+	}
+	return b.String()
+}
+
+// of returns the facts of a kind, from a side when side is not empty.
+func of(v mitm.Verdict, kind mitm.FactKind, side mitm.Side) []mitm.Fact {
+	var out []mitm.Fact
+	for _, f := range v.Evidence {
+		if f.Kind == kind && (side == "" || f.Side == side) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// reads returns the values the attacker read for field.
+func reads(v mitm.Verdict, field string) []string {
+	var out []string
+	for _, f := range of(v, mitm.FactRead, mitm.SideAttacker) {
+		if f.Field == field {
+			out = append(out, f.Value)
+		}
+	}
+	return out
+}
+
+// reasons returns the reasons side refused with ("" for any side),
+// leaving out hang-ups.
+func reasons(v mitm.Verdict, side mitm.Side) []handshake.Reason {
+	var out []handshake.Reason
+	for _, f := range of(v, mitm.FactRefused, side) {
+		if f.Reason != handshake.ReasonIO && f.Reason != handshake.ReasonTimeout {
+			out = append(out, f.Reason)
+		}
+	}
+	return out
+}
+
+func topicOf(v mitm.Verdict, leaf string) string { return "devices/" + v.Device + "/" + leaf }
+
+// checkEvidence holds every verdict to its evidence: a success shows what
+// the attacker read or made a side accept, checked against the fixtures
+// and the backend; a rejection shows a refusal with its reason, and every
+// delivery count it reports stays put.
+func checkEvidence(e *env, v mitm.Verdict) {
+	d, ok := e.set.Device(v.Device)
+	Expect(ok).To(BeTrue(), "the verdict names a fixture device")
+	switch v.Outcome {
+	case mitm.Rejected:
+		if v.Scenario == "eavesdrop-identity" {
+			Expect(of(v, mitm.FactNotFound, mitm.SideAttacker)).NotTo(BeEmpty(), describe(v))
+		} else {
+			Expect(reasons(v, "")).NotTo(BeEmpty(), "a rejection is observed, not assumed\n"+describe(v))
+		}
+		if check, ok := rejected[v.Scenario]; ok {
+			check(v)
+		}
+		// What the backend got when the verdict was made, it keeps getting.
+		for _, f := range of(v, mitm.FactDelivered, mitm.SideBackend) {
+			Consistently(func() int { return e.srv.Count(f.Field, []byte(f.Value)) }).
+				WithTimeout(100*time.Millisecond).WithPolling(10*time.Millisecond).Should(Equal(f.Count), f.Value)
+		}
+	case mitm.Succeeded:
+		check, ok := succeeded[v.Scenario]
+		Expect(ok).To(BeTrue(), "every successful attack has an evidence check")
+		check(e, v, d)
+	case mitm.Survived:
+		Expect(of(v, mitm.FactWorked, mitm.SideDevice)).NotTo(BeEmpty(), describe(v))
+		delivered := of(v, mitm.FactDelivered, mitm.SideBackend)
+		Expect(delivered).NotTo(BeEmpty(), describe(v))
+		for _, f := range delivered {
+			Expect(e.srv.Count(f.Field, []byte(f.Value))).To(Equal(1), f.Value)
+		}
+	case mitm.LockedOut:
+		Expect(reasons(v, mitm.SideDevice)).To(ConsistOf(handshake.ReasonCertificate), describe(v))
+	default:
+		Fail("no evidence for outcome " + string(v.Outcome))
+	}
+}
+
+// checkCredentials: the attacker in the middle of a tls session read the
+// device's real CONNECT and telemetry, and the backend got that telemetry.
+func checkCredentials(e *env, v mitm.Verdict, d fixtures.Device) {
+	Expect(reads(v, "connect.client_id")).To(Equal([]string{d.ID}), describe(v))
+	Expect(reads(v, "connect.username")).To(Equal([]string{d.ID}))
+	Expect(reads(v, "connect.password")).To(Equal([]string{d.Password()}), "the attacker read the device's password")
+	payloads := reads(v, "publish.payload")
+	Expect(payloads).To(HaveLen(1))
+	Expect(e.srv.Count(topicOf(v, "telemetry"), []byte(payloads[0]))).To(Equal(1), "the telemetry the attacker read is what the backend received")
+}
+
+var succeeded = map[string]func(e *env, v mitm.Verdict, d fixtures.Device){
+	"eavesdrop-identity": func(_ *env, v mitm.Verdict, d fixtures.Device) {
+		Expect(reads(v, "device_id")).To(Equal([]string{d.ID}), describe(v))
+	},
+	"impersonate-server":  checkCredentials,
+	"expired-certificate": checkCredentials,
+	"leaked-public-key": func(e *env, v mitm.Verdict, d fixtures.Device) {
+		Expect(reads(v, "connect.client_id")).To(Equal([]string{d.ID}), describe(v))
+		payloads := reads(v, "publish.payload")
+		Expect(payloads).To(HaveLen(1))
+		Expect(e.srv.Count(topicOf(v, "telemetry"), []byte(payloads[0]))).To(BeZero(), "the telemetry went to the attacker only")
+		accepted := of(v, mitm.FactAccepted, mitm.SideDevice)
+		Expect(accepted).To(HaveLen(1))
+		Expect(accepted[0].Field).To(Equal("command"))
+		Expect(accepted[0].Value).To(HavePrefix("attacker's command"))
+	},
+	"invalid-point": func(_ *env, v mitm.Verdict, d fixtures.Device) {
+		Expect(reads(v, "connect.client_id")).To(ContainElement(d.ID), describe(v))
+		// The order-2 point opens the session exactly for an odd key and
+		// says so; the identity opens it for any key.
+		odd := d.Private[len(d.Private)-1]&1 == 1
+		var notes []string
+		for _, f := range of(v, mitm.FactRead, mitm.SideAttacker) {
+			notes = append(notes, f.Note)
+		}
+		Expect(notes).To(ContainElement(ContainSubstring("identity")))
+		if odd {
+			Expect(notes).To(ContainElement(ContainSubstring("private key is odd")))
+		}
+		Expect(of(v, mitm.FactAccepted, mitm.SideDevice)).To(HaveLen(3), "the device accepted all three invalid points")
+	},
+	"replay-to-device": func(_ *env, v mitm.Verdict, _ fixtures.Device) {
+		var recorded string
+		for _, f := range of(v, mitm.FactWorked, mitm.SideDevice) {
+			recorded = f.Value
+		}
+		Expect(recorded).NotTo(BeEmpty(), describe(v))
+		var replayed []string
+		for _, f := range of(v, mitm.FactAccepted, mitm.SideDevice) {
+			if f.Field == "command" {
+				replayed = append(replayed, f.Value)
+			}
+		}
+		Expect(replayed).To(Equal([]string{recorded}), "the device accepted the recorded command a second time")
+		Expect(reads(v, "reused keystream")).To(HaveLen(1), "the device reused its key and nonce")
+	},
+	"replay-to-server": func(e *env, v mitm.Verdict, _ fixtures.Device) {
+		delivered := of(v, mitm.FactDelivered, mitm.SideBackend)
+		Expect(delivered).To(HaveLen(1), describe(v))
+		Expect(delivered[0].Count).To(Equal(2))
+		Consistently(func() int { return e.srv.Count(delivered[0].Field, []byte(delivered[0].Value)) }).
+			WithTimeout(100*time.Millisecond).Should(Equal(2), "the replayed PUBLISH arrived again at the backend")
+	},
+	"leaked-device-key": func(e *env, v mitm.Verdict, d fixtures.Device) {
+		Expect(reads(v, "connect.client_id")).To(Equal([]string{d.ID, d.ID}), "both recorded sessions decrypted\n"+describe(v))
+		payloads := reads(v, "publish.payload")
+		Expect(payloads).To(HaveLen(2))
+		for _, p := range payloads {
+			Expect(e.srv.Count(topicOf(v, "telemetry"), []byte(p))).To(Equal(1), "the decrypted telemetry is what the device sent")
+		}
+	},
+}
+
+var rejected = map[string]func(v mitm.Verdict){
+	"impersonate-server": func(v mitm.Verdict) {
+		switch v.Profile {
+		case handshake.TLS:
+			Expect(reasons(v, mitm.SideDevice)).To(Equal([]handshake.Reason{handshake.ReasonCertificate}), describe(v))
+		case handshake.Noise:
+			Expect(reasons(v, mitm.SideDevice)).To(Equal([]handshake.Reason{handshake.ReasonDecrypt}), describe(v))
+			Expect(reasons(v, mitm.SideServer)).To(Equal([]handshake.Reason{handshake.ReasonUnknownDevice}))
+		default:
+			Expect(reasons(v, mitm.SideAttacker)).To(Equal([]handshake.Reason{handshake.ReasonDecrypt}), describe(v))
+			Expect(reasons(v, mitm.SideDevice)).To(Equal([]handshake.Reason{handshake.ReasonDecrypt}))
+		}
+	},
+	"expired-certificate": func(v mitm.Verdict) {
+		Expect(reasons(v, mitm.SideDevice)).To(Equal([]handshake.Reason{handshake.ReasonCertificate}), describe(v))
+	},
+	"invalid-point": func(v mitm.Verdict) {
+		if v.Profile == handshake.Seed {
+			Expect(reasons(v, mitm.SideDevice)).To(Equal([]handshake.Reason{handshake.ReasonBadPoint, handshake.ReasonBadPoint, handshake.ReasonBadPoint}), describe(v))
+			return
+		}
+		Expect(reasons(v, mitm.SideDevice)).To(HaveLen(2), describe(v))
+		Expect(reasons(v, mitm.SideServer)).To(HaveLen(2))
+	},
+	"replay-to-device": func(v mitm.Verdict) {
+		Expect(reasons(v, mitm.SideDevice)).To(HaveLen(1), describe(v))
+		Expect(of(v, mitm.FactAccepted, "")).To(BeEmpty())
+	},
+	"replay-to-server": func(v mitm.Verdict) {
+		want := handshake.ReasonDecrypt
+		if v.Profile == handshake.Noise {
+			want = handshake.ReasonCounterReplay
+		}
+		Expect(reasons(v, mitm.SideServer)).To(Equal([]handshake.Reason{want}), describe(v))
+		delivered := of(v, mitm.FactDelivered, mitm.SideBackend)
+		Expect(delivered).To(HaveLen(1))
+		Expect(delivered[0].Count).To(Equal(1), "only the original arrived")
+	},
+	"tamper-handshake": func(v mitm.Verdict) {
+		var total int
+		for _, f := range of(v, mitm.FactNote, mitm.SideAttacker) {
+			total += f.Count
+		}
+		refused := 0
+		for _, f := range of(v, mitm.FactRefused, "") {
+			refused += f.Count
+		}
+		Expect(total).To(BeNumerically(">", 0), describe(v))
+		Expect(refused).To(Equal(total), "every altered session was refused by a side with a reason")
+		Expect(reasons(v, "")).NotTo(ContainElement(handshake.ReasonIO))
+	},
+	"transport-replay":   transportRejected(1),
+	"transport-reorder":  transportRejected(0),
+	"transport-drop":     transportRejected(0),
+	"transport-truncate": transportRejected(0),
+	"reflection": func(v mitm.Verdict) {
+		Expect(reasons(v, mitm.SideDevice)).To(Equal([]handshake.Reason{handshake.ReasonDecrypt}), describe(v))
+	},
+	"downgrade": func(v mitm.Verdict) {
+		got := reasons(v, mitm.SideServer)
+		Expect(got).To(ContainElement(handshake.ReasonWrongProfile), describe(v))
+		Expect(got).To(ContainElement(mitm.ReasonConnackRefused))
+		Expect(of(v, mitm.FactAccepted, "")).To(BeEmpty())
+	},
+	"server-key-rollover": func(v mitm.Verdict) {
+		Expect(reasons(v, mitm.SideDevice)).To(Equal([]handshake.Reason{handshake.ReasonDecrypt, handshake.ReasonDecrypt}), describe(v))
+		Expect(of(v, mitm.FactWorked, mitm.SideDevice)).To(HaveLen(2), "the honest rollover went through")
+	},
+	"leaked-device-key": func(v mitm.Verdict) {
+		Expect(reads(v, "message1.counter")).To(HaveLen(1), describe(v))
+		Expect(reads(v, "publish.payload")).To(BeEmpty())
+		var tried int
+		for _, f := range of(v, mitm.FactRefused, mitm.SideAttacker) {
+			tried += f.Count
+		}
+		Expect(tried).To(BeNumerically(">=", 6), "every recorded transport record was tried")
+	},
+}
+
+// transportRejected: the server refused the attacked records and record A
+// arrived at most maxA times, record B never.
+func transportRejected(maxA int) func(v mitm.Verdict) {
+	return func(v mitm.Verdict) {
+		Expect(reasons(v, mitm.SideServer)).To(Equal([]handshake.Reason{handshake.ReasonDecrypt}), describe(v))
+		delivered := of(v, mitm.FactDelivered, mitm.SideBackend)
+		Expect(delivered).To(HaveLen(2))
+		Expect(delivered[0].Count).To(Equal(maxA), "record A")
+		Expect(delivered[1].Count).To(BeZero(), "record B")
+	}
+}

@@ -1,0 +1,218 @@
+package mitm
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"shakedown/handshake"
+)
+
+// Outcome is what became of a scenario on one column.
+type Outcome string
+
+const (
+	// Rejected: the attack failed, and a side was seen refusing it (an
+	// error with its reason) or its effect was seen missing (a replayed
+	// message that did not arrive).
+	Rejected Outcome = "rejected"
+	// Succeeded: the attack worked, shown by what the attacker read or made
+	// a side accept.
+	Succeeded Outcome = "succeeded"
+	// Survived: a legitimate change on the server (a certificate renewal or
+	// rollover) left the device working.
+	Survived Outcome = "survived"
+	// LockedOut: a legitimate change on the server locked the device out.
+	LockedOut Outcome = "locked_out"
+	// Broken: the scenario could not run to a verdict (Verdict.Error says why).
+	Broken Outcome = "error"
+)
+
+// Label is the outcome as the matrix prints it: the outcomes that hurt in
+// capitals.
+func (o Outcome) Label() string {
+	switch o {
+	case Succeeded:
+		return "SUCCEEDED"
+	case LockedOut:
+		return "LOCKED OUT"
+	case Broken:
+		return "ERROR"
+	}
+	return string(o)
+}
+
+// Side is who saw a fact.
+type Side string
+
+const (
+	SideDevice   Side = "device"
+	SideServer   Side = "server"
+	SideAttacker Side = "attacker"
+	SideBackend  Side = "backend" // the backend subscriber behind the broker
+)
+
+// FactKind says what a fact records.
+type FactKind string
+
+const (
+	// FactRefused: Side refused at Stage for Reason.
+	FactRefused FactKind = "refused"
+	// FactRead: the attacker recovered Field = Value.
+	FactRead FactKind = "read"
+	// FactAccepted: Side accepted what the attacker sent (Field names it,
+	// Value is its content).
+	FactAccepted FactKind = "accepted"
+	// FactDelivered: the backend received Value on topic Field Count times.
+	FactDelivered FactKind = "delivered"
+	// FactNotFound: the attacker searched what it recorded for Field and
+	// did not find it.
+	FactNotFound FactKind = "not_found"
+	// FactWorked: the device's session worked (Field: what was checked).
+	FactWorked FactKind = "worked"
+	// FactNote: a step of the scenario, in the lab's words.
+	FactNote FactKind = "note"
+)
+
+// Fact is one observation behind a verdict.
+type Fact struct {
+	Side   Side             `json:"side"`
+	Kind   FactKind         `json:"kind"`
+	Stage  handshake.Stage  `json:"stage,omitempty"`
+	Reason handshake.Reason `json:"reason,omitempty"`
+	Field  string           `json:"field,omitempty"`
+	Value  string           `json:"value,omitempty"`
+	Count  int              `json:"count,omitempty"`
+	Note   string           `json:"note,omitempty"`
+}
+
+// String renders the fact on one line.
+func (f Fact) String() string {
+	s := string(f.Side) + " "
+	switch f.Kind {
+	case FactRefused:
+		s += "refused"
+		if f.Stage != "" {
+			s += " at " + string(f.Stage)
+		}
+		s += ": " + string(f.Reason)
+	case FactRead:
+		s += fmt.Sprintf("read %s = %q", f.Field, f.Value)
+	case FactAccepted:
+		s += fmt.Sprintf("accepted %s %q", f.Field, f.Value)
+	case FactDelivered:
+		s += fmt.Sprintf("received %q on %s %d time(s)", f.Value, f.Field, f.Count)
+	case FactNotFound:
+		s += "did not find " + f.Field
+	case FactWorked:
+		s += "session worked: " + f.Field
+	default:
+		s += string(f.Kind)
+	}
+	if f.Note != "" {
+		s += " (" + f.Note + ")"
+	}
+	return s
+}
+
+// Verdict is one cell of the matrix: a scenario on one column.
+type Verdict struct {
+	Scenario string         `json:"scenario"`
+	Column   string         `json:"column"` // profile, or profile-variant
+	Profile  handshake.Name `json:"profile"`
+	Variant  string         `json:"variant,omitempty"` // tls mode, seed curve
+	Device   string         `json:"device"`            // the fixture device under test
+	Expected Outcome        `json:"expected"`
+	Outcome  Outcome        `json:"outcome"`
+	// AsExpected is Outcome == Expected.
+	AsExpected bool   `json:"as_expected"`
+	Evidence   []Fact `json:"evidence"`
+	// Source is where the expectation comes from.
+	Source     string `json:"source"`
+	Error      string `json:"error,omitempty"`
+	DurationMS int64  `json:"duration_ms"`
+}
+
+// ResultsFormat names the JSON document of Results.
+const ResultsFormat = "shakedown-mitm/1"
+
+// Results is the matrix of a run, as `shakedown mitm run --out` writes it:
+//
+//	{
+//	  "format": "shakedown-mitm/1",
+//	  "started": "2026-03-14T10:00:00Z",
+//	  "duration_ms": 41000,
+//	  "fixtures_seed": "shakedown",
+//	  "target": "in-process",
+//	  "columns": ["noise", "seed-p256", …],
+//	  "scenarios": ["pass-through", …],
+//	  "verdicts": [{"scenario": "impersonate-server", "column": "tls-none",
+//	                "profile": "tls", "variant": "none", "device": "tls-0001",
+//	                "expected": "succeeded", "outcome": "succeeded", "as_expected": true,
+//	                "evidence": [{"side": "attacker", "kind": "read",
+//	                              "field": "connect.password", "value": "…"}, …],
+//	                "source": "…", "duration_ms": 12}, …],
+//	  "mismatches": 0
+//	}
+//
+// Columns and scenarios keep the catalogue's order; verdicts are listed
+// scenario by scenario, column by column, and only for the cells the
+// catalogue defines. Outcomes are rejected, succeeded, survived,
+// locked_out and error; fact kinds are refused, read, accepted, delivered,
+// not_found, worked and note.
+type Results struct {
+	Format       string    `json:"format"`
+	Started      time.Time `json:"started"`
+	DurationMS   int64     `json:"duration_ms"`
+	FixturesSeed string    `json:"fixtures_seed"`
+	Target       string    `json:"target"`
+	Columns      []string  `json:"columns"`
+	Scenarios    []string  `json:"scenarios"`
+	Verdicts     []Verdict `json:"verdicts"`
+	// Mismatches counts the verdicts whose outcome is not the expected one.
+	Mismatches int `json:"mismatches"`
+}
+
+// Verdict returns the verdict of a cell.
+func (r *Results) Verdict(scenario, column string) (Verdict, bool) {
+	for _, v := range r.Verdicts {
+		if v.Scenario == scenario && v.Column == column {
+			return v, true
+		}
+	}
+	return Verdict{}, false
+}
+
+// WriteJSON writes r as indented JSON.
+func (r *Results) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// WriteFile writes r to path (mode 0644), replacing the file.
+func (r *Results) WriteFile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("mitm: writing results: %w", err)
+	}
+	if err := r.WriteJSON(f); err != nil {
+		f.Close()
+		return fmt.Errorf("mitm: writing results: %w", err)
+	}
+	return f.Close()
+}
+
+// ReadResults decodes a results document and checks its format.
+func ReadResults(rd io.Reader) (*Results, error) {
+	var r Results
+	if err := json.NewDecoder(rd).Decode(&r); err != nil {
+		return nil, fmt.Errorf("mitm: reading results: %w", err)
+	}
+	if r.Format != ResultsFormat {
+		return nil, fmt.Errorf("mitm: results format is not %s", ResultsFormat)
+	}
+	return &r, nil
+}
