@@ -64,6 +64,28 @@ static void reduce(fe r, const sd_limb *t, sd_len hi)
 	fold(r, sd_bn_add_word(r + hi, (sd_len)(FE_LIMBS - hi), c));
 }
 
+#if defined(SD_FE25519_AVR)
+/* The AVR's hand-written multiplication and squaring (port/avr/fe25519.S,
+ * selected by the Makefile for AVR builds). They work on the same 32
+ * little-endian bytes as these limbs and keep fe_mul's and fe_sqr's
+ * contract: any inputs below 2^256, a result below 2^256, r may alias a
+ * or b, t is scratch. */
+void sd_fe25519_mul_avr(uint8_t r[SD_X25519_LEN], const uint8_t a[SD_X25519_LEN],
+			const uint8_t b[SD_X25519_LEN], uint8_t t[2 * SD_X25519_LEN]);
+void sd_fe25519_sqr_avr(uint8_t r[SD_X25519_LEN], const uint8_t a[SD_X25519_LEN],
+			uint8_t t[2 * SD_X25519_LEN]);
+
+static void fe_mul(fe r, const fe a, const fe b, sd_limb t[2 * FE_LIMBS])
+{
+	sd_fe25519_mul_avr((uint8_t *)r, (const uint8_t *)a, (const uint8_t *)b,
+			   (uint8_t *)t);
+}
+
+static void fe_sqr(fe r, const fe a, sd_limb t[2 * FE_LIMBS])
+{
+	sd_fe25519_sqr_avr((uint8_t *)r, (const uint8_t *)a, (uint8_t *)t);
+}
+#else
 /* Schoolbook product by rows (operand scanning) into the 2N-limb t. */
 static void fe_mul(fe r, const fe a, const fe b, sd_limb t[2 * FE_LIMBS])
 {
@@ -106,6 +128,7 @@ static void fe_sqr(fe r, const fe a, sd_limb t[2 * FE_LIMBS])
 	}
 	reduce(r, t, FE_LIMBS);
 }
+#endif /* SD_FE25519_AVR */
 
 /* r = a * 121665. */
 static void fe_mul_a24(fe r, const fe a, sd_limb t[2 * FE_LIMBS])

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# emu/bench-chips.sh AVR_IMAGE CM3_IMAGE RV32_IMAGE: runs test/avr/bench.c's
+# images on the three emulated chips and prints a Markdown table with the
+# published anchors beside it. AVR figures are simavr's exact cycles
+# between the GPIOR0 markers; Cortex-M3 figures are instructions from
+# SysTick under -icount shift=0 (resolution 40), RV32 figures minstret.
+set -euo pipefail
+here=$(dirname "$0")
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+"$here/board.sh" run atmega328p "$1" 600 >"$out/avr"
+"$here/board.sh" run cortex-m3 "$2" 600 >"$out/cm3"
+"$here/board.sh" run rv32 "$3" 600 >"$out/rv32"
+
+# value FILE OP FIELD: field 3 (count) or 4 (stack) of "bench OP ..." lines;
+# for the AVR, counts come from the runner's "mark ID CYCLES" lines.
+value() { awk -v op="$2" -v f="$3" '$1 == "bench" && $2 == op { print $f }' "$1"; }
+mark() { awk -v id="$2" '$1 == "mark" && $2 == id { print $3 }' "$1"; }
+group() { echo "$1" | sed -e ':a' -e 's/\([0-9]\)\([0-9]\{3\}\)\($\|,\)/\1,\2\3/' -e 'ta'; }
+perbyte() { awk -v v="$1" 'BEGIN { printf "%.2f", v / 100 }'; }
+ms16() { awk -v c="$1" 'BEGIN { printf "%.0f", c / 16000 }'; }
+
+# Marker ids of test/avr/bench.c: 0 x25519, 2 ecdh_p256, 3 ecdh_secp160r1,
+# 4 aead_64, 5 aead_256, 6 sha256_64.
+ax=$(mark "$out/avr" 0) ap=$(mark "$out/avr" 2) as=$(mark "$out/avr" 3)
+aa64=$(mark "$out/avr" 4) aa256=$(mark "$out/avr" 5) ah=$(mark "$out/avr" 6)
+apb=$(( (aa256 - aa64) * 100 / 192 ))
+
+row() { # name avr cm3 rv32 anchor
+	printf '| %s | %s | %s | %s | %s |\n' "$1" "$2" "$3" "$4" "$5"
+}
+echo "| operation | ATmega328P, cycles (ms at 16 MHz) | Cortex-M3, instructions | RV32IMAC, instructions | published anchor |"
+echo "| --- | ---: | ---: | ---: | --- |"
+row "X25519" "$(group "$ax") ($(ms16 "$ax"))" "$(group "$(value "$out/cm3" x25519 3)")" \
+	"$(group "$(value "$out/rv32" x25519 3)")" \
+	"AVR 13,900,397 cycles, Cortex-M0 3,589,850 cycles (Düll et al. 2015); Arduino Crypto on an Uno 2,716 ms"
+row "ECDH P-256" "$(group "$ap") ($(ms16 "$ap"))" "$(group "$(value "$out/cm3" ecdh_p256 3)")" \
+	"$(group "$(value "$out/rv32" ecdh_p256 3)")" "micro-ecc secp256r1, ATmega256RFR2 at 16 MHz: 2,220 ms"
+row "ECDH secp160r1" "$(group "$as") ($(ms16 "$as"))" "$(group "$(value "$out/cm3" ecdh_secp160r1 3)")" \
+	"$(group "$(value "$out/rv32" ecdh_secp160r1 3)")" "micro-ecc secp160r1, ATmega256RFR2 at 16 MHz: 470 ms"
+row "ChaCha20-Poly1305, per byte" "$(perbyte "$apb")" "$(perbyte "$(value "$out/cm3" aead_per_byte_x100 3)")" \
+	"$(perbyte "$(value "$out/rv32" aead_per_byte_x100 3)")" "(slope between 64 and 256 bytes, 16 B AD)"
+row "SHA-256 of 64 B" "$(group "$ah")" "$(group "$(value "$out/cm3" sha256_64 3)")" \
+	"$(group "$(value "$out/rv32" sha256_64 3)")" ""
+row "peak stack, X25519 / ECDH (bytes)" "$(value "$out/avr" x25519 4) / $(value "$out/avr" ecdh_p256 4)" \
+	"$(value "$out/cm3" x25519 4) / $(value "$out/cm3" ecdh_p256 4)" \
+	"$(value "$out/rv32" x25519 4) / $(value "$out/rv32" ecdh_p256 4)" ""
+echo
+for f in avr cm3 rv32; do
+	if grep -q ' WRONG$' "$out/$f"; then echo "bench-chips: a result was WRONG on $f" >&2; exit 1; fi
+done
+goal() { if [ "$1" -le "$2" ]; then echo "met"; else echo "NOT met"; fi; }
+echo "Goals: X25519 on the ATmega328P at most 28,000,000 cycles: $(goal "$ax" 28000000);" \
+	"at most 5,000,000 instructions on the Cortex-M3: $(goal "$(value "$out/cm3" x25519 3)" 5000000)."

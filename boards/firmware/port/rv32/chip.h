@@ -1,0 +1,38 @@
+/*
+ * port/rv32/chip.h: the RV32IMAC port for QEMU's sifive_e machine (a
+ * SiFive E31 core, FE310 peripherals), run with -icount shift=0. Same
+ * functions as port/avr/chip.h and port/cortex-m3/chip.h.
+ */
+#ifndef SD_PORT_RV32_CHIP_H
+#define SD_PORT_RV32_CHIP_H
+
+#include <stdint.h>
+
+#define SD_CHIP_NAME "RV32IMAC (QEMU sifive_e)"
+#define SD_CHIP_UNIT "instructions" /* minstret */
+#define SD_CHIP_HZ 16000000UL       /* the FE310's default clock */
+#define SD_CHIP_BAUD 115200UL
+#define SD_CHIP_NV_BYTES 1024u      /* a stub: RAM, lost at reset */
+
+#define SD_CHIP_MARK_END 0x80u
+#define SD_CHIP_MARK_EXIT 0xFFu
+
+/* Sets up UART0 (115200 8N1). */
+void sd_chip_init(void);
+/* Sends one byte, waiting while the transmit FIFO is full. */
+void sd_chip_putc(uint8_t c);
+/* The next received byte, or -1 if none is waiting. */
+int sd_chip_getc(void);
+/* Instructions retired (minstret) modulo 2^32; under -icount QEMU counts
+ * them exactly (mcycle counts the same). */
+uint32_t sd_chip_count(void);
+/* Markers are for the simavr runner; nothing watches them here. */
+void sd_chip_mark(uint8_t id);
+void sd_chip_stack_paint(void);
+uint32_t sd_chip_stack_peak(void);
+int sd_chip_nv_read(uint32_t off, uint8_t *buf, uint32_t len);
+int sd_chip_nv_write(uint32_t off, const uint8_t *buf, uint32_t len);
+/* Writes the line "#exit <code>" on the UART and halts. */
+void sd_chip_exit(int code) __attribute__((noreturn));
+
+#endif /* SD_PORT_RV32_CHIP_H */
