@@ -24,10 +24,13 @@ demo: build ## the whole story on embedded defaults: fixtures, server, one devic
 .PHONY: deps
 deps: ## install what the tests need (Debian packages; skips what is present)
 	$(GO) mod download
-	scripts/apt-install.sh $(APT_TEST_PACKAGES)
+	scripts/apt-install.sh $(APT_TEST_PACKAGES) $(APT_FIRMWARE_PACKAGES)
 
-# Debian packages the tests use.
+# Debian packages the tests use: services, and the firmware's toolchains and emulators.
 APT_TEST_PACKAGES := ca-certificates postgresql mosquitto
+APT_FIRMWARE_PACKAGES := make gcc pkg-config gcc-avr avr-libc binutils-avr simavr libsimavr-dev libelf-dev \
+	gcc-arm-none-eabi picolibc-arm-none-eabi gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf \
+	qemu-system-arm qemu-system-misc
 
 .PHONY: test
 test: deps ## run every test (starts and stops a throwaway PostgreSQL)
@@ -35,7 +38,7 @@ test: deps ## run every test (starts and stops a throwaway PostgreSQL)
 	  if [ -n "$$gofmt_out" ]; then echo "gofmt needed: $$gofmt_out"; exit 1; fi
 	$(GO) vet $(PKGS)
 	scripts/with-services.sh $(GO) test -count=1 -timeout 20m $(PKGS)
-	$(MAKE) -C boards/firmware test-host
+	$(MAKE) -C boards/firmware test-host test-chips
 
 .PHONY: bench
 bench: ## run the benchmarks and write docs-ready figures to out/bench.txt
