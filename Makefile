@@ -13,12 +13,17 @@ PKGS := ./...
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_.-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
+.PHONY: report-assets
+report-assets: ## install the chart library the HTML report embeds (npm registry)
+	command -v npm >/dev/null || scripts/apt-install.sh npm
+	scripts/report-assets.sh
+
 .PHONY: build
-build: ## build the shakedown binary into build/
+build: report-assets ## build the shakedown binary into build/
 	$(GO) build -o $(BIN) ./cmd/shakedown
 
 .PHONY: demo
-demo: build ## the whole story on embedded defaults: fixtures, server, one device per profile
+demo: build ## the whole story on embedded defaults, ending in an HTML report
 	$(BIN) demo --dir $(OUT)/demo
 
 .PHONY: deps
@@ -27,18 +32,18 @@ deps: ## install what the tests need (Debian packages; skips what is present)
 	scripts/apt-install.sh $(APT_TEST_PACKAGES) $(APT_FIRMWARE_PACKAGES)
 
 # Debian packages the tests use: services, and the firmware's toolchains and emulators.
-APT_TEST_PACKAGES := ca-certificates postgresql mosquitto
+APT_TEST_PACKAGES := ca-certificates postgresql mosquitto chromium
 APT_FIRMWARE_PACKAGES := make gcc pkg-config gcc-avr avr-libc binutils-avr simavr libsimavr-dev libelf-dev \
 	gcc-arm-none-eabi picolibc-arm-none-eabi gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf \
 	qemu-system-arm qemu-system-misc
 
 .PHONY: test
-test: deps ## run every test (starts and stops a throwaway PostgreSQL)
+test: deps report-assets ## run every test (starts and stops a throwaway PostgreSQL)
 	gofmt_out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$gofmt_out" ]; then echo "gofmt needed: $$gofmt_out"; exit 1; fi
 	$(GO) vet $(PKGS)
-	scripts/with-services.sh $(GO) test -count=1 -timeout 20m $(PKGS)
-	$(MAKE) -C boards/firmware test-host test-chips
+	SHAKEDOWN_REQUIRE_CHROMIUM=1 scripts/with-services.sh $(GO) test -count=1 -timeout 20m $(PKGS)
+	$(MAKE) -C boards/firmware test-host test-chips test-agent
 
 .PHONY: bench
 bench: ## run the benchmarks and write docs-ready figures to out/bench.txt

@@ -1,8 +1,57 @@
-// Package simulator runs simulated devices: paho.mqtt.golang clients whose
-// network connection is the device side of a shakedown handshake profile.
+// Package simulator runs fleets of simulated devices: paho.mqtt.golang
+// clients whose network connection is the device side of a shakedown
+// handshake profile, each with its own identity from a fixture set, against
+// the reference gateway or, over plain MQTT or MQTT over TLS, any broker.
+// It is `shakedown sim`.
+//
+// One device:
 //
 //	c, err := simulator.Connect(ctx, simulator.ClientConfig{
 //		Device: dev, Addr: "gw:8885", ClientID: "noise-0001",
 //	})
 //	c.Publish("devices/noise-0001/telemetry", 1, false, payload).Wait()
+//
+// A fleet:
+//
+//	sc, err := simulator.LoadScenario("fleet.yaml") // or DefaultScenario() and fields
+//	res, err := simulator.Run(ctx, simulator.Config{Scenario: sc, Shard: simulator.Whole})
+//	simulator.WriteSummary(os.Stdout, res)
+//	res.Encode(file)
+//
+// # Load
+//
+// Arrivals are open loop (Scenario.Arrival): slot i of the fleet starts at
+// its scheduled time whether or not earlier devices are done, at Rate per
+// second after a linear Ramp. Each device connects (TCP, the profile's
+// handshake, MQTT CONNECT), subscribes, publishes every PublishInterval for
+// Hold, and disconnects; a failed connect or a lost session is retried by
+// the Reconnect policy. A Hostile share of the slots sends a garbage frame,
+// replays its own earlier first flight (noise: message 1), or opens a
+// connection and stays silent, and the results count what the server did:
+// closed, answered or held.
+//
+// # Measurements
+//
+// Every stage (Stages) goes into an HDR histogram of 1 µs to 10 minutes at
+// three significant figures, measured from the stage's scheduled time where
+// it has one, so a stalled server shows as latency rather than as missing
+// samples (coordinated omission). End-to-end latency comes from a
+// subscriber in the same process (the gateway's backend listener, or the
+// broker itself), with the scheduled publish time in the payload's header:
+// one clock, no skew. Failures are counted by stage and reason code
+// (handshake.ReasonOf, and the reasons of this package). While a run goes,
+// Prometheus metrics and a progress line show it; the Results hold the
+// histograms themselves (hdrhistogram Export), so Merge combines the results
+// of shards exactly.
+//
+// # Scale
+//
+// A connected device owns no goroutine of the simulator: its publishes and
+// the end of its hold are timers, and only paho's own goroutines remain
+// (nine per client, ten with a keep-alive). Connections spread over several
+// local addresses (Scenario.SourceAddrs) to pass the ephemeral ports of one
+// address pair; RaiseFileLimit lifts RLIMIT_NOFILE; and Shard splits a fleet
+// over processes or Kubernetes pods (deploy/k8s), each running slots
+// index, index+n, … on the common schedule. Identities are dealt over the
+// whole fleet, so shards never share a device.
 package simulator

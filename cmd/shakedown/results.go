@@ -1,0 +1,86 @@
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"shakedown/simulator"
+)
+
+func init() {
+	var out string
+	merge := &cobra.Command{
+		Use:   "merge FILE...",
+		Short: "Merge the results of the shards of one fleet",
+		Long: `Merge results JSON files written by 'shakedown sim --results' for the shards of
+one fleet: counts and failures add up, and the HDR histograms merge exactly,
+bucket by bucket, so the merged percentiles are those of all samples together.
+Files of different fleets (fleet_id) or a shard given twice are refused; a
+missing shard is reported.`,
+		Example: `  shakedown results merge -o fleet.json shard-0.json shard-1.json shard-2.json shard-3.json`,
+		Args:    cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rs := make([]*simulator.Results, 0, len(args))
+			for _, p := range args {
+				r, err := readResults(p)
+				if err != nil {
+					return err
+				}
+				rs = append(rs, r)
+			}
+			m, err := simulator.Merge(rs...)
+			if err != nil {
+				return err
+			}
+			summary := cmd.OutOrStdout()
+			if out == "-" {
+				summary = cmd.ErrOrStderr()
+			}
+			if err := writeResults(m, out, cmd.OutOrStdout()); err != nil {
+				return err
+			}
+			if !m.Complete() {
+				fmt.Fprintf(cmd.ErrOrStderr(), "warning: %d of %d shards merged\n", len(m.Shards), m.Shards[0].Count)
+			}
+			return simulator.WriteSummary(summary, m)
+		},
+	}
+	merge.Flags().StringVarP(&out, "output", "o", "", "write the merged results JSON here (- for stdout)")
+	var figures bool
+	show := &cobra.Command{
+		Use:   "show FILE",
+		Short: "Print the summary table of a results file",
+		Example: `  shakedown results show fleet.json
+  shakedown results show --figures fleet.json | grep handshake_p99_ms`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			r, err := readResults(args[0])
+			if err != nil {
+				return err
+			}
+			if figures {
+				return simulator.WriteFigures(cmd.OutOrStdout(), r)
+			}
+			return simulator.WriteSummary(cmd.OutOrStdout(), r)
+		},
+	}
+	show.Flags().BoolVar(&figures, "figures", false, "print the headline numbers as name=value lines (rates, p50/p99 in ms, KiB per device)")
+	cmd := &cobra.Command{Use: "results", Short: "Read and merge simulator results"}
+	cmd.AddCommand(merge, show)
+	root.AddCommand(cmd)
+}
+
+func readResults(path string) (*simulator.Results, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r, err := simulator.DecodeResults(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return r, nil
+}

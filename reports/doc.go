@@ -1,0 +1,40 @@
+// Package reports holds the result model of a shakedown run and renders it:
+// a self-contained HTML report (every script, style and chart inside the
+// file, so it opens offline), a Markdown summary for a CI job summary, JSON,
+// and a comparison with a stored baseline that fails on a regression.
+//
+// Reports know nothing of how results were made. The input types mirror the
+// JSON documents the other commands write, field for field where the report
+// uses them:
+//
+//   - MITM: the matrix of `shakedown mitm run --out` (format "shakedown-mitm/1");
+//   - Sim: the results of `shakedown sim --out` (results version 1), with
+//     its HDR histograms, and optionally a Timeline of throughput samples;
+//   - Boards: the board measurements the demo collects (format
+//     "shakedown-boards/1"): bench figures per chip, handshake costs per
+//     board and profile against the board's limits.
+//
+// Build a Run from files and write it:
+//
+//	run := &reports.Run{Title: "nightly"}
+//	run.MITM, err = reports.ReadMITMFile("mitm.json")
+//	run.Sim, err = reports.ReadSimFile("sim.json")
+//	run.Boards, err = reports.ReadBoardsFile("boards.json")
+//	err = reports.WriteHTML(f, run)      // needs the embedded chart library
+//	err = reports.WriteMarkdown(os.Stdout, run)
+//
+// Compare a run with a stored baseline (a Run's JSON, from WriteJSON):
+//
+//	c := reports.Compare(baseline, run, reports.DefaultTolerances())
+//	if c.Regressed() { ... }
+//
+// Figures counted by an emulator (cycles or instructions on an emulated
+// chip, Board.Exact) are deterministic, so their tolerance is zero: any
+// growth is a regression. Wall-clock figures move with the machine's load
+// and get a stated percentage. A MITM cell that was as expected and no
+// longer is, is a regression too.
+//
+// The chart library (Chart.js, from the npm registry) is installed into
+// assets/ by scripts/report-assets.sh and embedded at build time; without it
+// the package still compiles and WriteHTML returns ErrNoChartLibrary.
+package reports

@@ -1,0 +1,298 @@
+package simulator_test
+
+import (
+	"bytes"
+	"context"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"shakedown/fixtures"
+	"shakedown/server"
+	"shakedown/simulator"
+)
+
+var _ = Describe("a fleet against the in-process gateway", Ordered, func() {
+	var (
+		set *fixtures.Set
+		gw  *gateway
+		ctx context.Context
+	)
+
+	BeforeAll(func() {
+		var err error
+		set, err = fixtures.Build(fixtures.Options{Seed: "simulator-fleet", DevicesPerProfile: 40, Now: time.Now().UTC().Truncate(time.Second)})
+		Expect(err).NotTo(HaveOccurred())
+		// A short handshake deadline, so half-open connections close soon.
+		gw = startGateway(set, server.Limits{HandshakeTimeout: time.Second, MaxHalfOpen: 1024})
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(context.Background(), 5*time.Minute)
+		DeferCleanup(cancel)
+	})
+
+	AfterAll(func() { gw.close() })
+
+	It("connects devices of every profile and delivers every message", func() {
+		sc := gw.scenario(60)
+		sc.Mix = map[string]float64{"noise": 2, "seed-p256": 1, "seed-secp160r1": 1, "psk": 1, "tls": 1}
+		res := run(ctx, simulator.Config{Scenario: sc, Set: set})
+		c := res.Counts
+		Expect(res.Failures).To(BeEmpty())
+		Expect(c.Slots).To(BeEquivalentTo(60))
+		Expect(c.Connected).To(BeEquivalentTo(60))
+		Expect(c.Handshakes).To(BeEquivalentTo(60))
+		Expect(c.Subscribed).To(BeEquivalentTo(60))
+		Expect(c.Published).To(BeEquivalentTo(60 * 3))
+		Expect(c.Acked).To(Equal(c.Published))
+		Expect(c.Received).To(Equal(c.Acked))
+		Expect(c.Missing + c.Duplicates + c.Malformed + c.Unpublished).To(BeZero())
+		for _, st := range []simulator.Stage{simulator.StageTCP, simulator.StageHandshake, simulator.StageConnack, simulator.StageConnect, simulator.StageSuback} {
+			Expect(total(res, st)).To(BeEquivalentTo(60), string(st))
+		}
+		Expect(total(res, simulator.StagePublish)).To(BeEquivalentTo(180))
+		Expect(total(res, simulator.StageEndToEnd)).To(BeEquivalentTo(180))
+		Expect(res.Shards).To(HaveLen(1))
+		Expect(res.Shards[0].PeakActive).To(BeNumerically(">", 0))
+	})
+
+	It("counts what the server does with hostile devices", func() {
+		sc := gw.scenario(60)
+		sc.Mix = map[string]float64{"noise": 1, "psk": 1}
+		sc.Hostile = simulator.Hostile{Share: 0.3, Kinds: simulator.HostileKinds, Timeout: 5 * time.Second}
+		// What each hostile slot should meet: the gateway closes garbage and
+		// half-open connections; a replayed noise message 1 carries a spent
+		// counter and is closed, a replayed psk session start is answered
+		// (psk has no freshness, by design).
+		want := map[string]map[string]int64{}
+		var hostile, legit int64
+		for _, sl := range sc.Plan() {
+			if sl.Hostile == "" {
+				legit++
+				continue
+			}
+			hostile++
+			outcome := simulator.OutcomeClosed
+			if sl.Hostile == simulator.HostileReplay && sl.Kind == "psk" {
+				outcome = simulator.OutcomeAnswered
+			}
+			if want[sl.Hostile] == nil {
+				want[sl.Hostile] = map[string]int64{}
+			}
+			want[sl.Hostile][outcome]++
+		}
+		Expect(hostile).To(BeEquivalentTo(18))
+		res := run(ctx, simulator.Config{Scenario: sc, Set: set})
+		Expect(res.Hostile).To(Equal(want))
+		Expect(res.Counts.HostileDevices).To(Equal(hostile))
+		Expect(res.Counts.Connected).To(Equal(legit))
+		Expect(res.Counts.Received).To(Equal(legit * 3))
+		Expect(total(res, simulator.StageHalfOpen)).To(Equal(want[simulator.HostileHalfOpen][simulator.OutcomeClosed]))
+		Expect(res.Histograms[simulator.StageHalfOpen].Quantile(0.5)).To(BeNumerically(">=", time.Second), "closed by the gateway's handshake deadline")
+	})
+
+	DescribeTable("reconnects after lost sessions by the policy",
+		func(policy string, wantReconnects bool) {
+			p := startProxy(gw.addrs["noise"])
+			defer p.close()
+			sc := gw.scenario(20)
+			sc.Gateway = map[string]string{"noise": p.addr()}
+			sc.Hold = 2 * time.Second
+			sc.PublishInterval = 250 * time.Millisecond
+			sc.Reconnect = simulator.Reconnect{Policy: policy, MaxAttempts: 3, Backoff: 10 * time.Millisecond}
+			reg := prometheus.NewRegistry()
+			done := make(chan *simulator.Results, 1)
+			go func() {
+				defer GinkgoRecover()
+				done <- run(ctx, simulator.Config{Scenario: sc, Set: set, Metrics: reg})
+			}()
+			connected := func() float64 { return gaugeValue(reg, "shakedown_sim_devices_connected") }
+			Eventually(connected).WithTimeout(10 * time.Second).Should(Equal(20.0))
+			Eventually(func() float64 { return gaugeValue(reg, "shakedown_sim_published_total") }).Should(BeNumerically(">=", 40))
+			Expect(p.cut()).To(Equal(20))
+			var res *simulator.Results
+			Eventually(done).WithTimeout(20 * time.Second).Should(Receive(&res))
+			c := res.Counts
+			Expect(c.SessionsLost).To(BeEquivalentTo(20))
+			Expect(res.Failures).To(HaveKey(simulator.FailSession))
+			if wantReconnects {
+				Expect(c.Reconnects).To(BeEquivalentTo(20))
+				Expect(c.Unpublished).To(BeZero())
+				Expect(c.Published).To(BeEquivalentTo(20 * 8))
+			} else {
+				Expect(c.Reconnects).To(BeZero())
+				Expect(c.Unpublished).To(BeNumerically(">", 0))
+				Expect(c.Published + c.Unpublished).To(BeEquivalentTo(20 * 8))
+			}
+			// Whatever was acknowledged arrived.
+			Expect(c.Received).To(Equal(c.Acked))
+			Expect(c.Missing).To(BeZero())
+		},
+		Entry("none ends the devices", simulator.ReconnectNone, false),
+		Entry("immediate reconnects them", simulator.ReconnectImmediate, true),
+		Entry("backoff reconnects them", simulator.ReconnectBackoff, true),
+	)
+
+	DescribeTable("retries a failed connect as often as the policy says",
+		func(policy string, attempts int64) {
+			sc := gw.scenario(10)
+			sc.Gateway = map[string]string{"noise": freeAddr()}
+			sc.Reconnect = simulator.Reconnect{Policy: policy, MaxAttempts: 2, Backoff: 5 * time.Millisecond}
+			res := run(ctx, simulator.Config{Scenario: sc, Set: set})
+			c := res.Counts
+			Expect(c.Connected).To(BeZero())
+			Expect(c.ConnectFailed).To(BeEquivalentTo(10))
+			Expect(c.ConnectAttempts).To(Equal(10 * attempts))
+			Expect(c.Unpublished).To(BeEquivalentTo(10 * 3))
+			Expect(res.Failures).To(Equal(map[string]map[string]int64{
+				simulator.FailDial: {string(simulator.ReasonConnRefused): 10 * attempts},
+			}))
+		},
+		Entry("none: one attempt", simulator.ReconnectNone, int64(1)),
+		Entry("immediate: one and two retries", simulator.ReconnectImmediate, int64(3)),
+		Entry("backoff: one and two retries", simulator.ReconnectBackoff, int64(3)),
+	)
+
+	It("spreads connections over the source addresses", func() {
+		if !canBind("127.0.0.3") {
+			Skip("this host does not answer on 127.0.0.2-127.0.0.4")
+		}
+		p := startProxy(gw.addrs["noise"])
+		defer p.close()
+		sc := gw.scenario(30)
+		sc.Gateway = map[string]string{"noise": p.addr()}
+		sc.SourceAddrs = "127.0.0.2-127.0.0.4"
+		res := run(ctx, simulator.Config{Scenario: sc, Set: set})
+		Expect(res.Counts.Connected).To(BeEquivalentTo(30))
+		Expect(p.seen()).To(Equal(map[string]int{"127.0.0.2": 10, "127.0.0.3": 10, "127.0.0.4": 10}))
+	})
+
+	It("measures plain MQTT against a broker, with the same stages", func() {
+		sc := gw.scenario(30)
+		sc.Target = simulator.TargetBroker
+		sc.Fixtures = simulator.Fixtures{}
+		sc.Broker = simulator.Broker{Addr: gw.backend, Username: backendUser, Password: backendPass, ClientID: "plain-{n}"}
+		sc.Backend = simulator.Backend{}
+		res := run(ctx, simulator.Config{Scenario: sc})
+		c := res.Counts
+		Expect(res.Failures).To(BeEmpty())
+		Expect(c.Connected).To(BeEquivalentTo(30))
+		Expect(c.Handshakes).To(BeZero(), "plain MQTT has no handshake")
+		Expect(c.Received).To(BeEquivalentTo(90))
+		Expect(total(res, simulator.StageEndToEnd)).To(BeEquivalentTo(90))
+		Expect(total(res, simulator.StageConnack)).To(BeEquivalentTo(30))
+	})
+
+	It("measures MQTT over TLS against a broker, checking its certificate", func() {
+		addr, stop := tlsBroker(set.Broker)
+		defer stop()
+		sc := gw.scenario(20)
+		sc.Target = simulator.TargetBroker
+		sc.Fixtures = simulator.Fixtures{}
+		sc.Broker = simulator.Broker{Addr: addr, TLS: true, ClientID: "tls-{n}"}
+		sc.Backend = simulator.Backend{}
+		res := run(ctx, simulator.Config{Scenario: sc, Set: set}) // the set's CA is the root
+		Expect(res.Failures).To(BeEmpty())
+		Expect(res.Counts.Handshakes).To(BeEquivalentTo(20))
+		Expect(res.Counts.Received).To(BeEquivalentTo(60))
+
+		By("refusing the attacker's certificate")
+		evil, stopEvil := tlsBroker(set.Attacker)
+		defer stopEvil()
+		sc.Broker.Addr = evil
+		res, err := simulator.Run(ctx, simulator.Config{Scenario: sc, Set: set})
+		Expect(err).To(MatchError(ContainSubstring("end-to-end subscriber")))
+		Expect(res).To(BeNil())
+	})
+
+	It("stops early when cancelled, with its results so far", func() {
+		sc := gw.scenario(20)
+		sc.Hold = time.Hour
+		sc.PublishInterval = time.Second
+		reg := prometheus.NewRegistry()
+		cctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		done := make(chan *simulator.Results, 1)
+		go func() {
+			defer GinkgoRecover()
+			done <- run(cctx, simulator.Config{Scenario: sc, Set: set, Metrics: reg})
+		}()
+		Eventually(func() float64 { return gaugeValue(reg, "shakedown_sim_devices_connected") }).WithTimeout(10 * time.Second).Should(Equal(20.0))
+		cancel()
+		var res *simulator.Results
+		Eventually(done).WithTimeout(10 * time.Second).Should(Receive(&res))
+		Expect(res.Counts.Connected).To(BeEquivalentTo(20))
+		Expect(res.Counts.Unpublished).To(BeNumerically(">", 20*3000))
+		Expect(res.Failures).NotTo(HaveKey(simulator.FailSession))
+	})
+
+	It("reports live metrics and progress lines that match the results", func() {
+		sc := gw.scenario(20)
+		reg := prometheus.NewRegistry()
+		var progress bytes.Buffer
+		res := run(ctx, simulator.Config{Scenario: sc, Set: set, Metrics: reg, Progress: &progress, ProgressInterval: 100 * time.Millisecond})
+		Expect(gaugeValue(reg, "shakedown_sim_connects_total")).To(BeEquivalentTo(res.Counts.Connected))
+		Expect(gaugeValue(reg, "shakedown_sim_received_total")).To(BeEquivalentTo(res.Counts.Received))
+		Expect(gaugeValue(reg, "shakedown_sim_devices_connected")).To(BeZero())
+		Expect(stageLabels(reg)).To(ContainElements("tcp_connect", "handshake", "connack", "suback", "publish_ack", "end_to_end"))
+		Expect(progress.String()).To(ContainSubstring("connected 20"))
+	})
+
+	It("refuses a fleet larger than its fixture set", func() {
+		sc := gw.scenario(41)
+		_, err := simulator.Run(ctx, simulator.Config{Scenario: sc, Set: set})
+		Expect(err).To(MatchError(simulator.ErrIdentities))
+	})
+
+	It("refuses a gateway fleet whose mix has no listener address", func() {
+		sc := gw.scenario(10)
+		sc.Mix = map[string]float64{"noise": 1, "tls": 1}
+		sc.Gateway = map[string]string{"noise": gw.addrs["noise"]}
+		_, err := simulator.Run(ctx, simulator.Config{Scenario: sc, Set: set})
+		var se *simulator.ScenarioError
+		Expect(err).To(BeAssignableToTypeOf(se))
+		Expect(err.(*simulator.ScenarioError).Field).To(Equal("gateway"))
+	})
+})
+
+// gaugeValue sums the samples of a metric family in reg.
+func gaugeValue(reg *prometheus.Registry, name string) float64 {
+	mfs, err := reg.Gather()
+	Expect(err).NotTo(HaveOccurred())
+	var sum float64
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			switch {
+			case m.GetGauge() != nil:
+				sum += m.GetGauge().GetValue()
+			case m.GetCounter() != nil:
+				sum += m.GetCounter().GetValue()
+			}
+		}
+	}
+	return sum
+}
+
+// stageLabels lists the stages of the stage latency histogram in reg.
+func stageLabels(reg *prometheus.Registry) []string {
+	mfs, err := reg.Gather()
+	Expect(err).NotTo(HaveOccurred())
+	var out []string
+	for _, mf := range mfs {
+		if mf.GetName() != "shakedown_sim_stage_seconds" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "stage" && m.GetHistogram().GetSampleCount() > 0 {
+					out = append(out, l.GetValue())
+				}
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,190 @@
+package simulator_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"github.com/onsi/gomega/gexec"
+
+	"shakedown/fixtures"
+	"shakedown/handshake"
+	"shakedown/simulator"
+)
+
+// These specs run the real binary: `shakedown serve` as the server process,
+// and `shakedown sim` and `shakedown results merge` as the shards would run.
+var _ = Describe("against a real server process", Ordered, Label("process"), func() {
+	const (
+		devices  = 2000
+		password = "process-test"
+	)
+	var (
+		bin, dir, fx, ready string
+		serve               *gexec.Session
+		listeners           map[string]string
+	)
+
+	BeforeAll(func() {
+		dir = GinkgoT().TempDir()
+		bin = filepath.Join(dir, "shakedown")
+		build := exec.Command("go", "build", "-o", bin, "../cmd/shakedown")
+		out, err := build.CombinedOutput()
+		Expect(err).NotTo(HaveOccurred(), "building shakedown: %s", out)
+
+		// A fixture set of 2,000 noise devices: generated for every profile,
+		// then cut down to noise in its manifest, so the server imports
+		// only what the fleet uses.
+		fx = filepath.Join(dir, "fx")
+		_, err = fixtures.Generate(fx, fixtures.Options{Seed: "simulator-process", DevicesPerProfile: devices})
+		Expect(err).NotTo(HaveOccurred())
+		keepProfile(fx, handshake.Noise)
+
+		ready = filepath.Join(dir, "ready.json")
+		cmd := exec.Command(bin, "serve", "--fixtures", fx, "--registry", "sqlite:"+filepath.Join(dir, "registry.db"),
+			"--listen-noise", "127.0.0.1:0", "--listen-seed", "", "--listen-psk", "", "--listen-tls", "",
+			"--backend", "127.0.0.1:0", "--backend-password", password, "--metrics", "",
+			"--handshake-timeout", "10s", "--max-half-open", "8192", "--log-level", "error", "--ready-file", ready)
+		serve, err = gexec.Start(cmd, GinkgoWriter, GinkgoWriter)
+		Expect(err).NotTo(HaveOccurred())
+		Eventually(func() (map[string]string, error) {
+			b, err := os.ReadFile(ready)
+			if err != nil {
+				return nil, err
+			}
+			var r struct{ Listeners map[string]string }
+			err = json.Unmarshal(b, &r)
+			listeners = r.Listeners
+			return listeners, err
+		}).WithTimeout(30 * time.Second).WithPolling(50 * time.Millisecond).Should(HaveKey("noise"))
+	})
+
+	AfterAll(func() {
+		if serve != nil {
+			serve.Interrupt()
+			Eventually(serve).WithTimeout(20 * time.Second).Should(gexec.Exit())
+		}
+	})
+
+	It("connects 2,000 devices and delivers every message", func() {
+		sc := simulator.DefaultScenario()
+		sc.Devices = devices
+		sc.Rate = 1000
+		sc.Hold = 3 * time.Second
+		sc.PublishInterval = time.Second
+		sc.Fixtures = simulator.Fixtures{Dir: fx}
+		sc.Gateway = map[string]string{"noise": listeners["noise"]}
+		sc.Backend = simulator.Backend{Addr: listeners["backend"], Username: "backend", Password: password}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		res := run(ctx, simulator.Config{Scenario: sc})
+		var sum bytes.Buffer
+		Expect(simulator.WriteSummary(&sum, res)).To(Succeed())
+		AddReportEntry("2,000 devices against shakedown serve", sum.String())
+
+		c := res.Counts
+		Expect(res.Failures).To(BeEmpty())
+		Expect(c.Connected).To(BeEquivalentTo(devices), "every device connected")
+		Expect(c.Subscribed).To(BeEquivalentTo(devices))
+		Expect(c.Published).To(BeEquivalentTo(devices * 3))
+		Expect(c.Acked).To(Equal(c.Published))
+		Expect(c.Received).To(Equal(c.Published), "every message arrived")
+		Expect(c.Missing + c.Duplicates + c.Malformed + c.Unpublished).To(BeZero())
+		Expect(total(res, simulator.StageEndToEnd)).To(BeEquivalentTo(devices * 3))
+		Expect(res.Shards[0].PeakActive).To(BeNumerically(">", devices/2))
+	})
+
+	It("merges four shard processes into the results of one process running the same fleet", func() {
+		common := []string{"sim", "--fixtures", fx, "--gateway-ready", ready, "--backend-password", password,
+			"--devices", "400", "--rate", "400", "--hold", "1s", "--publish-interval", "250ms",
+			"--hostile-share", "0.05", "--hostile-timeout", "12s", "--quiet"} // above the server's 10 s handshake deadline
+		var shards []*gexec.Session
+		var files []string
+		for i := range 4 {
+			out := filepath.Join(dir, fmt.Sprintf("shard-%d.json", i))
+			files = append(files, out)
+			args := append(append([]string{}, common...), "--shard", fmt.Sprintf("%d/4", i), "--results", out)
+			s, err := gexec.Start(exec.Command(bin, args...), GinkgoWriter, GinkgoWriter)
+			Expect(err).NotTo(HaveOccurred())
+			shards = append(shards, s)
+		}
+		for _, s := range shards {
+			Eventually(s).WithTimeout(time.Minute).Should(gexec.Exit(0))
+		}
+		mergedFile := filepath.Join(dir, "merged.json")
+		m, err := gexec.Start(exec.Command(bin, append([]string{"results", "merge", "-o", mergedFile}, files...)...), GinkgoWriter, GinkgoWriter)
+		Expect(err).NotTo(HaveOccurred())
+		Eventually(m).WithTimeout(30 * time.Second).Should(gexec.Exit(0))
+		Expect(string(m.Out.Contents())).To(ContainSubstring("shards 4 of 4"))
+
+		wholeFile := filepath.Join(dir, "whole.json")
+		w, err := gexec.Start(exec.Command(bin, append(append([]string{}, common...), "--results", wholeFile)...), GinkgoWriter, GinkgoWriter)
+		Expect(err).NotTo(HaveOccurred())
+		Eventually(w).WithTimeout(time.Minute).Should(gexec.Exit(0))
+
+		merged, whole := readResultsFile(mergedFile), readResultsFile(wholeFile)
+		Expect(merged.Complete()).To(BeTrue())
+		Expect(merged.FleetID).To(Equal(whole.FleetID))
+		Expect(merged.Counts).To(Equal(whole.Counts))
+		Expect(merged.Counts.Connected).To(BeEquivalentTo(380))
+		Expect(merged.Counts.Received).To(BeEquivalentTo(380 * 4))
+		Expect(merged.Counts.HostileDevices).To(BeEquivalentTo(20))
+		Expect(merged.Failures).To(Equal(whole.Failures))
+		Expect(merged.Hostile).To(Equal(whole.Hostile))
+		Expect(merged.Hostile).To(Equal(map[string]map[string]int64{
+			simulator.HostileGarbage:  {simulator.OutcomeClosed: 7},
+			simulator.HostileReplay:   {simulator.OutcomeClosed: 7},
+			simulator.HostileHalfOpen: {simulator.OutcomeClosed: 6},
+		}))
+		for _, st := range simulator.Stages {
+			Expect(total(merged, st)).To(Equal(total(whole, st)), "samples of %s", st)
+		}
+	})
+})
+
+func readResultsFile(path string) *simulator.Results {
+	f, err := os.Open(path)
+	Expect(err).NotTo(HaveOccurred())
+	defer f.Close()
+	r, err := simulator.DecodeResults(f)
+	Expect(err).NotTo(HaveOccurred())
+	return r
+}
+
+// keepProfile rewrites a fixture directory's manifest to list only the
+// devices of profile p (and every file that is not another device's key).
+func keepProfile(dir string, p handshake.Name) {
+	path := filepath.Join(dir, fixtures.ManifestName)
+	b, err := os.ReadFile(path)
+	Expect(err).NotTo(HaveOccurred())
+	var m fixtures.Manifest
+	Expect(json.Unmarshal(b, &m)).To(Succeed())
+	drop := map[string]bool{}
+	var keep []fixtures.DeviceEntry
+	for _, d := range m.Devices {
+		if d.Profile == p {
+			keep = append(keep, d)
+		} else {
+			drop[d.Private] = true
+		}
+	}
+	m.Devices = keep
+	var files []fixtures.FileEntry
+	for _, f := range m.Files {
+		if !drop[f.Path] && !strings.HasPrefix(f.Path, "devices/") || strings.HasPrefix(f.Path, "devices/"+string(p)+"/") {
+			files = append(files, f)
+		}
+	}
+	m.Files = files
+	out, err := json.MarshalIndent(m, "", "  ")
+	Expect(err).NotTo(HaveOccurred())
+	Expect(os.WriteFile(path, out, 0o644)).To(Succeed())
+}

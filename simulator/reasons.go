@@ -1,0 +1,94 @@
+package simulator
+
+import (
+	"context"
+	"errors"
+	"io"
+	"syscall"
+
+	"github.com/eclipse/paho.mqtt.golang/packets"
+
+	"shakedown/handshake"
+)
+
+// Reasons the simulator adds to the handshake reason codes. Like those,
+// they are stable metric labels and report columns.
+const (
+	ReasonFDLimit        handshake.Reason = "fd_limit"        // the process ran out of file descriptors
+	ReasonNoSourcePort   handshake.Reason = "no_source_port"  // no ephemeral port left for the source address
+	ReasonConnRefused    handshake.Reason = "conn_refused"    // nothing listens (or the backlog overflowed)
+	ReasonConnReset      handshake.Reason = "conn_reset"      // the peer reset the connection
+	ReasonNotAuthorized  handshake.Reason = "not_authorized"  // CONNACK return code 5
+	ReasonBadCredentials handshake.Reason = "bad_credentials" // CONNACK return code 4
+	ReasonConnackRefused handshake.Reason = "connack_refused" // another CONNACK return code
+	ReasonSubackRefused  handshake.Reason = "suback_refused"  // SUBACK return code 0x80
+	ReasonAckTimeout     handshake.Reason = "ack_timeout"     // no acknowledgement within timeouts.ack
+	ReasonNotReceived    handshake.Reason = "not_received"    // acknowledged but never at the subscriber
+)
+
+// Failure stages of Results.Failures.
+const (
+	FailDial      = "dial"
+	FailHandshake = "handshake"
+	FailConnack   = "connack"
+	FailSuback    = "suback"
+	FailPublish   = "publish"
+	FailSession   = "session"
+	FailReceive   = "receive"
+)
+
+// FailureReason returns the stable reason code of a device failure: the
+// handshake reason of a *handshake.Error, the CONNACK return code of a
+// refused connect, or a classification of the system error.
+func FailureReason(err error) handshake.Reason {
+	if err == nil {
+		return ""
+	}
+	if r := sysReason(err); r != "" {
+		return r
+	}
+	switch {
+	case errors.Is(err, packets.ErrorRefusedNotAuthorised):
+		return ReasonNotAuthorized
+	case errors.Is(err, packets.ErrorRefusedBadUsernameOrPassword):
+		return ReasonBadCredentials
+	case errors.Is(err, packets.ErrorRefusedBadProtocolVersion), errors.Is(err, packets.ErrorRefusedIDRejected),
+		errors.Is(err, packets.ErrorRefusedServerUnavailable):
+		return ReasonConnackRefused
+	case errors.Is(err, context.DeadlineExceeded):
+		return handshake.ReasonTimeout
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, packets.ErrorNetworkError):
+		return handshake.ReasonIO
+	}
+	var he *handshake.Error
+	if errors.As(err, &he) {
+		return he.Reason
+	}
+	var te interface{ Timeout() bool }
+	if errors.As(err, &te) && te.Timeout() {
+		return handshake.ReasonTimeout
+	}
+	return handshake.ReasonIO
+}
+
+// dialReason classifies a failed TCP connect.
+func dialReason(err error) handshake.Reason {
+	if r := sysReason(err); r != "" {
+		return r
+	}
+	return "" // handshake.Fail classifies timeouts and I/O
+}
+
+func sysReason(err error) handshake.Reason {
+	switch {
+	case errors.Is(err, syscall.EMFILE), errors.Is(err, syscall.ENFILE):
+		return ReasonFDLimit
+	case errors.Is(err, syscall.EADDRNOTAVAIL), errors.Is(err, syscall.EADDRINUSE):
+		return ReasonNoSourcePort
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return ReasonConnRefused
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+		return ReasonConnReset
+	}
+	return ""
+}

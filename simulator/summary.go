@@ -1,0 +1,176 @@
+package simulator
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// Quantiles of the summary table.
+var summaryQuantiles = []struct {
+	name string
+	q    float64
+}{{"p50", 0.50}, {"p90", 0.90}, {"p99", 0.99}, {"p99.9", 0.999}, {"max", 1}}
+
+// WriteSummary prints the summary table of r: counts, rates, memory, one
+// line of quantiles per stage, failures by stage and reason, and the
+// hostile outcomes.
+func WriteSummary(w io.Writer, r *Results) error {
+	c := r.Counts
+	var started, ended time.Time
+	peak := 0
+	for _, s := range r.Shards {
+		started, ended = earliest(started, s.Started), latest(ended, s.Ended)
+		peak += s.PeakActive
+	}
+	shards := "1 process"
+	if len(r.Shards) > 0 && r.Shards[0].Count > 1 {
+		shards = fmt.Sprintf("shards %d of %d", len(r.Shards), r.Shards[0].Count)
+	}
+	fmt.Fprintf(w, "fleet %s: %d devices (%s), target %s, %s, %s\n", r.FleetID, c.Slots, fleetText(&r.Scenario),
+		r.Scenario.Target, shards, ended.Sub(started).Round(time.Millisecond))
+	fmt.Fprintf(w, "devices:  connected %d of %d legitimate, never connected %d, reconnects %d, sessions lost %d, subscribed %d, hostile %d\n",
+		c.Connected, c.Legit, c.ConnectFailed, c.Reconnects, c.SessionsLost, c.Subscribed, c.HostileDevices)
+	received := "no end-to-end subscriber"
+	for _, s := range r.Shards {
+		if s.EndToEnd {
+			received = fmt.Sprintf("received %d, missing %d, duplicates %d, malformed %d", c.Received, c.Missing, c.Duplicates, c.Malformed)
+		}
+	}
+	fmt.Fprintf(w, "messages: published %d, acknowledged %d, failed %d, not published %d, %s\n",
+		c.Published, c.Acked, c.PublishFailed, c.Unpublished, received)
+	rt := r.Rates()
+	fmt.Fprintf(w, "rates:    %.1f connects/s, %.1f handshakes/s, %.1f publishes/s\n", rt.ConnectsPerSecond, rt.HandshakesPerSecond, rt.PublishesPerSecond)
+	if len(r.Shards) == 1 && r.Shards[0].KiBPerDevice > 0 {
+		s := r.Shards[0]
+		fmt.Fprintf(w, "memory:   %.1f KiB/device resident, %.1f KiB/device Go heap+stacks, at %d devices connected (%d goroutines)\n",
+			s.KiBPerDevice, s.GoKiBPerDevice, peak, s.GoroutinesPeak)
+	} else if len(r.Shards) > 1 && peak > 0 {
+		fmt.Fprintf(w, "memory:   per shard: ")
+		for i, s := range r.Shards {
+			if i > 0 {
+				fmt.Fprint(w, ", ")
+			}
+			fmt.Fprintf(w, "%d: %.1f KiB/device at %d", s.Index, s.KiBPerDevice, s.PeakActive)
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprint(tw, "stage\tcount\t")
+	for _, q := range summaryQuantiles {
+		fmt.Fprintf(tw, "%s\t", q.name)
+	}
+	fmt.Fprintln(tw)
+	for _, st := range Stages {
+		snap, ok := r.Histograms[st]
+		if !ok || snap.Total == 0 {
+			continue
+		}
+		h := snap.HDR()
+		fmt.Fprintf(tw, "%s\t%d\t", st, snap.Total)
+		for _, q := range summaryQuantiles {
+			fmt.Fprintf(tw, "%s\t", FormatLatency(time.Duration(h.ValueAtQuantile(q.q*100))*time.Microsecond))
+		}
+		fmt.Fprintln(tw)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	writeNested(w, "failures", r.Failures)
+	writeNested(w, "hostile", r.Hostile)
+	return nil
+}
+
+func writeNested(w io.Writer, title string, m map[string]map[string]int64) {
+	if len(m) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\n%s:\n", title)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, k := range sortedKeys(m) {
+		for _, r := range sortedKeys(m[k]) {
+			fmt.Fprintf(tw, "  %s\t%s\t%d\n", k, r, m[k][r])
+		}
+	}
+	tw.Flush()
+}
+
+// fleetText describes the devices: the profile mix, or the broker target's protocol.
+func fleetText(sc *Scenario) string {
+	if sc.Target == TargetBroker {
+		if sc.Broker.TLS {
+			return "MQTT over TLS"
+		}
+		return "plain MQTT"
+	}
+	return mixText(sc.Mix)
+}
+
+func mixText(mix map[string]float64) string {
+	var total float64
+	for _, w := range mix {
+		total += w
+	}
+	var parts []string
+	for _, k := range sortedKeys(mix) {
+		parts = append(parts, fmt.Sprintf("%s %.0f%%", k, 100*mix[k]/total))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// FormatLatency prints d with three significant figures in µs, ms or s.
+func FormatLatency(d time.Duration) string {
+	switch {
+	case d < time.Millisecond:
+		return fmt.Sprintf("%.3gµs", float64(d)/float64(time.Microsecond))
+	case d < time.Second:
+		return fmt.Sprintf("%.3gms", float64(d)/float64(time.Millisecond))
+	}
+	return fmt.Sprintf("%.3gs", d.Seconds())
+}
+
+// Figures are a run's headline numbers, for scripts: rates, latency
+// quantiles in milliseconds, and memory per device.
+func Figures(r *Results) map[string]float64 {
+	rt := r.Rates()
+	out := map[string]float64{
+		"connects_per_s":   rt.ConnectsPerSecond,
+		"handshakes_per_s": rt.HandshakesPerSecond,
+		"publishes_per_s":  rt.PublishesPerSecond,
+		"connected":        float64(r.Counts.Connected),
+		"connect_failed":   float64(r.Counts.ConnectFailed),
+		"acked":            float64(r.Counts.Acked),
+		"received":         float64(r.Counts.Received),
+		"missing":          float64(r.Counts.Missing),
+	}
+	for _, st := range []Stage{StageHandshake, StageConnect, StagePublish, StageEndToEnd} {
+		if s, ok := r.Histograms[st]; ok && s.Total > 0 {
+			out[string(st)+"_p50_ms"] = float64(s.Quantile(0.5)) / float64(time.Millisecond)
+			out[string(st)+"_p99_ms"] = float64(s.Quantile(0.99)) / float64(time.Millisecond)
+		}
+	}
+	var peak int
+	for _, s := range r.Shards {
+		peak += s.PeakActive
+	}
+	if len(r.Shards) == 1 && r.Shards[0].KiBPerDevice > 0 {
+		out["kib_per_device"] = r.Shards[0].KiBPerDevice
+		out["go_kib_per_device"] = r.Shards[0].GoKiBPerDevice
+	}
+	out["peak_connected"] = float64(peak)
+	return out
+}
+
+// WriteFigures prints Figures as name=value lines, sorted by name.
+func WriteFigures(w io.Writer, r *Results) error {
+	f := Figures(r)
+	for _, k := range sortedKeys(f) {
+		if _, err := fmt.Fprintf(w, "%s=%.6g\n", k, f[k]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
