@@ -52,6 +52,10 @@ bench: ## run the benchmarks and write docs-ready figures to out/bench.txt
 	scripts/with-services.sh $(GO) test -run '^$$' -bench 'NoiseHandshakeRate' -benchtime 3000x -count 5 ./server | tee -a $(OUT)/bench.txt
 	$(GO) run ./scripts/benchratio < $(OUT)/bench.txt | tee $(OUT)/ratios.txt
 
+.PHONY: bench-sim
+bench-sim: ## side-by-side fleet benchmark: gateway noise, embedded plain, embedded TLS, mosquitto (DEVICES=5000)
+	scripts/bench-sim.sh $(or $(DEVICES),5000)
+
 .PHONY: fuzz
 fuzz: ## run every fuzz target for FUZZTIME each (default 60s)
 	@for pkg in $$($(GO) list ./...); do \
