@@ -23,17 +23,10 @@
 #define RXDATA_EMPTY (1u << 31)
 #define CTRL_EN (1u << 0)
 
-#define PAINT 0xCDu
-#define PAINT_GAP 16u
-
-extern uint8_t __stack_limit[]; /* from link.ld */
-
 int main(int argc, char **argv);
 void sd_chip_start(void);
 void sd_chip_trap(void);
 
-static uintptr_t paint_sp;
-static uint8_t nv[SD_CHIP_NV_BYTES];
 static char progname[] = "firmware";
 static char *argv0[] = {progname, 0};
 
@@ -69,11 +62,6 @@ uint32_t sd_chip_count(void)
 	return v;
 }
 
-void sd_chip_mark(uint8_t id)
-{
-	(void)id;
-}
-
 static uintptr_t sp_now(void)
 {
 	uintptr_t sp;
@@ -82,62 +70,11 @@ static uintptr_t sp_now(void)
 	return sp;
 }
 
-void __attribute__((noinline)) sd_chip_stack_paint(void)
-{
-	volatile uint8_t *p = __stack_limit;
-
-	paint_sp = sp_now();
-	while ((uintptr_t)p < paint_sp - PAINT_GAP)
-		*p++ = PAINT;
-}
-
-uint32_t __attribute__((noinline)) sd_chip_stack_peak(void)
-{
-	const volatile uint8_t *p = __stack_limit;
-
-	while (*p == PAINT)
-		p++;
-	return (uint32_t)(paint_sp - (uintptr_t)p);
-}
-
-int sd_chip_nv_read(uint32_t off, uint8_t *buf, uint32_t len)
-{
-	if (off > SD_CHIP_NV_BYTES || len > SD_CHIP_NV_BYTES - off)
-		return -1;
-	memcpy(buf, nv + off, len);
-	return 0;
-}
-
-int sd_chip_nv_write(uint32_t off, const uint8_t *buf, uint32_t len)
-{
-	if (off > SD_CHIP_NV_BYTES || len > SD_CHIP_NV_BYTES - off)
-		return -1;
-	memcpy(nv + off, buf, len);
-	return 0;
-}
-
-static void put_str(const char *s)
-{
-	while (*s != '\0')
-		sd_chip_putc((uint8_t)*s++);
-}
+#include "port/common/ramchip.inc"
 
 void sd_chip_exit(int code)
 {
-	char num[12];
-	unsigned v = code < 0 ? (unsigned)-code : (unsigned)code;
-	int i = (int)sizeof num;
-
-	num[--i] = '\0';
-	do {
-		num[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
-	if (code < 0)
-		num[--i] = '-';
-	put_str("\r\n#exit ");
-	put_str(num + i);
-	put_str("\r\n");
+	print_exit(code);
 	__asm__ volatile("csrci mstatus, 8" ::: "memory"); /* MIE off */
 	for (;;)
 		__asm__ volatile("wfi");
