@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -167,7 +168,7 @@ func Run(ctx context.Context, cfg server.Config, log *slog.Logger, ready func(Re
 }
 
 func registryKind(dsn string) string {
-	if len(dsn) > 11 && (dsn[:11] == "postgres://" || dsn[:13] == "postgresql:/") {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		return "postgres"
 	}
 	return "sqlite"
