@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -21,6 +19,7 @@ import (
 	"shakedown/handshake"
 	"shakedown/harness"
 	bp "shakedown/harness/boardproto"
+	"shakedown/suites/measure"
 )
 
 // boardFlags are the flags every board subcommand shares: which port, which
@@ -41,73 +40,14 @@ func (f *boardFlags) register(cmd *cobra.Command) {
 	cmd.Flags().IntVar(&f.baud, "baud", 0, "override the profile's baud rate")
 }
 
+// where is the board the flags name.
+func (f *boardFlags) where() boards.Where {
+	return boards.Where{Port: f.port, Serial: f.serial, Board: f.board, ProfileFile: f.profileFile, Baud: f.baud}
+}
+
 // open resolves the port and the profile and opens the board.
 func (f *boardFlags) open(ctx context.Context, cmd *cobra.Command, skipHello bool) (*harness.Board, boards.Profile, error) {
-	port, info, err := f.resolvePort()
-	if err != nil {
-		return nil, boards.Profile{}, err
-	}
-	prof, err := f.profile(info, cmd.ErrOrStderr())
-	if err != nil {
-		return nil, boards.Profile{}, err
-	}
-	opts := prof.Options()
-	opts.Enumerator = harness.USBEnumerator{}
-	opts.SerialNumber = info.SerialNumber
-	opts.SkipHello = skipHello
-	if f.baud > 0 {
-		opts.Baud = f.baud
-	}
-	b, err := harness.Open(ctx, port, opts)
-	if err != nil {
-		return nil, boards.Profile{}, fmt.Errorf("opening %s as %s: %w", port, prof.Name, err)
-	}
-	return b, prof, nil
-}
-
-func (f *boardFlags) resolvePort() (string, harness.PortInfo, error) {
-	switch {
-	case f.port != "" && f.serial != "":
-		return "", harness.PortInfo{}, errors.New("give --port or --serial, not both")
-	case f.serial != "":
-		p, ok, err := harness.FindSerial(harness.USBEnumerator{}, f.serial)
-		if err != nil {
-			return "", harness.PortInfo{}, err
-		}
-		if !ok {
-			return "", harness.PortInfo{}, fmt.Errorf("no port with serial number %q (see shakedown board list)", f.serial)
-		}
-		return p.Name, p, nil
-	case f.port != "":
-		ports, _ := harness.USBEnumerator{}.Ports()
-		for _, p := range ports {
-			if p.Name == f.port {
-				return f.port, p, nil
-			}
-		}
-		return f.port, harness.PortInfo{Name: f.port}, nil
-	}
-	return "", harness.PortInfo{}, errors.New("which board? give --port (or --serial); shakedown board list shows the ports")
-}
-
-func (f *boardFlags) profile(port harness.PortInfo, warn io.Writer) (boards.Profile, error) {
-	switch {
-	case f.profileFile != "":
-		return boards.Load(f.profileFile)
-	case f.board != "":
-		return boards.Lookup(f.board)
-	}
-	all, err := boards.All()
-	if err != nil {
-		return boards.Profile{}, err
-	}
-	if m := boards.Recognise(port, all); len(m) > 0 {
-		if len(m) > 1 {
-			fmt.Fprintf(warn, "note: %s:%s fits %d profiles; using %s (choose with --board)\n", port.VID, port.PID, len(m), m[0].Name)
-		}
-		return m[0], nil
-	}
-	return boards.Lookup("virtual")
+	return f.where().Open(ctx, cmd.ErrOrStderr(), func(o *harness.Options) { o.SkipHello = skipHello })
 }
 
 func init() {
@@ -308,20 +248,20 @@ takes about 0.9 s): keep --iterations small there.`,
 			if err != nil {
 				return err
 			}
-			reqs, labels, err := benchPlan(in, curves, aeads, sizes, byte(iterations))
+			plan, err := measure.BenchPlan(in, measure.BenchSpec{Curves: curves, AEADs: aeads, Sizes: sizes, Iterations: byte(iterations)})
 			if err != nil {
 				return err
 			}
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', tabwriter.AlignRight)
 			fmt.Fprintf(w, "operation\tsize\titerations\tmean\tmin\tmax\tunit\tmean time\t\n")
-			for i, req := range reqs {
-				res, err := b.Bench(ctx, req)
+			for _, it := range plan {
+				res, err := b.Bench(ctx, it.Request)
 				if err != nil {
-					fmt.Fprintf(w, "%s\t%d\t-\t-\t-\t-\t-\t%s\t\n", labels[i], req.Size, handshake.ReasonOf(err))
+					fmt.Fprintf(w, "%s\t%d\t-\t-\t-\t-\t-\t%s\t\n", it.Label, it.Request.Size, handshake.ReasonOf(err))
 					continue
 				}
-				fmt.Fprintf(w, "%s\t%d\t%d\t%.0f\t%d\t%d\t%s\t%s\t\n", labels[i], req.Size, res.Iterations,
-					res.Mean(), res.Min, res.Max, res.Unit, asTime(res.Mean(), res.Unit, in.ClockHz))
+				fmt.Fprintf(w, "%s\t%d\t%d\t%.0f\t%d\t%d\t%s\t%s\t\n", it.Label, it.Request.Size, res.Iterations,
+					res.Mean(), res.Min, res.Max, res.Unit, measure.AsTime(res.Mean(), res.Unit, in.ClockHz))
 			}
 			return w.Flush()
 		},
@@ -332,71 +272,6 @@ takes about 0.9 s): keep --iterations small there.`,
 	c.Flags().IntSliceVar(&sizes, "sizes", []int{64, 1024}, "message sizes for AEAD and SHA-256, bytes")
 	c.Flags().IntVarP(&iterations, "iterations", "n", 4, "iterations per operation, 1-255")
 	return c
-}
-
-func benchPlan(in bp.Info, curves, aeads []string, sizes []int, n byte) ([]bp.BenchRequest, []string, error) {
-	var reqs []bp.BenchRequest
-	var labels []string
-	cs := in.Curves
-	if len(curves) > 0 {
-		cs = nil
-		for _, name := range curves {
-			c, ok := bp.ParseCurve(name)
-			if !ok {
-				return nil, nil, fmt.Errorf("--curves: unknown curve %q (want x25519, p256, secp160r1)", name)
-			}
-			cs = append(cs, c)
-		}
-	}
-	for _, c := range cs {
-		reqs = append(reqs, bp.BenchRequest{Op: bp.BenchScalarMult, Param: byte(c), Iterations: n})
-		labels = append(labels, "scalar mult "+c.String())
-	}
-	as := in.AEADs
-	if len(aeads) > 0 {
-		as = nil
-		for _, name := range aeads {
-			a, ok := bp.ParseAEAD(name)
-			if !ok {
-				return nil, nil, fmt.Errorf("--aeads: unknown AEAD %q (want chacha20poly1305, aes128gcm, aes256gcm)", name)
-			}
-			as = append(as, a)
-		}
-	}
-	for _, size := range sizes {
-		if size < 0 || size > 0xFFFF {
-			return nil, nil, fmt.Errorf("--sizes: %d is outside 0-65535", size)
-		}
-		for _, a := range as {
-			reqs = append(reqs, bp.BenchRequest{Op: bp.BenchAEADSeal, Param: byte(a), Size: uint16(size), Iterations: n},
-				bp.BenchRequest{Op: bp.BenchAEADOpen, Param: byte(a), Size: uint16(size), Iterations: n})
-			labels = append(labels, "seal "+a.String(), "open "+a.String())
-		}
-		reqs = append(reqs, bp.BenchRequest{Op: bp.BenchSHA256, Size: uint16(size), Iterations: n})
-		labels = append(labels, "sha256")
-	}
-	return reqs, labels, nil
-}
-
-// asDuration converts a count into time where the unit allows: cycles
-// through the board's clock; instructions not at all.
-func asDuration(v float64, u bp.Unit, clockHz uint32) (time.Duration, bool) {
-	switch {
-	case u == bp.UnitNanoseconds:
-		return time.Duration(v), true
-	case u == bp.UnitMicroseconds:
-		return time.Duration(v * 1e3), true
-	case u == bp.UnitCycles && clockHz > 0:
-		return time.Duration(v / float64(clockHz) * 1e9).Round(time.Microsecond), true
-	}
-	return 0, false
-}
-
-func asTime(v float64, u bp.Unit, clockHz uint32) string {
-	if d, ok := asDuration(v, u, clockHz); ok {
-		return d.String()
-	}
-	return "-"
 }
 
 func boardHandshakeCmd() *cobra.Command {
@@ -523,10 +398,10 @@ to --attempts times. The exit status is 2 when the handshake fails.`,
 			if prof == handshake.Noise {
 				fmt.Fprintf(out, "  message-1 counter  %d\n", r.Counter)
 			}
-			fmt.Fprintf(out, "  board cost         %d %s (%s)\n", r.Total, r.Unit, asTime(float64(r.Total), r.Unit, in.ClockHz))
-			fmt.Fprintf(out, "  public-key work    %d %s (%s)\n", r.Crypto, r.Unit, asTime(float64(r.Crypto), r.Unit, in.ClockHz))
+			fmt.Fprintf(out, "  board cost         %d %s (%s)\n", r.Total, r.Unit, measure.AsTime(float64(r.Total), r.Unit, in.ClockHz))
+			fmt.Fprintf(out, "  public-key work    %d %s (%s)\n", r.Crypto, r.Unit, measure.AsTime(float64(r.Crypto), r.Unit, in.ClockHz))
 			fmt.Fprintf(out, "  bytes sent/recv    %d/%d\n", r.Sent, r.Received)
-			if d, ok := asDuration(float64(r.Total), r.Unit, in.ClockHz); ok && bprof.Limit(prof) > 0 {
+			if d, ok := measure.AsDuration(float64(r.Total), r.Unit, in.ClockHz); ok && bprof.Limit(prof) > 0 {
 				verdict := "within"
 				if d > bprof.Limit(prof) {
 					verdict = "OVER"
@@ -582,32 +457,20 @@ func fromFixtures(p *bp.Provision, prof handshake.Name, dir, id string) error {
 	if err != nil {
 		return err
 	}
-	for _, d := range set.Devices {
-		if d.ID != id {
-			continue
-		}
-		if d.Profile != prof {
-			return fmt.Errorf("--device %s is a %s device, not %s", id, d.Profile, prof)
-		}
-		p.DeviceID = d.ID
-		switch prof {
-		case handshake.Noise:
-			p.DeviceKey, p.ServerKey = d.Private, set.NoiseCurrent.Public
-		case handshake.Seed:
-			cv, ok := bp.ParseCurve(d.Curve)
-			if !ok {
-				return fmt.Errorf("--device %s: unknown curve", id)
-			}
-			p.DeviceKey, p.Curve = d.Private, cv
-		case handshake.PSK:
-			p.DeviceKey = d.Private
-		case handshake.TLS:
-			spki := sha256.Sum256(set.Broker.Leaf.RawSubjectPublicKeyInfo)
-			p.DeviceID, p.TLSVerify, p.TLSPin, p.ServerName = "", bp.TLSVerifySPKI, spki[:], set.ServerName
-		}
-		return nil
+	d, ok := set.Device(id)
+	if !ok {
+		return fmt.Errorf("--device: no device %q in %s", id, dir)
 	}
-	return fmt.Errorf("--device: no device %q in %s", id, dir)
+	if d.Profile != prof {
+		return fmt.Errorf("--device %s is a %s device, not %s", id, d.Profile, prof)
+	}
+	q, err := measure.Provisioning(set, d)
+	if err != nil {
+		return err
+	}
+	p.DeviceID, p.DeviceKey, p.ServerKey, p.Curve = q.DeviceID, q.DeviceKey, q.ServerKey, q.Curve
+	p.TLSVerify, p.TLSPin, p.ServerName = q.TLSVerify, q.TLSPin, q.ServerName
+	return nil
 }
 
 // provisioning reports whether any provisioning flag was given.

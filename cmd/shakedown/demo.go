@@ -26,13 +26,13 @@ import (
 	"shakedown/fixtures"
 	"shakedown/handshake"
 	"shakedown/harness"
-	bp "shakedown/harness/boardproto"
 	"shakedown/mitm"
 	"shakedown/mitm/labserver"
 	"shakedown/reports"
 	"shakedown/server"
 	"shakedown/server/app"
 	"shakedown/simulator"
+	"shakedown/suites/measure"
 )
 
 func init() {
@@ -209,7 +209,7 @@ func runDemo(ctx context.Context, o demoOptions, out io.Writer) error {
 		profiles []handshake.Name
 		bench    bool
 	}{{"virtual", false, handshake.Profiles, true}, {"uno", true, []handshake.Name{handshake.Noise, handshake.PSK}, false}} {
-		b, err := demoBoard(cctx, out, vb.profile, vb.slow, vb.bench, vb.profiles, fxDir, set, i+1, ready.Listeners, backendGot)
+		b, err := demoBoard(cctx, out, vb.profile, vb.slow, vb.bench, vb.profiles, set, i+1, ready.Listeners, backendGot)
 		if err != nil {
 			failures++
 			fmt.Fprintf(out, "   %s board FAILED: %v\n", vb.profile, err)
@@ -316,7 +316,7 @@ func describeMix(m map[string]float64) string {
 // it is, benchmarks it (bench), and runs a relayed handshake of each
 // profile against the server; over the noise session it publishes an MQTT
 // message that the backend must receive.
-func demoBoard(ctx context.Context, out io.Writer, name string, slow, bench bool, profiles []handshake.Name, fxDir string,
+func demoBoard(ctx context.Context, out io.Writer, name string, slow, bench bool, profiles []handshake.Name,
 	set *fixtures.Set, fromEnd int, listeners map[string]string, backendGot func(topic, payload string) bool) (reports.Board, error) {
 	prof, err := boards.Lookup(name)
 	if err != nil {
@@ -346,46 +346,36 @@ func demoBoard(ctx context.Context, out io.Writer, name string, slow, bench bool
 	rb := reports.Board{Name: label, Board: in.Board, Chip: in.Chip, Kind: reports.KindVirtual, ClockHz: in.ClockHz}
 	fmt.Fprintf(out, "   %s on %s: %s, %s at %s, firmware %s\n", label, vb.Path(), in.Board, in.Chip, mhz(in.ClockHz), in.Firmware)
 	if bench {
-		reqs, labels, err := benchPlan(in, nil, nil, []int{64}, 4)
+		plan, err := measure.BenchPlan(in, measure.BenchSpec{Sizes: []int{64}, Iterations: 4})
 		if err != nil {
 			return rb, err
 		}
-		for i, req := range reqs {
-			res, err := b.Bench(ctx, req)
+		for _, it := range plan {
+			res, err := b.Bench(ctx, it.Request)
 			if err != nil {
-				return rb, fmt.Errorf("bench %s: %w", labels[i], err)
+				return rb, fmt.Errorf("bench %s: %w", it.Label, err)
 			}
-			op := benchOpName(req, labels[i])
-			rb.Bench = append(rb.Bench, reports.Bench{Op: op, Size: int(req.Size), Iterations: int(res.Iterations), Mean: res.Mean(),
-				Min: uint64(res.Min), Max: uint64(res.Max), Unit: res.Unit.String()})
+			rb.Bench = append(rb.Bench, it.Report(res))
 		}
 		fmt.Fprintf(out, "   %s: %d bench figures\n", label, len(rb.Bench))
 	}
 	for _, p := range profiles {
-		ds := set.DevicesOf(p)
-		d := ds[len(ds)-fromEnd] // identities that no other part of the demo uses
-		var pv bp.Provision
-		if err := fromFixtures(&pv, p, fxDir, d.ID); err != nil {
+		d, err := measure.DeviceFor(set, p, "", fromEnd) // identities that no other part of the demo uses
+		if err != nil {
 			return rb, err
 		}
-		pv.Profile = p
+		pv, err := measure.Provisioning(set, d)
+		if err != nil {
+			return rb, err
+		}
 		if err := b.Provision(ctx, pv); err != nil {
 			return rb, fmt.Errorf("provisioning %s: %w", p, err)
 		}
-		start := time.Now()
-		s, err := b.Handshake(ctx, harness.HandshakeOptions{Profile: p, Server: listeners[string(p)], Timeout: 2*prof.Limit(p) + 10*time.Second})
-		wall := time.Since(start)
-		h := reports.Handshake{Profile: string(p), WallMS: float64(wall.Microseconds()) / 1e3, LimitMS: float64(prof.Limit(p).Microseconds()) / 1e3}
+		h, s, err := measure.Handshake(ctx, b, harness.HandshakeOptions{Profile: p, Server: listeners[string(p)], Timeout: 2*prof.Limit(p) + 10*time.Second}, in, prof.Limit(p))
 		if err != nil {
-			h.Reason = string(handshake.ReasonOf(err))
 			rb.Handshakes = append(rb.Handshakes, h)
 			fmt.Fprintf(out, "   %-5s handshake FAILED: %s\n", p, h.Reason)
 			continue
-		}
-		r := s.Result
-		h.OK, h.Total, h.Crypto, h.Unit, h.Sent, h.Received = true, r.Total, r.Crypto, r.Unit.String(), int(r.Sent), int(r.Received)
-		if dur, ok := asDuration(float64(r.Total), r.Unit, in.ClockHz); ok {
-			h.BoardMS = float64(dur.Microseconds()) / 1e3
 		}
 		if p == handshake.Noise {
 			h.Message = demoBoardMQTT(ctx, s, d.ID, backendGot)
@@ -406,22 +396,6 @@ func msOrDash(ms float64) string {
 		return "-"
 	}
 	return reports.FormatMicros(ms * 1e3)
-}
-
-// benchOpName names a bench request as the firmware's benchmark does.
-func benchOpName(req bp.BenchRequest, label string) string {
-	switch req.Op {
-	case bp.BenchScalarMult:
-		switch bp.Curve(req.Param) {
-		case bp.CurveX25519:
-			return "x25519"
-		default:
-			return "ecdh_" + bp.Curve(req.Param).String()
-		}
-	case bp.BenchSHA256:
-		return "sha256"
-	}
-	return strings.ReplaceAll(label, " ", "_")
 }
 
 // demoBoardMQTT runs MQTT over the board's noise session: CONNECT, a
