@@ -56,6 +56,10 @@ bench: ## run the benchmarks and write docs-ready figures to out/bench.txt
 bench-sim: ## side-by-side fleet benchmark: gateway noise, embedded plain, embedded TLS, mosquitto (DEVICES=5000)
 	scripts/bench-sim.sh $(or $(DEVICES),5000)
 
+.PHONY: bench-sim-scale
+bench-sim-scale: ## many concurrent noise devices: PAIRS serve+sim process pairs (DEVICES=50000 PAIRS=5)
+	scripts/bench-sim-scale.sh $(or $(DEVICES),50000) $(or $(PAIRS),5)
+
 .PHONY: fuzz
 fuzz: ## run every fuzz target for FUZZTIME each (default 60s)
 	@for pkg in $$($(GO) list ./...); do \
