@@ -415,6 +415,16 @@ func (p Profile) Limit(n handshake.Name) time.Duration {
 	return p.Limits[string(n)+"_handshake"].D()
 }
 
+// LongestLimit returns the longest handshake limit of any profile, or 0:
+// what a slow board may add to every step that waits for a handshake.
+func (p Profile) LongestLimit() time.Duration {
+	var d time.Duration
+	for _, n := range []handshake.Name{handshake.Noise, handshake.Seed, handshake.PSK, handshake.TLS} {
+		d = max(d, p.Limit(n))
+	}
+	return d
+}
+
 // Cost returns the expected cost of operation op (a Costs key), or 0.
 func (p Profile) Cost(op string) time.Duration { return p.Costs[op].D() }
 

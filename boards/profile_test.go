@@ -150,3 +150,12 @@ func repl(old, new string) func(string) string {
 		return strings.Replace(s, old, new, 1)
 	}
 }
+
+var _ = Describe("LongestLimit", func() {
+	It("is the longest handshake limit of any profile", func() {
+		p, err := boards.Lookup("virtual")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(p.LongestLimit()).To(Equal(2 * time.Second)) // tls_handshake in virtual.yaml
+		Expect(boards.Profile{}.LongestLimit()).To(BeZero())
+	})
+})

@@ -155,6 +155,29 @@ var _ = Describe("relay handshakes", Label("board"), func() {
 			}).Should(Equal(bp.StateIdle))
 		})
 
+		It("leaves nothing of a refused handshake to end the next one", func() {
+			// After a refused relay handshake the board's CLOSED follows its
+			// HANDSHAKE_DONE; Handshake returns only once it has arrived, so a
+			// handshake started at once is not ended by it.
+			f := noiseFixture("vb-again")
+			srv := startServer(f.srv)
+			r := newRig(virtual.Config{})
+			Expect(r.b.Provision(ctx(), f.prov)).To(Succeed())
+			for i := range 20 {
+				flip := harness.ChunkTap(func(dir harness.Direction, chunk []byte) []byte {
+					if dir == harness.ServerToBoard {
+						chunk[len(chunk)-1] ^= 0x80
+					}
+					return chunk
+				})
+				_, err := r.b.Handshake(ctx(), harness.HandshakeOptions{Profile: handshake.Noise, Server: srv.addr, Tap: flip})
+				Expect(err).To(HaveOccurred(), "round %d: the tampered handshake", i)
+				s, err := r.b.Handshake(ctx(), harness.HandshakeOptions{Profile: handshake.Noise, Server: srv.addr})
+				Expect(err).NotTo(HaveOccurred(), "round %d: the clean handshake after it", i)
+				Expect(s.Close()).To(Succeed())
+			}
+		})
+
 		It("lets a tap cut the connection, and the board reports it", func() {
 			f := noiseFixture("vb-cut")
 			srv := startServer(f.srv)

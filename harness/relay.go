@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"time"
 
 	"shakedown/handshake"
 	bp "shakedown/harness/boardproto"
@@ -107,14 +108,15 @@ type relay struct {
 	mu        sync.Mutex
 	credit    int
 	creditCh  chan struct{}
-	boardDone bool // the board ended the relay (CLOSED or BOOT)
+	boardDone bool          // the board ended the relay (CLOSED or BOOT)
+	boardEnd  chan struct{} // closed when boardDone becomes true
 	ended     chan struct{}
 	endErr    error
 	endOnce   sync.Once
 }
 
 func newRelay(b *Board, server net.Addr) *relay {
-	r := &relay{b: b, creditCh: make(chan struct{}, 1), ended: make(chan struct{})}
+	r := &relay{b: b, creditCh: make(chan struct{}, 1), ended: make(chan struct{}), boardEnd: make(chan struct{})}
 	r.conn = bp.NewRelayConn(bp.RelayConfig{Send: r.send,
 		Local: bp.RelayAddr("harness"), Remote: bp.RelayAddr("board " + b.PortName() + " for " + server.String())})
 	return r
@@ -137,7 +139,7 @@ func (r *relay) grant(n int) {
 
 func (r *relay) boardClosed(reason handshake.Reason) {
 	r.mu.Lock()
-	r.boardDone = true
+	r.setBoardDone()
 	r.mu.Unlock()
 	var err error
 	if reason != "" {
@@ -151,12 +153,34 @@ func (r *relay) end(err error) {
 		r.mu.Lock()
 		r.endErr = err
 		if handshake.ReasonOf(err) == bp.ReasonBoardReset {
-			r.boardDone = true
+			r.setBoardDone()
 		}
 		r.mu.Unlock()
 		close(r.ended)
 		r.conn.CloseRead(err)
 	})
+}
+
+// setBoardDone marks the relay ended by the board; r.mu is held.
+func (r *relay) setBoardDone() {
+	if !r.boardDone {
+		r.boardDone = true
+		close(r.boardEnd)
+	}
+}
+
+// awaitBoardEnd waits up to d for the board to end the relay: after a
+// failed handshake its CLOSED event follows HANDSHAKE_DONE
+// (docs/board-protocol.md §5.5), and a CLOSED that arrived only after the
+// next handshake began would end that one's relay instead.
+func (r *relay) awaitBoardEnd(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-r.boardEnd:
+	case <-t.C:
+	case <-ctx.Done():
+	}
 }
 
 func (r *relay) isBoardDone() bool {

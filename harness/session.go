@@ -173,6 +173,9 @@ func (b *Board) handshakeOnce(ctx context.Context, o HandshakeOptions) (*Session
 			return fail(out.err)
 		}
 		if err := out.done.Err(); err != nil {
+			if s.relay != nil {
+				s.relay.awaitBoardEnd(ctx, b.opts.ResponseTimeout*time.Duration(b.opts.Retries+1))
+			}
 			return fail(err)
 		}
 		s.Result = out.done

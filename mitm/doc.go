@@ -30,7 +30,7 @@
 // rev. 34, the RFCs, the seed discussion's own argument). Lab.Run runs the
 // selected cells one at a time against a Target (package mitm/labserver
 // runs the reference server in process) with simulated devices from a
-// fixture set, and returns Results: one Verdict per cell, whose Evidence
+// fixture set, or a board, and returns Results: one Verdict per cell, whose Evidence
 // is the Facts seen — the reason a device or the server refused, what the
 // attacker read, what a side accepted, how often the backend received a
 // message. A verdict is never assumed: "rejected" needs an observed
@@ -42,6 +42,26 @@
 //	res, err := lab.Run(ctx, mitm.Selection{Columns: []string{"tls"}})
 //	res.WriteText(os.Stdout, false)
 //	res.WriteFile("mitm.json") // the JSON shape is documented on Results
+//
+// # On a board
+//
+// With Lab.Board set, each cell's device is that board instead of a
+// simulated one: before each device of a cell the lab provisions it with
+// the cell's fixture device (keys, pins, curve, tls mode, a message-1
+// counter above any the server saw), and runs its handshake in relay mode
+// through Board.Handshake with the cell's TapSource as the tap, so every
+// attacker action acts on the board's relay bytes; MQTT runs over the
+// session's Conn. Only the harness API and the board's INFO are used, so
+// the board may be the virtual one, an emulated chip or a real board. Cells
+// the board cannot run (a profile or curve its INFO lacks, the seed device
+// that skips point validation, the tls ca modes unless BoardTrustsSetCA)
+// get the outcome NotApplicable with the reason, in Results.NotApplicable;
+// they are never a mismatch. Where the board refused, its log and console
+// output are kept as evidence (FactLog).
+//
+//	b, err := harness.Open(ctx, port, opts)
+//	lab := &mitm.Lab{Set: set, Target: srv, TargetName: "in-process", Board: b}
+//	res, err := lab.Run(ctx, mitm.Selection{})
 //
 // docs/security.md explains the matrix.
 package mitm

@@ -60,14 +60,14 @@ var errConnack = errors.New("mitm: the broker refused the CONNECT")
 // command topic, a telemetry PUBLISH the backend must receive, and a command
 // from the backend the device must receive. It records each step.
 func (r *cellRun) work(dev Device, dc *DeviceConn) error {
-	cl, code, err := r.connect(dev, dc, stepTimeout)
+	cl, code, err := r.connect(dev, dc, r.stepTimeout())
 	if err != nil {
 		return fmt.Errorf("connecting: %w", err)
 	}
 	if code != 0 {
 		return fmt.Errorf("%w (return code %d)", errConnack, code)
 	}
-	ctx, cancel := r.stepCtx(stepTimeout)
+	ctx, cancel := r.stepCtx(r.stepTimeout())
 	defer cancel()
 	if g, err := cl.Subscribe(ctx, r.topic("cmd")); err != nil || g > 1 {
 		return fmt.Errorf("subscribing (granted %d): %w", g, err)
@@ -84,7 +84,11 @@ func (r *cellRun) work(dev Device, dc *DeviceConn) error {
 	if err := r.lab.Target.Command(r.topic("cmd"), cmd); err != nil {
 		return fmt.Errorf("sending a command: %w", err)
 	}
-	pk, err := cl.Receive(ctx)
+	// The command is an exchange of its own: the wait for the telemetry
+	// above may have used most of ctx on a loaded machine.
+	rctx, rcancel := r.stepCtx(r.stepTimeout())
+	defer rcancel()
+	pk, err := cl.Receive(rctx)
 	if err != nil {
 		return fmt.Errorf("receiving the command: %w", err)
 	}
@@ -139,12 +143,12 @@ func (r *cellRun) shape() (shape, error) {
 	if err != nil {
 		return shape{}, err
 	}
-	dc, relay, err := r.relayed(dev, ListenerOf(r.col.Profile), nil, stepTimeout)
+	dc, relay, err := r.relayed(dev, ListenerOf(r.col.Profile), nil, r.stepTimeout())
 	defer closeAll(dc, relay)
 	if err != nil {
 		return shape{}, fmt.Errorf("mitm: measuring the handshake: %w", err)
 	}
-	if _, code, err := r.connect(dev, dc, stepTimeout); err != nil || code != 0 {
+	if _, code, err := r.connect(dev, dc, r.stepTimeout()); err != nil || code != 0 {
 		return shape{}, fmt.Errorf("mitm: measuring the handshake: connect (code %d): %w", code, err)
 	}
 	sh = shapeOf(relay.Recording(), dc)

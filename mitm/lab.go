@@ -15,6 +15,7 @@ import (
 	"shakedown/handshake/noise"
 	"shakedown/handshake/seed"
 	"shakedown/handshake/tlsprofile"
+	"shakedown/harness"
 	"shakedown/simulator"
 )
 
@@ -69,7 +70,8 @@ type DeviceConn struct {
 	Sent, Received int64
 }
 
-// Lab runs scenarios against a Target with the devices of a fixture set.
+// Lab runs scenarios against a Target with the devices of a fixture set:
+// simulated devices, or a board.
 type Lab struct {
 	Set    *fixtures.Set
 	Target Target
@@ -79,22 +81,39 @@ type Lab struct {
 	Timeout time.Duration
 	// Progress, when set, is told about each verdict as it is made.
 	Progress func(Verdict)
-	// NewByway makes the byway of each cell; a TCP Proxy on 127.0.0.1
-	// (TCPByway) when nil.
+	// NewByway makes the byway of each cell of simulated devices; a TCP
+	// Proxy on 127.0.0.1 (TCPByway) when nil.
 	NewByway func(to Listener, dial Dialer) (Byway, error)
+
+	// Board, when set, is the device under test of every cell instead of
+	// simulated devices: each device of a cell is the board, provisioned
+	// with the cell's fixture device and run in relay mode through the
+	// harness, with the attacker on the relay path (see board.go). The
+	// cells it cannot run are not applicable (Results.NotApplicable).
+	Board *harness.Board
+	// BoardTrustsSetCA says that the board trusts the fixture set's CA and,
+	// in ca-noclock mode, takes DeviceBuildTime(Set) as its clock: the board
+	// protocol provisions neither, so without it the tls-ca and
+	// tls-ca-noclock cells are not applicable.
+	BoardTrustsSetCA bool
+	// BoardSlack is added to every step's timeout on a slow board: about
+	// its longest handshake (a board profile's limit). Zero for a fast one.
+	BoardSlack time.Duration
 
 	counters sync.Map // device ID -> *noise.MemCounter, shared by every device of that ID
 	mu       sync.Mutex
 	shapes   map[string]shape // column -> the units of its handshake
+	board    *boardState      // while Run or RunCell drives Board
 }
 
 // DefaultCellTimeout bounds one cell of the matrix.
 const DefaultCellTimeout = 60 * time.Second
 
-// Timeouts of the steps inside a cell (tuning, not spec).
+// Timeouts of the steps inside a cell (tuning, not spec); a board's slack
+// adds to the first two (cellRun.stepTimeout, cellRun.failTimeout).
 const (
-	stepTimeout     = 5 * time.Second        // one handshake or MQTT exchange expected to work
-	failTimeout     = 2 * time.Second        // one exchange expected to fail
+	baseStepTimeout = 5 * time.Second        // one handshake or MQTT exchange expected to work
+	baseFailTimeout = 2 * time.Second        // one exchange expected to fail
 	settle          = 150 * time.Millisecond // quiet time after a refusal before counting deliveries
 	pollInterval    = 5 * time.Millisecond
 	deliveryTimeout = 5 * time.Second
@@ -110,6 +129,14 @@ func (l *Lab) Run(ctx context.Context, sel Selection) (*Results, error) {
 	}
 	start := time.Now()
 	res := &Results{Format: ResultsFormat, Started: start.UTC(), FixturesSeed: l.Set.Seed, Target: l.TargetName}
+	if l.Board != nil {
+		detach, err := l.attachBoard(ctx)
+		if err != nil {
+			return nil, err
+		}
+		defer detach()
+		res.Board = l.board.describe()
+	}
 	for _, c := range Columns {
 		if sel.column(c) {
 			res.Columns = append(res.Columns, c.Name())
@@ -128,10 +155,14 @@ func (l *Lab) Run(ctx context.Context, sel Selection) (*Results, error) {
 				return res, err
 			}
 			v := l.runCell(ctx, s, c)
-			if !v.AsExpected {
-				res.Mismatches++
+			if v.Outcome == NotApplicable {
+				res.NotApplicable = append(res.NotApplicable, v)
+			} else {
+				if !v.AsExpected {
+					res.Mismatches++
+				}
+				res.Verdicts = append(res.Verdicts, v)
 			}
-			res.Verdicts = append(res.Verdicts, v)
 			if l.Progress != nil {
 				l.Progress(v)
 			}
@@ -151,6 +182,16 @@ func (l *Lab) RunCell(ctx context.Context, scenario string, col Column) (Verdict
 	if !ok {
 		return Verdict{}, fmt.Errorf("mitm: scenario %s has no %s column", scenario, col.Name())
 	}
+	if l.Set == nil || l.Target == nil {
+		return Verdict{}, errors.New("mitm: the lab needs a fixture set and a target")
+	}
+	if l.Board != nil {
+		detach, err := l.attachBoard(ctx)
+		if err != nil {
+			return Verdict{}, err
+		}
+		defer detach()
+	}
 	return l.runCell(ctx, s, c), nil
 }
 
@@ -164,6 +205,12 @@ func (l *Lab) runCell(ctx context.Context, s *Scenario, c Cell) Verdict {
 	defer cancel()
 	v := Verdict{Scenario: s.Name, Column: c.Column.Name(), Profile: c.Column.Profile, Variant: c.Column.Variant,
 		Expected: c.Expected, Source: c.Source}
+	if l.board != nil {
+		if why := l.board.notApplicable(c.Column, l.BoardTrustsSetCA); why != "" {
+			v.Outcome, v.NotApplicable = NotApplicable, why
+			return v
+		}
+	}
 	r, err := l.newCellRun(cctx, s, c)
 	if err == nil {
 		v.Device = r.fx.ID
@@ -222,7 +269,10 @@ func (l *Lab) newCellRun(ctx context.Context, s *Scenario, c Cell) (*cellRun, er
 	}
 	dial := AddrDialer(l.Target.Addr)
 	newWay := l.NewByway
-	if newWay == nil {
+	switch {
+	case l.board != nil:
+		newWay = newBoardByway
+	case newWay == nil:
 		newWay = TCPByway
 	}
 	way, err := newWay(ListenerOf(c.Column.Profile), dial)
@@ -259,12 +309,26 @@ func (l *Lab) deviceFor(c Column) (fixtures.Device, error) {
 	return *pick, nil
 }
 
-// counter returns the message-1 counter every simulated device of id
-// shares, so that counters keep growing across the lab's devices.
+// counter returns the message-1 counter every device of id shares, so
+// that counters keep growing across the lab's devices.
 func (l *Lab) counter(id string) noise.Counter {
 	c, _ := l.counters.LoadOrStore(id, noise.NewMemCounter(uint64(time.Now().UnixNano())))
 	return c.(*noise.MemCounter)
 }
+
+// raiseCounter makes the next value of id's counter greater than used.
+func (l *Lab) raiseCounter(id string, used uint64) {
+	if next, err := l.counter(id).Next(); err == nil && next > used {
+		return
+	}
+	l.counters.Store(id, noise.NewMemCounter(used))
+}
+
+// DeviceBuildTime is the clock of the lab's clockless (ca-noclock) tls
+// devices, their firmware's build date: 200 days before the fixture set's
+// Now, when the set's expired certificate was still valid and its renewed
+// and rolled ones not yet.
+func DeviceBuildTime(set *fixtures.Set) time.Time { return set.Now.AddDate(0, 0, -200) }
 
 // simDevice is a simulated device dialling the cell's proxy.
 type simDevice struct {
@@ -276,8 +340,17 @@ type simDevice struct {
 	dial       func(ctx context.Context) (net.Conn, error)
 }
 
-// newDevice builds a fresh simulated device for the cell's column.
-func (r *cellRun) newDevice() (*simDevice, error) {
+// newDevice returns a fresh device for the cell's column: a simulated one,
+// or the board provisioned anew.
+func (r *cellRun) newDevice() (Device, error) {
+	if r.lab.board != nil {
+		return r.newBoardDevice()
+	}
+	return r.newSimDevice()
+}
+
+// newSimDevice builds a fresh simulated device for the cell's column.
+func (r *cellRun) newSimDevice() (*simDevice, error) {
 	set := r.lab.Set
 	d := &simDevice{col: r.col, fx: r.fx, dial: r.way.DialDevice}
 	var err error
@@ -291,7 +364,8 @@ func (r *cellRun) newDevice() (*simDevice, error) {
 		}
 		d.dev, _, _, err = simulator.NewDevice(set, r.fx, simulator.DeviceOptions{Pins: d.pins, Counter: r.lab.counter(r.fx.ID)})
 	case handshake.TLS:
-		d.dev, d.user, d.pass, err = simulator.NewDevice(set, r.fx, simulator.DeviceOptions{TLSMode: tlsprofile.Mode(r.col.Variant)})
+		d.dev, d.user, d.pass, err = simulator.NewDevice(set, r.fx, simulator.DeviceOptions{TLSMode: tlsprofile.Mode(r.col.Variant),
+			BuildTime: DeviceBuildTime(set)})
 	default:
 		d.dev, _, _, err = simulator.NewDevice(set, r.fx, simulator.DeviceOptions{})
 	}
@@ -383,9 +457,13 @@ func (r *cellRun) note(format string, args ...any) {
 }
 
 // refused records that side refused with err and returns the reason.
+// On a board, the board's own words about it follow (boardWords).
 func (r *cellRun) refused(side Side, err error, note string) handshake.Reason {
 	he := sessionError(r.col.Profile, err)
 	r.add(Fact{Side: side, Kind: FactRefused, Stage: he.Stage, Reason: he.Reason, Note: note})
+	if side == SideDevice {
+		r.boardWords()
+	}
 	return he.Reason
 }
 
@@ -430,7 +508,7 @@ func sessionError(p handshake.Name, err error) *handshake.Error {
 // after mark on listener l (see refusalOn), records it and returns its reason
 // ("" when none came).
 func (r *cellRun) serverRefusal(mark int, l Listener, note string) handshake.Reason {
-	ev, ok := r.awaitEvent(mark, failTimeout, refusalOn(l))
+	ev, ok := r.awaitEvent(mark, r.failTimeout(), refusalOn(l))
 	if !ok {
 		return ""
 	}
@@ -513,6 +591,12 @@ func (r *cellRun) poll(timeout time.Duration, cond func() bool) bool {
 		}
 	}
 }
+
+// stepTimeout bounds one handshake or MQTT exchange expected to work.
+func (r *cellRun) stepTimeout() time.Duration { return baseStepTimeout + r.lab.BoardSlack }
+
+// failTimeout bounds one exchange expected to fail.
+func (r *cellRun) failTimeout() time.Duration { return baseFailTimeout + r.lab.BoardSlack }
 
 // stepCtx bounds one step of a cell.
 func (r *cellRun) stepCtx(d time.Duration) (context.Context, context.CancelFunc) {

@@ -10,14 +10,22 @@ import (
 
 // WriteText prints the matrix, scenario by column, then the evidence of
 // the cells that matter: every SUCCEEDED, LOCKED OUT and ERROR cell and
-// every outcome other than expected; with all, every cell.
+// every outcome other than expected; with all, every cell. A run on a board
+// ends with the cells not applicable on it, each with its reason.
 func (r *Results) WriteText(w io.Writer, all bool) error {
 	verdicts := map[[2]string]Verdict{}
-	for _, v := range r.Verdicts {
-		verdicts[[2]string{v.Scenario, v.Column}] = v
+	for _, list := range [][]Verdict{r.Verdicts, r.NotApplicable} {
+		for _, v := range list {
+			verdicts[[2]string{v.Scenario, v.Column}] = v
+		}
 	}
-	fmt.Fprintf(w, "MITM matrix: %d cells, %d not as expected (fixtures %q, target %s, %s)\n\n",
+	fmt.Fprintf(w, "MITM matrix: %d cells, %d not as expected (fixtures %q, target %s, %s)\n",
 		len(r.Verdicts), r.Mismatches, r.FixturesSeed, r.Target, (time.Duration(r.DurationMS) * time.Millisecond).Round(time.Millisecond))
+	if b := r.Board; b != nil {
+		fmt.Fprintf(w, "on board %q (%s, firmware %q, serial %q) through its relay; %d cells not applicable on it\n",
+			b.Board, b.Chip, b.Firmware, b.Serial, len(r.NotApplicable))
+	}
+	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "scenario\t%s\t\n", strings.Join(r.Columns, "\t"))
 	for _, s := range r.Scenarios {
@@ -27,7 +35,7 @@ func (r *Results) WriteText(w io.Writer, all bool) error {
 			switch {
 			case !ok:
 				row = append(row, "-")
-			case v.AsExpected:
+			case v.AsExpected || v.Outcome == NotApplicable:
 				row = append(row, v.Outcome.Label())
 			default:
 				row = append(row, v.Outcome.Label()+"!")
@@ -40,6 +48,9 @@ func (r *Results) WriteText(w io.Writer, all bool) error {
 	}
 	fmt.Fprintf(w, "\nrejected: the attack failed, a side was seen refusing it; SUCCEEDED: the attack worked, evidence below;\n"+
 		"survived / LOCKED OUT: a legitimate server change; !: not the expected outcome; -: no such cell.\n")
+	if r.Board != nil {
+		fmt.Fprintf(w, "n/a: the cell has no meaning on this board (reasons below); it is not a mismatch.\n")
+	}
 	header := false
 	for _, v := range r.Verdicts {
 		if !all && v.AsExpected && (v.Outcome == Rejected || v.Outcome == Survived) {
@@ -50,6 +61,12 @@ func (r *Results) WriteText(w io.Writer, all bool) error {
 			header = true
 		}
 		writeVerdict(w, v)
+	}
+	if len(r.NotApplicable) > 0 {
+		fmt.Fprintf(w, "\nNot applicable on this board\n\n")
+		for _, v := range r.NotApplicable {
+			fmt.Fprintf(w, "  %s × %s (expected %s): %s\n", v.Scenario, v.Column, v.Expected.Label(), v.NotApplicable)
+		}
 	}
 	return nil
 }

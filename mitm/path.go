@@ -235,29 +235,48 @@ type TapSource struct {
 	to    Listener
 	dial  Dialer
 	paths chan *path
+
+	once   sync.Once
+	closed chan struct{}
 }
 
 // NewTapSource returns a source of the paths of relays towards to.
 func NewTapSource(to Listener, dial Dialer) *TapSource {
-	return &TapSource{to: to, dial: dial, paths: make(chan *path)}
+	return &TapSource{to: to, dial: dial, paths: make(chan *path), closed: make(chan struct{})}
 }
 
-// Carry hands the relay's two conns to the scenario waiting in Next and
-// returns when the scenario closes the path or ctx ends. It owns both conns.
+// Carry hands the relay's two conns to the scenario waiting in Next. It
+// returns when the scenario closes the path or the device's end of it (the
+// relay is over for the device: the harness then tells the board) or when
+// ctx ends, and closes both conns then; the connections the scenario
+// dialled on the path stay the scenario's. A relay no scenario took ends
+// with ctx or when the source closes.
 func (t *TapSource) Carry(ctx context.Context, board, server net.Conn) error {
-	p := newPath(board, t.to, t.dial, server)
+	_, err := t.carry(ctx, board, server)
+	return err
+}
+
+// carry is Carry, reporting whether a scenario took the path.
+func (t *TapSource) carry(ctx context.Context, board, server net.Conn) (taken bool, err error) {
+	end := &tapEnd{Conn: board, ended: make(chan struct{})}
+	p := newPath(end, t.to, t.dial, server)
 	select {
 	case t.paths <- p:
+	case <-t.closed:
+		p.Close()
+		return false, net.ErrClosed
 	case <-ctx.Done():
 		p.Close()
-		return ctx.Err()
+		return false, ctx.Err()
 	}
 	select {
 	case <-p.done:
+	case <-end.ended:
 	case <-ctx.Done():
-		p.Close()
 	}
-	return nil
+	board.Close()
+	server.Close()
+	return true, nil
 }
 
 // Next returns the path of the next relay.
@@ -265,9 +284,32 @@ func (t *TapSource) Next(ctx context.Context) (Path, error) {
 	select {
 	case p := <-t.paths:
 		return p, nil
+	case <-t.closed:
+		return nil, net.ErrClosed
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+// Close ends the relays no scenario took. Paths already handed out belong to
+// their takers. Safe to call twice.
+func (t *TapSource) Close() error {
+	t.once.Do(func() { close(t.closed) })
+	return nil
+}
+
+// tapEnd is the device's end of a tapped relay: closing it ends the relay
+// for the device, as closing a proxied TCP connection does.
+type tapEnd struct {
+	net.Conn
+	once  sync.Once
+	ended chan struct{}
+}
+
+func (e *tapEnd) Close() error {
+	err := e.Conn.Close()
+	e.once.Do(func() { close(e.ended) })
+	return err
 }
 
 // PipeByway is a byway with no TCP on the device's side: every device
@@ -377,7 +419,7 @@ func (q *queuedConn) Close() error {
 func (b *PipeByway) Close() error {
 	b.stop()
 	b.wg.Wait()
-	return nil
+	return b.TapSource.Close()
 }
 
 // asConn returns rwc as a net.Conn (for crypto/tls and the profiles'

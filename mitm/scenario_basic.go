@@ -15,7 +15,7 @@ func runPassThrough(r *cellRun) (Outcome, error) {
 	if err != nil {
 		return Broken, err
 	}
-	dc, relay, err := r.relayed(dev, ListenerOf(r.col.Profile), nil, stepTimeout)
+	dc, relay, err := r.relayed(dev, ListenerOf(r.col.Profile), nil, r.stepTimeout())
 	defer closeAll(dc, relay)
 	if err != nil {
 		r.refused(SideDevice, err, "through an honest relay")
@@ -36,7 +36,7 @@ func runEavesdropIdentity(r *cellRun) (Outcome, error) {
 	if err != nil {
 		return Broken, err
 	}
-	dc, relay, err := r.relayed(dev, ListenerOf(r.col.Profile), nil, stepTimeout)
+	dc, relay, err := r.relayed(dev, ListenerOf(r.col.Profile), nil, r.stepTimeout())
 	if err != nil {
 		closeAll(relay)
 		return Broken, fmt.Errorf("recording a session: %w", err)
@@ -94,7 +94,7 @@ func runCertificateChange(l Listener) func(r *cellRun) (Outcome, error) {
 		if err != nil {
 			return Broken, err
 		}
-		dc, relay, err := r.relayed(dev, l, nil, stepTimeout)
+		dc, relay, err := r.relayed(dev, l, nil, r.stepTimeout())
 		defer closeAll(dc, relay)
 		if err != nil {
 			if reason := r.refused(SideDevice, err, "the server's new certificate"); reason != handshake.ReasonCertificate {

@@ -36,7 +36,7 @@ func (r *cellRun) record(command bool) (recorded, error) {
 	if err != nil {
 		return recorded{}, err
 	}
-	dc, relay, err := r.relayed(dev, ListenerOf(r.col.Profile), nil, stepTimeout)
+	dc, relay, err := r.relayed(dev, ListenerOf(r.col.Profile), nil, r.stepTimeout())
 	if err != nil {
 		closeAll(relay)
 		return recorded{}, fmt.Errorf("recording a session: %w", err)
@@ -54,11 +54,11 @@ func (r *cellRun) record(command bool) (recorded, error) {
 }
 
 func (r *cellRun) recordedSession(dev Device, dc *DeviceConn, s *recorded, command bool) error {
-	cl, code, err := r.connect(dev, dc, stepTimeout)
+	cl, code, err := r.connect(dev, dc, r.stepTimeout())
 	if err != nil || code != 0 {
 		return fmt.Errorf("connect (code %d): %w", code, err)
 	}
-	ctx, cancel := r.stepCtx(stepTimeout)
+	ctx, cancel := r.stepCtx(r.stepTimeout())
 	defer cancel()
 	if _, err := cl.Subscribe(ctx, r.topic("cmd")); err != nil {
 		return err
@@ -77,7 +77,9 @@ func (r *cellRun) recordedSession(dev Device, dc *DeviceConn, s *recorded, comma
 	if err := r.lab.Target.Command(r.topic("cmd"), s.command); err != nil {
 		return err
 	}
-	pk, err := cl.Receive(ctx)
+	rctx, rcancel := r.stepCtx(r.stepTimeout()) // an exchange of its own, as in work
+	defer rcancel()
+	pk, err := cl.Receive(rctx)
 	if err != nil {
 		return err
 	}
@@ -99,7 +101,7 @@ func runReplayToDevice(r *cellRun) (Outcome, error) {
 	if err != nil {
 		return Broken, err
 	}
-	ch := r.open(dev, failTimeout)
+	ch := r.open(dev, r.failTimeout())
 	p, err := r.next()
 	if err != nil {
 		return Broken, err
@@ -136,7 +138,7 @@ func runReplayToDevice(r *cellRun) (Outcome, error) {
 		return Rejected, nil
 	}
 	defer dc.Close()
-	cl, code, err := r.connect(dev, dc, failTimeout)
+	cl, code, err := r.connect(dev, dc, r.failTimeout())
 	if err != nil {
 		if err := r.deviceRefused(err, "the replayed CONNACK"); err != nil {
 			return Broken, err
@@ -144,7 +146,7 @@ func runReplayToDevice(r *cellRun) (Outcome, error) {
 		return Rejected, nil
 	}
 	r.add(Fact{Side: SideDevice, Kind: FactAccepted, Field: "CONNACK", Value: fmt.Sprintf("return code %d", code), Note: "replayed from the recording"})
-	ctx, cancel := r.stepCtx(failTimeout)
+	ctx, cancel := r.stepCtx(r.failTimeout())
 	defer cancel()
 	if _, err := cl.Subscribe(ctx, r.topic("cmd")); err != nil {
 		r.refused(SideDevice, err, "the replayed SUBACK")
@@ -163,7 +165,7 @@ func runReplayToDevice(r *cellRun) (Outcome, error) {
 	app := s.appUnits(Upstream, s.sent)
 	first := len(s.rec.Units(Upstream)) - len(app)
 	var replayed Unit
-	if len(app) > 0 && r.poll(failTimeout, func() bool {
+	if len(app) > 0 && r.poll(r.failTimeout(), func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		if len(up) > first {
@@ -186,7 +188,7 @@ func runReplayToServer(r *cellRun) (Outcome, error) {
 		return Broken, err
 	}
 	topic := r.topic("telemetry")
-	ctx, cancel := r.stepCtx(deliveryTimeout + failTimeout)
+	ctx, cancel := r.stepCtx(deliveryTimeout + r.failTimeout())
 	defer cancel()
 	mark := r.lab.Target.Mark()
 	conn, err := r.dial(ctx, ListenerOf(r.col.Profile))

@@ -113,7 +113,7 @@ func runTamperHandshake(r *cellRun) (Outcome, error) {
 // who refused it, as "side:reason", or ok when the session worked.
 func (r *cellRun) tamperOnce(dev Device, pos position) (who string, ok bool, err error) {
 	mark := r.lab.Target.Mark()
-	dc, relay, err := r.relayed(dev, ListenerOf(r.col.Profile), alterAt(pos), failTimeout)
+	dc, relay, err := r.relayed(dev, ListenerOf(r.col.Profile), alterAt(pos), r.failTimeout())
 	defer closeAll(dc, relay)
 	var devErr error
 	switch {
@@ -122,7 +122,7 @@ func (r *cellRun) tamperOnce(dev Device, pos position) (who string, ok bool, err
 	case err != nil:
 		devErr = err
 	default:
-		_, code, cerr := r.connect(dev, dc, failTimeout)
+		_, code, cerr := r.connect(dev, dc, r.failTimeout())
 		switch {
 		case cerr != nil:
 			devErr = cerr
@@ -137,7 +137,7 @@ func (r *cellRun) tamperOnce(dev Device, pos position) (who string, ok bool, err
 		return "device:" + string(he.Reason), false, nil
 	}
 	// The device only saw the connection end: the server refused.
-	if ev, found := r.awaitEvent(mark, failTimeout, refusalOn(ListenerOf(r.col.Profile))); found {
+	if ev, found := r.awaitEvent(mark, r.failTimeout(), refusalOn(ListenerOf(r.col.Profile))); found {
 		return "server:" + string(ev.Reason), false, nil
 	}
 	return "device:" + string(he.Reason), false, nil
@@ -198,12 +198,12 @@ func runTransport(t transportAttack) func(r *cellRun) (Outcome, error) {
 			return Broken, err
 		}
 		mark := r.lab.Target.Mark()
-		dc, relay, err := r.relayed(dev, ListenerOf(r.col.Profile), t.interceptor(a), stepTimeout)
+		dc, relay, err := r.relayed(dev, ListenerOf(r.col.Profile), t.interceptor(a), r.stepTimeout())
 		defer closeAll(dc, relay)
 		if err != nil {
 			return Broken, fmt.Errorf("handshake: %w", err)
 		}
-		cl, code, err := r.connect(dev, dc, stepTimeout)
+		cl, code, err := r.connect(dev, dc, r.stepTimeout())
 		if err != nil || code != 0 {
 			return Broken, fmt.Errorf("connect (code %d): %w", code, err)
 		}
@@ -215,7 +215,7 @@ func runTransport(t transportAttack) func(r *cellRun) (Outcome, error) {
 		if err := cl.PublishNow(topic, pb); err != nil {
 			return Broken, err
 		}
-		ctx, cancel := r.stepCtx(failTimeout)
+		ctx, cancel := r.stepCtx(r.failTimeout())
 		defer cancel()
 		pingErr := cl.Ping(ctx)
 		if t == transportReflect {

@@ -28,6 +28,9 @@ const (
 	LockedOut Outcome = "locked_out"
 	// Broken: the scenario could not run to a verdict (Verdict.Error says why).
 	Broken Outcome = "error"
+	// NotApplicable: the cell has no meaning on the board under test
+	// (Verdict.NotApplicable says why). It is not run and never a mismatch.
+	NotApplicable Outcome = "not_applicable"
 )
 
 // Label is the outcome as the matrix prints it: the outcomes that hurt in
@@ -40,6 +43,8 @@ func (o Outcome) Label() string {
 		return "LOCKED OUT"
 	case Broken:
 		return "ERROR"
+	case NotApplicable:
+		return "n/a"
 	}
 	return string(o)
 }
@@ -74,6 +79,10 @@ const (
 	FactWorked FactKind = "worked"
 	// FactNote: a step of the scenario, in the lab's words.
 	FactNote FactKind = "note"
+	// FactLog: what a board under test wrote about its refusal, in its own
+	// words (Field: "log" for its agent log, "console" for its console
+	// output; Value: the last lines, printable ASCII only).
+	FactLog FactKind = "log"
 )
 
 // Fact is one observation behind a verdict.
@@ -108,6 +117,8 @@ func (f Fact) String() string {
 		s += "did not find " + f.Field
 	case FactWorked:
 		s += "session worked: " + f.Field
+	case FactLog:
+		s += fmt.Sprintf("%s: %q", f.Field, f.Value)
 	default:
 		s += string(f.Kind)
 	}
@@ -130,9 +141,12 @@ type Verdict struct {
 	AsExpected bool   `json:"as_expected"`
 	Evidence   []Fact `json:"evidence"`
 	// Source is where the expectation comes from.
-	Source     string `json:"source"`
-	Error      string `json:"error,omitempty"`
-	DurationMS int64  `json:"duration_ms"`
+	Source string `json:"source"`
+	Error  string `json:"error,omitempty"`
+	// NotApplicable is why the cell has no meaning on the board under test
+	// (outcome not_applicable).
+	NotApplicable string `json:"not_applicable,omitempty"`
+	DurationMS    int64  `json:"duration_ms"`
 }
 
 // ResultsFormat names the JSON document of Results.
@@ -157,11 +171,24 @@ const ResultsFormat = "shakedown-mitm/1"
 //	  "mismatches": 0
 //	}
 //
+// A run on a board (Lab.Board) adds the board and the cells it does not
+// apply to, each a verdict with outcome not_applicable and the reason:
+//
+//	"board": {"board": "shakedown virtual board", "chip": "host",
+//	          "firmware": "shakedown virtual 1", "serial": "VIRTUAL-0001",
+//	          "profiles": ["noise", "seed", "psk", "tls"],
+//	          "curves": ["x25519", "p256", "secp160r1"]},
+//	"not_applicable": [{"scenario": "invalid-point", "column": "seed-p256-nocheck",
+//	                    "expected": "succeeded", "outcome": "not_applicable",
+//	                    "not_applicable": "…", …}]
+//
 // Columns and scenarios keep the catalogue's order; verdicts are listed
 // scenario by scenario, column by column, and only for the cells the
-// catalogue defines. Outcomes are rejected, succeeded, survived,
-// locked_out and error; fact kinds are refused, read, accepted, delivered,
-// not_found, worked and note.
+// catalogue defines and that ran; not_applicable lists the others, so
+// verdicts and not_applicable together cover the selection. Outcomes are
+// rejected, succeeded, survived, locked_out and error (not_applicable in
+// its own list); fact kinds are refused, read, accepted, delivered,
+// not_found, worked, note and log.
 type Results struct {
 	Format       string    `json:"format"`
 	Started      time.Time `json:"started"`
@@ -173,13 +200,29 @@ type Results struct {
 	Verdicts     []Verdict `json:"verdicts"`
 	// Mismatches counts the verdicts whose outcome is not the expected one.
 	Mismatches int `json:"mismatches"`
+	// Board is the board under test; nil for simulated devices.
+	Board *BoardInfo `json:"board,omitempty"`
+	// NotApplicable are the cells that have no meaning on the board.
+	NotApplicable []Verdict `json:"not_applicable,omitempty"`
 }
 
-// Verdict returns the verdict of a cell.
+// BoardInfo is the board under test as its INFO describes it.
+type BoardInfo struct {
+	Board    string           `json:"board"`
+	Chip     string           `json:"chip"`
+	Firmware string           `json:"firmware"`
+	Serial   string           `json:"serial,omitempty"`
+	Profiles []handshake.Name `json:"profiles"`
+	Curves   []string         `json:"curves"`
+}
+
+// Verdict returns the verdict of a cell, run or not applicable.
 func (r *Results) Verdict(scenario, column string) (Verdict, bool) {
-	for _, v := range r.Verdicts {
-		if v.Scenario == scenario && v.Column == column {
-			return v, true
+	for _, list := range [][]Verdict{r.Verdicts, r.NotApplicable} {
+		for _, v := range list {
+			if v.Scenario == scenario && v.Column == column {
+				return v, true
+			}
 		}
 	}
 	return Verdict{}, false

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"shakedown/handshake"
+	"shakedown/handshake/tlsprofile"
 	bp "shakedown/harness/boardproto"
 )
 
@@ -209,7 +210,11 @@ func (b *Board) session(r *run, conn net.Conn) {
 		}
 		if err != nil {
 			reason := handshake.Reason("")
-			if !errors.Is(err, io.EOF) {
+			switch {
+			case errors.Is(err, io.EOF):
+			case r.profile == handshake.TLS: // a record that fails its MAC is decrypt_failed, not internal
+				reason = tlsprofile.SessionError(err).Reason
+			default:
 				reason = handshake.ReasonOf(err)
 			}
 			b.emit(r, bp.EvtClosed, bp.AppendReason(nil, reason))

@@ -1,32 +1,40 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"shakedown/boards"
+	"shakedown/boards/virtual"
 	"shakedown/fixtures"
 	"shakedown/handshake/seed"
+	"shakedown/harness"
 	"shakedown/mitm"
 	"shakedown/mitm/labserver"
 )
 
 func init() {
 	var o struct {
-		scenarios, profiles   []string
-		board, out, fixtureFS string
-		seed                  string
-		list, all             bool
+		scenarios, profiles []string
+		out, fixtureFS      string
+		seed                string
+		list, all           bool
+		virtual, trustsCA   bool
+		cellTimeout         time.Duration
 	}
+	var bf boardFlags
 	run := &cobra.Command{
 		Use:   "run",
-		Short: "Run the man-in-the-middle scenario matrix against simulated devices",
+		Short: "Run the man-in-the-middle scenario matrix against simulated devices or a board",
 		Long: `Run the MITM lab: an in-process reference server (gateway and embedded broker
-on 127.0.0.1), simulated devices of every profile from a fixture set, and a TCP
-proxy between them that records, replays, alters, drops, reorders, truncates
-and reflects frames, substitutes keys and terminates TLS with the attacker's
+on 127.0.0.1), devices of every profile from a fixture set, and an attacker
+between them that records, replays, alters, drops, reorders, truncates and
+reflects frames, substitutes keys and terminates TLS with the attacker's
 certificates.
 
 Each scenario runs on the columns where it means something: noise, seed on
@@ -38,14 +46,32 @@ changes, "survived" or "LOCKED OUT". Every cell carries its expected outcome
 and the source of that expectation (--list shows them); the exit status is 2
 when any outcome differs from its expectation.
 
---out writes the matrix as JSON (format shakedown-mitm/1, see package mitm).
+The devices are simulated, over a TCP proxy, unless a board is given: then
+every cell's device is the board, provisioned with the cell's fixture device
+and run in relay mode, and the attacker sits on the relay path between the
+board and the server. --virtual starts a virtual board in this process, on a
+pseudo-terminal; --port (or --serial) with --board drives a real board, or
+the pseudo-terminal of an emulated one or of "shakedown board virtual".
+Cells a board cannot run are "n/a", with the reason, and never a mismatch:
+profiles and curves its INFO does not list, the seed device that skips point
+validation (no board can be provisioned into it), and the tls ca modes unless
+--trusts-fixture-ca (the board protocol provisions no CA and no clock; the
+virtual board is started trusting the set's CA). On a slow board raise
+--cell-timeout: tamper-handshake runs one handshake per altered byte.
 
---board runs the scenarios on a board's relay path instead of simulated
-devices: not yet available; it arrives with the board harness.`,
+--out writes the matrix as JSON (format shakedown-mitm/1, see package mitm),
+with the board and the cells not applicable on it.`,
 		Example: `  shakedown mitm run
   shakedown mitm run --list
   shakedown mitm run --scenario impersonate-server --scenario expired-certificate --profile tls
-  shakedown mitm run --profile seed-secp160r1 --all --out mitm.json`,
+  shakedown mitm run --profile seed-secp160r1 --all --out mitm.json
+
+  # the same matrix on a virtual board, through its relay
+  shakedown mitm run --virtual --out mitm-board.json
+  # an emulated ATmega328P on the pseudo-terminal its runner printed
+  shakedown mitm run --port /dev/pts/4 --board simavr-atmega328p --cell-timeout 30m
+  # a real board on USB
+  shakedown mitm run --port /dev/ttyACM0 --board uno --profile noise --cell-timeout 30m`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out := cmd.OutOrStdout()
@@ -53,8 +79,14 @@ devices: not yet available; it arrives with the board harness.`,
 				mitm.WriteCatalogue(out)
 				return nil
 			}
-			if o.board != "" {
-				return errors.New("--board: running the scenarios over a board's relay path is not yet available (it arrives with the board harness)")
+			onBoard := bf.port != "" || bf.serial != ""
+			switch {
+			case o.virtual && (onBoard || bf.board != "" || bf.profileFile != ""):
+				return errors.New("--virtual starts a board of its own: give it, or --port/--serial with --board, not both")
+			case !onBoard && (bf.board != "" || bf.profileFile != "" || bf.baud != 0):
+				return errors.New("--board: which board? give --port (or --serial) with it, or --virtual")
+			case o.trustsCA && !onBoard:
+				return errors.New("--trusts-fixture-ca: for a board given by --port or --serial (the virtual board trusts the fixture CA already)")
 			}
 			sel := mitm.Selection{Scenarios: o.scenarios, Columns: o.profiles}
 			if err := sel.Check(); err != nil {
@@ -79,14 +111,37 @@ devices: not yet available; it arrives with the board harness.`,
 			}
 			defer srv.Close()
 			progress := cmd.ErrOrStderr()
-			lab := &mitm.Lab{Set: set, Target: srv, TargetName: "in-process", Progress: func(v mitm.Verdict) {
+			lab := &mitm.Lab{Set: set, Target: srv, TargetName: "in-process", Timeout: o.cellTimeout, Progress: func(v mitm.Verdict) {
 				mark := ""
-				if !v.AsExpected {
+				switch {
+				case v.Outcome == mitm.NotApplicable:
+					mark = "  (" + v.NotApplicable + ")"
+				case !v.AsExpected:
 					mark = "  (expected " + v.Expected.Label() + ")"
 				}
 				fmt.Fprintf(progress, "%-22s %-24s %s%s\n", v.Scenario, v.Column, v.Outcome.Label(), mark)
 			}}
-			res, err := lab.Run(cmd.Context(), sel)
+			ctx := cmd.Context()
+			switch {
+			case o.virtual:
+				vb, b, prof, err := startVirtualBoard(ctx, set)
+				if err != nil {
+					return err
+				}
+				defer vb.Close()
+				defer b.Close()
+				lab.Board, lab.BoardTrustsSetCA, lab.BoardSlack = b, true, prof.LongestLimit()
+				fmt.Fprintf(progress, "virtual board %s on %s\n", vb.Serial(), vb.Path())
+			case onBoard:
+				b, prof, err := bf.open(ctx, cmd, false)
+				if err != nil {
+					return err
+				}
+				defer b.Close()
+				lab.Board, lab.BoardTrustsSetCA, lab.BoardSlack = b, o.trustsCA, prof.LongestLimit()
+				fmt.Fprintf(progress, "board on %s (profile %s)\n", b.PortName(), prof.Name)
+			}
+			res, err := lab.Run(ctx, sel)
 			if err != nil {
 				return err
 			}
@@ -109,15 +164,45 @@ devices: not yet available; it arrives with the board harness.`,
 	fl := run.Flags()
 	fl.StringSliceVarP(&o.scenarios, "scenario", "s", nil, "run only these scenarios (repeat or comma-separate; see --list)")
 	fl.StringSliceVarP(&o.profiles, "profile", "p", nil, "run only these profiles or columns: noise, seed, psk, tls, or a column such as tls-ca-noclock")
-	fl.StringVar(&o.board, "board", "", "run on a board's relay path (not yet available: arrives with the board harness)")
 	fl.StringVarP(&o.out, "out", "o", "", "write the results JSON to this file")
-	fl.StringVar(&o.seed, "seed", "shakedown", "fixture seed of the simulated devices and server keys")
+	fl.StringVar(&o.seed, "seed", "shakedown", "fixture seed of the devices and server keys")
 	fl.StringVar(&o.fixtureFS, "fixtures", "", "load the fixture set from this directory instead of --seed")
 	fl.BoolVar(&o.list, "list", false, "list the scenarios with each cell's expected outcome and its source, and exit")
 	fl.BoolVar(&o.all, "all", false, "print the evidence of every cell, not only of the attacks that succeeded and the surprises")
+	fl.BoolVar(&o.virtual, "virtual", false, "run the cells on a virtual board started in this process, through its relay")
+	// The board flags of "shakedown board", without -p (here --profile).
+	fl.StringVar(&bf.port, "port", "", "run the cells on the board on this serial port, e.g. /dev/ttyACM0 or an emulator's /dev/pts/N")
+	fl.StringVar(&bf.serial, "serial", "", "find the board by its USB serial number instead of --port")
+	fl.StringVarP(&bf.board, "board", "b", "", "board profile of --port ("+strings.Join(boards.Names(), ", ")+"); recognised from the USB ids when omitted")
+	fl.StringVar(&bf.profileFile, "profile-file", "", "a board profile YAML file of your own instead of --board")
+	fl.IntVar(&bf.baud, "baud", 0, "override the board profile's baud rate")
+	fl.BoolVar(&o.trustsCA, "trusts-fixture-ca", false, "the board of --port trusts the fixture set's CA, with the devices' build date as its ca-noclock clock")
+	fl.DurationVar(&o.cellTimeout, "cell-timeout", mitm.DefaultCellTimeout, "bound on each cell; raise it on a slow board")
 	cmd := &cobra.Command{Use: "mitm", Short: "Man-in-the-middle and replay lab: attack proxy and scenario matrix"}
 	cmd.AddCommand(run)
 	root.AddCommand(cmd)
+}
+
+// startVirtualBoard starts a virtual board on a pseudo-terminal, trusting
+// the set's CA with the lab's build date as its ca-noclock clock, and opens
+// it through the harness as any board.
+func startVirtualBoard(ctx context.Context, set *fixtures.Set) (*virtual.Board, *harness.Board, boards.Profile, error) {
+	prof, err := boards.Lookup("virtual")
+	if err != nil {
+		return nil, nil, prof, err
+	}
+	cfg := virtual.FromProfile(prof, "MITM-VIRTUAL-0001", false)
+	cfg.TLSRoots, cfg.BuildTime = set.Roots, mitm.DeviceBuildTime(set)
+	vb, err := virtual.Start(cfg)
+	if err != nil {
+		return nil, nil, prof, err
+	}
+	b, err := harness.Open(ctx, vb.Path(), prof.Options())
+	if err != nil {
+		vb.Close()
+		return nil, nil, prof, fmt.Errorf("opening the virtual board: %w", err)
+	}
+	return vb, b, prof, nil
 }
 
 // selectsSeed reports whether a selection runs seed-profile devices.
