@@ -125,3 +125,107 @@ size-agent-avr: $(AGENT_AVR_OBJ) $(AGENT_BUILD)/avr/sizes.o \
 
 agent-vectors:
 	cd ../.. && go run ./boards/firmware/test/agentvec -o boards/firmware/test/agent/vectors.h
+
+# ---------------------------------------------------------------- the chips
+#
+# The agent on the three emulated chips, one image each, every profile the
+# chip can hold (agent.h), port/<chip>/ and port/common/agent_main.c for
+# agent/port.h, port/common/rng.c for port_random:
+#
+#   build/agent-atmega328p.elf  ATmega328P (simavr; an Arduino Uno)
+#   build/agent-cortex-m3.elf   Cortex-M3 (QEMU mps2-an385)
+#   build/agent-rv32.elf        RV32IMAC (QEMU sifive_e)
+#
+# Each image has its own random seed (port/common/rng.h), generated into
+# build/<chip>/rng_seed.h the first time from the host's random source, or
+# set with RNG_SEED=<64 hex digits>; `make clean` makes new ones. The
+# serial number INFO reports is AGENT_SERIAL_<chip>, fixed at build time.
+
+AGENT_CHIPS := atmega328p cortex-m3 rv32
+AGENT_IMAGES := $(foreach c,$(AGENT_CHIPS),build/agent-$(c).elf)
+AGENT_PORT_SRC := port/common/agent_main.c port/common/rng.c
+AGENT_PORT_HDR := port/common/rng.h port/common/ramchip.inc
+AGENT_SERIAL_atmega328p ?= SIMAVR-ATMEGA328P-0001
+AGENT_SERIAL_cortex-m3 ?= QEMU-MPS2-AN385-0001
+AGENT_SERIAL_rv32 ?= QEMU-SIFIVE-E-0001
+AGENT_BOARD_atmega328p ?= Arduino Uno (simavr)
+AGENT_BOARD_cortex-m3 ?= QEMU mps2-an385
+AGENT_BOARD_rv32 ?= QEMU sifive_e
+RNG_SEED ?=
+
+# The ATmega328P image: noise, seed and psk with BENCH and X25519's
+# assembly field arithmetic fit 32 KB less the Uno's 512-byte bootloader
+# only with link-time optimisation, call prologues, linker relaxation,
+# less inlining (which also keeps big locals out of the frames that stay
+# on the stack) and the compact Poly1305 and SHA-256 (SD_CRYPTO_SMALL):
+# README.md, "The ATmega328P image".
+AGENT_AVR_CHIP_FLAGS := -mmcu=atmega328p -std=c99 -Wall -Wextra -Werror -pedantic -Os \
+	-flto -mcall-prologues -mrelax -mstrict-X --param max-inline-insns-auto=4 \
+	--param large-stack-frame=64 --param large-stack-frame-growth=10 \
+	-fno-inline-functions-called-once -fno-tree-loop-im -fno-gcse -fno-move-loop-invariants \
+	-ffunction-sections -fdata-sections \
+	-DSD_CRYPTO_SMALL -DSD_FE25519_AVR -I. -Iport/avr -Iport/common -Ibuild/atmega328p
+AGENT_AVR_CHIP_SRC := port/avr/chip.c port/avr/fe25519.S
+AGENT_CM3_CHIP_FLAGS := $(PICOLIBC) -mcpu=cortex-m3 -mthumb -O2 $(CHIP_WARN) \
+	-I. -Iport/cortex-m3 -Iport/common -Ibuild/cortex-m3 $(AGENT_WIDE)
+AGENT_CM3_CHIP_SRC := port/cortex-m3/chip.c port/cortex-m3/startup.c
+AGENT_RV32_CHIP_FLAGS := $(PICOLIBC) -march=rv32imac_zicsr -mabi=ilp32 -O2 $(CHIP_WARN) \
+	-I. -Iport/rv32 -Iport/common -Ibuild/rv32 $(AGENT_WIDE)
+
+agent-strings = -DAGENT_SERIAL='"$(AGENT_SERIAL_$(1))"' -DAGENT_BOARD='"$(AGENT_BOARD_$(1))"'
+
+.PHONY: agents size-agents
+
+# A new seed only when there is none: rebuilding keeps the image's seed
+# (precious: make must not delete it as an intermediate file).
+.PRECIOUS: build/%/rng_seed.h
+build/%/rng_seed.h:
+	@mkdir -p $(dir $@)
+	@seed='$(RNG_SEED)'; \
+	if [ -z "$$seed" ]; then seed=$$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n'); fi; \
+	if ! printf '%s' "$$seed" | grep -Eq '^[0-9a-fA-F]{64}$$'; then \
+		echo "RNG_SEED must be 64 hex digits" >&2; exit 1; fi; \
+	{ echo '/* The random generator seed of this image (port/common/rng.h). Secret: */'; \
+	  echo '/* whoever reads it can predict the ephemeral keys. Made by make. */'; \
+	  printf '#define RNG_SEED {'; printf '%s' "$$seed" | sed -e 's/../0x&, /g' -e 's/, $$//'; \
+	  echo '}'; } >$@.tmp && mv $@.tmp $@
+
+AGENT_CHIP_DEPS := $(AGENT_LIB_SRC) $(AGENT_LIB_HDR) $(AGENT_PORT_SRC) $(AGENT_PORT_HDR) agent.mk
+
+build/agent-atmega328p.elf: $(AGENT_CHIP_DEPS) $(AGENT_AVR_CHIP_SRC) port/avr/chip.h build/atmega328p/rng_seed.h
+	$(AGENT_AVR_CC) $(AGENT_AVR_CHIP_FLAGS) $(call agent-strings,atmega328p) -Wl,--gc-sections \
+		-o $@ $(AGENT_LIB_SRC) $(AGENT_PORT_SRC) $(AGENT_AVR_CHIP_SRC)
+
+build/agent-cortex-m3.elf: $(AGENT_CHIP_DEPS) $(AGENT_CM3_CHIP_SRC) port/cortex-m3/chip.h port/cortex-m3/link.ld build/cortex-m3/rng_seed.h
+	$(CM3_CC) $(AGENT_CM3_CHIP_FLAGS) $(call agent-strings,cortex-m3) $(CM3_LINK) \
+		-o $@ $(AGENT_LIB_SRC) $(AGENT_PORT_SRC) $(AGENT_CM3_CHIP_SRC)
+
+# RV32 compiles and links in two steps (see RV32_LINK in the Makefile).
+build/rv32/agent/%.o: %.c $(AGENT_CHIP_DEPS) port/rv32/chip.h build/rv32/rng_seed.h
+	@mkdir -p $(dir $@)
+	$(RV32_CC) $(AGENT_RV32_CHIP_FLAGS) $(call agent-strings,rv32) -c -o $@ $<
+
+AGENT_RV32_OBJ := $(patsubst %.c,build/rv32/agent/%.o,$(AGENT_LIB_SRC) $(AGENT_PORT_SRC) port/rv32/chip.c)
+
+build/agent-rv32.elf: $(AGENT_RV32_OBJ) build/rv32/start.o port/rv32/link.ld
+	$(RV32_CC) $(RV32_LINK) -o $@ $(filter %.o,$^)
+
+agents: $(AGENT_IMAGES) build/simavr-run
+
+size-agents: $(AGENT_IMAGES)
+	@echo "== the agent images: text + data is flash, data + bss static RAM"
+	@$(AGENT_AVR_SIZE) $(AGENT_IMAGES)
+	@echo "== ATmega328P: 32,768 B of flash (32,256 under the Uno's Optiboot), 2,048 B of RAM"
+	@$(AGENT_AVR_SIZE) -C --mcu=$(AGENT_AVR_MCU) build/agent-atmega328p.elf | grep -E 'Program|Data'
+
+# An Arduino Uno through its Optiboot bootloader (avrdude's "arduino"
+# programmer at 115200 baud, flash only: the fuses and the bootloader stay
+# as they are). -D: Optiboot erases each page as it writes it.
+PORT ?= /dev/ttyACM0
+AVRDUDE ?= avrdude
+
+.PHONY: flash-uno
+flash-uno: build/agent-atmega328p.elf
+	avr-objcopy -O ihex -R .eeprom build/agent-atmega328p.elf build/agent-atmega328p.hex
+	$(AVRDUDE) -p atmega328p -c arduino -P $(PORT) -b 115200 -D \
+		-U flash:w:build/agent-atmega328p.hex:i

@@ -113,34 +113,41 @@ static uint8_t cmd_info(agent *a, uint8_t len)
 	return BP_OK;
 }
 
+/* Appends one READ_COUNTERS entry, 1B id | 8B value, when it fits. */
+static uint8_t put_counter(uint8_t *r, uint8_t n, uint8_t id, uint64_t v)
+{
+	if (n >= (AGENT_MAX_PAYLOAD - 1) / BP_COUNTER_ENTRY_LEN)
+		return n;
+	r += n * BP_COUNTER_ENTRY_LEN;
+	r[0] = id;
+	put_be64(r + 1, v);
+	return (uint8_t)(n + 1);
+}
+
 static uint8_t cmd_read_counters(agent *a, uint8_t len)
 {
-	/* §5.8: ids 1-13 and 15; stack_free (14) is not measured here. With
-	 * max_payload 128 these 14 entries fill 126 of the 127 bytes. */
+	/* §5.8: ids 1-13, stack_free (14) where the port measures it, and
+	 * uptime (15). With max_payload 128 only 14 entries fit the 127
+	 * bytes after the status: a board that measures its stack leaves
+	 * uptime out. */
 	static const uint8_t volatile_ids[AGENT_N_COUNTERS] SD_ROM = {
 		BP_C_FRAMES_RX, BP_C_FRAMES_TX, BP_C_BAD_FRAMES, BP_C_HANDSHAKES,
 		BP_C_HANDSHAKES_OK, BP_C_HANDSHAKES_FAILED, BP_C_MESSAGES_SENT,
 		BP_C_MESSAGES_RECEIVED, BP_C_RELAY_BYTES_RX, BP_C_RELAY_BYTES_TX};
 	uint8_t *r = TX_PAYLOAD(a) + 1;
-	uint8_t n = 0, i, max = (AGENT_MAX_PAYLOAD - 1) / BP_COUNTER_ENTRY_LEN;
+	uint8_t n, i;
+	uint16_t peak, least_free;
 
 	if (len != 0)
 		return BP_BAD_LENGTH;
-#define ENTRY(id, v)                                                        \
-	do {                                                                \
-		if (n < max) {                                              \
-			r[n * BP_COUNTER_ENTRY_LEN] = (id);                 \
-			put_be64(r + n * BP_COUNTER_ENTRY_LEN + 1, (v));    \
-			n++;                                                \
-		}                                                           \
-	} while (0)
-	ENTRY(BP_C_BOOTS, a->boot_count);
-	ENTRY(BP_C_MESSAGE_COUNTER, a->counter_last);
+	n = put_counter(r, 0, BP_C_BOOTS, a->boot_count);
+	n = put_counter(r, n, BP_C_MESSAGE_COUNTER, a->counter_last);
 	for (i = 0; i < AGENT_N_COUNTERS; i++)
-		ENTRY(sd_rom_u8(volatile_ids + i), a->n[i]);
-	ENTRY(BP_C_LAST_FAILURE_REASON, a->last_failure);
-	ENTRY(BP_C_UPTIME_MS, (uint32_t)(port_millis() - a->boot_ms));
-#undef ENTRY
+		n = put_counter(r, n, sd_rom_u8(volatile_ids + i), a->n[i]);
+	n = put_counter(r, n, BP_C_LAST_FAILURE_REASON, a->last_failure);
+	if (port_stack_read(&peak, &least_free) == 0)
+		n = put_counter(r, n, BP_C_STACK_FREE, least_free);
+	n = put_counter(r, n, BP_C_UPTIME_MS, (uint32_t)(port_millis() - a->boot_ms));
 	a->resp_len = (uint8_t)(n * BP_COUNTER_ENTRY_LEN);
 	return BP_OK;
 }

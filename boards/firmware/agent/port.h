@@ -51,4 +51,15 @@ int port_nv_write(uint16_t addr, const uint8_t *p, uint16_t n);
 #define PORT_STRING_SERIAL 2
 uint8_t port_string(uint8_t which, uint8_t *out, uint8_t cap);
 
+/* Stack use, measured by painting the free stack with a pattern and
+ * finding later how much of it was overwritten. port_stack_mark paints the
+ * free stack below the caller's frame: a new measurement starts (the agent
+ * marks at the start of every handshake). port_stack_read gives the
+ * deepest use since the last mark, in bytes below the top of the stack,
+ * and the fewest bytes the stack ever left free since boot (READ_COUNTERS
+ * stack_free). It returns 0, or non-zero where the port does not measure
+ * (the host); then the agent reports neither. */
+void port_stack_mark(void);
+int port_stack_read(uint16_t *peak, uint16_t *least_free);
+
 #endif /* SD_AGENT_PORT_H */

@@ -48,6 +48,7 @@ static const char log_ok[] SD_ROM = "hs ok\n";
 static const char log_fail[] SD_ROM = "hs fail ";
 static const char log_at[] SD_ROM = " at ";
 static const char log_closed[] SD_ROM = "closed ";
+static const char log_stack[] SD_ROM = "stack ";
 static const char log_nl[] SD_ROM = "\n";
 
 static uint32_t since(uint32_t t0)
@@ -96,6 +97,20 @@ static void emit_done(agent *a, uint8_t result)
 	agent_emit(a, BP_EVT_HANDSHAKE_DONE, BP_HANDSHAKE_DONE_LEN);
 }
 
+/* Logs the deepest stack use since the handshake started (port_stack_mark
+ * in start), where the port measures it: "stack N", N bytes below the top
+ * of the stack. */
+static void log_stack_peak(agent *a)
+{
+	uint16_t peak, least_free;
+
+	if (port_stack_read(&peak, &least_free) != 0)
+		return;
+	agent_log(a, log_stack);
+	agent_log_num(a, peak);
+	agent_log(a, log_nl);
+}
+
 /* A failed handshake: HANDSHAKE_DONE with reason and stage, then CLOSED
  * (relay mode), and the agent is idle again. */
 static void hs_fail(agent *a, uint8_t reason)
@@ -107,6 +122,7 @@ static void hs_fail(agent *a, uint8_t reason)
 	agent_log(a, log_at);
 	agent_log_num(a, a->stage);
 	agent_log(a, log_nl);
+	log_stack_peak(a);
 	emit_done(a, reason);
 	emit_closed(a, reason);
 	wipe_run(a);
@@ -118,6 +134,7 @@ static void hs_ok(agent *a)
 	a->stage = BP_STAGE_TRANSPORT;
 	a->n[AGENT_N_HANDSHAKES_OK]++;
 	agent_log(a, log_ok);
+	log_stack_peak(a);
 	emit_done(a, BP_R_NONE);
 }
 
@@ -592,9 +609,11 @@ uint8_t agent_cmd_close(agent *a, const uint8_t *p, uint8_t len)
 
 static void start(agent *a)
 {
-	uint32_t t0 = port_cycles();
+	uint32_t t0;
 	uint8_t reason;
 
+	port_stack_mark(); /* the handshake's own stack peak, logged at its end */
+	t0 = port_cycles();
 	a->n[AGENT_N_HANDSHAKES]++;
 	agent_log(a, log_hs);
 	agent_log_num(a, a->profile);

@@ -22,7 +22,7 @@ static void aead_tag(uint8_t tag[SD_AEAD_TAG_LEN],
 {
 	uint8_t block[SD_CHACHA20_BLOCK_LEN], lens[16];
 	sd_poly1305_ctx p;
-	uint64_t al = (uint64_t)ad_len, cl = (uint64_t)len;
+	size_t al = ad_len, cl = len;
 	unsigned i;
 
 	/* §2.6: the Poly1305 key is the first 32 bytes of block 0. */
@@ -36,9 +36,13 @@ static void aead_tag(uint8_t tag[SD_AEAD_TAG_LEN],
 	sd_poly1305_update(&p, lens, (16 - ad_len % 16) % 16);
 	sd_poly1305_update(&p, ct, len);
 	sd_poly1305_update(&p, lens, (16 - len % 16) % 16);
+	/* Little-endian, byte by byte: a size_t shifted by 8 at a time
+	 * runs out of bits without a shift wider than the type. */
 	for (i = 0; i < 8; i++) {
-		lens[i] = (uint8_t)(al >> (8 * i));
-		lens[8 + i] = (uint8_t)(cl >> (8 * i));
+		lens[i] = (uint8_t)al;
+		lens[8 + i] = (uint8_t)cl;
+		al >>= 8;
+		cl >>= 8;
 	}
 	sd_poly1305_update(&p, lens, sizeof lens);
 	sd_poly1305_final(&p, tag);

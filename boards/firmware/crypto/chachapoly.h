@@ -29,8 +29,13 @@ void sd_chacha20_xor(uint8_t *out, const uint8_t *in, size_t len,
 		     const uint8_t nonce[SD_CHACHA20_NONCE_LEN]);
 
 typedef struct {
+#if defined(SD_CRYPTO_SMALL) /* crypto/port.h */
+	uint8_t r[17];  /* clamped r, radix 2^8 */
+	uint8_t h[17];  /* accumulator, radix 2^8 */
+#else
 	uint32_t r[5];  /* clamped r, radix 2^26 */
 	uint32_t h[5];  /* accumulator, radix 2^26 */
+#endif
 	uint8_t s[16];  /* s, added at the end */
 	uint8_t buf[16];
 	uint8_t used;   /* bytes pending in buf */

@@ -416,6 +416,15 @@ int sd_ecc_public(const sd_ecc_curve *c, uint8_t *pub, const uint8_t *priv)
 	return err;
 }
 
+void sd_ecc_generator(const sd_ecc_curve *c, uint8_t *pub)
+{
+	size_t flen = sd_ecc_field_len(c);
+
+	pub[0] = SD_ECC_POINT_UNCOMPRESSED;
+	sd_rom_copy(pub + 1, c->gx, flen);
+	sd_rom_copy(pub + 1 + flen, c->gy, flen);
+}
+
 int sd_ecdh(const sd_ecc_curve *c, uint8_t *shared, const uint8_t *priv,
 	    const uint8_t *peer, size_t peer_len)
 {

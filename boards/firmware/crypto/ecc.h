@@ -55,6 +55,9 @@ int sd_ecc_validate(const sd_ecc_curve *c, const uint8_t *pub, size_t len);
  */
 int sd_ecc_public(const sd_ecc_curve *c, uint8_t *pub, const uint8_t *priv);
 
+/* The base point G, encoded uncompressed (point_len bytes). */
+void sd_ecc_generator(const sd_ecc_curve *c, uint8_t *pub);
+
 /*
  * SEC 1 v2.0 §3.3.1 Elliptic Curve Diffie-Hellman primitive: validates the
  * peer's point, computes P = priv * peer and writes its x-coordinate

@@ -16,12 +16,16 @@ void sd_hmac_sha256_init(sd_hmac_sha256_ctx *c, const uint8_t *key, size_t key_l
 	unsigned i;
 
 	/* RFC 2104 §2: keys longer than B bytes are first hashed; the key
-	 * is then padded with zeros to B bytes. */
+	 * is then padded with zeros to B bytes. The hash runs in c->inner,
+	 * free until below: no second context on the stack. */
 	memset(k, 0, sizeof k);
-	if (key_len > SD_SHA256_BLOCK_LEN)
-		sd_sha256(k, key, key_len);
-	else if (key_len > 0)
+	if (key_len > SD_SHA256_BLOCK_LEN) {
+		sd_sha256_init(&c->inner);
+		sd_sha256_update(&c->inner, key, key_len);
+		sd_sha256_final(&c->inner, k);
+	} else if (key_len > 0) {
 		memcpy(k, key, key_len);
+	}
 
 	for (i = 0; i < SD_SHA256_BLOCK_LEN; i++)
 		k[i] ^= IPAD;
@@ -121,15 +125,19 @@ void sd_noise_hkdf(uint8_t out1[SD_SHA256_LEN], uint8_t out2[SD_SHA256_LEN],
 		   uint8_t out3[SD_SHA256_LEN], const uint8_t ck[SD_SHA256_LEN],
 		   const uint8_t *ikm, size_t ikm_len)
 {
-	sd_hmac_sha256_ctx c;
+	sd_hmac_sha256_ctx c; /* the one HMAC context, for each HMAC in turn */
 	uint8_t temp_key[SD_SHA256_LEN];
 	uint8_t n;
 
 	/* temp_key = HMAC-HASH(chaining_key, input_key_material) */
-	sd_hmac_sha256(temp_key, ck, SD_SHA256_LEN, ikm, ikm_len);
+	sd_hmac_sha256_init(&c, ck, SD_SHA256_LEN);
+	sd_hmac_sha256_update(&c, ikm, ikm_len);
+	sd_hmac_sha256_final(&c, temp_key);
 	/* output1 = HMAC-HASH(temp_key, byte(0x01)) */
 	n = 0x01;
-	sd_hmac_sha256(out1, temp_key, sizeof temp_key, &n, 1);
+	sd_hmac_sha256_init(&c, temp_key, sizeof temp_key);
+	sd_hmac_sha256_update(&c, &n, 1);
+	sd_hmac_sha256_final(&c, out1);
 	/* output2 = HMAC-HASH(temp_key, output1 || byte(0x02)) */
 	n = 0x02;
 	sd_hmac_sha256_init(&c, temp_key, sizeof temp_key);

@@ -10,6 +10,14 @@
 #ifndef SD_CRYPTO_PORT_H
 #define SD_CRYPTO_PORT_H
 
+/*
+ * SD_CRYPTO_SMALL, when the build defines it (the ATmega328P agent image,
+ * agent.mk), selects compact forms of two primitives: Poly1305 in radix
+ * 2^8 (crypto/poly1305.c) and SHA-256 with one Σ/σ function
+ * (crypto/sha256.c). Smaller on an 8-bit core and slower; the same
+ * results, checked by the same tests (make test-host builds both forms).
+ */
+
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>

@@ -55,6 +55,51 @@ static void store_be32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)v;
 }
 
+#if defined(SD_CRYPTO_SMALL)
+/*
+ * The compact form (crypto/port.h): the eight working variables in an
+ * array that shifts down one word per round, and Σ/σ computed by one
+ * function taking the rotation amounts, a third of the code on the AVR
+ * (where eight 32-bit variables do not fit the registers) at some speed.
+ * Same steps as below. The rotation amounts are constants: no timing
+ * depends on the data.
+ */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static uint32_t sigma(uint32_t x, uint8_t r1, uint8_t r2, uint8_t r3, uint8_t shift)
+{
+	/* ROTR^r1 ^ ROTR^r2, then ROTR^r3 (Σ) or SHR^shift (σ). */
+	uint32_t v = rotr(x, r1) ^ rotr(x, r2);
+
+	return v ^ (shift != 0 ? x >> shift : rotr(x, r3));
+}
+
+static void compress(uint32_t h[8], const uint8_t block[SD_SHA256_BLOCK_LEN])
+{
+	uint32_t w[16], v[8], t1, t2;
+	unsigned t;
+
+	memcpy(v, h, sizeof v); /* a, b, c, d, e, f, g, h */
+	for (t = 0; t < 64; t++) {
+		if (t < 16)
+			w[t] = load_be32(block + 4 * t);
+		else
+			w[t & 15] += sigma(w[(t - 2) & 15], 17, 19, 0, 10) + w[(t - 7) & 15] +
+				     sigma(w[(t - 15) & 15], 7, 18, 0, 3);
+		t1 = v[7] + sigma(v[4], 6, 11, 25, 0) + CH(v[4], v[5], v[6]) +
+		     sd_rom_u32(&K[t]) + w[t & 15];
+		t2 = sigma(v[0], 2, 13, 22, 0) + MAJ(v[0], v[1], v[2]);
+		memmove(v + 1, v, sizeof v - sizeof v[0]); /* h = g, ..., b = a */
+		v[4] += t1;                                /* e = d + T1 */
+		v[0] = t1 + t2;                            /* a = T1 + T2 */
+	}
+	for (t = 0; t < 8; t++)
+		h[t] += v[t];
+	sd_wipe(w, sizeof w);
+	sd_wipe(v, sizeof v);
+}
+#else
 /*
  * FIPS 180-4 §6.2.2, steps 1 to 4, for one 512-bit block. The message
  * schedule W0..W63 is kept as a sliding window of 16 words (W[t mod 16]),
@@ -97,6 +142,7 @@ static void compress(uint32_t h[8], const uint8_t block[SD_SHA256_BLOCK_LEN])
 	h[7] += hh;
 	sd_wipe(w, sizeof w);
 }
+#endif
 
 void sd_sha256_init(sd_sha256_ctx *c)
 {

@@ -58,6 +58,27 @@ static volatile sig_atomic_t stop_signal;
 static int exited = -1;
 static uint8_t exit_code;
 
+/* While the firmware sleeps (SLEEP until an interrupt) simavr skips the
+ * simulated time to the next timer event and its default callback sleeps
+ * the wall-clock time that stands for. After a long computation, which
+ * runs simulated seconds in a fraction of the wall time, that callback was
+ * seen to stall the board for about the difference (15 s after a P-256
+ * scalar multiplication), with bytes from the host waiting. Each sleep
+ * here lasts at most SLEEP_MAX_US: the simulated clock runs ahead of the
+ * wall clock while the firmware idles, and an idle board costs a few per
+ * cent of a core instead of a whole one. */
+#define SLEEP_MAX_US 500u
+
+static void sleep_short(avr_t *avr, avr_cycle_count_t how_long)
+{
+	uint32_t usec = avr_pending_sleep_usec(avr, how_long);
+
+	if (usec > SLEEP_MAX_US)
+		usec = SLEEP_MAX_US;
+	if (usec > 0)
+		usleep(usec);
+}
+
 static void on_signal(int sig)
 {
 	stop_signal = sig;
@@ -125,6 +146,7 @@ int main(int argc, char **argv)
 	avr_init(avr);
 	avr->frequency = (uint32_t)hz;
 	avr_load_firmware(avr, &fw);
+	avr->sleep = sleep_short;
 	avr_register_io_write(avr, GPIOR0_ADDR, on_gpior0, NULL);
 
 	signal(SIGTERM, on_signal);

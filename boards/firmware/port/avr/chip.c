@@ -9,6 +9,7 @@
 #include <avr/interrupt.h>
 #include <avr/io.h>
 #include <avr/sleep.h>
+#include <avr/wdt.h>
 #include <util/delay_basic.h>
 
 /* §20.11: in double-speed mode (U2X0 = 1) UBRR = f / (8 * baud) - 1,
@@ -20,13 +21,43 @@
 #define FRAME_LOOPS ((uint16_t)(2 * 10 * SD_CHIP_HZ / SD_CHIP_BAUD / 4))
 #define PAINT 0xCD
 #define PAINT_GAP 8 /* bytes left unpainted below the painter's frame */
+/* The Timer1 interrupt's cost is measured over a busy loop of this many
+ * _delay_loop_2 turns (4 cycles each), well inside one timer period. */
+#define CAL_LOOPS 200u
+
+/* sd_chip_millis: cycles / 16000, with 2^16 = 4 * 16000 + 1536 and
+ * 125 * 1536 = 12 * 16000, so no product leaves 32 bits. */
+#if SD_CHIP_HZ != 16000000UL
+#error "sd_chip_millis is written for 16 MHz"
+#endif
+#define CYCLES_PER_MS 16000u
+#define MS_PER_WRAP 4u       /* whole ms in 2^16 cycles */
+#define WRAP_REST 1536u      /* and the cycles left over */
+#define REST_PERIOD 125u     /* wraps after which the rests make whole ms */
+#define MS_PER_PERIOD 12u
 
 static volatile uint8_t rx_buf[RX_RING];
 static volatile uint8_t rx_head, rx_tail;
-static volatile uint16_t overflows; /* Timer1 wraps: bits 16-31 of the count */
+static volatile uint32_t overflows; /* Timer1 wraps served: bits 16-47 of the count */
+static uint8_t isr_cycles;          /* what one TIMER1_OVF interrupt costs */
 static uint16_t paint_sp;
 
-extern uint8_t __heap_start; /* the end of .bss, from the linker script */
+/* MCUSR as the reset left it (§11.9.1), saved before anything clears it.
+ * .noinit: the C start-up leaves it alone. */
+static uint8_t reset_flags __attribute__((section(".noinit")));
+
+extern uint8_t __heap_start; /* the end of .bss and .noinit, from the linker script */
+
+/* Runs in .init3, before .data and .bss are set up and before main: a
+ * watchdog reset leaves the watchdog on at its shortest period (§11.9.2),
+ * so it is stopped here, and MCUSR is kept for sd_chip_reset_cause. */
+void sd_chip_early(void) __attribute__((naked, used, section(".init3")));
+void sd_chip_early(void)
+{
+	reset_flags = MCUSR;
+	MCUSR = 0;
+	wdt_disable();
+}
 
 ISR(USART_RX_vect)
 {
@@ -39,25 +70,54 @@ ISR(USART_RX_vect)
 	}
 }
 
+/* No branch: every interrupt takes the same number of cycles, which
+ * sd_chip_cycles takes back out. */
 ISR(TIMER1_OVF_vect)
 {
 	overflows++;
 }
 
+/* Cycles of CAL_LOOPS turns of a busy loop with interrupts on, the timer
+ * started at start (a loop that crosses 0xFFFF pays for one overflow
+ * interrupt). */
+static uint16_t timed_loop(uint16_t start)
+{
+	uint16_t end;
+
+	cli();
+	TCNT1 = start;
+	TIFR1 = _BV(TOV1);
+	sei();
+	_delay_loop_2(CAL_LOOPS);
+	cli();
+	end = TCNT1;
+	sei();
+	return (uint16_t)(end - start);
+}
+
 void sd_chip_init(void)
 {
+	uint16_t plain, crossed;
+
+	/* Timer1 in normal mode at clk/1 (§15.11.2, CS10), overflow
+	 * interrupt on. Before the UART: no other interrupt may run while
+	 * the overflow interrupt is measured. */
+	TCCR1A = 0;
+	TCCR1B = _BV(CS10);
+	TIMSK1 = _BV(TOIE1);
+	plain = timed_loop(0);
+	crossed = timed_loop((uint16_t)(0u - 2u * CAL_LOOPS));
+	isr_cycles = (uint8_t)(crossed - plain);
+	cli();
+	TCNT1 = 0;
+	TIFR1 = _BV(TOV1);
+	overflows = 0;
+
 	UBRR0H = (uint8_t)(UBRR_VALUE >> 8);
 	UBRR0L = (uint8_t)UBRR_VALUE;
 	UCSR0A = _BV(U2X0);
 	UCSR0C = _BV(UCSZ01) | _BV(UCSZ00); /* 8N1 */
 	UCSR0B = _BV(RXEN0) | _BV(TXEN0) | _BV(RXCIE0);
-
-	/* Timer1 in normal mode at clk/1 (§15.11.2, CS10), overflow
-	 * interrupt on. */
-	TCCR1A = 0;
-	TCCR1B = _BV(CS10);
-	TCNT1 = 0;
-	TIMSK1 = _BV(TOIE1);
 	sei();
 }
 
@@ -79,19 +139,85 @@ int sd_chip_getc(void)
 	return c;
 }
 
-uint32_t sd_chip_count(void)
+/* The timer's wraps (served or pending) and its low 16 bits, read as one. */
+static uint16_t read_timer(uint32_t *wraps, uint32_t *served)
 {
 	uint8_t sreg = SREG;
-	uint16_t hi, lo;
+	uint16_t lo;
 
 	cli();
 	lo = TCNT1;
-	hi = overflows;
+	*served = overflows;
+	*wraps = *served;
 	/* A wrap not yet served: TOV1 is set and lo read after it. */
 	if ((TIFR1 & _BV(TOV1)) && lo < 0x8000u)
-		hi++;
+		(*wraps)++;
 	SREG = sreg;
-	return (uint32_t)hi << 16 | lo;
+	return lo;
+}
+
+uint32_t sd_chip_count(void)
+{
+	uint32_t wraps, served;
+	uint16_t lo = read_timer(&wraps, &served);
+
+	return wraps << 16 | lo;
+}
+
+uint32_t sd_chip_cycles(void)
+{
+	uint32_t wraps, served;
+	uint16_t lo = read_timer(&wraps, &served);
+
+	/* Less the overflow interrupts already served: only their cost
+	 * depends on where the timer stood when a measurement began. */
+	return (wraps << 16 | lo) - served * isr_cycles;
+}
+
+uint32_t sd_chip_millis(void)
+{
+	uint32_t wraps, served;
+	uint16_t lo = read_timer(&wraps, &served);
+
+	return wraps * MS_PER_WRAP + wraps / REST_PERIOD * MS_PER_PERIOD +
+	       ((wraps % REST_PERIOD) * WRAP_REST + lo) / CYCLES_PER_MS;
+}
+
+void sd_chip_idle(void)
+{
+	/* §10.1: with SEI right before SLEEP, no interrupt can come in
+	 * between, so a byte arriving after the check still wakes the core. */
+	set_sleep_mode(SLEEP_MODE_IDLE);
+	cli();
+	if (rx_head == rx_tail) {
+		sleep_enable();
+		sei();
+		sleep_cpu();
+		sleep_disable();
+	}
+	sei();
+}
+
+uint8_t sd_chip_reset_cause(void)
+{
+	if (reset_flags & _BV(WDRF))
+		return SD_CHIP_RESET_WATCHDOG;
+	if (reset_flags & _BV(BORF))
+		return SD_CHIP_RESET_BROWN_OUT;
+	if (reset_flags & _BV(EXTRF))
+		return SD_CHIP_RESET_EXTERNAL;
+	if (reset_flags & _BV(PORF))
+		return SD_CHIP_RESET_POWER_ON;
+	return SD_CHIP_RESET_UNKNOWN;
+}
+
+void sd_chip_reboot(void)
+{
+	/* The watchdog at its shortest period (§11.9.2), then wait for it. */
+	cli();
+	wdt_enable(WDTO_15MS);
+	for (;;)
+		;
 }
 
 void sd_chip_mark(uint8_t id)
@@ -116,6 +242,20 @@ uint32_t __attribute__((noinline)) sd_chip_stack_peak(void)
 	while (*p == PAINT)
 		p++;
 	return (uint32_t)(paint_sp - (uint16_t)p);
+}
+
+uint32_t sd_chip_stack_free(void)
+{
+	const uint8_t *p = &__heap_start;
+
+	while (*p == PAINT)
+		p++;
+	return (uint32_t)(p - &__heap_start);
+}
+
+uint32_t sd_chip_stack_size(void)
+{
+	return (uint32_t)(RAMEND + 1u - (uint16_t)&__heap_start);
 }
 
 static int nv_range(uint32_t off, uint32_t len)

@@ -11,6 +11,7 @@
 
 #define SD_CHIP_NAME "ATmega328P"
 #define SD_CHIP_UNIT "cycles"  /* what sd_chip_count counts */
+#define SD_CHIP_COUNTS_CYCLES 1 /* 0: instructions */
 #define SD_CHIP_HZ 16000000UL
 #define SD_CHIP_BAUD 115200UL
 #define SD_CHIP_NV_BYTES 1024u /* the EEPROM */
@@ -21,8 +22,18 @@
 #define SD_CHIP_MARK_END 0x80u
 #define SD_CHIP_MARK_EXIT 0xFFu
 
+/* Causes of the last reset, as sd_chip_reset_cause reports them (the
+ * same codes on every chip). */
+#define SD_CHIP_RESET_UNKNOWN 0
+#define SD_CHIP_RESET_POWER_ON 1
+#define SD_CHIP_RESET_EXTERNAL 2  /* the reset pin: an Uno's DTR auto-reset */
+#define SD_CHIP_RESET_WATCHDOG 3  /* sd_chip_reboot */
+#define SD_CHIP_RESET_SOFTWARE 4  /* a reset the program asked for, no watchdog */
+#define SD_CHIP_RESET_BROWN_OUT 5
+
 /* Sets up USART0 (115200 8N1, interrupt-driven receive into a 64-byte
- * ring) and the cycle counter, and enables interrupts. */
+ * ring) and the cycle counter, measures what the counter's own overflow
+ * interrupt costs (sd_chip_cycles), and enables interrupts. */
 void sd_chip_init(void);
 /* Sends one byte, waiting while the transmitter is busy. */
 void sd_chip_putc(uint8_t c);
@@ -33,6 +44,23 @@ int sd_chip_getc(void);
  * interrupt, and are counted). Differences are exact across one wrap
  * (268 s at 16 MHz). */
 uint32_t sd_chip_count(void);
+/* Cycles since sd_chip_init, modulo 2^32, less the cycles the counter's
+ * own overflow interrupt took: the cycles the program itself ran. The
+ * interrupt always takes the same number of cycles (measured once by
+ * sd_chip_init), so what it adds to an operation depends only on where
+ * the timer stood when the operation began; without it an operation
+ * costs the same cycles every time it runs on the same input. */
+uint32_t sd_chip_cycles(void);
+/* Milliseconds since sd_chip_init, from the same timer, wrapping at
+ * 2^32 ms. */
+uint32_t sd_chip_millis(void);
+/* Sleeps (idle mode) until an interrupt, unless a received byte waits:
+ * the UART or the timer's overflow, at the latest 4.1 ms later. */
+void sd_chip_idle(void);
+/* Why the chip last reset (SD_CHIP_RESET_*), from MCUSR. */
+uint8_t sd_chip_reset_cause(void);
+/* Resets the chip through the watchdog (15 ms). */
+void sd_chip_reboot(void) __attribute__((noreturn));
 /* Writes id to GPIOR0, which the simavr runner (emu/simavr-run.c) watches
  * to count cycles exactly. One OUT instruction; harmless on a real chip. */
 void sd_chip_mark(uint8_t id);
@@ -41,6 +69,10 @@ void sd_chip_mark(uint8_t id);
  * call have been written since (the deepest use of the whole call tree). */
 void sd_chip_stack_paint(void);
 uint32_t sd_chip_stack_peak(void);
+/* The stack region (from the end of static RAM to the top of RAM) and how
+ * much of its bottom is still painted: never used since the paint. */
+uint32_t sd_chip_stack_size(void);
+uint32_t sd_chip_stack_free(void);
 /* Non-volatile storage: the EEPROM. Both return 0, or -1 if the range
  * does not fit in SD_CHIP_NV_BYTES. Writing skips unchanged bytes. */
 int sd_chip_nv_read(uint32_t off, uint8_t *buf, uint32_t len);

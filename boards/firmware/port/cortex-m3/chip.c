@@ -1,12 +1,14 @@
 /*
- * port/cortex-m3/chip.c: UART, SysTick counter, stack painting, NV stub
- * and exit for QEMU's mps2-an385.
+ * port/cortex-m3/chip.c: UART, instruction counter, millisecond timer,
+ * stack painting, NV stand-in, reset and exit for QEMU's mps2-an385.
  *
  * UART0 is an APB UART of the Cortex-M System Design Kit at 0x40004000
- * (Application Note AN385, §3.6 memory map; CMSDK Technical Reference
- * Manual ARM DDI 0479, §4.3: DATA, STATE, CTRL, INTSTATUS, BAUDDIV).
- * SysTick is the ARMv7-M system timer (ARMv7-M Architecture Reference
- * Manual, §B3.3: SYST_CSR, SYST_RVR, SYST_CVR).
+ * and TIMER0 an APB timer at 0x40000000 (Application Note AN385, §3.6
+ * memory map; CMSDK Technical Reference Manual ARM DDI 0479, §4.3 UART:
+ * DATA, STATE, CTRL, BAUDDIV; §4.4 timer: CTRL, VALUE, RELOAD). SysTick is
+ * the ARMv7-M system timer and AIRCR the reset control (ARMv7-M
+ * Architecture Reference Manual, §B3.3: SYST_CSR, SYST_RVR, SYST_CVR;
+ * §B3.2.6: AIRCR.SYSRESETREQ).
  */
 #include "chip.h"
 
@@ -24,30 +26,62 @@
 #define CTRL_TX_EN (1u << 0)
 #define CTRL_RX_EN (1u << 1)
 
+#define TIMER0 0x40000000u
+#define TIMER_CTRL REG(TIMER0 + 0x000u)
+#define TIMER_VALUE REG(TIMER0 + 0x004u)
+#define TIMER_RELOAD REG(TIMER0 + 0x008u)
+#define TIMER_EN (1u << 0)
+#define TICKS_PER_MS (SD_CHIP_HZ / 1000u) /* TIMER0 runs on PCLK = SYSCLK */
+
 #define SYST_CSR REG(0xE000E010u)
 #define SYST_RVR REG(0xE000E014u)
 #define SYST_CVR REG(0xE000E018u)
 #define CSR_ENABLE (1u << 0)
-#define CSR_TICKINT (1u << 1)
 #define CSR_CLKSOURCE (1u << 2) /* the processor clock */
 #define SYST_MAX 0x00FFFFFFu    /* the 24-bit counter's reload */
 
-static volatile uint32_t wraps; /* SysTick reloads, bits 24-31 of ticks */
+#define AIRCR REG(0xE000ED0Cu)
+#define AIRCR_SYSRESETREQ (0x05FAu << 16 | 1u << 2) /* VECTKEY | SYSRESETREQ */
+
+#include "port/common/ramchip.inc"
+
+static uint8_t reset_cause, cause_read;
+
+/* SysTick, as a 32-bit count of its ticks (sd_chip_count). */
+static uint32_t systick_last, systick_ticks;
+/* TIMER0, as milliseconds (sd_chip_millis). */
+static uint32_t timer_last, timer_rest, millis;
 
 void sd_systick_handler(void)
 {
-	wraps++;
+	/* SysTick runs without its interrupt; nothing to do. */
 }
 
 void sd_chip_init(void)
 {
+	/* Once per boot: a program may call sd_chip_init again after the
+	 * start-up did. */
+	if (!cause_read) {
+		reset_cause = reboot_requested() ? SD_CHIP_RESET_SOFTWARE : SD_CHIP_RESET_POWER_ON;
+		cause_read = 1;
+	}
+
 	UART_BAUDDIV = (uint32_t)(SD_CHIP_HZ / SD_CHIP_BAUD); /* at least 16 */
 	UART_CTRL = CTRL_TX_EN | CTRL_RX_EN;
 
 	SYST_RVR = SYST_MAX;
 	SYST_CVR = 0;
-	SYST_CSR = CSR_ENABLE | CSR_TICKINT | CSR_CLKSOURCE;
-	__asm__ volatile("cpsie i" ::: "memory");
+	SYST_CSR = CSR_ENABLE | CSR_CLKSOURCE;
+	systick_last = SYST_CVR;
+	systick_ticks = 0;
+
+	TIMER_CTRL = 0;
+	TIMER_RELOAD = 0xFFFFFFFFu;
+	TIMER_VALUE = 0xFFFFFFFFu;
+	TIMER_CTRL = TIMER_EN;
+	timer_last = TIMER_VALUE;
+	timer_rest = 0;
+	millis = 0;
 }
 
 void sd_chip_putc(uint8_t c)
@@ -66,14 +100,60 @@ int sd_chip_getc(void)
 
 uint32_t sd_chip_count(void)
 {
-	uint32_t w, v;
+	uint32_t v;
 
-	/* SysTick counts down; read again if it wrapped in between. */
-	do {
-		w = wraps;
-		v = SYST_CVR;
-	} while (w != wraps);
-	return ((w << 24) | (SYST_MAX - v)) * SD_CHIP_INSNS_PER_TICK;
+	/* Stop SysTick, read it, start it again. QEMU keeps the count while
+	 * stopped and, when started, begins a whole tick anew: the part of
+	 * a tick that had passed is dropped. So every tick boundary after a
+	 * read lies a fixed number of instructions after it, and the count
+	 * between two reads depends only on the instructions run between
+	 * them, not on where in a tick the first read fell. */
+	SYST_CSR = CSR_CLKSOURCE;
+	v = SYST_CVR;
+	SYST_CSR = CSR_ENABLE | CSR_CLKSOURCE;
+	/* It counts down; reads come more often than once per 2^24 ticks. */
+	systick_ticks += (systick_last - v) & SYST_MAX;
+	systick_last = v;
+	return systick_ticks * SD_CHIP_INSNS_PER_TICK;
+}
+
+uint32_t sd_chip_cycles(void)
+{
+	return sd_chip_count();
+}
+
+uint32_t sd_chip_millis(void)
+{
+	uint32_t v = TIMER_VALUE;
+
+	/* TIMER0 counts down from 2^32 - 1, wrapping every 171 s; callers
+	 * read far more often than that. */
+	timer_rest += timer_last - v;
+	timer_last = v;
+	millis += timer_rest / TICKS_PER_MS;
+	timer_rest %= TICKS_PER_MS;
+	return millis;
+}
+
+void sd_chip_idle(void)
+{
+	/* Nothing: the main loop polls the UART, which holds one byte and
+	 * makes QEMU hold the rest back until it is read. */
+}
+
+uint8_t sd_chip_reset_cause(void)
+{
+	return reset_cause;
+}
+
+void sd_chip_reboot(void)
+{
+	reboot_flag_set();
+	__asm__ volatile("dsb" ::: "memory");
+	AIRCR = AIRCR_SYSRESETREQ;
+	__asm__ volatile("dsb" ::: "memory");
+	for (;;)
+		;
 }
 
 static uintptr_t sp_now(void)
@@ -83,8 +163,6 @@ static uintptr_t sp_now(void)
 	__asm__ volatile("mov %0, sp" : "=r"(sp));
 	return sp;
 }
-
-#include "port/common/ramchip.inc"
 
 void sd_chip_exit(int code)
 {

@@ -1,0 +1,87 @@
+package emulated
+
+import (
+	"regexp"
+	"strconv"
+)
+
+// A chip is one emulated target: how its emulator starts and where it
+// names the pseudo-terminal of the agent's UART.
+type chip struct {
+	name    string // the canonical name: atmega328p, cortex-m3, rv32
+	profile string // the boards/profiles name
+	// runner is the emulator program: a name looked up on PATH, or, when
+	// inBuild is set, a file in the firmware build directory (simavr-run,
+	// built by make agents).
+	runner  string
+	inBuild bool
+	debian  string // Debian packages the runner needs
+	args    func(image string) []string
+	// pty finds the path of the pseudo-terminal in a line the runner
+	// prints (on standard output or standard error).
+	pty *regexp.Regexp
+}
+
+// clockHz of the ATmega328P on an Arduino Uno, as simavr is told.
+const avrClockHz = 16000000
+
+var chips = []chip{
+	{
+		name: "atmega328p", profile: "simavr-atmega328p",
+		runner: "simavr-run", inBuild: true,
+		debian: "gcc-avr avr-libc simavr libsimavr-dev libelf-dev",
+		// emu/simavr-run.c: USART0 on a pseudo-terminal, exact cycles.
+		args: func(image string) []string {
+			return []string{"-m", "atmega328p", "-f", strconv.Itoa(avrClockHz), image}
+		},
+		pty: regexp.MustCompile(`^pty (/dev/\S+)$`),
+	},
+	{
+		name: "cortex-m3", profile: "qemu-mps2-an385",
+		runner: "qemu-system-arm", debian: "qemu-system-arm",
+		// -icount shift=0: one instruction per nanosecond of virtual
+		// time, so SysTick counts instructions and every run of the same
+		// code counts the same.
+		args: func(image string) []string {
+			return []string{"-M", "mps2-an385", "-cpu", "cortex-m3", "-icount", "shift=0",
+				"-display", "none", "-monitor", "none", "-serial", "pty", "-kernel", image}
+		},
+		pty: qemuPTY,
+	},
+	{
+		name: "rv32", profile: "qemu-sifive-e",
+		runner: "qemu-system-riscv32", debian: "qemu-system-misc",
+		args: func(image string) []string {
+			return []string{"-M", "sifive_e", "-icount", "shift=0",
+				"-display", "none", "-monitor", "none", "-serial", "pty", "-kernel", image}
+		},
+		pty: qemuPTY,
+	},
+}
+
+// qemuPTY matches QEMU's line on standard error for -serial pty.
+var qemuPTY = regexp.MustCompile(`char device redirected to (/dev/\S+) \(label serial0\)`)
+
+// aliases are other names Config.Chip accepts.
+var aliases = map[string]string{"avr": "atmega328p"}
+
+// Chips returns the canonical names of the emulated chips.
+func Chips() []string {
+	names := make([]string, len(chips))
+	for i, c := range chips {
+		names[i] = c.name
+	}
+	return names
+}
+
+func lookupChip(name string) (chip, error) {
+	if a, ok := aliases[name]; ok {
+		name = a
+	}
+	for _, c := range chips {
+		if c.name == name {
+			return c, nil
+		}
+	}
+	return chip{}, &Error{Chip: name, Err: ErrUnknownChip}
+}
