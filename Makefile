@@ -38,11 +38,17 @@ APT_FIRMWARE_PACKAGES := make gcc pkg-config gcc-avr avr-libc binutils-avr simav
 	qemu-system-arm qemu-system-misc
 
 .PHONY: test
-test: deps report-assets ## run every test (starts and stops a throwaway PostgreSQL)
+test: deps report-assets ## run every test: Go packages, the suites on a fleet and the three emulated chips, the firmware (starts and stops PostgreSQL and mosquitto)
 	gofmt_out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$gofmt_out" ]; then echo "gofmt needed: $$gofmt_out"; exit 1; fi
 	$(GO) vet $(PKGS)
-	SHAKEDOWN_REQUIRE_CHROMIUM=1 scripts/with-services.sh $(GO) test -count=1 -timeout 20m $(PKGS)
+	$(MAKE) -C boards/firmware agents
+	SHAKEDOWN_REQUIRE_CHROMIUM=1 SHAKEDOWN_REQUIRE_EMULATORS=1 scripts/with-services.sh $(GO) test -count=1 -timeout 20m $(PKGS)
+	@mkdir -p $(OUT)
+	$(GO) test -count=1 -timeout 10m ./suites/ -args --fleet testdata/fleet.yaml -ginkgo.junit-report=$(CURDIR)/$(OUT)/junit-suites-fleet.xml
+	for chip in cortex-m3 rv32 avr; do \
+	  $(GO) test -count=1 -timeout 20m ./suites/ -args --emulated $$chip -ginkgo.junit-report=$(CURDIR)/$(OUT)/junit-suites-$$chip.xml || exit 1; \
+	done
 	$(MAKE) -C boards/firmware test-host test-chips test-agent
 
 .PHONY: bench

@@ -157,8 +157,8 @@ var _ = Describe("relay handshakes", Label("board"), func() {
 
 		It("leaves nothing of a refused handshake to end the next one", func() {
 			// After a refused relay handshake the board's CLOSED follows its
-			// HANDSHAKE_DONE; Handshake returns only once it has arrived, so a
-			// handshake started at once is not ended by it.
+			// HANDSHAKE_DONE; Handshake returns only once it has arrived, so it
+			// cannot end the relay of the next handshake.
 			f := noiseFixture("vb-again")
 			srv := startServer(f.srv)
 			r := newRig(virtual.Config{})
@@ -172,6 +172,10 @@ var _ = Describe("relay handshakes", Label("board"), func() {
 				})
 				_, err := r.b.Handshake(ctx(), harness.HandshakeOptions{Profile: handshake.Noise, Server: srv.addr, Tap: flip})
 				Expect(err).To(HaveOccurred(), "round %d: the tampered handshake", i)
+				Eventually(func() (bp.State, error) { // the board may still be finishing the run
+					h, err := r.b.Hello(ctx())
+					return h.State, err
+				}).Should(Equal(bp.StateIdle))
 				s, err := r.b.Handshake(ctx(), harness.HandshakeOptions{Profile: handshake.Noise, Server: srv.addr})
 				Expect(err).NotTo(HaveOccurred(), "round %d: the clean handshake after it", i)
 				Expect(s.Close()).To(Succeed())

@@ -206,6 +206,19 @@ const maxScenarioSize = 1 << 20
 // absent keeps its default, a key that is present replaces it (maps and
 // lists whole). Unknown keys are refused. The result is checked.
 func ParseScenario(r io.Reader) (Scenario, error) {
+	s, err := DecodeScenario(r)
+	if err != nil {
+		return Scenario{}, err
+	}
+	if err := s.Check(); err != nil {
+		return Scenario{}, err
+	}
+	return s, nil
+}
+
+// DecodeScenario is ParseScenario without the check, for a caller that
+// fills in fields (the gateway's addresses, the fixtures) before it checks.
+func DecodeScenario(r io.Reader) (Scenario, error) {
 	data, err := io.ReadAll(io.LimitReader(r, maxScenarioSize+1))
 	if err != nil {
 		return Scenario{}, fmt.Errorf("simulator: reading the scenario: %w", err)
@@ -227,9 +240,6 @@ func ParseScenario(r io.Reader) (Scenario, error) {
 	if s.Gateway == nil {
 		s.Gateway = def.Gateway
 	}
-	if err := s.Check(); err != nil {
-		return Scenario{}, err
-	}
 	return s, nil
 }
 
@@ -245,12 +255,25 @@ func yamlError(err error) error {
 
 // LoadScenario reads the scenario file at path.
 func LoadScenario(path string) (Scenario, error) {
+	s, err := ReadScenario(path)
+	if err != nil {
+		return Scenario{}, err
+	}
+	if err := s.Check(); err != nil {
+		return Scenario{}, err
+	}
+	return s, nil
+}
+
+// ReadScenario reads the scenario file at path without checking it
+// (DecodeScenario).
+func ReadScenario(path string) (Scenario, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return Scenario{}, fmt.Errorf("simulator: opening the scenario: %w", err)
 	}
 	defer f.Close()
-	return ParseScenario(f)
+	return DecodeScenario(f)
 }
 
 // Check reports the first field that makes the scenario unrunnable.

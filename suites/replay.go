@@ -1,0 +1,109 @@
+package suites
+
+import (
+	"encoding/binary"
+	"io"
+	"net"
+	"sync"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"shakedown/handshake"
+	"shakedown/harness"
+	bp "shakedown/harness/boardproto"
+	"shakedown/mitm"
+)
+
+// describeReplay: the noise profile's message-1 counter (docs/protocol.md)
+// on the board itself: the server refuses a replayed message 1, and the
+// counter the board keeps in non-volatile storage survives a reboot, so the
+// board never reuses a value.
+func describeReplay() {
+	noiseCol := column{handshake.Noise, ""}
+	Describe("replay", Label("replay"), func() {
+		BeforeEach(needBoard)
+
+		It("noise: the server refuses the board's message 1 replayed", func() {
+			noiseCol.need()
+			noiseCol.become(2)
+			rec := &recorder{}
+			s, err := cur.b.Handshake(step(), noiseCol.handshakeOptions(harness.ChunkTap(rec.tap)))
+			Expect(err).NotTo(HaveOccurred())
+			Expect(s.Close()).To(Succeed())
+
+			msg1 := rec.firstFrame()
+			Expect(msg1).NotTo(BeEmpty(), "no message 1 was recorded")
+			mark := cur.srv.Mark()
+			addr, err := cur.srv.Addr(mitm.ListenNoise)
+			Expect(err).NotTo(HaveOccurred())
+			conn, err := net.Dial("tcp", addr)
+			Expect(err).NotTo(HaveOccurred())
+			defer conn.Close()
+			Expect(conn.SetDeadline(time.Now().Add(cur.cfg.Timeout))).To(Succeed())
+			_, err = conn.Write(msg1)
+			Expect(err).NotTo(HaveOccurred())
+			n, _ := io.Copy(io.Discard, conn) // the server drops the connection without an answer
+			Expect(n).To(BeZero(), "the server answered a replayed message 1")
+			eventually(func() []handshake.Reason { return reasons(cur.srv.Events(mark)) }).
+				Should(ContainElement(handshake.ReasonCounterReplay))
+		})
+
+		It("noise: the counter survives a reboot, and the board never reuses a value", func() {
+			noiseCol.need()
+			noiseCol.become(3)
+			s, err := cur.b.Handshake(step(), noiseCol.handshakeOptions(nil))
+			Expect(err).NotTo(HaveOccurred())
+			before := s.Result.Counter
+			Expect(s.Close()).To(Succeed())
+
+			_, err = cur.b.Reset(step(), bp.ResetReboot)
+			Expect(err).NotTo(HaveOccurred())
+			s, err = cur.b.Handshake(step(), noiseCol.handshakeOptions(nil))
+			Expect(err).NotTo(HaveOccurred(), "the server refused the first handshake after a reboot")
+			after := s.Result.Counter
+			Expect(s.Close()).To(Succeed())
+			Expect(after).To(BeNumerically(">", before), "message-1 counter after the reboot")
+			AddReportEntry("message-1 counter", map[string]uint64{"before reboot": before, "after reboot": after})
+		})
+	})
+}
+
+// recorder keeps what the board sent through a relay.
+type recorder struct {
+	mu   sync.Mutex
+	sent []byte
+}
+
+func (r *recorder) tap(dir harness.Direction, chunk []byte) []byte {
+	if dir == harness.BoardToServer {
+		r.mu.Lock()
+		r.sent = append(r.sent, chunk...)
+		r.mu.Unlock()
+	}
+	return chunk
+}
+
+// firstFrame returns the first 2-byte-length frame the board sent: the
+// handshake's message 1 (docs/protocol.md, framing).
+func (r *recorder) firstFrame() []byte {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.sent) < 2 {
+		return nil
+	}
+	n := 2 + int(binary.BigEndian.Uint16(r.sent))
+	if len(r.sent) < n {
+		return nil
+	}
+	return append([]byte(nil), r.sent[:n]...)
+}
+
+func reasons(es []mitm.ServerEvent) []handshake.Reason {
+	var out []handshake.Reason
+	for _, e := range es {
+		out = append(out, e.Reason)
+	}
+	return out
+}

@@ -1,0 +1,30 @@
+package suites_test
+
+import (
+	"flag"
+	"testing"
+
+	. "github.com/onsi/ginkgo/v2"
+	"go.uber.org/goleak"
+
+	"shakedown/suites"
+)
+
+// cfg takes the target flags after -args:
+//
+//	go test ./suites/ -args --emulated avr
+//	go test ./suites/ -args --port /dev/ttyACM0 --board uno -ginkgo.junit-report=junit.xml
+var cfg suites.Config
+
+func init() { cfg.Bind(flag.CommandLine) }
+
+func TestSuites(t *testing.T) {
+	suite, rep := GinkgoConfiguration()
+	cfg.Console, cfg.Log = GinkgoWriter, GinkgoWriter
+	before := goleak.IgnoreCurrent()
+	if _, err := suites.Run(t, cfg, suite, rep); err != nil {
+		t.Fatal(err)
+	}
+	goleak.VerifyNone(t, before, goleak.IgnoreTopFunction(
+		"github.com/onsi/ginkgo/v2/internal/interrupt_handler.(*InterruptHandler).registerForInterrupts.func2"))
+}
