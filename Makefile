@@ -63,8 +63,8 @@ bench-sim: ## side-by-side fleet benchmark: gateway noise, embedded plain, embed
 	scripts/bench-sim.sh $(or $(DEVICES),5000)
 
 .PHONY: bench-sim-scale
-bench-sim-scale: ## many concurrent noise devices: PAIRS serve+sim process pairs (DEVICES=50000 PAIRS=5)
-	scripts/bench-sim-scale.sh $(or $(DEVICES),50000) $(or $(PAIRS),5)
+bench-sim-scale: ## many concurrent noise devices: PAIRS serve+sim process pairs (DEVICES=50000 PAIRS=6)
+	scripts/bench-sim-scale.sh $(or $(DEVICES),50000) $(or $(PAIRS),6)
 
 .PHONY: fuzz
 fuzz: ## run every fuzz target for FUZZTIME each (default 60s)

@@ -22,6 +22,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"shakedown/boards"
+	"shakedown/boards/emulated"
 	"shakedown/boards/virtual"
 	"shakedown/fixtures"
 	"shakedown/handshake"
@@ -227,6 +228,14 @@ func runDemo(ctx context.Context, o demoOptions, out io.Writer) error {
 		if note != "" {
 			fmt.Fprintf(out, "   skipped: %s\n", note)
 			run.Notes = append(run.Notes, "emulated chips skipped: "+note)
+		} else {
+			fmt.Fprintln(out, "== emulated boards: the agent firmware on each chip, noise and seed handshakes relayed to the server")
+			agents, notes := demoAgents(cctx, out, o.firmware, set, ready.Listeners, backendGot)
+			bds.Boards = append(bds.Boards, agents...)
+			for _, n := range notes {
+				fmt.Fprintf(out, "   skipped: %s\n", n)
+				run.Notes = append(run.Notes, "emulated board skipped: "+n)
+			}
 		}
 	}
 	run.Boards = bds
@@ -335,16 +344,69 @@ func demoBoard(ctx context.Context, out io.Writer, name string, slow, bench bool
 		return reports.Board{}, err
 	}
 	defer b.Close()
-	in, err := b.Info(ctx)
-	if err != nil {
-		return reports.Board{}, err
-	}
 	label := name
 	if slow {
 		label = name + " (virtual, slow)"
 	}
-	rb := reports.Board{Name: label, Board: in.Board, Chip: in.Chip, Kind: reports.KindVirtual, ClockHz: in.ClockHz}
-	fmt.Fprintf(out, "   %s on %s: %s, %s at %s, firmware %s\n", label, vb.Path(), in.Board, in.Chip, mhz(in.ClockHz), in.Firmware)
+	return demoRunBoard(ctx, out, b, prof, label, reports.KindVirtual, bench, profiles, set, fromEnd, listeners, backendGot)
+}
+
+// demoAgents runs the agent firmware on each emulated chip whose emulator
+// and image are there: a relayed noise and seed handshake against the
+// server, and MQTT over the noise session. A missing tool skips the chip
+// with a note.
+func demoAgents(ctx context.Context, out io.Writer, fw string, set *fixtures.Set, listeners map[string]string,
+	backendGot func(topic, payload string) bool) ([]reports.Board, []string) {
+	var got []reports.Board
+	var notes []string
+	for i, chip := range emulated.Chips() {
+		image := filepath.Join(fw, "build", "agent-"+chip+".elf")
+		if _, err := os.Stat(image); err != nil {
+			notes = append(notes, chip+": no agent image (make -C boards/firmware agents)")
+			continue
+		}
+		rb, err := demoAgent(ctx, out, chip, image, set, 3+i, listeners, backendGot)
+		if err != nil {
+			notes = append(notes, fmt.Sprintf("%s agent: %v", chip, err))
+			continue
+		}
+		got = append(got, rb)
+	}
+	return got, notes
+}
+
+func demoAgent(ctx context.Context, out io.Writer, chip, image string, set *fixtures.Set, fromEnd int,
+	listeners map[string]string, backendGot func(topic, payload string) bool) (reports.Board, error) {
+	eb, err := emulated.Start(ctx, emulated.Config{Chip: chip, Image: image})
+	if err != nil {
+		return reports.Board{}, err
+	}
+	defer eb.Close()
+	prof, err := boards.Lookup(eb.ProfileName())
+	if err != nil {
+		return reports.Board{}, err
+	}
+	b, err := harness.Open(ctx, eb.Path(), prof.Options())
+	if err != nil {
+		return reports.Board{}, err
+	}
+	defer b.Close()
+	return demoRunBoard(ctx, out, b, prof, chip+" (agent)", reports.KindEmulated, false,
+		[]handshake.Name{handshake.Noise, handshake.Seed}, set, fromEnd, listeners, backendGot)
+}
+
+// demoRunBoard asks an open board who it is, benchmarks it (bench), and
+// runs a relayed handshake of each profile against the server; over the
+// noise session it publishes an MQTT message that the backend must receive.
+func demoRunBoard(ctx context.Context, out io.Writer, b *harness.Board, prof boards.Profile, label, kind string, bench bool,
+	profiles []handshake.Name, set *fixtures.Set, fromEnd int, listeners map[string]string,
+	backendGot func(topic, payload string) bool) (reports.Board, error) {
+	in, err := b.Info(ctx)
+	if err != nil {
+		return reports.Board{}, err
+	}
+	rb := reports.Board{Name: label, Board: in.Board, Chip: in.Chip, Kind: kind, ClockHz: in.ClockHz, Exact: kind == reports.KindEmulated}
+	fmt.Fprintf(out, "   %s on %s: %s, %s at %s, firmware %s\n", label, b.PortName(), in.Board, in.Chip, mhz(in.ClockHz), in.Firmware)
 	if bench {
 		plan, err := measure.BenchPlan(in, measure.BenchSpec{Sizes: []int{64}, Iterations: 4})
 		if err != nil {
@@ -432,7 +494,7 @@ func demoChips(ctx context.Context, fw string, out io.Writer) ([]reports.Board, 
 	}
 	bctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
-	if b, err := exec.CommandContext(bctx, "make", "-s", "-C", fw, "chips").CombinedOutput(); err != nil {
+	if b, err := exec.CommandContext(bctx, "make", "-s", "-C", fw, "chips", "agents").CombinedOutput(); err != nil {
 		return nil, "building the chip images failed: " + lastLine(b)
 	}
 	bctx, cancel = context.WithTimeout(ctx, 3*time.Minute) // the runs, apart from the build

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"text/tabwriter"
 	"time"
 
@@ -36,13 +37,23 @@ func openRegistry(ctx context.Context, dsn string) (registry.Registry, error) {
 // importFixtures registers every device of a fixture set that is missing,
 // and makes the set's current noise key the server key when there is none.
 func importFixtures(ctx context.Context, dsn string, set *fixtures.Set, w io.Writer) error {
+	return importFixtureProfiles(ctx, dsn, set, nil, w)
+}
+
+// importFixtureProfiles is importFixtures for the devices of the given
+// profiles only (all when empty): a tls device costs an argon2id hash.
+func importFixtureProfiles(ctx context.Context, dsn string, set *fixtures.Set, profiles []handshake.Name, w io.Writer) error {
 	reg, err := openRegistry(ctx, dsn)
 	if err != nil {
 		return err
 	}
 	defer reg.Close()
-	added := 0
+	added, skipped := 0, 0
 	for _, d := range set.Devices {
+		if len(profiles) > 0 && !slices.Contains(profiles, d.Profile) {
+			skipped++
+			continue
+		}
 		rd, err := registryDevice(d)
 		if err != nil {
 			return err
@@ -67,7 +78,7 @@ func importFixtures(ctx context.Context, dsn string, set *fixtures.Set, w io.Wri
 	} else if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "registry: %d fixture devices added, %d already present\n", added, len(set.Devices)-added)
+	fmt.Fprintf(w, "registry: %d fixture devices added, %d already present\n", added, len(set.Devices)-added-skipped)
 	return nil
 }
 
@@ -149,13 +160,25 @@ when a command returns and are seen by running servers at the next handshake.`,
 	}
 	impDSN := registryFlag(imp)
 	impFixtures := imp.Flags().String("fixtures", "", "import every device of this fixture set (and its server key when none is set)")
+	impProfiles := imp.Flags().StringSlice("profiles", nil, "with --fixtures: only the devices of these profiles (noise, seed, psk, tls); tls devices take an argon2id hash each")
 	imp.RunE = func(c *cobra.Command, args []string) error {
 		if *impFixtures != "" {
 			set, err := fixtures.Load(*impFixtures)
 			if err != nil {
 				return err
 			}
-			return importFixtures(c.Context(), *impDSN, set, c.OutOrStdout())
+			var ps []handshake.Name
+			for _, p := range *impProfiles {
+				n, err := handshake.ParseName(p)
+				if err != nil {
+					return fmt.Errorf("--profiles: %w", err)
+				}
+				ps = append(ps, n)
+			}
+			return importFixtureProfiles(c.Context(), *impDSN, set, ps, c.OutOrStdout())
+		}
+		if len(*impProfiles) > 0 {
+			return errors.New("--profiles goes with --fixtures")
 		}
 		in := io.Reader(os.Stdin)
 		if len(args) == 1 {
