@@ -234,16 +234,20 @@ var _ = Describe("shakedown serve as a process, embedded broker and SQLite", Ord
 
 // fleetDelivers connects every device of the set through srv, publishes one
 // message from each, and requires a backend subscriber on backendAddr to
-// receive every one.
+// receive every one. The payloads carry a tag of this run: other tests may
+// publish on the same mosquitto at the same time.
 func fleetDelivers(ctx context.Context, set *fixtures.Set, srv *serverProc, backendAddr, user, pass string) {
 	var mu sync.Mutex
 	received := map[string]bool{}
-	b, err := simulator.Connect(ctx, simulator.ClientConfig{Addr: backendAddr, ClientID: "backend-" + strconv.FormatInt(time.Now().UnixNano(), 36), Username: user, Password: pass})
+	run := strconv.FormatInt(time.Now().UnixNano(), 36)
+	b, err := simulator.Connect(ctx, simulator.ClientConfig{Addr: backendAddr, ClientID: "backend-" + run, Username: user, Password: pass})
 	Expect(err).NotTo(HaveOccurred())
 	defer b.Disconnect(100)
 	tok := b.Subscribe("devices/#", 1, func(_ mqtt.Client, m mqtt.Message) {
 		mu.Lock()
-		received[m.Topic()+" "+string(m.Payload())] = true
+		if strings.HasSuffix(string(m.Payload()), " run "+run) {
+			received[m.Topic()+" "+string(m.Payload())] = true
+		}
 		mu.Unlock()
 	})
 	Expect(tok.WaitTimeout(10 * time.Second)).To(BeTrue())
@@ -254,7 +258,7 @@ func fleetDelivers(ctx context.Context, set *fixtures.Set, srv *serverProc, back
 	sem := make(chan struct{}, 32)
 	var wg sync.WaitGroup
 	for _, d := range set.Devices {
-		want["devices/"+d.ID+"/telemetry hello from "+d.ID] = true
+		want["devices/"+d.ID+"/telemetry hello from "+d.ID+" run "+run] = true
 		wg.Add(1)
 		go func(d fixtures.Device) {
 			defer wg.Done()
@@ -271,7 +275,7 @@ func fleetDelivers(ctx context.Context, set *fixtures.Set, srv *serverProc, back
 				return
 			}
 			defer c.Disconnect(20)
-			t := c.Publish("devices/"+d.ID+"/telemetry", 1, false, "hello from "+d.ID)
+			t := c.Publish("devices/"+d.ID+"/telemetry", 1, false, "hello from "+d.ID+" run "+run)
 			if !t.WaitTimeout(20*time.Second) || t.Error() != nil {
 				errs <- fmt.Errorf("%s: publish: %v", d.ID, t.Error())
 			}
