@@ -3,6 +3,7 @@ package harness
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"shakedown/handshake"
@@ -157,6 +158,34 @@ func (b *Board) HardReset(ctx context.Context) (bool, error) {
 	}
 	_, err = b.afterBoot(ctx, gen)
 	return err == nil, err
+}
+
+// idlePoll spaces the HELLOs of WaitIdle (tuning).
+const idlePoll = 5 * time.Millisecond
+
+// WaitIdle returns once the board says it is idle. A board reports the end
+// of a failed relay handshake (HANDSHAKE_DONE) before it closes the relay
+// (CLOSED) and forgets the run; its HELLO answer, read after every event it
+// sent before, says when all of that is over, and only then does the next
+// HANDSHAKE or PROVISION find it free instead of busy.
+func (b *Board) WaitIdle(ctx context.Context) error {
+	for {
+		h, err := b.Hello(ctx)
+		if err != nil {
+			return err
+		}
+		if h.State == bp.StateIdle {
+			return nil
+		}
+		t := time.NewTimer(idlePoll)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return &handshake.Error{Stage: bp.StageCommand, Reason: handshake.ReasonTimeout,
+				Err: fmt.Errorf("harness: the board stayed %s: %w", h.State, ctx.Err())}
+		}
+	}
 }
 
 // WaitBoot waits for the next BOOT event (after a reset the caller caused

@@ -172,10 +172,7 @@ var _ = Describe("relay handshakes", Label("board"), func() {
 				})
 				_, err := r.b.Handshake(ctx(), harness.HandshakeOptions{Profile: handshake.Noise, Server: srv.addr, Tap: flip})
 				Expect(err).To(HaveOccurred(), "round %d: the tampered handshake", i)
-				Eventually(func() (bp.State, error) { // the board may still be finishing the run
-					h, err := r.b.Hello(ctx())
-					return h.State, err
-				}).Should(Equal(bp.StateIdle))
+				Expect(r.b.WaitIdle(ctx())).To(Succeed(), "round %d: the board may still be finishing the run", i)
 				s, err := r.b.Handshake(ctx(), harness.HandshakeOptions{Profile: handshake.Noise, Server: srv.addr})
 				Expect(err).NotTo(HaveOccurred(), "round %d: the clean handshake after it", i)
 				Expect(s.Close()).To(Succeed())

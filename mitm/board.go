@@ -376,30 +376,16 @@ func (r *cellRun) boardCounter(used uint64) (uint64, error) {
 	return max(next, used), nil
 }
 
-// awaitIdle returns once the board says it is idle. A board reports the end
-// of a failed relay handshake (HANDSHAKE_DONE) before it closes the relay
-// (CLOSED) and forgets the run; its HELLO answer, read after every event it
-// sent before, says when all of that is over. Only then may the next
-// handshake start: the harness would take a late CLOSED for the end of the
-// new relay, and a board still in its run refuses as busy.
+// awaitIdle waits for the board to be idle (harness Board.WaitIdle): the
+// next handshake or provisioning must not find it still in its last run.
 func (r *cellRun) awaitIdle(ctx context.Context) error {
-	for {
-		h, err := r.lab.Board.Hello(ctx)
-		if err != nil {
-			return fmt.Errorf("mitm: waiting for the board to be idle: %w", err)
+	if err := r.lab.Board.WaitIdle(ctx); err != nil {
+		if handshake.ReasonOf(err) == handshake.ReasonTimeout {
+			return handshake.Fail(r.col.Profile, handshake.StageDial, handshake.ReasonTimeout, err)
 		}
-		if h.State == bp.StateIdle {
-			return nil
-		}
-		t := time.NewTimer(pollInterval)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return handshake.Fail(r.col.Profile, handshake.StageDial, handshake.ReasonTimeout,
-				fmt.Errorf("mitm: the board stayed %s: %w", h.State, ctx.Err()))
-		}
+		return fmt.Errorf("mitm: waiting for the board to be idle: %w", err)
 	}
+	return nil
 }
 
 func (d *boardDevice) Column() Column                   { return d.col }

@@ -1,10 +1,10 @@
 package suites
 
 import (
-	"context"
 	"fmt"
 	"net"
 	"net/url"
+	"slices"
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
@@ -38,20 +38,11 @@ var columns = []column{{handshake.Noise, ""}, {handshake.Seed, "p256"}, {handsha
 // need skips the spec when the board does not run the column.
 func (c column) need() {
 	in := cur.b.Info
-	ok := false
-	for _, p := range in.Profiles {
-		ok = ok || p == c.p
-	}
-	if !ok {
+	if !slices.Contains(in.Profiles, c.p) {
 		Skip(fmt.Sprintf("%s does not run %s (INFO lists %v)", cur.b.Label, c.p, in.Profiles))
 	}
 	if c.curve != "" {
-		cv, _ := bp.ParseCurve(c.curve)
-		ok = false
-		for _, x := range in.Curves {
-			ok = ok || x == cv
-		}
-		if !ok {
+		if cv, _ := bp.ParseCurve(c.curve); !slices.Contains(in.Curves, cv) {
 			Skip(fmt.Sprintf("%s has no %s (INFO lists %v)", cur.b.Label, c.curve, in.Curves))
 		}
 	}
@@ -111,6 +102,3 @@ func exchange(c mqtt.Client, d fixtures.Device, tag string) {
 	Expect(cur.srv.Command(cmdTopic, []byte(cmd))).To(Succeed())
 	eventually(cmds).Should(Receive(Equal(cmd)), "the board receives the backend's command")
 }
-
-// within runs f with a step context.
-func within(f func(ctx context.Context)) { f(step()) }
