@@ -6,9 +6,10 @@
 # connected for HOLD, so all of them are connected at once in the middle of
 # the run; the script prints each pair's summary and the totals.
 #
-# Usage: scripts/bench-sim-scale.sh [DEVICES] [PAIRS]     (default 50000 6)
+# Usage: scripts/bench-sim-scale.sh [DEVICES] [PAIRS]     (default 50000 6; 100000 12 for 100,000)
 #   RATE=80 HOLD=180s INTERVAL=60s    per pair: arrivals/s, hold, publish interval
 #   KEEP=1                             keep the work directory
+#   LOG_LEVEL=debug                    the servers' log level (default warn)
 #
 # Not a test: it takes minutes and the whole machine.
 set -euo pipefail
@@ -41,16 +42,31 @@ go build -o "$work/shakedown" ./cmd/shakedown
 sd="$work/shakedown"
 log "open-file limit per process: $(ulimit -Hn) (hard), $per devices per pair"
 
-for i in $(seq 0 $((pairs - 1))); do
-  d="$work/pair$i"
+# Each pair's fixture set and registry, as many at once as there are cores.
+prepare() {
+  local d="$work/pair$1"
   mkdir -p "$d"
-  "$sd" fixtures gen "$d/fx" --seed "scale-$i" --devices "$per" >/dev/null
+  "$sd" fixtures gen "$d/fx" --seed "scale-$1" --devices "$per" >/dev/null
   # Only the noise devices: a tls device costs an argon2id hash to import.
   "$sd" devices import --fixtures "$d/fx" --profiles noise --registry "sqlite:$d/registry.db" >/dev/null
+}
+jobs=$(nproc)
+log "preparing $pairs fixture sets and registries, $jobs at a time"
+for first in $(seq 0 "$jobs" $((pairs - 1))); do
+  preps=()
+  for i in $(seq "$first" $((first + jobs - 1))); do
+    [ "$i" -lt "$pairs" ] || break
+    prepare "$i" &
+    preps+=($!)
+  done
+  for p in "${preps[@]}"; do wait "$p" || { log "preparing a pair failed"; exit 1; }; done
+done
+for i in $(seq 0 $((pairs - 1))); do
+  d="$work/pair$i"
   "$sd" serve --registry "sqlite:$d/registry.db" \
     --listen-noise 127.0.0.1:0 --listen-tls "" --listen-seed "" --listen-psk "" \
     --backend 127.0.0.1:0 --backend-password "$password" \
-    --metrics "" --log-level warn --ready-file "$d/ready.json" >"$d/serve.out" 2>"$d/serve.err" &
+    --metrics "" --log-level "${LOG_LEVEL:-warn}" --ready-file "$d/ready.json" >"$d/serve.out" 2>"$d/serve.err" &
   pids+=($!)
 done
 for i in $(seq 0 $((pairs - 1))); do
@@ -69,6 +85,12 @@ for i in $(seq 0 $((pairs - 1))); do
 done
 rc=0
 for p in "${sims[@]}"; do wait "$p" || rc=$?; done
+# The servers' peak resident memory (VmHWM), summed, while they still run.
+server_kib=0
+for p in "${pids[@]}"; do
+  kib=$(awk '/^VmHWM:/ { print $2 }' "/proc/$p/status" 2>/dev/null || true)
+  server_kib=$((server_kib + ${kib:-0}))
+done
 for i in $(seq 0 $((pairs - 1))); do
   echo "== pair $i"; cat "$work/pair$i/sim.txt"
 done
@@ -76,11 +98,13 @@ done
 
 # The totals over the pairs, from each fleet's figures.
 echo "== totals: $pairs pairs"
-for i in $(seq 0 $((pairs - 1))); do "$sd" results show --figures "$work/pair$i/sim.json"; done | awk -F= '
+for i in $(seq 0 $((pairs - 1))); do "$sd" results show --figures "$work/pair$i/sim.json"; done | awk -F= -v server_kib="$server_kib" '
   { v[$1] += $2; n[$1]++ }
   END {
     printf "devices connected        %d (at most %d at once: the sum of the pairs\x27 peaks)\n", v["connected"], v["peak_connected"]
     printf "messages                 %d acknowledged, %d received end to end, %d missing\n", v["acked"], v["received"], v["missing"]
     printf "handshakes per second    %.1f (sum over pairs)\n", v["handshakes_per_s"]
     printf "simulator memory         %.1f KiB/device resident, %.1f KiB/device Go (means over pairs)\n", v["kib_per_device"] / n["kib_per_device"], v["go_kib_per_device"] / n["go_kib_per_device"]
+    if (v["peak_connected"] > 0)
+      printf "server memory            %.1f KiB/device (the servers\x27 peak resident memory, summed, over the devices connected at once)\n", server_kib / v["peak_connected"]
   }'

@@ -3,7 +3,6 @@ package simulator
 import (
 	"context"
 	"errors"
-	"io"
 	"syscall"
 
 	"github.com/eclipse/paho.mqtt.golang/packets"
@@ -57,9 +56,10 @@ func FailureReason(err error) handshake.Reason {
 		return ReasonConnackRefused
 	case errors.Is(err, context.DeadlineExceeded):
 		return handshake.ReasonTimeout
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, packets.ErrorNetworkError):
-		return handshake.ReasonIO
 	}
+	// A timeout is a timeout even inside paho's "network Error": paho's
+	// connect deadline spans the dial, the handshake and the CONNACK, and a
+	// CONNACK that comes too late ends in a read timeout.
 	var he *handshake.Error
 	if errors.As(err, &he) {
 		return he.Reason
@@ -68,7 +68,7 @@ func FailureReason(err error) handshake.Reason {
 	if errors.As(err, &te) && te.Timeout() {
 		return handshake.ReasonTimeout
 	}
-	return handshake.ReasonIO
+	return handshake.ReasonIO // io.EOF, paho's packets.ErrorNetworkError, the rest
 }
 
 // dialReason classifies a failed TCP connect.

@@ -1,0 +1,76 @@
+package simulator_test
+
+import (
+	"context"
+	"io"
+	"net"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"shakedown/fixtures"
+	"shakedown/handshake"
+	"shakedown/handshake/handshaketest"
+	"shakedown/handshake/noise"
+	"shakedown/server"
+	"shakedown/simulator"
+)
+
+// afterHandshake is a gateway sink that never answers the CONNECT: it reads
+// until the device gives up, or closes the session at once.
+type afterHandshake struct{ hangUp bool }
+
+func (s afterHandshake) AttachDevice(conn net.Conn, _ handshake.Identity) error {
+	if s.hangUp {
+		return conn.Close()
+	}
+	_, err := io.Copy(io.Discard, conn)
+	return err
+}
+
+var _ = Describe("Connect's failure reasons after a completed handshake", func() {
+	var set *fixtures.Set
+
+	BeforeEach(func() {
+		var err error
+		set, err = fixtures.Build(fixtures.Options{Seed: "simulator-connect", DevicesPerProfile: 1, Now: time.Now().UTC().Truncate(time.Second)})
+		Expect(err).NotTo(HaveOccurred())
+	})
+
+	connect := func(sink server.Sink) (handshake.Reason, time.Duration) {
+		dir := handshaketest.NewDirectory(set.Records()...)
+		gw := server.NewGateway(sink, server.Limits{HandshakeTimeout: 5 * time.Second}, nil, nil)
+		DeferCleanup(func() { Expect(gw.Close(time.Second)).To(Succeed()) })
+		srv, err := server.NewProfileServer(handshake.Noise, server.ProfileDeps{Directory: dir, Counters: dir,
+			NoiseKeys: noise.NewKeyRing(noise.ServerKeys{Current: set.NoiseCurrent})})
+		Expect(err).NotTo(HaveOccurred())
+		addr, err := gw.Listen("127.0.0.1:0", srv)
+		Expect(err).NotTo(HaveOccurred())
+
+		fd := set.DevicesOf(handshake.Noise)[0]
+		dev, _, _, err := simulator.NewDevice(set, fd, simulator.DeviceOptions{})
+		Expect(err).NotTo(HaveOccurred())
+		var tm simulator.ConnectTimings
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		start := time.Now()
+		c, err := simulator.Connect(ctx, simulator.ClientConfig{Device: dev, Addr: addr.String(), ClientID: fd.ID,
+			HandshakeTimeout: 700 * time.Millisecond, KeepAlive: -1, Timings: &tm})
+		Expect(err).To(HaveOccurred())
+		Expect(c).To(BeNil())
+		Expect(tm.Handshaken).NotTo(BeZero(), "the handshake completed: the failure is the CONNACK's")
+		return simulator.FailureReason(err), time.Since(start)
+	}
+
+	It("calls a CONNACK that never comes a timeout, not an I/O failure", func() {
+		reason, took := connect(afterHandshake{})
+		Expect(reason).To(Equal(handshake.ReasonTimeout))
+		Expect(took).To(BeNumerically(">=", 700*time.Millisecond), "the connect's deadline, not an early close")
+	})
+
+	It("calls a session closed before the CONNACK an I/O failure or a reset", func() {
+		reason, _ := connect(afterHandshake{hangUp: true})
+		Expect(reason).To(BeElementOf(handshake.ReasonIO, simulator.ReasonConnReset))
+	})
+})
