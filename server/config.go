@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"time"
 
@@ -46,6 +47,10 @@ type Config struct {
 	MaxHalfOpen      int           `yaml:"max_half_open"`
 	PerSourceRate    float64       `yaml:"per_source_rate"`
 	PerSourceBurst   int           `yaml:"per_source_burst"`
+	// MQTTWriteQueue is the embedded broker's per-client queue of packets
+	// waiting to be written; a packet for a full queue is dropped and
+	// counted (shakedown_mqtt_dropped_total). 0: broker.DefaultWriteQueue.
+	MQTTWriteQueue int `yaml:"mqtt_write_queue"`
 	// Drain is how long SIGTERM waits for sessions to end before closing them.
 	Drain time.Duration `yaml:"drain"`
 	// KeyRefresh is how often the server keys are re-read from the registry,
@@ -106,6 +111,9 @@ func (c Config) Check() error {
 	}
 	if c.HandshakeTimeout <= 0 || c.MaxHalfOpen <= 0 || c.Drain < 0 {
 		return errors.New("server: handshake_timeout and max_half_open must be positive, drain not negative")
+	}
+	if c.MQTTWriteQueue < 0 || c.MQTTWriteQueue > math.MaxInt32 {
+		return fmt.Errorf("server: mqtt_write_queue %d: want 1 to %d, or 0 for the default", c.MQTTWriteQueue, math.MaxInt32)
 	}
 	return nil
 }

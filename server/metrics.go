@@ -56,6 +56,14 @@ func NewMetrics() *Metrics {
 	return m
 }
 
+// BrokerDropped exports the embedded broker's count of packets dropped
+// because a client's write queue was full.
+func (m *Metrics) BrokerDropped(dropped func() int64) {
+	m.Registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "shakedown_mqtt_dropped_total", Help: "Packets the embedded broker dropped because a client's write queue was full (serve --mqtt-write-queue).",
+	}, func() float64 { return float64(dropped()) }))
+}
+
 // Handshake implements Observer.
 func (m *Metrics) Handshake(p handshake.Name, reason handshake.Reason, d time.Duration) {
 	result := string(reason)

@@ -15,6 +15,7 @@ import (
 	"shakedown/handshake/seed"
 	"shakedown/server"
 	"shakedown/server/app"
+	"shakedown/server/broker"
 )
 
 func init() {
@@ -129,6 +130,7 @@ underscores), then flags. SIGTERM or Ctrl-C drains sessions for --drain.`,
 	f.IntVar(&cfg.MaxHalfOpen, "max-half-open", cfg.MaxHalfOpen, "handshakes in progress at once; more are refused")
 	f.Float64Var(&cfg.PerSourceRate, "per-source-rate", 0, "handshakes per second per source address (0: unlimited)")
 	f.IntVar(&cfg.PerSourceBurst, "per-source-burst", cfg.PerSourceBurst, "burst of --per-source-rate")
+	f.IntVar(&cfg.MQTTWriteQueue, "mqtt-write-queue", broker.DefaultWriteQueue, "embedded broker: packets each client's write queue holds; more are dropped and counted")
 	f.DurationVar(&cfg.Drain, "drain", cfg.Drain, "on SIGTERM, how long sessions may go on before they are closed")
 	f.DurationVar(&cfg.KeyRefresh, "key-refresh", cfg.KeyRefresh, "how often server-key changes are read from the registry")
 	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")

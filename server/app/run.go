@@ -58,11 +58,13 @@ func Run(ctx context.Context, cfg server.Config, log *slog.Logger, ready func(Re
 	ls := Ready{Listeners: map[string]string{}}
 	if cfg.Broker == "" {
 		emb, err = broker.New(broker.Options{Grants: grants, Passwords: passwords,
-			BackendUser: cfg.BackendUser, BackendPassword: cfg.BackendPassword, Logger: log.With("component", "broker")})
+			BackendUser: cfg.BackendUser, BackendPassword: cfg.BackendPassword, WriteQueue: cfg.MQTTWriteQueue,
+			Logger: log.With("component", "broker")})
 		if err != nil {
 			return err
 		}
 		defer emb.Close()
+		metrics.BrokerDropped(emb.Dropped)
 		if cfg.Backend != "" {
 			a, err := emb.AddBackendListener(cfg.Backend)
 			if err != nil {

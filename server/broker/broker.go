@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/listeners"
@@ -34,7 +36,16 @@ type Options struct {
 	// Backend is the username and password of backend clients.
 	BackendUser, BackendPassword string
 	Logger                       *slog.Logger
+	// WriteQueue is the number of packets each client's queue holds
+	// while they wait to be written; a packet for a client whose queue is
+	// full is dropped and counted (Dropped). 0: DefaultWriteQueue.
+	WriteQueue int
 }
+
+// DefaultWriteQueue is the default of Options.WriteQueue. mochi's own
+// default, 8,192, costs 64 KiB per client whether or not anything waits:
+// most of a device session's memory at fleet scale.
+const DefaultWriteQueue = 1024
 
 // Embedded is a running mochi broker.
 type Embedded struct {
@@ -49,7 +60,15 @@ func New(opts Options) (*Embedded, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	srv := mqtt.New(&mqtt.Options{InlineClient: true, Logger: opts.Logger})
+	if opts.WriteQueue < 0 || opts.WriteQueue > math.MaxInt32 {
+		return nil, fmt.Errorf("broker: write queue %d: want 1 to %d, or 0 for the default", opts.WriteQueue, math.MaxInt32)
+	}
+	if opts.WriteQueue == 0 {
+		opts.WriteQueue = DefaultWriteQueue
+	}
+	caps := mqtt.NewDefaultServerCapabilities()
+	caps.MaximumClientWritesPending = int32(opts.WriteQueue)
+	srv := mqtt.New(&mqtt.Options{InlineClient: true, Logger: opts.Logger, Capabilities: caps})
 	e := &Embedded{srv: srv, opts: opts}
 	if err := srv.AddHook(&bindingHook{e: e}, nil); err != nil {
 		return nil, fmt.Errorf("broker: adding hook: %w", err)
@@ -119,6 +138,10 @@ func (e *Embedded) Subscribe(filter string, id int, fn func(topic string, payloa
 
 // Clients returns the number of connected clients.
 func (e *Embedded) Clients() int64 { return e.srv.Info.ClientsConnected }
+
+// Dropped returns the number of packets dropped because a client's write
+// queue was full.
+func (e *Embedded) Dropped() int64 { return atomic.LoadInt64(&e.srv.Info.MessagesDropped) }
 
 // Close stops the broker and disconnects every client. Safe to call twice.
 func (e *Embedded) Close() error {
