@@ -66,7 +66,7 @@ for i in $(seq 0 $((pairs - 1))); do
   "$sd" serve --registry "sqlite:$d/registry.db" \
     --listen-noise 127.0.0.1:0 --listen-tls "" --listen-seed "" --listen-psk "" \
     --backend 127.0.0.1:0 --backend-password "$password" \
-    --metrics "" --log-level "${LOG_LEVEL:-warn}" --ready-file "$d/ready.json" >"$d/serve.out" 2>"$d/serve.err" &
+    --metrics 127.0.0.1:0 --log-level "${LOG_LEVEL:-warn}" --ready-file "$d/ready.json" >"$d/serve.out" 2>"$d/serve.err" &
   pids+=($!)
 done
 for i in $(seq 0 $((pairs - 1))); do
@@ -85,12 +85,20 @@ for i in $(seq 0 $((pairs - 1))); do
 done
 rc=0
 for p in "${sims[@]}"; do wait "$p" || rc=$?; done
-# The servers' peak resident memory (VmHWM), summed, while they still run.
+# The servers' peak resident memory (VmHWM), summed, and the messages their
+# brokers dropped for a subscriber, while they still run.
 server_kib=0
 for p in "${pids[@]}"; do
   kib=$(awk '/^VmHWM:/ { print $2 }' "/proc/$p/status" 2>/dev/null || true)
   server_kib=$((server_kib + ${kib:-0}))
 done
+for i in $(seq 0 $((pairs - 1))); do
+  m=$(sed -n 's/.*"metrics": "\(.*\)".*/\1/p' "$work/pair$i/ready.json")
+  curl -fsS "http://$m/metrics" >"$work/pair$i/metrics.txt" 2>/dev/null || true
+done
+dropped=$(cat "$work"/pair*/metrics.txt 2>/dev/null | awk '
+  /^shakedown_mqtt_dropped_total/ { split($1, a, "\""); d[a[2]] += $2 }
+  END { printf "%d (write queue full), %d (too many unacknowledged)", d["write_queue"], d["inflight_full"] }')
 for i in $(seq 0 $((pairs - 1))); do
   echo "== pair $i"; cat "$work/pair$i/sim.txt"
 done
@@ -98,13 +106,14 @@ done
 
 # The totals over the pairs, from each fleet's figures.
 echo "== totals: $pairs pairs"
-for i in $(seq 0 $((pairs - 1))); do "$sd" results show --figures "$work/pair$i/sim.json"; done | awk -F= -v server_kib="$server_kib" '
+for i in $(seq 0 $((pairs - 1))); do "$sd" results show --figures "$work/pair$i/sim.json"; done | awk -F= -v server_kib="$server_kib" -v dropped="$dropped" '
   { v[$1] += $2; n[$1]++ }
   END {
     printf "devices connected        %d (at most %d at once: the sum of the pairs\x27 peaks)\n", v["connected"], v["peak_connected"]
     printf "messages                 %d acknowledged, %d received end to end, %d missing\n", v["acked"], v["received"], v["missing"]
     printf "handshakes per second    %.1f (sum over pairs)\n", v["handshakes_per_s"]
     printf "simulator memory         %.1f KiB/device resident, %.1f KiB/device Go (means over pairs)\n", v["kib_per_device"] / n["kib_per_device"], v["go_kib_per_device"] / n["go_kib_per_device"]
+    printf "broker drops             %s (sum over the servers)\n", dropped
     if (v["peak_connected"] > 0)
       printf "server memory            %.1f KiB/device (the servers\x27 peak resident memory, summed, over the devices connected at once)\n", server_kib / v["peak_connected"]
   }'

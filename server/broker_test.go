@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"bytes"
+	"io"
 	"net"
 	"time"
 
@@ -19,10 +20,12 @@ var _ = Describe("the embedded broker's write queues", func() {
 		Expect(err).To(MatchError(ContainSubstring("write queue -1")))
 	})
 
-	// flood publishes 32 MiB, more than the socket buffers of both ends
-	// hold, to a backend client that subscribed and then stopped reading.
-	// It returns the broker's count of dropped packets and the metric's.
-	flood := func(queue int) (int64, []float64) {
+	// flood publishes 32 MiB at qos, more than the socket buffers of both
+	// ends hold, to a backend client that subscribed at qos and then
+	// stopped reading, or (reads) goes on reading but never acknowledges.
+	// It returns the broker's counts of dropped messages and the metric's,
+	// by reason.
+	flood := func(queue int, qos byte, reads bool) (queued, inflight int64, exported map[string]float64) {
 		brk, err := broker.New(broker.Options{BackendUser: "backend", BackendPassword: "s3cret", WriteQueue: queue})
 		Expect(err).NotTo(HaveOccurred())
 		DeferCleanup(brk.Close)
@@ -44,38 +47,54 @@ var _ = Describe("the embedded broker's write queues", func() {
 		Expect(err).NotTo(HaveOccurred())
 		Expect(ack.(*packets.ConnackPacket).ReturnCode).To(BeZero())
 		sp := packets.NewControlPacket(packets.Subscribe).(*packets.SubscribePacket)
-		sp.MessageID, sp.Topics, sp.Qoss = 1, []string{"devices/#"}, []byte{0}
+		sp.MessageID, sp.Topics, sp.Qoss = 1, []string{"devices/#"}, []byte{qos}
 		Expect(sp.Write(conn)).To(Succeed())
 		_, err = packets.ReadPacket(conn)
 		Expect(err).NotTo(HaveOccurred())
+		if reads {
+			Expect(conn.SetDeadline(time.Time{})).To(Succeed())
+			go io.Copy(io.Discard, conn) //nolint:errcheck // ends when the conn closes
+		}
 
-		Expect(brk.Dropped()).To(BeZero())
 		payload := bytes.Repeat([]byte{'x'}, 1024)
 		for range 32 * 1024 {
-			Expect(brk.Publish("devices/d1/telemetry", payload, 0)).To(Succeed())
+			Expect(brk.Publish("devices/d1/telemetry", payload, qos)).To(Succeed())
 		}
 		mfs, err := m.Registry.Gather()
 		Expect(err).NotTo(HaveOccurred())
-		var exported []float64
+		exported = map[string]float64{}
 		for _, mf := range mfs {
 			if mf.GetName() == "shakedown_mqtt_dropped_total" {
 				for _, x := range mf.GetMetric() {
-					exported = append(exported, x.GetCounter().GetValue())
+					exported[x.GetLabel()[0].GetValue()] = x.GetCounter().GetValue()
 				}
 			}
 		}
-		return brk.Dropped(), exported
+		queued, inflight = brk.Dropped()
+		return queued, inflight, exported
 	}
 
 	It("drops and counts what a client that stops reading cannot take, once its queue is full", func() {
-		dropped, exported := flood(4)
-		Expect(dropped).To(BeNumerically(">", 0))
-		Expect(exported).To(Equal([]float64{float64(dropped)}))
+		queued, inflight, exported := flood(4, 0, false)
+		Expect(queued).To(BeNumerically(">", 0))
+		Expect(inflight).To(BeZero())
+		Expect(exported).To(Equal(map[string]float64{"write_queue": float64(queued), "inflight_full": 0}))
 	})
 
 	It("drops nothing while the queue holds everything", func() {
-		dropped, exported := flood(64 * 1024)
-		Expect(dropped).To(BeZero())
-		Expect(exported).To(Equal([]float64{0}))
+		queued, inflight, exported := flood(64*1024, 0, false)
+		Expect(queued).To(BeZero())
+		Expect(inflight).To(BeZero())
+		Expect(exported).To(Equal(map[string]float64{"write_queue": 0, "inflight_full": 0}))
+	})
+
+	// A subscriber that stops reading at QoS 1 blocks mochi's publisher:
+	// WritePacket holds the client's lock while its write blocks, and
+	// NextPacketID waits for that lock. So this one reads.
+	It("drops and counts QoS 1 messages past the 8,192 a client has not acknowledged", func() {
+		queued, inflight, exported := flood(64*1024, 1, true)
+		Expect(queued).To(BeZero())
+		Expect(inflight).To(Equal(int64(32*1024 - 8*1024)))
+		Expect(exported).To(Equal(map[string]float64{"write_queue": 0, "inflight_full": float64(inflight)}))
 	})
 })

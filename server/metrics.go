@@ -56,12 +56,21 @@ func NewMetrics() *Metrics {
 	return m
 }
 
-// BrokerDropped exports the embedded broker's count of packets dropped
-// because a client's write queue was full.
-func (m *Metrics) BrokerDropped(dropped func() int64) {
-	m.Registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
-		Name: "shakedown_mqtt_dropped_total", Help: "Packets the embedded broker dropped because a client's write queue was full (serve --mqtt-write-queue).",
-	}, func() float64 { return float64(dropped()) }))
+// BrokerDropped exports the embedded broker's counts of messages dropped
+// for a subscriber, by reason: write_queue (the client's write queue was
+// full) and inflight_full (it had the most unacknowledged QoS 1 and 2
+// messages the broker keeps for a client).
+func (m *Metrics) BrokerDropped(dropped func() (queue, inflight int64)) {
+	for reason, pick := range map[string]func() int64{
+		"write_queue":   func() int64 { q, _ := dropped(); return q },
+		"inflight_full": func() int64 { _, i := dropped(); return i },
+	} {
+		m.Registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name:        "shakedown_mqtt_dropped_total",
+			Help:        "Messages the embedded broker accepted and dropped for a subscriber, by reason (write_queue: see serve --mqtt-write-queue; inflight_full: too many unacknowledged).",
+			ConstLabels: prometheus.Labels{"reason": reason},
+		}, func() float64 { return float64(pick()) }))
+	}
 }
 
 // Handshake implements Observer.

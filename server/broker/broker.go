@@ -139,9 +139,14 @@ func (e *Embedded) Subscribe(filter string, id int, fn func(topic string, payloa
 // Clients returns the number of connected clients.
 func (e *Embedded) Clients() int64 { return e.srv.Info.ClientsConnected }
 
-// Dropped returns the number of packets dropped because a client's write
-// queue was full.
-func (e *Embedded) Dropped() int64 { return atomic.LoadInt64(&e.srv.Info.MessagesDropped) }
+// Dropped returns the messages the broker accepted and then dropped for one
+// subscriber: queue counts packets dropped because the client's write queue
+// was full (Options.WriteQueue); inflight counts QoS 1 and 2 messages
+// dropped because the client already had as many unacknowledged messages
+// as the broker keeps for it (mochi's MaximumInflight, 8,192).
+func (e *Embedded) Dropped() (queue, inflight int64) {
+	return atomic.LoadInt64(&e.srv.Info.MessagesDropped), atomic.LoadInt64(&e.srv.Info.InflightDropped)
+}
 
 // Close stops the broker and disconnects every client. Safe to call twice.
 func (e *Embedded) Close() error {
