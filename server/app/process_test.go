@@ -320,6 +320,11 @@ var _ = Describe("shakedown serve as a process, bridged into a real mosquitto", 
 		dir, err := os.MkdirTemp("", "shakedown-bridge")
 		Expect(err).NotTo(HaveOccurred())
 		defer os.RemoveAll(dir)
+		// A mosquitto of this spec's own: the bridge package's specs
+		// connect the same fixture device IDs to the shared one at the same
+		// time, and mosquitto disconnects a client when another connects
+		// with its client ID.
+		addr = ownMosquitto()
 		_, err = fixtures.Generate(filepath.Join(dir, "fx"), fixtures.Options{Seed: "bridge-process", DevicesPerProfile: 100})
 		Expect(err).NotTo(HaveOccurred())
 		set, err := fixtures.Load(filepath.Join(dir, "fx"))
@@ -340,4 +345,32 @@ func maps(m map[string]bool) map[string]bool {
 		out[k] = v
 	}
 	return out
+}
+
+// ownMosquitto starts a mosquitto broker with scripts/mosquitto.sh under a
+// state file of its own, stops it when the spec ends, and returns its
+// address.
+func ownMosquitto() string {
+	script, err := filepath.Abs(filepath.Join("..", "..", "scripts", "mosquitto.sh"))
+	Expect(err).NotTo(HaveOccurred())
+	stateDir, err := os.MkdirTemp("", "shakedown-own-mosquitto")
+	Expect(err).NotTo(HaveOccurred())
+	state := filepath.Join(stateDir, "mosquitto.state")
+	env := append(os.Environ(), "SHAKEDOWN_MOSQUITTO_STATE="+state)
+	DeferCleanup(func() {
+		defer os.RemoveAll(stateDir)
+		if _, err := os.Stat(state); err != nil {
+			return // never started
+		}
+		stop := exec.Command(script, "stop")
+		stop.Env, stop.Stdout, stop.Stderr = env, GinkgoWriter, GinkgoWriter
+		Expect(stop.Run()).To(Succeed())
+		_, err := os.Stat(state)
+		Expect(err).To(MatchError(os.ErrNotExist), "the stopped broker's state file is gone")
+	})
+	start := exec.Command(script, "start")
+	start.Env, start.Stderr = env, GinkgoWriter
+	out, err := start.Output()
+	Expect(err).NotTo(HaveOccurred(), "starting a mosquitto of the spec's own")
+	return strings.TrimSpace(string(out))
 }
