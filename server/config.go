@@ -4,13 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"time"
 
 	"go.yaml.in/yaml/v3"
 
 	"shakedown/handshake"
+	"shakedown/server/broker"
 )
 
 // Config is `shakedown serve`'s configuration: a YAML file, then flags.
@@ -112,8 +112,8 @@ func (c Config) Check() error {
 	if c.HandshakeTimeout <= 0 || c.MaxHalfOpen <= 0 || c.Drain < 0 {
 		return errors.New("server: handshake_timeout and max_half_open must be positive, drain not negative")
 	}
-	if c.MQTTWriteQueue < 0 || c.MQTTWriteQueue > math.MaxInt32 {
-		return fmt.Errorf("server: mqtt_write_queue %d: want 1 to %d, or 0 for the default", c.MQTTWriteQueue, math.MaxInt32)
+	if err := broker.CheckWriteQueue(c.MQTTWriteQueue); err != nil {
+		return fmt.Errorf("server: mqtt_write_queue: %w", err)
 	}
 	return nil
 }

@@ -153,7 +153,7 @@ func (g *Gateway) serve(conn net.Conn, srv handshake.Server) {
 	// The session runs in a goroutine of its own. This one's stack grew
 	// during the handshake (curve arithmetic, the registry's SQL) and is
 	// freed when it returns; kept, it would stay with the session for the
-	// session's whole life (about 18 KiB per session, docs/benchmarks.md).
+	// session's whole life (about 9 KiB per session, docs/benchmarks.md).
 	go g.session(conn, sess, id, srv.Profile())
 }
 

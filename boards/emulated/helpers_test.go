@@ -20,9 +20,9 @@ import (
 	"shakedown/boards"
 	"shakedown/boards/emulated"
 	"shakedown/fixtures"
-	"shakedown/handshake"
 	"shakedown/harness"
 	bp "shakedown/harness/boardproto"
+	"shakedown/suites/measure"
 )
 
 // RequireEnv makes a missing emulator or image fail the specs instead of
@@ -102,15 +102,8 @@ func (r *rig) lastStackPeak() int {
 // provision stores d's identity on the board, as a CI job does from a
 // fixture set.
 func (r *rig) provision(d fixtures.Device) {
-	p := bp.Provision{Profile: d.Profile, DeviceID: d.ID, DeviceKey: d.Private}
-	switch d.Profile {
-	case handshake.Noise:
-		p.ServerKey = lab.set.NoiseCurrent.Public
-	case handshake.Seed:
-		cv, ok := bp.ParseCurve(d.Curve)
-		Expect(ok).To(BeTrue(), "curve %q", d.Curve)
-		p.Curve = cv
-	}
+	p, err := measure.Provisioning(lab.set, d)
+	Expect(err).NotTo(HaveOccurred())
 	Expect(r.h.Provision(ctx(), p)).To(Succeed())
 }
 

@@ -32,10 +32,9 @@ type labServer struct {
 	gw     *server.Gateway
 	addrs  map[handshake.Name]string
 
-	mu      sync.Mutex
-	inbox   map[string][]string // what devices published, by topic
-	refused []handshake.Reason  // handshakes the server refused
-	once    sync.Once
+	mu    sync.Mutex
+	inbox map[string][]string // what devices published, by topic
+	once  sync.Once
 }
 
 func startServer() *labServer {
@@ -50,7 +49,7 @@ func startServer() *labServer {
 		BackendUser: "emulated-backend", BackendPassword: hex.EncodeToString(pass)})
 	Expect(err).NotTo(HaveOccurred())
 	Expect(s.broker.Subscribe("devices/#", 1, s.receive)).To(Succeed())
-	s.gw = server.NewGateway(s.broker, server.Limits{HandshakeTimeout: serverHandshakeTimeout}, s, nil)
+	s.gw = server.NewGateway(s.broker, server.Limits{HandshakeTimeout: serverHandshakeTimeout}, nil, nil)
 	deps := server.ProfileDeps{Directory: s.dir, Counters: s.dir,
 		NoiseKeys: noise.NewKeyRing(noise.ServerKeys{Current: set.NoiseCurrent})}
 	for _, p := range []handshake.Name{handshake.Noise, handshake.Seed} {
@@ -85,19 +84,6 @@ func (s *labServer) delivered(topic string) func() []string {
 		return append([]string(nil), s.inbox[topic]...)
 	}
 }
-
-// Handshake implements server.Observer: refusals are kept.
-func (s *labServer) Handshake(_ handshake.Name, reason handshake.Reason, _ time.Duration) {
-	if reason == "" {
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.refused = append(s.refused, reason)
-}
-
-func (s *labServer) Session(handshake.Name, int)     {}
-func (s *labServer) Bytes(handshake.Name, bool, int) {}
 
 // device returns a device of the fixture set.
 func (s *labServer) device(id string) fixtures.Device {

@@ -234,20 +234,16 @@ var _ = Describe("shakedown serve as a process, embedded broker and SQLite", Ord
 
 // fleetDelivers connects every device of the set through srv, publishes one
 // message from each, and requires a backend subscriber on backendAddr to
-// receive every one. The payloads carry a tag of this run: other tests may
-// publish on the same mosquitto at the same time.
+// receive every one.
 func fleetDelivers(ctx context.Context, set *fixtures.Set, srv *serverProc, backendAddr, user, pass string) {
 	var mu sync.Mutex
 	received := map[string]bool{}
-	run := strconv.FormatInt(time.Now().UnixNano(), 36)
-	b, err := simulator.Connect(ctx, simulator.ClientConfig{Addr: backendAddr, ClientID: "backend-" + run, Username: user, Password: pass})
+	b, err := simulator.Connect(ctx, simulator.ClientConfig{Addr: backendAddr, ClientID: "backend-" + strconv.FormatInt(time.Now().UnixNano(), 36), Username: user, Password: pass})
 	Expect(err).NotTo(HaveOccurred())
 	defer b.Disconnect(100)
 	tok := b.Subscribe("devices/#", 1, func(_ mqtt.Client, m mqtt.Message) {
 		mu.Lock()
-		if strings.HasSuffix(string(m.Payload()), " run "+run) {
-			received[m.Topic()+" "+string(m.Payload())] = true
-		}
+		received[m.Topic()+" "+string(m.Payload())] = true
 		mu.Unlock()
 	})
 	Expect(tok.WaitTimeout(10 * time.Second)).To(BeTrue())
@@ -258,7 +254,7 @@ func fleetDelivers(ctx context.Context, set *fixtures.Set, srv *serverProc, back
 	sem := make(chan struct{}, 32)
 	var wg sync.WaitGroup
 	for _, d := range set.Devices {
-		want["devices/"+d.ID+"/telemetry hello from "+d.ID+" run "+run] = true
+		want["devices/"+d.ID+"/telemetry hello from "+d.ID] = true
 		wg.Add(1)
 		go func(d fixtures.Device) {
 			defer wg.Done()
@@ -275,7 +271,7 @@ func fleetDelivers(ctx context.Context, set *fixtures.Set, srv *serverProc, back
 				return
 			}
 			defer c.Disconnect(20)
-			t := c.Publish("devices/"+d.ID+"/telemetry", 1, false, "hello from "+d.ID+" run "+run)
+			t := c.Publish("devices/"+d.ID+"/telemetry", 1, false, "hello from "+d.ID)
 			if !t.WaitTimeout(20*time.Second) || t.Error() != nil {
 				errs <- fmt.Errorf("%s: publish: %v", d.ID, t.Error())
 			}
@@ -310,8 +306,9 @@ func fleetDelivers(ctx context.Context, set *fixtures.Set, srv *serverProc, back
 
 var _ = Describe("shakedown serve as a process, bridged into a real mosquitto", Ordered, func() {
 	It("serves 100 paho devices per profile, and a subscriber on mosquitto receives every message", func() {
-		addr := os.Getenv("SHAKEDOWN_MOSQUITTO_ADDR")
-		if addr == "" {
+		// The shared broker's address says that mosquitto is there; the
+		// spec runs one of its own (below).
+		if os.Getenv("SHAKEDOWN_MOSQUITTO_ADDR") == "" {
 			if os.Getenv("SHAKEDOWN_REQUIRE_MOSQUITTO") == "1" {
 				Fail("SHAKEDOWN_MOSQUITTO_ADDR is empty but SHAKEDOWN_REQUIRE_MOSQUITTO=1")
 			}
@@ -324,7 +321,7 @@ var _ = Describe("shakedown serve as a process, bridged into a real mosquitto", 
 		// connect the same fixture device IDs to the shared one at the same
 		// time, and mosquitto disconnects a client when another connects
 		// with its client ID.
-		addr = ownMosquitto()
+		addr := ownMosquitto()
 		_, err = fixtures.Generate(filepath.Join(dir, "fx"), fixtures.Options{Seed: "bridge-process", DevicesPerProfile: 100})
 		Expect(err).NotTo(HaveOccurred())
 		set, err := fixtures.Load(filepath.Join(dir, "fx"))

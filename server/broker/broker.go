@@ -47,6 +47,14 @@ type Options struct {
 // most of a device session's memory at fleet scale.
 const DefaultWriteQueue = 1024
 
+// CheckWriteQueue says whether n is a valid Options.WriteQueue.
+func CheckWriteQueue(n int) error {
+	if n < 0 || n > math.MaxInt32 {
+		return fmt.Errorf("broker: write queue %d: want 1 to %d, or 0 for the default", n, math.MaxInt32)
+	}
+	return nil
+}
+
 // Embedded is a running mochi broker.
 type Embedded struct {
 	srv  *mqtt.Server
@@ -60,8 +68,8 @@ func New(opts Options) (*Embedded, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	if opts.WriteQueue < 0 || opts.WriteQueue > math.MaxInt32 {
-		return nil, fmt.Errorf("broker: write queue %d: want 1 to %d, or 0 for the default", opts.WriteQueue, math.MaxInt32)
+	if err := CheckWriteQueue(opts.WriteQueue); err != nil {
+		return nil, err
 	}
 	if opts.WriteQueue == 0 {
 		opts.WriteQueue = DefaultWriteQueue
