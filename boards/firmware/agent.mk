@@ -27,8 +27,9 @@ AGENT_TEST_DEPS := $(AGENT_LIB_SRC) $(AGENT_LIB_HDR) $(AGENT_TEST_SRC) $(AGENT_T
 AGENT_AVR_CC    := avr-gcc
 AGENT_AVR_SIZE  := avr-size
 AGENT_AVR_NM    := avr-nm
+AGENT_AVR_OBJCOPY := avr-objcopy
 AGENT_AVR_MCU   := atmega328p
-AGENT_AVR_FLAGS := -mmcu=$(AGENT_AVR_MCU) -std=c99 -Wall -Wextra -Werror -pedantic -Os \
+AGENT_AVR_FLAGS := -mmcu=$(AGENT_AVR_MCU) $(AGENT_WARN) -Os \
 	-ffunction-sections -fdata-sections -fstack-usage -I.
 AGENT_AVR_OBJ   := $(patsubst %.c,$(AGENT_BUILD)/avr/%.o,$(AGENT_LIB_SRC))
 
@@ -159,7 +160,7 @@ RNG_SEED ?=
 # less inlining (which also keeps big locals out of the frames that stay
 # on the stack) and the compact Poly1305 and SHA-256 (SD_CRYPTO_SMALL):
 # README.md, "The ATmega328P image".
-AGENT_AVR_CHIP_FLAGS := -mmcu=atmega328p -std=c99 -Wall -Wextra -Werror -pedantic -Os \
+AGENT_AVR_CHIP_FLAGS := -mmcu=$(AGENT_AVR_MCU) $(AGENT_WARN) -Os \
 	-flto -mcall-prologues -mrelax -mstrict-X --param max-inline-insns-auto=4 \
 	--param large-stack-frame=64 --param large-stack-frame-growth=10 \
 	-fno-inline-functions-called-once -fno-tree-loop-im -fno-gcse -fno-move-loop-invariants \
@@ -226,6 +227,6 @@ AVRDUDE ?= avrdude
 
 .PHONY: flash-uno
 flash-uno: build/agent-atmega328p.elf
-	avr-objcopy -O ihex -R .eeprom build/agent-atmega328p.elf build/agent-atmega328p.hex
+	$(AGENT_AVR_OBJCOPY) -O ihex -R .eeprom build/agent-atmega328p.elf build/agent-atmega328p.hex
 	$(AVRDUDE) -p atmega328p -c arduino -P $(PORT) -b 115200 -D \
 		-U flash:w:build/agent-atmega328p.hex:i

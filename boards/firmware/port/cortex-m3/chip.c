@@ -45,12 +45,10 @@
 
 #include "port/common/ramchip.inc"
 
-static uint8_t reset_cause, cause_read;
-
 /* SysTick, as a 32-bit count of its ticks (sd_chip_count). */
 static uint32_t systick_last, systick_ticks;
-/* TIMER0, as milliseconds (sd_chip_millis). */
-static uint32_t timer_last, timer_rest, millis;
+/* TIMER0, as milliseconds (sd_chip_millis, millis_add). */
+static uint32_t timer_last;
 
 void sd_systick_handler(void)
 {
@@ -59,12 +57,7 @@ void sd_systick_handler(void)
 
 void sd_chip_init(void)
 {
-	/* Once per boot: a program may call sd_chip_init again after the
-	 * start-up did. */
-	if (!cause_read) {
-		reset_cause = reboot_requested() ? SD_CHIP_RESET_SOFTWARE : SD_CHIP_RESET_POWER_ON;
-		cause_read = 1;
-	}
+	reset_cause_latch();
 
 	UART_BAUDDIV = (uint32_t)(SD_CHIP_HZ / SD_CHIP_BAUD); /* at least 16 */
 	UART_CTRL = CTRL_TX_EN | CTRL_RX_EN;
@@ -80,8 +73,7 @@ void sd_chip_init(void)
 	TIMER_VALUE = 0xFFFFFFFFu;
 	TIMER_CTRL = TIMER_EN;
 	timer_last = TIMER_VALUE;
-	timer_rest = 0;
-	millis = 0;
+	millis_reset();
 }
 
 void sd_chip_putc(uint8_t c)
@@ -117,33 +109,15 @@ uint32_t sd_chip_count(void)
 	return systick_ticks * SD_CHIP_INSNS_PER_TICK;
 }
 
-uint32_t sd_chip_cycles(void)
-{
-	return sd_chip_count();
-}
-
 uint32_t sd_chip_millis(void)
 {
 	uint32_t v = TIMER_VALUE;
+	uint32_t ticks = timer_last - v;
 
 	/* TIMER0 counts down from 2^32 - 1, wrapping every 171 s; callers
 	 * read far more often than that. */
-	timer_rest += timer_last - v;
 	timer_last = v;
-	millis += timer_rest / TICKS_PER_MS;
-	timer_rest %= TICKS_PER_MS;
-	return millis;
-}
-
-void sd_chip_idle(void)
-{
-	/* Nothing: the main loop polls the UART, which holds one byte and
-	 * makes QEMU hold the rest back until it is read. */
-}
-
-uint8_t sd_chip_reset_cause(void)
-{
-	return reset_cause;
+	return millis_add(ticks, TICKS_PER_MS);
 }
 
 void sd_chip_reboot(void)

@@ -38,25 +38,17 @@ void _start(void);
 
 #include "port/common/ramchip.inc"
 
-static uint8_t reset_cause, cause_read;
-
-/* mtime, as milliseconds (sd_chip_millis). */
-static uint32_t mtime_last, mtime_rest, millis;
+/* mtime, as milliseconds (sd_chip_millis, millis_add). */
+static uint32_t mtime_last;
 
 static char progname[] = "firmware";
 static char *argv0[] = {progname, 0};
 
 void sd_chip_init(void)
 {
-	/* Once per boot: a program may call sd_chip_init again after the
-	 * start-up did. */
-	if (!cause_read) {
-		reset_cause = reboot_requested() ? SD_CHIP_RESET_SOFTWARE : SD_CHIP_RESET_POWER_ON;
-		cause_read = 1;
-	}
+	reset_cause_latch();
 	mtime_last = MTIME_LO;
-	mtime_rest = 0;
-	millis = 0;
+	millis_reset();
 	/* §18.9: baud = f_in / (div + 1). */
 	UART_DIV = (uint32_t)(SD_CHIP_HZ / SD_CHIP_BAUD - 1);
 	UART_TXCTRL = CTRL_EN; /* one stop bit */
@@ -87,32 +79,14 @@ uint32_t sd_chip_count(void)
 	return v;
 }
 
-uint32_t sd_chip_cycles(void)
-{
-	return sd_chip_count();
-}
-
 uint32_t sd_chip_millis(void)
 {
 	uint32_t v = MTIME_LO;
+	uint32_t ticks = v - mtime_last;
 
 	/* The low 32 bits wrap every 429 s; callers read far more often. */
-	mtime_rest += v - mtime_last;
 	mtime_last = v;
-	millis += mtime_rest / MTIME_PER_MS;
-	mtime_rest %= MTIME_PER_MS;
-	return millis;
-}
-
-void sd_chip_idle(void)
-{
-	/* Nothing: the main loop polls the UART's receive FIFO, and QEMU
-	 * holds further input back while it is full. */
-}
-
-uint8_t sd_chip_reset_cause(void)
-{
-	return reset_cause;
+	return millis_add(ticks, MTIME_PER_MS);
 }
 
 void sd_chip_reboot(void)
