@@ -20,6 +20,24 @@ var _ = Describe("Compare", func() {
 		}
 	})
 
+	It("finds no regression in a run with several handshakes per profile against itself", func() {
+		// shakedown test --runs 3: the first handshake of an emulated chip
+		// computes its static public key too; wall-clock samples spread.
+		run := withRuns(base)
+		c := reports.Compare(run, clone(run), reports.DefaultTolerances())
+		Expect(c.Regressed()).To(BeFalse())
+		keys := map[string]int{}
+		for _, d := range c.Deltas {
+			Expect(d.Status).To(Equal(reports.StatusOK), d.Key)
+			keys[d.Key]++
+		}
+		for k, n := range keys {
+			Expect(n).To(Equal(1), "figure %s compared %d times", k, n)
+		}
+		Expect(keys).To(HaveKey("board/virtual/handshake/noise/total"))
+		Expect(keys).To(HaveKey("board/cortex-m3/handshake/noise/crypto"))
+	})
+
 	It("fails a run in which an emulated chip's cycle count grew by one cycle", func() {
 		run := clone(base)
 		bench(run, "atmega328p", "x25519").Mean++
@@ -57,6 +75,68 @@ var _ = Describe("Compare", func() {
 		Entry("30 % slower is beyond 25 %", 1.30, true),
 		Entry("half the time is an improvement", 0.5, false),
 	)
+
+	It("compares wall-clock figures by their medians: one slow sample of three is not a regression", func() {
+		base := withRuns(base)
+		run := clone(base)
+		handshakes(run, "virtual", "noise")[0].Total *= 3 // the slowest sample, slower still
+		c := reports.Compare(base, run, reports.DefaultTolerances())
+		Expect(c.Regressed()).To(BeFalse())
+		d := delta(c, "board/virtual/handshake/noise/total")
+		Expect(d.Statistic).To(Equal(reports.StatMedian))
+		Expect(d.Status).To(Equal(reports.StatusOK))
+		Expect(d.Samples).To(HaveLen(3))
+		Expect(d.BaselineSamples).To(HaveLen(3))
+
+		for i := range handshakes(run, "virtual", "noise") {
+			handshakes(run, "virtual", "noise")[i].Total = handshakes(base, "virtual", "noise")[i].Total * 13 / 10
+		}
+		c = reports.Compare(base, run, reports.DefaultTolerances())
+		Expect(delta(c, "board/virtual/handshake/noise/total").Status).To(Equal(reports.StatusRegressed))
+	})
+
+	It("calls a wall-clock figure that moved the right way within the tolerance ok, not improved", func() {
+		run := clone(base)
+		bench(run, "virtual", "x25519").Mean *= 0.9
+		c := reports.Compare(base, run, reports.DefaultTolerances())
+		Expect(delta(c, "board/virtual/bench/x25519").Status).To(Equal(reports.StatusOK))
+	})
+
+	It("holds both ends of an exact figure's samples: the dearer first handshake may not grow either", func() {
+		base := withRuns(base)
+		run := clone(base)
+		handshakes(run, "cortex-m3", "noise")[0].Crypto++
+		c := reports.Compare(base, run, reports.DefaultTolerances())
+		reg := c.Regressions()
+		Expect(reg).To(HaveLen(1))
+		Expect(reg[0].Key).To(Equal("board/cortex-m3/handshake/noise/crypto"))
+		Expect(reg[0].Statistic).To(Equal(reports.StatWorst))
+		Expect(reg[0].Value - reg[0].Baseline).To(Equal(1.0))
+	})
+
+	It("compares an emulated chip's handshake total, which moves with the UART, with the wall-clock tolerance", func() {
+		base := withRuns(base)
+		run := clone(base)
+		for i := range handshakes(run, "cortex-m3", "noise") {
+			handshakes(run, "cortex-m3", "noise")[i].Total += 3_000
+		}
+		c := reports.Compare(base, run, reports.DefaultTolerances())
+		Expect(c.Regressed()).To(BeFalse())
+		Expect(delta(c, "board/cortex-m3/handshake/noise/total").Exact).To(BeFalse())
+		Expect(delta(c, "board/cortex-m3/handshake/noise/crypto").Exact).To(BeTrue())
+	})
+
+	It("fails a run in which a handshake that succeeded in the baseline failed", func() {
+		base := withRuns(base)
+		run := clone(base)
+		h := &handshakes(run, "virtual", "noise")[2]
+		h.OK, h.Reason = false, "decrypt_failed"
+		c := reports.Compare(base, run, reports.DefaultTolerances())
+		reg := c.Regressions()
+		Expect(reg).To(HaveLen(1))
+		Expect(reg[0].Key).To(Equal("board/virtual/handshake/noise/failed"))
+		Expect(reg[0].Value).To(Equal(1.0))
+	})
 
 	It("fails a run in which a MITM cell is no longer as expected", func() {
 		run := clone(base)
@@ -97,3 +177,14 @@ var _ = Describe("Compare", func() {
 		Expect(c.Deltas).To(ContainElement(HaveField("Status", reports.StatusNew)))
 	})
 })
+
+// delta returns the comparison's delta of key.
+func delta(c *reports.Comparison, key string) reports.Delta {
+	for _, d := range c.Deltas {
+		if d.Key == key {
+			return d
+		}
+	}
+	Fail("no delta " + key)
+	return reports.Delta{}
+}

@@ -28,11 +28,15 @@
 //	c := reports.Compare(baseline, run, reports.DefaultTolerances())
 //	if c.Regressed() { ... }
 //
-// Figures counted by an emulator (cycles or instructions on an emulated
-// chip, Board.Exact) are deterministic, so their tolerance is zero: any
-// growth is a regression. Wall-clock figures move with the machine's load
-// and get a stated percentage. A MITM cell that was as expected and no
-// longer is, is a regression too.
+// Every Figure keeps all its samples (a board's handshake measured five
+// times has five), and Compare sets like beside like. Figures counted by an
+// emulator (cycles or instructions on an emulated chip, Board.Exact) are
+// deterministic: their best and worst samples are compared with a tolerance
+// of zero, so any growth is a regression. Wall-clock figures move with the
+// machine's load: their medians are compared with a stated percentage. A
+// MITM cell that was as expected and no longer is, and a handshake that
+// failed where the baseline's succeeded, are regressions too. A run
+// compared with itself never regresses.
 //
 // The chart library (Chart.js, from the npm registry) is installed into
 // assets/ by scripts/report-assets.sh and embedded at build time; without it

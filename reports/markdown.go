@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 )
 
@@ -122,13 +123,42 @@ func WriteComparisonMarkdown(w io.Writer, c *Comparison) error {
 		}
 	}
 	if len(shown) > 0 {
-		p("| figure | baseline | run | change | allowed | status |\n| --- | ---: | ---: | ---: | ---: | --- |\n")
+		p("| figure | compared | baseline | run | change | allowed | status |\n| --- | --- | ---: | ---: | ---: | ---: | --- |\n")
 		for _, d := range shown {
-			p("| %s | %s | %s | %+.2f %% | %g %% | %s |\n", mdEscape(d.Key), fmtFigure(d.Baseline), fmtFigure(d.Value), d.ChangePercent, d.AllowedPercent, d.Status)
+			run := fmtFigure(d.Value)
+			if d.Status == StatusMissing {
+				run = "-"
+			}
+			p("| %s | %s | %s | %s | %s | %g %% | %s |\n", mdEscape(d.Key), compared(d), fmtFigure(d.Baseline), run, fmtChange(d), d.AllowedPercent, d.Status)
 		}
 		p("\n")
 	}
 	return bw.Flush()
+}
+
+// compared says which statistic of how many samples a delta compares,
+// e.g. "median of 3 / 5".
+func compared(d Delta) string {
+	n := len(d.Samples)
+	if d.Status == StatusMissing {
+		n = 0
+	}
+	return fmt.Sprintf("%s of %d / %d", d.Statistic, len(d.BaselineSamples), n)
+}
+
+// fmtChange prints a change in percent with enough digits to show one
+// cycle in millions.
+func fmtChange(d Delta) string {
+	c := d.ChangePercent
+	switch {
+	case d.Status == StatusMissing || c == 0:
+		return "0 %"
+	case math.IsInf(c, 0):
+		return map[bool]string{true: "+∞ %", false: "-∞ %"}[c > 0]
+	case math.Abs(c) < 0.01:
+		return fmt.Sprintf("%+.2g %%", c)
+	}
+	return fmt.Sprintf("%+.2f %%", c)
 }
 
 func fmtFigure(v float64) string {

@@ -39,7 +39,7 @@ var _ = Describe("Writers", func() {
 		var buf bytes.Buffer
 		Expect(reports.WriteComparisonMarkdown(&buf, reports.Compare(base, run, reports.DefaultTolerances()))).To(Succeed())
 		Expect(buf.String()).To(ContainSubstring("1 regressions"))
-		Expect(buf.String()).To(ContainSubstring("| board/rv32/bench/x25519 | 4,555,224 | 4,555,225 |"))
+		Expect(buf.String()).To(ContainSubstring("| board/rv32/bench/x25519 | worst of 1 / 1 | 4,555,224 | 4,555,225 | +2.2e-05 % | 0 % | regressed |"))
 	})
 
 	It("write an HTML page that loads nothing from outside", func() {
