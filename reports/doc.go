@@ -1,6 +1,6 @@
 // Package reports holds the result model of a shakedown run and renders it:
-// a self-contained HTML report (every script, style and chart inside the
-// file, so it opens offline), a Markdown summary for a CI job summary, JSON,
+// a self-contained HTML report (every style and chart inside the file, no
+// script, so it opens offline), a Markdown summary for a CI job summary, JSON,
 // and a comparison with a stored baseline that fails on a regression.
 //
 // Reports know nothing of how results were made. The input types mirror the
@@ -20,7 +20,7 @@
 //	run.MITM, err = reports.ReadMITMFile("mitm.json")
 //	run.Sim, err = reports.ReadSimFile("sim.json")
 //	run.Boards, err = reports.ReadBoardsFile("boards.json")
-//	err = reports.WriteHTML(f, run)      // needs the embedded chart library
+//	err = reports.WriteHTML(f, run)      // charts drawn as inline SVG
 //	err = reports.WriteMarkdown(os.Stdout, run)
 //
 // Compare a run with a stored baseline (a Run's JSON, from WriteJSON):
@@ -38,7 +38,7 @@
 // failed where the baseline's succeeded, are regressions too. A run
 // compared with itself never regresses.
 //
-// The chart library (Chart.js, from the npm registry) is installed into
-// assets/ by scripts/report-assets.sh and embedded at build time; without it
-// the package still compiles and WriteHTML returns ErrNoChartLibrary.
+// The HTML report's charts are SVG drawn in Go by the chart subpackage and
+// written into the page: no script, no library fetched at build time, so a
+// plain `go build` or `go install` of the binary draws them.
 package reports

@@ -2,45 +2,15 @@ package reports
 
 import (
 	"bytes"
-	"embed"
 	_ "embed"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"html/template"
 	"io"
-	"io/fs"
-	"math"
 	"strings"
 )
 
-// The chart library lives in assets/ (scripts/report-assets.sh); the folder
-// is embedded whole so the package compiles before the library is there.
-//
-//go:embed assets
-var assets embed.FS
-
 //go:embed report.html.tmpl
 var reportTemplate string
-
-//go:embed report.js
-var reportScript string
-
-// chartLibrary is the path of the library within assets.
-const chartLibrary = "assets/chart.umd.min.js"
-
-// ErrNoChartLibrary is the HTML writer's error when the binary was built
-// without the chart library: run scripts/report-assets.sh and build again.
-var ErrNoChartLibrary = errors.New("reports: the chart library is missing from reports/assets: run scripts/report-assets.sh, then build again")
-
-// ChartLibrary returns the embedded chart library's source.
-func ChartLibrary() ([]byte, error) {
-	b, err := fs.ReadFile(assets, chartLibrary)
-	if err != nil || len(b) == 0 {
-		return nil, ErrNoChartLibrary
-	}
-	return b, nil
-}
 
 var tmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 	"count":   countAny,
@@ -50,22 +20,15 @@ var tmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 	"mix":     mixString,
 }).Parse(reportTemplate))
 
-// WriteHTML writes the run as one self-contained HTML page: styles, the
-// chart library, the data and the code that draws the charts are all
-// inside it, so it opens offline.
+// WriteHTML writes the run as one self-contained HTML page: styles, data
+// and the charts (inline SVG drawn here) are all inside it, with no script,
+// so it opens offline and in any browser.
 func WriteHTML(w io.Writer, run *Run) error {
-	lib, err := ChartLibrary()
+	charts, err := DrawCharts(run)
 	if err != nil {
 		return err
 	}
-	if bytes.Contains(bytes.ToLower(lib), []byte("</script")) {
-		return errors.New("reports: the chart library contains a script end tag")
-	}
-	data, err := json.Marshal(chartData(run)) // escapes <, > and & inside strings
-	if err != nil {
-		return fmt.Errorf("encoding chart data: %w", err)
-	}
-	v := view{Run: run, Summary: Summarise(run), Library: template.JS(lib), Script: template.JS(reportScript), Data: template.JS(data)}
+	v := view{Run: run, Summary: Summarise(run), Charts: charts}
 	if run.MITM != nil {
 		v.Matrix = matrixView(run.MITM)
 	}
@@ -77,6 +40,9 @@ func WriteHTML(w io.Writer, run *Run) error {
 	}
 	if run.Boards != nil {
 		v.Anchors = anchorRows(run.Boards)
+		for _, b := range run.Boards.Boards {
+			v.BenchCount += len(b.Bench)
+		}
 	}
 	var buf bytes.Buffer
 	if err := tmpl.Execute(&buf, v); err != nil {
@@ -95,9 +61,9 @@ type view struct {
 	Hostile  [][3]string
 	Rates    Rates
 	Anchors  []anchorRow
-	Library  template.JS
-	Script   template.JS
-	Data     template.JS
+	// BenchCount is the number of bench figures over all boards.
+	BenchCount int
+	Charts     Charts
 }
 
 type matrix struct {
@@ -184,155 +150,6 @@ func stageRows(s *Sim) []stageRow {
 }
 
 func hostileRows(m map[string]map[string]int64) [][3]string { return failureRows(m) }
-
-// chartsData is what the page's script draws: one entry per chart, nil
-// where the run has no data for it.
-type chartsData struct {
-	Handshakes []handshakePoint `json:"handshakes,omitempty"`
-	Chips      *chipChart       `json:"chips,omitempty"`
-	Latency    *latencyChart    `json:"latency,omitempty"`
-	Timeline   *timelineChart   `json:"timeline,omitempty"`
-}
-
-type handshakePoint struct {
-	Label   string  `json:"label"`
-	BoardMS float64 `json:"board_ms"`
-	WallMS  float64 `json:"wall_ms"`
-	LimitMS float64 `json:"limit_ms"`
-	OK      bool    `json:"ok"`
-}
-
-type chipChart struct {
-	Ops    []string     `json:"ops"`
-	Series []chipSeries `json:"series"`
-}
-
-type chipSeries struct {
-	Label  string     `json:"label"`
-	Anchor bool       `json:"anchor"`
-	Values []*float64 `json:"values"` // per op; null where absent
-}
-
-type latencyChart struct {
-	Quantiles []string        `json:"quantiles"`
-	Series    []latencySeries `json:"series"`
-}
-
-type latencySeries struct {
-	Stage string    `json:"stage"`
-	MS    []float64 `json:"ms"`
-}
-
-type timelineChart struct {
-	Seconds   []float64 `json:"seconds"`
-	Connects  []float64 `json:"connects_per_s"`
-	Acked     []float64 `json:"acked_per_s"`
-	Received  []float64 `json:"received_per_s"`
-	Connected []int64   `json:"connected"`
-}
-
-// latencyQuantiles are the percentiles of the latency chart.
-var latencyQuantiles = []float64{0, 25, 50, 75, 90, 95, 99, 99.9, 99.99, 100}
-
-func chartData(run *Run) chartsData {
-	var d chartsData
-	if b := run.Boards; b != nil {
-		for _, bd := range b.Boards {
-			for _, h := range bd.Handshakes {
-				if !h.OK {
-					continue
-				}
-				d.Handshakes = append(d.Handshakes, handshakePoint{Label: bd.Name + " · " + h.Profile, BoardMS: h.BoardMS, WallMS: h.WallMS, LimitMS: h.LimitMS, OK: h.WithinLimit()})
-			}
-		}
-		cc := &chipChart{Ops: AnchorOps}
-		for _, bd := range b.Boards {
-			if bd.Kind == KindVirtual {
-				continue // host nanoseconds do not sit on a cycle axis
-			}
-			s := chipSeries{Label: bd.Chip + " (" + unitOf(bd) + ")", Values: make([]*float64, len(AnchorOps))}
-			any := false
-			for i, op := range AnchorOps {
-				for _, x := range bd.Bench {
-					if x.Op == op {
-						v := x.Mean
-						s.Values[i], any = &v, true
-					}
-				}
-			}
-			if any {
-				cc.Series = append(cc.Series, s)
-			}
-		}
-		if len(cc.Series) > 0 {
-			seen := map[string]bool{}
-			for _, a := range Anchors {
-				if seen[a.Chip] {
-					continue
-				}
-				seen[a.Chip] = true
-				s := chipSeries{Label: "anchor: " + a.Chip, Anchor: true, Values: make([]*float64, len(AnchorOps))}
-				for _, b := range Anchors {
-					if b.Chip != a.Chip {
-						continue
-					}
-					for i, op := range AnchorOps {
-						if b.Op == op {
-							v := b.CyclesAt()
-							s.Values[i] = &v
-						}
-					}
-				}
-				cc.Series = append(cc.Series, s)
-			}
-			d.Chips = cc
-		}
-	}
-	if s := run.Sim; s != nil {
-		lc := &latencyChart{}
-		for _, q := range latencyQuantiles {
-			lc.Quantiles = append(lc.Quantiles, fmt.Sprintf("p%g", q))
-		}
-		for _, st := range StageOrder {
-			h := s.Histograms[st]
-			if h == nil || h.Total == 0 || h.Check() != nil {
-				continue
-			}
-			vals := h.Quantiles(latencyQuantiles...)
-			for i := range vals {
-				vals[i] = math.Max(vals[i], 1) / 1e3
-			}
-			lc.Series = append(lc.Series, latencySeries{Stage: st, MS: vals})
-		}
-		if len(lc.Series) > 0 {
-			d.Latency = lc
-		}
-		if t := s.Timeline; t != nil && len(t.Samples) > 1 {
-			tc := &timelineChart{}
-			for i := 1; i < len(t.Samples); i++ {
-				a, b := t.Samples[i-1], t.Samples[i]
-				dt := float64(b.AtMS-a.AtMS) / 1e3
-				if dt <= 0 {
-					continue
-				}
-				tc.Seconds = append(tc.Seconds, float64(b.AtMS)/1e3)
-				tc.Connects = append(tc.Connects, float64(b.Connects-a.Connects)/dt)
-				tc.Acked = append(tc.Acked, float64(b.Acked-a.Acked)/dt)
-				tc.Received = append(tc.Received, float64(b.Received-a.Received)/dt)
-				tc.Connected = append(tc.Connected, b.Connected)
-			}
-			d.Timeline = tc
-		}
-	}
-	return d
-}
-
-func unitOf(b Board) string {
-	for _, x := range b.Bench {
-		return x.Unit
-	}
-	return ""
-}
 
 // countAny formats any number with thousands separators.
 func countAny(v any) string {

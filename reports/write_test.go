@@ -42,29 +42,57 @@ var _ = Describe("Writers", func() {
 		Expect(buf.String()).To(ContainSubstring("| board/rv32/bench/x25519 | worst of 1 / 1 | 4,555,224 | 4,555,225 | +2.2e-05 % | 0 % | regressed |"))
 	})
 
-	It("write an HTML page that loads nothing from outside", func() {
-		if _, err := reports.ChartLibrary(); err != nil {
-			Skip("the chart library is not installed: run scripts/report-assets.sh")
-		}
+	It("write an HTML page with its four charts inside, that runs no script and loads nothing from outside", func() {
 		var buf bytes.Buffer
 		Expect(reports.WriteHTML(&buf, sampleRun())).To(Succeed())
 		page := buf.String()
 		Expect(regexp.MustCompile(`(?i)(src|href)\s*=`).FindAllString(page, -1)).To(BeEmpty())
-		Expect(strings.Count(page, "<canvas")).To(Equal(4))
-		Expect(page).To(ContainSubstring(`id="report-data"`))
+		Expect(regexp.MustCompile(`(?i)<script|url\((?:[^#)]|$)|@import`).FindAllString(page, -1)).To(BeEmpty())
+		for _, chart := range []string{"chart-handshakes", "chart-chips", "chart-latency", "chart-timeline"} {
+			Expect(page).To(ContainSubstring(`aria-labelledby="%s-title %s-desc"`, chart, chart))
+		}
+		Expect(strings.Count(page, `<svg `)).To(Equal(4))
+		Expect(strings.Count(page, `class="bar"`)).To(BeNumerically(">=", 12))
+		stages := 0
+		for _, h := range sampleRun().Sim.Histograms {
+			if h.Total > 0 {
+				stages++
+			}
+		}
+		Expect(stages).To(BeNumerically(">", 5))
+		Expect(strings.Count(page, `class="line"`)).To(Equal(stages+4), "a line per stage with samples, and the timeline's four")
 		Expect(page).To(ContainSubstring("SUCCEEDED"))
 	})
 
+	It("say in place of a chart that the run has no data for it", func() {
+		run := sampleRun()
+		run.Sim.Timeline = nil
+		run.Boards.Boards = run.Boards.Boards[:1] // the virtual board: no cycle counts
+		var buf bytes.Buffer
+		Expect(reports.WriteHTML(&buf, run)).To(Succeed())
+		Expect(strings.Count(buf.String(), `<svg `)).To(Equal(2))
+		Expect(buf.String()).To(ContainSubstring("No throughput timeline in this run"))
+		Expect(buf.String()).To(ContainSubstring("No cycle counts of an anchored operation in this run"))
+	})
+
+	It("chart several handshakes of a profile as one bar: the median, with the fastest and the slowest", func() {
+		var buf bytes.Buffer
+		Expect(reports.WriteHTML(&buf, withRuns(sampleRun()))).To(Succeed())
+		Expect(buf.String()).To(ContainSubstring("virtual · noise · board time (median): 714 µs (from 410 µs to 984 µs); 3 handshakes"))
+		Expect(strings.Count(buf.String(), "virtual · noise · board time")).To(Equal(1))
+	})
+
 	It("escape what results carry into the page", func() {
-		if _, err := reports.ChartLibrary(); err != nil {
-			Skip("the chart library is not installed: run scripts/report-assets.sh")
-		}
 		run := sampleRun()
 		run.Title = `</script><script>alert(1)</script>`
 		run.Boards.Boards[0].Name = `</script><img onerror=x>`
+		run.Boards.Boards[2].Chip = `</svg><svg onload=alert(1)>`
+		run.Sim.Histograms[`<stage>`] = run.Sim.Histograms["connect"]
 		var buf bytes.Buffer
 		Expect(reports.WriteHTML(&buf, run)).To(Succeed())
 		Expect(buf.String()).NotTo(ContainSubstring("<script>alert(1)"))
 		Expect(buf.String()).NotTo(ContainSubstring("<img onerror"))
+		Expect(buf.String()).NotTo(ContainSubstring("<svg onload"))
+		Expect(buf.String()).To(ContainSubstring("&lt;/svg&gt;&lt;svg onload=alert(1)&gt;"))
 	})
 })
