@@ -13,13 +13,8 @@ PKGS := ./...
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_.-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-.PHONY: report-assets
-report-assets: ## install the chart library the HTML report embeds (npm registry)
-	command -v npm >/dev/null || scripts/apt-install.sh npm
-	scripts/report-assets.sh
-
 .PHONY: build
-build: report-assets ## build the shakedown binary into build/
+build: ## build the shakedown binary into build/
 	$(GO) build -o $(BIN) ./cmd/shakedown
 
 .PHONY: demo
@@ -38,7 +33,7 @@ APT_FIRMWARE_PACKAGES := make gcc pkg-config gcc-avr avr-libc binutils-avr simav
 	qemu-system-arm qemu-system-misc
 
 .PHONY: test
-test: deps report-assets ## run every test: Go packages, the suites on a fleet and the three emulated chips, the firmware (starts and stops PostgreSQL and mosquitto)
+test: deps ## run every test: Go packages, the suites on a fleet and the three emulated chips, the firmware (starts and stops PostgreSQL and mosquitto)
 	gofmt_out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$gofmt_out" ]; then echo "gofmt needed: $$gofmt_out"; exit 1; fi
 	$(GO) vet $(PKGS)
