@@ -10,9 +10,9 @@ import (
 	"shakedown/reports/chart"
 )
 
-// Charts are the report's four charts as inline SVG; a chart the run has
+// charts are the report's four charts as inline SVG; a chart the run has
 // no data for is empty, and the page says so in its place.
-type Charts struct {
+type charts struct {
 	Handshakes template.HTML
 	Chips      template.HTML
 	Latency    template.HTML
@@ -29,9 +29,9 @@ const (
 	colourLimit  = "#bf8700" // the board profile's limit
 )
 
-// DrawCharts draws the run's charts.
-func DrawCharts(run *Run) (Charts, error) {
-	var cs Charts
+// drawCharts draws the run's charts.
+func drawCharts(run *Run) (charts, error) {
+	var cs charts
 	var errs []error
 	draw := func(dst *template.HTML, svg string, err error) {
 		switch {

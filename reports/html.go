@@ -24,11 +24,11 @@ var tmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 // and the charts (inline SVG drawn here) are all inside it, with no script,
 // so it opens offline and in any browser.
 func WriteHTML(w io.Writer, run *Run) error {
-	charts, err := DrawCharts(run)
+	cs, err := drawCharts(run)
 	if err != nil {
 		return err
 	}
-	v := view{Run: run, Summary: Summarise(run), Charts: charts}
+	v := view{Run: run, Summary: Summarise(run), Charts: cs}
 	if run.MITM != nil {
 		v.Matrix = matrixView(run.MITM)
 	}
@@ -63,7 +63,7 @@ type view struct {
 	Anchors  []anchorRow
 	// BenchCount is the number of bench figures over all boards.
 	BenchCount int
-	Charts     Charts
+	Charts     charts
 }
 
 type matrix struct {
