@@ -48,7 +48,7 @@ func NewMetrics() *Metrics {
 			Buckets: prometheus.ExponentialBuckets(10e-6, 2, 18),
 		}, []string{"op"}),
 		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "shakedown_mqtt_refused_total", Help: "MQTT packets or sessions refused by the bridge's identity and topic rules, by reason.",
+			Name: "shakedown_mqtt_refused_total", Help: "MQTT packets or sessions of devices refused after the handshake (embedded broker or bridge), by profile and reason.",
 		}, []string{"profile", "reason"}),
 	}
 	m.Registry.MustRegister(m.handshakes, m.duration, m.sessions, m.bytes, m.registry, m.refused,
