@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"shakedown/handshake"
+	"shakedown/server/lograte"
 )
 
 // Sink receives authenticated device conns and serves them until they end.
@@ -41,6 +42,8 @@ type Gateway struct {
 	limits Limits
 	obs    Observer
 	log    *slog.Logger
+	// failures logs sessions ended by a failed record (transport.go).
+	failures *lograte.Logger
 
 	halfOpen chan struct{}
 	rate     *sourceRate
@@ -72,6 +75,7 @@ func NewGateway(sink Sink, limits Limits, obs Observer, log *slog.Logger) *Gatew
 		rate:      newSourceRate(limits.PerSourceRate, limits.PerSourceBurst),
 		listeners: map[handshake.Name]net.Listener{},
 		conns:     map[net.Conn]struct{}{},
+		failures:  lograte.New(log, lograte.DefaultInterval, lograte.DefaultBurst),
 	}
 }
 
@@ -165,6 +169,7 @@ func (g *Gateway) session(conn, sess net.Conn, id handshake.Identity, p handshak
 	defer g.obs.Session(p, -1)
 	if err := g.sink.AttachDevice(meteredConn{Conn: sess, p: p, obs: g.obs}, id); err != nil {
 		g.log.Debug("session ended", "profile", p, "device", id.DeviceID, "err", err)
+		g.sessionFailed(p, id, conn, err)
 	}
 	sess.Close()
 }
