@@ -120,6 +120,9 @@ when a command returns and are seen by running servers at the next handshake.`,
 	pwFile := add.Flags().String("password-file", "", "tls: file holding the device's MQTT password")
 	grants := add.Flags().StringSlice("grant", nil, "extra topic filter the device may use (repeatable)")
 	add.RunE = func(c *cobra.Command, args []string) error {
+		if err := handshake.CheckDeviceID(args[0]); err != nil {
+			return &exitError{code: 2, err: fmt.Errorf("device ID %q: %w", args[0], err)}
+		}
 		p, err := handshake.ParseName(*profile)
 		if err != nil {
 			return err
@@ -199,6 +202,9 @@ when a command returns and are seen by running servers at the next handshake.`,
 			var d registry.Device
 			if err := json.Unmarshal(sc.Bytes(), &d); err != nil {
 				return fmt.Errorf("line %d: %w", line, err)
+			}
+			if err := handshake.CheckDeviceID(d.ID); err != nil {
+				return &exitError{code: 2, err: fmt.Errorf("line %d: device ID %q: %w", line, d.ID, err)}
 			}
 			ds = append(ds, d)
 		}
@@ -286,7 +292,7 @@ when a command returns and are seen by running servers at the next handshake.`,
 		enc := json.NewEncoder(c.OutOrStdout())
 		return reg.ExportDevices(c.Context(), registry.ListOptions{}, func(d registry.Device) error { return enc.Encode(d) })
 	}
-	cmd.AddCommand(add, imp, list, revoke, export)
+	cmd.AddCommand(add, imp, list, revoke, export, resetCounterCommand())
 	root.AddCommand(cmd)
 
 	sk := &cobra.Command{
