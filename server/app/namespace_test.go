@@ -286,6 +286,41 @@ var _ = Describe("one namespace per device, against shakedown serve", Ordered, f
 		Entry("in its will topic", rawConnect("c", "", "devices/c-d/status"), "acl_will"),
 	)
 
+	It("lets a device that lost its counter in again after devices reset-counter --yes, and only then", func() {
+		id := "c_d"
+		connect := func(ctr noise.Counter) error {
+			dev, _, _, err := simulator.NewDevice(set, devices[id], simulator.DeviceOptions{Counter: ctr})
+			Expect(err).NotTo(HaveOccurred())
+			c, err := simulator.Connect(ctx, simulator.ClientConfig{Device: dev, Addr: srv.addr("noise"), ClientID: id, HandshakeTimeout: 5 * time.Second})
+			if err == nil {
+				c.Disconnect(20)
+			}
+			return err
+		}
+		registryDSN := "sqlite:" + filepath.Join(dir, "registry.db")
+		// Earlier specs connected it with clock-based counters.
+		Expect(connect(nil)).To(Succeed())
+		replays := srv.metric("shakedown_handshakes_total", `profile="noise"`, `result="counter_replay"`)
+		Expect(connect(noise.NewMemCounter(0))).NotTo(Succeed(), "its erased counter starts again at 1")
+		Eventually(func() float64 {
+			return srv.metric("shakedown_handshakes_total", `profile="noise"`, `result="counter_replay"`)
+		}).Should(Equal(replays + 1))
+
+		s := shakedownCmd("devices", "reset-counter", id, "--registry", registryDSN)
+		Expect(s.ExitCode()).To(Equal(2))
+		Expect(string(s.Err.Contents())).To(ContainSubstring("--yes"))
+		Expect(connect(noise.NewMemCounter(1))).NotTo(Succeed(), "nothing was reset without --yes")
+
+		s = shakedownCmd("devices", "reset-counter", id, "--yes", "--registry", registryDSN)
+		Expect(s.ExitCode()).To(BeZero(), string(s.Err.Contents()))
+		Expect(string(s.Out.Contents())).To(MatchRegexp(`reset the message-1 counter of c_d: it was [1-9][0-9]*, it is 0`))
+		Expect(connect(noise.NewMemCounter(2))).To(Succeed())
+
+		export := shakedownCmd("devices", "export", "--registry", registryDSN)
+		Expect(export.ExitCode()).To(BeZero())
+		Expect(string(export.Out.Contents())).To(MatchRegexp(`"id":"c_d"[^\n]*"counter":3[^\n]*"counter_reset":"`))
+	})
+
 	It("accepts c with an empty username or its own ID as username", func() {
 		Expect(connack(attacker, rawConnect("c", "", ""))).To(BeZero())
 		Expect(connack(attacker, rawConnect("c", "c", "devices/c/status"))).To(BeZero())
