@@ -42,8 +42,9 @@ type Gateway struct {
 	limits Limits
 	obs    Observer
 	log    *slog.Logger
-	// failures logs sessions ended by a failed record (transport.go).
-	failures *lograte.Logger
+	// refusals logs refused handshakes and failed records at info,
+	// rate-limited per reason (transport.go).
+	refusals *lograte.Logger
 
 	halfOpen chan struct{}
 	rate     *sourceRate
@@ -75,7 +76,7 @@ func NewGateway(sink Sink, limits Limits, obs Observer, log *slog.Logger) *Gatew
 		rate:      newSourceRate(limits.PerSourceRate, limits.PerSourceBurst),
 		listeners: map[handshake.Name]net.Listener{},
 		conns:     map[net.Conn]struct{}{},
-		failures:  lograte.New(log, lograte.DefaultInterval, lograte.DefaultBurst),
+		refusals:  lograte.New(log, lograte.DefaultInterval, lograte.DefaultBurst),
 	}
 }
 
@@ -147,7 +148,7 @@ func (g *Gateway) serve(conn net.Conn, srv handshake.Server) {
 	if err != nil {
 		reason := handshake.ReasonOf(err)
 		g.obs.Handshake(srv.Profile(), reason, time.Since(start))
-		g.log.Debug("handshake refused", "profile", srv.Profile(), "reason", reason, "remote", conn.RemoteAddr().String())
+		g.handshakeRefused(srv.Profile(), reason, conn)
 		conn.Close()
 		g.untrack(conn)
 		g.wg.Done()

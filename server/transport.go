@@ -68,5 +68,17 @@ func (g *Gateway) sessionFailed(p handshake.Name, id handshake.Identity, conn ne
 	if id.DeviceID != "" {
 		args = append(args, "device", id.DeviceID)
 	}
-	g.failures.Info(string(reason), "session ended on a failed record", args...)
+	g.refusals.Info("record "+string(reason), "session ended on a failed record", args...)
+}
+
+// handshakeRefused logs a refused handshake: at info, rate-limited, when
+// the peer sent something refused; at debug when it only hung up or went
+// silent (io, timeout), which scanners and lost links do all the time.
+func (g *Gateway) handshakeRefused(p handshake.Name, reason handshake.Reason, conn net.Conn) {
+	args := []any{"profile", p, "reason", reason, "remote", conn.RemoteAddr().String()}
+	if reason == handshake.ReasonIO || reason == handshake.ReasonTimeout {
+		g.log.Debug("handshake refused", args...)
+		return
+	}
+	g.refusals.Info("handshake "+string(reason), "handshake refused", args...)
 }

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"log/slog"
 	"net"
@@ -17,6 +18,7 @@ import (
 	"shakedown/handshake/noise"
 	"shakedown/server"
 	"shakedown/server/broker"
+	"shakedown/server/lograte"
 	"shakedown/simulator"
 )
 
@@ -146,6 +148,27 @@ var _ = Describe("a session whose record fails after the handshake", Ordered, fu
 		// TLS records: 5 bytes of header, then the ciphertext.
 		Entry("tls, an altered record", handshake.TLS, &spoilConn{at: 8}, handshake.ReasonDecrypt),
 	)
+
+	It("logs refused handshakes at info with their reason, a few per reason, and counts every one", func() {
+		before := obs.recorder.count(handshake.ReasonDecrypt)
+		const n = 20
+		for i := 0; i < n; i++ {
+			c, err := net.Dial("tcp", addrs[handshake.Noise])
+			Expect(err).NotTo(HaveOccurred())
+			// A message 1 of the right length that no device wrote.
+			_, err = c.Write(append([]byte{0x00, noise.MsgLenIK1}, bytes.Repeat([]byte{0xee}, noise.MsgLenIK1)...))
+			Expect(err).NotTo(HaveOccurred())
+			c.SetReadDeadline(time.Now().Add(10 * time.Second))
+			_, err = c.Read(make([]byte, 1))
+			Expect(err).To(HaveOccurred(), "the server answers nothing and closes")
+			c.Close()
+		}
+		Eventually(func() int { return obs.recorder.count(handshake.ReasonDecrypt) }).Should(Equal(before + n))
+		logged := bytes.Count(logs.Contents(), []byte(`"level":"INFO","msg":"handshake refused","profile":"noise","reason":"decrypt_failed"`))
+		Expect(logged).To(BeNumerically(">=", 1))
+		Expect(logged).To(BeNumerically("<=", 2*lograte.DefaultBurst), "rate-limited: at most a burst per 10 s")
+		Expect(string(logs.Contents())).NotTo(ContainSubstring(`"msg":"handshake refused","profile":"noise","reason":"io"`))
+	})
 
 	It("leaves a session that ends cleanly uncounted", func() {
 		d := set.DevicesOf(handshake.Noise)[0]
