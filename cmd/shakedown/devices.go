@@ -108,6 +108,8 @@ when a command returns and are seen by running servers at the next handshake.`,
 	add := &cobra.Command{
 		Use:   "add ID",
 		Short: "Register one device",
+		Long: `Register one device. ID is 1 to 128 letters, digits, '.', '_', '-' or ':': it is
+the device's MQTT client ID and one topic level of its namespace, devices/ID/...`,
 		Example: `  shakedown devices add sensor-17 --profile noise --key 3f5c…(64 hex digits: the device's X25519 public key)
   shakedown devices add legacy-1 --profile psk --key <64 hex digits: the pre-shared key>
   shakedown devices add meter-9 --profile tls --password-file meter-9.pw --grant fleet/broadcast`,
