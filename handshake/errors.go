@@ -40,6 +40,10 @@ const (
 	ReasonInternal      Reason = "internal"       // a local failure (randomness, state)
 )
 
+// ReasonCounterReserved refuses a message-1 counter of 2^64-1: the value is
+// reserved, because erased flash reads as all ones (noise.CounterReserved).
+const ReasonCounterReserved Reason = "counter_reserved"
+
 // Error is the one error type of handshakes and records.
 type Error struct {
 	Profile Name

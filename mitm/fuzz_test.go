@@ -52,6 +52,8 @@ func FuzzReadPacket(f *testing.F) {
 	f.Add([]byte{0x32, 0x08, 0x00, 0x01, 't', 0x00, 0x07, 'p', 'l', 'd'})
 	f.Add([]byte{0x82, 0x06, 0x00, 0x01, 0x00, 0x01, 'a', 0x01})
 	f.Add([]byte{0x30, 0xff, 0xff, 0xff, 0xff, 0x7f})
+	f.Add([]byte{0x30, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00})
+	f.Add([]byte{0x30, 0x80, 0x00})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		br := bufio.NewReader(bytes.NewReader(data))
 		var seen []byte
@@ -67,6 +69,15 @@ func FuzzReadPacket(f *testing.F) {
 			seen = append(seen, raw...)
 			if len(raw) < 2 || !bytes.HasPrefix(data, seen) {
 				t.Fatal("a packet's raw bytes are not the stream")
+			}
+			// The Remaining Length: 1 to 4 bytes, its shortest encoding.
+			k := 1
+			for k < len(raw)-1 && raw[k]&0x80 != 0 {
+				k++
+			}
+			body := len(raw) - 1 - k
+			if k > 4 || (body >= 128 && k == 1) || (k > 1 && raw[k] == 0) {
+				t.Fatalf("accepted a %d-byte remaining length field for a %d-byte body", k, body)
 			}
 		}
 	})

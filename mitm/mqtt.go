@@ -23,6 +23,10 @@ const (
 	// maxMQTTPacket bounds the remaining length the lab reads: its own
 	// packets are small; a longer one is refused before it is read.
 	maxMQTTPacket = 64 << 10
+	// maxLengthBytes is the longest Remaining Length field (3.1.1 §2.2.3,
+	// 5.0 §1.5.5); lengthDigit is the value range of one of its bytes.
+	maxLengthBytes = 4
+	lengthDigit    = 128
 )
 
 var mqttProtocolName = []byte("MQTT") // MQTT 3.1.1 §3.1.2.1
@@ -47,6 +51,33 @@ func (c *captureReader) ReadByte() (byte, error) {
 	return b, err
 }
 
+// lengthReader hands packets.DecodeLength at most maxLengthBytes bytes:
+// mochi's decoder reads continuation bytes for as long as they come, and a
+// peer could send them for ever.
+type lengthReader struct {
+	r *captureReader
+	n int
+}
+
+func (l *lengthReader) ReadByte() (byte, error) {
+	if l.n == maxLengthBytes {
+		return 0, errMQTTMalformed
+	}
+	l.n++
+	return l.r.ReadByte()
+}
+
+// lengthBytes is the size of the shortest encoding of n, the only one
+// allowed (5.0 §1.5.5 [MQTT-1.5.5-1]).
+func lengthBytes(n int) int {
+	b := 1
+	for n >= lengthDigit {
+		n /= lengthDigit
+		b++
+	}
+	return b
+}
+
 // ReadPacket reads one MQTT control packet from r and returns it decoded,
 // with its raw bytes. Packet types the lab does not decode come back with
 // their fixed header only. Errors are *handshake.Error values of profile p
@@ -61,12 +92,16 @@ func ReadPacket(r *bufio.Reader, p handshake.Name) (packets.Packet, []byte, erro
 	if err := pk.FixedHeader.Decode(b); err != nil {
 		return pk, nil, handshake.Fail(p, handshake.StageTransport, handshake.ReasonMalformed, errMQTTMalformed)
 	}
-	n, _, err := packets.DecodeLength(cr)
+	lr := &lengthReader{r: cr}
+	n, _, err := packets.DecodeLength(lr)
 	if err != nil {
-		if errors.Is(err, packets.ErrMalformedVariableByteInteger) {
+		if errors.Is(err, packets.ErrMalformedVariableByteInteger) || errors.Is(err, errMQTTMalformed) {
 			return pk, nil, handshake.Fail(p, handshake.StageTransport, handshake.ReasonMalformed, errMQTTMalformed)
 		}
 		return pk, nil, streamFailure(p, err)
+	}
+	if lr.n != lengthBytes(n) {
+		return pk, nil, handshake.Fail(p, handshake.StageTransport, handshake.ReasonMalformed, errMQTTMalformed)
 	}
 	if n > maxMQTTPacket {
 		return pk, nil, handshake.Fail(p, handshake.StageTransport, handshake.ReasonOversizeFrame, errMQTTTooLong)

@@ -51,8 +51,35 @@ var _ = Describe("MQTT evidence", func() {
 		Entry("reserved flags set", []byte{0x1f, 0x00}, handshake.ReasonMalformed),
 		Entry("a remaining length over the lab's limit", []byte{0x30, 0xff, 0xff, 0x7f}, handshake.ReasonOversizeFrame),
 		Entry("a remaining length of five bytes", []byte{0x30, 0xff, 0xff, 0xff, 0xff, 0x7f}, handshake.ReasonMalformed),
+		Entry("a remaining length of five bytes worth zero", []byte{0x30, 0x80, 0x80, 0x80, 0x80, 0x00}, handshake.ReasonMalformed),
+		Entry("a remaining length longer than its shortest encoding", []byte{0x30, 0x80, 0x00}, handshake.ReasonMalformed),
+		Entry("a four-byte remaining length worth 127", []byte{0xc0, 0xff, 0x80, 0x80, 0x00}, handshake.ReasonMalformed),
 		Entry("a body cut short", []byte{0x30, 0x05, 0x00}, handshake.ReasonShortFrame),
 		Entry("a CONNECT with a broken body", []byte{0x10, 0x01, 0x00}, handshake.ReasonMalformed),
 		Entry("nothing", []byte{}, handshake.ReasonIO),
 	)
+
+	// Regression: mochi's length decoder reads continuation bytes for as
+	// long as they come; the lab stops after the fourth (3.1.1 §2.2.3).
+	It("stops reading a remaining length that never ends", func() {
+		src := &endless{b: 0x80}
+		br := bufio.NewReader(src)
+		_, _, err := mitm.ReadPacket(br, handshake.Noise)
+		Expect(handshake.ReasonOf(err)).To(Equal(handshake.ReasonMalformed))
+		Expect(src.n-br.Buffered()).To(BeNumerically("<=", 1+4), "bytes taken from the stream")
+	})
 })
+
+// endless is a stream of one byte value that never ends.
+type endless struct {
+	b byte
+	n int // bytes handed out
+}
+
+func (e *endless) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = e.b
+	}
+	e.n += len(p)
+	return len(p), nil
+}

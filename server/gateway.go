@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"shakedown/handshake"
+	"shakedown/server/lograte"
 )
 
 // Sink receives authenticated device conns and serves them until they end.
@@ -41,6 +42,9 @@ type Gateway struct {
 	limits Limits
 	obs    Observer
 	log    *slog.Logger
+	// refusals logs refused handshakes and failed records at info,
+	// rate-limited per reason (transport.go).
+	refusals *lograte.Logger
 
 	halfOpen chan struct{}
 	rate     *sourceRate
@@ -72,6 +76,7 @@ func NewGateway(sink Sink, limits Limits, obs Observer, log *slog.Logger) *Gatew
 		rate:      newSourceRate(limits.PerSourceRate, limits.PerSourceBurst),
 		listeners: map[handshake.Name]net.Listener{},
 		conns:     map[net.Conn]struct{}{},
+		refusals:  lograte.New(log, lograte.DefaultInterval, lograte.DefaultBurst),
 	}
 }
 
@@ -143,7 +148,7 @@ func (g *Gateway) serve(conn net.Conn, srv handshake.Server) {
 	if err != nil {
 		reason := handshake.ReasonOf(err)
 		g.obs.Handshake(srv.Profile(), reason, time.Since(start))
-		g.log.Debug("handshake refused", "profile", srv.Profile(), "reason", reason, "remote", conn.RemoteAddr().String())
+		g.handshakeRefused(srv.Profile(), reason, conn)
 		conn.Close()
 		g.untrack(conn)
 		g.wg.Done()
@@ -165,6 +170,7 @@ func (g *Gateway) session(conn, sess net.Conn, id handshake.Identity, p handshak
 	defer g.obs.Session(p, -1)
 	if err := g.sink.AttachDevice(meteredConn{Conn: sess, p: p, obs: g.obs}, id); err != nil {
 		g.log.Debug("session ended", "profile", p, "device", id.DeviceID, "err", err)
+		g.sessionFailed(p, id, conn, err)
 	}
 	sess.Close()
 }

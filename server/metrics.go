@@ -24,6 +24,7 @@ type Metrics struct {
 	bytes      *prometheus.CounterVec
 	registry   *prometheus.HistogramVec
 	refused    *prometheus.CounterVec
+	transport  *prometheus.CounterVec
 }
 
 // NewMetrics registers the gateway's metrics in a registry of their own.
@@ -48,10 +49,13 @@ func NewMetrics() *Metrics {
 			Buckets: prometheus.ExponentialBuckets(10e-6, 2, 18),
 		}, []string{"op"}),
 		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "shakedown_mqtt_refused_total", Help: "MQTT packets or sessions refused by the bridge's identity and topic rules, by reason.",
+			Name: "shakedown_mqtt_refused_total", Help: "MQTT packets or sessions of devices refused after the handshake (embedded broker or bridge), by profile and reason.",
+		}, []string{"profile", "reason"}),
+		transport: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "shakedown_transport_failures_total", Help: "Device sessions ended by a record that failed after the handshake (decrypt_failed: altered, replayed or reordered; short_frame; oversize_frame; malformed), by profile and reason.",
 		}, []string{"profile", "reason"}),
 	}
-	m.Registry.MustRegister(m.handshakes, m.duration, m.sessions, m.bytes, m.registry, m.refused,
+	m.Registry.MustRegister(m.handshakes, m.duration, m.sessions, m.bytes, m.registry, m.refused, m.transport,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -100,6 +104,11 @@ func (m *Metrics) Bytes(p handshake.Name, in bool, n int) {
 // Refused counts an MQTT packet or session refused after the handshake.
 func (m *Metrics) Refused(p handshake.Name, reason handshake.Reason) {
 	m.refused.WithLabelValues(string(p), string(reason)).Inc()
+}
+
+// TransportFailed implements TransportObserver.
+func (m *Metrics) TransportFailed(p handshake.Name, reason handshake.Reason) {
+	m.transport.WithLabelValues(string(p), string(reason)).Inc()
 }
 
 // Timed wraps a directory and counter store so that every call is measured.

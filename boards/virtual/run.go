@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"shakedown/handshake"
+	"shakedown/handshake/noise"
 	"shakedown/handshake/tlsprofile"
 	bp "shakedown/harness/boardproto"
 )
@@ -109,7 +110,7 @@ func (b *Board) identity(r *run, s *slot) Identity {
 		NextCounter: func() (uint64, error) {
 			b.mu.Lock()
 			defer b.mu.Unlock()
-			if s.counter == ^uint64(0) {
+			if s.counter >= noise.MaxCounter {
 				return 0, errors.New("virtual: message-1 counter exhausted")
 			}
 			s.counter++

@@ -108,6 +108,8 @@ when a command returns and are seen by running servers at the next handshake.`,
 	add := &cobra.Command{
 		Use:   "add ID",
 		Short: "Register one device",
+		Long: `Register one device. ID is 1 to 128 letters, digits, '.', '_', '-' or ':': it is
+the device's MQTT client ID and one topic level of its namespace, devices/ID/...`,
 		Example: `  shakedown devices add sensor-17 --profile noise --key 3f5c…(64 hex digits: the device's X25519 public key)
   shakedown devices add legacy-1 --profile psk --key <64 hex digits: the pre-shared key>
   shakedown devices add meter-9 --profile tls --password-file meter-9.pw --grant fleet/broadcast`,
@@ -120,6 +122,9 @@ when a command returns and are seen by running servers at the next handshake.`,
 	pwFile := add.Flags().String("password-file", "", "tls: file holding the device's MQTT password")
 	grants := add.Flags().StringSlice("grant", nil, "extra topic filter the device may use (repeatable)")
 	add.RunE = func(c *cobra.Command, args []string) error {
+		if err := handshake.CheckDeviceID(args[0]); err != nil {
+			return &exitError{code: 2, err: fmt.Errorf("device ID %q: %w", args[0], err)}
+		}
 		p, err := handshake.ParseName(*profile)
 		if err != nil {
 			return err
@@ -199,6 +204,9 @@ when a command returns and are seen by running servers at the next handshake.`,
 			var d registry.Device
 			if err := json.Unmarshal(sc.Bytes(), &d); err != nil {
 				return fmt.Errorf("line %d: %w", line, err)
+			}
+			if err := handshake.CheckDeviceID(d.ID); err != nil {
+				return &exitError{code: 2, err: fmt.Errorf("line %d: device ID %q: %w", line, d.ID, err)}
 			}
 			ds = append(ds, d)
 		}
@@ -286,7 +294,7 @@ when a command returns and are seen by running servers at the next handshake.`,
 		enc := json.NewEncoder(c.OutOrStdout())
 		return reg.ExportDevices(c.Context(), registry.ListOptions{}, func(d registry.Device) error { return enc.Encode(d) })
 	}
-	cmd.AddCommand(add, imp, list, revoke, export)
+	cmd.AddCommand(add, imp, list, revoke, export, resetCounterCommand())
 	root.AddCommand(cmd)
 
 	sk := &cobra.Command{

@@ -83,7 +83,8 @@ type acceptAll struct{ handshake.Directory }
 
 func (acceptAll) AcceptCounter(context.Context, string, uint64) error { return nil }
 
-// fixedCounter always returns the same value (benchmarks only).
+// fixedCounter always returns the same value: benchmarks, and a device
+// whose counter storage is broken.
 type fixedCounter uint64
 
 func (c fixedCounter) Next() (uint64, error) { return uint64(c), nil }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"net"
-	"regexp"
 
 	"github.com/flynn/noise"
 
@@ -30,8 +29,6 @@ type Device struct {
 	pattern noise.HandshakePattern
 }
 
-var deviceIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
-
 // NewDevice checks cfg and returns a device.
 func NewDevice(cfg DeviceConfig) (*Device, error) {
 	hp, err := cfg.Pattern.handshakePattern()
@@ -48,8 +45,8 @@ func NewDevice(cfg DeviceConfig) (*Device, error) {
 		return nil, errors.New("noise: no pinned server key")
 	case cfg.Counter == nil:
 		return nil, errors.New("noise: no message-1 counter")
-	case cfg.Pattern == KK && !deviceIDPattern.MatchString(cfg.DeviceID):
-		return nil, errors.New("noise: KK needs a device ID of 1-64 characters [A-Za-z0-9._-]")
+	case cfg.Pattern == KK && (!handshake.ValidDeviceID(cfg.DeviceID) || len(cfg.DeviceID) > MaxDeviceIDLen):
+		return nil, errors.New("noise: KK needs a device ID of 1 to 64 letters, digits, '.', '_', '-' or ':'")
 	}
 	return &Device{cfg: cfg, pattern: hp}, nil
 }
@@ -95,6 +92,9 @@ func (d *Device) handshake(conn net.Conn) (net.Conn, *handshake.Error) {
 	if err != nil {
 		return nil, fail(handshake.StageMsg1, handshake.ReasonInternal, err)
 	}
+	if counter == 0 || counter == CounterReserved {
+		return nil, fail(handshake.StageMsg1, handshake.ReasonInternal, errCounterRange)
+	}
 	payload1 := AppendCounter(nil, counter)
 	if d.cfg.Pattern == XK {
 		payload1 = nil // XK: the counter waits for message 3, which authenticates the device
@@ -117,7 +117,7 @@ func (d *Device) handshake(conn net.Conn) (net.Conn, *handshake.Error) {
 	}
 	payload, cs1, cs2, err := hs.ReadMessage(nil, frame)
 	if err != nil {
-		return nil, fail(handshake.StageMsg2, handshake.ReasonDecrypt, errAuth)
+		return nil, readFailed(handshake.StageMsg2, err)
 	}
 	ann, err := ParseAnnouncement(payload)
 	if err != nil {
@@ -139,9 +139,20 @@ func (d *Device) handshake(conn net.Conn) (net.Conn, *handshake.Error) {
 }
 
 var (
-	errMsgLen = errors.New("message length differs from the pattern's")
-	errAuth   = errors.New("message authentication failed")
+	errMsgLen       = errors.New("message length differs from the pattern's")
+	errAuth         = errors.New("message authentication failed")
+	errCounterRange = errors.New("noise: message-1 counter out of range (1 to 2^64-2)")
+	errReserved     = errors.New("noise: message-1 counter 2^64-1 is reserved")
 )
+
+// readFailed is the error of a handshake message that did not read: a
+// low-order public key (bad_point) or a failed authentication.
+func readFailed(st handshake.Stage, err error) *handshake.Error {
+	if errors.Is(err, errLowOrder) {
+		return fail(st, handshake.ReasonBadPoint, errLowOrder)
+	}
+	return fail(st, handshake.ReasonDecrypt, errAuth)
+}
 
 func fail(st handshake.Stage, r handshake.Reason, err error) *handshake.Error {
 	return handshake.Fail(handshake.Noise, st, r, err)

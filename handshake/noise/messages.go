@@ -6,8 +6,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/flynn/noise"
+
+	"shakedown/handshake"
 )
 
 // Spec constants: the Noise framework's sizes for 25519, ChaChaPoly, SHA256.
@@ -21,6 +24,17 @@ const (
 	// CounterLen is the size of message 1's payload: the device's counter,
 	// 8 bytes big-endian.
 	CounterLen = 8
+
+	// MaxCounter is the greatest message-1 counter. A device's counters run
+	// from 1 (the registry holds 0 for a device that never connected) to
+	// MaxCounter.
+	MaxCounter uint64 = CounterReserved - 1
+
+	// CounterReserved is the one counter value no device sends and no
+	// server accepts: 2^64-1, what a counter read from erased flash (all
+	// bits one) gives. Accepted, it would leave no greater counter and lock
+	// the device out for good.
+	CounterReserved uint64 = math.MaxUint64
 
 	// AnnouncementVersion is the first byte of message 2's payload.
 	AnnouncementVersion = 0x01
@@ -160,7 +174,11 @@ func parseHello(b []byte) (string, error) {
 	if len(b) < 3 || b[0] != HelloVersion || int(b[1]) != len(b)-2 || int(b[1]) > MaxDeviceIDLen {
 		return "", errHello
 	}
-	return string(b[2:]), nil
+	id := string(b[2:])
+	if !handshake.ValidDeviceID(id) {
+		return "", errHello
+	}
+	return id, nil
 }
 
 func allZero(b []byte) bool {

@@ -1,10 +1,13 @@
 package noise_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/hex"
 	"errors"
 	"io"
 	"net"
+	"slices"
 	"sync"
 	"time"
 
@@ -127,6 +130,58 @@ var _ = Describe("message-1 counter", func() {
 		Expect(s.id.Counter).To(Equal(uint64(101)))
 	})
 
+	It("refuses the reserved counter 2^64-1 without storing it, so the device is not locked out", func() {
+		w := newWorld(noise.IK)
+		d, s := w.connect()
+		closeAll(d, s)
+		Expect(s.err).NotTo(HaveOccurred())
+		stored := w.dir.Counter("dev-1")
+
+		// What a device whose counter storage was erased would send.
+		hs, err := fnoise.NewHandshakeState(fnoise.Config{CipherSuite: noise.CipherSuite, Pattern: fnoise.HandshakeIK,
+			Initiator: true, Prologue: noise.Prologue, StaticKeypair: w.static, PeerStatic: w.ring.Get().Current.Public})
+		Expect(err).NotTo(HaveOccurred())
+		msg1, _, _, err := hs.WriteMessage(nil, noise.AppendCounter(nil, noise.CounterReserved))
+		Expect(err).NotTo(HaveOccurred())
+		a, b := net.Pipe()
+		defer a.Close()
+		go handshake.WriteFrame(a, msg1)
+		_, _, err = w.server.Handshake(context.Background(), b)
+		b.Close()
+		Expect(reasonOf(err)).To(Equal(handshake.ReasonCounterReserved))
+		var he *handshake.Error
+		Expect(errors.As(err, &he)).To(BeTrue())
+		Expect(he.Stage).To(Equal(handshake.StageMsg1))
+		Expect(w.dir.Counter("dev-1")).To(Equal(stored))
+
+		d, s = w.connect()
+		closeAll(d, s)
+		Expect(s.err).NotTo(HaveOccurred(), "the next counter still gets in")
+	})
+
+	It("never sends 0 or the reserved counter", func() {
+		Expect(noise.MaxCounter).To(Equal(noise.CounterReserved - 1))
+		c := noise.NewMemCounter(noise.MaxCounter - 1)
+		Expect(c.Next()).To(Equal(noise.MaxCounter))
+		_, err := c.Next()
+		Expect(err).To(MatchError(ContainSubstring("exhausted")))
+		_, err = c.Next()
+		Expect(err).To(HaveOccurred(), "exhausted stays exhausted")
+
+		w := newWorld(noise.IK)
+		for _, v := range []uint64{0, noise.CounterReserved} {
+			dev, err := noise.NewDevice(noise.DeviceConfig{Static: w.static, Pins: w.pins, Counter: fixedCounter(v)})
+			Expect(err).NotTo(HaveOccurred())
+			a, b := net.Pipe()
+			sent := make(chan int, 1)
+			go func() { n, _ := io.Copy(io.Discard, b); sent <- int(n) }()
+			_, err = dev.Handshake(context.Background(), a)
+			a.Close()
+			Expect(reasonOf(err)).To(Equal(handshake.ReasonInternal), "counter %d", v)
+			Expect(<-sent).To(BeZero(), "nothing reaches the wire")
+		}
+	})
+
 	It("refuses a replayed message 1 byte for byte", func() {
 		w := newWorld(noise.IK)
 		a, b := net.Pipe()
@@ -203,9 +258,64 @@ var _ = Describe("refusals", func() {
 		Entry("oversize", []byte{0xff, 0xff, 0xee, 0xee}, handshake.ReasonOversizeFrame),
 		Entry("empty", []byte{0x00, 0x00}, handshake.ReasonShortFrame),
 		Entry("wrong length", []byte{0x00, 0x02, 0xee, 0xee}, handshake.ReasonMalformed),
-		Entry("garbage of the right length", append([]byte{0x00, noise.MsgLenIK1}, make([]byte, noise.MsgLenIK1)...), handshake.ReasonDecrypt),
+		Entry("garbage of the right length", append([]byte{0x00, noise.MsgLenIK1}, bytes.Repeat([]byte{0xee}, noise.MsgLenIK1)...), handshake.ReasonDecrypt),
+	)
+
+	// RFC 7748 §6.1: X25519 of a low-order point is all zeros, which the
+	// profile refuses (Noise rev. 34 §12.1 allows it); the failure is the
+	// point's, not an authentication's.
+	DescribeTable("refuses a low-order ephemeral key in message 1 with reason bad_point",
+		func(u []byte) {
+			w := newWorld(noise.IK)
+			a, b := net.Pipe()
+			defer b.Close()
+			msg := append(append([]byte(nil), u...), bytes.Repeat([]byte{0xee}, noise.MsgLenIK1-noise.KeyLen)...)
+			go func() { handshake.WriteFrame(a, msg); a.Close() }()
+			_, _, err := w.server.Handshake(context.Background(), b)
+			Expect(reasonOf(err)).To(Equal(handshake.ReasonBadPoint))
+			Expect(w.dir.Counter("dev-1")).To(BeZero())
+		},
+		lowOrderEntries(),
+	)
+
+	DescribeTable("fails the device on a low-order ephemeral key in message 2 with reason bad_point",
+		func(u []byte) {
+			w := newWorld(noise.IK)
+			a, b := net.Pipe()
+			defer a.Close()
+			go func() {
+				defer b.Close()
+				if _, err := handshake.ReadFrame(b, nil, noise.MsgLenIK1); err != nil {
+					return
+				}
+				handshake.WriteFrame(b, append(append([]byte(nil), u...), bytes.Repeat([]byte{0xee}, noise.MsgLenIK2-noise.KeyLen)...))
+			}()
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_, err := w.device().Handshake(ctx, a)
+			Expect(reasonOf(err)).To(Equal(handshake.ReasonBadPoint))
+			Expect(w.pins.Keys().Next).To(BeNil(), "nothing of the message was applied")
+		},
+		lowOrderEntries(),
 	)
 })
+
+// lowOrderEntries are little-endian u-coordinates of low-order points of
+// Curve25519 (RFC 7748 §7; Bernstein's list of points to refuse).
+func lowOrderEntries() []TableEntry {
+	le := func(hexBE string) []byte {
+		b, err := hex.DecodeString(hexBE)
+		Expect(err).NotTo(HaveOccurred())
+		slices.Reverse(b)
+		return b
+	}
+	return []TableEntry{
+		Entry("u = 0 (order 2)", make([]byte, noise.KeyLen)),
+		Entry("u = 1 (order 4)", le("0000000000000000000000000000000000000000000000000000000000000001")),
+		Entry("u of order 8", le("57119fd0dd4e22d8868e1c58c45c44045bef839c55b1d0b1248c50a3bc959c5f")),
+		Entry("u = p - 1 (order 4)", le("7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffec")),
+	}
+}
 
 var _ = Describe("tampering", func() {
 	// Altering any single byte of any handshake message, in either direction,

@@ -85,22 +85,25 @@ type Counter interface {
 
 // MemCounter is an in-memory Counter for simulated devices whose lifetime is
 // one process. The first value is Start+1.
-type MemCounter struct{ n atomic.Uint64 }
+type MemCounter struct {
+	mu   sync.Mutex
+	last uint64
+}
 
 // NewMemCounter returns a counter whose next value is start+1.
 func NewMemCounter(start uint64) *MemCounter {
-	c := &MemCounter{}
-	c.n.Store(start)
-	return c
+	return &MemCounter{last: start}
 }
 
-// Next returns the next value.
+// Next returns the next value; past MaxCounter it fails.
 func (c *MemCounter) Next() (uint64, error) {
-	v := c.n.Add(1)
-	if v == 0 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.last >= MaxCounter {
 		return 0, errors.New("noise: counter exhausted")
 	}
-	return v, nil
+	c.last++
+	return c.last, nil
 }
 
 // ServerKeys are the server's static keypairs: Current, and Next while a

@@ -136,7 +136,7 @@ func (s *Server) handshake(ctx context.Context, conn net.Conn) (net.Conn, handsh
 		}
 		payload, cs1, cs2, err = st.hs.ReadMessage(nil, frame)
 		if err != nil {
-			return nil, handshake.Identity{}, fail(handshake.StageMsg3, handshake.ReasonDecrypt, errAuth)
+			return nil, handshake.Identity{}, readFailed(handshake.StageMsg3, err)
 		}
 		rs := st.hs.PeerStatic()
 		if herr := s.lookup(ctx, &st, func() (handshake.DeviceRecord, error) {
@@ -174,6 +174,10 @@ func (s *Server) readMessage1(st *state, prologue, peerStatic, frame []byte) ([]
 			st.hs = hs
 			return payload, nil
 		}
+		if errors.Is(err, errLowOrder) {
+			// es = DH(s, re) is zero for every server key: re is low-order.
+			return nil, readFailed(handshake.StageMsg1, err)
+		}
 	}
 	return nil, fail(handshake.StageMsg1, handshake.ReasonDecrypt, errAuth)
 }
@@ -198,6 +202,12 @@ func (s *Server) acceptCounter(ctx context.Context, st *state, stage handshake.S
 		return fail(stage, handshake.ReasonMalformed, errors.New("counter payload is not 8 bytes"))
 	}
 	c := binary.BigEndian.Uint64(payload)
+	if c == CounterReserved {
+		// Never stored: a device whose counter storage was erased sends
+		// this once it is back, and a stored 2^64-1 would admit no
+		// greater counter.
+		return fail(stage, handshake.ReasonCounterReserved, errReserved)
+	}
 	err := s.cfg.Counters.AcceptCounter(ctx, st.rec.ID, c)
 	switch {
 	case errors.Is(err, handshake.ErrCounterReplay):

@@ -59,7 +59,7 @@ func Run(ctx context.Context, cfg server.Config, log *slog.Logger, ready func(Re
 	if cfg.Broker == "" {
 		emb, err = broker.New(broker.Options{Grants: grants, Passwords: passwords,
 			BackendUser: cfg.BackendUser, BackendPassword: cfg.BackendPassword, WriteQueue: cfg.MQTTWriteQueue,
-			Logger: log.With("component", "broker")})
+			Logger: log.With("component", "broker"), Observer: metrics})
 		if err != nil {
 			return err
 		}

@@ -12,6 +12,7 @@ import (
 
 	"shakedown/handshake"
 	"shakedown/server"
+	"shakedown/server/lograte"
 )
 
 // Defaults of Options.
@@ -64,6 +65,8 @@ type Bridge struct {
 	pol  policy
 	obs  Observer
 	log  *slog.Logger
+	// refusals logs refused packets at info, rate-limited per reason.
+	refusals *lograte.Logger
 
 	mu       sync.Mutex
 	sessions map[*session]struct{}
@@ -113,6 +116,7 @@ func New(opts Options) (*Bridge, error) {
 	if b.log == nil {
 		b.log = slog.New(slog.DiscardHandler)
 	}
+	b.refusals = lograte.New(b.log, lograte.DefaultInterval, lograte.DefaultBurst)
 	return b, nil
 }
 

@@ -17,8 +17,9 @@
 //   - The first packet must be a CONNECT [MQTT-3.1.0-1] whose client ID is
 //     the device ID the handshake authenticated. For the tls profile, where
 //     the handshake authenticates only the server, the CONNECT username must
-//     be the client ID and the password must pass Options.Passwords. A will
-//     topic must be the device's. A refused CONNECT is answered with a
+//     be the client ID and the password must pass Options.Passwords; for the
+//     others the username must be empty or the device ID. A will topic must
+//     be the device's. A refused CONNECT is answered with a
 //     CONNACK "not authorized" (0x05 in 3.1.1, 0x87 in 5.0) and the session
 //     ends; the broker is dialled only for a CONNECT that passed.
 //   - The CONNECT goes to the broker re-encoded with the bridge's own
@@ -45,9 +46,10 @@
 // shorter keep alive) ends the session.
 //
 // Every refusal is counted through Options.Observer with a stable reason
-// (client_id, bad_password, acl_publish, acl_subscribe, acl_will, malformed,
-// protocol_violation, oversize_packet, idle_timeout, broker_unavailable,
-// registry), and a refusal that ends the session is AttachDevice's error: an
+// (client_id, bad_username, bad_password, acl_publish, acl_subscribe,
+// acl_will, malformed, protocol_violation, oversize_packet, idle_timeout,
+// broker_unavailable, registry) and logged at info, rate-limited per reason,
+// without the packet; a refusal that ends the session is AttachDevice's error: an
 // *handshake.Error of stage transport carrying the same reason and never any
 // byte of the device's.
 //

@@ -145,8 +145,12 @@ func (f *filter) connect(ctx context.Context, p packet) verdict {
 		}
 		id = clientID
 	}
-	if clientID != id {
+	if clientID != id || !handshake.ValidDeviceID(id) {
 		return refuse(ReasonClientID)
+	}
+	// The username is empty or names the device itself, never another.
+	if pk.Connect.UsernameFlag && len(pk.Connect.Username) > 0 && string(pk.Connect.Username) != id {
+		return refuse(ReasonUsername)
 	}
 	grants := f.grantsOf(id)
 	if pk.Connect.WillFlag && !broker.Allowed(id, pk.Connect.WillTopic, grants) {

@@ -72,7 +72,7 @@ var _ = Describe("the device packet filter", func() {
 			Entry("3.1.1, noise", version311, idA, devA, "", ""),
 			Entry("3.1, noise", version31, idA, devA, "", ""),
 			Entry("5.0, noise", version5, idA, devA, "", ""),
-			Entry("3.1.1, noise, with credentials of its own", version311, idA, devA, "someone", "something"),
+			Entry("3.1.1, noise, with its own ID as username and a password", version311, idA, devA, devA, "something"),
 			Entry("3.1.1, tls", version311, idTLS, tlsA, tlsA, tlsAPass),
 			Entry("5.0, tls", version5, idTLS, tlsA, tlsA, tlsAPass),
 		)
@@ -98,6 +98,9 @@ var _ = Describe("the device packet filter", func() {
 			Entry("tls: a username that is not the client ID", version311, idTLS, "tls-z", tlsA, tlsAPass, ReasonClientID, []byte{0x20, 0x02, 0x00, 0x05}),
 			Entry("tls: no username", version311, idTLS, tlsA, "", "", ReasonClientID, []byte{0x20, 0x02, 0x00, 0x05}),
 			Entry("tls: the registry fails", version311, idTLS, tlsBroken, tlsBroken, "x", ReasonRegistry, []byte{0x20, 0x02, 0x00, 0x03}),
+			Entry("a username naming another device", version311, idA, devA, devB, "", ReasonUsername, []byte{0x20, 0x02, 0x00, 0x05}),
+			Entry("a username naming another device, 5.0", version5, idA, devA, devB, "", ReasonUsername, []byte{0x20, 0x03, 0x00, 0x87, 0x00}),
+			Entry("a username naming no device", version311, idA, devA, "someone", "something", ReasonUsername, []byte{0x20, 0x02, 0x00, 0x05}),
 		)
 
 		It("refuses every tls device without a password check", func() {
@@ -198,6 +201,8 @@ var _ = Describe("the device packet filter", func() {
 			Entry("a topic beside devices/", version311, "devices/"+devA, []byte(nil)),
 			Entry("a prefix of the device ID", version311, "devices/dev-/x", []byte(nil)),
 			Entry("the device ID as a prefix", version311, "devices/"+devA+"x/t", []byte(nil)),
+			Entry("a device whose ID extends the device's with '.'", version311, "devices/"+devA+".b/t", []byte(nil)),
+			Entry("a device whose ID extends the device's with ':'", version311, "devices/"+devA+":b/t", []byte(nil)),
 			Entry("$SYS", version311, "$SYS/broker/uptime", []byte(nil)),
 			Entry("a granted pattern one level too deep", version311, "fleet/42/status/x", []byte(nil)),
 		)
@@ -217,6 +222,8 @@ var _ = Describe("the device packet filter", func() {
 			Entry("another device's subtree", version311, []string{"devices/" + devB + "/#"}, []byte{0x90, 0x03, 0x01, 0x02, 0x80}),
 			Entry("every device's commands", version311, []string{"devices/+/cmd"}, []byte{0x90, 0x03, 0x01, 0x02, 0x80}),
 			Entry("everything", version311, []string{"#"}, []byte{0x90, 0x03, 0x01, 0x02, 0x80}),
+			Entry("every device", version311, []string{"devices/#"}, []byte{0x90, 0x03, 0x01, 0x02, 0x80}),
+			Entry("a device whose ID extends the device's", version311, []string{"devices/" + devA + ".b/#"}, []byte{0x90, 0x03, 0x01, 0x02, 0x80}),
 			Entry("a shared subscription to another device", version5, []string{"$share/g/devices/" + devB + "/#"},
 				// SUBACK 5.0: 0x90, length, packet ID, property length 0, 0x87 Not authorized.
 				[]byte{0x90, 0x04, 0x01, 0x02, 0x00, 0x87}),

@@ -17,7 +17,7 @@ import (
 
 // knownReasons are the reasons the filter may give.
 var knownReasons = map[handshake.Reason]bool{
-	ReasonClientID: true, ReasonBadPassword: true, ReasonACLPublish: true, ReasonACLSubscribe: true,
+	ReasonClientID: true, ReasonUsername: true, ReasonBadPassword: true, ReasonACLPublish: true, ReasonACLSubscribe: true,
 	ReasonACLWill: true, ReasonMalformed: true, ReasonProtocol: true, ReasonOversize: true, ReasonRegistry: true,
 }
 

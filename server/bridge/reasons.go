@@ -4,32 +4,23 @@ import (
 	"errors"
 
 	"shakedown/handshake"
+	"shakedown/server/broker"
 )
 
 // Reasons the bridge refuses a device packet or ends a session for. They are
-// stable strings, used as metric labels; they never carry peer bytes.
+// stable strings, used as metric labels; they never carry peer bytes. The
+// reasons the embedded broker shares are declared in package broker.
 const (
-	// ReasonClientID: the CONNECT client ID is not the authenticated device
-	// ID (for tls, where CONNECT credentials identify the device: the
-	// username is not the client ID, or either is empty).
-	ReasonClientID handshake.Reason = "client_id"
-	// ReasonBadPassword: tls only; the CONNECT password failed the
-	// Options.Passwords check (or the device is unknown to it).
-	ReasonBadPassword handshake.Reason = "bad_password"
-	// ReasonACLPublish: a PUBLISH to a topic outside the device's.
-	ReasonACLPublish handshake.Reason = "acl_publish"
-	// ReasonACLSubscribe: a SUBSCRIBE with a filter outside the device's.
-	ReasonACLSubscribe handshake.Reason = "acl_subscribe"
-	// ReasonACLWill: a CONNECT whose will topic is outside the device's.
-	ReasonACLWill handshake.Reason = "acl_will"
-	// ReasonMalformed: a packet that does not decode or validate.
-	ReasonMalformed = handshake.ReasonMalformed
-	// ReasonProtocol: a well-formed packet out of place: the first packet
-	// not a CONNECT, a second CONNECT, a packet only a server sends, AUTH,
-	// anything after DISCONNECT, or an unknown topic alias.
-	ReasonProtocol handshake.Reason = "protocol_violation"
+	ReasonClientID     = broker.ReasonClientID
+	ReasonUsername     = broker.ReasonUsername
+	ReasonBadPassword  = broker.ReasonBadPassword
+	ReasonACLPublish   = broker.ReasonACLPublish
+	ReasonACLSubscribe = broker.ReasonACLSubscribe
+	ReasonACLWill      = broker.ReasonACLWill
+	ReasonMalformed    = broker.ReasonMalformed
+	ReasonProtocol     = broker.ReasonProtocol
 	// ReasonOversize: a packet longer than Options.MaxPacket.
-	ReasonOversize handshake.Reason = "oversize_packet"
+	ReasonOversize = broker.ReasonOversize
 	// ReasonIdle: no packet from the device within the idle bound.
 	ReasonIdle handshake.Reason = "idle_timeout"
 	// ReasonBroker: the external broker could not be reached.
@@ -41,9 +32,7 @@ const (
 
 // Observer is told about every packet the bridge refuses and every session
 // it ends on its own initiative; metrics implement it.
-type Observer interface {
-	Refused(p handshake.Name, reason handshake.Reason)
-}
+type Observer = broker.Observer
 
 // ObserverFunc adapts a function to Observer.
 type ObserverFunc func(p handshake.Name, reason handshake.Reason)
@@ -59,6 +48,7 @@ func (nopObserver) Refused(handshake.Name, handshake.Reason) {}
 // errors never carry bytes received from the device.
 var causes = map[handshake.Reason]error{
 	ReasonClientID:     errors.New("bridge: client ID is not the authenticated device"),
+	ReasonUsername:     errors.New("bridge: username names another device"),
 	ReasonBadPassword:  errors.New("bridge: device password refused"),
 	ReasonACLPublish:   errors.New("bridge: publish outside the device's topics"),
 	ReasonACLSubscribe: errors.New("bridge: subscription outside the device's topics"),

@@ -152,7 +152,15 @@ func (s *session) idle() time.Duration {
 func (s *session) refused(v verdict) error {
 	p := s.f.profile
 	s.b.obs.Refused(p, v.reason)
-	s.b.log.Debug("device packet refused", "profile", p, "device", s.f.deviceID, "reason", v.reason)
+	args := []any{"profile", p, "reason", v.reason}
+	if s.f.deviceID != "" {
+		// Authenticated: by the handshake, or (tls) by the CONNECT that passed.
+		args = append(args, "device", s.f.deviceID)
+	}
+	if ra := s.dev.RemoteAddr(); ra != nil {
+		args = append(args, "remote", ra.String())
+	}
+	s.b.refusals.Info(string(v.reason), "device packet refused", args...)
 	if v.reply != nil {
 		if err := s.writeDevice(v.reply); err != nil && !v.end {
 			return err

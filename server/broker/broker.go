@@ -18,6 +18,7 @@ import (
 	"github.com/mochi-mqtt/server/v2/packets"
 
 	"shakedown/handshake"
+	"shakedown/server/lograte"
 )
 
 // DeviceListenerID names the mochi listener of handshake conns.
@@ -36,6 +37,10 @@ type Options struct {
 	// Backend is the username and password of backend clients.
 	BackendUser, BackendPassword string
 	Logger                       *slog.Logger
+	// Observer is told about every refused CONNECT, PUBLISH and SUBSCRIBE
+	// and every session ended by a malformed or misplaced packet; nil:
+	// nobody. Refusals are also logged at info, rate-limited per reason.
+	Observer Observer
 	// WriteQueue is the number of packets each client's queue holds
 	// while they wait to be written; a packet for a client whose queue is
 	// full is dropped and counted (Dropped). 0: DefaultWriteQueue.
@@ -57,10 +62,11 @@ func CheckWriteQueue(n int) error {
 
 // Embedded is a running mochi broker.
 type Embedded struct {
-	srv  *mqtt.Server
-	opts Options
-	once sync.Once
-	wg   sync.WaitGroup // backend listener loops
+	srv      *mqtt.Server
+	opts     Options
+	refusals *lograte.Logger
+	once     sync.Once
+	wg       sync.WaitGroup // backend listener loops
 }
 
 // New starts an embedded broker.
@@ -76,8 +82,8 @@ func New(opts Options) (*Embedded, error) {
 	}
 	caps := mqtt.NewDefaultServerCapabilities()
 	caps.MaximumClientWritesPending = int32(opts.WriteQueue)
-	srv := mqtt.New(&mqtt.Options{InlineClient: true, Logger: opts.Logger, Capabilities: caps})
-	e := &Embedded{srv: srv, opts: opts}
+	srv := mqtt.New(&mqtt.Options{InlineClient: true, Logger: slog.New(mochiLogs{opts.Logger.Handler()}), Capabilities: caps})
+	e := &Embedded{srv: srv, opts: opts, refusals: lograte.New(opts.Logger, lograte.DefaultInterval, lograte.DefaultBurst)}
 	if err := srv.AddHook(&bindingHook{e: e}, nil); err != nil {
 		return nil, fmt.Errorf("broker: adding hook: %w", err)
 	}
@@ -116,6 +122,7 @@ func (e *Embedded) AttachDevice(conn net.Conn, id handshake.Identity) error {
 	if err == nil || errors.Is(err, net.ErrClosed) {
 		return nil
 	}
+	e.sessionEnded(dc, err)
 	return err
 }
 
@@ -129,6 +136,7 @@ func (e *Embedded) AttachPlain(conn net.Conn) error {
 	if err == nil || errors.Is(err, net.ErrClosed) {
 		return nil
 	}
+	e.sessionEnded(dc, err)
 	return err
 }
 
@@ -182,6 +190,54 @@ func (c *deviceConn) bound() (string, []string) {
 	return c.deviceID, c.grants
 }
 
+// profile is the metric label of the conn's sessions.
+func (c *deviceConn) profile() handshake.Name {
+	if c.plain {
+		return PlainProfile
+	}
+	return c.id.Profile
+}
+
+// refused counts a refusal and logs it, rate-limited. The record names the
+// device only when a handshake authenticated it: before that the client ID
+// is whatever the peer sent.
+func (e *Embedded) refused(dc *deviceConn, reason handshake.Reason, msg string) {
+	if e.opts.Observer != nil {
+		e.opts.Observer.Refused(dc.profile(), reason)
+	}
+	args := []any{"profile", dc.profile(), "reason", reason}
+	if id, _ := dc.bound(); id != "" {
+		args = append(args, "device", id)
+	} else if dc.id.DeviceID != "" {
+		args = append(args, "device", dc.id.DeviceID)
+	}
+	if ra := dc.RemoteAddr(); ra != nil {
+		args = append(args, "remote", ra.String())
+	}
+	e.refusals.Info(string(reason), msg, args...)
+}
+
+// sessionReasons are the MQTT reason codes (5.0 §2.4) of errors that end a
+// session because of what the device sent; the hooks count the rest.
+var sessionReasons = map[byte]handshake.Reason{
+	packets.ErrMalformedPacket.Code:   ReasonMalformed,
+	packets.ErrProtocolViolation.Code: ReasonProtocol,
+	packets.ErrReceiveMaximum.Code:    ReasonProtocol,
+	packets.ErrTopicAliasInvalid.Code: ReasonProtocol,
+	packets.ErrPacketTooLarge.Code:    ReasonOversize,
+}
+
+// sessionEnded counts a session that mochi ended on a packet of the device.
+func (e *Embedded) sessionEnded(dc *deviceConn, err error) {
+	var code packets.Code
+	if !errors.As(err, &code) {
+		return
+	}
+	if reason, ok := sessionReasons[code.Code]; ok {
+		e.refused(dc, reason, "session ended")
+	}
+}
+
 // bindingHook binds MQTT identities and topics to the handshake.
 type bindingHook struct {
 	mqtt.HookBase
@@ -191,7 +247,14 @@ type bindingHook struct {
 func (h *bindingHook) ID() string { return "shakedown-binding" }
 
 func (h *bindingHook) Provides(b byte) bool {
-	return bytes.Contains([]byte{mqtt.OnConnectAuthenticate, mqtt.OnACLCheck}, []byte{b})
+	return bytes.Contains([]byte{mqtt.OnConnectAuthenticate, mqtt.OnACLCheck, mqtt.OnSubscribe}, []byte{b})
+}
+
+// refuse counts and logs a refused CONNECT; it returns false, the hook's
+// answer.
+func (h *bindingHook) refuse(dc *deviceConn, reason handshake.Reason) bool {
+	h.e.refused(dc, reason, "connect refused")
+	return false
 }
 
 // OnConnectAuthenticate: the client ID must be the authenticated device ID.
@@ -211,32 +274,66 @@ func (h *bindingHook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) 
 	if want == "" {
 		// tls: the handshake authenticated only the server; the device
 		// proves itself with its CONNECT password.
-		if h.e.opts.Passwords == nil || string(pk.Connect.Username) != clientID || clientID == "" {
-			return false
+		if string(pk.Connect.Username) != clientID || clientID == "" {
+			return h.refuse(dc, ReasonClientID)
+		}
+		if h.e.opts.Passwords == nil {
+			return h.refuse(dc, ReasonBadPassword)
 		}
 		if err := h.e.opts.Passwords(context.Background(), clientID, pk.Connect.Password); err != nil {
-			return false
+			return h.refuse(dc, ReasonBadPassword)
 		}
 		want = clientID
 	}
-	if clientID != want {
-		return false
+	if clientID != want || !handshake.ValidDeviceID(want) {
+		return h.refuse(dc, ReasonClientID)
+	}
+	// The username is empty or names the device itself, never another.
+	if len(pk.Connect.Username) > 0 && string(pk.Connect.Username) != want {
+		return h.refuse(dc, ReasonUsername)
 	}
 	grants := h.grants(want)
+	// mochi publishes the will without an ACL check: it is checked here.
+	if pk.Connect.WillFlag && !Allowed(want, pk.Connect.WillTopic, grants) {
+		return h.refuse(dc, ReasonACLWill)
+	}
 	dc.mu.Lock()
 	dc.deviceID, dc.grants = want, grants
 	dc.mu.Unlock()
 	return true
 }
 
-// OnACLCheck: devices stay under devices/{id}/ and their grants.
+// OnACLCheck: devices stay under devices/{id}/ and their grants. mochi asks
+// with write set for each PUBLISH of a client, and without it for each
+// SUBSCRIBE filter (counted by OnSubscribe) and each message delivered.
 func (h *bindingHook) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool {
 	dc, ok := cl.Net.Conn.(*deviceConn)
 	if !ok {
 		return cl.Net.Listener == BackendListenerID || cl.Net.Inline
 	}
 	id, grants := dc.bound()
-	return id != "" && Allowed(id, topic, grants)
+	allowed := id != "" && Allowed(id, topic, grants)
+	if !allowed && write {
+		h.e.refused(dc, ReasonACLPublish, "publish refused")
+	}
+	return allowed
+}
+
+// OnSubscribe counts a SUBSCRIBE holding a filter outside the device's,
+// once per packet; mochi fails each such filter in the SUBACK (OnACLCheck).
+func (h *bindingHook) OnSubscribe(cl *mqtt.Client, pk packets.Packet) packets.Packet {
+	dc, ok := cl.Net.Conn.(*deviceConn)
+	if !ok {
+		return pk
+	}
+	id, grants := dc.bound()
+	for _, f := range pk.Filters {
+		if id == "" || !Allowed(id, f.Filter, grants) {
+			h.e.refused(dc, ReasonACLSubscribe, "subscription refused")
+			break
+		}
+	}
+	return pk
 }
 
 func (h *bindingHook) grants(id string) []string {
@@ -247,9 +344,16 @@ func (h *bindingHook) grants(id string) []string {
 }
 
 // Allowed reports whether device id may use topic (a topic name or a
-// filter): under devices/{id}/, or within one of grants.
+// filter): in its namespace, devices/{id}/..., or within one of grants.
+//
+// Levels compare exactly (MQTT 3.1.1 §4.7): the first level is "devices",
+// the second is id itself, and at least one level follows; what follows is
+// the device's own (devices/{id}/# included). An id outside the device ID
+// rule (handshake.ValidDeviceID: no '/', '+' or '#') has no namespace, so
+// neither a longer ID sharing a prefix (c and c/d) nor a wildcard in the
+// ID's level ever reaches another device's topics.
 func Allowed(id, topic string, grants []string) bool {
-	if strings.HasPrefix(topic, "devices/"+id+"/") {
+	if inNamespace(id, topic) {
 		return true
 	}
 	for _, g := range grants {
@@ -258,6 +362,20 @@ func Allowed(id, topic string, grants []string) bool {
 		}
 	}
 	return false
+}
+
+// namespacePrefix is the first topic level of every device namespace.
+const namespacePrefix = "devices/"
+
+// inNamespace reports whether topic lies in devices/{id}/: with a valid id,
+// which holds no '/', the prefix "devices/" + id + "/" is exactly the levels
+// "devices" and id.
+func inNamespace(id, topic string) bool {
+	if !handshake.ValidDeviceID(id) || !strings.HasPrefix(topic, namespacePrefix) {
+		return false
+	}
+	rest := topic[len(namespacePrefix):]
+	return len(rest) > len(id) && rest[len(id)] == '/' && rest[:len(id)] == id
 }
 
 // within reports whether every topic matched by topic (a name or a filter)

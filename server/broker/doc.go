@@ -7,9 +7,16 @@
 //   - the CONNECT client ID must equal the authenticated device ID (for the
 //     tls profile, where the handshake authenticates only the server, the
 //     CONNECT username must be the client ID and the password must pass the
-//     Options.Passwords check);
-//   - a device may publish and subscribe only under devices/{id}/ and the
+//     Options.Passwords check); the username must be empty or the device ID,
+//     and a will topic must be the device's;
+//   - a device may publish and subscribe only in its namespace,
+//     devices/{id}/..., compared level by level (Allowed), and within the
 //     topic filters Options.Grants gives it.
+//
+// Every refusal is counted through Options.Observer with a stable reason
+// (reasons.go) and logged at info, rate-limited per reason, with the
+// device and the reason and never a payload; mochi's own records are kept
+// free of packets (logs.go).
 //
 // Backend clients (dashboards, the simulator's receiving side) connect to a
 // separate listener (AddBackendListener) with a username and password and

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -16,6 +17,7 @@ import (
 	"github.com/onsi/gomega/gbytes"
 
 	"shakedown/handshake"
+	"shakedown/handshake/noise"
 	"shakedown/server/registry"
 )
 
@@ -119,6 +121,11 @@ func itBehavesLikeARegistry(b backendUnderTest) {
 			Entry("ID with a space", func() registry.Device { d := noiseDevice(); d.ID = "dev 1"; return d }),
 			Entry("ID with a control byte", func() registry.Device { d := noiseDevice(); d.ID = "dev\x001"; return d }),
 			Entry("ID of 129 bytes", func() registry.Device { d := noiseDevice(); d.ID = strings.Repeat("d", 129); return d }),
+			Entry("ID '+', a wildcard level", func() registry.Device { d := noiseDevice(); d.ID = "+"; return d }),
+			Entry("ID '#', a wildcard level", func() registry.Device { d := noiseDevice(); d.ID = "#"; return d }),
+			Entry("ID 'a/b', two topic levels", func() registry.Device { d := noiseDevice(); d.ID = "a/b"; return d }),
+			Entry("ID 'x+y'", func() registry.Device { d := noiseDevice(); d.ID = "x+y"; return d }),
+			Entry("ID with a non-ASCII letter", func() registry.Device { d := noiseDevice(); d.ID = "gerät"; return d }),
 			Entry("unknown profile", func() registry.Device { d := noiseDevice(); d.Profile = "ssh"; return d }),
 			Entry("unknown state", func() registry.Device { d := noiseDevice(); d.State = "paused"; return d }),
 			Entry("31-byte noise key", func() registry.Device { d := noiseDevice(); d.Key = d.Key[:31]; return d }),
@@ -171,6 +178,137 @@ func itBehavesLikeARegistry(b backendUnderTest) {
 			Expect(reg.Revoke(ctx, id)).To(MatchError(handshake.ErrUnknownDevice))
 			_, err = reg.Device(ctx, id)
 			Expect(err).To(MatchError(handshake.ErrUnknownDevice))
+		})
+	})
+
+	Describe("device IDs in the schema", func() {
+		// insertSQL registers a tls device by hand, as an older program or
+		// an operator's SQL would.
+		insertSQL := func(id string, counter int) string {
+			return fmt.Sprintf(`INSERT INTO devices (id, profile, password_hash, counter, created_us) VALUES ('%s', 'tls', '%s', %d, 1)`,
+				id, tlsHash(), counter)
+		}
+		// versionOne builds an empty registry of schema version 1.
+		versionOne := func() string {
+			dsn := b.fresh(GinkgoT())
+			for _, stmt := range registry.SchemaVersion1ForTest(b.name) {
+				b.raw(GinkgoT(), dsn, stmt)
+			}
+			b.raw(GinkgoT(), dsn, `CREATE TABLE schema_version (version INTEGER NOT NULL PRIMARY KEY, applied_us BIGINT NOT NULL)`)
+			b.raw(GinkgoT(), dsn, `INSERT INTO schema_version (version, applied_us) VALUES (1, 0)`)
+			return dsn
+		}
+
+		It("refuses by itself an ID the rule refuses: a CHECK constraint", func() {
+			Expect(b.exec(GinkgoT(), dsn, insertSQL("ok-1.a:b_c", 0))).To(Succeed())
+			for _, id := range []string{"+", "#", "a/b", "x+y", "", strings.Repeat("d", 129), "dev 1", "gerät", "$SYS"} {
+				Expect(b.exec(GinkgoT(), dsn, insertSQL(id, 0))).NotTo(Succeed(), "ID %q", id)
+			}
+			if b.name == "SQLite" {
+				// GLOB stops at a NUL byte; the length check does not.
+				Expect(b.exec(GinkgoT(), dsn, strings.Replace(insertSQL("ok", 0), "'ok'", "'ok' || char(0) || '/x'", 1))).NotTo(Succeed())
+			}
+			Expect(b.count(GinkgoT(), dsn, `SELECT COUNT(*) FROM devices`)).To(Equal(int64(1)))
+		})
+
+		It("migrates a registry of schema version 1, keeping every device", func() {
+			old := versionOne()
+			for i, id := range []string{"sensor-1", "a4:cf:12:0b:9e:01", "Gate_7.b"} {
+				b.raw(GinkgoT(), old, insertSQL(id, 40+i))
+			}
+			r := openReg(GinkgoT(), old)
+			page, err := r.ListDevices(ctx, registry.ListOptions{})
+			Expect(err).NotTo(HaveOccurred())
+			Expect(page.Devices).To(HaveLen(3))
+			d, err := r.Device(ctx, "a4:cf:12:0b:9e:01")
+			Expect(err).NotTo(HaveOccurred())
+			Expect(d.Counter).To(Equal(uint64(41)))
+			Expect(d.CounterReset.IsZero()).To(BeTrue())
+			Expect(registry.VerifyPassword(d.PasswordHash, []byte("correct horse battery staple"))).To(BeTrue())
+			Expect(r.AcceptCounter(ctx, "Gate_7.b", 43)).To(Succeed())
+			Expect(b.exec(GinkgoT(), old, insertSQL("a/b", 0))).NotTo(Succeed(), "the migrated schema has the CHECK")
+			Expect(b.count(GinkgoT(), old, `SELECT MAX(version) FROM schema_version`)).To(Equal(int64(2)))
+		})
+
+		It("refuses to open a registry of version 1 holding IDs the rule refuses, says how to fix it, and opens once they are fixed", func() {
+			old := versionOne()
+			for i, id := range []string{"sensor-1", "a/b", "x+y", "+", "dev 1"} {
+				b.raw(GinkgoT(), old, insertSQL(id, 40+i))
+			}
+			_, err := registry.Open(ctx, old)
+			Expect(err).To(MatchError(registry.ErrDeviceIDs))
+			for _, want := range []string{"4 registered devices", `"+"`, `"a/b"`, `"dev 1"`, `"x+y"`, "docs/registry.md", "Nothing was changed"} {
+				Expect(err.Error()).To(ContainSubstring(want))
+			}
+			Expect(b.count(GinkgoT(), old, `SELECT MAX(version) FROM schema_version`)).To(Equal(int64(1)), "still version 1")
+
+			// The fix docs/registry.md shows: rename or delete.
+			b.raw(GinkgoT(), old, `UPDATE devices SET id = 'a-b' WHERE id = 'a/b'`)
+			b.raw(GinkgoT(), old, `DELETE FROM devices WHERE id IN ('x+y', '+')`)
+			_, err = registry.Open(ctx, old)
+			Expect(err).To(MatchError(ContainSubstring(`1 registered devices, among them "dev 1"`)))
+			b.raw(GinkgoT(), old, `UPDATE devices SET id = 'dev-1' WHERE id = 'dev 1'`)
+
+			r := openReg(GinkgoT(), old)
+			d, err := r.Device(ctx, "a-b")
+			Expect(err).NotTo(HaveOccurred())
+			Expect(d.Counter).To(Equal(uint64(41)))
+			page, err := r.ListDevices(ctx, registry.ListOptions{})
+			Expect(err).NotTo(HaveOccurred())
+			Expect(page.Devices).To(HaveLen(3))
+		})
+	})
+
+	Describe("counter reset", func() {
+		It("sets the counter back to 0, records when and from what, and lets the device in from 1", func() {
+			d := noiseDevice()
+			Expect(reg.AddDevice(ctx, d)).To(Succeed())
+			Expect(reg.AcceptCounter(ctx, d.ID, 41)).To(Succeed())
+			before := time.Now()
+			previous, err := reg.ResetCounter(ctx, d.ID)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(previous).To(Equal(uint64(41)))
+
+			got, err := reg.Device(ctx, d.ID)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(got.Counter).To(BeZero())
+			Expect(got.CounterReset).To(BeTemporally("~", before, 5*time.Second))
+			Expect(b.count(GinkgoT(), dsn, `SELECT COUNT(*) FROM counter_resets WHERE device_id = '`+d.ID+`' AND previous = 41`)).To(Equal(int64(1)))
+
+			Expect(reg.AcceptCounter(ctx, d.ID, 1)).To(Succeed())
+			Expect(reg.AcceptCounter(ctx, d.ID, 1)).To(MatchError(handshake.ErrCounterReplay))
+		})
+
+		It("unlocks a device whose stored counter is 2^64-1, and keeps each reset", func() {
+			d := noiseDevice()
+			d.Counter = math.MaxUint64 // stored before the value was reserved
+			Expect(reg.AddDevice(ctx, d)).To(Succeed())
+			Expect(reg.AcceptCounter(ctx, d.ID, 5)).To(MatchError(handshake.ErrCounterReplay))
+			previous, err := reg.ResetCounter(ctx, d.ID)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(previous).To(Equal(uint64(math.MaxUint64)))
+			Expect(reg.AcceptCounter(ctx, d.ID, 5)).To(Succeed())
+			previous, err = reg.ResetCounter(ctx, d.ID)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(previous).To(Equal(uint64(5)))
+			Expect(b.count(GinkgoT(), dsn, `SELECT COUNT(*) FROM counter_resets WHERE device_id = '`+d.ID+`'`)).To(Equal(int64(2)))
+
+			// Exported and imported, the reset time stays.
+			got, err := reg.Device(ctx, d.ID)
+			Expect(err).NotTo(HaveOccurred())
+			other := openReg(GinkgoT(), b.fresh(GinkgoT()))
+			Expect(other.ImportDevices(ctx, []registry.Device{got})).To(Succeed())
+			again, err := other.Device(ctx, d.ID)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(again.CounterReset).To(Equal(got.CounterReset))
+		})
+
+		It("refuses an unknown device and changes nothing", func() {
+			_, err := reg.ResetCounter(ctx, "never-registered")
+			Expect(err).To(MatchError(handshake.ErrUnknownDevice))
+			_, err = reg.ResetCounter(ctx, "a/b")
+			Expect(err).To(MatchError(handshake.ErrUnknownDevice))
+			Expect(b.count(GinkgoT(), dsn, `SELECT COUNT(*) FROM counter_resets`)).To(BeZero())
 		})
 	})
 
@@ -375,32 +513,39 @@ func itBehavesLikeARegistry(b backendUnderTest) {
 			Expect(got.LastSeen).To(BeTemporally("~", time.Now(), 5*time.Second))
 		})
 
-		DescribeTable("compares counters as unsigned 64-bit numbers",
-			func(stored, offered uint64, accepted bool) {
+		DescribeTable("compares counters as unsigned 64-bit numbers, and never takes the reserved 2^64-1",
+			func(stored, offered uint64, refused handshake.Reason) {
 				d := noiseDevice()
 				d.Counter = stored
 				Expect(reg.AddDevice(ctx, d)).To(Succeed())
 				err := reg.AcceptCounter(ctx, d.ID, offered)
 				want := stored
-				if accepted {
+				switch refused {
+				case "":
 					Expect(err).NotTo(HaveOccurred())
 					want = offered
-				} else {
+				case handshake.ReasonCounterReplay:
 					Expect(err).To(MatchError(handshake.ErrCounterReplay))
+				default:
+					Expect(err).To(HaveOccurred())
+					Expect(err).NotTo(MatchError(handshake.ErrCounterReplay))
 				}
+				Expect(handshake.ReasonOf(err)).To(Equal(refused))
 				got, err := reg.Device(ctx, d.ID)
 				Expect(err).NotTo(HaveOccurred())
 				Expect(got.Counter).To(Equal(want))
 			},
-			Entry("the first counter", uint64(0), uint64(1), true),
-			Entry("below 2^63", uint64(1<<62), uint64(1<<62+1), true),
-			Entry("across 2^63", uint64(1<<63-1), uint64(1<<63), true),
-			Entry("above 2^63", uint64(1<<63), uint64(1<<63+1), true),
-			Entry("up to the maximum", uint64(1<<63+5), uint64(math.MaxUint64), true),
-			Entry("a small one after 2^63", uint64(1<<63), uint64(5), false),
-			Entry("2^63-1 after 2^63", uint64(1<<63), uint64(1<<63-1), false),
-			Entry("anything after the maximum", uint64(math.MaxUint64), uint64(1), false),
-			Entry("the maximum twice", uint64(math.MaxUint64), uint64(math.MaxUint64), false),
+			Entry("the first counter", uint64(0), uint64(1), handshake.Reason("")),
+			Entry("below 2^63", uint64(1<<62), uint64(1<<62+1), handshake.Reason("")),
+			Entry("across 2^63", uint64(1<<63-1), uint64(1<<63), handshake.Reason("")),
+			Entry("above 2^63", uint64(1<<63), uint64(1<<63+1), handshake.Reason("")),
+			Entry("up to the greatest, 2^64-2", uint64(1<<63+5), noise.MaxCounter, handshake.Reason("")),
+			Entry("a small one after 2^63", uint64(1<<63), uint64(5), handshake.ReasonCounterReplay),
+			Entry("2^63-1 after 2^63", uint64(1<<63), uint64(1<<63-1), handshake.ReasonCounterReplay),
+			Entry("the greatest twice", noise.MaxCounter, noise.MaxCounter, handshake.ReasonCounterReplay),
+			Entry("the reserved 2^64-1, what erased flash reads as", uint64(7), uint64(math.MaxUint64), handshake.ReasonCounterReserved),
+			Entry("the reserved 2^64-1 after the greatest", noise.MaxCounter, uint64(math.MaxUint64), handshake.ReasonCounterReserved),
+			Entry("anything after a 2^64-1 stored before it was reserved", uint64(math.MaxUint64), uint64(1), handshake.ReasonCounterReplay),
 		)
 
 		// offerAll offers counters[i] through regs[i%len(regs)], all at once,

@@ -27,8 +27,8 @@ const (
 
 // Sizes of registered fields.
 const (
-	// MaxIDLen bounds a device ID (printable ASCII, no space).
-	MaxIDLen = 128
+	// MaxIDLen bounds a device ID (handshake.ValidDeviceID is the rule).
+	MaxIDLen = handshake.MaxDeviceIDLen
 	// X25519KeyLen is the size of a noise static public key (RFC 7748 §5).
 	X25519KeyLen = 32
 	// PSKLen is the size of a psk profile key (256 bits).
@@ -62,6 +62,9 @@ type Device struct {
 	State State  `json:"state"`
 	// Counter is the last accepted message-1 counter; 0 when none yet.
 	Counter uint64 `json:"counter"`
+	// CounterReset is when ResetCounter last set Counter back to 0; zero
+	// when it never did.
+	CounterReset time.Time `json:"counter_reset,omitzero"`
 	// Created is set by AddDevice when zero. LastSeen is zero until the
 	// device completes a handshake.
 	Created  time.Time `json:"created"`
@@ -142,7 +145,7 @@ func (e fieldError) Error() string { return string(e) }
 
 func (d *Device) validate() error {
 	if !validID(d.ID) {
-		return fieldError("id: want 1 to 128 printable ASCII characters, no space")
+		return fieldError("id: want 1 to 128 letters, digits, '.', '_', '-' or ':'")
 	}
 	if _, err := handshake.ParseName(string(d.Profile)); err != nil {
 		return fieldError("profile: want noise, seed, psk or tls")
@@ -216,18 +219,8 @@ func allZero(b []byte) bool {
 	return subtle.ConstantTimeCompare(b, make([]byte, len(b))) == 1
 }
 
-// validID accepts 1 to MaxIDLen printable ASCII characters other than space.
-func validID(id string) bool {
-	if id == "" || len(id) > MaxIDLen {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		if id[i] <= ' ' || id[i] > '~' {
-			return false
-		}
-	}
-	return true
-}
+// validID is the device ID rule of handshake.ValidDeviceID.
+func validID(id string) bool { return handshake.ValidDeviceID(id) }
 
 // validTopicFilter checks an MQTT topic filter (MQTT 3.1.1 §4.7): UTF-8
 // without U+0000 [MQTT-4.7.3-2], at least one character [MQTT-4.7.3-1],

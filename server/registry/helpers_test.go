@@ -42,6 +42,10 @@ type backendUnderTest struct {
 	fresh func(t tb) string
 	// raw runs one statement on the database behind dsn, bypassing the registry.
 	raw func(t tb, dsn, stmt string)
+	// exec runs one statement like raw and returns its error.
+	exec func(t tb, dsn, stmt string) error
+	// count runs a query returning one integer, bypassing the registry.
+	count func(t tb, dsn, query string) int64
 }
 
 var sqliteBackend = backendUnderTest{
@@ -51,15 +55,38 @@ var sqliteBackend = backendUnderTest{
 	},
 	raw: func(t tb, dsn, stmt string) {
 		t.Helper()
-		db, err := sql.Open("sqlite", strings.TrimPrefix(dsn, "sqlite:"))
-		if err != nil {
-			t.Fatalf("opening sqlite: %v", err)
-		}
-		defer db.Close()
-		if _, err := db.Exec(stmt); err != nil {
+		if err := sqliteExec(t, dsn, stmt); err != nil {
 			t.Fatalf("running %q: %v", stmt, err)
 		}
 	},
+	exec: sqliteExec,
+	count: func(t tb, dsn, query string) int64 {
+		t.Helper()
+		db := sqliteDB(t, dsn)
+		defer db.Close()
+		var n int64
+		if err := db.QueryRow(query).Scan(&n); err != nil {
+			t.Fatalf("running %q: %v", query, err)
+		}
+		return n
+	},
+}
+
+func sqliteDB(t tb, dsn string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite", strings.TrimPrefix(dsn, "sqlite:"))
+	if err != nil {
+		t.Fatalf("opening sqlite: %v", err)
+	}
+	return db
+}
+
+func sqliteExec(t tb, dsn, stmt string) error {
+	t.Helper()
+	db := sqliteDB(t, dsn)
+	defer db.Close()
+	_, err := db.Exec(stmt)
+	return err
 }
 
 var postgresBackend = backendUnderTest{
@@ -67,16 +94,40 @@ var postgresBackend = backendUnderTest{
 	fresh: freshPostgres,
 	raw: func(t tb, dsn, stmt string) {
 		t.Helper()
-		ctx := context.Background()
-		conn, err := pgx.Connect(ctx, dsn)
-		if err != nil {
-			t.Fatalf("connecting: %v", err)
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, stmt); err != nil {
+		if err := postgresExec(t, dsn, stmt); err != nil {
 			t.Fatalf("running %q: %v", stmt, err)
 		}
 	},
+	exec: postgresExec,
+	count: func(t tb, dsn, query string) int64 {
+		t.Helper()
+		ctx := context.Background()
+		conn := postgresConn(t, dsn)
+		defer conn.Close(ctx)
+		var n int64
+		if err := conn.QueryRow(ctx, query).Scan(&n); err != nil {
+			t.Fatalf("running %q: %v", query, err)
+		}
+		return n
+	},
+}
+
+func postgresConn(t tb, dsn string) *pgx.Conn {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), dsn)
+	if err != nil {
+		t.Fatalf("connecting: %v", err)
+	}
+	return conn
+}
+
+func postgresExec(t tb, dsn, stmt string) error {
+	t.Helper()
+	ctx := context.Background()
+	conn := postgresConn(t, dsn)
+	defer conn.Close(ctx)
+	_, err := conn.Exec(ctx, stmt)
+	return err
 }
 
 // freshPostgres creates a schema of its own in the database of

@@ -29,9 +29,19 @@ type Registry interface {
 	// stored, and returns only once that is durable. It refuses an unknown
 	// device (wrapping handshake.ErrUnknownDevice), a revoked one (ErrRevoked)
 	// and a counter not greater than the stored one (handshake.ErrCounterReplay)
-	// with a *handshake.Error of stage msg1. Counter 0 is never accepted.
-	// Concurrent calls are batched into one commit.
+	// with a *handshake.Error of stage msg1. Counter 0 is never accepted,
+	// nor the reserved noise.CounterReserved (2^64-1, reason
+	// counter_reserved). Concurrent calls are batched into one commit.
 	handshake.CounterStore
+
+	// ResetCounter sets the device's last accepted message-1 counter back
+	// to 0, durably, records the reset (Device.CounterReset and an audit
+	// row keeping the counter it replaced) and returns the replaced counter.
+	// An unknown device fails with an error wrapping
+	// handshake.ErrUnknownDevice. After a reset, every message 1 the device
+	// ever sent is acceptable again (once, in counter order): reset only a
+	// device that lost its counter, and let it connect at once.
+	ResetCounter(ctx context.Context, id string) (previous uint64, err error)
 
 	// Device returns the full record of one device.
 	Device(ctx context.Context, id string) (Device, error)

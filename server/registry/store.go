@@ -11,17 +11,18 @@ import (
 	"time"
 
 	"shakedown/handshake"
+	"shakedown/handshake/noise"
 )
 
 // Statements shared by both backends. Every statement uses $N placeholders.
 const (
-	deviceColumns = `id, profile, curve, key_material, state, counter, password_hash, grants, created_us, last_seen_us`
+	deviceColumns = deviceColumnsV1 + `, counter_reset_us`
 	recordColumns = `id, profile, curve, key_material, state`
 
 	recordByIDSQL  = `SELECT ` + recordColumns + ` FROM devices WHERE id = $1`
 	recordByKeySQL = `SELECT ` + recordColumns + ` FROM devices WHERE profile = $1 AND key_material = $2`
 	deviceByIDSQL  = `SELECT ` + deviceColumns + ` FROM devices WHERE id = $1`
-	insertDevice   = `INSERT INTO devices (` + deviceColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
+	insertDevice   = `INSERT INTO devices (` + deviceColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`
 	existsSQL      = `SELECT COUNT(*) FROM devices WHERE id = $1 OR (profile = $2 AND key_material = $3)`
 	listSQL        = `SELECT ` + deviceColumns + ` FROM devices
 		WHERE ($1 = '' OR profile = $1) AND ($2 = '' OR state = $2) AND id > $3
@@ -45,6 +46,14 @@ const (
 
 	touchSQL = `UPDATE devices SET last_seen_us = $2 WHERE id = $1 AND last_seen_us < $2`
 
+	// ResetCounter's statements, in one transaction. The first UPDATE takes
+	// the row (PostgreSQL's row lock; SQLite's writer holds the file), so
+	// no AcceptCounter lands between reading and zeroing the counter.
+	markResetSQL   = `UPDATE devices SET counter_reset_us = $2 WHERE id = $1`
+	counterSQL     = `SELECT counter FROM devices WHERE id = $1`
+	zeroCounterSQL = `UPDATE devices SET counter = 0 WHERE id = $1`
+	auditResetSQL  = `INSERT INTO counter_resets (device_id, previous, reset_us) VALUES ($1, $2, $3)`
+
 	serverKeysSQL = `SELECT role, private, public, since_us FROM server_keys`
 	insertKeySQL  = `INSERT INTO server_keys (role, private, public, since_us) VALUES ($1, $2, $3, $4)`
 	deleteKeySQL  = `DELETE FROM server_keys WHERE role = $1`
@@ -65,8 +74,9 @@ const (
 
 // Errors of the handshake path: fixed texts, never the ID or key looked up.
 var (
-	errUnknown = fmt.Errorf("registry: %w", handshake.ErrUnknownDevice)
-	errReplay  = fmt.Errorf("registry: %w", handshake.ErrCounterReplay)
+	errUnknown  = fmt.Errorf("registry: %w", handshake.ErrUnknownDevice)
+	errReplay   = fmt.Errorf("registry: %w", handshake.ErrCounterReplay)
+	errReserved = errors.New("registry: message-1 counter 2^64-1 is reserved")
 )
 
 // store implements Registry over a backend.
@@ -122,6 +132,9 @@ func (s *store) lookupFailed(p handshake.Name, err error) error {
 func (s *store) AcceptCounter(ctx context.Context, id string, counter uint64) error {
 	if !validID(id) {
 		return counterError("", handshake.ReasonUnknownDevice, errUnknown)
+	}
+	if counter == noise.CounterReserved {
+		return counterError("", handshake.ReasonCounterReserved, errReserved)
 	}
 	affected, err := s.commit.accept(ctx, []any{id, encodeCounter(counter), time.Now().UnixMicro()})
 	if err != nil {
@@ -317,6 +330,35 @@ func (s *store) Revoke(ctx context.Context, id string) error {
 	return nil
 }
 
+func (s *store) ResetCounter(ctx context.Context, id string) (uint64, error) {
+	if !validID(id) {
+		return 0, fmt.Errorf("registry: resetting counter: %w", handshake.ErrUnknownDevice)
+	}
+	var previous int64
+	now := time.Now().UnixMicro()
+	err := s.b.inTx(ctx, func(tx querier) error {
+		n, err := tx.exec(ctx, markResetSQL, id, now)
+		switch {
+		case err != nil:
+			return err
+		case n == 0:
+			return handshake.ErrUnknownDevice
+		}
+		if err := tx.queryRow(ctx, counterSQL, id).Scan(&previous); err != nil {
+			return err
+		}
+		if _, err := tx.exec(ctx, zeroCounterSQL, id); err != nil {
+			return err
+		}
+		_, err = tx.exec(ctx, auditResetSQL, id, previous, now)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("registry: resetting the counter of %q: %w", id, err)
+	}
+	return decodeCounter(previous), nil
+}
+
 func (s *store) TouchLastSeen(id string, t time.Time) {
 	if validID(id) {
 		s.seen.note(id, t.UnixMicro())
@@ -445,8 +487,12 @@ func deviceArgs(d *Device) []any {
 	if !d.LastSeen.IsZero() {
 		seen = d.LastSeen.UnixMicro()
 	}
+	var reset int64
+	if !d.CounterReset.IsZero() {
+		reset = d.CounterReset.UnixMicro()
+	}
 	return []any{d.ID, string(d.Profile), d.Curve, keyArg(d.Key), string(d.State),
-		encodeCounter(d.Counter), d.PasswordHash, grants, d.Created.UnixMicro(), seen}
+		encodeCounter(d.Counter), d.PasswordHash, grants, d.Created.UnixMicro(), seen, reset}
 }
 
 // keyArg stores an empty key as NULL, so that keyless devices never collide
@@ -474,8 +520,8 @@ func scanRecord(row scanner) (handshake.DeviceRecord, error) {
 func scanDevice(row scanner) (Device, error) {
 	var d Device
 	var profile, state, grants string
-	var counter, created, seen int64
-	err := row.Scan(&d.ID, &profile, &d.Curve, &d.Key, &state, &counter, &d.PasswordHash, &grants, &created, &seen)
+	var counter, created, seen, reset int64
+	err := row.Scan(&d.ID, &profile, &d.Curve, &d.Key, &state, &counter, &d.PasswordHash, &grants, &created, &seen, &reset)
 	if err != nil {
 		return Device{}, err
 	}
@@ -483,6 +529,9 @@ func scanDevice(row scanner) (Device, error) {
 	d.Created = time.UnixMicro(created).UTC()
 	if seen != 0 {
 		d.LastSeen = time.UnixMicro(seen).UTC()
+	}
+	if reset != 0 {
+		d.CounterReset = time.UnixMicro(reset).UTC()
 	}
 	if err := json.Unmarshal([]byte(grants), &d.Grants); err != nil {
 		return Device{}, fmt.Errorf("decoding grants: %w", err)

@@ -138,7 +138,9 @@ int store_counter_next(agent *a, uint64_t *out)
 	uint64_t v, r, va = 0, vb = 0;
 	int oka, okb;
 
-	if (!a->counter_ok || a->counter_last == UINT64_MAX)
+	/* 2^64-1 is reserved (docs/protocol.md, "Counter"): erased flash reads
+	 * as all ones, and the server refuses it. 2^64-2 is the last value. */
+	if (!a->counter_ok || a->counter_last >= UINT64_MAX - 1u)
 		return -1; /* unknown, or exhausted: PROVISION must set it */
 	v = a->counter_last + 1;
 	if (v > a->counter_reserved) {

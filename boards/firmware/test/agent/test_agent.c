@@ -293,6 +293,15 @@ static void provisioning(void)
 	CHECK(rig_retransmit(&r, BP_CMD_PROVISION, p, n) == BP_OK);
 	CHECK(r.rsp.len == 2 && r.rsp.payload[1] == 0);
 	CHECK(r.a.counter_last == 80);
+
+	ut_case = "counter: never 2^64-1, the value erased flash reads as";
+	{
+		uint64_t v = 0;
+
+		CHECK(store_counter_set(&r.a, UINT64_MAX - 2u) == 0);
+		CHECK(store_counter_next(&r.a, &v) == 0 && v == UINT64_MAX - 1u);
+		CHECK(store_counter_next(&r.a, &v) != 0 && v == UINT64_MAX - 1u);
+	}
 }
 
 static void handshake_command(void)

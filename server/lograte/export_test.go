@@ -1,0 +1,6 @@
+package lograte
+
+import "time"
+
+// SetClockForTest replaces the Logger's clock.
+func (l *Logger) SetClockForTest(now func() time.Time) { l.now = now }
