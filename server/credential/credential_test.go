@@ -193,7 +193,7 @@ var _ = Describe("imported slow hashes", func() {
 		}
 		close(start)
 		wg.Wait()
-		Expect(counts[credential.ErrMismatch] + counts[credential.ErrBusy]).To(Equal(tries), "every check either ran or was refused")
+		Expect(counts[credential.ErrMismatch]+counts[credential.ErrBusy]).To(Equal(tries), "every check either ran or was refused")
 		Expect(counts[credential.ErrMismatch]).To(BeNumerically(">=", 1))
 		// Slots are released: one more check runs.
 		Expect(c.Check("u", h, password)).To(Equal(credential.SchemeArgon2id))
