@@ -4,9 +4,10 @@
 // A device conn that finished a handshake enters the broker with its
 // authenticated identity (AttachDevice). Hooks then hold MQTT to it:
 //
-//   - the CONNECT client ID must equal the authenticated device ID (for the
-//     tls profile, where the handshake authenticates only the server, the
-//     CONNECT username must be the client ID and the password must pass the
+//   - the CONNECT client ID must equal the authenticated device ID (a tls
+//     device's client certificate names it; for a tls device without one,
+//     whose handshake authenticated only the server, the CONNECT username
+//     must be the client ID and the password must pass the
 //     Options.Passwords check);
 //   - a device may publish and subscribe only under devices/{id}/ and the
 //     topic filters Options.Grants gives it.

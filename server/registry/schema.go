@@ -25,6 +25,10 @@ import (
 //
 // server_keys holds at most one row per role (current, next, previous);
 // since_us is when the key took its role.
+//
+// server_secrets (version 2) holds the server's symmetric secrets by name:
+// mqtt_password is the key of machine password hashes (PasswordKey);
+// since_us is when it was made.
 var (
 	sqliteSchema = [][]string{
 		{ // version 1
@@ -45,6 +49,13 @@ var (
 				role     TEXT    NOT NULL PRIMARY KEY CHECK (role IN ('current', 'next', 'previous')),
 				private  BLOB    NOT NULL,
 				public   BLOB    NOT NULL,
+				since_us INTEGER NOT NULL
+			)`,
+		},
+		{ // version 2
+			`CREATE TABLE server_secrets (
+				name     TEXT    NOT NULL PRIMARY KEY CHECK (name IN ('mqtt_password')),
+				secret   BLOB    NOT NULL,
 				since_us INTEGER NOT NULL
 			)`,
 		},
@@ -69,6 +80,13 @@ var (
 				role     TEXT   NOT NULL PRIMARY KEY CHECK (role IN ('current', 'next', 'previous')),
 				private  BYTEA  NOT NULL,
 				public   BYTEA  NOT NULL,
+				since_us BIGINT NOT NULL
+			)`,
+		},
+		{ // version 2
+			`CREATE TABLE server_secrets (
+				name     TEXT   NOT NULL PRIMARY KEY CHECK (name IN ('mqtt_password')),
+				secret   BYTEA  NOT NULL,
 				since_us BIGINT NOT NULL
 			)`,
 		},
