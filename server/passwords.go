@@ -58,11 +58,11 @@ const (
 
 // NewPasswords returns a password checker over src, whose machine
 // passwords are hashed under key, verifying at most slowSlots slow hashes
-// at once (credential.DefaultSlowSlots when 0). reg, when not nil, gets the
+// at once (credential.DefaultSlowSlots() when 0). reg, when not nil, gets the
 // checker's metric.
 func NewPasswords(src PasswordSource, key []byte, slowSlots int, reg prometheus.Registerer) (*Passwords, error) {
 	if slowSlots == 0 {
-		slowSlots = credential.DefaultSlowSlots
+		slowSlots = credential.DefaultSlowSlots()
 	}
 	chk, err := credential.NewChecker(key, slowSlots)
 	if err != nil {

@@ -4,13 +4,15 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"runtime"
 )
 
 // DefaultSlowSlots is how many slow hashes a Checker verifies at once by
-// default: two, for a 2-core machine, so that a burst of wrong passwords
-// for imported accounts holds at most 2 x 64 MiB (argon2id's bound) and
-// leaves the handshakes CPU time.
-const DefaultSlowSlots = 2
+// default: half the CPUs Go may use, at least one. A burst of wrong
+// passwords for imported accounts then holds at most that many times
+// 64 MiB (argon2id's bound) and leaves the other half of the CPUs to the
+// handshakes: on a 2-core machine, one slot.
+func DefaultSlowSlots() int { return max(1, runtime.GOMAXPROCS(0)/2) }
 
 // MaxSlowSlots bounds the slot count of a Checker.
 const MaxSlowSlots = 256

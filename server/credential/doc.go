@@ -31,6 +31,6 @@
 // Usage:
 //
 //	stored, err := credential.HashMachine(key, "meter-9", password) // at registration
-//	chk, err := credential.NewChecker(key, credential.DefaultSlowSlots)
+//	chk, err := credential.NewChecker(key, credential.DefaultSlowSlots())
 //	scheme, err := chk.Check("meter-9", stored, connectPassword)    // at CONNECT
 package credential
