@@ -91,7 +91,7 @@ var (
 	// and salt, cheap to test guesses against, and nothing to migrate to
 	// without the password. Re-hash with mosquitto_passwd of mosquitto 2.x
 	// ($7$), or give the device a machine password or a certificate.
-	ErrWeakHash = errors.New("credential: stored hash: mosquitto $6$ (one unkeyed SHA-512) is refused; re-hash with mosquitto 2.x ($7$)")
+	ErrWeakHash = errors.New("$6$ (one unkeyed SHA-512) is refused; re-hash with mosquitto 2.x ($7$)")
 )
 
 // Hash is a parsed stored hash.

@@ -40,7 +40,7 @@ func ParsePasswordFile(r io.Reader) ([]PasswordFileEntry, error) {
 		h, err := Parse(hash)
 		switch {
 		case errors.Is(err, ErrWeakHash):
-			return nil, fmt.Errorf("credential: password file line %d: %w", n, err)
+			return nil, fmt.Errorf("credential: password file line %d: a mosquitto 1.x hash: %w", n, err)
 		case err != nil || !h.scheme.Slow():
 			return nil, fmt.Errorf("credential: password file line %d: not a hash of mosquitto 2.x, argon2id or bcrypt (a clear-text file needs `mosquitto_passwd -U` first)", n)
 		}
