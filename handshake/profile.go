@@ -37,7 +37,7 @@ func (n Name) Insecure() bool { return n == Seed || n == PSK }
 // Identity is what the server side learned about its peer.
 type Identity struct {
 	Profile  Name
-	DeviceID string // authenticated device ID; empty for tls, where MQTT CONNECT credentials identify the device
+	DeviceID string // authenticated device ID; empty for a tls device without a client certificate, which its MQTT CONNECT credentials identify
 	// Counter is the accepted message-1 counter (noise only).
 	Counter uint64
 }

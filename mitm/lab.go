@@ -364,8 +364,14 @@ func (r *cellRun) newSimDevice() (*simDevice, error) {
 		}
 		d.dev, _, _, err = simulator.NewDevice(set, r.fx, simulator.DeviceOptions{Pins: d.pins, Counter: r.lab.counter(r.fx.ID)})
 	case handshake.TLS:
+		// The tls columns measure the device's check of the server's
+		// certificate, so their devices keep the password credential: a
+		// device that accepts the attacker hands it its password, which the
+		// attacker reuses to carry the session to the server. A device with
+		// a client certificate would hand it nothing reusable (the
+		// certificate's key signs this handshake only, RFC 8446 §4.4.3).
 		d.dev, d.user, d.pass, err = simulator.NewDevice(set, r.fx, simulator.DeviceOptions{TLSMode: tlsprofile.Mode(r.col.Variant),
-			BuildTime: DeviceBuildTime(set)})
+			BuildTime: DeviceBuildTime(set), TLSPassword: true})
 	default:
 		d.dev, _, _, err = simulator.NewDevice(set, r.fx, simulator.DeviceOptions{})
 	}

@@ -57,7 +57,9 @@ var _ = Describe("gateway with the embedded broker", Ordered, func() {
 		set, err = fixtures.Build(fixtures.Options{Seed: "gateway-test", DevicesPerProfile: 2, Now: time.Now().UTC().Truncate(time.Second)})
 		Expect(err).NotTo(HaveOccurred())
 		dir = handshaketest.NewDirectory(set.Records()...)
-		brk, err = broker.New(broker.Options{Passwords: server.DirectoryPasswords(dir), BackendUser: "backend", BackendPassword: "s3cret"})
+		pw, err := server.MachinePasswords(dir, set.Passwords())
+		Expect(err).NotTo(HaveOccurred())
+		brk, err = broker.New(broker.Options{Passwords: pw.Check, BackendUser: "backend", BackendPassword: "s3cret"})
 		Expect(err).NotTo(HaveOccurred())
 		baddr, err := brk.AddBackendListener("127.0.0.1:0")
 		Expect(err).NotTo(HaveOccurred())
@@ -164,12 +166,40 @@ var _ = Describe("gateway with the embedded broker", Ordered, func() {
 		Expect(err).To(HaveOccurred())
 	})
 
+	It("lets a tls device in by its machine password instead of its certificate", func() {
+		d := set.DevicesOf(handshake.TLS)[0]
+		dev, user, pass, err := simulator.NewDevice(set, d, simulator.DeviceOptions{TLSPassword: true})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(pass).To(Equal(d.Password()))
+		c, err := simulator.Connect(ctx, simulator.ClientConfig{Device: dev, Addr: addrs[handshake.TLS], ClientID: d.ID, Username: user, Password: pass})
+		Expect(err).NotTo(HaveOccurred())
+		c.Disconnect(50)
+	})
+
 	It("refuses a tls device with a wrong MQTT password", func() {
 		d := set.DevicesOf(handshake.TLS)[0]
-		dev, user, _, err := simulator.NewDevice(set, d, simulator.DeviceOptions{})
+		dev, user, _, err := simulator.NewDevice(set, d, simulator.DeviceOptions{TLSPassword: true})
 		Expect(err).NotTo(HaveOccurred())
 		_, err = simulator.Connect(ctx, simulator.ClientConfig{Device: dev, Addr: addrs[handshake.TLS], ClientID: d.ID, Username: user, Password: "guess"})
+		Expect(err).To(MatchError(ContainSubstring("not Authorized")))
+	})
+
+	It("binds a tls device's client ID to its certificate", func() {
+		a, b := set.DevicesOf(handshake.TLS)[0], set.DevicesOf(handshake.TLS)[1]
+		_, err := connect(a, handshake.TLS, b.ID)
+		Expect(err).To(MatchError(ContainSubstring("not Authorized")))
+	})
+
+	It("refuses the certificate of a revoked tls device in the handshake", func() {
+		d := set.DevicesOf(handshake.TLS)[1]
+		c, err := connect(d, handshake.TLS, d.ID)
+		Expect(err).NotTo(HaveOccurred())
+		c.Disconnect(50)
+		dir.Revoke(d.ID)
+		before := obs.count(handshake.ReasonRevoked)
+		_, err = connect(d, handshake.TLS, d.ID)
 		Expect(err).To(HaveOccurred())
+		Eventually(func() int { return obs.count(handshake.ReasonRevoked) }).Should(Equal(before + 1))
 	})
 
 	It("refuses a revoked device at its next handshake", func() {

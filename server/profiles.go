@@ -30,7 +30,9 @@ func NewProfileServer(p handshake.Name, d ProfileDeps) (handshake.Server, error)
 	case handshake.PSK:
 		return psk.NewServer(psk.ServerConfig{Directory: d.Directory})
 	case handshake.TLS:
-		return tlsprofile.NewServer(tlsprofile.ServerConfig{Certificate: d.Certificate})
+		// The Directory pins client certificates (mutual TLS); devices
+		// without one are left to their MQTT password.
+		return tlsprofile.NewServer(tlsprofile.ServerConfig{Certificate: d.Certificate, Devices: d.Directory})
 	}
 	return nil, fmt.Errorf("server: unknown profile %q", string(p))
 }

@@ -99,7 +99,9 @@ var _ = Describe("a session whose record fails after the handshake", Ordered, fu
 		set, err = fixtures.Build(fixtures.Options{Seed: "transport-test", DevicesPerProfile: 1, Now: time.Now().UTC().Truncate(time.Second)})
 		Expect(err).NotTo(HaveOccurred())
 		dir := handshaketest.NewDirectory(set.Records()...)
-		brk, err = broker.New(broker.Options{Passwords: server.DirectoryPasswords(dir)})
+		pw, err := server.MachinePasswords(dir, set.Passwords())
+		Expect(err).NotTo(HaveOccurred())
+		brk, err = broker.New(broker.Options{Passwords: pw.Check})
 		Expect(err).NotTo(HaveOccurred())
 		obs = &failureRecorder{recorder: recorder{reasons: map[handshake.Reason]int{}}, failed: map[string]int{}}
 		logs = gbytes.NewBuffer()

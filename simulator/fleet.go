@@ -56,7 +56,6 @@ type fleet struct {
 	set     *fixtures.Set
 	pools   map[string][]fixtures.Device
 	devOpts DeviceOptions
-	tlsDev  handshake.Device // shared by the tls devices: its check holds no per-device state
 	brkDev  handshake.Device // broker target over TLS
 	srcs    []netip.Addr
 
@@ -181,9 +180,11 @@ func (f *fleet) identities(all []Slot) error {
 		return fmt.Errorf("simulator: pinning the server key: %w", err)
 	}
 	// One Pins for the fleet: every device learns the same announcements.
-	f.devOpts = DeviceOptions{NoisePattern: noise.Pattern(f.sc.NoisePattern), Pins: pins, TLSMode: tlsprofile.Mode(f.sc.TLSMode)}
+	f.devOpts = DeviceOptions{NoisePattern: noise.Pattern(f.sc.NoisePattern), Pins: pins, TLSMode: tlsprofile.Mode(f.sc.TLSMode),
+		TLSPassword: f.sc.TLSAuth == TLSAuthPassword}
 	if tls := f.pools[string(handshake.TLS)]; len(tls) > 0 {
-		if f.tlsDev, _, _, err = NewDevice(f.set, tls[0], f.devOpts); err != nil {
+		// Each tls device has its own certificate: check the options once here.
+		if _, _, _, err = NewDevice(f.set, tls[0], f.devOpts); err != nil {
 			return fmt.Errorf("simulator: tls device: %w", err)
 		}
 	}
@@ -245,10 +246,6 @@ func (f *fleet) endpoint(sl Slot) (endpoint, error) {
 	d := f.pools[sl.Kind][sl.Index]
 	p := profileOfKind(sl.Kind)
 	ep := endpoint{addr: f.sc.Gateway[string(p)], clientID: d.ID}
-	if p == handshake.TLS {
-		ep.dev, ep.user, ep.pass = f.tlsDev, d.ID, d.Password()
-		return ep, nil
-	}
 	var err error
 	ep.dev, ep.user, ep.pass, err = NewDevice(f.set, d, f.devOpts)
 	return ep, err

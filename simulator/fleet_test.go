@@ -57,6 +57,16 @@ var _ = Describe("a fleet against the in-process gateway", Ordered, func() {
 		Expect(res.Shards[0].PeakActive).To(BeNumerically(">", 0))
 	})
 
+	It("logs tls devices in with their MQTT password when the scenario says so", func() {
+		sc := gw.scenario(10)
+		sc.Mix = map[string]float64{"tls": 1}
+		sc.TLSAuth = simulator.TLSAuthPassword
+		res := run(ctx, simulator.Config{Scenario: sc, Set: set})
+		Expect(res.Failures).To(BeEmpty())
+		Expect(res.Counts.Connected).To(BeEquivalentTo(10))
+		Expect(res.Counts.Received).To(Equal(res.Counts.Published))
+	})
+
 	It("counts what the server does with hostile devices", func() {
 		sc := gw.scenario(60)
 		sc.Mix = map[string]float64{"noise": 1, "psk": 1}

@@ -42,7 +42,9 @@ type gateway struct {
 func startGateway(set *fixtures.Set, limits server.Limits) *gateway {
 	g := &gateway{addrs: map[string]string{}, dir: handshaketest.NewDirectory(set.Records()...)}
 	var err error
-	g.brk, err = broker.New(broker.Options{Passwords: server.DirectoryPasswords(g.dir), BackendUser: backendUser, BackendPassword: backendPass})
+	pw, err := server.MachinePasswords(g.dir, set.Passwords())
+	Expect(err).NotTo(HaveOccurred())
+	g.brk, err = broker.New(broker.Options{Passwords: pw.Check, BackendUser: backendUser, BackendPassword: backendPass})
 	Expect(err).NotTo(HaveOccurred())
 	ba, err := g.brk.AddBackendListener("127.0.0.1:0")
 	Expect(err).NotTo(HaveOccurred())

@@ -21,10 +21,14 @@ type DeviceOptions struct {
 	TLSMode      tlsprofile.Mode
 	TLSPin       []byte    // fingerprint or spki pin; derived from the set's broker certificate when nil
 	BuildTime    time.Time // ca-noclock: the device's clock
+	// TLSPassword makes a tls device prove itself with its MQTT password
+	// instead of its client certificate (mutual TLS, the default).
+	TLSPassword bool
 }
 
 // NewDevice returns the device side of a fixture device, and the MQTT
-// username and password it presents (tls only).
+// username and password it presents (a tls device with TLSPassword only;
+// by default a tls device presents its client certificate).
 func NewDevice(set *fixtures.Set, d fixtures.Device, o DeviceOptions) (dev handshake.Device, user, pass string, err error) {
 	switch d.Profile {
 	case handshake.Noise:
@@ -63,8 +67,13 @@ func NewDevice(set *fixtures.Set, d fixtures.Device, o DeviceOptions) (dev hands
 		if build.IsZero() {
 			build = set.Now.AddDate(0, 0, -200)
 		}
-		dev, err = tlsprofile.NewDevice(tlsprofile.DeviceConfig{Mode: mode, ServerName: set.ServerName, Pin: pin, Roots: set.Roots, BuildTime: build})
-		user, pass = d.ID, d.Password()
+		cfg := tlsprofile.DeviceConfig{Mode: mode, ServerName: set.ServerName, Pin: pin, Roots: set.Roots, BuildTime: build}
+		if o.TLSPassword {
+			user, pass = d.ID, d.Password()
+		} else {
+			cfg.Certificate = &d.Certificate
+		}
+		dev, err = tlsprofile.NewDevice(cfg)
 	default:
 		err = fmt.Errorf("simulator: device %s has unknown profile %q", d.ID, string(d.Profile))
 	}

@@ -95,6 +95,10 @@ type Scenario struct {
 	Timeouts     Timeouts      `yaml:"timeouts" json:"timeouts"`
 	NoisePattern string        `yaml:"noise_pattern" json:"noise_pattern"` // IK, XK or KK
 	TLSMode      string        `yaml:"tls_mode" json:"tls_mode"`           // the tls devices' check
+	// TLSAuth is how tls devices prove themselves: TLSAuthCertificate (a
+	// client certificate, mutual TLS; the default) or TLSAuthPassword (the
+	// MQTT password of the CONNECT).
+	TLSAuth string `yaml:"tls_auth" json:"tls_auth"`
 
 	// Where devices come from and where they go.
 	Fixtures    Fixtures          `yaml:"fixtures" json:"fixtures"`
@@ -178,6 +182,7 @@ func DefaultScenario() Scenario {
 		Timeouts:        Timeouts{Handshake: 10 * time.Second, Ack: 10 * time.Second, Drain: 10 * time.Second},
 		NoisePattern:    string(noise.IK),
 		TLSMode:         string(tlsprofile.CA),
+		TLSAuth:         TLSAuthCertificate,
 		Gateway:         map[string]string{},
 		Backend:         Backend{Username: "backend"},
 		Broker:          Broker{ClientID: "sim-{n}"},
@@ -386,8 +391,17 @@ func (s *Scenario) checkBehaviour() error {
 	if _, err := tlsprofile.ParseMode(s.TLSMode); err != nil {
 		return bad("tls_mode", "want none, fingerprint, spki, ca or ca-noclock")
 	}
+	if s.TLSAuth != TLSAuthCertificate && s.TLSAuth != TLSAuthPassword {
+		return bad("tls_auth", "want %s or %s", TLSAuthCertificate, TLSAuthPassword)
+	}
 	return nil
 }
+
+// How tls devices authenticate (Scenario.TLSAuth).
+const (
+	TLSAuthCertificate = "certificate"
+	TLSAuthPassword    = "password"
+)
 
 func (s *Scenario) checkTarget() error {
 	if s.Target == TargetBroker {
@@ -461,8 +475,12 @@ func (s *Scenario) FleetID() string {
 		Hostile                                Hostile
 		NoisePattern, TLSMode, FixSeed         string
 		FixDevices                             int
+		TLSAuth                                string `json:",omitempty"` // empty for the default: older fingerprints stay
 	}{s.Target, s.Devices, s.Mix, s.Rate, s.Ramp, s.Hold, s.PublishInterval, s.KeepAlive, s.QoS, s.PayloadSize,
-		s.Topic, s.Subscriptions, s.Reconnect, s.Hostile, s.NoisePattern, s.TLSMode, s.Fixtures.Seed, s.Fixtures.DevicesPerProfile}
+		s.Topic, s.Subscriptions, s.Reconnect, s.Hostile, s.NoisePattern, s.TLSMode, s.Fixtures.Seed, s.Fixtures.DevicesPerProfile, ""}
+	if s.TLSAuth != TLSAuthCertificate {
+		f.TLSAuth = s.TLSAuth
+	}
 	b, _ := json.Marshal(f) // maps marshal with sorted keys
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:8])

@@ -101,6 +101,7 @@ var _ = Describe("scenario files", func() {
 		Entry("timeouts", "timeouts: {handshake: 0s}\n", "timeouts"),
 		Entry("noise pattern", "noise_pattern: NN\n", "noise_pattern"),
 		Entry("tls mode", "tls_mode: trust-me\n", "tls_mode"),
+		Entry("tls auth", "tls_auth: psk\n", "tls_auth"),
 		Entry("source addresses", "source_addrs: 127.0.0.9-127.0.0.2\n", "source_addrs"),
 		Entry("a listener missing for the mix", "mix: {psk: 1}\n", "gateway"),
 		Entry("an unknown listener", "fixtures: {seed: s}\ngateway: {noise: a:1, quic: b:2}\n", "gateway"),

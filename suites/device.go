@@ -74,9 +74,6 @@ func mqttOver(s *harness.Session, d fixtures.Device) mqtt.Client {
 		SetAutoReconnect(false).SetConnectRetry(false).SetConnectTimeout(cur.cfg.Timeout).
 		SetProtocolVersion(4).SetKeepAlive(0).
 		SetCustomOpenConnectionFn(func(*url.URL, mqtt.ClientOptions) (net.Conn, error) { return s.Conn(), nil })
-	if d.Profile == handshake.TLS { // the tls profile authenticates in MQTT
-		o.SetUsername(d.ID).SetPassword(d.Password())
-	}
 	c := mqtt.NewClient(o)
 	await(c.Connect(), "MQTT CONNECT over the board's session")
 	DeferCleanup(func() { c.Disconnect(50) })

@@ -45,7 +45,9 @@ func startServer() *labServer {
 	pass := make([]byte, 16)
 	_, err = rand.Read(pass)
 	Expect(err).NotTo(HaveOccurred())
-	s.broker, err = broker.New(broker.Options{Passwords: server.DirectoryPasswords(s.dir),
+	pw, err := server.MachinePasswords(s.dir, set.Passwords())
+	Expect(err).NotTo(HaveOccurred())
+	s.broker, err = broker.New(broker.Options{Passwords: pw.Check,
 		BackendUser: "emulated-backend", BackendPassword: hex.EncodeToString(pass)})
 	Expect(err).NotTo(HaveOccurred())
 	Expect(s.broker.Subscribe("devices/#", 1, s.receive)).To(Succeed())

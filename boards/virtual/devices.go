@@ -1,6 +1,7 @@
 package virtual
 
 import (
+	"crypto/ed25519"
 	"crypto/x509"
 	"errors"
 	"time"
@@ -98,7 +99,16 @@ func PSKDevice(id Identity) (handshake.Device, error) {
 	return psk.NewDevice(psk.DeviceConfig{DeviceID: id.DeviceID, Key: id.DeviceKey})
 }
 
-// TLSDevice builds a tls device in the provisioned verification mode.
+// certNotBefore is the notBefore of a board's self-made client
+// certificate: a board has no clock to date it by, and the reference server
+// pins the key and checks no date.
+var certNotBefore = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// TLSDevice builds a tls device in the provisioned verification mode. With
+// a device key (the Ed25519 seed) and ID it presents a self-signed
+// certificate for them (mutual TLS): the registry pins the key, so the
+// certificate the fixtures issued and this one are the same credential.
+// Without a key it presents none and logs in with its MQTT password.
 func TLSDevice(id Identity) (handshake.Device, error) {
 	mode := map[bp.TLSVerify]tlsprofile.Mode{bp.TLSVerifyNone: tlsprofile.None,
 		bp.TLSVerifyFingerprint: tlsprofile.Fingerprint, bp.TLSVerifySPKI: tlsprofile.SPKI,
@@ -106,6 +116,17 @@ func TLSDevice(id Identity) (handshake.Device, error) {
 	if mode == "" {
 		return nil, errIncomplete
 	}
-	return tlsprofile.NewDevice(tlsprofile.DeviceConfig{Mode: mode, ServerName: id.ServerName,
-		Pin: id.TLSPin, Roots: id.TLSRoots, BuildTime: id.BuildTime})
+	cfg := tlsprofile.DeviceConfig{Mode: mode, ServerName: id.ServerName,
+		Pin: id.TLSPin, Roots: id.TLSRoots, BuildTime: id.BuildTime}
+	if id.DeviceKey != nil {
+		if len(id.DeviceKey) != ed25519.SeedSize || id.DeviceID == "" {
+			return nil, errIncomplete
+		}
+		cert, err := tlsprofile.DeviceCertificate(id.DeviceID, ed25519.NewKeyFromSeed(id.DeviceKey), certNotBefore, nil, nil)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Certificate = &cert
+	}
+	return tlsprofile.NewDevice(cfg)
 }

@@ -18,6 +18,7 @@ import (
 	"shakedown/fixtures"
 	"shakedown/handshake"
 	"shakedown/handshake/noise"
+	"shakedown/server/credential"
 	"shakedown/server/registry"
 )
 
@@ -41,20 +42,24 @@ func importFixtures(ctx context.Context, dsn string, set *fixtures.Set, w io.Wri
 }
 
 // importFixtureProfiles is importFixtures for the devices of the given
-// profiles only (all when empty): a tls device costs an argon2id hash.
+// profiles only (all when empty).
 func importFixtureProfiles(ctx context.Context, dsn string, set *fixtures.Set, profiles []handshake.Name, w io.Writer) error {
 	reg, err := openRegistry(ctx, dsn)
 	if err != nil {
 		return err
 	}
 	defer reg.Close()
+	pwKey, err := reg.PasswordKey(ctx)
+	if err != nil {
+		return err
+	}
 	added, skipped := 0, 0
 	for _, d := range set.Devices {
 		if len(profiles) > 0 && !slices.Contains(profiles, d.Profile) {
 			skipped++
 			continue
 		}
-		rd, err := registryDevice(d)
+		rd, err := registryDevice(d, pwKey)
 		if err != nil {
 			return err
 		}
@@ -82,18 +87,18 @@ func importFixtureProfiles(ctx context.Context, dsn string, set *fixtures.Set, p
 	return nil
 }
 
-// registryDevice converts a fixture device to a registry record.
-func registryDevice(d fixtures.Device) (registry.Device, error) {
-	rd := registry.Device{ID: d.ID, Profile: d.Profile, Curve: d.Curve, State: registry.Active}
+// registryDevice converts a fixture device to a registry record. A tls
+// device gets both its credentials: the pin of its client certificate and
+// its machine password, hashed under the registry's password key.
+func registryDevice(d fixtures.Device, pwKey []byte) (registry.Device, error) {
+	rd := registry.Device{ID: d.ID, Profile: d.Profile, Curve: d.Curve, State: registry.Active, Key: d.Record().Key}
 	if d.Profile == handshake.TLS {
-		h, err := registry.HashPassword([]byte(d.Password()))
+		h, err := credential.HashMachine(pwKey, d.ID, []byte(d.Password()))
 		if err != nil {
 			return rd, err
 		}
 		rd.PasswordHash = h
-		return rd, nil
 	}
-	rd.Key = d.Record().Key
 	return rd, nil
 }
 
@@ -109,17 +114,37 @@ when a command returns and are seen by running servers at the next handshake.`,
 		Use:   "add ID",
 		Short: "Register one device",
 		Long: `Register one device. ID is 1 to 128 letters, digits, '.', '_', '-' or ':': it is
-the device's MQTT client ID and one topic level of its namespace, devices/ID/...`,
+the device's MQTT client ID and one topic level of its namespace, devices/ID/...
+
+A tls device proves itself with a client certificate (mutual TLS, the default)
+or an MQTT password:
+
+  (no credential flag)   make an Ed25519 key and a self-signed certificate for
+                         the device in --out (ID.key, ID.crt) and register the
+                         certificate's pin, SHA-256 of its SubjectPublicKeyInfo
+  --cert FILE            register the pin of this certificate (PEM), from any CA
+  --password-file FILE   a machine-generated password, at least 16 bytes: stored
+                         as HMAC-SHA-256 under the registry's password key
+  --password-hash HASH   an imported hash of a human-chosen password (argon2id,
+                         bcrypt, mosquitto $7$): checked in few slots at a time
+
+The server checks no certificate date and no CA: revoking the device revokes
+its certificate.`,
 		Example: `  shakedown devices add sensor-17 --profile noise --key 3f5c…(64 hex digits: the device's X25519 public key)
   shakedown devices add legacy-1 --profile psk --key <64 hex digits: the pre-shared key>
-  shakedown devices add meter-9 --profile tls --password-file meter-9.pw --grant fleet/broadcast`,
+  shakedown devices add meter-9 --profile tls --out keys/ --grant fleet/broadcast
+  shakedown devices add meter-10 --profile tls --cert meter-10.crt
+  head -c 32 /dev/urandom | base64 | tr -d '=' > meter-11.pw && shakedown devices add meter-11 --profile tls --password-file meter-11.pw`,
 		Args: cobra.ExactArgs(1),
 	}
 	addDSN := registryFlag(add)
 	profile := add.Flags().String("profile", "noise", "noise, seed, psk or tls")
 	curve := add.Flags().String("curve", "", "seed: p256 or secp160r1")
-	keyHex := add.Flags().String("key", "", "key material in hex (noise: public key; seed: uncompressed point; psk: the key)")
-	pwFile := add.Flags().String("password-file", "", "tls: file holding the device's MQTT password")
+	keyHex := add.Flags().String("key", "", "key material in hex (noise: public key; seed: uncompressed point; psk: the key; tls: the certificate pin)")
+	certFile := add.Flags().String("cert", "", "tls: the device's client certificate (PEM); its pin is registered")
+	outDir := add.Flags().String("out", ".", "tls without a credential flag: where the new key and certificate are written")
+	pwFile := add.Flags().String("password-file", "", "tls: file holding the device's machine-generated MQTT password")
+	pwHash := add.Flags().String("password-hash", "", "tls: an imported password hash (argon2id, bcrypt or mosquitto $7$)")
 	grants := add.Flags().StringSlice("grant", nil, "extra topic filter the device may use (repeatable)")
 	add.RunE = func(c *cobra.Command, args []string) error {
 		if err := handshake.CheckDeviceID(args[0]); err != nil {
@@ -130,29 +155,35 @@ the device's MQTT client ID and one topic level of its namespace, devices/ID/...
 			return err
 		}
 		d := registry.Device{ID: args[0], Profile: p, Curve: *curve, State: registry.Active, Grants: *grants}
-		if p == handshake.TLS {
-			if *pwFile == "" {
-				return errors.New("a tls device needs --password-file")
+		if p != handshake.TLS && (*certFile != "" || *pwFile != "" || *pwHash != "") {
+			return errors.New("--cert, --password-file and --password-hash are for tls devices")
+		}
+		if *keyHex != "" || p != handshake.TLS {
+			if d.Key, err = hex.DecodeString(*keyHex); err != nil || len(d.Key) == 0 {
+				return errors.New("--key: want the key material in hex")
 			}
-			pw, err := os.ReadFile(*pwFile)
-			if err != nil {
-				return err
-			}
-			if d.PasswordHash, err = registry.HashPassword(trimNewline(pw)); err != nil {
-				return err
-			}
-		} else if d.Key, err = hex.DecodeString(*keyHex); err != nil || len(d.Key) == 0 {
-			return errors.New("--key: want the key material in hex")
 		}
 		reg, err := openRegistry(c.Context(), *addDSN)
 		if err != nil {
 			return err
 		}
 		defer reg.Close()
+		var made []string
+		if p == handshake.TLS {
+			if made, err = tlsCredentials(c.Context(), reg, &d, *certFile, *pwFile, *pwHash, *outDir); err != nil {
+				return err
+			}
+		}
 		if err := reg.AddDevice(c.Context(), d); err != nil {
+			for _, f := range made {
+				os.Remove(f)
+			}
 			return err
 		}
 		fmt.Fprintf(c.OutOrStdout(), "registered %s (%s)\n", d.ID, d.Profile)
+		for _, f := range made {
+			fmt.Fprintf(c.OutOrStdout(), "wrote %s\n", f)
+		}
 		return nil
 	}
 
@@ -160,13 +191,21 @@ the device's MQTT client ID and one topic level of its namespace, devices/ID/...
 		Use:   "import [FILE]",
 		Short: "Register devices from JSON lines (the output of export) or from a fixture set",
 		Example: `  shakedown devices export --registry old.db > fleet.jsonl && shakedown devices import fleet.jsonl
-  shakedown devices import --fixtures out/fixtures`,
+  shakedown devices import --fixtures out/fixtures
+  shakedown devices import --mosquitto /etc/mosquitto/passwd`,
 		Args: cobra.MaximumNArgs(1),
 	}
 	impDSN := registryFlag(imp)
 	impFixtures := imp.Flags().String("fixtures", "", "import every device of this fixture set (and its server key when none is set)")
-	impProfiles := imp.Flags().StringSlice("profiles", nil, "with --fixtures: only the devices of these profiles (noise, seed, psk, tls); tls devices take an argon2id hash each")
+	impProfiles := imp.Flags().StringSlice("profiles", nil, "with --fixtures: only the devices of these profiles (noise, seed, psk, tls)")
+	impMosquitto := imp.Flags().String("mosquitto", "", "import the accounts of this mosquitto password file as tls devices (their human passwords stay slow hashes)")
 	imp.RunE = func(c *cobra.Command, args []string) error {
+		if *impMosquitto != "" {
+			if *impFixtures != "" || len(args) > 0 {
+				return errors.New("--mosquitto goes alone")
+			}
+			return importMosquitto(c.Context(), *impDSN, *impMosquitto, c.OutOrStdout())
+		}
 		if *impFixtures != "" {
 			set, err := fixtures.Load(*impFixtures)
 			if err != nil {

@@ -74,7 +74,7 @@ A scenario file (--scenario, YAML) holds the same settings as the flags; flags
 win over it. Its keys: target, devices, mix, rate, ramp, hold, publish_interval,
 qos, payload_size, topic, subscriptions, keepalive, reconnect {policy,
 max_attempts, backoff}, hostile {share, kinds, timeout}, timeouts {handshake,
-ack, drain}, noise_pattern, tls_mode, fixtures {dir, seed, devices_per_profile,
+ack, drain}, noise_pattern, tls_mode, tls_auth, fixtures {dir, seed, devices_per_profile,
 now}, gateway {noise, seed, psk, tls}, backend {addr, username, password},
 broker {addr, tls, ca_file, server_name, insecure, username, password,
 client_id}, source_addrs, metrics_addr.
@@ -180,6 +180,8 @@ message arrived, 3 when some did not, 2 for a bad scenario, 1 for other errors.`
 	add("noise-pattern", func(d, s *simulator.Scenario) { d.NoisePattern = s.NoisePattern })
 	f.StringVar(&fs.TLSMode, "tls-mode", fs.TLSMode, "tls devices' certificate check: none, fingerprint, spki, ca or ca-noclock")
 	add("tls-mode", func(d, s *simulator.Scenario) { d.TLSMode = s.TLSMode })
+	f.StringVar(&fs.TLSAuth, "tls-auth", fs.TLSAuth, "how tls devices prove themselves: certificate (mutual TLS) or password (MQTT CONNECT)")
+	add("tls-auth", func(d, s *simulator.Scenario) { d.TLSAuth = s.TLSAuth })
 	f.StringVar(&fs.Fixtures.Dir, "fixtures", "", "fixture directory holding the devices' identities (as given to serve --fixtures)")
 	add("fixtures", func(d, s *simulator.Scenario) { d.Fixtures.Dir = s.Fixtures.Dir })
 	f.StringVar(&fs.Fixtures.Seed, "fixture-seed", "", "build the fixture set in memory from this seed instead of a directory")

@@ -26,6 +26,10 @@ type DeviceConfig struct {
 	BuildTime time.Time
 	// Now is the device's clock in ca mode; time.Now when nil.
 	Now func() time.Time
+	// Certificate is the device's client certificate and key (mutual TLS),
+	// presented when the server asks for one. nil: the device presents
+	// none and proves itself with its MQTT password.
+	Certificate *tls.Certificate
 }
 
 // Device is the device side of the tls profile, safe for concurrent use.
@@ -52,7 +56,7 @@ func NewDevice(cfg DeviceConfig) (*Device, error) {
 		mode: cfg.Mode, pin: append([]byte(nil), cfg.Pin...), roots: cfg.Roots,
 		serverName: cfg.ServerName, buildTime: cfg.BuildTime, now: now,
 	}
-	return &Device{mode: cfg.Mode, cfg: &tls.Config{
+	tc := &tls.Config{
 		MinVersion: tls.VersionTLS13,
 		MaxVersion: tls.VersionTLS13,
 		ServerName: cfg.ServerName,
@@ -62,7 +66,11 @@ func NewDevice(cfg DeviceConfig) (*Device, error) {
 		InsecureSkipVerify: true,
 		VerifyConnection:   v.verify,
 		Time:               now,
-	}}, nil
+	}
+	if cfg.Certificate != nil {
+		tc.Certificates = []tls.Certificate{*cfg.Certificate}
+	}
+	return &Device{mode: cfg.Mode, cfg: tc}, nil
 }
 
 func checkDeviceConfig(cfg DeviceConfig) error {
@@ -85,6 +93,9 @@ func checkDeviceConfig(cfg DeviceConfig) error {
 		if cfg.Mode == CANoClock && cfg.BuildTime.IsZero() {
 			return errors.New("tlsprofile: ca-noclock needs the device's build time")
 		}
+	}
+	if c := cfg.Certificate; c != nil && (len(c.Certificate) == 0 || c.PrivateKey == nil) {
+		return errors.New("tlsprofile: a client certificate needs its key")
 	}
 	return nil
 }

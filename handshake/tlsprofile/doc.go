@@ -24,10 +24,22 @@
 //
 // Both sides speak TLS 1.3 only. The server disables session tickets, so
 // every handshake shows the certificate and the server's first flight ends
-// with its Finished. The server authenticates nobody: its Identity has no
-// DeviceID, and the device is identified afterwards by the username and
-// password of its MQTT CONNECT (MQTT 3.1.1 §3.1.3.4-5), which the broker
-// checks.
+// with its Finished.
+//
+// Devices authenticate with a client certificate (mutual TLS, the default,
+// as AWS IoT Core and Azure IoT Hub do) or with the password of their MQTT
+// CONNECT. A server given a Directory asks every device for a certificate
+// (CertificateRequest, RFC 8446 §4.3.2) and checks none against a CA: the
+// registry pins each device's key, SHA-256 of the certificate's
+// SubjectPublicKeyInfo (ClientPin), and DeviceByKey finds the device. A
+// registered, active device is named in the Identity, and the broker binds
+// its MQTT client ID to it as for noise; an unknown or revoked key is
+// refused at StageMsg3 (unknown_device, revoked) with a bad_certificate
+// alert, which a TLS 1.3 device reads after its own handshake has ended. A
+// device that sends no certificate gets an Identity without DeviceID and
+// is identified by the username and password of its CONNECT (MQTT 3.1.1
+// §3.1.3.4-5), which the broker checks. DeviceCertificate issues device
+// certificates.
 //
 // Failures are *handshake.Error values: a certificate the mode rejects is
 // ReasonCertificate at StageMsg2 (the server's flight) on the device, and
@@ -43,6 +55,9 @@
 //	dev, err := tlsprofile.NewDevice(tlsprofile.DeviceConfig{Mode: tlsprofile.CA, ServerName: "broker", Roots: roots})
 //	conn, err := handshake.Dial(ctx, dev, "tcp", "broker:8883")
 //
-//	srv, err := tlsprofile.NewServer(tlsprofile.ServerConfig{Certificate: cert})
-//	conn, id, err := srv.Handshake(ctx, raw) // id.DeviceID == ""
+//	srv, err := tlsprofile.NewServer(tlsprofile.ServerConfig{Certificate: cert, Devices: registry})
+//	conn, id, err := srv.Handshake(ctx, raw) // id.DeviceID: the certificate's device, or "" for a password device
+//
+//	cert, err := tlsprofile.DeviceCertificate("meter-9", key, time.Now(), nil, nil) // self-signed
+//	dev, err := tlsprofile.NewDevice(tlsprofile.DeviceConfig{Mode: tlsprofile.CA, ServerName: "broker", Roots: roots, Certificate: &cert})
 package tlsprofile

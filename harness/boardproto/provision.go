@@ -21,7 +21,7 @@ import (
 const (
 	TagProfile       = 0x01 // 1B ProfileCode the identity below belongs to
 	TagDeviceID      = 0x02 // 1-64B device ID, [A-Za-z0-9._-]
-	TagDeviceKey     = 0x03 // device private key: 32B (X25519, P-256, psk key) or 21B (secp160r1)
+	TagDeviceKey     = 0x03 // device private key: 32B (X25519, P-256, psk key, tls client key's Ed25519 seed) or 21B (secp160r1)
 	TagServerKey     = 0x04 // 32B pinned server static public key (noise: current)
 	TagServerKeyNext = 0x05 // 32B pinned next server key (noise rollover)
 	TagCounter       = 0x06 // 8B big-endian: last message-1 counter used; the next handshake sends more

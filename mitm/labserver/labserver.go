@@ -56,7 +56,11 @@ func Start(set *fixtures.Set, log *slog.Logger) (*Server, error) {
 	dir := handshaketest.NewDirectory(set.Records()...)
 	pass := make([]byte, 16)
 	rand.Read(pass)
-	brk, err := broker.New(broker.Options{Passwords: server.DirectoryPasswords(dir),
+	pw, err := server.MachinePasswords(dir, set.Passwords())
+	if err != nil {
+		return nil, err
+	}
+	brk, err := broker.New(broker.Options{Passwords: pw.Check,
 		BackendUser: "lab-backend", BackendPassword: hex.EncodeToString(pass), Logger: log})
 	if err != nil {
 		return nil, err

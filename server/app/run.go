@@ -52,7 +52,15 @@ func Run(ctx context.Context, cfg server.Config, log *slog.Logger, ready func(Re
 	ring := noise.NewKeyRing(ringKeys(keys))
 
 	grants := grantsFunc(ctx, reg, cfg.Grants)
-	passwords := passwordsFunc(reg)
+	pwKey, err := reg.PasswordKey(ctx)
+	if err != nil {
+		return fmt.Errorf("reading the password key: %w", err)
+	}
+	pw, err := server.NewPasswords(reg, pwKey, 0, metrics.Registry)
+	if err != nil {
+		return err
+	}
+	passwords := pw.Check
 	var sink server.Sink
 	var emb *broker.Embedded
 	ls := Ready{Listeners: map[string]string{}}
@@ -224,24 +232,6 @@ func grantsFunc(ctx context.Context, reg registry.Registry, cfg map[string][]str
 			g = append(g, d.Grants...)
 		}
 		return g
-	}
-}
-
-// passwordsFunc checks a tls-profile device's MQTT password against its hash.
-func passwordsFunc(reg registry.Registry) func(context.Context, string, []byte) error {
-	return func(ctx context.Context, id string, password []byte) error {
-		d, err := reg.Device(ctx, id)
-		if err != nil {
-			return err
-		}
-		if r := handshake.CheckRecord(d.Record(), handshake.TLS); r != "" {
-			return server.ErrBadPassword
-		}
-		ok, err := registry.VerifyPassword(d.PasswordHash, password)
-		if err != nil || !ok {
-			return server.ErrBadPassword
-		}
-		return nil
 	}
 }
 

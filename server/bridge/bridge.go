@@ -33,7 +33,7 @@ type Options struct {
 	// Grants returns extra topic filters a device may use besides devices/{id}/#.
 	Grants func(deviceID string) []string
 	// Passwords checks MQTT CONNECT credentials of tls-profile devices
-	// (server.DirectoryPasswords, or the registry's). Without it every tls
+	// (a server.Passwords' Check). Without it every tls
 	// device is refused.
 	Passwords func(ctx context.Context, deviceID string, password []byte) error
 	// Observer is told about refused packets; nil: nobody.

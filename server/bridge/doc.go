@@ -6,7 +6,7 @@
 //
 //	br, err := bridge.New(bridge.Options{
 //		Broker:    "tcp://127.0.0.1:1883",
-//		Passwords: server.DirectoryPasswords(dir),
+//		Passwords: passwords.Check, // a *server.Passwords
 //	})
 //	gw := server.NewGateway(br, server.DefaultLimits, obs, logger)
 //
@@ -15,11 +15,11 @@
 // the protocol version of the CONNECT: 3.1, 3.1.1 or 5.0) and decides:
 //
 //   - The first packet must be a CONNECT [MQTT-3.1.0-1] whose client ID is
-//     the device ID the handshake authenticated. For the tls profile, where
-//     the handshake authenticates only the server, the CONNECT username must
-//     be the client ID and the password must pass Options.Passwords; for the
-//     others the username must be empty or the device ID. A will topic must
-//     be the device's. A refused CONNECT is answered with a
+//     the device ID the handshake authenticated. For a tls device without
+//     a client certificate, whose handshake authenticated only the server,
+//     the CONNECT username must be the client ID and the password must pass
+//     Options.Passwords; otherwise the username must be empty or the device
+//     ID. A will topic must be the device's. A refused CONNECT is answered with a
 //     CONNACK "not authorized" (0x05 in 3.1.1, 0x87 in 5.0) and the session
 //     ends; the broker is dialled only for a CONNECT that passed.
 //   - The CONNECT goes to the broker re-encoded with the bridge's own

@@ -129,8 +129,9 @@ func (f *filter) connect(ctx context.Context, p packet) verdict {
 	clientID := pk.Connect.ClientIdentifier
 	id := f.deviceID
 	if id == "" {
-		// tls: the handshake authenticated only the server; the CONNECT
-		// username names the device and its password proves it.
+		// tls without a client certificate: the handshake authenticated
+		// only the server; the CONNECT username names the device and its
+		// password proves it.
 		if clientID == "" || !pk.Connect.UsernameFlag || string(pk.Connect.Username) != clientID {
 			return refuse(ReasonClientID)
 		}

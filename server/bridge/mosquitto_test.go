@@ -105,7 +105,9 @@ var _ = Describe("the bridge in front of mosquitto", Ordered, Label("mosquitto")
 		Expect(err).NotTo(HaveOccurred())
 		dir := handshaketest.NewDirectory(set.Records()...)
 		obs = newCounter()
-		br, err = New(Options{Broker: "tcp://" + mosq, Passwords: server.DirectoryPasswords(dir), Observer: obs})
+		pw, err := server.MachinePasswords(dir, set.Passwords())
+		Expect(err).NotTo(HaveOccurred())
+		br, err = New(Options{Broker: "tcp://" + mosq, Passwords: pw.Check, Observer: obs})
 		Expect(err).NotTo(HaveOccurred())
 		gw := server.NewGateway(br, server.DefaultLimits, nil, nil)
 		DeferCleanup(func() {
@@ -217,7 +219,7 @@ var _ = Describe("the bridge in front of mosquitto", Ordered, Label("mosquitto")
 
 		It("refuses a tls device with a wrong password", func() {
 			d := set.DevicesOf(handshake.TLS)[0]
-			dev, user, _, err := simulator.NewDevice(set, d, simulator.DeviceOptions{})
+			dev, user, _, err := simulator.NewDevice(set, d, simulator.DeviceOptions{TLSPassword: true})
 			Expect(err).NotTo(HaveOccurred())
 			before := obs.count(ReasonBadPassword)
 			_, err = simulator.Connect(ctx, simulator.ClientConfig{Device: dev, Addr: addrs[handshake.TLS], ClientID: d.ID, Username: user, Password: "guess"})

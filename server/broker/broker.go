@@ -272,8 +272,10 @@ func (h *bindingHook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) 
 		want = clientID
 	}
 	if want == "" {
-		// tls: the handshake authenticated only the server; the device
-		// proves itself with its CONNECT password.
+		// tls without a client certificate: the handshake authenticated
+		// only the server; the device proves itself with its CONNECT
+		// password (server.Passwords: a keyed hash, or a slow one in a
+		// bounded slot).
 		if string(pk.Connect.Username) != clientID || clientID == "" {
 			return h.refuse(dc, ReasonClientID)
 		}

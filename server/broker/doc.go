@@ -4,11 +4,12 @@
 // A device conn that finished a handshake enters the broker with its
 // authenticated identity (AttachDevice). Hooks then hold MQTT to it:
 //
-//   - the CONNECT client ID must equal the authenticated device ID (for the
-//     tls profile, where the handshake authenticates only the server, the
-//     CONNECT username must be the client ID and the password must pass the
-//     Options.Passwords check); the username must be empty or the device ID,
-//     and a will topic must be the device's;
+//   - the CONNECT client ID must equal the authenticated device ID (a tls
+//     device's client certificate names it; for a tls device without one,
+//     whose handshake authenticated only the server, the CONNECT username
+//     must be the client ID and the password must pass the
+//     Options.Passwords check); the username must be empty or the device
+//     ID, and a will topic must be the device's;
 //   - a device may publish and subscribe only in its namespace,
 //     devices/{id}/..., compared level by level (Allowed), and within the
 //     topic filters Options.Grants gives it.

@@ -18,6 +18,7 @@ import (
 
 	"shakedown/handshake"
 	"shakedown/handshake/noise"
+	"shakedown/server/credential"
 	"shakedown/server/registry"
 )
 
@@ -45,7 +46,7 @@ func itBehavesLikeARegistry(b backendUnderTest) {
 
 	Describe("devices", func() {
 		It("stores a device of every profile and reads it back", func() {
-			devices := []registry.Device{noiseDevice(), seedP256Device(), seedSecp160r1Device(), pskDevice(), tlsDevice()}
+			devices := []registry.Device{noiseDevice(), seedP256Device(), seedSecp160r1Device(), pskDevice(), tlsDevice(), tlsCertDevice()}
 			for _, d := range devices {
 				before := time.Now()
 				Expect(reg.AddDevice(ctx, d)).To(Succeed())
@@ -72,9 +73,48 @@ func itBehavesLikeARegistry(b backendUnderTest) {
 					Expect(rec).To(Equal(d.Record()))
 				}
 			}
-			tls, err := reg.Device(ctx, devices[4].ID)
+			rec, hash, err := reg.StoredPassword(ctx, devices[4].ID)
 			Expect(err).NotTo(HaveOccurred())
-			Expect(registry.VerifyPassword(tls.PasswordHash, []byte("correct horse battery staple"))).To(BeTrue())
+			Expect(rec).To(Equal(devices[4].Record()))
+			Expect(hash).To(Equal(devices[4].PasswordHash))
+			_, hash, err = reg.StoredPassword(ctx, devices[5].ID)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(hash).To(BeEmpty(), "a certificate-only device has no password")
+			_, _, err = reg.StoredPassword(ctx, "nobody")
+			Expect(err).To(MatchError(handshake.ErrUnknownDevice))
+			Expect(err.Error()).NotTo(ContainSubstring("nobody"))
+		})
+
+		It("keeps one password key, made on first use and shared by every handle", func() {
+			k, err := reg.PasswordKey(ctx)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(k).To(HaveLen(credential.KeyLen))
+			gateway2 := openReg(GinkgoT(), dsn)
+			k2, err := gateway2.PasswordKey(ctx)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(k2).To(Equal(k))
+			other, err := openReg(GinkgoT(), b.fresh(GinkgoT())).PasswordKey(ctx)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(other).NotTo(Equal(k), "every registry makes its own")
+		})
+
+		It("stores machine password hashes of its own key only", func() {
+			k, err := reg.PasswordKey(ctx)
+			Expect(err).NotTo(HaveOccurred())
+			d := registry.Device{ID: newID("tlspw"), Profile: handshake.TLS}
+			d.PasswordHash, err = credential.HashMachine(k, d.ID, []byte("n3w6D0mWk1mJ1p7Yv4o2xQkJ8m3N0b5Z6c9VfT1qR2s"))
+			Expect(err).NotTo(HaveOccurred())
+			Expect(reg.AddDevice(ctx, d)).To(Succeed())
+
+			foreign, err := credential.NewKey()
+			Expect(err).NotTo(HaveOccurred())
+			e := registry.Device{ID: newID("tlspw"), Profile: handshake.TLS}
+			e.PasswordHash, err = credential.HashMachine(foreign, e.ID, []byte("n3w6D0mWk1mJ1p7Yv4o2xQkJ8m3N0b5Z6c9VfT1qR2s"))
+			Expect(err).NotTo(HaveOccurred())
+			err = reg.AddDevice(ctx, e)
+			Expect(err).To(MatchError(registry.ErrInvalid))
+			Expect(err.Error()).To(ContainSubstring("password key " + credential.KeyID(foreign)))
+			Expect(reg.ImportDevices(ctx, []registry.Device{pskDevice(), e})).To(MatchError(registry.ErrInvalid))
 		})
 
 		It("refuses a duplicate ID or key and allows one key under two profiles", func() {
@@ -93,9 +133,16 @@ func itBehavesLikeARegistry(b backendUnderTest) {
 			otherProfile := pskDevice()
 			otherProfile.Key = d.Key
 			Expect(reg.AddDevice(ctx, otherProfile)).To(Succeed())
-			// tls devices have no key: any number of them fit the key index.
-			Expect(reg.AddDevice(ctx, tlsDevice())).To(Succeed())
-			Expect(reg.AddDevice(ctx, tlsDevice())).To(Succeed())
+			// tls devices without a certificate have no key: any number of
+			// them fit the key index; a certificate pin is unique.
+			pwOnly := func() registry.Device { d := tlsDevice(); d.Key = nil; return d }
+			Expect(reg.AddDevice(ctx, pwOnly())).To(Succeed())
+			Expect(reg.AddDevice(ctx, pwOnly())).To(Succeed())
+			cert := tlsCertDevice()
+			Expect(reg.AddDevice(ctx, cert)).To(Succeed())
+			samePin := tlsCertDevice()
+			samePin.Key = cert.Key
+			Expect(reg.AddDevice(ctx, samePin)).To(MatchError(registry.ErrExists))
 
 			rec, err := reg.DeviceByKey(ctx, handshake.Noise, d.Key)
 			Expect(err).NotTo(HaveOccurred())
@@ -136,9 +183,15 @@ func itBehavesLikeARegistry(b backendUnderTest) {
 			Entry("P-256 point off the curve", func() registry.Device { d := seedP256Device(); d.Key[64] ^= 1; return d }),
 			Entry("compressed secp160r1 point", func() registry.Device { d := seedSecp160r1Device(); d.Key[0] = 0x02; return d }),
 			Entry("curve on a noise device", func() registry.Device { d := noiseDevice(); d.Curve = registry.CurveP256; return d }),
-			Entry("tls device without a password hash", func() registry.Device { d := tlsDevice(); d.PasswordHash = ""; return d }),
+			Entry("tls device without a pin or a password hash", func() registry.Device { d := tlsDevice(); d.Key, d.PasswordHash = nil, ""; return d }),
 			Entry("tls device with a plaintext password", func() registry.Device { d := tlsDevice(); d.PasswordHash = "hunter2"; return d }),
-			Entry("tls device with a key", func() registry.Device { d := tlsDevice(); d.Key = randomBytes(32); return d }),
+			Entry("tls device with a mosquitto $6$ hash", func() registry.Device {
+				d := tlsDevice()
+				d.PasswordHash = "$6$Dmx1isZJ18sovbYV$pjM7z0kmJOpEa6mysc48IMpxCuz9OqCZ8aM6VgfXYZ84O9/e0r7vk6AzjieO/vUGVu9ia+D1UwPO9RCiqxEuCQ=="
+				return d
+			}),
+			Entry("tls device with a 31-byte pin", func() registry.Device { d := tlsDevice(); d.Key = randomBytes(31); return d }),
+			Entry("tls device with an all-zero pin", func() registry.Device { d := tlsDevice(); d.Key = make([]byte, 32); return d }),
 			Entry("password hash on a noise device", func() registry.Device { d := noiseDevice(); d.PasswordHash = tlsHash(); return d }),
 			Entry("grant with '#' before the last level", func() registry.Device { d := tlsDevice(); d.Grants = []string{"a/#/b"}; return d }),
 			Entry("grant with '+' inside a level", func() registry.Device { d := tlsDevice(); d.Grants = []string{"a/b+"}; return d }),
@@ -224,10 +277,13 @@ func itBehavesLikeARegistry(b backendUnderTest) {
 			Expect(err).NotTo(HaveOccurred())
 			Expect(d.Counter).To(Equal(uint64(41)))
 			Expect(d.CounterReset.IsZero()).To(BeTrue())
-			Expect(registry.VerifyPassword(d.PasswordHash, []byte("correct horse battery staple"))).To(BeTrue())
+			checker, err := credential.NewChecker(make([]byte, credential.KeyLen), 1)
+			Expect(err).NotTo(HaveOccurred())
+			_, err = checker.Check(d.ID, d.PasswordHash, []byte("correct horse battery staple"))
+			Expect(err).NotTo(HaveOccurred(), "the imported hash survives the migration")
 			Expect(r.AcceptCounter(ctx, "Gate_7.b", 43)).To(Succeed())
 			Expect(b.exec(GinkgoT(), old, insertSQL("a/b", 0))).NotTo(Succeed(), "the migrated schema has the CHECK")
-			Expect(b.count(GinkgoT(), old, `SELECT MAX(version) FROM schema_version`)).To(Equal(int64(2)))
+			Expect(b.count(GinkgoT(), old, `SELECT MAX(version) FROM schema_version`)).To(Equal(int64(3)))
 		})
 
 		It("refuses to open a registry of version 1 holding IDs the rule refuses, says how to fix it, and opens once they are fixed", func() {

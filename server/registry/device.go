@@ -2,6 +2,7 @@ package registry
 
 import (
 	"crypto/ecdh"
+	"crypto/sha256"
 	"crypto/subtle"
 	"fmt"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"shakedown/handshake"
+	"shakedown/server/credential"
 )
 
 // State is a device's registration state.
@@ -39,6 +41,9 @@ const (
 	// Secp160r1PointLen is an uncompressed secp160r1 point (SEC 1 §2.3.3):
 	// 1b: 0x04 // 20b: X // 20b: Y
 	Secp160r1PointLen = 1 + 2*20
+	// SPKIPinLen is the tls profile's key: SHA-256 of the device
+	// certificate's SubjectPublicKeyInfo (the pin of RFC 7469 §2.4).
+	SPKIPinLen = sha256.Size
 	// MaxGrants bounds the extra topic filters of one device.
 	MaxGrants = 64
 	// MaxGrantLen bounds one topic filter (MQTT 3.1.1 §1.5.3 allows 65535;
@@ -56,8 +61,10 @@ type Device struct {
 	// Curve is the seed profile's curve (CurveP256, CurveSecp160r1); empty
 	// for the other profiles.
 	Curve string `json:"curve,omitempty"`
-	// Key is the profile's key material (see handshake.DeviceRecord.Key);
-	// empty for tls.
+	// Key is the profile's key material (see handshake.DeviceRecord.Key).
+	// For tls it is the device certificate's pin, SHA-256 of its
+	// SubjectPublicKeyInfo, when the device authenticates with a client
+	// certificate; empty when it has only a password.
 	Key   []byte `json:"key,omitempty"`
 	State State  `json:"state"`
 	// Counter is the last accepted message-1 counter; 0 when none yet.
@@ -69,8 +76,11 @@ type Device struct {
 	// device completes a handshake.
 	Created  time.Time `json:"created"`
 	LastSeen time.Time `json:"last_seen,omitzero"`
-	// PasswordHash is the tls profile's MQTT CONNECT password, hashed by
-	// HashPassword (argon2id) or bcrypt; the MQTT username is the ID.
+	// PasswordHash is the tls profile's MQTT CONNECT password as stored:
+	// a machine password's keyed hash (credential.HashMachine under this
+	// registry's PasswordKey), or an imported argon2id, bcrypt or mosquitto
+	// $7$ hash. The MQTT username is the ID. A tls device has a Key, a
+	// PasswordHash or both.
 	PasswordHash string `json:"password_hash,omitempty"`
 	// Grants are topic filters the broker ACL grants the device beyond its
 	// own topics.
@@ -156,12 +166,8 @@ func (d *Device) validate() error {
 	if err := d.validateKey(); err != nil {
 		return err
 	}
-	if d.Profile == handshake.TLS {
-		if _, err := parseHash(d.PasswordHash); err != nil {
-			return fieldError("password_hash: want an argon2id or bcrypt hash")
-		}
-	} else if d.PasswordHash != "" {
-		return fieldError("password_hash: only for the tls profile")
+	if err := d.validatePassword(); err != nil {
+		return err
 	}
 	if len(d.Grants) > MaxGrants {
 		return fieldError("grants: too many")
@@ -191,9 +197,30 @@ func (d *Device) validateKey() error {
 	case handshake.Seed:
 		return d.validatePoint()
 	case handshake.TLS:
-		if len(d.Key) != 0 {
-			return fieldError("key: none for the tls profile")
+		if len(d.Key) != 0 && (len(d.Key) != SPKIPinLen || allZero(d.Key)) {
+			return fieldError("key: want the 32-byte SHA-256 of the device certificate's SubjectPublicKeyInfo, or none")
 		}
+	}
+	return nil
+}
+
+// validatePassword checks the stored password hash: tls only, of a known
+// scheme, and a tls device needs a certificate pin or a password.
+func (d *Device) validatePassword() error {
+	if d.Profile != handshake.TLS {
+		if d.PasswordHash != "" {
+			return fieldError("password_hash: only for the tls profile")
+		}
+		return nil
+	}
+	if d.PasswordHash == "" {
+		if len(d.Key) == 0 {
+			return fieldError("tls device: want a certificate pin (key), a password hash, or both")
+		}
+		return nil
+	}
+	if _, err := credential.Parse(d.PasswordHash); err != nil {
+		return fieldError("password_hash: want a machine password hash ($hmac-sha256$), or an imported argon2id, bcrypt or mosquitto $7$ hash within bounds")
 	}
 	return nil
 }

@@ -33,7 +33,9 @@
 // batch), ListDevices (filter by profile and state, pages in ID order),
 // ExportDevices, Revoke; server-key rollover with AnnounceNextKey, which
 // message 2 then announces to devices, and PromoteNextKey once devices have
-// learned it. HashPassword makes the tls profile's MQTT password hashes.
+// learned it. PasswordKey is the key of the tls profile's machine password
+// hashes (package server/credential); StoredPassword is what a password
+// check reads.
 //
 // # Durability
 //

@@ -2,7 +2,6 @@ package registry
 
 import (
 	"errors"
-	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -36,36 +35,6 @@ func FuzzParseDSN(f *testing.F) {
 	})
 }
 
-// FuzzParseHash: a stored password hash parses within its bounds and
-// re-encodes to a hash that parses the same, or fails with errHash.
-func FuzzParseHash(f *testing.F) {
-	f.Fuzz(func(t *testing.T, s string) {
-		h, err := parseHash(s)
-		if err != nil {
-			if err != errHash {
-				t.Fatalf("error %v is not errHash", err)
-			}
-			return
-		}
-		if h.bcrypt == nil {
-			if h.memory > argonMaxMemory || h.time < 1 || h.time > argonMaxTime ||
-				h.threads < 1 || h.threads > argonMaxThreads || h.memory < 8*uint32(h.threads) {
-				t.Fatalf("parameters out of bounds: m=%d t=%d p=%d", h.memory, h.time, h.threads)
-			}
-			if len(h.salt) < argonMinSaltLen || len(h.salt) > argonMaxSaltLen || len(h.tag) < argonMinTagLen || len(h.tag) > argonMaxTagLen {
-				t.Fatalf("salt or tag length out of bounds: %d, %d", len(h.salt), len(h.tag))
-			}
-		}
-		again, err := parseHash(h.String())
-		if err != nil {
-			t.Fatalf("re-encoded hash does not parse: %v", err)
-		}
-		if !reflect.DeepEqual(again, h) {
-			t.Fatalf("re-encoded hash parses differently")
-		}
-	})
-}
-
 // FuzzDeviceNormalize: validation of an imported record never panics,
 // fails only with ErrInvalid, and what it accepts meets the profile's rules.
 func FuzzDeviceNormalize(f *testing.F) {
@@ -84,8 +53,11 @@ func FuzzDeviceNormalize(f *testing.F) {
 		if !validID(d.ID) || d.State != Active {
 			t.Fatalf("accepted ID or state")
 		}
-		want := map[handshake.Name]int{handshake.Noise: X25519KeyLen, handshake.PSK: PSKLen, handshake.TLS: 0}
+		want := map[handshake.Name]int{handshake.Noise: X25519KeyLen, handshake.PSK: PSKLen, handshake.TLS: SPKIPinLen}
 		switch n, ok := want[d.Profile]; {
+		case d.Profile == handshake.TLS && len(d.Key) != 0 && len(d.Key) != n:
+			t.Fatalf("accepted a %d-byte tls pin", len(d.Key))
+		case d.Profile == handshake.TLS:
 		case ok && len(d.Key) != n:
 			t.Fatalf("accepted a %d-byte key for %s", len(d.Key), d.Profile)
 		case !ok && d.Profile != handshake.Seed:
@@ -93,8 +65,11 @@ func FuzzDeviceNormalize(f *testing.F) {
 		case d.Profile == handshake.Seed && len(d.Key) != P256PointLen && len(d.Key) != Secp160r1PointLen:
 			t.Fatalf("accepted a %d-byte seed key", len(d.Key))
 		}
-		if (d.Profile == handshake.TLS) != (d.PasswordHash != "") {
+		if d.Profile != handshake.TLS && d.PasswordHash != "" {
 			t.Fatalf("password hash on the wrong profile")
+		}
+		if d.Profile == handshake.TLS && d.PasswordHash == "" && len(d.Key) == 0 {
+			t.Fatalf("tls device without a credential")
 		}
 	})
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"shakedown/handshake"
+	"shakedown/server/credential"
 	"shakedown/server/registry"
 )
 
@@ -207,18 +208,25 @@ func seedSecp160r1Device() registry.Device {
 		Key: append([]byte{0x04}, randomBytes(registry.Secp160r1PointLen-1)...)}
 }
 
-// tlsHash is one password hash shared by the tls devices of the tests:
-// hashing costs tens of milliseconds.
+// tlsHash is one imported (argon2id) password hash shared by the tls
+// devices of the tests: hashing costs tens of milliseconds.
 var tlsHash = sync.OnceValue(func() string {
-	h, err := registry.HashPassword([]byte("correct horse battery staple"))
+	h, err := credential.HashArgon2id([]byte("correct horse battery staple"))
 	if err != nil {
 		panic(err)
 	}
 	return h
 })
 
+// tlsDevice has both credentials: a certificate pin and an imported password.
 func tlsDevice() registry.Device {
-	return registry.Device{ID: newID("tls"), Profile: handshake.TLS, PasswordHash: tlsHash(), Grants: []string{"fleet/+/cmd", "shared/#"}}
+	return registry.Device{ID: newID("tls"), Profile: handshake.TLS, Key: randomBytes(registry.SPKIPinLen), PasswordHash: tlsHash(),
+		Grants: []string{"fleet/+/cmd", "shared/#"}}
+}
+
+// tlsCertDevice authenticates with a client certificate only.
+func tlsCertDevice() registry.Device {
+	return registry.Device{ID: newID("tlscert"), Profile: handshake.TLS, Key: randomBytes(registry.SPKIPinLen)}
 }
 
 // noiseKeypair returns a valid X25519 server keypair.

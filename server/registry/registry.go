@@ -47,7 +47,8 @@ type Registry interface {
 	Device(ctx context.Context, id string) (Device, error)
 	// AddDevice registers one device. A duplicate ID, or a key already
 	// registered for the same profile, fails with an error wrapping ErrExists;
-	// a record that fails validation with one wrapping ErrInvalid.
+	// a record that fails validation, or a machine password hash made under
+	// another registry's PasswordKey, with one wrapping ErrInvalid.
 	AddDevice(ctx context.Context, d Device) error
 	// ImportDevices registers devices in one transaction: all or none.
 	ImportDevices(ctx context.Context, ds []Device) error
@@ -64,6 +65,16 @@ type Registry interface {
 	// memory and written in batches, at the latest LastSeenFlushInterval
 	// later and on Close; a note for an unknown device is dropped.
 	TouchLastSeen(id string, t time.Time)
+
+	// StoredPassword returns what the MQTT password check of a tls device
+	// needs: its record and its stored password hash ("" when it has none).
+	// Failures are like DeviceByID's.
+	StoredPassword(ctx context.Context, id string) (handshake.DeviceRecord, string, error)
+	// PasswordKey returns the key of machine password hashes
+	// (credential.HashMachine), making it on first use. Every gateway on
+	// the database shares it; it never leaves the registry except to the
+	// server and the administration commands.
+	PasswordKey(ctx context.Context) ([]byte, error)
 
 	// ServerKeys returns the server's noise static keys. When no key has
 	// been promoted yet it returns what it has and an error wrapping

@@ -37,6 +37,10 @@ import (
 //
 // server_keys holds at most one row per role (current, next, previous);
 // since_us is when the key took its role.
+//
+// server_secrets (version 2) holds the server's symmetric secrets by name:
+// mqtt_password is the key of machine password hashes (PasswordKey);
+// since_us is when it was made.
 var (
 	sqliteSchema = [][]string{
 		{ // version 1
@@ -91,6 +95,13 @@ var (
 			)`,
 			`CREATE INDEX counter_resets_by_device ON counter_resets (device_id, reset_us)`,
 		},
+		{ // version 3: the key of machine MQTT passwords (HMAC-SHA-256)
+			`CREATE TABLE server_secrets (
+				name     TEXT    NOT NULL PRIMARY KEY CHECK (name IN ('mqtt_password')),
+				secret   BLOB    NOT NULL,
+				since_us INTEGER NOT NULL
+			)`,
+		},
 	}
 
 	postgresSchema = [][]string{
@@ -125,6 +136,13 @@ var (
 				reset_us  BIGINT NOT NULL
 			)`,
 			`CREATE INDEX counter_resets_by_device ON counter_resets (device_id, reset_us)`,
+		},
+		{ // version 3: the key of machine MQTT passwords (HMAC-SHA-256)
+			`CREATE TABLE server_secrets (
+				name     TEXT   NOT NULL PRIMARY KEY CHECK (name IN ('mqtt_password')),
+				secret   BYTEA  NOT NULL,
+				since_us BIGINT NOT NULL
+			)`,
 		},
 	}
 

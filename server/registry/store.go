@@ -12,6 +12,7 @@ import (
 
 	"shakedown/handshake"
 	"shakedown/handshake/noise"
+	"shakedown/server/credential"
 )
 
 // Statements shared by both backends. Every statement uses $N placeholders.
@@ -49,10 +50,16 @@ const (
 	// ResetCounter's statements, in one transaction. The first UPDATE takes
 	// the row (PostgreSQL's row lock; SQLite's writer holds the file), so
 	// no AcceptCounter lands between reading and zeroing the counter.
-	markResetSQL   = `UPDATE devices SET counter_reset_us = $2 WHERE id = $1`
-	counterSQL     = `SELECT counter FROM devices WHERE id = $1`
-	zeroCounterSQL = `UPDATE devices SET counter = 0 WHERE id = $1`
-	auditResetSQL  = `INSERT INTO counter_resets (device_id, previous, reset_us) VALUES ($1, $2, $3)`
+	markResetSQL      = `UPDATE devices SET counter_reset_us = $2 WHERE id = $1`
+	counterSQL        = `SELECT counter FROM devices WHERE id = $1`
+	zeroCounterSQL    = `UPDATE devices SET counter = 0 WHERE id = $1`
+	auditResetSQL     = `INSERT INTO counter_resets (device_id, previous, reset_us) VALUES ($1, $2, $3)`
+	storedPasswordSQL = `SELECT ` + recordColumns + `, password_hash FROM devices WHERE id = $1`
+
+	passwordKeySQL = `SELECT secret FROM server_secrets WHERE name = 'mqtt_password'`
+	// insertPasswordKeySQL makes the key unless another process just did.
+	insertPasswordKeySQL = `INSERT INTO server_secrets (name, secret, since_us) VALUES ('mqtt_password', $1, $2)
+		ON CONFLICT (name) DO NOTHING`
 
 	serverKeysSQL = `SELECT role, private, public, since_us FROM server_keys`
 	insertKeySQL  = `INSERT INTO server_keys (role, private, public, since_us) VALUES ($1, $2, $3, $4)`
@@ -84,6 +91,9 @@ type store struct {
 	b      backend
 	commit *committer
 	seen   *seenBatcher
+
+	keyMu       sync.Mutex
+	passwordKey []byte // read or made once: it never changes
 
 	closeOnce sync.Once
 	closeErr  error
@@ -180,6 +190,9 @@ func (s *store) AddDevice(ctx context.Context, d Device) error {
 	if err := d.normalize(time.Now()); err != nil {
 		return fmt.Errorf("registry: adding device: %w", err)
 	}
+	if err := s.checkPasswordKey(ctx, d); err != nil {
+		return fmt.Errorf("registry: adding device %q: %w", d.ID, err)
+	}
 	_, err := s.b.exec(ctx, insertDevice, deviceArgs(&d)...)
 	switch {
 	case s.b.isConflict(err):
@@ -210,6 +223,9 @@ func (s *store) ImportDevices(ctx context.Context, ds []Device) error {
 				return fmt.Errorf("registry: importing devices: devices %d and %d have the same key: %w", j, i, ErrExists)
 			}
 			keys[k] = i
+		}
+		if err := s.checkPasswordKey(ctx, d); err != nil {
+			return fmt.Errorf("registry: importing devices: device %d (%q): %w", i, d.ID, err)
 		}
 		args[i] = deviceArgs(&d)
 	}
@@ -363,6 +379,71 @@ func (s *store) TouchLastSeen(id string, t time.Time) {
 	if validID(id) {
 		s.seen.note(id, t.UnixMicro())
 	}
+}
+
+func (s *store) StoredPassword(ctx context.Context, id string) (handshake.DeviceRecord, string, error) {
+	if !validID(id) {
+		return handshake.DeviceRecord{}, "", lookupError("", handshake.ReasonUnknownDevice, errUnknown)
+	}
+	var rec handshake.DeviceRecord
+	var profile, state, hash string
+	err := s.b.queryRow(ctx, storedPasswordSQL, id).Scan(&rec.ID, &profile, &rec.Curve, &rec.Key, &state, &hash)
+	if err != nil {
+		return handshake.DeviceRecord{}, "", s.lookupFailed("", err)
+	}
+	rec.Profile = handshake.Name(profile)
+	rec.Revoked = State(state) == Revoked
+	return rec, hash, nil
+}
+
+func (s *store) PasswordKey(ctx context.Context) ([]byte, error) {
+	s.keyMu.Lock()
+	defer s.keyMu.Unlock()
+	if s.passwordKey != nil {
+		return s.passwordKey, nil
+	}
+	var k []byte
+	err := s.b.queryRow(ctx, passwordKeySQL).Scan(&k)
+	if errors.Is(err, sql.ErrNoRows) {
+		fresh, kerr := credential.NewKey()
+		if kerr != nil {
+			return nil, fmt.Errorf("registry: making the password key: %w", kerr)
+		}
+		if _, err := s.b.exec(ctx, insertPasswordKeySQL, fresh, time.Now().UnixMicro()); err != nil {
+			return nil, fmt.Errorf("registry: storing the password key: %w", err)
+		}
+		// Read back what won: another gateway may have stored its key first.
+		err = s.b.queryRow(ctx, passwordKeySQL).Scan(&k)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("registry: reading the password key: %w", err)
+	}
+	if len(k) != credential.KeyLen {
+		return nil, fmt.Errorf("registry: the stored password key is not %d bytes: %w", credential.KeyLen, ErrInvalid)
+	}
+	s.passwordKey = k
+	return k, nil
+}
+
+// checkPasswordKey refuses a machine password hash made under another
+// registry's key: it could never match.
+func (s *store) checkPasswordKey(ctx context.Context, d Device) error {
+	if d.PasswordHash == "" {
+		return nil
+	}
+	h, err := credential.Parse(d.PasswordHash)
+	if err != nil || h.Scheme() != credential.SchemeHMAC {
+		return nil // validate judged the format
+	}
+	k, err := s.PasswordKey(ctx)
+	if err != nil {
+		return err
+	}
+	if mine := credential.KeyID(k); h.KeyID() != mine {
+		return fmt.Errorf("password_hash: made under password key %s, this registry's is %s; register the device's password again (devices add --password-file): %w",
+			h.KeyID(), mine, ErrInvalid)
+	}
+	return nil
 }
 
 func (s *store) ServerKeys(ctx context.Context) (ServerKeys, error) {

@@ -44,10 +44,9 @@ func provision(d fixtures.Device) {
 		Expect(ok).To(BeTrue(), "curve %q", d.Curve)
 		p.Curve = cv
 	case handshake.TLS:
-		// The device side of tls holds no key of its own: it pins the
-		// broker and logs in to MQTT with its ID and password.
+		// The key of its client certificate (mutual TLS), and the broker's pin.
 		spki := sha256.Sum256(set.Broker.Leaf.RawSubjectPublicKeyInfo)
-		p = bp.Provision{Profile: handshake.TLS, TLSVerify: bp.TLSVerifySPKI, TLSPin: spki[:], ServerName: set.ServerName}
+		p.TLSVerify, p.TLSPin, p.ServerName = bp.TLSVerifySPKI, spki[:], set.ServerName
 	}
 	Expect(board.Provision(ctx(), p)).To(Succeed())
 }
@@ -104,8 +103,9 @@ type deviceClient struct {
 	lost chan error  // the connection-lost handler's errors
 }
 
-// connectOverBoard runs an MQTT client over s as clientID; d's password
-// goes along for tls. It returns paho's CONNECT error, if any.
+// connectOverBoard runs an MQTT client over s as clientID (a tls board's
+// client certificate named it in the handshake). It returns paho's CONNECT
+// error, if any.
 func connectOverBoard(s *harness.Session, d fixtures.Device, clientID string) (*deviceClient, error) {
 	c := &deviceClient{id: d.ID, cmds: make(chan string, 8), lost: make(chan error, 1)}
 	var opened atomic.Bool
@@ -124,9 +124,6 @@ func connectOverBoard(s *harness.Session, d fixtures.Device, clientID string) (*
 			default:
 			}
 		})
-	if d.Profile == handshake.TLS {
-		opts.SetUsername(d.ID).SetPassword(d.Password())
-	}
 	c.Client = mqtt.NewClient(opts)
 	tok := c.Connect()
 	Expect(tok.WaitTimeout(mqttTimeout)).To(BeTrue(), "no CONNACK")

@@ -60,6 +60,8 @@ var _ = Describe("Provisioning", func() {
 		p, err := measure.Provisioning(set, d)
 		Expect(err).NotTo(HaveOccurred())
 		spki := sha256.Sum256(set.Broker.Leaf.RawSubjectPublicKeyInfo)
+		Expect(p.DeviceID).To(Equal(d.ID))
+		Expect(p.DeviceKey).To(Equal(d.Private), "the seed of its client certificate's key")
 		Expect(p.TLSVerify).To(Equal(bp.TLSVerifySPKI))
 		Expect(p.TLSPin).To(Equal(spki[:]))
 		Expect(p.ServerName).To(Equal(set.ServerName))

@@ -10,9 +10,11 @@ import (
 )
 
 // Provisioning returns what a board is provisioned with to act as device d
-// of set: its ID and private key, and what it pins of the server (the noise
-// server's static key; for tls the broker certificate's SPKI, RFC 7469
-// §2.4). A seed device also gets its curve.
+// of set: its ID and private key (for tls the seed of its client
+// certificate's Ed25519 key: the board presents a certificate for it), and
+// what it pins of the server (the noise server's static key; for tls the
+// broker certificate's SPKI, RFC 7469 §2.4). A seed device also gets its
+// curve.
 func Provisioning(set *fixtures.Set, d fixtures.Device) (bp.Provision, error) {
 	p := bp.Provision{Profile: d.Profile, DeviceID: d.ID}
 	switch d.Profile {
@@ -28,7 +30,7 @@ func Provisioning(set *fixtures.Set, d fixtures.Device) (bp.Provision, error) {
 		p.DeviceKey = d.Private
 	case handshake.TLS:
 		spki := sha256.Sum256(set.Broker.Leaf.RawSubjectPublicKeyInfo)
-		p.DeviceID, p.TLSVerify, p.TLSPin, p.ServerName = "", bp.TLSVerifySPKI, spki[:], set.ServerName
+		p.DeviceKey, p.TLSVerify, p.TLSPin, p.ServerName = d.Private, bp.TLSVerifySPKI, spki[:], set.ServerName
 	default:
 		return bp.Provision{}, fmt.Errorf("measure: device %s: unknown profile %q", d.ID, d.Profile)
 	}
