@@ -75,7 +75,7 @@ var _ = Describe("against a real server process", Ordered, Label("process"), fun
 	AfterAll(func() {
 		if serve != nil {
 			serve.Interrupt()
-			Eventually(serve).WithTimeout(20 * time.Second).Should(gexec.Exit())
+			Eventually(serve).WithTimeout(time.Minute).Should(gexec.Exit())
 		}
 	})
 
