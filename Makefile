@@ -11,7 +11,7 @@ PKGS := ./...
 
 .PHONY: help
 help: ## list the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_.-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_.-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: report-assets
 report-assets: ## install the chart library the HTML report embeds (npm registry)
@@ -50,6 +50,10 @@ test: deps report-assets ## run every test: Go packages, the suites on a fleet a
 	  $(GO) test -count=1 -timeout 20m ./suites/ -args --emulated $$chip -ginkgo.junit-report=$(CURDIR)/$(OUT)/junit-suites-$$chip.xml || exit 1; \
 	done
 	$(MAKE) -C boards/firmware test-host test-chips test-agent
+
+.PHONY: test-under-load
+test-under-load: ## make test RUNS times in a row (default 3), each in a fresh clone of HEAD, under stress-ng --cpu 2; prints each run's time
+	scripts/test-under-load.sh $(or $(RUNS),3)
 
 .PHONY: bench
 bench: ## run the benchmarks and write docs-ready figures to out/bench.txt
