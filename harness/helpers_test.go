@@ -48,7 +48,7 @@ type rig struct {
 
 func testOptions(enum harness.Enumerator) harness.Options {
 	return harness.Options{
-		Enumerator:       enum,
+		Enumerator: enum,
 		// Four times the protocol's 250 ms: a loaded machine may not run
 		// the board's goroutine for a while, and a late answer is a
 		// retransmission the retransmit specs would count.

@@ -242,7 +242,7 @@ var _ = Describe("a fleet against the in-process gateway", Ordered, func() {
 			defer GinkgoRecover()
 			done <- run(cctx, simulator.Config{Scenario: sc, Set: set, Metrics: reg})
 		}()
-		Eventually(func() float64 { return gaugeValue(reg, "shakedown_sim_devices_connected") }).WithTimeout(10 * time.Second).Should(Equal(20.0))
+		Eventually(func() float64 { return gaugeValue(reg, "shakedown_sim_devices_connected") }).WithTimeout(30 * time.Second).Should(Equal(20.0))
 		cancel()
 		var res *simulator.Results
 		Eventually(done).WithTimeout(30 * time.Second).Should(Receive(&res))
