@@ -183,13 +183,18 @@ type metric struct {
 // k6-like spelling users type.
 var countAliases = map[string]string{"lost_sessions": "sessions_lost", "lost_devices": "devices_lost"}
 
-// ratios are failure counts over what they fail out of.
-var ratios = map[string]struct{ num, den string }{
-	"connect_failed_ratio": {"connect_failed", "legit"},
-	"devices_lost_ratio":   {"devices_lost", "legit"},
-	"sessions_lost_ratio":  {"sessions_lost", "connected"},
-	"publish_failed_ratio": {"publish_failed", "published"},
-	"missing_ratio":        {"missing", "acked"},
+// ratios are failure counts over what they fail out of: the legitimate
+// devices, the sessions (every CONNACK, reconnects included), the
+// publishes, the acknowledged messages.
+var ratios = map[string]struct {
+	num string
+	den func(Counts) int64
+}{
+	"connect_failed_ratio": {"connect_failed", func(c Counts) int64 { return c.Legit }},
+	"devices_lost_ratio":   {"devices_lost", func(c Counts) int64 { return c.Legit }},
+	"sessions_lost_ratio":  {"sessions_lost", func(c Counts) int64 { return c.Connected + c.Reconnects }},
+	"publish_failed_ratio": {"publish_failed", func(c Counts) int64 { return c.Published }},
+	"missing_ratio":        {"missing", func(c Counts) int64 { return c.Acked }},
 }
 
 // rates are the throughput figures of Results.Rates.
@@ -345,12 +350,12 @@ func value(r *Results, t Threshold) (float64, bool) {
 		return countOf(r, t.Metric)
 	case kindRatio:
 		q := ratios[t.Metric]
-		num, ok1 := countOf(r, q.num)
-		den, ok2 := countOf(r, q.den)
-		if !ok1 || !ok2 || den == 0 {
+		num, ok := countOf(r, q.num)
+		den := q.den(r.Counts)
+		if !ok || den == 0 {
 			return 0, false
 		}
-		return num / den, true
+		return num / float64(den), true
 	case kindRate:
 		rt := r.Rates()
 		f := map[string]float64{"connects_per_s": rt.ConnectsPerSecond, "handshakes_per_s": rt.HandshakesPerSecond,

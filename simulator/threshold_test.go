@@ -120,8 +120,9 @@ var _ = Describe("thresholds", func() {
 	It("judge latency quantiles, counts, ratios and rates against the run's values", func() {
 		r := judged(func(r *Results) {
 			r.Counts.Missing = 2
+			r.Counts.Reconnects, r.Counts.SessionsLost = 100, 50
 			r.Scenario.Thresholds = []string{"connect.p50<51ms", "connect.p99<99ms", "connect.max<101ms", "connect.mean<60ms",
-				"missing_ratio<0.01", "missing==0", "connected>=100"}
+				"missing_ratio<0.01", "missing==0", "connected>=100", "sessions_lost_ratio<0.3"}
 		})
 		vs, err := Evaluate(r)
 		Expect(err).NotTo(HaveOccurred())
@@ -133,15 +134,15 @@ var _ = Describe("thresholds", func() {
 			}
 		}
 		Expect(got).To(Equal(map[string]string{
-			"connect.p50<51ms":   "50ms", // HDR keeps 3 significant figures
-			"connect.p99<99ms":   "99ms FAILED",
-			"connect.max<101ms":  "100ms",
-			"connect.mean<60ms":  "50.5ms",
-			"missing_ratio<0.01": "0.002",
-			"missing==0":         "2 FAILED",
-			"connected>=100":     "100",
-			"publish_failed==0":  "0",
-			"devices_lost==0":    "0",
+			"connect.p50<51ms":        "50ms", // HDR keeps 3 significant figures
+			"connect.p99<99ms":        "99ms FAILED",
+			"connect.max<101ms":       "100ms",
+			"connect.mean<60ms":       "50.5ms",
+			"missing_ratio<0.01":      "0.002",
+			"missing==0":              "2 FAILED",
+			"connected>=100":          "100",
+			"sessions_lost_ratio<0.3": "0.25", // of 200 sessions: 100 connects and 100 reconnects
+			"publish_failed==0":       "0",
 		}))
 	})
 

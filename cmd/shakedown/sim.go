@@ -94,7 +94,7 @@ list. EXPR is METRIC OP VALUE, OP one of < <= > >= == !=, and METRIC
              devices_lost, sessions_lost (also lost_sessions), reconnects,
              publish_failed, unpublished, missing, duplicates, received, ...
   a ratio    connect_failed_ratio, devices_lost_ratio (of the legitimate
-             devices), sessions_lost_ratio (of the connected),
+             devices), sessions_lost_ratio (of the sessions),
              publish_failed_ratio (of the published), missing_ratio (of the
              acknowledged).
   a rate     connects_per_s, handshakes_per_s, publishes_per_s.
