@@ -138,6 +138,13 @@ var _ = Describe("against a real server process", Ordered, Label("process"), fun
 		Expect(err).NotTo(HaveOccurred())
 		Eventually(m).WithTimeout(time.Minute).Should(gexec.Exit(0))
 		Expect(string(m.Out.Contents())).To(ContainSubstring("shards 4 of 4"))
+		Expect(string(m.Out.Contents())).To(MatchRegexp(`ok\s+devices_lost==0\s+0`), "the merged fleet's thresholds are judged")
+
+		By("refusing a verdict on part of the fleet")
+		part, err := gexec.Start(exec.Command(bin, append([]string{"results", "merge", "-o", filepath.Join(dir, "part.json")}, files[:3]...)...), GinkgoWriter, GinkgoWriter)
+		Expect(err).NotTo(HaveOccurred())
+		Eventually(part).WithTimeout(time.Minute).Should(gexec.Exit(1))
+		Expect(string(part.Err.Contents())).To(ContainSubstring("3 of 4 shards merged"))
 
 		wholeFile := filepath.Join(dir, "whole.json")
 		w, err := gexec.Start(exec.Command(bin, append(append([]string{}, common...), "--results", wholeFile)...), GinkgoWriter, GinkgoWriter)
@@ -193,6 +200,13 @@ var _ = Describe("against a real server process", Ordered, Label("process"), fun
 			Expect(c.CutShort).To(Equal(c.Legit))
 			Expect(c.DevicesLost + c.ConnectFailed + c.PublishFailed).To(BeZero())
 			Expect(r.Failures).To(BeEmpty())
+
+			By("keeping interrupted through results merge, which exits 3 too")
+			merged := filepath.Join(dir, "merged-"+sig.String()+".json")
+			m, err := gexec.Start(exec.Command(bin, "results", "merge", "-o", merged, out), GinkgoWriter, GinkgoWriter)
+			Expect(err).NotTo(HaveOccurred())
+			Eventually(m).WithTimeout(time.Minute).Should(gexec.Exit(3))
+			Expect(readResultsFile(merged).Interrupted).To(BeTrue())
 		},
 		Entry("SIGINT", os.Interrupt),
 		Entry("SIGTERM", syscall.SIGTERM),
