@@ -48,11 +48,14 @@ type rig struct {
 
 func testOptions(enum harness.Enumerator) harness.Options {
 	return harness.Options{
-		Enumerator:       enum,
-		ResponseTimeout:  250 * time.Millisecond,
-		BootTimeout:      2 * time.Second,
-		HandshakeTimeout: 5 * time.Second,
-		ReconnectTimeout: 3 * time.Second,
+		Enumerator: enum,
+		// Four times the protocol's 250 ms: a loaded machine may not run
+		// the board's goroutine for a while, and a late answer is a
+		// retransmission the retransmit specs would count.
+		ResponseTimeout:  time.Second,
+		BootTimeout:      10 * time.Second,
+		HandshakeTimeout: 30 * time.Second,
+		ReconnectTimeout: 5 * time.Second, // the link_lost spec waits this long
 		PollInterval:     20 * time.Millisecond,
 	}
 }
@@ -75,7 +78,7 @@ func newRig(cfg virtual.Config) *rig {
 }
 
 func ctx() context.Context {
-	c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	c, cancel := context.WithTimeout(context.Background(), time.Minute)
 	DeferCleanup(cancel)
 	return c
 }
@@ -117,7 +120,7 @@ func startServer(srv handshake.Server) *server {
 func (s *server) serve(srv handshake.Server, raw net.Conn) {
 	defer s.wg.Done()
 	defer raw.Close()
-	hctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	hctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	conn, id, err := srv.Handshake(hctx, raw)
 	s.mu.Lock()

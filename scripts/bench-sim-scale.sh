@@ -102,7 +102,8 @@ dropped=$(cat "$work"/pair*/metrics.txt 2>/dev/null | awk '
 for i in $(seq 0 $((pairs - 1))); do
   echo "== pair $i"; cat "$work/pair$i/sim.txt"
 done
-[ "$rc" -eq 0 ] || [ "$rc" -eq 3 ] || { log "a fleet failed (exit $rc)"; cat "$work"/pair*/sim.err >&2; exit "$rc"; }
+# Exit status 1 is a threshold the fleet broke (losses): its results stand.
+[ "$rc" -eq 0 ] || [ "$rc" -eq 1 ] || { log "a fleet failed (exit $rc)"; cat "$work"/pair*/sim.err >&2; exit "$rc"; }
 
 # The totals over the pairs, from each fleet's figures.
 echo "== totals: $pairs pairs"

@@ -103,13 +103,14 @@ EOF
 
 fleet=(--devices "$devices" --rate "$rate" --hold "$hold" --publish-interval "$interval" --qos "$qos" --quiet)
 
-# run NAME ARGS...: one fleet run; exit status 3 (losses) is a result, not an error.
+# run NAME ARGS...: one fleet run; exit status 1 (a threshold failed: losses)
+# is a result, not an error: the results file is written.
 run() {
   local name=$1; shift
   log "($name) $*"
   local rc=0
   "$sd" sim "$@" "${fleet[@]}" --results "$work/$name.json" >"$work/$name.txt" 2>"$work/$name.err" || rc=$?
-  if [ "$rc" -ne 0 ] && [ "$rc" -ne 3 ]; then cat "$work/$name.err" >&2; exit "$rc"; fi
+  if [ "$rc" -ne 0 ] && [ "$rc" -ne 1 ]; then cat "$work/$name.err" >&2; exit "$rc"; fi
   cat "$work/$name.txt"
   echo
 }

@@ -34,6 +34,7 @@ type device struct {
 	gen           int         // the current connect's generation: callbacks of older ones are ignored
 	timer         *time.Timer // the next publish, or the end of the hold
 	ending        bool        // the hold is over or the run was cancelled
+	completed     bool        // the hold is over: the device did what it came for
 	connected     bool        // some connect succeeded
 	retries       int
 	next          int       // the next message's sequence number
@@ -153,7 +154,7 @@ func (d *device) fire(gen int) {
 		d.flights.Done()
 		return
 	}
-	d.ending = true
+	d.ending, d.completed = true, true
 	c := d.detachLocked()
 	d.mu.Unlock()
 	d.flights.Wait()
@@ -170,6 +171,9 @@ func (d *device) lost(gen int, err error) {
 	}
 	c := d.detachLocked()
 	holdOver := !d.holdEnd.IsZero() && !time.Now().Before(d.holdEnd)
+	if c != nil && holdOver {
+		d.completed = true // lost at the very end: the hold is done
+	}
 	d.mu.Unlock()
 	if c == nil {
 		return
@@ -205,15 +209,24 @@ func (d *device) cancel() {
 	// cancelled context and finishes.
 }
 
-// finish records the device's end once and releases the fleet.
+// finish records the device's end once and releases the fleet. A device
+// that did not complete its hold was lost, unless the run was cancelled:
+// then the interruption cut it short, and that is not the server's failure.
 func (d *device) finish() {
 	d.done.Do(func() {
 		d.stopCancel()
 		d.flights.Wait()
 		rec := d.f.rec
 		d.mu.Lock()
-		if !d.connected {
+		switch {
+		case d.completed:
+		case d.ctx.Err() != nil:
+			rec.cutShort.Add(1)
+		case !d.connected:
 			rec.connectFailed.Add(1)
+			rec.devicesLost.Add(1)
+		default:
+			rec.devicesLost.Add(1)
 		}
 		rec.unpublished.Add(int64(d.f.msgs - d.next))
 		d.mu.Unlock()
@@ -318,11 +331,15 @@ func (d *device) subscribe(c mqtt.Client) {
 	start := time.Now()
 	tok := c.SubscribeMultiple(filters, nil)
 	if !tok.WaitTimeout(d.f.sc.Timeouts.Ack) {
-		d.f.rec.fail(FailSuback, ReasonAckTimeout)
+		if d.ctx.Err() == nil {
+			d.f.rec.fail(FailSuback, ReasonAckTimeout)
+		}
 		return
 	}
 	if err := tok.Error(); err != nil {
-		d.f.rec.fail(FailSuback, FailureReason(err))
+		if d.ctx.Err() == nil { // else the interruption ended the session
+			d.f.rec.fail(FailSuback, FailureReason(err))
+		}
 		return
 	}
 	d.f.rec.observe(StageSuback, time.Since(start))
@@ -362,6 +379,9 @@ func (d *device) publish(c mqtt.Client, seq int, sched time.Time) {
 	}
 	now := time.Now()
 	if err := tok.Error(); err != nil {
+		if d.ctx.Err() != nil {
+			return // the interruption closed the session under it: in flight, not failed
+		}
 		rec.publishFailed.Add(1)
 		rec.fail(FailPublish, FailureReason(err))
 		return

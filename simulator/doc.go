@@ -44,6 +44,17 @@
 // histograms themselves (hdrhistogram Export), so Merge combines the results
 // of shards exactly.
 //
+// # Verdict
+//
+// Thresholds (Scenario.Thresholds, k6 style: "connect.p99<2s",
+// "missing==0", "devices_lost_ratio<0.01") are judged by Evaluate on the
+// results, together with the DefaultThresholds the scenario does not
+// replace: no acknowledged message missing, no publish unacknowledged, no
+// legitimate device lost. A run whose context is cancelled (SIGINT,
+// SIGTERM) ends early with its results complete up to that moment and
+// Results.Interrupted set; the devices it cut short and the slots it kept
+// from starting are counted as such, not as failures.
+//
 // # Scale
 //
 // A connected device owns no goroutine of the simulator: its publishes and

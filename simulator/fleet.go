@@ -67,8 +67,11 @@ type fleet struct {
 // Run runs the shard's part of the scenario and returns its results. It
 // returns an error only when the run cannot start (a bad scenario, missing
 // identities, an end-to-end subscriber that cannot connect); device
-// failures are counted in the results. Cancelling ctx ends every device
-// early, with its results so far.
+// failures are counted in the results. Cancelling ctx (SIGINT, SIGTERM)
+// ends the run early: slots not yet started stay unstarted (NotStarted),
+// running devices end (CutShort) without counting as failures, messages
+// already acknowledged get their drain, and the results, complete up to
+// that moment, say Interrupted.
 func Run(ctx context.Context, cfg Config) (*Results, error) {
 	f, err := newFleet(cfg)
 	if err != nil {
@@ -84,12 +87,15 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	started := time.Now().UTC()
 	f.schedule(ctx)
 	f.wg.Wait()
-	f.drain(ctx, rx != nil)
+	f.drain(rx != nil)
+	interrupted := ctx.Err() != nil
 	if rx != nil {
 		rx.Disconnect(disconnectQuiesce)
 	}
 	peak := smp.stop()
-	return f.results(started, base, peak, rx != nil), nil
+	res := f.results(started, base, peak, rx != nil)
+	res.Interrupted, res.Shards[0].Interrupted = interrupted, interrupted
+	return res, nil
 }
 
 func newFleet(cfg Config) (*fleet, error) {
@@ -266,15 +272,18 @@ func (f *fleet) clientConfig(sl Slot, ep endpoint) ClientConfig {
 func (f *fleet) schedule(ctx context.Context) {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
-	for _, sl := range f.plan {
+	for i, sl := range f.plan {
 		if d := time.Until(f.start.Add(sl.At)); d > 0 {
 			timer.Reset(d)
 			select {
 			case <-timer.C:
 			case <-ctx.Done():
-				f.rec.unpublished.Add(int64(f.msgs * f.remaining(sl)))
-				return
 			}
+		}
+		if ctx.Err() != nil {
+			f.rec.notStarted.Add(int64(len(f.plan) - i))
+			f.rec.unpublished.Add(int64(f.msgs * f.remaining(sl)))
+			return
 		}
 		f.wg.Add(1)
 		go f.runSlot(ctx, sl)
@@ -309,6 +318,7 @@ func (f *fleet) runSlot(ctx context.Context, sl Slot) {
 		defer f.wg.Done()
 		f.rec.fail(FailHandshake, handshake.ReasonInternal)
 		f.rec.connectFailed.Add(1)
+		f.rec.devicesLost.Add(1)
 		f.rec.unpublished.Add(int64(f.msgs))
 		return
 	}
@@ -317,8 +327,10 @@ func (f *fleet) runSlot(ctx context.Context, sl Slot) {
 }
 
 // drain waits, up to timeouts.drain, for the subscriber to receive every
-// acknowledged message, then counts the missing ones.
-func (f *fleet) drain(ctx context.Context, measured bool) {
+// acknowledged message, then counts the missing ones. An interrupted run
+// drains too: a message acknowledged before the signal and still on its
+// way is not missing, and a live broker delivers it within milliseconds.
+func (f *fleet) drain(measured bool) {
 	if !measured {
 		return
 	}
@@ -326,11 +338,7 @@ func (f *fleet) drain(ctx context.Context, measured bool) {
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
 	for f.rec.received.Load() < f.rec.acked.Load() && time.Now().Before(deadline) {
-		select {
-		case <-tick.C:
-		case <-ctx.Done():
-			deadline = time.Now()
-		}
+		<-tick.C
 	}
 	for i := range f.acked.len() {
 		if f.acked.get(i) && !f.recvd.get(i) {

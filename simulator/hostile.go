@@ -19,6 +19,7 @@ const (
 	OutcomeHeld          = "held"           // neither, within hostile.timeout
 	OutcomeDialFailed    = "dial_failed"    // the TCP connect failed
 	OutcomeCaptureFailed = "capture_failed" // replay: the legitimate handshake to record failed
+	OutcomeInterrupted   = "interrupted"    // the run was interrupted before the server's answer
 )
 
 // garbageLen is the body of a garbage frame: as long as a Noise IK message 1.
@@ -29,10 +30,18 @@ const maxCapture = 16 << 10
 
 // runHostile plays a hostile slot: it sends its kind of input on a fresh
 // connection and records what the server did with it.
+// An interruption of the run is recorded as such, never as the server's
+// doing: a connection the signal cut short was not held by the server.
 func (f *fleet) runHostile(ctx context.Context, sl Slot) {
+	outcome := func(o string) {
+		if ctx.Err() != nil && o != OutcomeClosed && o != OutcomeAnswered {
+			o = OutcomeInterrupted
+		}
+		f.rec.hostileOutcome(sl.Hostile, o)
+	}
 	ep, err := f.endpoint(sl)
 	if err != nil {
-		f.rec.hostileOutcome(sl.Hostile, OutcomeCaptureFailed)
+		outcome(OutcomeCaptureFailed)
 		return
 	}
 	var send []byte
@@ -41,7 +50,7 @@ func (f *fleet) runHostile(ctx context.Context, sl Slot) {
 		send = garbage(sl.N)
 	case HostileReplay:
 		if send, err = f.capture(ctx, sl, ep); err != nil {
-			f.rec.hostileOutcome(sl.Hostile, OutcomeCaptureFailed)
+			outcome(OutcomeCaptureFailed)
 			return
 		}
 	}
@@ -53,22 +62,22 @@ func (f *fleet) runHostile(ctx context.Context, sl Slot) {
 	conn, err := d.DialContext(dctx, "tcp", ep.addr)
 	cancel()
 	if err != nil {
-		f.rec.hostileOutcome(sl.Hostile, OutcomeDialFailed)
+		outcome(OutcomeDialFailed)
 		return
 	}
 	defer conn.Close()
 	start := time.Now()
 	if len(send) > 0 {
 		if _, err := conn.Write(send); err != nil {
-			f.rec.hostileOutcome(sl.Hostile, OutcomeClosed)
+			outcome(OutcomeClosed)
 			return
 		}
 	}
-	outcome := await(ctx, conn, f.sc.Hostile.Timeout)
-	if sl.Hostile == HostileHalfOpen && outcome == OutcomeClosed {
+	o := await(ctx, conn, f.sc.Hostile.Timeout)
+	if sl.Hostile == HostileHalfOpen && o == OutcomeClosed {
 		f.rec.observe(StageHalfOpen, time.Since(start))
 	}
-	f.rec.hostileOutcome(sl.Hostile, outcome)
+	outcome(o)
 }
 
 // garbage is a well-formed frame header followed by random bytes, seeded

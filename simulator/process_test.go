@@ -8,11 +8,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	"github.com/onsi/gomega/gbytes"
 	"github.com/onsi/gomega/gexec"
 
 	"shakedown/fixtures"
@@ -52,7 +55,9 @@ var _ = Describe("against a real server process", Ordered, Label("process"), fun
 		cmd := exec.Command(bin, "serve", "--fixtures", fx, "--registry", "sqlite:"+filepath.Join(dir, "registry.db"),
 			"--listen-noise", "127.0.0.1:0", "--listen-seed", "", "--listen-psk", "", "--listen-tls", "",
 			"--backend", "127.0.0.1:0", "--backend-password", password, "--metrics", "",
-			"--handshake-timeout", "10s", "--max-half-open", "8192", "--log-level", "error", "--ready-file", ready)
+			// A handshake deadline far above any handshake on a loaded
+			// machine: these specs count devices, they do not time them.
+			"--handshake-timeout", "60s", "--max-half-open", "8192", "--log-level", "error", "--ready-file", ready)
 		serve, err = gexec.Start(cmd, GinkgoWriter, GinkgoWriter)
 		Expect(err).NotTo(HaveOccurred())
 		Eventually(func() (map[string]string, error) {
@@ -70,20 +75,26 @@ var _ = Describe("against a real server process", Ordered, Label("process"), fun
 	AfterAll(func() {
 		if serve != nil {
 			serve.Interrupt()
-			Eventually(serve).WithTimeout(20 * time.Second).Should(gexec.Exit())
+			Eventually(serve).WithTimeout(time.Minute).Should(gexec.Exit())
 		}
 	})
 
+	// Arrivals come at 1,000 a second, more than a loaded 2-core machine
+	// serves: connects then queue for seconds (13 s at the worst measured
+	// with two CPU burners). The deadlines are a minute, and each device
+	// holds long enough that half the fleet is connected at once however
+	// far the connects spread.
 	It("connects 2,000 devices and delivers every message", func() {
 		sc := simulator.DefaultScenario()
 		sc.Devices = devices
 		sc.Rate = 1000
-		sc.Hold = 3 * time.Second
-		sc.PublishInterval = time.Second
+		sc.Hold = 15 * time.Second
+		sc.PublishInterval = 5 * time.Second
+		sc.Timeouts = simulator.Timeouts{Handshake: time.Minute, Ack: time.Minute, Drain: time.Minute}
 		sc.Fixtures = simulator.Fixtures{Dir: fx}
 		sc.Gateway = map[string]string{"noise": listeners["noise"]}
 		sc.Backend = simulator.Backend{Addr: listeners["backend"], Username: "backend", Password: password}
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
 		res := run(ctx, simulator.Config{Scenario: sc})
 		var sum bytes.Buffer
@@ -103,9 +114,12 @@ var _ = Describe("against a real server process", Ordered, Label("process"), fun
 	})
 
 	It("merges four shard processes into the results of one process running the same fleet", func() {
+		// Hostile devices that the server refuses at once (garbage, replay):
+		// a half-open one would wait for the server's handshake deadline.
 		common := []string{"sim", "--fixtures", fx, "--gateway-ready", ready, "--backend-password", password,
 			"--devices", "400", "--rate", "400", "--hold", "1s", "--publish-interval", "250ms",
-			"--hostile-share", "0.05", "--hostile-timeout", "12s", "--quiet"} // above the server's 10 s handshake deadline
+			"--hostile-share", "0.05", "--hostile-kinds", "garbage,replay", "--hostile-timeout", "50s",
+			"--handshake-timeout", "1m", "--ack-timeout", "1m", "--drain-timeout", "1m", "--quiet"}
 		var shards []*gexec.Session
 		var files []string
 		for i := range 4 {
@@ -117,18 +131,25 @@ var _ = Describe("against a real server process", Ordered, Label("process"), fun
 			shards = append(shards, s)
 		}
 		for _, s := range shards {
-			Eventually(s).WithTimeout(time.Minute).Should(gexec.Exit(0))
+			Eventually(s).WithTimeout(3 * time.Minute).Should(gexec.Exit(0))
 		}
 		mergedFile := filepath.Join(dir, "merged.json")
 		m, err := gexec.Start(exec.Command(bin, append([]string{"results", "merge", "-o", mergedFile}, files...)...), GinkgoWriter, GinkgoWriter)
 		Expect(err).NotTo(HaveOccurred())
-		Eventually(m).WithTimeout(30 * time.Second).Should(gexec.Exit(0))
+		Eventually(m).WithTimeout(time.Minute).Should(gexec.Exit(0))
 		Expect(string(m.Out.Contents())).To(ContainSubstring("shards 4 of 4"))
+		Expect(string(m.Out.Contents())).To(MatchRegexp(`ok\s+devices_lost==0\s+0`), "the merged fleet's thresholds are judged")
+
+		By("refusing a verdict on part of the fleet")
+		part, err := gexec.Start(exec.Command(bin, append([]string{"results", "merge", "-o", filepath.Join(dir, "part.json")}, files[:3]...)...), GinkgoWriter, GinkgoWriter)
+		Expect(err).NotTo(HaveOccurred())
+		Eventually(part).WithTimeout(time.Minute).Should(gexec.Exit(1))
+		Expect(string(part.Err.Contents())).To(ContainSubstring("3 of 4 shards merged"))
 
 		wholeFile := filepath.Join(dir, "whole.json")
 		w, err := gexec.Start(exec.Command(bin, append(append([]string{}, common...), "--results", wholeFile)...), GinkgoWriter, GinkgoWriter)
 		Expect(err).NotTo(HaveOccurred())
-		Eventually(w).WithTimeout(time.Minute).Should(gexec.Exit(0))
+		Eventually(w).WithTimeout(3 * time.Minute).Should(gexec.Exit(0))
 
 		merged, whole := readResultsFile(mergedFile), readResultsFile(wholeFile)
 		Expect(merged.Complete()).To(BeTrue())
@@ -140,13 +161,79 @@ var _ = Describe("against a real server process", Ordered, Label("process"), fun
 		Expect(merged.Failures).To(Equal(whole.Failures))
 		Expect(merged.Hostile).To(Equal(whole.Hostile))
 		Expect(merged.Hostile).To(Equal(map[string]map[string]int64{
-			simulator.HostileGarbage:  {simulator.OutcomeClosed: 7},
-			simulator.HostileReplay:   {simulator.OutcomeClosed: 7},
-			simulator.HostileHalfOpen: {simulator.OutcomeClosed: 6},
+			simulator.HostileGarbage: {simulator.OutcomeClosed: 10},
+			simulator.HostileReplay:  {simulator.OutcomeClosed: 10},
 		}))
 		for _, st := range simulator.Stages {
 			Expect(total(merged, st)).To(Equal(total(whole, st)), "samples of %s", st)
 		}
+	})
+
+	// sim starts `shakedown sim` on the server's noise devices with args.
+	sim := func(args ...string) *gexec.Session {
+		common := []string{"sim", "--fixtures", fx, "--backend-password", password, "--backend-addr", listeners["backend"],
+			"--progress-interval", "100ms", "--handshake-timeout", "1m", "--ack-timeout", "1m", "--drain-timeout", "1m"}
+		if !slices.Contains(args, "--gateway") {
+			common = append(common, "--gateway", "noise="+listeners["noise"])
+		}
+		s, err := gexec.Start(exec.Command(bin, append(common, args...)...), GinkgoWriter, GinkgoWriter)
+		Expect(err).NotTo(HaveOccurred())
+		return s
+	}
+
+	DescribeTable("exits 3 on a signal, with results complete up to it and marked interrupted",
+		func(sig os.Signal) {
+			out := filepath.Join(dir, "interrupted-"+sig.String()+".json")
+			// 20 s of arrivals: the signal comes in the middle of them.
+			s := sim("--devices", "100", "--rate", "5", "--hold", "1h", "--publish-interval", "1s", "--results", out)
+			Eventually(s.Err).WithTimeout(time.Minute).Should(gbytes.Say(`connected ([3-9]|[1-9]\d+) `))
+			s.Signal(sig)
+			Eventually(s).WithTimeout(time.Minute).Should(gexec.Exit(3))
+			Expect(string(s.Err.Contents())).To(ContainSubstring("interrupted"))
+			Expect(string(s.Out.Contents())).To(ContainSubstring("INTERRUPTED"))
+			r := readResultsFile(out)
+			c := r.Counts
+			Expect(r.Interrupted).To(BeTrue())
+			Expect(c.Slots+c.NotStarted).To(BeEquivalentTo(100), "every slot is started or not started")
+			Expect(c.NotStarted).To(BeNumerically(">", 0))
+			Expect(c.Connected).To(BeNumerically(">=", 3))
+			Expect(c.CutShort).To(Equal(c.Legit))
+			Expect(c.DevicesLost + c.ConnectFailed + c.PublishFailed).To(BeZero())
+			Expect(r.Failures).To(BeEmpty())
+
+			By("keeping interrupted through results merge, which exits 3 too")
+			merged := filepath.Join(dir, "merged-"+sig.String()+".json")
+			m, err := gexec.Start(exec.Command(bin, "results", "merge", "-o", merged, out), GinkgoWriter, GinkgoWriter)
+			Expect(err).NotTo(HaveOccurred())
+			Eventually(m).WithTimeout(time.Minute).Should(gexec.Exit(3))
+			Expect(readResultsFile(merged).Interrupted).To(BeTrue())
+		},
+		Entry("SIGINT", os.Interrupt),
+		Entry("SIGTERM", syscall.SIGTERM),
+	)
+
+	It("exits 1 by the default thresholds when the gateway goes away mid-run", func() {
+		p := startProxy(listeners["noise"])
+		defer p.close()
+		s := sim("--gateway", "noise="+p.addr(), "--devices", "20", "--rate", "100", "--hold", "10m", "--publish-interval", "1s")
+		Eventually(s.Err).WithTimeout(time.Minute).Should(gbytes.Say(`connected 20 `))
+		p.close()
+		Eventually(s).WithTimeout(time.Minute).Should(gexec.Exit(1))
+		Expect(string(s.Err.Contents())).To(ContainSubstring("devices_lost==0 (was 20)"))
+		Expect(string(s.Out.Contents())).To(MatchRegexp(`FAILED\s+devices_lost==0\s+20\s+default`))
+		Expect(string(s.Out.Contents())).To(ContainSubstring("sessions lost 20"))
+	})
+
+	It("exits 1 naming the threshold a run breaks, and 2 for one it cannot read", func() {
+		s := sim("--devices", "10", "--rate", "100", "--hold", "1s", "--publish-interval", "500ms",
+			"--threshold", "connect.p99<1us", "--threshold", "missing==0")
+		Eventually(s).WithTimeout(time.Minute).Should(gexec.Exit(1))
+		Expect(string(s.Err.Contents())).To(MatchRegexp(`1 of 4 thresholds failed: connect.p99<1us \(was [0-9.]+(µs|ms|s)\)`))
+		Expect(string(s.Out.Contents())).To(MatchRegexp(`ok\s+missing==0\s+0[ ]*\n`))
+
+		s = sim("--devices", "10", "--threshold", "connect.p99<2")
+		Eventually(s).WithTimeout(time.Minute).Should(gexec.Exit(2))
+		Expect(string(s.Err.Contents())).To(ContainSubstring("a latency wants a duration with its unit"))
 	})
 })
 

@@ -21,6 +21,7 @@ type recorder struct {
 	reconnects, lost, subscribed                     atomic.Int64
 	published, acked, publishFailed, unpublished     atomic.Int64
 	received, duplicates, malformed, missing         atomic.Int64
+	devicesLost, notStarted, cutShort                atomic.Int64
 	started, active                                  atomic.Int64
 	firstConnect, lastConnect, firstPublish, lastAck atomic.Int64 // Unix nanoseconds
 	firstHandshake, lastHandshake                    atomic.Int64
@@ -117,6 +118,7 @@ func (r *recorder) counts() Counts {
 		Subscribed: r.subscribed.Load(), Published: r.published.Load(), Acked: r.acked.Load(),
 		PublishFailed: r.publishFailed.Load(), Unpublished: r.unpublished.Load(),
 		Received: r.received.Load(), Duplicates: r.duplicates.Load(), Malformed: r.malformed.Load(),
+		DevicesLost: r.devicesLost.Load(), NotStarted: r.notStarted.Load(), CutShort: r.cutShort.Load(),
 	}
 }
 

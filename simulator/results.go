@@ -22,7 +22,10 @@ type Results struct {
 	FleetID  string     `json:"fleet_id"`
 	Scenario Scenario   `json:"scenario"`
 	Shards   []ShardRun `json:"shards"` // one per process, by index
-	Counts   Counts     `json:"counts"`
+	// Interrupted says the run was cut short (SIGINT, SIGTERM, a cancelled
+	// context) in some shard: the results cover it up to that moment.
+	Interrupted bool   `json:"interrupted"`
+	Counts      Counts `json:"counts"`
 	// Failures counts failed steps: stage -> reason -> count. Stages are
 	// dial, handshake, connack, suback, publish, session (a lost session)
 	// and receive; reasons are handshake reason codes and the simulator's.
@@ -40,6 +43,7 @@ type Counts struct {
 	HostileDevices  int64 `json:"hostile_devices"`  // hostile devices among them
 	Connected       int64 `json:"connected"`        // devices that got a CONNACK
 	ConnectFailed   int64 `json:"connect_failed"`   // legitimate devices that never did
+	DevicesLost     int64 `json:"devices_lost"`     // legitimate devices that never connected or whose session ended for good before their hold was over
 	ConnectAttempts int64 `json:"connect_attempts"` // every attempt, reconnects included
 	Handshakes      int64 `json:"handshakes"`       // completed handshakes
 	Reconnects      int64 `json:"reconnects"`       // CONNACKs after the first of a device
@@ -53,6 +57,8 @@ type Counts struct {
 	Duplicates      int64 `json:"duplicates"`       // repeated deliveries (QoS 1)
 	Missing         int64 `json:"missing"`          // acknowledged messages that never arrived
 	Malformed       int64 `json:"malformed"`        // payloads at the subscriber without a valid header
+	NotStarted      int64 `json:"not_started"`      // slots the interruption kept from starting
+	CutShort        int64 `json:"cut_short"`        // legitimate devices the interruption ended before their hold was over
 }
 
 // ShardRun is one process's run of its shard.
@@ -83,6 +89,7 @@ type ShardRun struct {
 	FDLimit        uint64  `json:"fd_limit"`
 	Clamped        int64   `json:"clamped"`    // latencies past 10 minutes, recorded as 10 minutes
 	EndToEnd       bool    `json:"end_to_end"` // a subscriber received: Received and Missing mean something
+	Interrupted    bool    `json:"interrupted"`
 }
 
 // MinMemoryDevices is the fewest connected devices at which a run reports
@@ -173,7 +180,9 @@ func Merge(rs ...*Results) (*Results, error) {
 			}
 			seen[s.Index] = true
 			out.Shards = append(out.Shards, s)
+			out.Interrupted = out.Interrupted || s.Interrupted
 		}
+		out.Interrupted = out.Interrupted || r.Interrupted
 		if err := out.Counts.add(r.Counts); err != nil {
 			return nil, err
 		}
@@ -295,6 +304,14 @@ func (r *Results) check() error {
 					return fail(name, "an entry is out of range")
 				}
 			}
+		}
+	}
+	if len(r.Scenario.Thresholds) > MaxThresholds {
+		return fail("scenario.thresholds", "too many")
+	}
+	for _, e := range r.Scenario.Thresholds {
+		if _, err := ParseThreshold(e); err != nil {
+			return fail("scenario.thresholds", "a threshold cannot be read")
 		}
 	}
 	if len(r.Histograms) > maxLabels {

@@ -209,6 +209,9 @@ var _ = Describe("decoding results", func() {
 			hist(m)["total"] = 1
 		}, "histograms"),
 		Entry("a null histogram", func(m map[string]any) { m["histograms"].(map[string]any)["x"] = nil }, "histograms"),
+		Entry("a threshold that cannot be read", func(m map[string]any) {
+			m["scenario"].(map[string]any)["thresholds"] = []any{"connect.p99<\x1b[2J"}
+		}, "scenario.thresholds"),
 	)
 
 	It("refuses what is not a results file without quoting it", func() {

@@ -107,6 +107,11 @@ type Scenario struct {
 	Broker      Broker            `yaml:"broker" json:"broker"`
 	SourceAddrs string            `yaml:"source_addrs" json:"source_addrs"` // "127.0.0.2-127.0.0.20,10.0.0.5"
 	MetricsAddr string            `yaml:"metrics_addr" json:"metrics_addr"`
+
+	// Thresholds are the run's pass/fail criteria (ParseThreshold), judged
+	// by Evaluate together with the DefaultThresholds they do not replace.
+	// They do not shape the fleet: FleetID leaves them out.
+	Thresholds []string `yaml:"thresholds" json:"thresholds,omitempty"`
 }
 
 // Reconnect is what a device does after a failed connect or a lost session.
@@ -329,6 +334,18 @@ func (s *Scenario) Check() error {
 	if s.SourceAddrs != "" {
 		if _, err := ParseSourceAddrs(s.SourceAddrs); err != nil {
 			return bad("source_addrs", "%v", err)
+		}
+	}
+	if len(s.Thresholds) > MaxThresholds {
+		return bad("thresholds", "more than %d", MaxThresholds)
+	}
+	for _, e := range s.Thresholds {
+		if _, err := ParseThreshold(e); err != nil {
+			var te *ThresholdError
+			if errors.As(err, &te) {
+				return bad("thresholds", "%s: %s", quoteExpr(te.Expr), te.Reason)
+			}
+			return &ScenarioError{Field: "thresholds", Err: err}
 		}
 	}
 	return s.checkTarget()

@@ -25,6 +25,7 @@ hostile: {share: 0.01, kinds: [garbage, replay, halfopen]}
 fixtures: {seed: demo, devices_per_profile: 9999}
 gateway: {noise: gw:8885, tls: gw:8883}
 backend: {addr: gw:1884, username: backend}
+thresholds: ["connect.p99<2s", "end_to_end.p(99)<500ms", "devices_lost_ratio<0.001"]
 `
 
 func parse(y string) (simulator.Scenario, error) {
@@ -45,6 +46,7 @@ var _ = Describe("scenario files", func() {
 		Expect(sc.Hostile.Share).To(Equal(0.01))
 		Expect(sc.Hostile.Timeout).To(Equal(simulator.DefaultScenario().Hostile.Timeout), "absent keys keep their defaults")
 		Expect(sc.Backend).To(Equal(simulator.Backend{Addr: "gw:1884", Username: "backend"}))
+		Expect(sc.Thresholds).To(Equal([]string{"connect.p99<2s", "end_to_end.p(99)<500ms", "devices_lost_ratio<0.001"}))
 	})
 
 	It("keeps the defaults of absent keys and replaces present maps whole", func() {
@@ -109,6 +111,9 @@ var _ = Describe("scenario files", func() {
 		Entry("fixtures twice", "fixtures: {seed: s, dir: d}\ngateway: {noise: a:1}\n", "fixtures"),
 		Entry("broker without an address", "target: broker\n", "broker.addr"),
 		Entry("broker client IDs that repeat", "target: broker\nbroker: {addr: a:1, client_id: same}\n", "broker.client_id"),
+		Entry("a threshold without a unit", "thresholds: [connect.p99<2]\n", "thresholds"),
+		Entry("a threshold on an unknown metric", "thresholds: [\"colour==blue\"]\n", "thresholds"),
+		Entry("thresholds that are not a list", "thresholds: connect.p99<2s\n", "(file)"),
 	)
 
 	It("names the same fleet whatever its addresses", func() {

@@ -31,8 +31,12 @@ func WriteSummary(w io.Writer, r *Results) error {
 	}
 	fmt.Fprintf(w, "fleet %s: %d devices (%s), target %s, %s, %s\n", r.FleetID, c.Slots, fleetText(&r.Scenario),
 		r.Scenario.Target, shards, ended.Sub(started).Round(time.Millisecond))
-	fmt.Fprintf(w, "devices:  connected %d of %d legitimate, never connected %d, reconnects %d, sessions lost %d, subscribed %d, hostile %d\n",
-		c.Connected, c.Legit, c.ConnectFailed, c.Reconnects, c.SessionsLost, c.Subscribed, c.HostileDevices)
+	if r.Interrupted {
+		fmt.Fprintf(w, "INTERRUPTED: the results cover the run up to the signal; %d devices not started, %d cut short\n",
+			c.NotStarted, c.CutShort)
+	}
+	fmt.Fprintf(w, "devices:  connected %d of %d legitimate, never connected %d, lost %d, reconnects %d, sessions lost %d, subscribed %d, hostile %d\n",
+		c.Connected, c.Legit, c.ConnectFailed, c.DevicesLost, c.Reconnects, c.SessionsLost, c.Subscribed, c.HostileDevices)
 	received := "no end-to-end subscriber"
 	for _, s := range r.Shards {
 		if s.EndToEnd {
@@ -142,6 +146,7 @@ func Figures(r *Results) map[string]float64 {
 		"publishes_per_s":  rt.PublishesPerSecond,
 		"connected":        float64(r.Counts.Connected),
 		"connect_failed":   float64(r.Counts.ConnectFailed),
+		"devices_lost":     float64(r.Counts.DevicesLost),
 		"acked":            float64(r.Counts.Acked),
 		"received":         float64(r.Counts.Received),
 		"missing":          float64(r.Counts.Missing),

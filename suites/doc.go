@@ -17,8 +17,8 @@
 //     exactly;
 //   - mitm (label mitm): the MITM matrix of package mitm on the board's
 //     relay path, every verdict as expected;
-//   - fleet (label fleet): a simulator scenario, every device connected and
-//     every message delivered.
+//   - fleet (label fleet): a simulator scenario, every device connected,
+//     every message delivered and the scenario's thresholds held.
 //
 // The board talks to the reference server run in process (package
 // mitm/labserver) with a fixture set generated from a fixed seed, or the

@@ -14,7 +14,7 @@ import (
 
 // describeFleet: a simulated fleet from a scenario file. Every legitimate
 // device connects and every message it publishes is acknowledged and, when
-// an end-to-end subscriber runs, received. A scenario that names no
+// an end-to-end subscriber runs, received; the scenario's thresholds hold. A scenario that names no
 // gateway runs against the reference server in process, with the suite's
 // fixture set.
 func describeFleet() {
@@ -54,6 +54,13 @@ func describeFleet() {
 			Expect(c.PublishFailed).To(BeZero(), "failures: %v", res.Failures)
 			Expect(c.Unpublished).To(BeZero(), "messages never published")
 			Expect(c.Missing).To(BeZero(), "messages the end-to-end subscriber never received")
+			vs, err := simulator.Evaluate(res)
+			Expect(err).NotTo(HaveOccurred())
+			var failed []string
+			for _, v := range simulator.Failed(vs) {
+				failed = append(failed, v.String())
+			}
+			Expect(failed).To(BeEmpty(), "thresholds of the scenario (and the defaults it keeps)")
 
 			exp := gmeasure.NewExperiment(fmt.Sprintf("fleet of %d devices", c.Slots))
 			AddReportEntry(exp.Name, exp, ReportEntryVisibilityFailureOrVerbose)

@@ -59,7 +59,7 @@ func (l *line) send(f bp.Frame) {
 
 func (l *line) next() bp.Frame {
 	var f bp.Frame
-	Eventually(l.frames, 2*time.Second).Should(Receive(&f))
+	Eventually(l.frames).Should(Receive(&f)) // the suite's 30 s
 	return f
 }
 

@@ -17,8 +17,13 @@ func init() {
 		Long: `Merge results JSON files written by 'shakedown sim --results' for the shards of
 one fleet: counts and failures add up, and the HDR histograms merge exactly,
 bucket by bucket, so the merged percentiles are those of all samples together.
-Files of different fleets (fleet_id) or a shard given twice are refused; a
-missing shard is reported.`,
+Files of different fleets (fleet_id) or a shard given twice are refused. The
+merged run is interrupted when any shard was, and keeps "interrupted": true.
+
+The fleet's thresholds (see 'shakedown sim --help') are judged on the merged
+results, so a sharded run gets one verdict. Exit status: 0 every threshold
+held; 1 a threshold failed, or shards are missing (the merged file is still
+written); 3 a shard was interrupted (thresholds not judged).`,
 		Example: `  shakedown results merge -o fleet.json shard-0.json shard-1.json shard-2.json shard-3.json`,
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -41,10 +46,14 @@ missing shard is reported.`,
 			if err := writeResults(m, out, cmd.OutOrStdout()); err != nil {
 				return err
 			}
-			if !m.Complete() {
-				fmt.Fprintf(cmd.ErrOrStderr(), "warning: %d of %d shards merged\n", len(m.Shards), m.Shards[0].Count)
+			if err := simulator.WriteSummary(summary, m); err != nil {
+				return err
 			}
-			return simulator.WriteSummary(summary, m)
+			if !m.Complete() && !m.Interrupted {
+				return &exitError{code: simExitThreshold, err: fmt.Errorf("results merge: %d of %d shards merged: thresholds not judged on part of the fleet",
+					len(m.Shards), m.Shards[0].Count)}
+			}
+			return judge("results merge", summary, m)
 		},
 	}
 	merge.Flags().StringVarP(&out, "output", "o", "", "write the merged results JSON here (- for stdout)")
@@ -63,7 +72,17 @@ missing shard is reported.`,
 			if figures {
 				return simulator.WriteFigures(cmd.OutOrStdout(), r)
 			}
-			return simulator.WriteSummary(cmd.OutOrStdout(), r)
+			if err := simulator.WriteSummary(cmd.OutOrStdout(), r); err != nil {
+				return err
+			}
+			if r.Interrupted {
+				return nil
+			}
+			vs, err := simulator.Evaluate(r)
+			if err != nil {
+				return err
+			}
+			return simulator.WriteVerdicts(cmd.OutOrStdout(), vs)
 		},
 	}
 	show.Flags().BoolVar(&figures, "figures", false, "print the headline numbers as name=value lines (rates, p50/p99 in ms, KiB per device)")

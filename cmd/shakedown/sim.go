@@ -22,10 +22,12 @@ import (
 	"shakedown/simulator"
 )
 
-// Exit codes of `shakedown sim`.
+// Exit codes of `shakedown sim` (and `results merge`), by the contract
+// every command keeps.
 const (
-	simExitScenario = 2 // the scenario or a flag is wrong
-	simExitLoss     = 3 // the run completed, but devices failed to connect or messages were lost
+	simExitThreshold   = 1 // the run completed and a threshold failed
+	simExitSetup       = 2 // a flag, the scenario or a threshold is wrong, or the run could not start
+	simExitInterrupted = 3 // SIGINT or SIGTERM: the results cover the run up to the signal
 )
 
 // simField is a flag that sets one scenario field: copy moves the flag's
@@ -77,17 +79,52 @@ max_attempts, backoff}, hostile {share, kinds, timeout}, timeouts {handshake,
 ack, drain}, noise_pattern, tls_mode, tls_auth, fixtures {dir, seed, devices_per_profile,
 now}, gateway {noise, seed, psk, tls}, backend {addr, username, password},
 broker {addr, tls, ca_file, server_name, insecure, username, password,
-client_id}, source_addrs, metrics_addr.
+client_id}, source_addrs, metrics_addr, thresholds.
 --shard i/n runs slots i, i+n, i+2n, ... of the fleet; inside a Kubernetes
 Indexed Job the shard comes from JOB_COMPLETION_INDEX and JOB_COMPLETIONS.
 
-Exit status: 0 when every legitimate device connected and every acknowledged
-message arrived, 3 when some did not, 2 for a bad scenario, 1 for other errors.`,
+Thresholds make the verdict, in the manner of k6's: --threshold EXPR
+(repeatable), or the scenario's thresholds list; the flags replace the file's
+list. EXPR is METRIC OP VALUE, OP one of < <= > >= == !=, and METRIC
+  STAGE.AGG  a latency, VALUE a duration with its unit (2s, 150ms, 500us).
+             STAGE: start_lag, tcp_connect, handshake, connack, connect,
+             suback, publish_ack, end_to_end, halfopen_close. AGG: p50, p90,
+             p95, p99, p99.9 (any pNN, or k6's p(NN)), mean, min, max.
+  a count    any key of the results' "counts": connected, connect_failed,
+             devices_lost, sessions_lost (also lost_sessions), reconnects,
+             publish_failed, unpublished, missing, duplicates, received, ...
+  a ratio    connect_failed_ratio, devices_lost_ratio (of the legitimate
+             devices), sessions_lost_ratio (of the sessions),
+             publish_failed_ratio (of the published), missing_ratio (of the
+             acknowledged).
+  a rate     connects_per_s, handshakes_per_s, publishes_per_s.
+Defaults: missing==0, publish_failed==0 and devices_lost==0 hold unless the
+scenario sets a threshold of the same family; one on devices_lost,
+connect_failed or sessions_lost (or their ratios) replaces devices_lost==0,
+and that is how a scenario says how much loss it expects. A device is lost
+when it never connects, or its session ends for good before its hold is
+over; one that reconnects by the --reconnect policy is not. A threshold on
+something the run did not measure (no samples, no end-to-end subscriber)
+fails; a default one is n/a. The summary lists every threshold with the
+run's value.
+
+Exit status: 0 every threshold held; 1 a threshold failed (the summary and
+the error say which); 2 a bad flag, scenario or threshold, or a run that
+could not start (for example an unreachable end-to-end subscriber); 3
+interrupted by SIGINT or SIGTERM: the devices stop, messages acknowledged
+before the signal still get their --drain-timeout to arrive, the results
+written cover the run up to the signal and say "interrupted": true, and
+thresholds are not judged.`,
 		Example: `  # 2,000 noise devices against a local server, addresses from its ready file
   shakedown fixtures gen fx --seed demo --devices 2000
   shakedown serve --fixtures fx --registry sqlite:fx/reg.db --backend-password s3cret --ready-file ready.json &
   shakedown sim --fixtures fx --gateway-ready ready.json --backend-password s3cret \
       --devices 2000 --rate 500 --hold 5s --publish-interval 1s --results out.json
+
+  # the same fleet, failing (exit 1) when a threshold breaks
+  shakedown sim --fixtures fx --gateway-ready ready.json --backend-password s3cret \
+      --devices 2000 --rate 500 --hold 5s --publish-interval 1s \
+      --threshold 'connect.p99<2s' --threshold 'missing==0' --threshold 'lost_sessions==0'
 
   # a mixed fleet with 5% hostile devices, from a scenario file
   shakedown sim --scenario fleet.yaml --hostile-share 0.05
@@ -109,16 +146,17 @@ message arrived, 3 when some did not, 2 for a bad scenario, 1 for other errors.`
   hostile: {share: 0.01, kinds: [garbage, replay, halfopen]}
   fixtures: {seed: demo, devices_per_profile: 9999}
   gateway: {noise: gw:8885, tls: gw:8883}
-  backend: {addr: gw:1884, username: backend}`,
+  backend: {addr: gw:1884, username: backend}
+  thresholds: ["connect.p99<2s", "end_to_end.p(99)<500ms", "devices_lost_ratio<0.001"]`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			sc, err := buildScenario(cmd, file, readyFile, &fs, fields)
 			if err != nil {
-				return &exitError{code: simExitScenario, err: err}
+				return &exitError{code: simExitSetup, err: err}
 			}
 			shard, err := simShard(cmd, shardFlag)
 			if err != nil {
-				return &exitError{code: simExitScenario, err: err}
+				return &exitError{code: simExitSetup, err: err}
 			}
 			return runSim(cmd, sc, shard, resultsOut, progress, quiet)
 		},
@@ -218,6 +256,8 @@ message arrived, 3 when some did not, 2 for a bad scenario, 1 for other errors.`
 	add("source-addrs", func(d, s *simulator.Scenario) { d.SourceAddrs = s.SourceAddrs })
 	f.StringVar(&fs.MetricsAddr, "metrics-addr", "", "serve Prometheus /metrics here while running (empty: off)")
 	add("metrics-addr", func(d, s *simulator.Scenario) { d.MetricsAddr = s.MetricsAddr })
+	f.StringArrayVar(&fs.Thresholds, "threshold", nil, "pass/fail criterion METRIC OP VALUE, repeatable: 'connect.p99<2s', 'missing==0' (see above); replaces the scenario's thresholds")
+	add("threshold", func(d, s *simulator.Scenario) { d.Thresholds = s.Thresholds })
 	root.AddCommand(cmd)
 }
 
@@ -312,9 +352,13 @@ func runSim(cmd *cobra.Command, sc simulator.Scenario, shard simulator.Shard, re
 		cfg.Progress = stderr
 	}
 	fmt.Fprintf(stderr, "shard %s: %d of %d devices, target %s\n", shard, slots, sc.Devices, sc.Target)
-	res, err := simulator.Run(cmd.Context(), cfg)
+	ctx := cmd.Context()
+	res, err := simulator.Run(ctx, cfg)
 	if err != nil {
-		return err
+		if ctx.Err() != nil {
+			return &exitError{code: simExitInterrupted, err: fmt.Errorf("sim: interrupted before the run started: %w", err)}
+		}
+		return &exitError{code: simExitSetup, err: err}
 	}
 	if err := writeResults(res, resultsOut, stdout); err != nil {
 		return err
@@ -322,21 +366,38 @@ func runSim(cmd *cobra.Command, sc simulator.Scenario, shard simulator.Shard, re
 	if err := simulator.WriteSummary(summaryOut, res); err != nil {
 		return err
 	}
-	return lossError(res)
+	return judge("sim", summaryOut, res)
 }
 
 // fdMargin is the descriptors a run needs besides one per device: the
 // subscriber, hostile and replay connections, metrics, files.
 const fdMargin = 256
 
-// lossError is exit status 3 when legitimate devices or messages were lost.
-func lossError(r *simulator.Results) error {
-	c := r.Counts
-	if c.ConnectFailed == 0 && c.Missing == 0 && c.PublishFailed == 0 {
+// judge prints the thresholds' verdicts on r and returns the exit status
+// they make: interrupted results are not judged (3), a failed threshold is
+// 1 and names every one that failed.
+func judge(cmdName string, w io.Writer, r *simulator.Results) error {
+	if r.Interrupted {
+		fmt.Fprintln(w, "\nthresholds: not judged, the run was interrupted")
+		return &exitError{code: simExitInterrupted, err: fmt.Errorf("%s: interrupted: the results cover the run up to the signal", cmdName)}
+	}
+	vs, err := simulator.Evaluate(r)
+	if err != nil {
+		return &exitError{code: simExitSetup, err: err}
+	}
+	if err := simulator.WriteVerdicts(w, vs); err != nil {
+		return err
+	}
+	failed := simulator.Failed(vs)
+	if len(failed) == 0 {
 		return nil
 	}
-	return &exitError{code: simExitLoss, err: fmt.Errorf("%d devices never connected, %d publishes failed, %d acknowledged messages missing",
-		c.ConnectFailed, c.PublishFailed, c.Missing)}
+	names := make([]string, len(failed))
+	for i, v := range failed {
+		names[i] = v.String()
+	}
+	return &exitError{code: simExitThreshold, err: fmt.Errorf("%s: %d of %d thresholds failed: %s",
+		cmdName, len(failed), len(vs), strings.Join(names, ", "))}
 }
 
 func writeResults(r *simulator.Results, path string, stdout io.Writer) error {

@@ -27,7 +27,7 @@ var errSessionUsed = errors.New("board suite: the board's session carried an MQT
 
 const (
 	qos         = 1
-	mqttTimeout = 10 * time.Second
+	mqttTimeout = 30 * time.Second
 )
 
 // provision stores d's identity on the board as a CI job does from a
@@ -247,7 +247,7 @@ var _ = Describe("a board against shakedown serve", Ordered, Label("board"), fun
 		server.Signal(syscall.SIGTERM)
 		Eventually(server.Err).Should(gbytes.Say("draining"))
 		exchange(c, "while draining")
-		Eventually(server).WithTimeout(drain + 5*time.Second).Should(gexec.Exit(0))
+		Eventually(server).WithTimeout(drain + 30*time.Second).Should(gexec.Exit(0))
 		AddReportEntry("SIGTERM to exit", time.Since(sent).Round(time.Millisecond).String())
 
 		Eventually(c.lost).Should(Receive())

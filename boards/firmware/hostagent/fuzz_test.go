@@ -119,7 +119,7 @@ func (a *lineAgent) write(t *testing.T, p []byte) {
 // helloWait bounds the agent's answer to HELLO after an input: inputs full
 // of PROVISION commands make it write its storage file, with fdatasync,
 // many times over.
-const helloWait = 10 * time.Second
+const helloWait = 30 * time.Second
 
 // hello sends HELLO and requires its response within helloWait, whatever
 // the agent says besides.

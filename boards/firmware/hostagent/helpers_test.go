@@ -72,9 +72,11 @@ type rig struct {
 
 func testOptions() harness.Options {
 	return harness.Options{
-		ResponseTimeout:  250 * time.Millisecond,
-		BootTimeout:      2 * time.Second,
-		HandshakeTimeout: 5 * time.Second,
+		// Margins for a loaded machine, where the agent process may wait
+		// its turn for the CPU: four times the protocol's 250 ms per answer.
+		ResponseTimeout:  time.Second,
+		BootTimeout:      10 * time.Second,
+		HandshakeTimeout: 30 * time.Second,
 	}
 }
 
@@ -102,7 +104,7 @@ func (r *rig) restart() {
 }
 
 func ctx() context.Context {
-	c, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	c, cancel := context.WithTimeout(context.Background(), time.Minute)
 	DeferCleanup(cancel)
 	return c
 }
@@ -151,7 +153,7 @@ func startServer(srv handshake.Server) *server {
 func (s *server) serve(srv handshake.Server, raw net.Conn) {
 	defer s.wg.Done()
 	defer raw.Close()
-	hctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	hctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	conn, id, err := srv.Handshake(hctx, raw)
 	s.mu.Lock()
