@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"shakedown/handshake"
+	"shakedown/server/accept"
 )
 
 // Sink receives authenticated device conns and serves them until they end.
@@ -17,16 +18,49 @@ type Sink interface {
 	AttachDevice(conn net.Conn, id handshake.Identity) error
 }
 
-// Limits bound what one client can take from the gateway.
+// Limits bound what one client can take from the gateway. A zero per-source
+// field turns that limit off; a zero HandshakeTimeout or MaxHalfOpen takes
+// DefaultLimits' value.
 type Limits struct {
 	HandshakeTimeout time.Duration // deadline of one handshake
-	MaxHalfOpen      int           // handshakes in progress at once; more are refused at accept
-	PerSourceRate    float64       // handshakes per second per source address (0: unlimited)
-	PerSourceBurst   int
+	// MaxHalfOpen is the size of the half-open table: handshakes in
+	// progress at once. A newcomer to a full table evicts the oldest.
+	MaxHalfOpen int
+	// PerSourceHalfOpen is the most slots of the table one source holds
+	// (an IPv4 address, or an IPv6 /64); its newcomers beyond it evict its
+	// own oldest handshake.
+	PerSourceHalfOpen int
+	// PerSourceRate is how many handshakes a second one source may start,
+	// after a burst of PerSourceBurst; more are refused at accept.
+	PerSourceRate  float64
+	PerSourceBurst int
 }
 
-// DefaultLimits are the limits of `shakedown serve` without flags.
-var DefaultLimits = Limits{HandshakeTimeout: 10 * time.Second, MaxHalfOpen: 1024, PerSourceRate: 0, PerSourceBurst: 20}
+// DefaultLimits are the limits of `shakedown serve` without flags: on, and
+// sized for a fleet that reaches the server through one NAT.
+//
+// A fleet behind one address needs a half-open slot per handshake for a
+// round trip and a few milliseconds of work, so its slots follow its
+// connection rate: at 200 handshakes a second and a slow cellular round trip
+// of 300 ms, 60 slots. The share of 128 slots (an eighth of the table) leaves
+// it twice that, and leaves seven eighths of the table to every other source
+// while one address floods. The rate bounds the work one address makes the
+// server do: 200 handshakes a second, after a burst of 1,000 (a fleet of
+// 1,000 devices reconnecting at once after an outage gets in at once; 10,000
+// get in within 45 s, retrying as MQTT clients do). That is twice what an
+// Azure IoT Hub S1 unit admits for a whole hub (100 new device connections
+// a second; Azure IoT Hub quotas and throttling), and about a twentieth of
+// the handshakes this server completes a second on two cores
+// (docs/benchmarks.md). A fleet that needs more raises the limits, or
+// spreads over addresses; the MQTT clients in front of a broker retry a
+// refused connection anyway.
+var DefaultLimits = Limits{
+	HandshakeTimeout:  10 * time.Second,
+	MaxHalfOpen:       1024,
+	PerSourceHalfOpen: 128,
+	PerSourceRate:     200,
+	PerSourceBurst:    1000,
+}
 
 // Observer is told about every handshake; metrics implement it.
 type Observer interface {
@@ -42,8 +76,7 @@ type Gateway struct {
 	obs    Observer
 	log    *slog.Logger
 
-	halfOpen chan struct{}
-	rate     *sourceRate
+	adm *admission
 
 	mu        sync.Mutex
 	listeners map[handshake.Name]net.Listener
@@ -60,6 +93,8 @@ func NewGateway(sink Sink, limits Limits, obs Observer, log *slog.Logger) *Gatew
 	if limits.MaxHalfOpen <= 0 {
 		limits.MaxHalfOpen = DefaultLimits.MaxHalfOpen
 	}
+	limits.PerSourceHalfOpen = max(limits.PerSourceHalfOpen, 0)
+	limits.PerSourceRate = max(limits.PerSourceRate, 0)
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -68,8 +103,7 @@ func NewGateway(sink Sink, limits Limits, obs Observer, log *slog.Logger) *Gatew
 	}
 	return &Gateway{
 		sink: sink, limits: limits, obs: obs, log: log,
-		halfOpen:  make(chan struct{}, limits.MaxHalfOpen),
-		rate:      newSourceRate(limits.PerSourceRate, limits.PerSourceBurst),
+		adm:       newAdmission(limits),
 		listeners: map[handshake.Name]net.Listener{},
 		conns:     map[net.Conn]struct{}{},
 	}
@@ -77,10 +111,17 @@ func NewGateway(sink Sink, limits Limits, obs Observer, log *slog.Logger) *Gatew
 
 // Listen starts a listener for srv's profile on addr and returns its address.
 func (g *Gateway) Listen(addr string, srv handshake.Server) (net.Addr, error) {
-	ln, err := net.Listen("tcp", addr)
+	raw, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("server: %s listener: %w", srv.Profile(), err)
 	}
+	p := srv.Profile()
+	ln := accept.Wrap(raw, func(err error, wait time.Duration) {
+		g.log.Warn("accept failed; retrying", "profile", p, "err", err, "retry_in", wait.String())
+		if ao, ok := g.obs.(AcceptObserver); ok {
+			ao.AcceptFailed(string(p))
+		}
+	})
 	g.mu.Lock()
 	if g.closed {
 		g.mu.Unlock()
@@ -97,51 +138,58 @@ func (g *Gateway) Listen(addr string, srv handshake.Server) (net.Addr, error) {
 
 func (g *Gateway) accept(ln net.Listener, srv handshake.Server) {
 	defer g.wg.Done()
+	p := srv.Profile()
 	for {
 		conn, err := ln.Accept()
 		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			g.log.Warn("accept", "profile", srv.Profile(), "err", err)
+			return // a patient listener fails only once closed
+		}
+		s, victim, refused := g.adm.admit(conn, time.Now())
+		if refused != "" {
+			g.obs.Handshake(p, refused, 0)
+			reset(conn)
 			continue
 		}
-		if !g.rate.allow(conn.RemoteAddr()) {
-			g.obs.Handshake(srv.Profile(), ReasonRateLimited, 0)
-			conn.Close()
-			continue
-		}
-		select {
-		case g.halfOpen <- struct{}{}:
-		default:
-			g.obs.Handshake(srv.Profile(), ReasonHalfOpenCap, 0)
-			conn.Close()
-			continue
+		if victim != nil {
+			reset(victim.conn) // its handshake counts the eviction
 		}
 		if !g.track(conn) {
-			<-g.halfOpen
+			g.adm.release(s)
 			conn.Close()
 			return
 		}
-		go g.serve(conn, srv)
+		go g.serve(conn, s, srv)
 	}
 }
 
-// Reasons the gateway adds to the handshake reasons.
-const (
-	ReasonRateLimited handshake.Reason = "rate_limited"   // per-source handshake rate exceeded
-	ReasonHalfOpenCap handshake.Reason = "half_open_full" // too many handshakes in progress
-)
+// reset closes a conn the gateway refuses or evicts with a TCP reset
+// (SO_LINGER 0): the server keeps no TIME_WAIT state for it, however many
+// a flood makes.
+func reset(c net.Conn) {
+	if tc, ok := c.(*net.TCPConn); ok {
+		tc.SetLinger(0)
+	}
+	c.Close()
+}
 
-// serve runs the handshake of an accepted conn and starts its session.
-func (g *Gateway) serve(conn net.Conn, srv handshake.Server) {
+// AcceptObserver is an Observer that also counts failed accepts (EMFILE
+// and the like), by listener; the Gateway uses it when its Observer has it.
+type AcceptObserver interface {
+	AcceptFailed(listener string)
+}
+
+// serve runs the handshake of an accepted conn holding slot s of the
+// half-open table, and starts its session.
+func (g *Gateway) serve(conn net.Conn, s *slot, srv handshake.Server) {
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), g.limits.HandshakeTimeout)
 	sess, id, err := srv.Handshake(ctx, conn)
 	cancel()
-	<-g.halfOpen
-	if err != nil {
-		reason := handshake.ReasonOf(err)
+	reason := handshake.ReasonOf(err)
+	if evicted := g.adm.release(s); evicted != "" {
+		reason = evicted // whatever the handshake made of its closed conn
+	}
+	if reason != "" {
 		g.obs.Handshake(srv.Profile(), reason, time.Since(start))
 		g.log.Debug("handshake refused", "profile", srv.Profile(), "reason", reason, "remote", conn.RemoteAddr().String())
 		conn.Close()
@@ -185,6 +233,10 @@ func (g *Gateway) untrack(c net.Conn) {
 	defer g.mu.Unlock()
 	delete(g.conns, c)
 }
+
+// HalfOpen returns the number of handshakes in progress, and of the
+// sources holding them.
+func (g *Gateway) HalfOpen() (handshakes, sources int) { return g.adm.halfOpen() }
 
 // Sessions returns the number of open conns (handshaking or in session).
 func (g *Gateway) Sessions() int {

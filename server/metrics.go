@@ -24,6 +24,7 @@ type Metrics struct {
 	bytes      *prometheus.CounterVec
 	registry   *prometheus.HistogramVec
 	refused    *prometheus.CounterVec
+	accepts    *prometheus.CounterVec
 }
 
 // NewMetrics registers the gateway's metrics in a registry of their own.
@@ -50,8 +51,11 @@ func NewMetrics() *Metrics {
 		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "shakedown_mqtt_refused_total", Help: "MQTT packets or sessions refused by the bridge's identity and topic rules, by reason.",
 		}, []string{"profile", "reason"}),
+		accepts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "shakedown_accept_errors_total", Help: "Failed accepts (EMFILE and the like), by listener; each is retried after a wait.",
+		}, []string{"listener"}),
 	}
-	m.Registry.MustRegister(m.handshakes, m.duration, m.sessions, m.bytes, m.registry, m.refused,
+	m.Registry.MustRegister(m.handshakes, m.duration, m.sessions, m.bytes, m.registry, m.refused, m.accepts,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -71,6 +75,24 @@ func (m *Metrics) BrokerDropped(dropped func() (queue, inflight int64)) {
 			ConstLabels: prometheus.Labels{"reason": reason},
 		}, func() float64 { return float64(pick()) }))
 	}
+}
+
+// HalfOpen exports the gateway's half-open table: the handshakes in
+// progress, and the sources holding them (Gateway.HalfOpen).
+func (m *Metrics) HalfOpen(halfOpen func() (handshakes, sources int)) {
+	m.Registry.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "shakedown_half_open_handshakes", Help: "Handshakes in progress: the slots taken in the half-open table (serve --max-half-open).",
+		}, func() float64 { h, _ := halfOpen(); return float64(h) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "shakedown_half_open_sources", Help: "Sources (IPv4 addresses, IPv6 /64s) holding handshakes in progress.",
+		}, func() float64 { _, s := halfOpen(); return float64(s) }),
+	)
+}
+
+// AcceptFailed implements AcceptObserver.
+func (m *Metrics) AcceptFailed(listener string) {
+	m.accepts.WithLabelValues(listener).Inc()
 }
 
 // Handshake implements Observer.
