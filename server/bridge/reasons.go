@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"shakedown/handshake"
+	"shakedown/server/broker"
 )
 
 // Reasons the bridge refuses a device packet or ends a session for. They are
@@ -32,6 +33,10 @@ const (
 	ReasonOversize handshake.Reason = "oversize_packet"
 	// ReasonIdle: no packet from the device within the idle bound.
 	ReasonIdle handshake.Reason = "idle_timeout"
+	// ReasonConnectTimeout: no CONNECT from the device within
+	// Options.ConnectTimeout of the end of its handshake; the embedded
+	// broker's reason for the same bound.
+	ReasonConnectTimeout = broker.ReasonConnectTimeout
 	// ReasonBroker: the external broker could not be reached.
 	ReasonBroker handshake.Reason = "broker_unavailable"
 	// ReasonRegistry: the password check failed for another reason than a
@@ -58,17 +63,18 @@ func (nopObserver) Refused(handshake.Name, handshake.Reason) {}
 // causes are the fixed texts of the bridge's errors, one per reason; the
 // errors never carry bytes received from the device.
 var causes = map[handshake.Reason]error{
-	ReasonClientID:     errors.New("bridge: client ID is not the authenticated device"),
-	ReasonBadPassword:  errors.New("bridge: device password refused"),
-	ReasonACLPublish:   errors.New("bridge: publish outside the device's topics"),
-	ReasonACLSubscribe: errors.New("bridge: subscription outside the device's topics"),
-	ReasonACLWill:      errors.New("bridge: will topic outside the device's topics"),
-	ReasonMalformed:    errors.New("bridge: packet does not decode"),
-	ReasonProtocol:     errors.New("bridge: packet out of place"),
-	ReasonOversize:     errors.New("bridge: packet longer than the limit"),
-	ReasonIdle:         errors.New("bridge: device idle too long"),
-	ReasonBroker:       errors.New("bridge: external broker unreachable"),
-	ReasonRegistry:     errors.New("bridge: password check failed"),
+	ReasonClientID:       errors.New("bridge: client ID is not the authenticated device"),
+	ReasonBadPassword:    errors.New("bridge: device password refused"),
+	ReasonACLPublish:     errors.New("bridge: publish outside the device's topics"),
+	ReasonACLSubscribe:   errors.New("bridge: subscription outside the device's topics"),
+	ReasonACLWill:        errors.New("bridge: will topic outside the device's topics"),
+	ReasonMalformed:      errors.New("bridge: packet does not decode"),
+	ReasonProtocol:       errors.New("bridge: packet out of place"),
+	ReasonOversize:       errors.New("bridge: packet longer than the limit"),
+	ReasonIdle:           errors.New("bridge: device idle too long"),
+	ReasonConnectTimeout: errors.New("bridge: no CONNECT in time"),
+	ReasonBroker:         errors.New("bridge: external broker unreachable"),
+	ReasonRegistry:       errors.New("bridge: password check failed"),
 }
 
 // fail returns the bridge's error for reason on a session of profile p.
