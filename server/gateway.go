@@ -45,15 +45,14 @@ type Limits struct {
 // of 300 ms, 60 slots. The share of 128 slots (an eighth of the table) leaves
 // it twice that, and leaves seven eighths of the table to every other source
 // while one address floods. The rate bounds the work one address makes the
-// server do: 200 handshakes a second, after a burst of 1,000 (a fleet of
-// 1,000 devices reconnecting at once after an outage gets in at once; 10,000
-// get in within 45 s, retrying as MQTT clients do). That is twice what an
-// Azure IoT Hub S1 unit admits for a whole hub (100 new device connections
-// a second; Azure IoT Hub quotas and throttling), and about a twentieth of
-// the handshakes this server completes a second on two cores
-// (docs/benchmarks.md). A fleet that needs more raises the limits, or
-// spreads over addresses; the MQTT clients in front of a broker retry a
-// refused connection anyway.
+// server do: 200 handshakes a second, after a burst of 1,000 (after an
+// outage, the first 1,000 devices pass at once; 10,000 are back within 45 s,
+// retrying as MQTT clients do). That is twice what an Azure IoT Hub S1 unit
+// admits for a whole hub (100 new device connections a second; Azure IoT
+// Hub quotas and throttling), and about a twentieth of the handshakes this
+// server completes a second on two cores (docs/benchmarks.md). A fleet that
+// needs more raises the limits, or spreads over addresses; MQTT clients
+// retry a refused connection anyway.
 var DefaultLimits = Limits{
 	HandshakeTimeout:  10 * time.Second,
 	MaxHalfOpen:       1024,
