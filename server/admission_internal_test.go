@@ -10,15 +10,13 @@ import (
 	. "github.com/onsi/gomega"
 )
 
-// peer is a net.Conn that only has a remote address and remembers Close.
+// peer is a net.Conn that only has a remote address.
 type peer struct {
 	net.Conn
-	addr   *net.TCPAddr
-	closed bool
+	addr *net.TCPAddr
 }
 
 func (p *peer) RemoteAddr() net.Addr { return p.addr }
-func (p *peer) Close() error         { p.closed = true; return nil }
 
 func from(ip string) *peer {
 	return &peer{addr: net.TCPAddrFromAddrPort(netip.AddrPortFrom(netip.MustParseAddr(ip), 40000))}
@@ -33,83 +31,100 @@ func slots(a *admission) int {
 var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
 var _ = Describe("admission to the half-open table", func() {
-	unlimited := func(max, perSource int) *admission {
-		return newAdmission(Limits{MaxHalfOpen: max, PerSourceHalfOpen: perSource})
-	}
+	table := func(max int) *admission { return newAdmission(Limits{MaxHalfOpen: max}) }
 	mustAdmit := func(a *admission, c net.Conn) (*slot, *slot) {
 		s, victim, refused := a.admit(c, t0)
 		ExpectWithOffset(1, refused).To(BeEmpty())
 		ExpectWithOffset(1, s).NotTo(BeNil())
 		return s, victim
 	}
+	waiting := func(s *slot) *slot { s.waiting.Store(true); return s }
 
-	It("lets a newcomer to a full table take the oldest handshake's slot", func() {
-		a := unlimited(3, 0)
-		first, _ := mustAdmit(a, from("10.0.0.1"))
-		second, _ := mustAdmit(a, from("10.0.0.2"))
-		third, v := mustAdmit(a, from("10.0.0.3"))
+	It("lets a newcomer to a full table take the slot of the oldest handshake waiting for its peer", func() {
+		a := table(4)
+		busy, _ := mustAdmit(a, from("10.0.0.1")) // the oldest: the server works on it
+		w1, _ := mustAdmit(a, from("10.0.0.2"))
+		w2, _ := mustAdmit(a, from("10.0.0.3"))
+		last, v := mustAdmit(a, from("10.0.0.4"))
 		Expect(v).To(BeNil(), "a table with room evicts nobody")
+		waiting(w1)
+		waiting(w2)
 
-		fourth, v := mustAdmit(a, from("10.0.0.4"))
-		Expect(v).To(BeIdenticalTo(first))
-		Expect(slots(a)).To(Equal(3))
-		Expect(a.release(first)).To(Equal(ReasonEvicted), "the evicted handshake learns why when it ends")
-		for _, s := range []*slot{second, third, fourth} {
-			Expect(a.release(s)).To(BeEmpty())
+		_, v = mustAdmit(a, from("10.0.0.5"))
+		Expect(v).To(BeIdenticalTo(w1), "the oldest waiting, not the oldest")
+		Expect(slots(a)).To(Equal(4))
+		Expect(a.release(w1)).To(BeTrue(), "the evicted handshake learns it when it ends")
+		for _, s := range []*slot{busy, w2, last} {
+			Expect(a.release(s)).To(BeFalse())
 		}
-		n, sources := a.halfOpen()
-		Expect([]int{n, sources}).To(Equal([]int{0, 0}))
+		Expect(slots(a)).To(Equal(1))
 	})
 
-	It("lets a source's newcomer take its own oldest slot once it holds its share", func() {
-		a := unlimited(10, 2)
-		other, _ := mustAdmit(a, from("10.0.0.9")) // the oldest of all
-		own1, _ := mustAdmit(a, from("10.0.0.1"))
-		_, _ = mustAdmit(a, from("10.0.0.1"))
-		_, v := mustAdmit(a, from("10.0.0.1"))
-		Expect(v).To(BeIdenticalTo(own1), "its own oldest, not the table's oldest")
-		Expect(a.release(own1)).To(Equal(ReasonEvictedSource))
-		Expect(a.release(other)).To(BeEmpty())
+	It("refuses a newcomer when every handshake in a full table is the server's work, and evicts none", func() {
+		a := table(3)
+		var held []*slot
+		for i := range 3 {
+			s, _ := mustAdmit(a, from(netip.AddrFrom4([4]byte{10, 0, 0, byte(i)}).String()))
+			held = append(held, s)
+		}
+		s, v, refused := a.admit(from("10.0.1.1"), t0)
+		Expect(refused).To(Equal(ReasonHalfOpenFull))
+		Expect(s).To(BeNil())
+		Expect(v).To(BeNil())
+		for _, s := range held {
+			Expect(a.release(s)).To(BeFalse(), "work in progress is never evicted")
+		}
 	})
 
-	It("keeps a one-source flood of 1,100 sockets to its share, leaving the rest of the table to others", func() {
-		a := unlimited(1024, 128)
-		evicted := 0
+	It("keeps a one-source flood of 1,100 waiting sockets from locking anyone out", func() {
+		a := table(1024)
 		for range 1100 {
-			_, v := mustAdmit(a, from("127.0.0.1"))
+			s, v := mustAdmit(a, from("127.0.0.1"))
+			waiting(s)
 			if v != nil {
-				Expect(v.evicted).To(Equal(ReasonEvictedSource))
-				evicted++
+				Expect(v.conn.RemoteAddr().String()).To(HavePrefix("127.0.0.1:"), "the flood evicts only itself")
 			}
 		}
-		Expect(evicted).To(Equal(1100 - 128))
-		Expect(slots(a)).To(Equal(128))
-		for i := range 896 {
-			_, v := mustAdmit(a, from(netip.AddrFrom4([4]byte{127, 0, 1, byte(i % 200)}).String()))
-			Expect(v).To(BeNil(), "newcomer %d from another source evicted a handshake while the table had room", i)
+		Expect(slots(a)).To(Equal(1024))
+		for i := range 100 {
+			Expect(slots(a)).To(Equal(1024), "the flood keeps the table full")
+			s, v := mustAdmit(a, from(netip.AddrFrom4([4]byte{192, 0, 2, byte(i)}).String()))
+			Expect(v).NotTo(BeNil())
+			Expect(v.conn.RemoteAddr().String()).To(HavePrefix("127.0.0.1:"))
+			// The legitimate handshake reads its message at once, and the
+			// flood's next arrivals do not touch it while it works.
+			for range 10 {
+				var f *slot
+				f, v = mustAdmit(a, from("127.0.0.1"))
+				waiting(f)
+				Expect(v).NotTo(BeIdenticalTo(s))
+			}
+			Expect(a.release(s)).To(BeFalse(), "legitimate handshake %d kept its slot", i)
+			f, _ := mustAdmit(a, from("127.0.0.1")) // the flood takes the slot back
+			waiting(f)
 		}
 	})
 
-	It("evicts the slowest handshakes of a many-source flood, never one younger than the table's turnover", func() {
-		a := unlimited(64, 4)
+	It("evicts a legitimate handshake waiting for its peer only after a whole table of newer arrivals", func() {
+		a := table(64)
 		legit, _ := mustAdmit(a, from("192.0.2.1"))
-		// 63 attackers fill the table after the legitimate handshake...
+		waiting(legit) // waiting for the peer's next message, one round trip
 		for i := range 63 {
-			mustAdmit(a, from(netip.AddrFrom4([4]byte{198, 51, 100, byte(i)}).String()))
+			s, _ := mustAdmit(a, from(netip.AddrFrom4([4]byte{198, 51, 100, byte(i)}).String()))
+			waiting(s)
 		}
-		// ...and 64 more arrivals are needed before it is the oldest.
 		_, v := mustAdmit(a, from("203.0.113.1"))
-		Expect(v).To(BeIdenticalTo(legit))
-		Expect(a.release(legit)).To(Equal(ReasonEvicted))
+		Expect(v).To(BeIdenticalTo(legit), "64 arrivals later it is the oldest waiting")
+		Expect(a.release(legit)).To(BeTrue())
 	})
 
 	It("refuses a source over its rate before it takes or evicts a slot", func() {
-		a := newAdmission(Limits{MaxHalfOpen: 4, PerSourceHalfOpen: 4, PerSourceRate: 10, PerSourceBurst: 3})
+		a := newAdmission(Limits{MaxHalfOpen: 4, PerSourceRate: 10, PerSourceBurst: 3})
 		var held []*slot
 		for range 3 {
 			s, _, refused := a.admit(from("10.0.0.1"), t0)
 			Expect(refused).To(BeEmpty())
-			held = append(held, s)
+			held = append(held, waiting(s))
 		}
 		s, v, refused := a.admit(from("10.0.0.1"), t0)
 		Expect(refused).To(Equal(ReasonRateLimited))
@@ -124,58 +139,55 @@ var _ = Describe("admission to the half-open table", func() {
 		Expect(refused).To(BeEmpty())
 		_, _, refused = a.admit(from("10.0.0.1"), t0.Add(100*time.Millisecond))
 		Expect(refused).To(Equal(ReasonRateLimited))
-		for _, s := range held {
-			Expect(a.release(s)).NotTo(Equal(ReasonRateLimited))
+		for _, s := range held[1:] {
+			Expect(a.release(s)).To(BeFalse())
 		}
 	})
 
-	It("keeps the invariants under any order of arrivals and departures", func() {
+	It("keeps its invariants under any order of arrivals, reads and departures", func() {
 		r := rand.New(rand.NewPCG(13, 2))
-		const max, share = 50, 7
-		a := unlimited(max, share)
+		const max = 50
+		a := table(max)
 		var live []*slot
 		for range 20000 {
-			if len(live) > 0 && r.IntN(3) == 0 {
+			switch op := r.IntN(4); {
+			case op == 0 && len(live) > 0: // a handshake ends
 				i := r.IntN(len(live))
 				s := live[i]
 				live[i], live = live[len(live)-1], live[:len(live)-1]
-				if a.release(s) != "" {
-					Expect(s.conn.(*peer).closed).To(BeFalse(), "the caller closes a victim's conn, not admit")
-				}
+				a.release(s)
+				continue
+			case op == 1 && len(live) > 0: // a handshake blocks reading, or gets its bytes
+				s := live[r.IntN(len(live))]
+				s.waiting.Store(!s.waiting.Load())
 				continue
 			}
-			// Sources 0-3 are heavy, the rest take one slot now and then.
-			src := r.IntN(4)
-			if r.IntN(2) == 0 {
-				src = 4 + r.IntN(200)
-			}
-			before := map[netip.Addr]int{}
-			for k, l := range a.sources {
-				before[k] = l.Len()
+			// The oldest waiting slot before the arrival, by brute force.
+			var want *slot
+			for e := a.all.Front(); e != nil; e = e.Next() {
+				if s := e.Value.(*slot); s.waiting.Load() {
+					want = s
+					break
+				}
 			}
 			full := a.all.Len() == max
-			c := from(netip.AddrFrom4([4]byte{10, 1, byte(src >> 8), byte(src)}).String())
-			s, v := mustAdmit(a, c)
-			if v != nil {
-				if before[s.src] >= share {
-					Expect(v.src).To(Equal(s.src))
-					Expect(v.evicted).To(Equal(ReasonEvictedSource))
-				} else {
-					Expect(full).To(BeTrue())
-					Expect(v.evicted).To(Equal(ReasonEvicted))
-				}
-			} else {
-				Expect(full && before[s.src] < share).To(BeFalse(), "a full table let a newcomer in without evicting")
+			s, v, refused := a.admit(from(netip.AddrFrom4([4]byte{10, 1, 0, byte(r.IntN(256))}).String()), t0)
+			switch {
+			case !full:
+				Expect(refused).To(BeEmpty())
+				Expect(v).To(BeNil(), "a table with room evicts nobody")
+			case want == nil:
+				Expect(refused).To(Equal(ReasonHalfOpenFull))
+			default:
+				Expect(v).To(BeIdenticalTo(want))
 			}
-			live = append(live, s)
+			if s != nil {
+				live = append(live, s)
+			}
 			Expect(a.all.Len()).To(BeNumerically("<=", max))
-			n := 0
-			for _, l := range a.sources {
-				Expect(l.Len()).To(BeNumerically("<=", share))
-				Expect(l.Len()).To(BeNumerically(">", 0))
-				n += l.Len()
+			for e := a.all.Front(); e != nil; e = e.Next() {
+				Expect(e.Value.(*slot).evicted).To(BeFalse(), "an evicted slot left the table")
 			}
-			Expect(n).To(Equal(a.all.Len()))
 		}
 	})
 })

@@ -44,12 +44,11 @@ type Config struct {
 	// Grants maps a device ID, or "*" for every device, to topic filters
 	// the device may use besides devices/{id}/.
 	Grants map[string][]string `yaml:"grants"`
-	// Limits bound each client (Limits; a per-source limit of 0 is off).
-	HandshakeTimeout  time.Duration `yaml:"handshake_timeout"`
-	MaxHalfOpen       int           `yaml:"max_half_open"`
-	PerSourceHalfOpen int           `yaml:"per_source_half_open"`
-	PerSourceRate     float64       `yaml:"per_source_rate"`
-	PerSourceBurst    int           `yaml:"per_source_burst"`
+	// Limits bound each client (Limits; a per_source_rate of 0 is off).
+	HandshakeTimeout time.Duration `yaml:"handshake_timeout"`
+	MaxHalfOpen      int           `yaml:"max_half_open"`
+	PerSourceRate    float64       `yaml:"per_source_rate"`
+	PerSourceBurst   int           `yaml:"per_source_burst"`
 	// ConnectTimeout bounds the wait for a client's MQTT CONNECT: after a
 	// device's handshake, and after accept on the plain and backend
 	// listeners.
@@ -77,18 +76,17 @@ func DefaultConfig() Config {
 			handshake.PSK:   "", // insecure: on request only (port 8887 by convention)
 			handshake.TLS:   "127.0.0.1:8883",
 		},
-		Backend:           "127.0.0.1:1884",
-		BackendUser:       "backend",
-		Metrics:           "127.0.0.1:9185",
-		NoisePattern:      "IK",
-		HandshakeTimeout:  DefaultLimits.HandshakeTimeout,
-		MaxHalfOpen:       DefaultLimits.MaxHalfOpen,
-		PerSourceHalfOpen: DefaultLimits.PerSourceHalfOpen,
-		PerSourceRate:     DefaultLimits.PerSourceRate,
-		PerSourceBurst:    DefaultLimits.PerSourceBurst,
-		ConnectTimeout:    broker.DefaultConnectTimeout,
-		Drain:             10 * time.Second,
-		KeyRefresh:        2 * time.Second,
+		Backend:          "127.0.0.1:1884",
+		BackendUser:      "backend",
+		Metrics:          "127.0.0.1:9185",
+		NoisePattern:     "IK",
+		HandshakeTimeout: DefaultLimits.HandshakeTimeout,
+		MaxHalfOpen:      DefaultLimits.MaxHalfOpen,
+		PerSourceRate:    DefaultLimits.PerSourceRate,
+		PerSourceBurst:   DefaultLimits.PerSourceBurst,
+		ConnectTimeout:   broker.DefaultConnectTimeout,
+		Drain:            10 * time.Second,
+		KeyRefresh:       2 * time.Second,
 	}
 }
 
@@ -124,8 +122,8 @@ func (c Config) Check() error {
 	if c.HandshakeTimeout <= 0 || c.MaxHalfOpen <= 0 || c.ConnectTimeout <= 0 || c.Drain < 0 {
 		return errors.New("server: handshake_timeout, max_half_open and connect_timeout must be positive, drain not negative")
 	}
-	if c.PerSourceHalfOpen < 0 || c.PerSourceRate < 0 {
-		return errors.New("server: per_source_half_open and per_source_rate must not be negative (0 turns them off)")
+	if c.PerSourceRate < 0 {
+		return errors.New("server: per_source_rate must not be negative (0 turns it off)")
 	}
 	if c.PerSourceRate > 0 && c.PerSourceBurst < 1 {
 		return errors.New("server: per_source_burst must be at least 1 when per_source_rate is on")
@@ -138,6 +136,5 @@ func (c Config) Check() error {
 
 // Limits returns the configured limits.
 func (c Config) Limits() Limits {
-	return Limits{HandshakeTimeout: c.HandshakeTimeout, MaxHalfOpen: c.MaxHalfOpen, PerSourceHalfOpen: c.PerSourceHalfOpen,
-		PerSourceRate: c.PerSourceRate, PerSourceBurst: c.PerSourceBurst}
+	return Limits{HandshakeTimeout: c.HandshakeTimeout, MaxHalfOpen: c.MaxHalfOpen, PerSourceRate: c.PerSourceRate, PerSourceBurst: c.PerSourceBurst}
 }

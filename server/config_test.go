@@ -33,12 +33,11 @@ var _ = Describe("the default configuration", func() {
 		}
 	})
 
-	It("turns the per-source admission limits on", func() {
+	It("turns the per-source rate limit on", func() {
 		l := server.DefaultConfig().Limits()
 		Expect(l).To(Equal(server.DefaultLimits))
-		Expect(l.PerSourceHalfOpen).To(BeNumerically(">", 0))
-		Expect(l.PerSourceHalfOpen).To(BeNumerically("<", l.MaxHalfOpen), "one source cannot fill the table")
 		Expect(l.PerSourceRate).To(BeNumerically(">", 0))
+		Expect(l.PerSourceBurst).To(BeNumerically("<", l.MaxHalfOpen), "one source's burst cannot fill the table")
 		Expect(server.DefaultConfig().ConnectTimeout).To(BeNumerically(">", 0))
 	})
 
@@ -49,7 +48,6 @@ var _ = Describe("the default configuration", func() {
 			_, err := server.LoadConfig(path)
 			Expect(err).To(MatchError(ContainSubstring(want)))
 		},
-		Entry("a negative share", "per_source_half_open: -1\n", "per_source_half_open"),
 		Entry("a negative rate", "per_source_rate: -5\n", "per_source_rate"),
 		Entry("a rate without a burst", "per_source_rate: 10\nper_source_burst: 0\n", "per_source_burst"),
 		Entry("no connect timeout", "connect_timeout: 0s\n", "connect_timeout"),
@@ -57,7 +55,7 @@ var _ = Describe("the default configuration", func() {
 
 	It("accepts the limits turned off", func() {
 		path := filepath.Join(GinkgoT().TempDir(), "serve.yaml")
-		Expect(os.WriteFile(path, []byte("listen: {tls: \"\"}\nbackend: \"\"\nper_source_half_open: 0\nper_source_rate: 0\n"), 0o644)).To(Succeed())
+		Expect(os.WriteFile(path, []byte("listen: {tls: \"\"}\nbackend: \"\"\nper_source_rate: 0\n"), 0o644)).To(Succeed())
 		cfg, err := server.LoadConfig(path)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(cfg.Limits().PerSourceRate).To(BeZero())

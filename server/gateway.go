@@ -18,20 +18,18 @@ type Sink interface {
 	AttachDevice(conn net.Conn, id handshake.Identity) error
 }
 
-// Limits bound what one client can take from the gateway. A zero per-source
-// field turns that limit off; a zero HandshakeTimeout or MaxHalfOpen takes
-// DefaultLimits' value.
+// Limits bound what one client can take from the gateway. A zero
+// PerSourceRate turns the rate limit off; a zero HandshakeTimeout or
+// MaxHalfOpen takes DefaultLimits' value.
 type Limits struct {
 	HandshakeTimeout time.Duration // deadline of one handshake
 	// MaxHalfOpen is the size of the half-open table: handshakes in
-	// progress at once. A newcomer to a full table evicts the oldest.
+	// progress at once. A newcomer to a full table evicts the oldest
+	// handshake waiting for its peer (admission).
 	MaxHalfOpen int
-	// PerSourceHalfOpen is the most slots of the table one source holds
-	// (an IPv4 address, or an IPv6 /64); its newcomers beyond it evict its
-	// own oldest handshake.
-	PerSourceHalfOpen int
-	// PerSourceRate is how many handshakes a second one source may start,
-	// after a burst of PerSourceBurst; more are refused at accept.
+	// PerSourceRate is how many handshakes a second one source (an IPv4
+	// address, or an IPv6 /64) may start, after a burst of PerSourceBurst;
+	// more are refused at accept.
 	PerSourceRate  float64
 	PerSourceBurst int
 }
@@ -39,26 +37,27 @@ type Limits struct {
 // DefaultLimits are the limits of `shakedown serve` without flags: on, and
 // sized for a fleet that reaches the server through one NAT.
 //
-// A fleet behind one address needs a half-open slot per handshake for a
-// round trip and a few milliseconds of work, so its slots follow its
-// connection rate: at 200 handshakes a second and a slow cellular round trip
-// of 300 ms, 60 slots. The share of 128 slots (an eighth of the table) leaves
-// it twice that, and leaves seven eighths of the table to every other source
-// while one address floods. The rate bounds the work one address makes the
-// server do: 200 handshakes a second, after a burst of 1,000 (after an
-// outage, the first 1,000 devices pass at once; 10,000 are back within 45 s,
+// The rate bounds the work one address makes the server do: 200 handshakes
+// a second, after a burst of 1,000 (after an outage, the first 1,000
+// devices behind one NAT pass at once; 10,000 are back within 45 s,
 // retrying as MQTT clients do). That is twice what an Azure IoT Hub S1 unit
 // admits for a whole hub (100 new device connections a second; Azure IoT
 // Hub quotas and throttling), and about a twentieth of the handshakes this
-// server completes a second on two cores (docs/benchmarks.md). A fleet that
-// needs more raises the limits, or spreads over addresses; MQTT clients
+// server completes a second on two cores (docs/benchmarks.md). It also
+// bounds how fast one address can churn the half-open table: at 200
+// arrivals a second, a handshake waiting for its peer keeps its slot of
+// the 1,024 for at least 5 s, however hard that address floods. A fleet
+// that needs more raises the rate, or spreads over addresses; MQTT clients
 // retry a refused connection anyway.
+//
+// There is deliberately no per-source share of the table: a fleet behind
+// one NAT holds many slots exactly when the server is slow, and a share
+// would turn the server's slowness into the fleet's failures.
 var DefaultLimits = Limits{
-	HandshakeTimeout:  10 * time.Second,
-	MaxHalfOpen:       1024,
-	PerSourceHalfOpen: 128,
-	PerSourceRate:     200,
-	PerSourceBurst:    1000,
+	HandshakeTimeout: 10 * time.Second,
+	MaxHalfOpen:      1024,
+	PerSourceRate:    200,
+	PerSourceBurst:   1000,
 }
 
 // Observer is told about every handshake; metrics implement it.
@@ -92,7 +91,6 @@ func NewGateway(sink Sink, limits Limits, obs Observer, log *slog.Logger) *Gatew
 	if limits.MaxHalfOpen <= 0 {
 		limits.MaxHalfOpen = DefaultLimits.MaxHalfOpen
 	}
-	limits.PerSourceHalfOpen = max(limits.PerSourceHalfOpen, 0)
 	limits.PerSourceRate = max(limits.PerSourceRate, 0)
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -182,11 +180,11 @@ type AcceptObserver interface {
 func (g *Gateway) serve(conn net.Conn, s *slot, srv handshake.Server) {
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), g.limits.HandshakeTimeout)
-	sess, id, err := srv.Handshake(ctx, conn)
+	sess, id, err := srv.Handshake(ctx, slotConn{Conn: conn, s: s})
 	cancel()
 	reason := handshake.ReasonOf(err)
-	if evicted := g.adm.release(s); evicted != "" {
-		reason = evicted // whatever the handshake made of its closed conn
+	if g.adm.release(s) {
+		reason = ReasonEvicted // whatever the handshake made of its closed conn
 	}
 	if reason != "" {
 		g.obs.Handshake(srv.Profile(), reason, time.Since(start))
@@ -233,9 +231,9 @@ func (g *Gateway) untrack(c net.Conn) {
 	delete(g.conns, c)
 }
 
-// HalfOpen returns the number of handshakes in progress, and of the
-// sources holding them.
-func (g *Gateway) HalfOpen() (handshakes, sources int) { return g.adm.halfOpen() }
+// HalfOpen returns the number of handshakes in progress, and of those
+// waiting for their peer's bytes.
+func (g *Gateway) HalfOpen() (handshakes, waiting int) { return g.adm.halfOpen() }
 
 // Sessions returns the number of open conns (handshaking or in session).
 func (g *Gateway) Sessions() int {

@@ -78,15 +78,15 @@ func (m *Metrics) BrokerDropped(dropped func() (queue, inflight int64)) {
 }
 
 // HalfOpen exports the gateway's half-open table: the handshakes in
-// progress, and the sources holding them (Gateway.HalfOpen).
-func (m *Metrics) HalfOpen(halfOpen func() (handshakes, sources int)) {
+// progress, and those of them waiting for their peer (Gateway.HalfOpen).
+func (m *Metrics) HalfOpen(halfOpen func() (handshakes, waiting int)) {
 	m.Registry.MustRegister(
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "shakedown_half_open_handshakes", Help: "Handshakes in progress: the slots taken in the half-open table (serve --max-half-open).",
 		}, func() float64 { h, _ := halfOpen(); return float64(h) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "shakedown_half_open_sources", Help: "Sources (IPv4 addresses, IPv6 /64s) holding handshakes in progress.",
-		}, func() float64 { _, s := halfOpen(); return float64(s) }),
+			Name: "shakedown_half_open_waiting", Help: "Handshakes in progress that wait for their peer's bytes: the ones a newcomer to a full table may evict.",
+		}, func() float64 { _, w := halfOpen(); return float64(w) }),
 	)
 }
 

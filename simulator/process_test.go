@@ -53,7 +53,7 @@ var _ = Describe("against a real server process", Ordered, Label("process"), fun
 			"--listen-noise", "127.0.0.1:0", "--listen-seed", "", "--listen-psk", "", "--listen-tls", "",
 			"--backend", "127.0.0.1:0", "--backend-password", password, "--metrics", "",
 			"--handshake-timeout", "10s", "--max-half-open", "8192", "--log-level", "error", "--ready-file", ready,
-			"--per-source-rate", "0", "--per-source-half-open", "0") // the whole fleet comes from one address
+			"--per-source-rate", "0") // the whole fleet comes from one address
 		serve, err = gexec.Start(cmd, GinkgoWriter, GinkgoWriter)
 		Expect(err).NotTo(HaveOccurred())
 		Eventually(func() (map[string]string, error) {

@@ -44,14 +44,14 @@ address, and the insecure seed and psk profiles stay off unless given one
 (--listen-seed 127.0.0.1:8886, --listen-psk 127.0.0.1:8887), with a warning.
 
 Admission is fair by default. One source (an IPv4 address, an IPv6 /64) may
-hold --per-source-half-open of the --max-half-open handshakes in progress and
-start --per-source-rate handshakes a second (after --per-source-burst); a
-newcomer to a full table evicts the oldest handshake instead of being
-refused. A client that sends no MQTT CONNECT within --connect-timeout is
-closed. Refusals and evictions are counted in shakedown_handshakes_total
-(rate_limited, evicted, evicted_source), timeouts in
-shakedown_mqtt_refused_total (connect_timeout). A load test from one address
-raises or turns off (0) the per-source limits, or spreads its devices over
+start --per-source-rate handshakes a second (after --per-source-burst). A
+newcomer to a full table of --max-half-open handshakes evicts the oldest one
+waiting for its peer's bytes, and is refused only when the server is working
+on every one of them. A client that sends no MQTT CONNECT within
+--connect-timeout is closed. Refusals and evictions are counted in
+shakedown_handshakes_total (rate_limited, evicted, half_open_full), timeouts
+in shakedown_mqtt_refused_total (connect_timeout). A load test from one
+address raises the rate or turns it off (0), or spreads its devices over
 addresses (shakedown sim --source-addrs).
 
 Settings come from --config (YAML, the field names of the flags with
@@ -150,8 +150,7 @@ underscores), then flags. SIGTERM or Ctrl-C drains sessions for --drain.`,
 	f.StringVar(&cfg.TLSCert, "tls-cert", "", "tls profile: broker certificate chain (PEM)")
 	f.StringVar(&cfg.TLSKey, "tls-key", "", "tls profile: broker private key (PEM)")
 	f.DurationVar(&cfg.HandshakeTimeout, "handshake-timeout", cfg.HandshakeTimeout, "deadline of one handshake")
-	f.IntVar(&cfg.MaxHalfOpen, "max-half-open", cfg.MaxHalfOpen, "handshakes in progress at once; a newcomer to a full table evicts the oldest")
-	f.IntVar(&cfg.PerSourceHalfOpen, "per-source-half-open", cfg.PerSourceHalfOpen, "handshakes in progress one source may hold; its newcomers beyond evict its oldest (0: no limit)")
+	f.IntVar(&cfg.MaxHalfOpen, "max-half-open", cfg.MaxHalfOpen, "handshakes in progress at once; a newcomer to a full table evicts the oldest waiting for its peer")
 	f.Float64Var(&cfg.PerSourceRate, "per-source-rate", cfg.PerSourceRate, "handshakes per second one source may start; more are refused (0: unlimited)")
 	f.IntVar(&cfg.PerSourceBurst, "per-source-burst", cfg.PerSourceBurst, "burst of --per-source-rate")
 	f.DurationVar(&cfg.ConnectTimeout, "connect-timeout", cfg.ConnectTimeout, "how long a client may take to send its MQTT CONNECT after its handshake (or accept, on the plain and backend listeners)")
