@@ -162,9 +162,9 @@ var _ = Describe("shakedown serve as a process, embedded broker and SQLite", Ord
 				dev, _, _, err := simulator.NewDevice(set, d, simulator.DeviceOptions{})
 				if err == nil {
 					var c mqtt.Client
-					// From another address than the hostile connections:
-					// the server's per-source limits hold those to their
-					// share, and an address that floods gets no more.
+					// From another address than the hostile connections,
+					// which spent their address's handshake budget (the
+					// server's per-source rate).
 					c, err = simulator.Connect(ctx, simulator.ClientConfig{Device: dev, Addr: srv.addr("noise"), ClientID: d.ID,
 						LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}})
 					if err == nil {
