@@ -131,7 +131,7 @@ func (e *Embedded) AddBackendListener(addr string) (net.Addr, error) {
 // The conn is closed when AttachDevice returns.
 func (e *Embedded) AttachDevice(conn net.Conn, id handshake.Identity) error {
 	dc := &deviceConn{Conn: conn, id: id, wait: connectWait{obs: e.opts.Observer, label: id.Profile}}
-	dc.wait.start(conn, e.opts.ConnectTimeout)
+	startConnectWait(conn, e.opts.ConnectTimeout)
 	err := e.srv.EstablishConnection(DeviceListenerID, dc)
 	conn.Close()
 	if err == nil || errors.Is(err, net.ErrClosed) {
@@ -145,7 +145,7 @@ func (e *Embedded) AttachDevice(conn net.Conn, id handshake.Identity) error {
 // rules of devices still apply to it.
 func (e *Embedded) AttachPlain(conn net.Conn) error {
 	dc := &deviceConn{Conn: conn, plain: true, wait: connectWait{obs: e.opts.Observer, label: LabelPlain}}
-	dc.wait.start(conn, e.opts.ConnectTimeout)
+	startConnectWait(conn, e.opts.ConnectTimeout)
 	err := e.srv.EstablishConnection(DeviceListenerID, dc)
 	conn.Close()
 	if err == nil || errors.Is(err, net.ErrClosed) {

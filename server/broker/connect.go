@@ -49,9 +49,9 @@ type nopObserver struct{}
 func (nopObserver) Refused(handshake.Name, handshake.Reason) {}
 func (nopObserver) AcceptFailed(string)                      {}
 
-// connectWait bounds the wait for one client's CONNECT: start sets the
-// conn's read deadline, mochi's reading of the CONNECT is marked by the
-// OnConnect hook (after which mochi sets the keep-alive deadline in its
+// connectWait bounds the wait for one client's CONNECT: startConnectWait
+// sets the conn's read deadline, mochi's reading of the CONNECT is marked by
+// the OnConnect hook (after which mochi sets the keep-alive deadline in its
 // place), and a read that times out before that is counted once.
 type connectWait struct {
 	obs   Observer
@@ -60,7 +60,8 @@ type connectWait struct {
 	late  atomic.Bool // counted
 }
 
-func (w *connectWait) start(c net.Conn, timeout time.Duration) {
+// startConnectWait gives c's client timeout to send its CONNECT.
+func startConnectWait(c net.Conn, timeout time.Duration) {
 	c.SetReadDeadline(time.Now().Add(timeout))
 }
 
@@ -112,6 +113,6 @@ func (l backendListener) Accept() (net.Conn, error) {
 		return nil, err
 	}
 	bc := &backendConn{Conn: c, wait: connectWait{obs: l.e.opts.Observer, label: LabelBackend}}
-	bc.wait.start(c, l.e.opts.ConnectTimeout)
+	startConnectWait(c, l.e.opts.ConnectTimeout)
 	return bc, nil
 }
