@@ -78,8 +78,11 @@ log "$pairs servers ready; starting $pairs fleets of $per devices ($rate arrival
 sims=()
 for i in $(seq 0 $((pairs - 1))); do
   d="$work/pair$i"
+  # 100 loopback addresses per fleet, as a fleet comes from many: the
+  # server's per-source admission limits stay at their defaults.
   "$sd" sim --fixtures "$d/fx" --gateway-ready "$d/ready.json" --backend-password "$password" --mix noise=1 \
     --devices "$per" --rate "$rate" --hold "$hold" --publish-interval "$interval" --qos 1 --quiet \
+    --source-addrs "127.0.$((i + 1)).1-127.0.$((i + 1)).100" \
     --results "$d/sim.json" >"$d/sim.txt" 2>"$d/sim.err" &
   sims+=($!)
 done

@@ -18,7 +18,9 @@ type Config struct {
 	// Registry is the registry DSN: sqlite:PATH, a bare path, or postgres://…
 	Registry string `yaml:"registry"`
 	// Listen maps each profile to its listener address; an empty address
-	// turns the profile off.
+	// turns the profile off. The defaults listen on loopback only, and
+	// leave the insecure profiles (seed, psk) off: they start only when
+	// given an address.
 	Listen map[handshake.Name]string `yaml:"listen"`
 	// PlainMQTT is a plain MQTT listener without handshake, off when empty:
 	// a baseline for comparisons, never for devices.
@@ -42,11 +44,15 @@ type Config struct {
 	// Grants maps a device ID, or "*" for every device, to topic filters
 	// the device may use besides devices/{id}/.
 	Grants map[string][]string `yaml:"grants"`
-	// Limits bound each client.
+	// Limits bound each client (Limits; a per_source_rate of 0 is off).
 	HandshakeTimeout time.Duration `yaml:"handshake_timeout"`
 	MaxHalfOpen      int           `yaml:"max_half_open"`
 	PerSourceRate    float64       `yaml:"per_source_rate"`
 	PerSourceBurst   int           `yaml:"per_source_burst"`
+	// ConnectTimeout bounds the wait for a client's MQTT CONNECT: after a
+	// device's handshake, and after accept on the plain and backend
+	// listeners.
+	ConnectTimeout time.Duration `yaml:"connect_timeout"`
 	// MQTTWriteQueue is the embedded broker's per-client queue of packets
 	// waiting to be written; a packet for a full queue is dropped and
 	// counted (shakedown_mqtt_dropped_total). 0: broker.DefaultWriteQueue.
@@ -58,15 +64,17 @@ type Config struct {
 	KeyRefresh time.Duration `yaml:"key_refresh"`
 }
 
-// DefaultConfig is the configuration of `shakedown serve` without a file or flags.
+// DefaultConfig is the configuration of `shakedown serve` without a file or
+// flags: every listener on loopback, the insecure profiles off, the
+// per-source admission limits on (DefaultLimits).
 func DefaultConfig() Config {
 	return Config{
 		Registry: "sqlite:shakedown.db",
 		Listen: map[handshake.Name]string{
-			handshake.Noise: ":8885",
-			handshake.Seed:  ":8886",
-			handshake.PSK:   ":8887",
-			handshake.TLS:   ":8883",
+			handshake.Noise: "127.0.0.1:8885",
+			handshake.Seed:  "", // insecure: on request only (port 8886 by convention)
+			handshake.PSK:   "", // insecure: on request only (port 8887 by convention)
+			handshake.TLS:   "127.0.0.1:8883",
 		},
 		Backend:          "127.0.0.1:1884",
 		BackendUser:      "backend",
@@ -74,7 +82,9 @@ func DefaultConfig() Config {
 		NoisePattern:     "IK",
 		HandshakeTimeout: DefaultLimits.HandshakeTimeout,
 		MaxHalfOpen:      DefaultLimits.MaxHalfOpen,
+		PerSourceRate:    DefaultLimits.PerSourceRate,
 		PerSourceBurst:   DefaultLimits.PerSourceBurst,
+		ConnectTimeout:   broker.DefaultConnectTimeout,
 		Drain:            10 * time.Second,
 		KeyRefresh:       2 * time.Second,
 	}
@@ -109,8 +119,14 @@ func (c Config) Check() error {
 	if c.Backend != "" && c.BackendPassword == "" && c.Broker == "" {
 		return errors.New("server: the backend listener needs backend_password (flag --backend-password or SHAKEDOWN_BACKEND_PASSWORD)")
 	}
-	if c.HandshakeTimeout <= 0 || c.MaxHalfOpen <= 0 || c.Drain < 0 {
-		return errors.New("server: handshake_timeout and max_half_open must be positive, drain not negative")
+	if c.HandshakeTimeout <= 0 || c.MaxHalfOpen <= 0 || c.ConnectTimeout <= 0 || c.Drain < 0 {
+		return errors.New("server: handshake_timeout, max_half_open and connect_timeout must be positive, drain not negative")
+	}
+	if c.PerSourceRate < 0 {
+		return errors.New("server: per_source_rate must not be negative (0 turns it off)")
+	}
+	if c.PerSourceRate > 0 && c.PerSourceBurst < 1 {
+		return errors.New("server: per_source_burst must be at least 1 when per_source_rate is on")
 	}
 	if err := broker.CheckWriteQueue(c.MQTTWriteQueue); err != nil {
 		return fmt.Errorf("server: mqtt_write_queue: %w", err)

@@ -3,7 +3,9 @@
 //
 // A Gateway accepts TCP connections on each profile's listener, runs that
 // profile's server side of the handshake under the limits of Limits (a
-// deadline, a cap on half-open handshakes, a per-source rate), and hands each
+// deadline; a half-open table where a newcomer evicts the oldest handshake
+// waiting for its peer instead of being refused; a rate per source, an IPv4
+// address or an IPv6 /64), and hands each
 // authenticated conn to a Sink: the embedded broker (package server/broker)
 // or a bridge to an external broker. A device registered for one profile is
 // refused on every other profile's listener (reason wrong_profile), because

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"shakedown/handshake"
+	"shakedown/server/accept"
 	"shakedown/server/lograte"
 )
 
@@ -18,16 +19,47 @@ type Sink interface {
 	AttachDevice(conn net.Conn, id handshake.Identity) error
 }
 
-// Limits bound what one client can take from the gateway.
+// Limits bound what one client can take from the gateway. A zero
+// PerSourceRate turns the rate limit off; a zero HandshakeTimeout or
+// MaxHalfOpen takes DefaultLimits' value.
 type Limits struct {
 	HandshakeTimeout time.Duration // deadline of one handshake
-	MaxHalfOpen      int           // handshakes in progress at once; more are refused at accept
-	PerSourceRate    float64       // handshakes per second per source address (0: unlimited)
-	PerSourceBurst   int
+	// MaxHalfOpen is the size of the half-open table: handshakes in
+	// progress at once. A newcomer to a full table evicts the oldest
+	// handshake waiting for its peer (admission).
+	MaxHalfOpen int
+	// PerSourceRate is how many handshakes a second one source (an IPv4
+	// address, or an IPv6 /64) may start, after a burst of PerSourceBurst;
+	// more are refused at accept.
+	PerSourceRate  float64
+	PerSourceBurst int
 }
 
-// DefaultLimits are the limits of `shakedown serve` without flags.
-var DefaultLimits = Limits{HandshakeTimeout: 10 * time.Second, MaxHalfOpen: 1024, PerSourceRate: 0, PerSourceBurst: 20}
+// DefaultLimits are the limits of `shakedown serve` without flags: on, and
+// sized for a fleet that reaches the server through one NAT.
+//
+// The rate bounds the work one address makes the server do: 200 handshakes
+// a second, after a burst of 1,000 (after an outage, the first 1,000
+// devices behind one NAT pass at once; 10,000 are back within 45 s,
+// retrying as MQTT clients do). That is twice what an Azure IoT Hub S1 unit
+// admits for a whole hub (100 new device connections a second; Azure IoT
+// Hub quotas and throttling), and about a twentieth of the handshakes this
+// server completes a second on two cores (docs/benchmarks.md). It also
+// bounds how fast one address can churn the half-open table: at 200
+// arrivals a second, a handshake waiting for its peer keeps its slot of
+// the 1,024 for at least 5 s, however hard that address floods. A fleet
+// that needs more raises the rate, or spreads over addresses; MQTT clients
+// retry a refused connection anyway.
+//
+// There is deliberately no per-source share of the table: a fleet behind
+// one NAT holds many slots exactly when the server is slow, and a share
+// would turn the server's slowness into the fleet's failures.
+var DefaultLimits = Limits{
+	HandshakeTimeout: 10 * time.Second,
+	MaxHalfOpen:      1024,
+	PerSourceRate:    200,
+	PerSourceBurst:   1000,
+}
 
 // Observer is told about every handshake; metrics implement it.
 type Observer interface {
@@ -46,8 +78,7 @@ type Gateway struct {
 	// rate-limited per reason (transport.go).
 	refusals *lograte.Logger
 
-	halfOpen chan struct{}
-	rate     *sourceRate
+	adm *admission
 
 	mu        sync.Mutex
 	listeners map[handshake.Name]net.Listener
@@ -64,6 +95,7 @@ func NewGateway(sink Sink, limits Limits, obs Observer, log *slog.Logger) *Gatew
 	if limits.MaxHalfOpen <= 0 {
 		limits.MaxHalfOpen = DefaultLimits.MaxHalfOpen
 	}
+	limits.PerSourceRate = max(limits.PerSourceRate, 0)
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -72,8 +104,7 @@ func NewGateway(sink Sink, limits Limits, obs Observer, log *slog.Logger) *Gatew
 	}
 	return &Gateway{
 		sink: sink, limits: limits, obs: obs, log: log,
-		halfOpen:  make(chan struct{}, limits.MaxHalfOpen),
-		rate:      newSourceRate(limits.PerSourceRate, limits.PerSourceBurst),
+		adm:       newAdmission(limits),
 		listeners: map[handshake.Name]net.Listener{},
 		conns:     map[net.Conn]struct{}{},
 		refusals:  lograte.New(log, lograte.DefaultInterval, lograte.DefaultBurst),
@@ -82,10 +113,17 @@ func NewGateway(sink Sink, limits Limits, obs Observer, log *slog.Logger) *Gatew
 
 // Listen starts a listener for srv's profile on addr and returns its address.
 func (g *Gateway) Listen(addr string, srv handshake.Server) (net.Addr, error) {
-	ln, err := net.Listen("tcp", addr)
+	raw, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("server: %s listener: %w", srv.Profile(), err)
 	}
+	p := srv.Profile()
+	ln := accept.Wrap(raw, func(err error, wait time.Duration) {
+		g.log.Warn("accept failed; retrying", "profile", p, "err", err, "retry_in", wait.String())
+		if ao, ok := g.obs.(AcceptObserver); ok {
+			ao.AcceptFailed(string(p))
+		}
+	})
 	g.mu.Lock()
 	if g.closed {
 		g.mu.Unlock()
@@ -102,51 +140,58 @@ func (g *Gateway) Listen(addr string, srv handshake.Server) (net.Addr, error) {
 
 func (g *Gateway) accept(ln net.Listener, srv handshake.Server) {
 	defer g.wg.Done()
+	p := srv.Profile()
 	for {
 		conn, err := ln.Accept()
 		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			g.log.Warn("accept", "profile", srv.Profile(), "err", err)
+			return // a patient listener fails only once closed
+		}
+		s, victim, refused := g.adm.admit(conn, time.Now())
+		if refused != "" {
+			g.obs.Handshake(p, refused, 0)
+			reset(conn)
 			continue
 		}
-		if !g.rate.allow(conn.RemoteAddr()) {
-			g.obs.Handshake(srv.Profile(), ReasonRateLimited, 0)
-			conn.Close()
-			continue
-		}
-		select {
-		case g.halfOpen <- struct{}{}:
-		default:
-			g.obs.Handshake(srv.Profile(), ReasonHalfOpenCap, 0)
-			conn.Close()
-			continue
+		if victim != nil {
+			reset(victim.conn) // its handshake counts the eviction
 		}
 		if !g.track(conn) {
-			<-g.halfOpen
+			g.adm.release(s)
 			conn.Close()
 			return
 		}
-		go g.serve(conn, srv)
+		go g.serve(conn, s, srv)
 	}
 }
 
-// Reasons the gateway adds to the handshake reasons.
-const (
-	ReasonRateLimited handshake.Reason = "rate_limited"   // per-source handshake rate exceeded
-	ReasonHalfOpenCap handshake.Reason = "half_open_full" // too many handshakes in progress
-)
+// reset closes a conn the gateway refuses or evicts with a TCP reset
+// (SO_LINGER 0): the server keeps no TIME_WAIT state for it, however many
+// a flood makes.
+func reset(c net.Conn) {
+	if tc, ok := c.(*net.TCPConn); ok {
+		tc.SetLinger(0)
+	}
+	c.Close()
+}
 
-// serve runs the handshake of an accepted conn and starts its session.
-func (g *Gateway) serve(conn net.Conn, srv handshake.Server) {
+// AcceptObserver is an Observer that also counts failed accepts (EMFILE
+// and the like), by listener; the Gateway uses it when its Observer has it.
+type AcceptObserver interface {
+	AcceptFailed(listener string)
+}
+
+// serve runs the handshake of an accepted conn holding slot s of the
+// half-open table, and starts its session.
+func (g *Gateway) serve(conn net.Conn, s *slot, srv handshake.Server) {
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), g.limits.HandshakeTimeout)
-	sess, id, err := srv.Handshake(ctx, conn)
+	sess, id, err := srv.Handshake(ctx, slotConn{Conn: conn, s: s})
 	cancel()
-	<-g.halfOpen
-	if err != nil {
-		reason := handshake.ReasonOf(err)
+	reason := handshake.ReasonOf(err)
+	if g.adm.release(s) {
+		reason = ReasonEvicted // whatever the handshake made of its closed conn
+	}
+	if reason != "" {
 		g.obs.Handshake(srv.Profile(), reason, time.Since(start))
 		g.handshakeRefused(srv.Profile(), reason, conn)
 		conn.Close()
@@ -191,6 +236,10 @@ func (g *Gateway) untrack(c net.Conn) {
 	defer g.mu.Unlock()
 	delete(g.conns, c)
 }
+
+// HalfOpen returns the number of handshakes in progress, and of those
+// waiting for their peer's bytes.
+func (g *Gateway) HalfOpen() (handshakes, waiting int) { return g.adm.halfOpen() }
 
 // Sessions returns the number of open conns (handshaking or in session).
 func (g *Gateway) Sessions() int {

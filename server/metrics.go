@@ -25,6 +25,7 @@ type Metrics struct {
 	registry   *prometheus.HistogramVec
 	refused    *prometheus.CounterVec
 	transport  *prometheus.CounterVec
+	accepts    *prometheus.CounterVec
 }
 
 // NewMetrics registers the gateway's metrics in a registry of their own.
@@ -54,8 +55,11 @@ func NewMetrics() *Metrics {
 		transport: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "shakedown_transport_failures_total", Help: "Device sessions ended by a record that failed after the handshake (decrypt_failed: altered, replayed or reordered; short_frame; oversize_frame; malformed), by profile and reason.",
 		}, []string{"profile", "reason"}),
+		accepts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "shakedown_accept_errors_total", Help: "Failed accepts (EMFILE and the like), by listener; each is retried after a wait.",
+		}, []string{"listener"}),
 	}
-	m.Registry.MustRegister(m.handshakes, m.duration, m.sessions, m.bytes, m.registry, m.refused, m.transport,
+	m.Registry.MustRegister(m.handshakes, m.duration, m.sessions, m.bytes, m.registry, m.refused, m.transport, m.accepts,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -75,6 +79,24 @@ func (m *Metrics) BrokerDropped(dropped func() (queue, inflight int64)) {
 			ConstLabels: prometheus.Labels{"reason": reason},
 		}, func() float64 { return float64(pick()) }))
 	}
+}
+
+// HalfOpen exports the gateway's half-open table: the handshakes in
+// progress, and those of them waiting for their peer (Gateway.HalfOpen).
+func (m *Metrics) HalfOpen(halfOpen func() (handshakes, waiting int)) {
+	m.Registry.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "shakedown_half_open_handshakes", Help: "Handshakes in progress: the slots taken in the half-open table (serve --max-half-open).",
+		}, func() float64 { h, _ := halfOpen(); return float64(h) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "shakedown_half_open_waiting", Help: "Handshakes in progress that wait for their peer's bytes: the ones a newcomer to a full table may evict.",
+		}, func() float64 { _, w := halfOpen(); return float64(w) }),
+	)
+}
+
+// AcceptFailed implements AcceptObserver.
+func (m *Metrics) AcceptFailed(listener string) {
+	m.accepts.WithLabelValues(listener).Inc()
 }
 
 // Handshake implements Observer.

@@ -1,18 +1,22 @@
 package server
 
 import (
-	"net"
+	"net/netip"
 	"sync"
 	"time"
 )
 
-// sourceRate is a token bucket per source IP address.
+// sourceRate is a token bucket per source (sourceOf): each source may start
+// rate handshakes a second, and burst at once after a quiet spell.
 type sourceRate struct {
 	rate  float64
 	burst float64
+	// refill is how long an empty bucket takes to fill up again: a bucket
+	// untouched for that long is full, the same as no bucket at all.
+	refill time.Duration
 
 	mu      sync.Mutex
-	buckets map[string]*bucket
+	buckets map[netip.Addr]*bucket
 	swept   time.Time
 }
 
@@ -21,39 +25,29 @@ type bucket struct {
 	last   time.Time
 }
 
-// sourceRateMaxIdle is how long an idle bucket is kept.
-const sourceRateMaxIdle = time.Minute
-
 func newSourceRate(rate float64, burst int) *sourceRate {
 	if burst < 1 {
 		burst = 1
 	}
-	return &sourceRate{rate: rate, burst: float64(burst), buckets: map[string]*bucket{}}
+	s := &sourceRate{rate: rate, burst: float64(burst), buckets: map[netip.Addr]*bucket{}}
+	if rate > 0 {
+		s.refill = time.Duration(float64(burst) / rate * float64(time.Second))
+	}
+	return s
 }
 
-func (s *sourceRate) allow(addr net.Addr) bool {
+// allow takes a token from src's bucket, and says whether there was one.
+func (s *sourceRate) allow(src netip.Addr, now time.Time) bool {
 	if s.rate <= 0 {
 		return true
 	}
-	host := addr.String()
-	if ta, ok := addr.(*net.TCPAddr); ok {
-		host = ta.IP.String()
-	}
-	now := time.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if now.Sub(s.swept) > sourceRateMaxIdle {
-		for k, b := range s.buckets {
-			if now.Sub(b.last) > sourceRateMaxIdle {
-				delete(s.buckets, k)
-			}
-		}
-		s.swept = now
-	}
-	b, ok := s.buckets[host]
+	s.sweep(now)
+	b, ok := s.buckets[src]
 	if !ok {
 		b = &bucket{tokens: s.burst, last: now}
-		s.buckets[host] = b
+		s.buckets[src] = b
 	}
 	b.tokens = min(s.burst, b.tokens+now.Sub(b.last).Seconds()*s.rate)
 	b.last = now
@@ -62,4 +56,26 @@ func (s *sourceRate) allow(addr net.Addr) bool {
 	}
 	b.tokens--
 	return true
+}
+
+// sweep forgets, at most once per refill time, the buckets that are full
+// again. Forgetting a full bucket changes nothing, so the map holds only
+// the sources seen in the last two refill times, however many came before.
+func (s *sourceRate) sweep(now time.Time) {
+	if now.Sub(s.swept) < s.refill {
+		return
+	}
+	for k, b := range s.buckets {
+		if now.Sub(b.last) >= s.refill {
+			delete(s.buckets, k)
+		}
+	}
+	s.swept = now
+}
+
+// size returns the number of buckets held.
+func (s *sourceRate) size() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.buckets)
 }

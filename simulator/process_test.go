@@ -57,7 +57,8 @@ var _ = Describe("against a real server process", Ordered, Label("process"), fun
 			"--backend", "127.0.0.1:0", "--backend-password", password, "--metrics", "",
 			// A handshake deadline far above any handshake on a loaded
 			// machine: these specs count devices, they do not time them.
-			"--handshake-timeout", "60s", "--max-half-open", "8192", "--log-level", "error", "--ready-file", ready)
+			"--handshake-timeout", "60s", "--max-half-open", "8192", "--log-level", "error", "--ready-file", ready,
+			"--per-source-rate", "0") // the whole fleet comes from one address
 		serve, err = gexec.Start(cmd, GinkgoWriter, GinkgoWriter)
 		Expect(err).NotTo(HaveOccurred())
 		Eventually(func() (map[string]string, error) {

@@ -87,7 +87,7 @@ func runDemo(ctx context.Context, o demoOptions, out io.Writer) error {
 	}
 	cfg := server.DefaultConfig()
 	cfg.Registry = "sqlite:" + filepath.Join(dir, "registry.db")
-	for p := range cfg.Listen {
+	for _, p := range handshake.Profiles { // the insecure ones too: the demo reproduces them
 		cfg.Listen[p] = "127.0.0.1:0"
 	}
 	cfg.Backend, cfg.Metrics = "127.0.0.1:0", "127.0.0.1:0"

@@ -38,6 +38,22 @@ the devices, their message-1 counters and the server's noise keys. --fixtures
 imports a fixture set into it first (devices that are missing, and the server
 key when there is none) and takes the tls profile's certificate from it.
 
+Safe by default: every listener binds loopback (noise 127.0.0.1:8885, tls
+127.0.0.1:8883, backend 127.0.0.1:1884, metrics 127.0.0.1:9185) unless given an
+address, and the insecure seed and psk profiles stay off unless given one
+(--listen-seed 127.0.0.1:8886, --listen-psk 127.0.0.1:8887), with a warning.
+
+Admission is fair by default. One source (an IPv4 address, an IPv6 /64) may
+start --per-source-rate handshakes a second (after --per-source-burst). A
+newcomer to a full table of --max-half-open handshakes evicts the oldest one
+waiting for its peer's bytes, and is refused only when the server is working
+on every one of them. A client that sends no MQTT CONNECT within
+--connect-timeout is closed. Refusals and evictions are counted in
+shakedown_handshakes_total (rate_limited, evicted, half_open_full), timeouts
+in shakedown_mqtt_refused_total (connect_timeout). A load test from one
+address raises the rate or turns it off (0), or spreads its devices over
+addresses (shakedown sim --source-addrs).
+
 Settings come from --config (YAML, the field names of the flags with
 underscores), then flags. SIGTERM or Ctrl-C drains sessions for --drain.`,
 		Example: `  # everything embedded, from a fixture set, on loopback
@@ -90,8 +106,11 @@ underscores), then flags. SIGTERM or Ctrl-C drains sessions for --drain.`,
 					cfg.TLSKey = filepath.Join(fixturesDir, "tls", "broker.key")
 				}
 			}
-			if cfg.Listen[handshake.Seed] != "" || cfg.Listen[handshake.PSK] != "" {
+			// The insecure profiles run only when given an address, and say so.
+			if cfg.Listen[handshake.Seed] != "" {
 				fmt.Fprintln(cmd.ErrOrStderr(), "warning:", seed.Warning)
+			}
+			if cfg.Listen[handshake.PSK] != "" {
 				fmt.Fprintln(cmd.ErrOrStderr(), "warning: psk profile: INSECURE BY DESIGN, kept to reproduce the seed discussion's weaknesses: no freshness, recorded sessions replay. Do not deploy.")
 			}
 			return app.Run(ctx, cfg, log, func(r app.Ready) {
@@ -115,7 +134,11 @@ underscores), then flags. SIGTERM or Ctrl-C drains sessions for --drain.`,
 	f.StringVar(&readyFile, "ready-file", "", "write the bound addresses as JSON here once listening (useful with port 0)")
 	f.StringVar(&cfg.Registry, "registry", cfg.Registry, "registry DSN: sqlite:PATH or postgres://...")
 	for _, p := range handshake.Profiles {
-		listen[p] = f.String("listen-"+string(p), cfg.Listen[p], fmt.Sprintf("%s listener address (empty: off)", p))
+		usage := fmt.Sprintf("%s listener address (empty: off)", p)
+		if p.Insecure() {
+			usage = fmt.Sprintf("%s listener address: off unless given; INSECURE, for reproduction only", p)
+		}
+		listen[p] = f.String("listen-"+string(p), cfg.Listen[p], usage)
 	}
 	f.StringVar(&cfg.PlainMQTT, "plain-mqtt", "", "plain MQTT baseline listener without handshake (off when empty; never for devices)")
 	f.StringVar(&cfg.Backend, "backend", cfg.Backend, "listener of backend MQTT clients (dashboards, simulator subscriber)")
@@ -127,9 +150,10 @@ underscores), then flags. SIGTERM or Ctrl-C drains sessions for --drain.`,
 	f.StringVar(&cfg.TLSCert, "tls-cert", "", "tls profile: broker certificate chain (PEM)")
 	f.StringVar(&cfg.TLSKey, "tls-key", "", "tls profile: broker private key (PEM)")
 	f.DurationVar(&cfg.HandshakeTimeout, "handshake-timeout", cfg.HandshakeTimeout, "deadline of one handshake")
-	f.IntVar(&cfg.MaxHalfOpen, "max-half-open", cfg.MaxHalfOpen, "handshakes in progress at once; more are refused")
-	f.Float64Var(&cfg.PerSourceRate, "per-source-rate", 0, "handshakes per second per source address (0: unlimited)")
+	f.IntVar(&cfg.MaxHalfOpen, "max-half-open", cfg.MaxHalfOpen, "handshakes in progress at once; a newcomer to a full table evicts the oldest waiting for its peer")
+	f.Float64Var(&cfg.PerSourceRate, "per-source-rate", cfg.PerSourceRate, "handshakes per second one source may start; more are refused (0: unlimited)")
 	f.IntVar(&cfg.PerSourceBurst, "per-source-burst", cfg.PerSourceBurst, "burst of --per-source-rate")
+	f.DurationVar(&cfg.ConnectTimeout, "connect-timeout", cfg.ConnectTimeout, "how long a client may take to send its MQTT CONNECT after its handshake (or accept, on the plain and backend listeners)")
 	f.IntVar(&cfg.MQTTWriteQueue, "mqtt-write-queue", broker.DefaultWriteQueue, "embedded broker: packets each client's write queue holds; more are dropped and counted")
 	f.DurationVar(&cfg.Drain, "drain", cfg.Drain, "on SIGTERM, how long sessions may go on before they are closed")
 	f.DurationVar(&cfg.KeyRefresh, "key-refresh", cfg.KeyRefresh, "how often server-key changes are read from the registry")

@@ -16,6 +16,8 @@ func newBridge(cfg server.Config, metrics *server.Metrics, grants func(string) [
 		Grants:    grants,
 		Passwords: passwords,
 		Observer:  metrics,
-		Logger:    log.With("component", "bridge"),
+		// The same bound as the embedded broker's wait for CONNECT.
+		ConnectTimeout: cfg.ConnectTimeout,
+		Logger:         log.With("component", "bridge"),
 	})
 }

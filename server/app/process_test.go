@@ -142,7 +142,10 @@ var _ = Describe("shakedown serve as a process, embedded broker and SQLite", Ord
 		garbage := bytes.Repeat([]byte{0xee}, 300)
 		for i := 0; i < 1000; i++ {
 			p := handshake.Profiles[i%len(handshake.Profiles)]
-			c, err := net.Dial("tcp", srv.addr(string(p)))
+			// From 200 addresses, so that they fill the half-open table
+			// rather than one address's handshake budget (per-source rate).
+			d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 3, byte(1+i%200))}}
+			c, err := d.Dial("tcp", srv.addr(string(p)))
 			Expect(err).NotTo(HaveOccurred())
 			hostile = append(hostile, c)
 			switch i % 3 {
@@ -162,7 +165,11 @@ var _ = Describe("shakedown serve as a process, embedded broker and SQLite", Ord
 				dev, _, _, err := simulator.NewDevice(set, d, simulator.DeviceOptions{})
 				if err == nil {
 					var c mqtt.Client
-					c, err = simulator.Connect(ctx, simulator.ClientConfig{Device: dev, Addr: srv.addr("noise"), ClientID: d.ID})
+					// From another address than the hostile connections,
+					// which spent their address's handshake budget (the
+					// server's per-source rate).
+					c, err = simulator.Connect(ctx, simulator.ClientConfig{Device: dev, Addr: srv.addr("noise"), ClientID: d.ID,
+						LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}})
 					if err == nil {
 						c.Disconnect(20)
 					}

@@ -18,6 +18,7 @@ import (
 	"shakedown/handshake"
 	"shakedown/handshake/noise"
 	"shakedown/server"
+	"shakedown/server/accept"
 	"shakedown/server/broker"
 	"shakedown/server/registry"
 )
@@ -67,7 +68,8 @@ func Run(ctx context.Context, cfg server.Config, log *slog.Logger, ready func(Re
 	if cfg.Broker == "" {
 		emb, err = broker.New(broker.Options{Grants: grants, Passwords: passwords,
 			BackendUser: cfg.BackendUser, BackendPassword: cfg.BackendPassword, WriteQueue: cfg.MQTTWriteQueue,
-			Logger: log.With("component", "broker"), Observer: metrics})
+			ConnectTimeout: cfg.ConnectTimeout, Observer: metrics,
+			Logger: log.With("component", "broker")})
 		if err != nil {
 			return err
 		}
@@ -104,6 +106,7 @@ func Run(ctx context.Context, cfg server.Config, log *slog.Logger, ready func(Re
 	}
 	deps := server.ProfileDeps{Directory: dir, Counters: counters, NoiseKeys: ring, NoisePattern: pattern, Certificate: cert}
 	gw := server.NewGateway(sink, cfg.Limits(), metrics, log.With("component", "gateway"))
+	metrics.HalfOpen(gw.HalfOpen)
 	for _, p := range handshake.Profiles {
 		addr := cfg.Listen[p]
 		if addr == "" {
@@ -120,8 +123,12 @@ func Run(ctx context.Context, cfg server.Config, log *slog.Logger, ready func(Re
 			return err
 		}
 		ls.Listeners[string(p)] = a.String()
-		if p.Insecure() {
-			log.Warn("insecure profile enabled, for reproduction only", "profile", p)
+		exposed := !onLoopback(a)
+		switch {
+		case p.Insecure():
+			log.Warn("insecure profile enabled, for reproduction only: do not deploy", "profile", p, "addr", a.String(), "beyond_loopback", exposed)
+		case exposed:
+			log.Info("listening beyond loopback, as asked", "profile", p, "addr", a.String())
 		}
 	}
 	var wg sync.WaitGroup
@@ -131,11 +138,15 @@ func Run(ctx context.Context, cfg server.Config, log *slog.Logger, ready func(Re
 			gw.Close(0)
 			return errors.New("server: the plain MQTT baseline needs the embedded broker")
 		}
-		ln, err := net.Listen("tcp", cfg.PlainMQTT)
+		raw, err := net.Listen("tcp", cfg.PlainMQTT)
 		if err != nil {
 			gw.Close(0)
 			return fmt.Errorf("server: plain MQTT listener: %w", err)
 		}
+		ln := accept.Wrap(raw, func(err error, wait time.Duration) {
+			log.Warn("accept failed; retrying", "listener", "plain", "err", err, "retry_in", wait.String())
+			metrics.AcceptFailed("plain")
+		})
 		defer ln.Close()
 		ls.Listeners["plain"] = ln.Addr().String()
 		wg.Add(1)
@@ -145,11 +156,17 @@ func Run(ctx context.Context, cfg server.Config, log *slog.Logger, ready func(Re
 		}()
 	}
 	if cfg.Metrics != "" {
-		ln, err := net.Listen("tcp", cfg.Metrics)
+		raw, err := net.Listen("tcp", cfg.Metrics)
 		if err != nil {
 			gw.Close(0)
 			return fmt.Errorf("server: metrics listener: %w", err)
 		}
+		// net/http backs off on temporary accept errors but gives up on
+		// the others; the patient listener never gives up.
+		ln := accept.Wrap(raw, func(err error, wait time.Duration) {
+			log.Warn("accept failed; retrying", "listener", "metrics", "err", err, "retry_in", wait.String())
+			metrics.AcceptFailed("metrics")
+		})
 		hs := &http.Server{Handler: metrics.Handler(func() error { return nil }), ReadHeaderTimeout: 5 * time.Second}
 		ls.Listeners["metrics"] = ln.Addr().String()
 		wg.Add(1)
@@ -248,6 +265,16 @@ func (s touchingSink) AttachDevice(conn net.Conn, id handshake.Identity) error {
 	return s.Sink.AttachDevice(conn, id)
 }
 
+// onLoopback reports whether a listener's address is a loopback address
+// (127.0.0.0/8, ::1): reachable from this machine only.
+func onLoopback(a net.Addr) bool {
+	ta, ok := a.(*net.TCPAddr)
+	return ok && ta.IP.IsLoopback()
+}
+
+// servePlain serves the plain MQTT baseline until ln is closed; ln is a
+// patient listener (package server/accept), so only its closing ends the
+// loop.
 func servePlain(ln net.Listener, emb *broker.Embedded) {
 	var wg sync.WaitGroup
 	defer wg.Wait()

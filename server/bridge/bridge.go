@@ -12,13 +12,14 @@ import (
 
 	"shakedown/handshake"
 	"shakedown/server"
+	"shakedown/server/broker"
 	"shakedown/server/lograte"
 )
 
 // Defaults of Options.
 const (
 	DefaultMaxPacket      = 256 << 10
-	DefaultConnectTimeout = 10 * time.Second
+	DefaultConnectTimeout = broker.DefaultConnectTimeout
 	DefaultIdleTimeout    = 5 * time.Minute
 	DefaultWriteTimeout   = 30 * time.Second
 )
@@ -42,7 +43,8 @@ type Options struct {
 	// MaxPacket bounds every MQTT packet either way, fixed header included
 	// (default DefaultMaxPacket). A longer one ends the session.
 	MaxPacket int
-	// ConnectTimeout bounds the wait for the device's CONNECT, the password
+	// ConnectTimeout bounds the wait for the device's CONNECT (a device
+	// that sends none in time is closed: connect_timeout), the password
 	// check and the dial to the broker (default DefaultConnectTimeout).
 	ConnectTimeout time.Duration
 	// IdleTimeout bounds the time between two packets from the device

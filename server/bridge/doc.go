@@ -42,12 +42,15 @@
 //
 // Packets that pass go to the broker as the device sent them (only the
 // CONNECT is rebuilt); the broker's packets go to the device unchanged. No
-// packet from the device for Options.IdleTimeout (or one and a half times a
-// shorter keep alive) ends the session.
+// CONNECT within Options.ConnectTimeout of the end of the handshake ends the
+// session (connect_timeout), and so does no packet from the device for
+// Options.IdleTimeout (or one and a half times a shorter keep alive) after
+// it (idle_timeout).
 //
 // Every refusal is counted through Options.Observer with a stable reason
 // (client_id, bad_username, bad_password, acl_publish, acl_subscribe,
-// acl_will, malformed, protocol_violation, oversize_packet, idle_timeout,
+// acl_will, malformed, protocol_violation, oversize_packet, connect_timeout,
+// idle_timeout,
 // broker_unavailable, registry) and logged at info, rate-limited per reason,
 // without the packet; a refusal that ends the session is AttachDevice's error: an
 // *handshake.Error of stage transport carrying the same reason and never any

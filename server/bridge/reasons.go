@@ -23,6 +23,10 @@ const (
 	ReasonOversize = broker.ReasonOversize
 	// ReasonIdle: no packet from the device within the idle bound.
 	ReasonIdle handshake.Reason = "idle_timeout"
+	// ReasonConnectTimeout: no CONNECT from the device within
+	// Options.ConnectTimeout of the end of its handshake; the embedded
+	// broker's reason for the same bound.
+	ReasonConnectTimeout = broker.ReasonConnectTimeout
 	// ReasonBroker: the external broker could not be reached.
 	ReasonBroker handshake.Reason = "broker_unavailable"
 	// ReasonRegistry: the password check failed for another reason than a
@@ -32,7 +36,9 @@ const (
 
 // Observer is told about every packet the bridge refuses and every session
 // it ends on its own initiative; metrics implement it.
-type Observer = broker.Observer
+type Observer interface {
+	Refused(p handshake.Name, reason handshake.Reason)
+}
 
 // ObserverFunc adapts a function to Observer.
 type ObserverFunc func(p handshake.Name, reason handshake.Reason)
@@ -47,18 +53,19 @@ func (nopObserver) Refused(handshake.Name, handshake.Reason) {}
 // causes are the fixed texts of the bridge's errors, one per reason; the
 // errors never carry bytes received from the device.
 var causes = map[handshake.Reason]error{
-	ReasonClientID:     errors.New("bridge: client ID is not the authenticated device"),
-	ReasonUsername:     errors.New("bridge: username names another device"),
-	ReasonBadPassword:  errors.New("bridge: device password refused"),
-	ReasonACLPublish:   errors.New("bridge: publish outside the device's topics"),
-	ReasonACLSubscribe: errors.New("bridge: subscription outside the device's topics"),
-	ReasonACLWill:      errors.New("bridge: will topic outside the device's topics"),
-	ReasonMalformed:    errors.New("bridge: packet does not decode"),
-	ReasonProtocol:     errors.New("bridge: packet out of place"),
-	ReasonOversize:     errors.New("bridge: packet longer than the limit"),
-	ReasonIdle:         errors.New("bridge: device idle too long"),
-	ReasonBroker:       errors.New("bridge: external broker unreachable"),
-	ReasonRegistry:     errors.New("bridge: password check failed"),
+	ReasonClientID:       errors.New("bridge: client ID is not the authenticated device"),
+	ReasonUsername:       errors.New("bridge: username names another device"),
+	ReasonBadPassword:    errors.New("bridge: device password refused"),
+	ReasonACLPublish:     errors.New("bridge: publish outside the device's topics"),
+	ReasonACLSubscribe:   errors.New("bridge: subscription outside the device's topics"),
+	ReasonACLWill:        errors.New("bridge: will topic outside the device's topics"),
+	ReasonMalformed:      errors.New("bridge: packet does not decode"),
+	ReasonProtocol:       errors.New("bridge: packet out of place"),
+	ReasonOversize:       errors.New("bridge: packet longer than the limit"),
+	ReasonIdle:           errors.New("bridge: device idle too long"),
+	ReasonConnectTimeout: errors.New("bridge: no CONNECT in time"),
+	ReasonBroker:         errors.New("bridge: external broker unreachable"),
+	ReasonRegistry:       errors.New("bridge: password check failed"),
 }
 
 // fail returns the bridge's error for reason on a session of profile p.

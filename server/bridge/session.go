@@ -94,6 +94,9 @@ func (s *session) serve() error {
 	s.dev.SetReadDeadline(time.Now().Add(o.ConnectTimeout))
 	p, err := readPacket(s.devR, o.MaxPacket)
 	if err != nil {
+		if timedOut(err) {
+			return s.refused(verdict{reason: ReasonConnectTimeout, end: true})
+		}
 		return s.readFailed(err)
 	}
 	v := s.f.packet(cctx, p)
@@ -172,9 +175,14 @@ func (s *session) refused(v verdict) error {
 	return nil
 }
 
+// timedOut reports whether a read failed on its deadline.
+func timedOut(err error) bool {
+	var te interface{ Timeout() bool }
+	return errors.As(err, &te) && te.Timeout()
+}
+
 // readFailed turns a failed read from the device into the session's end.
 func (s *session) readFailed(err error) error {
-	var te interface{ Timeout() bool }
 	switch {
 	case errors.Is(err, io.EOF):
 		return nil // the device closed the connection between packets
@@ -182,7 +190,7 @@ func (s *session) readFailed(err error) error {
 		return s.refused(s.f.refuse(ReasonMalformed))
 	case errors.Is(err, errOversize):
 		return s.refused(s.f.refuse(ReasonOversize))
-	case errors.As(err, &te) && te.Timeout():
+	case timedOut(err):
 		return s.refused(verdict{reason: ReasonIdle, end: true})
 	}
 	return handshake.Fail(s.f.profile, handshake.StageTransport, "", fmt.Errorf("bridge: reading the device: %w", err))

@@ -333,7 +333,9 @@ var _ = Describe("a device session through the bridge", func() {
 	It("ends a session whose CONNECT does not come", func() {
 		br = newBridge(Options{ConnectTimeout: 50 * time.Millisecond})
 		g := attach(br, idA)
-		Expect(reasonOf(g.ended())).To(Equal(ReasonIdle))
+		Expect(reasonOf(g.ended())).To(Equal(ReasonConnectTimeout))
+		Expect(obs.count(ReasonConnectTimeout)).To(Equal(1))
+		Expect(obs.count(ReasonIdle)).To(BeZero())
 		Expect(dials.Load()).To(BeZero())
 	})
 

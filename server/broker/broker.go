@@ -12,12 +12,14 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/listeners"
 	"github.com/mochi-mqtt/server/v2/packets"
 
 	"shakedown/handshake"
+	"shakedown/server/accept"
 	"shakedown/server/lograte"
 )
 
@@ -37,9 +39,15 @@ type Options struct {
 	// Backend is the username and password of backend clients.
 	BackendUser, BackendPassword string
 	Logger                       *slog.Logger
-	// Observer is told about every refused CONNECT, PUBLISH and SUBSCRIBE
-	// and every session ended by a malformed or misplaced packet; nil:
-	// nobody. Refusals are also logged at info, rate-limited per reason.
+	// ConnectTimeout bounds the wait for a client's CONNECT packet, on
+	// devices' conns from the end of their handshake, and on the plain and
+	// backend listeners' from accept; a client that sends none in time is
+	// closed and counted (ReasonConnectTimeout). 0: DefaultConnectTimeout.
+	ConnectTimeout time.Duration
+	// Observer is told about every refused CONNECT, PUBLISH and SUBSCRIBE,
+	// every session ended by a malformed or misplaced packet or by a
+	// missing CONNECT, and every failed accept; nil: nobody. Refusals are
+	// also logged at info, rate-limited per reason.
 	Observer Observer
 	// WriteQueue is the number of packets each client's queue holds
 	// while they wait to be written; a packet for a client whose queue is
@@ -80,6 +88,12 @@ func New(opts Options) (*Embedded, error) {
 	if opts.WriteQueue == 0 {
 		opts.WriteQueue = DefaultWriteQueue
 	}
+	if opts.ConnectTimeout <= 0 {
+		opts.ConnectTimeout = DefaultConnectTimeout
+	}
+	if opts.Observer == nil {
+		opts.Observer = nopObserver{}
+	}
 	caps := mqtt.NewDefaultServerCapabilities()
 	caps.MaximumClientWritesPending = int32(opts.WriteQueue)
 	srv := mqtt.New(&mqtt.Options{InlineClient: true, Logger: slog.New(mochiLogs{opts.Logger.Handler()}), Capabilities: caps})
@@ -94,13 +108,18 @@ func New(opts Options) (*Embedded, error) {
 }
 
 // AddBackendListener listens for backend clients on addr ("127.0.0.1:0"
-// picks a port) and returns the address.
+// picks a port) and returns the address. Its accept loop rides out
+// failures such as EMFILE (package server/accept).
 func (e *Embedded) AddBackendListener(addr string) (net.Addr, error) {
-	ln, err := net.Listen("tcp", addr)
+	raw, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("broker: backend listener: %w", err)
 	}
-	l := listeners.NewNet(BackendListenerID, ln)
+	ln := accept.Wrap(raw, func(err error, wait time.Duration) {
+		e.opts.Logger.Warn("accept failed; retrying", "listener", BackendListenerID, "err", err, "retry_in", wait.String())
+		e.opts.Observer.AcceptFailed(BackendListenerID)
+	})
+	l := listeners.NewNet(BackendListenerID, backendListener{Listener: ln, e: e})
 	if err := e.srv.AddListener(l); err != nil {
 		ln.Close()
 		return nil, fmt.Errorf("broker: backend listener: %w", err)
@@ -116,7 +135,8 @@ func (e *Embedded) AddBackendListener(addr string) (net.Addr, error) {
 // AttachDevice serves an MQTT session on a handshake conn until it ends.
 // The conn is closed when AttachDevice returns.
 func (e *Embedded) AttachDevice(conn net.Conn, id handshake.Identity) error {
-	dc := &deviceConn{Conn: conn, id: id}
+	dc := &deviceConn{Conn: conn, id: id, wait: connectWait{obs: e.opts.Observer, label: id.Profile}}
+	startConnectWait(conn, e.opts.ConnectTimeout)
 	err := e.srv.EstablishConnection(DeviceListenerID, dc)
 	conn.Close()
 	if err == nil || errors.Is(err, net.ErrClosed) {
@@ -130,7 +150,8 @@ func (e *Embedded) AttachDevice(conn net.Conn, id handshake.Identity) error {
 // listener for comparisons. The client ID is taken on trust and the topic
 // rules of devices still apply to it.
 func (e *Embedded) AttachPlain(conn net.Conn) error {
-	dc := &deviceConn{Conn: conn, plain: true}
+	dc := &deviceConn{Conn: conn, plain: true, wait: connectWait{obs: e.opts.Observer, label: LabelPlain}}
+	startConnectWait(conn, e.opts.ConnectTimeout)
 	err := e.srv.EstablishConnection(DeviceListenerID, dc)
 	conn.Close()
 	if err == nil || errors.Is(err, net.ErrClosed) {
@@ -182,6 +203,17 @@ type deviceConn struct {
 	mu       sync.Mutex
 	deviceID string   // bound at CONNECT
 	grants   []string // read once at CONNECT
+	wait     connectWait
+}
+
+func (c *deviceConn) connectWait() *connectWait { return &c.wait }
+
+func (c *deviceConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	if err != nil {
+		c.wait.failed(err)
+	}
+	return n, err
 }
 
 func (c *deviceConn) bound() (string, []string) {
@@ -247,7 +279,7 @@ type bindingHook struct {
 func (h *bindingHook) ID() string { return "shakedown-binding" }
 
 func (h *bindingHook) Provides(b byte) bool {
-	return bytes.Contains([]byte{mqtt.OnConnectAuthenticate, mqtt.OnACLCheck, mqtt.OnSubscribe}, []byte{b})
+	return bytes.Contains([]byte{mqtt.OnConnect, mqtt.OnConnectAuthenticate, mqtt.OnACLCheck, mqtt.OnSubscribe}, []byte{b})
 }
 
 // refuse counts and logs a refused CONNECT; it returns false, the hook's
@@ -255,6 +287,12 @@ func (h *bindingHook) Provides(b byte) bool {
 func (h *bindingHook) refuse(dc *deviceConn, reason handshake.Reason) bool {
 	h.e.refused(dc, reason, "connect refused")
 	return false
+}
+
+// OnConnect: the CONNECT was read in time (connect.go).
+func (h *bindingHook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
+	markConnect(cl, pk)
+	return nil
 }
 
 // OnConnectAuthenticate: the client ID must be the authenticated device ID.

@@ -22,4 +22,9 @@
 // Backend clients (dashboards, the simulator's receiving side) connect to a
 // separate listener (AddBackendListener) with a username and password and
 // may use every topic.
+//
+// On every path (a device's conn after its handshake, the plain baseline,
+// the backend listener) a client that sends no CONNECT within
+// Options.ConnectTimeout is closed, and counted through Options.Observer
+// with reason connect_timeout.
 package broker

@@ -30,6 +30,7 @@ func (r *refusals) Refused(p handshake.Name, reason handshake.Reason) {
 	r.got[string(p)+" "+string(reason)]++
 }
 
+func (r *refusals) AcceptFailed(string) {}
 func (r *refusals) count(p handshake.Name, reason handshake.Reason) int {
 	r.mu.Lock()
 	defer r.mu.Unlock()

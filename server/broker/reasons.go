@@ -36,10 +36,4 @@ const (
 
 // PlainProfile is the profile label of the plain MQTT baseline listener,
 // which has no handshake.
-const PlainProfile handshake.Name = "plain"
-
-// Observer is told about every MQTT packet or session refused after the
-// handshake; server.Metrics implements it.
-type Observer interface {
-	Refused(p handshake.Name, reason handshake.Reason)
-}
+const PlainProfile = LabelPlain
