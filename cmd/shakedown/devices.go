@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -26,12 +27,42 @@ func registryFlag(cmd *cobra.Command) *string {
 	return cmd.Flags().String("registry", "sqlite:shakedown.db", "registry DSN: sqlite:PATH or postgres://...")
 }
 
+// openRegistry opens the registry of dsn, creating an SQLite file that is
+// not there: for the commands that build a registry (serve, devices add,
+// devices import).
 func openRegistry(ctx context.Context, dsn string) (registry.Registry, error) {
 	reg, err := registry.Open(ctx, dsn)
 	if err != nil {
-		return nil, fmt.Errorf("opening the registry: %w", err)
+		return nil, setupError(fmt.Errorf("opening the registry: %w", err))
 	}
 	return reg, nil
+}
+
+// openExistingRegistry opens a registry that must exist: a command that
+// reads or administers one never creates an empty SQLite file where a
+// --registry was mistyped or left out.
+func openExistingRegistry(ctx context.Context, dsn string) (registry.Registry, error) {
+	if path, ok := sqlitePath(dsn); ok {
+		if _, err := os.Stat(path); err != nil {
+			return nil, setupError(fmt.Errorf("opening the registry: no SQLite registry at %s (check --registry; serve, devices add and devices import create one): %w", path, err))
+		}
+	}
+	return openRegistry(ctx, dsn)
+}
+
+// sqlitePath is the file of an SQLite registry DSN (sqlite:PATH,
+// sqlite://PATH or a bare path), as the registry reads it.
+func sqlitePath(dsn string) (string, bool) {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		return "", false
+	}
+	path, ok := strings.CutPrefix(dsn, "sqlite:")
+	if ok {
+		path = strings.TrimPrefix(path, "//")
+	} else if strings.Contains(dsn, "://") {
+		return "", false
+	}
+	return path, path != ""
 }
 
 // importFixtures registers every device of a fixture set that is missing,
@@ -227,7 +258,7 @@ when a command returns and are seen by running servers at the next handshake.`,
 	lp := list.Flags().String("profile", "", "only this profile")
 	ls := list.Flags().String("state", "", "only active or revoked devices")
 	list.RunE = func(c *cobra.Command, _ []string) error {
-		reg, err := openRegistry(c.Context(), *listDSN)
+		reg, err := openExistingRegistry(c.Context(), *listDSN)
 		if err != nil {
 			return err
 		}
@@ -256,7 +287,7 @@ when a command returns and are seen by running servers at the next handshake.`,
 	}
 	revDSN := registryFlag(revoke)
 	revoke.RunE = func(c *cobra.Command, args []string) error {
-		reg, err := openRegistry(c.Context(), *revDSN)
+		reg, err := openExistingRegistry(c.Context(), *revDSN)
 		if err != nil {
 			return err
 		}
@@ -278,7 +309,7 @@ when a command returns and are seen by running servers at the next handshake.`,
 	}
 	expDSN := registryFlag(export)
 	export.RunE = func(c *cobra.Command, _ []string) error {
-		reg, err := openRegistry(c.Context(), *expDSN)
+		reg, err := openExistingRegistry(c.Context(), *expDSN)
 		if err != nil {
 			return err
 		}
@@ -287,6 +318,7 @@ when a command returns and are seen by running servers at the next handshake.`,
 		return reg.ExportDevices(c.Context(), registry.ListOptions{}, func(d registry.Device) error { return enc.Encode(d) })
 	}
 	cmd.AddCommand(add, imp, list, revoke, export)
+	setUpErrorsByDefault(cmd)
 	root.AddCommand(cmd)
 
 	sk := &cobra.Command{
@@ -303,7 +335,7 @@ when a command returns and are seen by running servers at the next handshake.`,
 	show := &cobra.Command{Use: "show", Short: "Show the server's public keys", Args: cobra.NoArgs}
 	showDSN := registryFlag(show)
 	show.RunE = func(c *cobra.Command, _ []string) error {
-		reg, err := openRegistry(c.Context(), *showDSN)
+		reg, err := openExistingRegistry(c.Context(), *showDSN)
 		if err != nil {
 			return err
 		}
@@ -326,7 +358,7 @@ when a command returns and are seen by running servers at the next handshake.`,
 		Example: `  shakedown serverkey announce --registry sqlite:shakedown.db`}
 	annDSN := registryFlag(announce)
 	announce.RunE = func(c *cobra.Command, _ []string) error {
-		reg, err := openRegistry(c.Context(), *annDSN)
+		reg, err := openExistingRegistry(c.Context(), *annDSN)
 		if err != nil {
 			return err
 		}
@@ -344,7 +376,7 @@ when a command returns and are seen by running servers at the next handshake.`,
 	promote := &cobra.Command{Use: "promote", Short: "Make the announced key current", Args: cobra.NoArgs}
 	proDSN := registryFlag(promote)
 	promote.RunE = func(c *cobra.Command, _ []string) error {
-		reg, err := openRegistry(c.Context(), *proDSN)
+		reg, err := openExistingRegistry(c.Context(), *proDSN)
 		if err != nil {
 			return err
 		}
@@ -356,6 +388,7 @@ when a command returns and are seen by running servers at the next handshake.`,
 		return nil
 	}
 	sk.AddCommand(show, announce, promote)
+	setUpErrorsByDefault(sk)
 	root.AddCommand(sk)
 }
 

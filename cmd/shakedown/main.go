@@ -137,6 +137,26 @@ func exitCode(err error) int {
 	return exitInternal
 }
 
+// setUpErrorsByDefault makes every error that the commands under c leave
+// unclassified a set-up error (exit 2): for commands with nothing to check,
+// whose every failure is in their input or their environment (a registry
+// that refuses a duplicate device, a file that is not a fixture set).
+func setUpErrorsByDefault(c *cobra.Command) {
+	for _, sub := range c.Commands() {
+		setUpErrorsByDefault(sub)
+	}
+	if run := c.RunE; run != nil {
+		c.RunE = func(c *cobra.Command, args []string) error {
+			err := run(c, args)
+			var ee *exitError
+			if err != nil && !errors.As(err, &ee) && c.Context().Err() == nil {
+				return setupError(err)
+			}
+			return err
+		}
+	}
+}
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
