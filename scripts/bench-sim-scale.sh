@@ -80,7 +80,7 @@ for i in $(seq 0 $((pairs - 1))); do
   d="$work/pair$i"
   "$sd" sim --fixtures "$d/fx" --gateway-ready "$d/ready.json" --backend-password "$password" --mix noise=1 \
     --devices "$per" --rate "$rate" --hold "$hold" --publish-interval "$interval" --qos 1 --quiet \
-    --results "$d/sim.json" >"$d/sim.txt" 2>"$d/sim.err" &
+    --out "$d/sim.json" >"$d/sim.txt" 2>"$d/sim.err" &
   sims+=($!)
 done
 rc=0

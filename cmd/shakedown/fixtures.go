@@ -29,7 +29,7 @@ The key material is public by construction; never deploy it.`,
 			if now != "" {
 				t, err := time.Parse(time.RFC3339, now)
 				if err != nil {
-					return fmt.Errorf("--now: want RFC 3339, such as 2026-01-01T00:00:00Z: %w", err)
+					return usageErrorf("--now: want RFC 3339, such as 2026-01-01T00:00:00Z: %w", err)
 				}
 				o.Now = t
 			}
@@ -49,5 +49,6 @@ The key material is public by construction; never deploy it.`,
 	gen.Flags().BoolVar(&o.Force, "force", false, "write into a non-empty directory")
 	cmd := &cobra.Command{Use: "fixtures", Short: "Key material for tests and demonstrations"}
 	cmd.AddCommand(gen)
+	setUpErrorsByDefault(cmd)
 	root.AddCommand(cmd)
 }

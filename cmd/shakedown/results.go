@@ -14,7 +14,7 @@ func init() {
 	merge := &cobra.Command{
 		Use:   "merge FILE...",
 		Short: "Merge the results of the shards of one fleet",
-		Long: `Merge results JSON files written by 'shakedown sim --results' for the shards of
+		Long: `Merge results JSON files written by 'shakedown sim --out' for the shards of
 one fleet: counts and failures add up, and the HDR histograms merge exactly,
 bucket by bucket, so the merged percentiles are those of all samples together.
 Files of different fleets (fleet_id) or a shard given twice are refused; a
@@ -47,7 +47,8 @@ missing shard is reported.`,
 			return simulator.WriteSummary(summary, m)
 		},
 	}
-	merge.Flags().StringVarP(&out, "output", "o", "", "write the merged results JSON here (- for stdout)")
+	merge.Flags().StringVarP(&out, "out", "o", "", "write the merged results JSON here (- for stdout)")
+	renamed(merge.Flags(), "output", "out")
 	var figures bool
 	show := &cobra.Command{
 		Use:   "show FILE",
@@ -69,6 +70,7 @@ missing shard is reported.`,
 	show.Flags().BoolVar(&figures, "figures", false, "print the headline numbers as name=value lines (rates, p50/p99 in ms, KiB per device)")
 	cmd := &cobra.Command{Use: "results", Short: "Read and merge simulator results"}
 	cmd.AddCommand(merge, show)
+	setUpErrorsByDefault(cmd)
 	root.AddCommand(cmd)
 }
 

@@ -66,7 +66,7 @@ connection and stays silent, and the results say what the server did with each.
 Timings per stage (TCP connect, handshake, CONNACK, SUBACK, publish to ack, end
 to end) go into HDR histograms; failures are counted by stage and reason code.
 A progress line shows while it runs (--metrics-addr serves Prometheus metrics);
-at the end a summary table prints and --results writes the results JSON, which
+at the end a summary table prints and --out writes the results JSON, which
 holds the histograms themselves so that shard results merge exactly
 (shakedown results merge).
 
@@ -87,7 +87,7 @@ message arrived, 3 when some did not, 2 for a bad scenario, 1 for other errors.`
   shakedown fixtures gen fx --seed demo --devices 2000
   shakedown serve --fixtures fx --registry sqlite:fx/reg.db --backend-password s3cret --ready-file ready.json &
   shakedown sim --fixtures fx --gateway-ready ready.json --backend-password s3cret \
-      --devices 2000 --rate 500 --hold 5s --publish-interval 1s --results out.json
+      --devices 2000 --rate 500 --hold 5s --publish-interval 1s --out out.json
 
   # a mixed fleet with 5% hostile devices, from a scenario file
   shakedown sim --scenario fleet.yaml --hostile-share 0.05
@@ -127,7 +127,8 @@ message arrived, 3 when some did not, 2 for a bad scenario, 1 for other errors.`
 	f.StringVar(&file, "scenario", "", "YAML scenario file; flags win over it")
 	f.StringVar(&readyFile, "gateway-ready", "", "fill the listener, backend and (broker target) plain-MQTT addresses left empty from `shakedown serve --ready-file`")
 	f.StringVar(&shardFlag, "shard", "", "run shard i of n (i/n); default from JOB_COMPLETION_INDEX and JOB_COMPLETIONS, else 0/1")
-	f.StringVar(&resultsOut, "results", "", "write the results JSON here (- for stdout; the summary then goes to stderr)")
+	f.StringVarP(&resultsOut, "out", "o", "", "write the results JSON here (- for stdout; the summary then goes to stderr)")
+	renamed(f, "results", "out")
 	f.DurationVar(&progress, "progress-interval", 0, "progress line period (default 1s on a terminal, 5s otherwise)")
 	f.BoolVar(&quiet, "quiet", false, "no progress lines")
 
