@@ -26,6 +26,13 @@ type Run struct {
 	MITM   *MITM    `json:"mitm,omitempty"`
 	Sim    *Sim     `json:"sim,omitempty"`
 	Boards *Boards  `json:"boards,omitempty"`
+	// Interrupted is true when a signal stopped the run: the results
+	// cover what ran before it. SetupError says what stopped the run
+	// before anything ran.
+	Interrupted bool   `json:"interrupted,omitempty"`
+	SetupError  string `json:"setup_error,omitempty"`
+	// ShakedownVersion is the build that made the run.
+	ShakedownVersion string `json:"shakedown_version,omitempty"`
 }
 
 // MITM mirrors the matrix document of `shakedown mitm run --out`.
@@ -168,6 +175,10 @@ type Sample struct {
 type Boards struct {
 	Format string  `json:"format"`
 	Boards []Board `json:"boards"`
+	// Interrupted is true when a signal stopped the run before its end.
+	Interrupted bool `json:"interrupted,omitempty"`
+	// ShakedownVersion is the build that measured the boards.
+	ShakedownVersion string `json:"shakedown_version,omitempty"`
 }
 
 // Board kinds.

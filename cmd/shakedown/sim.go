@@ -20,6 +20,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"shakedown/simulator"
+	"shakedown/version"
 )
 
 // Exit codes of `shakedown sim`.
@@ -339,6 +340,7 @@ func lossError(r *simulator.Results) error {
 }
 
 func writeResults(r *simulator.Results, path string, stdout io.Writer) error {
+	r.ShakedownVersion = version.String()
 	switch path {
 	case "":
 		return nil
