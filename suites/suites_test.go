@@ -1,6 +1,7 @@
 package suites_test
 
 import (
+	"context"
 	"flag"
 	"testing"
 
@@ -22,7 +23,7 @@ func TestSuites(t *testing.T) {
 	suite, rep := GinkgoConfiguration()
 	cfg.Console, cfg.Log = GinkgoWriter, GinkgoWriter
 	before := goleak.IgnoreCurrent()
-	if _, err := suites.Run(t, cfg, suite, rep); err != nil {
+	if _, err := suites.Run(context.Background(), t, cfg, suite, rep); err != nil {
 		t.Fatal(err)
 	}
 	goleak.VerifyNone(t, before, goleak.IgnoreTopFunction(
