@@ -46,6 +46,10 @@ type MITM struct {
 	Scenarios    []string  `json:"scenarios"`
 	Verdicts     []Verdict `json:"verdicts"`
 	Mismatches   int       `json:"mismatches"`
+	// Interrupted: the matrix stopped before its last cell. ShakedownVersion
+	// is the build that ran it.
+	Interrupted      bool   `json:"interrupted,omitempty"`
+	ShakedownVersion string `json:"shakedown_version,omitempty"`
 }
 
 // Outcomes of a MITM cell.
@@ -98,6 +102,8 @@ type Sim struct {
 	Hostile    map[string]map[string]int64 `json:"hostile"`
 	Histograms map[string]*Histogram       `json:"histograms"`
 	Timeline   *Timeline                   `json:"timeline,omitempty"`
+	// ShakedownVersion is the build that ran the fleet.
+	ShakedownVersion string `json:"shakedown_version,omitempty"`
 }
 
 // SimScenario is the part of the fleet's scenario the report prints.
