@@ -318,7 +318,6 @@ when a command returns and are seen by running servers at the next handshake.`,
 		return reg.ExportDevices(c.Context(), registry.ListOptions{}, func(d registry.Device) error { return enc.Encode(d) })
 	}
 	cmd.AddCommand(add, imp, list, revoke, export)
-	setUpErrorsByDefault(cmd)
 	root.AddCommand(cmd)
 
 	sk := &cobra.Command{
@@ -388,7 +387,6 @@ when a command returns and are seen by running servers at the next handshake.`,
 		return nil
 	}
 	sk.AddCommand(show, announce, promote)
-	setUpErrorsByDefault(sk)
 	root.AddCommand(sk)
 }
 

@@ -49,6 +49,5 @@ The key material is public by construction; never deploy it.`,
 	gen.Flags().BoolVar(&o.Force, "force", false, "write into a non-empty directory")
 	cmd := &cobra.Command{Use: "fixtures", Short: "Key material for tests and demonstrations"}
 	cmd.AddCommand(gen)
-	setUpErrorsByDefault(cmd)
 	root.AddCommand(cmd)
 }

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"os/signal"
 	"strings"
@@ -119,9 +118,11 @@ func internalError(err error) error {
 	return &exitError{code: exitInternal, err: err}
 }
 
-// exitCode maps a command's error to the process exit code. An error no
-// command classified is an internal error, except a file that cannot be
-// opened, which is a set-up error wherever it happens.
+// exitCode maps a command's error to the process exit code. A failed
+// check, an interruption and an internal error are always said so by the
+// command (checkFailed, interruptedError, internalError; a panic is an
+// internal error too); any other error stopped the command on its input or
+// its environment: a usage or set-up error.
 func exitCode(err error) int {
 	if err == nil {
 		return exitOK
@@ -130,31 +131,7 @@ func exitCode(err error) int {
 	if errors.As(err, &ee) {
 		return ee.code
 	}
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return exitUsage
-	}
-	return exitInternal
-}
-
-// setUpErrorsByDefault makes every error that the commands under c leave
-// unclassified a set-up error (exit 2): for commands with nothing to check,
-// whose every failure is in their input or their environment (a registry
-// that refuses a duplicate device, a file that is not a fixture set).
-func setUpErrorsByDefault(c *cobra.Command) {
-	for _, sub := range c.Commands() {
-		setUpErrorsByDefault(sub)
-	}
-	if run := c.RunE; run != nil {
-		c.RunE = func(c *cobra.Command, args []string) error {
-			err := run(c, args)
-			var ee *exitError
-			if err != nil && !errors.As(err, &ee) && c.Context().Err() == nil {
-				return setupError(err)
-			}
-			return err
-		}
-	}
+	return exitUsage
 }
 
 func main() {

@@ -70,7 +70,6 @@ missing shard is reported.`,
 	show.Flags().BoolVar(&figures, "figures", false, "print the headline numbers as name=value lines (rates, p50/p99 in ms, KiB per device)")
 	cmd := &cobra.Command{Use: "results", Short: "Read and merge simulator results"}
 	cmd.AddCommand(merge, show)
-	setUpErrorsByDefault(cmd)
 	root.AddCommand(cmd)
 }
 
