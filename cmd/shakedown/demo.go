@@ -308,8 +308,13 @@ func runDemo(ctx context.Context, o demoOptions, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "== results in %s; Markdown summary %s (%s)\n", dir, paths.markdown, time.Since(started).Round(time.Second))
 	fmt.Fprintln(out, paths.html)
-	if failures > 0 {
+	switch {
+	case failures > 0:
 		return checkFailed(fmt.Errorf("%d parts of the demo failed", failures))
+	case !sum.OK:
+		// The verdict and the exit status agree: a fleet whose devices
+		// failed to connect is no demo that went as expected.
+		return checkFailed(errors.New("the demo's verdict: needs attention (see the summary above)"))
 	}
 	return nil
 }
