@@ -103,9 +103,6 @@ exits 3.`,
 			if err != nil {
 				return setupError(err)
 			}
-			if selectsSeed(sel) {
-				fmt.Fprintln(cmd.ErrOrStderr(), seed.Warning)
-			}
 			srv, err := labserver.Start(set, nil)
 			if err != nil {
 				return setupError(fmt.Errorf("starting the lab's server: %w", err))
@@ -141,6 +138,11 @@ exits 3.`,
 				defer b.Close()
 				lab.Board, lab.BoardTrustsSetCA, lab.BoardSlack = b, o.trustsCA, prof.LongestLimit()
 				fmt.Fprintf(progress, "board on %s (profile %s)\n", b.PortName(), prof.Name)
+			}
+			// Set up, the run starts: the warning is for a run, not for a
+			// board that is not there.
+			if selectsSeed(sel) {
+				fmt.Fprintln(cmd.ErrOrStderr(), seed.Warning)
 			}
 			res, err := lab.Run(ctx, sel)
 			if err != nil && (res == nil || !res.Interrupted) {
