@@ -67,6 +67,18 @@ func Preflight(cfg Config) error {
 	case KindFleet:
 		var sc simulator.Scenario
 		if sc, err = simulator.ReadScenario(cfg.Fleet); err == nil {
+			if sc.Target == simulator.TargetGateway && len(sc.Gateway) == 0 {
+				// The fleet spec runs it against the server in process,
+				// with the suite's fixture set: check it so.
+				sc.Gateway = map[string]string{}
+				for _, p := range []string{"noise", "seed", "psk", "tls"} {
+					sc.Gateway[p] = "127.0.0.1:1"
+				}
+				sc.Fixtures = simulator.Fixtures{Seed: FixtureSeed, DevicesPerProfile: fixtureDevices}
+				if cfg.Fixtures != "" {
+					sc.Fixtures = simulator.Fixtures{Dir: cfg.Fixtures}
+				}
+			}
 			err = sc.Check()
 		}
 	}

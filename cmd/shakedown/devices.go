@@ -139,8 +139,9 @@ when a command returns and are seen by running servers at the next handshake.`,
 	add := &cobra.Command{
 		Use:   "add ID",
 		Short: "Register one device",
-		Example: `  shakedown devices add sensor-17 --profile noise --key 3f5c…(64 hex digits: the device's X25519 public key)
-  shakedown devices add legacy-1 --profile psk --key <64 hex digits: the pre-shared key>
+		Example: `  # --key: the device's X25519 public key (noise), its point (seed) or the pre-shared key (psk), in hex
+  shakedown devices add sensor-17 --profile noise --key 8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a
+  shakedown devices add legacy-1 --profile psk --key 5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb
   shakedown devices add meter-9 --profile tls --password-file meter-9.pw --grant fleet/broadcast`,
 		Args: cobra.ExactArgs(1),
 	}
