@@ -81,6 +81,7 @@ func setUp(ctx context.Context, cfg Config) {
 		failSetUp(step, err)
 	}
 	e := &env{ctx: ctx, cfg: cfg, kind: kind}
+	AddReportEntry("shakedown version", version.String()) // in the JSON and JUnit reports too
 	if cfg.Fixtures != "" {
 		e.set, err = fixtures.Load(cfg.Fixtures)
 	} else {

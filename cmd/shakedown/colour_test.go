@@ -46,7 +46,7 @@ var _ = Describe("colour", Label("contract"), func() {
 		Expect(out).NotTo(ContainSubstring("\x1b["))
 	})
 
-	It("issue 14: sends no colour to what is not a terminal", func() {
+	It("sends no colour to what is not a terminal", func() {
 		w.env = append(w.env, "TERM=xterm-256color", "NO_COLOR=")
 		for _, args := range [][]string{run, {"board", "profiles"}, {"mitm", "run", "--list"}, {"nope"}} {
 			s := w.run(args...)
