@@ -6,6 +6,8 @@ BIN := build/shakedown
 OUT := out
 FUZZTIME ?= 60s
 PKGS := ./...
+# VERSION is what `shakedown --version` and every results file say of a build.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
 
 .DEFAULT_GOAL := help
 
@@ -15,11 +17,11 @@ help: ## list the targets
 
 .PHONY: build
 build: ## build the shakedown binary into build/
-	$(GO) build -o $(BIN) ./cmd/shakedown
+	$(GO) build -ldflags "-X shakedown/version.release=$(VERSION)" -o $(BIN) ./cmd/shakedown
 
 .PHONY: demo
 demo: build ## the whole story on embedded defaults, ending in an HTML report
-	$(BIN) demo --dir $(OUT)/demo
+	$(BIN) demo --out $(OUT)/demo
 
 .PHONY: deps
 deps: ## install what the tests need (Debian packages; skips what is present)

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"strings"
 
 	"shakedown/harness"
 )
@@ -73,6 +75,13 @@ func (w Where) port(e harness.Enumerator) (harness.PortInfo, error) {
 		for _, p := range ports {
 			if p.Name == w.Port {
 				return p, nil
+			}
+		}
+		if strings.ContainsRune(w.Port, '/') {
+			// A device path (not a Windows COMn name): say plainly when
+			// there is nothing there, before any profile or link error.
+			if _, err := os.Stat(w.Port); err != nil {
+				return harness.PortInfo{}, fmt.Errorf("boards: no serial port %s (shakedown board list shows the ports): %w", w.Port, err)
 			}
 		}
 		return harness.PortInfo{Name: w.Port}, nil

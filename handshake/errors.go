@@ -2,7 +2,7 @@ package handshake
 
 import (
 	"errors"
-	"fmt"
+	"strings"
 )
 
 // Stage names the step of a handshake that failed.
@@ -52,12 +52,22 @@ type Error struct {
 	Err     error // the underlying cause; never carries peer bytes
 }
 
+// Error reads "handshake: PROFILE: STAGE: REASON: cause", leaving out the
+// fields that are empty: a board-link failure has no profile.
 func (e *Error) Error() string {
-	s := fmt.Sprintf("handshake: %s: %s: %s", e.Profile, e.Stage, e.Reason)
-	if e.Err != nil {
-		s += ": " + e.Err.Error()
+	var b strings.Builder
+	b.WriteString("handshake")
+	for _, f := range []string{string(e.Profile), string(e.Stage), string(e.Reason)} {
+		if f != "" {
+			b.WriteString(": ")
+			b.WriteString(f)
+		}
 	}
-	return s
+	if e.Err != nil {
+		b.WriteString(": ")
+		b.WriteString(e.Err.Error())
+	}
+	return b.String()
 }
 
 func (e *Error) Unwrap() error { return e.Err }

@@ -3,6 +3,8 @@ package harness_test
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io"
 	"net"
 	"sync"
 	"time"
@@ -149,6 +151,9 @@ var _ = Describe("relay handshakes", Label("board"), func() {
 			Expect(err).To(BeAssignableToTypeOf(he))
 			Expect(err.(*handshake.Error).Stage).To(Equal(handshake.StageMsg2))
 			Expect(err.(*handshake.Error).Profile).To(Equal(handshake.Noise))
+			t, ok := harness.RelayTraceOf(err)
+			Expect(ok).To(BeTrue(), "the relay's trace rides under the board's reason")
+			Expect(t.FromServer).To(BeNumerically(">", 0), "the server answered; the board could not decrypt it")
 			Eventually(func() (bp.State, error) {
 				h, err := r.b.Hello(ctx())
 				return h.State, err
@@ -177,6 +182,41 @@ var _ = Describe("relay handshakes", Label("board"), func() {
 				Expect(err).NotTo(HaveOccurred(), "round %d: the clean handshake after it", i)
 				Expect(s.Close()).To(Succeed())
 			}
+		})
+
+		It("says what the relay saw when the server refuses without a word", func() {
+			f := noiseFixture("vb-refused")
+			// A server that reads message 1 and hangs up, as the reference
+			// server does with a handshake it refuses.
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			Expect(err).NotTo(HaveOccurred())
+			DeferCleanup(ln.Close)
+			read := make(chan int, 1)
+			go func() {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				buf := make([]byte, 2+104)
+				n, _ := io.ReadFull(c, buf)
+				read <- n
+				c.Close()
+			}()
+			r := newRig(virtual.Config{})
+			Expect(r.b.Provision(ctx(), f.prov)).To(Succeed())
+			_, err = r.b.Handshake(ctx(), harness.HandshakeOptions{Profile: handshake.Noise, Server: ln.Addr().String()})
+			Expect(err).To(HaveOccurred())
+			Expect(read).To(Receive(Equal(2 + 104)))
+			var he *handshake.Error
+			Expect(errors.As(err, &he)).To(BeTrue())
+			Expect(he.Profile).To(Equal(handshake.Noise))
+			Expect(he.Stage).To(Equal(handshake.StageMsg2), "the board's own account: no message 2")
+			t, ok := harness.RelayTraceOf(err)
+			Expect(ok).To(BeTrue())
+			Expect(t.ToServer).To(BeNumerically(">=", 2+104))
+			Expect(t.FromServer).To(BeZero())
+			Expect(t.ServerClosed).To(BeTrue())
+			Expect(err.Error()).To(ContainSubstring("the server closed the connection without answering"))
 		})
 
 		It("lets a tap cut the connection, and the board reports it", func() {

@@ -43,8 +43,9 @@ type Session struct {
 	Result   bp.HandshakeDone // the board's own report, costs included
 	Attempts int              // handshakes run to get this one
 
-	server net.Conn // relay mode
-	relay  *relay   // relay mode
+	server net.Conn    // relay mode
+	trace  *tracedConn // relay mode: server, counted
+	relay  *relay      // relay mode
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
@@ -137,6 +138,9 @@ func (b *Board) handshakeOnce(ctx context.Context, o HandshakeOptions) (*Session
 	}()
 	fail := func(err error) (*Session, error) {
 		s.stop()
+		if s.trace != nil {
+			err = withTrace(err, s.trace.trace())
+		}
 		return nil, profileErr(err)
 	}
 
@@ -203,7 +207,8 @@ func (s *Session) startRelay(ctx context.Context, o HandshakeOptions) error {
 			Err: fmt.Errorf("harness: connecting to the server: %w", err)}
 	}
 	r := newRelay(s.b, server.RemoteAddr())
-	s.server, s.relay = server, r
+	s.trace = &tracedConn{Conn: server}
+	s.server, s.relay = s.trace, r
 	s.b.mu.Lock()
 	s.b.relay = r
 	s.b.mu.Unlock()

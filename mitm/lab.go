@@ -17,6 +17,7 @@ import (
 	"shakedown/handshake/tlsprofile"
 	"shakedown/harness"
 	"shakedown/simulator"
+	"shakedown/version"
 )
 
 // Target is the server the lab attacks, seen from outside: its listeners,
@@ -128,7 +129,13 @@ func (l *Lab) Run(ctx context.Context, sel Selection) (*Results, error) {
 		return nil, errors.New("mitm: the lab needs a fixture set and a target")
 	}
 	start := time.Now()
-	res := &Results{Format: ResultsFormat, Started: start.UTC(), FixturesSeed: l.Set.Seed, Target: l.TargetName}
+	res := &Results{Format: ResultsFormat, ShakedownVersion: version.String(), Started: start.UTC(),
+		FixturesSeed: l.Set.Seed, Target: l.TargetName}
+	interrupted := func(err error) (*Results, error) {
+		res.Interrupted = true
+		res.DurationMS = time.Since(start).Milliseconds()
+		return res, err
+	}
 	if l.Board != nil {
 		detach, err := l.attachBoard(ctx)
 		if err != nil {
@@ -152,9 +159,13 @@ func (l *Lab) Run(ctx context.Context, sel Selection) (*Results, error) {
 				continue
 			}
 			if err := ctx.Err(); err != nil {
-				return res, err
+				return interrupted(err)
 			}
 			v := l.runCell(ctx, s, c)
+			if err := ctx.Err(); err != nil {
+				// Cut short by ctx, the cell has no verdict: leave it out.
+				return interrupted(err)
+			}
 			if v.Outcome == NotApplicable {
 				res.NotApplicable = append(res.NotApplicable, v)
 			} else {

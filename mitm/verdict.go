@@ -204,6 +204,11 @@ type Results struct {
 	Board *BoardInfo `json:"board,omitempty"`
 	// NotApplicable are the cells that have no meaning on the board.
 	NotApplicable []Verdict `json:"not_applicable,omitempty"`
+	// Interrupted is true when the run stopped before its last cell (a
+	// signal, a deadline): the verdicts are those of the cells that ran.
+	Interrupted bool `json:"interrupted,omitempty"`
+	// ShakedownVersion is the build that ran the matrix.
+	ShakedownVersion string `json:"shakedown_version,omitempty"`
 }
 
 // BoardInfo is the board under test as its INFO describes it.

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"io"
 	"slices"
+
+	"shakedown/version"
 )
 
 // WriteJSON writes the run as indented JSON (format RunFormat): the
@@ -12,6 +14,9 @@ import (
 func WriteJSON(w io.Writer, run *Run) error {
 	r := *run
 	r.Format = RunFormat
+	if r.ShakedownVersion == "" {
+		r.ShakedownVersion = version.String()
+	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(&r)

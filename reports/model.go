@@ -26,6 +26,13 @@ type Run struct {
 	MITM   *MITM    `json:"mitm,omitempty"`
 	Sim    *Sim     `json:"sim,omitempty"`
 	Boards *Boards  `json:"boards,omitempty"`
+	// Interrupted is true when a signal stopped the run: the results
+	// cover what ran before it. SetupError says what stopped the run
+	// before anything ran.
+	Interrupted bool   `json:"interrupted,omitempty"`
+	SetupError  string `json:"setup_error,omitempty"`
+	// ShakedownVersion is the build that made the run.
+	ShakedownVersion string `json:"shakedown_version,omitempty"`
 }
 
 // MITM mirrors the matrix document of `shakedown mitm run --out`.
@@ -39,6 +46,10 @@ type MITM struct {
 	Scenarios    []string  `json:"scenarios"`
 	Verdicts     []Verdict `json:"verdicts"`
 	Mismatches   int       `json:"mismatches"`
+	// Interrupted: the matrix stopped before its last cell. ShakedownVersion
+	// is the build that ran it.
+	Interrupted      bool   `json:"interrupted,omitempty"`
+	ShakedownVersion string `json:"shakedown_version,omitempty"`
 }
 
 // Outcomes of a MITM cell.
@@ -91,6 +102,8 @@ type Sim struct {
 	Hostile    map[string]map[string]int64 `json:"hostile"`
 	Histograms map[string]*Histogram       `json:"histograms"`
 	Timeline   *Timeline                   `json:"timeline,omitempty"`
+	// ShakedownVersion is the build that ran the fleet.
+	ShakedownVersion string `json:"shakedown_version,omitempty"`
 }
 
 // SimScenario is the part of the fleet's scenario the report prints.
@@ -168,6 +181,10 @@ type Sample struct {
 type Boards struct {
 	Format string  `json:"format"`
 	Boards []Board `json:"boards"`
+	// Interrupted is true when a signal stopped the run before its end.
+	Interrupted bool `json:"interrupted,omitempty"`
+	// ShakedownVersion is the build that measured the boards.
+	ShakedownVersion string `json:"shakedown_version,omitempty"`
 }
 
 // Board kinds.

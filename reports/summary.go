@@ -24,12 +24,19 @@ type SummaryLine struct {
 	Text    string
 }
 
-// Summarise computes the run's verdict.
+// Summarise computes the run's verdict. A run that was interrupted, that
+// could not start, or that has no results is never as expected.
 func Summarise(run *Run) Summary {
 	s := Summary{OK: true}
 	add := func(sec string, ok bool, format string, a ...any) {
 		s.Lines = append(s.Lines, SummaryLine{Section: sec, OK: ok, Text: fmt.Sprintf(format, a...)})
 		s.OK = s.OK && ok
+	}
+	if run.SetupError != "" {
+		add("Set-up", false, "the run did not start: %s", run.SetupError)
+	}
+	if run.Interrupted {
+		add("Run", false, "interrupted before its end; the results below cover what ran")
 	}
 	if m := run.MITM; m != nil {
 		succeeded, locked, broken, mism := 0, 0, 0, 0
@@ -76,6 +83,9 @@ func Summarise(run *Run) Summary {
 		}
 		add("Boards", ok == n && within == n, "%d boards, %d bench figures; %d of %d handshakes done, %d within their limits",
 			len(b.Boards), bench, ok, n, within)
+	}
+	if len(s.Lines) == 0 {
+		add("Run", false, "no results: nothing was measured")
 	}
 	return s
 }

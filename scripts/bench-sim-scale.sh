@@ -83,7 +83,7 @@ for i in $(seq 0 $((pairs - 1))); do
   "$sd" sim --fixtures "$d/fx" --gateway-ready "$d/ready.json" --backend-password "$password" --mix noise=1 \
     --devices "$per" --rate "$rate" --hold "$hold" --publish-interval "$interval" --qos 1 --quiet \
     --source-addrs "127.0.$((i + 1)).1-127.0.$((i + 1)).100" \
-    --results "$d/sim.json" >"$d/sim.txt" 2>"$d/sim.err" &
+    --out "$d/sim.json" >"$d/sim.txt" 2>"$d/sim.err" &
   sims+=($!)
 done
 rc=0

@@ -113,7 +113,7 @@ run() {
   local name=$1; shift
   log "($name) $*"
   local rc=0
-  "$sd" sim "$@" "${fleet[@]}" --results "$work/$name.json" >"$work/$name.txt" 2>"$work/$name.err" || rc=$?
+  "$sd" sim "$@" "${fleet[@]}" --out "$work/$name.json" >"$work/$name.txt" 2>"$work/$name.err" || rc=$?
   if [ "$rc" -ne 0 ] && [ "$rc" -ne 1 ]; then cat "$work/$name.err" >&2; exit "$rc"; fi
   cat "$work/$name.txt"
   echo

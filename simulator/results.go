@@ -34,6 +34,8 @@ type Results struct {
 	// kind -> outcome (closed, answered, held, dial_failed) -> count.
 	Hostile    map[string]map[string]int64 `json:"hostile"`
 	Histograms map[Stage]*Snapshot         `json:"histograms"`
+	// ShakedownVersion is the build that wrote the file (set by its writer).
+	ShakedownVersion string `json:"shakedown_version,omitempty"`
 }
 
 // Counts are the run's totals; each sums over shards.

@@ -22,20 +22,20 @@ func describeBench() {
 
 		It("times every curve, AEAD and hash the board lists", func() {
 			plan, err := measure.BenchPlan(cur.b.Info, measure.BenchSpec{Sizes: benchSizes, Iterations: byte(cur.cfg.Iterations)})
-			Expect(err).NotTo(HaveOccurred())
+			must(err, "planning the benchmarks")
 			Expect(plan).NotTo(BeEmpty(), "the board lists nothing to time")
 			exp := gmeasure.NewExperiment("bench on " + cur.b.Label)
 			AddReportEntry(exp.Name, exp, ReportEntryVisibilityFailureOrVerbose)
 			for _, it := range plan {
 				res, err := cur.b.Bench(step(), it.Request)
-				Expect(err).NotTo(HaveOccurred(), it.Label)
+				must(err, "timing %s", it.Label)
 				Expect(int(res.Iterations)).To(Equal(cur.cfg.Iterations), it.Label)
 				Expect(res.Min).To(BeNumerically(">", 0), it.Label)
 				Expect(res.Min).To(BeNumerically("<=", res.Max), it.Label)
 				rb := it.Report(res)
 				if cur.b.Exact() && it.Request.Op == bp.BenchScalarMult {
 					again, err := cur.b.Bench(step(), it.Request)
-					Expect(err).NotTo(HaveOccurred(), it.Label)
+					must(err, "timing %s again", it.Label)
 					Expect(again.Min).To(Equal(res.Min), "%s: an emulator counts exactly, so a second run must give the same count", it.Label)
 				}
 				exp.RecordValue(rb.Op, rb.Mean, gmeasure.Units(rb.Unit), gmeasure.Precision(1))

@@ -41,6 +41,11 @@ type Config struct {
 
 	// Console receives the board's console output; Log the server's log.
 	Console, Log io.Writer
+	// Progress receives one line per spec as it ends (ok, FAILED with its
+	// message, skip with the reason, STOPPED) and the counts at the end;
+	// none when nil. Colour paints the marks (a terminal that allows it).
+	Progress io.Writer
+	Colour   bool
 }
 
 // FixtureSeed makes the fixture set when Config.Fixtures is empty: the
@@ -117,13 +122,15 @@ func (c *Config) Bind(fs *flag.FlagSet) {
 	fs.StringVar(&c.Port, "port", "", "target a real board on this serial port, e.g. /dev/ttyACM0")
 	fs.StringVar(&c.Serial, "serial", "", "target the real board with this USB serial number, instead of --port")
 	fs.StringVar(&c.Board, "board", "", "board profile (shakedown board profiles lists them); recognised from the USB ids when omitted")
-	fs.StringVar(&c.ProfileFile, "profile-file", "", "a board profile YAML file of your own, instead of --board")
+	fs.StringVar(&c.ProfileFile, "board-file", "", "a board profile YAML file of your own, instead of --board")
+	fs.StringVar(&c.ProfileFile, "profile-file", "", "deprecated: use --board-file")
 	fs.IntVar(&c.Baud, "baud", 0, "override the profile's baud rate")
 	fs.StringVar(&c.Fleet, "fleet", "", "target a simulated fleet: a scenario file as shakedown sim takes")
 	fs.StringVar(&c.Fixtures, "fixtures", "", "fixture folder (shakedown fixtures gen); default: a set generated from a fixed seed")
 	fs.IntVar(&c.Runs, "runs", DefaultRuns, "handshakes measured per profile")
 	fs.IntVar(&c.Messages, "messages", DefaultMessages, "MQTT messages of the throughput suite")
 	fs.IntVar(&c.Iterations, "iterations", DefaultIterations, "iterations per benchmark, 1-255")
-	fs.StringVar(&c.Out, "results", "", "folder for the results (boards.json, mitm.json, sim.json)")
+	fs.StringVar(&c.Out, "out", "", "folder for the results (boards.json, mitm.json, sim.json)")
+	fs.StringVar(&c.Out, "results", "", "deprecated: use --out")
 	fs.DurationVar(&c.Timeout, "step-timeout", DefaultTimeout, "bounds one step of a spec: a handshake, a benchmark, an MQTT exchange")
 }

@@ -53,9 +53,9 @@ func (c column) need() {
 // set takes its devices from the start).
 func (c column) become(n int) fixtures.Device {
 	d, err := measure.DeviceFor(cur.set, c.p, c.curve, n)
-	Expect(err).NotTo(HaveOccurred())
+	must(err, "choosing a %s device", c)
 	pv, err := measure.Provisioning(cur.set, d)
-	Expect(err).NotTo(HaveOccurred())
+	must(err, "making the provisioning of %s", d.ID)
 	Expect(cur.b.Provision(step(), pv)).To(Succeed(), "provisioning %s as %s", cur.b.Label, d.ID)
 	return d
 }
@@ -64,7 +64,7 @@ func (c column) become(n int) fixtures.Device {
 // the reference server, the board's deadline leaving room over its limit.
 func (c column) handshakeOptions(tap harness.Tap) harness.HandshakeOptions {
 	addr, err := cur.srv.Addr(mitm.ListenerOf(c.p))
-	Expect(err).NotTo(HaveOccurred())
+	must(err, "finding the %s listener", c.p)
 	return harness.HandshakeOptions{Profile: c.p, Server: addr, Tap: tap, Timeout: 2*cur.b.Profile.Limit(c.p) + 10*time.Second}
 }
 
@@ -83,7 +83,7 @@ func mqttOver(s *harness.Session, d fixtures.Device) mqtt.Client {
 // await waits for a paho token within the step timeout.
 func await(t mqtt.Token, what string) {
 	Expect(t.WaitTimeout(cur.cfg.Timeout)).To(BeTrue(), "%s: no answer within %s", what, cur.cfg.Timeout)
-	Expect(t.Error()).NotTo(HaveOccurred(), what)
+	must(t.Error(), "%s", what)
 }
 
 // exchange sends telemetry from the board to the backend and a command
@@ -96,6 +96,6 @@ func exchange(c mqtt.Client, d fixtures.Device, tag string) {
 	await(c.Publish(topic, 1, false, msg), "PUBLISH "+topic)
 	eventually(func() int { return cur.srv.Count(topic, []byte(msg)) }).Should(Equal(1), "the backend receives the board's telemetry once")
 	cmd := tag + ": command to " + d.ID
-	Expect(cur.srv.Command(cmdTopic, []byte(cmd))).To(Succeed())
+	must(cur.srv.Command(cmdTopic, []byte(cmd)), "publishing the command on %s", cmdTopic)
 	eventually(cmds).Should(Receive(Equal(cmd)), "the board receives the backend's command")
 }

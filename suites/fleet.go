@@ -25,15 +25,17 @@ func describeFleet() {
 			}
 		})
 
-		It("connects every device and delivers every message", func() {
+		// The spec takes ginkgo's context so that, interrupted, ginkgo waits
+		// for the fleet to stop and keep its results.
+		It("connects every device and delivers every message", func(sctx SpecContext) {
 			sc, err := simulator.ReadScenario(cur.cfg.Fleet)
-			Expect(err).NotTo(HaveOccurred())
+			must(err, "reading the scenario")
 			run := simulator.Config{Scenario: sc, Progress: GinkgoWriter}
 			if sc.Target == simulator.TargetGateway && len(sc.Gateway) == 0 {
 				run.Scenario.Gateway = map[string]string{}
 				for _, p := range []handshake.Name{handshake.Noise, handshake.Seed, handshake.PSK, handshake.TLS} {
 					addr, err := cur.srv.Addr(mitm.ListenerOf(p))
-					Expect(err).NotTo(HaveOccurred())
+					must(err, "finding the %s listener", p)
 					run.Scenario.Gateway[string(p)] = addr
 				}
 				run.Scenario.Fixtures = simulator.Fixtures{Seed: FixtureSeed, DevicesPerProfile: fixtureDevices}
@@ -42,11 +44,17 @@ func describeFleet() {
 				}
 				run.Set = cur.set
 			}
-			res, err := simulator.Run(step(), run)
-			Expect(err).NotTo(HaveOccurred())
-			cur.mu.Lock()
-			cur.sim = res
-			cur.mu.Unlock()
+			inflight.Add(1)
+			defer inflight.Add(-1)
+			ctx, cancel := specContext(sctx, cur.cfg.Timeout)
+			defer cancel()
+			res, err := simulator.Run(ctx, run)
+			if res != nil {
+				cur.mu.Lock()
+				cur.sim = res
+				cur.mu.Unlock()
+			}
+			must(err, "running the fleet")
 
 			c := res.Counts
 			Expect(c.Connected).To(Equal(c.Legit), "devices connected of %d; failures: %v", c.Legit, res.Failures)

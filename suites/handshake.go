@@ -32,7 +32,7 @@ func describeHandshake() {
 					h, s, err := measure.Handshake(step(), cur.b.Board, c.handshakeOptions(nil), cur.b.Info, limit)
 					h.Profile = c.String() // seed per curve
 					hs = append(hs, h)
-					Expect(err).NotTo(HaveOccurred(), "handshake %d of %d", i+1, cur.cfg.Runs)
+					must(err, "handshake %d of %d", i+1, cur.cfg.Runs)
 					exp.RecordDuration("on the board", measure.BoardDuration(h), gmeasure.Precision(time.Microsecond))
 					exp.RecordDuration("wall", time.Duration(h.WallMS*float64(time.Millisecond)), gmeasure.Precision(time.Microsecond))
 					exp.RecordValue("board count", float64(h.Total), gmeasure.Units(h.Unit))
@@ -40,7 +40,7 @@ func describeHandshake() {
 					if i == cur.cfg.Runs-1 {
 						last = s
 					} else {
-						Expect(s.Close()).To(Succeed())
+						must(s.Close(), "closing the session")
 					}
 				}, gmeasure.SamplingConfig{N: cur.cfg.Runs})
 				DeferCleanup(last.Close)

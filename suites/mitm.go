@@ -1,7 +1,6 @@
 package suites
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -26,8 +25,12 @@ func describeMITM() {
 	Describe("mitm", Label("mitm"), func() {
 		BeforeEach(needBoard)
 
-		It("gives every scenario its expected verdict on the board's relay path", func() {
-			ctx, cancel := context.WithTimeout(context.Background(), matrixTimeout)
+		// The spec takes ginkgo's context so that, interrupted, ginkgo waits
+		// for the matrix to stop and keep the cells that ran.
+		It("gives every scenario its expected verdict on the board's relay path", func(sctx SpecContext) {
+			inflight.Add(1)
+			defer inflight.Add(-1)
+			ctx, cancel := specContext(sctx, matrixTimeout)
 			defer cancel()
 			lab := &mitm.Lab{Set: cur.set, Target: cur.srv, TargetName: cur.b.Label,
 				Board: cur.b.Board, BoardSlack: cur.b.Profile.LongestLimit(), BoardTrustsSetCA: cur.b.TrustsSetCA(),
@@ -36,13 +39,15 @@ func describeMITM() {
 					GinkgoWriter.Printf("%-28s %-22s %-13s %s\n", v.Scenario, v.Column, v.Outcome.Label(), expectedMark(v))
 				}}
 			res, err := lab.Run(ctx, mitm.Selection{})
-			Expect(err).NotTo(HaveOccurred())
-			cur.mu.Lock()
-			cur.matrix = res
-			cur.mu.Unlock()
+			if res != nil { // an interrupted matrix keeps the cells that ran
+				cur.mu.Lock()
+				cur.matrix = res
+				cur.mu.Unlock()
+			}
+			must(err, "running the matrix")
 
 			var text strings.Builder
-			Expect(res.WriteText(&text, false)).To(Succeed())
+			must(res.WriteText(&text, false), "writing the matrix")
 			AddReportEntry("MITM matrix on "+cur.b.Label, text.String(), ReportEntryVisibilityFailureOrVerbose)
 			var wrong []string
 			for _, v := range res.Verdicts {

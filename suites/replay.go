@@ -30,20 +30,20 @@ func describeReplay() {
 			noiseCol.become(2)
 			rec := &recorder{}
 			s, err := cur.b.Handshake(step(), noiseCol.handshakeOptions(harness.ChunkTap(rec.tap)))
-			Expect(err).NotTo(HaveOccurred())
-			Expect(s.Close()).To(Succeed())
+			must(err, "the recorded handshake")
+			must(s.Close(), "closing the session")
 
 			msg1 := rec.firstFrame()
 			Expect(msg1).NotTo(BeEmpty(), "no message 1 was recorded")
 			mark := cur.srv.Mark()
 			addr, err := cur.srv.Addr(mitm.ListenNoise)
-			Expect(err).NotTo(HaveOccurred())
+			must(err, "finding the noise listener")
 			conn, err := net.Dial("tcp", addr)
-			Expect(err).NotTo(HaveOccurred())
+			must(err, "connecting to the noise listener")
 			defer conn.Close()
-			Expect(conn.SetDeadline(time.Now().Add(cur.cfg.Timeout))).To(Succeed())
+			must(conn.SetDeadline(time.Now().Add(cur.cfg.Timeout)), "setting a deadline")
 			_, err = conn.Write(msg1)
-			Expect(err).NotTo(HaveOccurred())
+			must(err, "replaying message 1")
 			n, _ := io.Copy(io.Discard, conn) // the server drops the connection without an answer
 			Expect(n).To(BeZero(), "the server answered a replayed message 1")
 			eventually(func() []handshake.Reason { return reasons(cur.srv.Events(mark)) }).
@@ -54,16 +54,16 @@ func describeReplay() {
 			noiseCol.need()
 			noiseCol.become(3)
 			s, err := cur.b.Handshake(step(), noiseCol.handshakeOptions(nil))
-			Expect(err).NotTo(HaveOccurred())
+			must(err, "the handshake before the reboot")
 			before := s.Result.Counter
-			Expect(s.Close()).To(Succeed())
+			must(s.Close(), "closing the session")
 
 			_, err = cur.b.Reset(step(), bp.ResetReboot)
-			Expect(err).NotTo(HaveOccurred())
+			must(err, "rebooting the board")
 			s, err = cur.b.Handshake(step(), noiseCol.handshakeOptions(nil))
-			Expect(err).NotTo(HaveOccurred(), "the server refused the first handshake after a reboot")
+			must(err, "the first handshake after a reboot")
 			after := s.Result.Counter
-			Expect(s.Close()).To(Succeed())
+			must(s.Close(), "closing the session")
 			Expect(after).To(BeNumerically(">", before), "message-1 counter after the reboot")
 			AddReportEntry("message-1 counter", map[string]uint64{"before reboot": before, "after reboot": after})
 		})

@@ -1,6 +1,7 @@
 package suites
 
 import (
+	"context"
 	"errors"
 	"sync"
 	"time"
@@ -17,16 +18,24 @@ var defineOnce sync.Once
 // failure (shakedown test). The suite and reporter configurations carry
 // ginkgo's own settings: label filter, JUnit and JSON report paths.
 //
+// Run checks the target first (Preflight) and returns a *SetupError, with
+// no spec run, when the flags, the fixture set or the target are wrong; a
+// target that fails while it is being opened is a *SetupError too. ctx is
+// the run's: when it is done (a signal) the running step stops, the
+// remaining specs are skipped, and the results written so far are marked
+// interrupted. Run then returns false and no error: the caller, who owns
+// ctx, knows why.
+//
 // A process runs the suites once: ginkgo keeps one spec tree per process.
-func Run(t GinkgoTestingT, cfg Config, suite types.SuiteConfig, rep types.ReporterConfig) (bool, error) {
-	if err := cfg.Check(); err != nil {
+func Run(ctx context.Context, t GinkgoTestingT, cfg Config, suite types.SuiteConfig, rep types.ReporterConfig) (bool, error) {
+	if err := Preflight(cfg); err != nil {
 		return false, err
 	}
 	kind, _ := cfg.Kind()
 	ran := false
 	defineOnce.Do(func() {
 		ran = true
-		define(cfg)
+		define(ctx, cfg)
 	})
 	if !ran {
 		return false, errors.New("suites: Run runs once per process")
@@ -35,13 +44,30 @@ func Run(t GinkgoTestingT, cfg Config, suite types.SuiteConfig, rep types.Report
 		suite.Timeout = 2 * time.Hour
 	}
 	RegisterFailHandler(Fail)
-	return RunSpecs(t, "shakedown suites on a "+kind+" target", suite, rep), nil
+	ok := RunSpecs(t, "shakedown suites on a "+kind+" target", suite, rep)
+	if err := finish(ctx); err != nil {
+		return false, err
+	}
+	setupFailure.Lock()
+	defer setupFailure.Unlock()
+	if e := setupFailure.err; e != nil && ctx.Err() == nil {
+		return false, e
+	}
+	return ok, nil
 }
 
 // define declares the spec tree.
-func define(cfg Config) {
-	BeforeSuite(func() { setUp(cfg) })
-	AfterSuite(tearDown)
+func define(ctx context.Context, cfg Config) {
+	BeforeSuite(func() { setUp(ctx, cfg) })
+	ReportAfterEach(func(r SpecReport) {
+		if r.State.Is(types.SpecStateInterrupted | types.SpecStateAborted) {
+			interrupted.Store(true)
+		}
+	})
+	if cfg.Progress != nil {
+		ReportAfterEach(func(r SpecReport) { writeSpecLine(cfg.Progress, cfg.Colour, r) })
+		ReportAfterSuite("the run in a line", func(r Report) { writeRunLine(cfg.Progress, r) })
+	}
 	describeInfo()
 	describeHandshake()
 	describeReplay()

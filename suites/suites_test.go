@@ -1,6 +1,7 @@
 package suites_test
 
 import (
+	"context"
 	"flag"
 	"testing"
 	"time"
@@ -24,7 +25,7 @@ func TestSuites(t *testing.T) {
 	suite, rep := GinkgoConfiguration()
 	cfg.Console, cfg.Log = GinkgoWriter, GinkgoWriter
 	before := goleak.IgnoreCurrent()
-	if _, err := suites.Run(t, cfg, suite, rep); err != nil {
+	if _, err := suites.Run(context.Background(), t, cfg, suite, rep); err != nil {
 		t.Fatal(err)
 	}
 	// The last specs' goroutines may still be winding down on a loaded

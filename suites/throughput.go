@@ -27,7 +27,7 @@ func describeThroughput() {
 				c.need()
 				d := c.become(4)
 				s, err := cur.b.Handshake(step(), c.handshakeOptions(nil))
-				Expect(err).NotTo(HaveOccurred())
+				must(err, "the %s handshake", c)
 				DeferCleanup(s.Close)
 				client := mqttOver(s, d)
 				topic := "devices/" + d.ID + "/telemetry"

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -36,7 +35,8 @@ func (f *boardFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVarP(&f.port, "port", "p", "", "serial port of the board, e.g. /dev/ttyACM0, COM3 or the /dev/pts/N of a virtual board")
 	cmd.Flags().StringVar(&f.serial, "serial", "", "find the board by its USB serial number instead of --port")
 	cmd.Flags().StringVarP(&f.board, "board", "b", "", "board profile ("+strings.Join(boards.Names(), ", ")+"); recognised from the USB ids when omitted")
-	cmd.Flags().StringVar(&f.profileFile, "profile-file", "", "a board profile YAML file of your own instead of --board")
+	cmd.Flags().StringVar(&f.profileFile, "board-file", "", "a board profile YAML file of your own instead of --board")
+	renamed(cmd.Flags(), "profile-file", "board-file")
 	cmd.Flags().IntVar(&f.baud, "baud", 0, "override the profile's baud rate")
 }
 
@@ -45,9 +45,14 @@ func (f *boardFlags) where() boards.Where {
 	return boards.Where{Port: f.port, Serial: f.serial, Board: f.board, ProfileFile: f.profileFile, Baud: f.baud}
 }
 
-// open resolves the port and the profile and opens the board.
+// open resolves the port and the profile and opens the board. A board that
+// cannot be opened or does not answer is a set-up error: nothing ran.
 func (f *boardFlags) open(ctx context.Context, cmd *cobra.Command, skipHello bool) (*harness.Board, boards.Profile, error) {
-	return f.where().Open(ctx, cmd.ErrOrStderr(), func(o *harness.Options) { o.SkipHello = skipHello })
+	b, prof, err := f.where().Open(ctx, cmd.ErrOrStderr(), func(o *harness.Options) { o.SkipHello = skipHello })
+	if err != nil {
+		return nil, prof, setupError(err)
+	}
+	return b, prof, nil
 }
 
 func init() {
@@ -63,12 +68,13 @@ limits; for a USB board it is recognised from the VID and PID when omitted.
 No hardware at hand? "shakedown board virtual" starts a virtual board on a
 pseudo-terminal that every other subcommand can talk to.`,
 		Example: `  shakedown board list
+  shakedown board profiles
   shakedown board virtual &                      # prints its /dev/pts/N
   shakedown board info --port /dev/pts/3
   shakedown board bench --port /dev/ttyACM0 --board uno
   shakedown board handshake --port /dev/ttyUSB0 --profile noise --server 192.168.1.10:8885`,
 	}
-	cmd.AddCommand(boardListCmd(), boardInfoCmd(), boardBenchCmd(), boardHandshakeCmd(), boardConsoleCmd(), boardVirtualCmd())
+	cmd.AddCommand(boardListCmd(), boardProfilesCmd(), boardInfoCmd(), boardBenchCmd(), boardHandshakeCmd(), boardConsoleCmd(), boardVirtualCmd())
 	root.AddCommand(cmd)
 }
 
@@ -90,7 +96,7 @@ their path.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ports, err := harness.USBEnumerator{}.Ports()
 			if err != nil {
-				return err
+				return setupError(fmt.Errorf("listing the serial ports: %w", err))
 			}
 			profiles, err := boards.All()
 			if err != nil {
@@ -127,6 +133,38 @@ their path.`,
 	return c
 }
 
+func boardProfilesCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "profiles",
+		Short: "List the board profiles built in",
+		Long: `List the board profiles that --board names: the board, its chip and clock,
+how it is reached (usb, emulator or pty), its USB ids and its noise handshake
+limit. A profile of your own is a YAML file given with --board-file.`,
+		Example: `  shakedown board profiles`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ps, err := boards.All()
+			if err != nil {
+				return internalError(err)
+			}
+			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "PROFILE\tBOARD\tCHIP\tCLOCK\tTRANSPORT\tUSB IDS\tNOISE LIMIT")
+			for _, p := range ps {
+				var ids []string
+				for _, u := range p.USB {
+					ids = append(ids, u.VID+":"+u.PID)
+				}
+				limit := "-"
+				if l := p.Limit(handshake.Noise); l > 0 {
+					limit = l.String()
+				}
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p.Name, p.Board, p.Chip, mhz(p.ClockHz), p.Transport, dash(strings.Join(ids, " ")), limit)
+			}
+			return w.Flush()
+		},
+	}
+}
+
 func dash(s string) string {
 	if s == "" {
 		return "-"
@@ -155,11 +193,11 @@ Then read its counters.`,
 			defer b.Close()
 			in, err := b.Info(ctx)
 			if err != nil {
-				return err
+				return checkFailed(fmt.Errorf("board: asking for INFO: %w", err))
 			}
 			cs, err := b.Counters(ctx)
 			if err != nil {
-				return err
+				return checkFailed(fmt.Errorf("board: reading the counters: %w", err))
 			}
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 			fmt.Fprintf(w, "port\t%s (profile %s)\n", b.PortName(), prof.Name)
@@ -236,7 +274,7 @@ takes about 0.9 s): keep --iterations small there.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if iterations < 1 || iterations > 255 {
-				return errors.New("--iterations: want 1 to 255")
+				return usageErrorf("--iterations: want 1 to 255")
 			}
 			ctx := cmd.Context()
 			b, _, err := f.open(ctx, cmd, false)
@@ -246,24 +284,36 @@ takes about 0.9 s): keep --iterations small there.`,
 			defer b.Close()
 			in, err := b.Info(ctx)
 			if err != nil {
-				return err
+				return checkFailed(fmt.Errorf("board: asking for INFO: %w", err))
 			}
 			plan, err := measure.BenchPlan(in, measure.BenchSpec{Curves: curves, AEADs: aeads, Sizes: sizes, Iterations: byte(iterations)})
 			if err != nil {
-				return err
+				return usageError(err)
 			}
+			failed := 0
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', tabwriter.AlignRight)
 			fmt.Fprintf(w, "operation\tsize\titerations\tmean\tmin\tmax\tunit\tmean time\t\n")
 			for _, it := range plan {
 				res, err := b.Bench(ctx, it.Request)
 				if err != nil {
+					if ctx.Err() != nil {
+						w.Flush()
+						return interruptedError(fmt.Errorf("interrupted during %s", it.Label))
+					}
+					failed++
 					fmt.Fprintf(w, "%s\t%d\t-\t-\t-\t-\t-\t%s\t\n", it.Label, it.Request.Size, handshake.ReasonOf(err))
 					continue
 				}
 				fmt.Fprintf(w, "%s\t%d\t%d\t%.0f\t%d\t%d\t%s\t%s\t\n", it.Label, it.Request.Size, res.Iterations,
 					res.Mean(), res.Min, res.Max, res.Unit, measure.AsTime(res.Mean(), res.Unit, in.ClockHz))
 			}
-			return w.Flush()
+			if err := w.Flush(); err != nil {
+				return err
+			}
+			if failed > 0 {
+				return checkFailed(fmt.Errorf("board: %d of %d operations failed on the board", failed, len(plan)))
+			}
+			return nil
 		},
 	}
 	f.register(c)
@@ -283,6 +333,7 @@ func boardHandshakeCmd() *cobra.Command {
 		deviceID, deviceKey, serverKey  string
 		serverKeyNext, curve, tlsVerify string
 		tlsPin, serverName              string
+		serverMetrics                   string
 		counter                         int64
 		erase                           bool
 		fixtures, device                string
@@ -300,16 +351,24 @@ the path between board and server. Network mode: a board with its own network
 
 The board needs an identity for the profile. Provision one from a fixture
 set (--fixtures, --device), with the flags below (keys in hex, or @file to
-read the hex from a file), or beforehand.
-With --message the board sends it through the session and the reply is
-printed. If the board reboots in the middle, the handshake is run again, up
-to --attempts times. The exit status is 2 when the handshake fails.`,
+read the hex from a file), or beforehand. If the board reboots in the middle,
+the handshake is run again, up to --attempts times.
+
+With --message the board, as its device, speaks MQTT through the session:
+it subscribes to devices/ID/echo, publishes the text there, and the copy the
+broker sends back is printed with its round-trip time (the device's ID comes
+from --device or --device-id; a tls device's MQTT password from --fixtures).
+
+A refused handshake is reported from both ends: the board's reason and
+stage, what the relay saw of the server (bytes each way, who closed), and,
+with --server-metrics (the metrics listener of "shakedown serve"), the
+reason the server counted. The reference server never says why on the wire.`,
 		Example: `  # a noise handshake through the virtual board against "shakedown serve --fixtures fx"
   shakedown board handshake --port /dev/pts/3 --profile noise --server 127.0.0.1:8885 \
-      --fixtures fx --device noise-0001 --message hello
+      --fixtures fx --device noise-0001 --message hello --server-metrics 127.0.0.1:9185
   # the same with keys given in hex
   shakedown board handshake --port /dev/pts/3 --profile noise --server 127.0.0.1:8885 \
-      --device-id dev-0001 --device-key @dev-0001.hex --server-key @server.hex
+      --device-id noise-0001 --device-key @noise-0001.hex --server-key @server.hex
   # an ESP32 on WiFi, TLS with an SPKI pin, connecting by itself
   shakedown board handshake --port /dev/ttyUSB0 --profile tls --mode network \
       --server broker.example.net:8883 --tls-verify spki --tls-pin @broker.spki --server-name broker.example.net`,
@@ -317,14 +376,14 @@ to --attempts times. The exit status is 2 when the handshake fails.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			prof, err := handshake.ParseName(o.profile)
 			if err != nil {
-				return fmt.Errorf("--profile: %w", err)
+				return usageErrorf("--profile: %w", err)
 			}
 			if o.server == "" {
-				return errors.New("--server: give host:port of the server")
+				return usageErrorf("--server: give host:port of the server")
 			}
 			mode := map[string]bp.Mode{"relay": bp.ModeRelay, "network": bp.ModeNetwork}[o.mode]
 			if mode == 0 {
-				return errors.New("--mode: want relay or network")
+				return usageErrorf("--mode: want relay or network")
 			}
 			p := bp.Provision{Erase: o.erase, DeviceID: o.deviceID, ServerName: o.serverName}
 			for _, k := range []struct {
@@ -339,7 +398,7 @@ to --attempts times. The exit status is 2 when the handshake fails.`,
 			if o.curve != "" {
 				cv, ok := bp.ParseCurve(o.curve)
 				if !ok {
-					return errors.New("--curve: want p256 or secp160r1")
+					return usageErrorf("--curve: want p256 or secp160r1")
 				}
 				p.Curve = cv
 			}
@@ -347,21 +406,36 @@ to --attempts times. The exit status is 2 when the handshake fails.`,
 				v := map[string]bp.TLSVerify{"none": bp.TLSVerifyNone, "fingerprint": bp.TLSVerifyFingerprint,
 					"spki": bp.TLSVerifySPKI, "ca": bp.TLSVerifyCA, "ca-noclock": bp.TLSVerifyCANoClock}[o.tlsVerify]
 				if v == 0 {
-					return errors.New("--tls-verify: want none, fingerprint, spki, ca or ca-noclock")
+					return usageErrorf("--tls-verify: want none, fingerprint, spki, ca or ca-noclock")
 				}
 				p.TLSVerify = v
 			}
 			if cmd.Flags().Changed("counter") {
 				if o.counter < 0 {
-					return errors.New("--counter: want 0 or more")
+					return usageErrorf("--counter: want 0 or more")
 				}
 				v := uint64(o.counter)
 				p.Counter = &v
 			}
-
+			// who is the device of --message: its MQTT client ID and, for tls,
+			// its password.
+			who := mqttIdentity{id: o.deviceID}
 			if o.fixtures != "" || o.device != "" {
-				if err := fromFixtures(&p, prof, o.fixtures, o.device); err != nil {
+				d, err := fromFixtures(&p, prof, o.fixtures, o.device)
+				if err != nil {
 					return err
+				}
+				who = mqttIdentity{id: d.ID, fixture: &d}
+			}
+			if o.message != "" {
+				if err := who.check(prof); err != nil {
+					return err
+				}
+			}
+			var metrics *serverMetrics
+			if o.serverMetrics != "" {
+				if metrics, err = newServerMetrics(o.serverMetrics); err != nil {
+					return usageErrorf("--server-metrics: %w", err)
 				}
 			}
 
@@ -375,22 +449,23 @@ to --attempts times. The exit status is 2 when the handshake fails.`,
 			if provisioning(p) {
 				p.Profile = prof
 				if err := b.Provision(ctx, p); err != nil {
-					return fmt.Errorf("provisioning: %w", err)
+					return checkFailed(fmt.Errorf("board: provisioning the %s identity: %w", prof, err))
 				}
 				fmt.Fprintf(out, "provisioned the %s identity\n", prof)
 			}
 			in, err := b.Info(ctx)
 			if err != nil {
-				return err
+				return checkFailed(fmt.Errorf("board: asking for INFO: %w", err))
 			}
 			timeout := o.timeout
 			if timeout == 0 {
 				timeout = 2 * bprof.Limit(prof)
 			}
+			before := metrics.snapshot(ctx, prof)
 			s, err := b.Handshake(ctx, harness.HandshakeOptions{Profile: prof, Mode: mode, Server: o.server,
 				Timeout: timeout, Attempts: o.attempts})
 			if err != nil {
-				return &exitError{code: 2, err: fmt.Errorf("%s handshake failed: %w", prof, err)}
+				return handshakeFailure(ctx, out, prof, mode, o.server, err, metrics, before)
 			}
 			defer s.Close()
 			r := s.Result
@@ -409,18 +484,16 @@ to --attempts times. The exit status is 2 when the handshake fails.`,
 				fmt.Fprintf(out, "  limit              %s the %s of profile %s\n", verdict, bprof.Limit(prof), bprof.Name)
 			}
 			if o.message != "" {
-				if err := s.Send(ctx, []byte(o.message)); err != nil {
-					return err
-				}
-				mctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-				defer cancel()
-				reply, err := s.Receive(mctx)
+				reply, rtt, err := echoOverSession(ctx, s, who, o.message, 2*bprof.LongestLimit()+10*time.Second)
 				if err != nil {
-					return fmt.Errorf("waiting for a reply: %w", err)
+					return checkFailed(fmt.Errorf("board: %s message through the session: %w", prof, err))
 				}
-				fmt.Fprintf(out, "  reply              %q\n", reply)
+				fmt.Fprintf(out, "  reply              %q from the broker on devices/%s/echo in %s\n", reply, who.id, rtt.Round(time.Microsecond))
 			}
-			return s.Close()
+			if err := s.Close(); err != nil {
+				return checkFailed(fmt.Errorf("board: closing the session: %w", err))
+			}
+			return nil
 		},
 	}
 	f.register(c)
@@ -428,9 +501,11 @@ to --attempts times. The exit status is 2 when the handshake fails.`,
 	fl.StringVar(&o.profile, "profile", "noise", "protocol profile: noise, seed, psk or tls")
 	fl.StringVar(&o.server, "server", "", "the server, host:port")
 	fl.StringVar(&o.mode, "mode", "relay", "relay (through this command) or network (the board's own network)")
-	fl.DurationVar(&o.timeout, "timeout", 0, "the board's handshake deadline (default: twice the profile's limit)")
+	fl.DurationVar(&o.timeout, "handshake-timeout", 0, "the board's handshake deadline (default: twice the profile's limit)")
+	renamed(fl, "timeout", "handshake-timeout")
 	fl.IntVar(&o.attempts, "attempts", 3, "runs of the handshake when the board reboots during it")
-	fl.StringVar(&o.message, "message", "", "an application message to send after the handshake")
+	fl.StringVar(&o.message, "message", "", "after the handshake, publish this text as the device over MQTT and print the broker's echo")
+	fl.StringVar(&o.serverMetrics, "server-metrics", "", "the server's Prometheus metrics (host:port or URL), to name the reason it refused a handshake")
 	fl.BoolVar(&o.erase, "erase", false, "wipe the board's stored identities first")
 	fl.StringVar(&o.fixtures, "fixtures", "", "provision from this fixture set (shakedown fixtures gen) ...")
 	fl.StringVar(&o.device, "device", "", "... the identity of this device of the set, e.g. noise-0001")
@@ -448,29 +523,29 @@ to --attempts times. The exit status is 2 when the handshake fails.`,
 
 // fromFixtures fills p with the identity of device id from the fixture set
 // in dir: its key, the server's current noise key, or the broker's SPKI pin
-// for tls.
-func fromFixtures(p *bp.Provision, prof handshake.Name, dir, id string) error {
+// for tls. It returns the device.
+func fromFixtures(p *bp.Provision, prof handshake.Name, dir, id string) (fixtures.Device, error) {
 	if dir == "" || id == "" {
-		return errors.New("--fixtures and --device go together")
+		return fixtures.Device{}, usageErrorf("--fixtures and --device go together")
 	}
 	set, err := fixtures.Load(dir)
 	if err != nil {
-		return err
+		return fixtures.Device{}, setupError(fmt.Errorf("--fixtures: %w", err))
 	}
 	d, ok := set.Device(id)
 	if !ok {
-		return fmt.Errorf("--device: no device %q in %s", id, dir)
+		return d, usageErrorf("--device: no device %q in %s", id, dir)
 	}
 	if d.Profile != prof {
-		return fmt.Errorf("--device %s is a %s device, not %s", id, d.Profile, prof)
+		return d, usageErrorf("--device %s is a %s device, not %s", id, d.Profile, prof)
 	}
 	q, err := measure.Provisioning(set, d)
 	if err != nil {
-		return err
+		return d, setupError(err)
 	}
 	p.DeviceID, p.DeviceKey, p.ServerKey, p.Curve = q.DeviceID, q.DeviceKey, q.ServerKey, q.Curve
 	p.TLSVerify, p.TLSPin, p.ServerName = q.TLSVerify, q.TLSPin, q.ServerName
-	return nil
+	return d, nil
 }
 
 // provisioning reports whether any provisioning flag was given.
@@ -487,13 +562,13 @@ func hexFlag(flag, v string) ([]byte, error) {
 	if file, ok := strings.CutPrefix(v, "@"); ok {
 		data, err := os.ReadFile(file)
 		if err != nil {
-			return nil, fmt.Errorf("--%s: %w", flag, err)
+			return nil, setupError(fmt.Errorf("--%s: %w", flag, err))
 		}
 		v = strings.TrimSpace(string(data))
 	}
 	b, err := hex.DecodeString(strings.ReplaceAll(v, ":", ""))
 	if err != nil {
-		return nil, fmt.Errorf("--%s: want hex bytes (or @file holding them)", flag)
+		return nil, usageErrorf("--%s: want hex bytes (or @file holding them)", flag)
 	}
 	return b, nil
 }
@@ -525,11 +600,11 @@ The agent need not be running: the console works on any board.`,
 			if reset {
 				done, err := b.HardReset(ctx)
 				if err != nil {
-					return err
+					return checkFailed(fmt.Errorf("board: resetting by the modem lines: %w", err))
 				}
 				if !done {
 					if _, err := b.Reset(ctx, bp.ResetReboot); err != nil {
-						return fmt.Errorf("resetting: %w", err)
+						return checkFailed(fmt.Errorf("board: resetting: %w", err))
 					}
 				}
 			}
@@ -572,7 +647,7 @@ and --reset-in-handshake make it misbehave like real boards do.`,
 				prof, err = boards.Lookup(name)
 			}
 			if err != nil {
-				return err
+				return setupError(err)
 			}
 			cfg := virtual.FromProfile(prof, serial, slow)
 			if banner {
@@ -582,7 +657,7 @@ and --reset-in-handshake make it misbehave like real boards do.`,
 			cfg.Faults.ResetInHandshake = resets
 			vb, err := virtual.Start(cfg)
 			if err != nil {
-				return err
+				return setupError(fmt.Errorf("starting the virtual board: %w", err))
 			}
 			defer vb.Close()
 			out := cmd.OutOrStdout()
@@ -594,7 +669,8 @@ and --reset-in-handshake make it misbehave like real boards do.`,
 		},
 	}
 	c.Flags().StringVarP(&name, "board", "b", "virtual", "present as this board profile")
-	c.Flags().StringVar(&profileFile, "profile-file", "", "present as the board of this profile YAML file")
+	c.Flags().StringVar(&profileFile, "board-file", "", "present as the board of this profile YAML file")
+	renamed(c.Flags(), "profile-file", "board-file")
 	c.Flags().StringVar(&serial, "serial", "VIRTUAL-0001", "the serial number the board reports")
 	c.Flags().BoolVar(&slow, "slow", false, "take the profile's time per operation (a slow chip)")
 	c.Flags().BoolVar(&banner, "banner", false, "print line noise and an ESP8266-style ROM banner before every boot")

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -34,6 +35,7 @@ import (
 	"shakedown/server/app"
 	"shakedown/simulator"
 	"shakedown/suites/measure"
+	"shakedown/version"
 )
 
 func init() {
@@ -50,15 +52,19 @@ virtual Uno as slow as the real chip) through handshakes relayed to the server;
 run the firmware's benchmark on the emulated chips when their toolchains and
 emulators are present; run a fleet of simulated devices; run the MITM matrix;
 and write the results, an HTML report and a Markdown summary. The report's path
-is the last line printed. Nothing to install, nothing left running.`,
-		Example: `  shakedown demo --dir out/demo
+is the last line printed. Nothing to install, nothing left running.
+
+Exit status: 1 when a part of the demo failed; 3 when interrupted (the
+results so far are written, marked "interrupted": true).`,
+		Example: `  shakedown demo --out out/demo
   shakedown demo --devices 200 --no-chips      # quicker`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runDemo(cmd.Context(), demoOptions{dir: dir, firmware: firmware, devices: devices, noChips: noChips}, cmd.OutOrStdout())
 		},
 	}
-	cmd.Flags().StringVar(&dir, "dir", "out/demo", "where the demo writes its fixtures, registry, results and report")
+	cmd.Flags().StringVar(&dir, "out", "out/demo", "the folder the demo writes its fixtures, registry, results and report into (emptied first)")
+	renamed(cmd.Flags(), "dir", "out")
 	cmd.Flags().IntVar(&devices, "devices", 1000, "simulated devices in the fleet")
 	cmd.Flags().StringVar(&firmware, "firmware", "boards/firmware", "the firmware folder, for the emulated chips")
 	cmd.Flags().BoolVar(&noChips, "no-chips", false, "skip the emulated chips")
@@ -70,7 +76,7 @@ func runDemo(ctx context.Context, o demoOptions, out io.Writer) error {
 	started := time.Now()
 	fxDir := filepath.Join(dir, "fixtures")
 	if err := os.RemoveAll(dir); err != nil {
-		return err
+		return setupError(err)
 	}
 	fmt.Fprintf(out, "== fixtures: %s (seed %q)\n", fxDir, "demo")
 	sc := demoScenario(o.devices)
@@ -79,11 +85,11 @@ func runDemo(ctx context.Context, o demoOptions, out io.Writer) error {
 		perKind = max(perKind, n+2) // the boards take the last two of each kind
 	}
 	if _, err := fixtures.Generate(fxDir, fixtures.Options{Seed: "demo", DevicesPerProfile: perKind}); err != nil {
-		return err
+		return setupError(err)
 	}
 	set, err := fixtures.Load(fxDir)
 	if err != nil {
-		return err
+		return setupError(err)
 	}
 	cfg := server.DefaultConfig()
 	cfg.Registry = "sqlite:" + filepath.Join(dir, "registry.db")
@@ -107,7 +113,7 @@ func runDemo(ctx context.Context, o demoOptions, out io.Writer) error {
 	select {
 	case ready = <-readyc:
 	case err := <-errc:
-		return err
+		return setupError(fmt.Errorf("starting the server: %w", err))
 	}
 	fmt.Fprintln(out, "== server: embedded broker, SQLite registry")
 	for _, p := range handshake.Profiles {
@@ -184,7 +190,22 @@ func runDemo(ctx context.Context, o demoOptions, out io.Writer) error {
 		}
 		fmt.Fprintf(out, "   %-5s %-20s connected in %6.1f ms, published %q: %s\n", p, d.ID, float64(connected.Microseconds())/1000, topic, status)
 	}
-	run := &reports.Run{Title: "shakedown demo", Generated: started}
+	run := &reports.Run{Title: "shakedown demo", Generated: started, ShakedownVersion: version.String()}
+	bds := &reports.Boards{Format: reports.BoardsFormat, ShakedownVersion: version.String()}
+	var sim *reports.Sim
+	var mres *reports.MITM
+	// interrupted writes what the demo has so far, marked interrupted.
+	interrupted := func() error {
+		run.Interrupted, bds.Interrupted = true, true
+		run.Boards, run.Sim, run.MITM = bds, sim, mres
+		if _, err := writeDemoResults(dir, run, bds, sim, mres); err != nil {
+			fmt.Fprintf(out, "   writing the results so far: %v\n", err)
+		}
+		return interruptedError(fmt.Errorf("interrupted: the results so far are in %s, marked interrupted", dir))
+	}
+	if ctx.Err() != nil {
+		return interrupted()
+	}
 	backendGot := func(topic, payload string) bool {
 		deadline := time.After(5 * time.Second)
 		for {
@@ -203,7 +224,6 @@ func runDemo(ctx context.Context, o demoOptions, out io.Writer) error {
 	}
 
 	fmt.Fprintln(out, "== boards: the virtual board and a virtual Uno as slow as an ATmega328P, handshakes relayed to the server")
-	bds := &reports.Boards{Format: reports.BoardsFormat}
 	for i, vb := range []struct {
 		profile  string
 		slow     bool
@@ -211,6 +231,9 @@ func runDemo(ctx context.Context, o demoOptions, out io.Writer) error {
 		bench    bool
 	}{{"virtual", false, handshake.Profiles, true}, {"uno", true, []handshake.Name{handshake.Noise, handshake.PSK}, false}} {
 		b, err := demoBoard(cctx, out, vb.profile, vb.slow, vb.bench, vb.profiles, set, i+1, ready.Listeners, backendGot)
+		if ctx.Err() != nil {
+			return interrupted()
+		}
 		if err != nil {
 			failures++
 			fmt.Fprintf(out, "   %s board FAILED: %v\n", vb.profile, err)
@@ -243,6 +266,9 @@ func runDemo(ctx context.Context, o demoOptions, out io.Writer) error {
 	if err := <-errc; err != nil {
 		return err
 	}
+	if ctx.Err() != nil {
+		return interrupted()
+	}
 
 	// The fleet gets a server of its own: one without the demo's earlier
 	// sessions, whose SQLite registry already holds every identity.
@@ -253,14 +279,20 @@ func runDemo(ctx context.Context, o demoOptions, out io.Writer) error {
 		return err
 	}
 	sc.Fixtures.Dir = fxDir
-	sim, err := demoFleet(ctx, cfg, sc, set, out)
+	sim, err = demoFleet(ctx, cfg, sc, set, out)
+	if ctx.Err() != nil {
+		return interrupted()
+	}
 	if err != nil {
 		return fmt.Errorf("fleet: %w", err)
 	}
 	run.Sim = sim
 
 	fmt.Fprintln(out, "== MITM matrix: every scenario on every profile, against the server in process")
-	mres, err := demoMITM(ctx, set, out)
+	mres, err = demoMITM(ctx, set, out)
+	if ctx.Err() != nil {
+		return interrupted()
+	}
 	if err != nil {
 		return fmt.Errorf("mitm: %w", err)
 	}
@@ -276,8 +308,13 @@ func runDemo(ctx context.Context, o demoOptions, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "== results in %s; Markdown summary %s (%s)\n", dir, paths.markdown, time.Since(started).Round(time.Second))
 	fmt.Fprintln(out, paths.html)
-	if failures > 0 {
-		return &exitError{code: 1, err: fmt.Errorf("%d parts of the demo failed", failures)}
+	switch {
+	case failures > 0:
+		return checkFailed(fmt.Errorf("%d parts of the demo failed", failures))
+	case !sum.OK:
+		// The verdict and the exit status agree: a fleet whose devices
+		// failed to connect is no demo that went as expected.
+		return checkFailed(errors.New("the demo's verdict: needs attention (see the summary above)"))
 	}
 	return nil
 }
@@ -630,6 +667,7 @@ func demoFleet(ctx context.Context, cfg server.Config, sc simulator.Scenario, se
 		return nil, err
 	}
 	var buf bytes.Buffer
+	res.ShakedownVersion = version.String()
 	if err := res.Encode(&buf); err != nil {
 		return nil, err
 	}
@@ -686,7 +724,7 @@ func demoMITM(ctx context.Context, set *fixtures.Set, out io.Writer) (*reports.M
 	n := 0
 	lab := &mitm.Lab{Set: set, Target: srv, TargetName: "in-process", Progress: func(mitm.Verdict) { n++ }}
 	res, err := lab.Run(ctx, mitm.Selection{})
-	if err != nil {
+	if err != nil && (res == nil || !res.Interrupted) {
 		return nil, err
 	}
 	var buf bytes.Buffer
@@ -727,14 +765,17 @@ func writeDemoResults(dir string, run *reports.Run, bds *reports.Boards, sim *re
 			return enc.Encode(v)
 		}
 	}
-	if err := errors.Join(
-		write("boards.json", js(bds)),
-		write("sim.json", js(sim)),
-		write("mitm.json", js(m)),
+	var errs []error
+	for name, v := range map[string]any{"boards.json": bds, "sim.json": sim, "mitm.json": m} {
+		if !reflect.ValueOf(v).IsNil() { // an interrupted demo has what ran
+			errs = append(errs, write(name, js(v)))
+		}
+	}
+	if err := errors.Join(append(errs,
 		write("run.json", func(w io.Writer) error { return reports.WriteJSON(w, run) }),
 		write("report.md", func(w io.Writer) error { return reports.WriteMarkdown(w, run) }),
 		write("report.html", func(w io.Writer) error { return reports.WriteHTML(w, run) }),
-	); err != nil {
+	)...); err != nil {
 		return p, err
 	}
 	abs, err := filepath.Abs(p.html)

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -27,12 +28,42 @@ func registryFlag(cmd *cobra.Command) *string {
 	return cmd.Flags().String("registry", "sqlite:shakedown.db", "registry DSN: sqlite:PATH or postgres://...")
 }
 
+// openRegistry opens the registry of dsn, creating an SQLite file that is
+// not there: for the commands that build a registry (serve, devices add,
+// devices import).
 func openRegistry(ctx context.Context, dsn string) (registry.Registry, error) {
 	reg, err := registry.Open(ctx, dsn)
 	if err != nil {
-		return nil, fmt.Errorf("opening the registry: %w", err)
+		return nil, setupError(fmt.Errorf("opening the registry: %w", err))
 	}
 	return reg, nil
+}
+
+// openExistingRegistry opens a registry that must exist: a command that
+// reads or administers one never creates an empty SQLite file where a
+// --registry was mistyped or left out.
+func openExistingRegistry(ctx context.Context, dsn string) (registry.Registry, error) {
+	if path, ok := sqlitePath(dsn); ok {
+		if _, err := os.Stat(path); err != nil {
+			return nil, setupError(fmt.Errorf("opening the registry: no SQLite registry at %s (check --registry; serve, devices add and devices import create one): %w", path, err))
+		}
+	}
+	return openRegistry(ctx, dsn)
+}
+
+// sqlitePath is the file of an SQLite registry DSN (sqlite:PATH,
+// sqlite://PATH or a bare path), as the registry reads it.
+func sqlitePath(dsn string) (string, bool) {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		return "", false
+	}
+	path, ok := strings.CutPrefix(dsn, "sqlite:")
+	if ok {
+		path = strings.TrimPrefix(path, "//")
+	} else if strings.Contains(dsn, "://") {
+		return "", false
+	}
+	return path, path != ""
 }
 
 // importFixtures registers every device of a fixture set that is missing,
@@ -130,11 +161,13 @@ or an MQTT password:
 
 The server checks no certificate date and no CA: revoking the device revokes
 its certificate.`,
-		Example: `  shakedown devices add sensor-17 --profile noise --key 3f5c…(64 hex digits: the device's X25519 public key)
-  shakedown devices add legacy-1 --profile psk --key <64 hex digits: the pre-shared key>
+		Example: `  # --key: the device's X25519 public key (noise), its point (seed) or the pre-shared key (psk), in hex
+  shakedown devices add sensor-17 --profile noise --key 8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a
+  shakedown devices add legacy-1 --profile psk --key 5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb
+  # tls: a new key and certificate written to keys/ (mutual TLS), the pin of your own certificate, or a password
   shakedown devices add meter-9 --profile tls --out keys/ --grant fleet/broadcast
   shakedown devices add meter-10 --profile tls --cert meter-10.crt
-  head -c 32 /dev/urandom | base64 | tr -d '=' > meter-11.pw && shakedown devices add meter-11 --profile tls --password-file meter-11.pw`,
+  shakedown devices add meter-11 --profile tls --password-file meter-11.pw`,
 		Args: cobra.ExactArgs(1),
 	}
 	addDSN := registryFlag(add)
@@ -274,7 +307,7 @@ its certificate.`,
 	lp := list.Flags().String("profile", "", "only this profile")
 	ls := list.Flags().String("state", "", "only active or revoked devices")
 	list.RunE = func(c *cobra.Command, _ []string) error {
-		reg, err := openRegistry(c.Context(), *listDSN)
+		reg, err := openExistingRegistry(c.Context(), *listDSN)
 		if err != nil {
 			return err
 		}
@@ -303,7 +336,7 @@ its certificate.`,
 	}
 	revDSN := registryFlag(revoke)
 	revoke.RunE = func(c *cobra.Command, args []string) error {
-		reg, err := openRegistry(c.Context(), *revDSN)
+		reg, err := openExistingRegistry(c.Context(), *revDSN)
 		if err != nil {
 			return err
 		}
@@ -325,7 +358,7 @@ its certificate.`,
 	}
 	expDSN := registryFlag(export)
 	export.RunE = func(c *cobra.Command, _ []string) error {
-		reg, err := openRegistry(c.Context(), *expDSN)
+		reg, err := openExistingRegistry(c.Context(), *expDSN)
 		if err != nil {
 			return err
 		}
@@ -350,7 +383,7 @@ its certificate.`,
 	show := &cobra.Command{Use: "show", Short: "Show the server's public keys", Args: cobra.NoArgs}
 	showDSN := registryFlag(show)
 	show.RunE = func(c *cobra.Command, _ []string) error {
-		reg, err := openRegistry(c.Context(), *showDSN)
+		reg, err := openExistingRegistry(c.Context(), *showDSN)
 		if err != nil {
 			return err
 		}
@@ -373,7 +406,7 @@ its certificate.`,
 		Example: `  shakedown serverkey announce --registry sqlite:shakedown.db`}
 	annDSN := registryFlag(announce)
 	announce.RunE = func(c *cobra.Command, _ []string) error {
-		reg, err := openRegistry(c.Context(), *annDSN)
+		reg, err := openExistingRegistry(c.Context(), *annDSN)
 		if err != nil {
 			return err
 		}
@@ -391,7 +424,7 @@ its certificate.`,
 	promote := &cobra.Command{Use: "promote", Short: "Make the announced key current", Args: cobra.NoArgs}
 	proDSN := registryFlag(promote)
 	promote.RunE = func(c *cobra.Command, _ []string) error {
-		reg, err := openRegistry(c.Context(), *proDSN)
+		reg, err := openExistingRegistry(c.Context(), *proDSN)
 		if err != nil {
 			return err
 		}

@@ -29,7 +29,7 @@ The key material is public by construction; never deploy it.`,
 			if now != "" {
 				t, err := time.Parse(time.RFC3339, now)
 				if err != nil {
-					return fmt.Errorf("--now: want RFC 3339, such as 2026-01-01T00:00:00Z: %w", err)
+					return usageErrorf("--now: want RFC 3339, such as 2026-01-01T00:00:00Z: %w", err)
 				}
 				o.Now = t
 			}

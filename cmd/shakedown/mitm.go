@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -43,7 +42,7 @@ with each verification mode. The matrix shows, per cell, "rejected" (a side
 was seen refusing the attack) or "SUCCEEDED" with the evidence (what the
 attacker read, what a side accepted), and, for legitimate certificate
 changes, "survived" or "LOCKED OUT". Every cell carries its expected outcome
-and the source of that expectation (--list shows them); the exit status is 2
+and the source of that expectation (--list shows them); the exit status is 1
 when any outcome differs from its expectation.
 
 The devices are simulated, over a TCP proxy, unless a board is given: then
@@ -60,7 +59,9 @@ virtual board is started trusting the set's CA). On a slow board raise
 --cell-timeout: tamper-handshake runs one handshake per altered byte.
 
 --out writes the matrix as JSON (format shakedown-mitm/1, see package mitm),
-with the board and the cells not applicable on it.`,
+with the board and the cells not applicable on it. Interrupted (Ctrl-C,
+SIGTERM), it writes the cells that ran, marked "interrupted": true, and
+exits 3.`,
 		Example: `  shakedown mitm run
   shakedown mitm run --list
   shakedown mitm run --scenario impersonate-server --scenario expired-certificate --profile tls
@@ -82,15 +83,15 @@ with the board and the cells not applicable on it.`,
 			onBoard := bf.port != "" || bf.serial != ""
 			switch {
 			case o.virtual && (onBoard || bf.board != "" || bf.profileFile != ""):
-				return errors.New("--virtual starts a board of its own: give it, or --port/--serial with --board, not both")
+				return usageErrorf("--virtual starts a board of its own: give it, or --port/--serial with --board, not both")
 			case !onBoard && (bf.board != "" || bf.profileFile != "" || bf.baud != 0):
-				return errors.New("--board: which board? give --port (or --serial) with it, or --virtual")
+				return usageErrorf("--board: which board? give --port (or --serial) with it, or --virtual")
 			case o.trustsCA && !onBoard:
-				return errors.New("--trusts-fixture-ca: for a board given by --port or --serial (the virtual board trusts the fixture CA already)")
+				return usageErrorf("--trusts-fixture-ca: for a board given by --port or --serial (the virtual board trusts the fixture CA already)")
 			}
 			sel := mitm.Selection{Scenarios: o.scenarios, Columns: o.profiles}
 			if err := sel.Check(); err != nil {
-				return err
+				return usageError(err)
 			}
 			var set *fixtures.Set
 			var err error
@@ -100,14 +101,11 @@ with the board and the cells not applicable on it.`,
 				set, err = fixtures.Build(fixtures.Options{Seed: o.seed})
 			}
 			if err != nil {
-				return err
-			}
-			if selectsSeed(sel) {
-				fmt.Fprintln(cmd.ErrOrStderr(), seed.Warning)
+				return setupError(err)
 			}
 			srv, err := labserver.Start(set, nil)
 			if err != nil {
-				return err
+				return setupError(fmt.Errorf("starting the lab's server: %w", err))
 			}
 			defer srv.Close()
 			progress := cmd.ErrOrStderr()
@@ -126,7 +124,7 @@ with the board and the cells not applicable on it.`,
 			case o.virtual:
 				vb, b, prof, err := startVirtualBoard(ctx, set)
 				if err != nil {
-					return err
+					return setupError(err)
 				}
 				defer vb.Close()
 				defer b.Close()
@@ -141,9 +139,14 @@ with the board and the cells not applicable on it.`,
 				lab.Board, lab.BoardTrustsSetCA, lab.BoardSlack = b, o.trustsCA, prof.LongestLimit()
 				fmt.Fprintf(progress, "board on %s (profile %s)\n", b.PortName(), prof.Name)
 			}
+			// Set up, the run starts: the warning is for a run, not for a
+			// board that is not there.
+			if selectsSeed(sel) {
+				fmt.Fprintln(cmd.ErrOrStderr(), seed.Warning)
+			}
 			res, err := lab.Run(ctx, sel)
-			if err != nil {
-				return err
+			if err != nil && (res == nil || !res.Interrupted) {
+				return setupError(err)
 			}
 			fmt.Fprintln(progress)
 			if err := res.WriteText(out, o.all); err != nil {
@@ -155,8 +158,11 @@ with the board and the cells not applicable on it.`,
 				}
 				fmt.Fprintf(progress, "wrote %s\n", o.out)
 			}
+			if res.Interrupted {
+				return interruptedError(fmt.Errorf("interrupted after %d cells; their verdicts are kept", len(res.Verdicts)+len(res.NotApplicable)))
+			}
 			if res.Mismatches > 0 {
-				return &exitError{code: 2, err: fmt.Errorf("mitm: %d of %d verdicts differ from their expectation", res.Mismatches, len(res.Verdicts))}
+				return checkFailed(fmt.Errorf("mitm: %d of %d verdicts differ from their expectation", res.Mismatches, len(res.Verdicts)))
 			}
 			return nil
 		},
@@ -164,9 +170,12 @@ with the board and the cells not applicable on it.`,
 	fl := run.Flags()
 	fl.StringSliceVarP(&o.scenarios, "scenario", "s", nil, "run only these scenarios (repeat or comma-separate; see --list)")
 	fl.StringSliceVarP(&o.profiles, "profile", "p", nil, "run only these profiles or columns: noise, seed, psk, tls, or a column such as tls-ca-noclock")
+	// -p is --port in the board commands: one meaning for a shorthand.
+	fl.MarkShorthandDeprecated("profile", "use --profile (-p is --port elsewhere)")
 	fl.StringVarP(&o.out, "out", "o", "", "write the results JSON to this file")
-	fl.StringVar(&o.seed, "seed", "shakedown", "fixture seed of the devices and server keys")
-	fl.StringVar(&o.fixtureFS, "fixtures", "", "load the fixture set from this directory instead of --seed")
+	fl.StringVar(&o.seed, "fixture-seed", "shakedown", "the seed of the fixture set built for the devices and server keys")
+	renamed(fl, "seed", "fixture-seed")
+	fl.StringVar(&o.fixtureFS, "fixtures", "", "load the fixture set from this directory instead of --fixture-seed")
 	fl.BoolVar(&o.list, "list", false, "list the scenarios with each cell's expected outcome and its source, and exit")
 	fl.BoolVar(&o.all, "all", false, "print the evidence of every cell, not only of the attacks that succeeded and the surprises")
 	fl.BoolVar(&o.virtual, "virtual", false, "run the cells on a virtual board started in this process, through its relay")
@@ -174,7 +183,8 @@ with the board and the cells not applicable on it.`,
 	fl.StringVar(&bf.port, "port", "", "run the cells on the board on this serial port, e.g. /dev/ttyACM0 or an emulator's /dev/pts/N")
 	fl.StringVar(&bf.serial, "serial", "", "find the board by its USB serial number instead of --port")
 	fl.StringVarP(&bf.board, "board", "b", "", "board profile of --port ("+strings.Join(boards.Names(), ", ")+"); recognised from the USB ids when omitted")
-	fl.StringVar(&bf.profileFile, "profile-file", "", "a board profile YAML file of your own instead of --board")
+	fl.StringVar(&bf.profileFile, "board-file", "", "a board profile YAML file of your own instead of --board")
+	renamed(fl, "profile-file", "board-file")
 	fl.IntVar(&bf.baud, "baud", 0, "override the board profile's baud rate")
 	fl.BoolVar(&o.trustsCA, "trusts-fixture-ca", false, "the board of --port trusts the fixture set's CA, with the devices' build date as its ca-noclock clock")
 	fl.DurationVar(&o.cellTimeout, "cell-timeout", mitm.DefaultCellTimeout, "bound on each cell; raise it on a slow board")

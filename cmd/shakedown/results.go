@@ -14,7 +14,7 @@ func init() {
 	merge := &cobra.Command{
 		Use:   "merge FILE...",
 		Short: "Merge the results of the shards of one fleet",
-		Long: `Merge results JSON files written by 'shakedown sim --results' for the shards of
+		Long: `Merge results JSON files written by 'shakedown sim --out' for the shards of
 one fleet: counts and failures add up, and the HDR histograms merge exactly,
 bucket by bucket, so the merged percentiles are those of all samples together.
 Files of different fleets (fleet_id) or a shard given twice are refused. The
@@ -50,13 +50,14 @@ written); 3 a shard was interrupted (thresholds not judged).`,
 				return err
 			}
 			if !m.Complete() && !m.Interrupted {
-				return &exitError{code: simExitThreshold, err: fmt.Errorf("results merge: %d of %d shards merged: thresholds not judged on part of the fleet",
+				return &exitError{code: exitCheckFailed, err: fmt.Errorf("results merge: %d of %d shards merged: thresholds not judged on part of the fleet",
 					len(m.Shards), m.Shards[0].Count)}
 			}
 			return judge("results merge", summary, m)
 		},
 	}
-	merge.Flags().StringVarP(&out, "output", "o", "", "write the merged results JSON here (- for stdout)")
+	merge.Flags().StringVarP(&out, "out", "o", "", "write the merged results JSON here (- for stdout)")
+	renamed(merge.Flags(), "output", "out")
 	var figures bool
 	show := &cobra.Command{
 		Use:   "show FILE",

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -63,11 +64,11 @@ underscores), then flags. SIGTERM or Ctrl-C drains sessions for --drain.`,
   # a gateway sharing a PostgreSQL registry, bridged to mosquitto, with a config file
   shakedown serve --config gateway.yaml --registry postgres://gw@db/shakedown --broker tcp://mosquitto:1883`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: func(cmd *cobra.Command, _ []string) (err error) {
 			if configFile != "" {
 				loaded, err := server.LoadConfig(configFile)
 				if err != nil {
-					return err
+					return setupError(err)
 				}
 				// Flags given on the command line win over the file: the
 				// flags write into cfg, so set them again after loading.
@@ -90,16 +91,16 @@ underscores), then flags. SIGTERM or Ctrl-C drains sessions for --drain.`,
 			}
 			log, err := newLogger(logFormat, logLevel)
 			if err != nil {
-				return err
+				return usageError(err)
 			}
 			ctx := cmd.Context()
 			if fixturesDir != "" {
 				set, err := fixtures.Load(fixturesDir)
 				if err != nil {
-					return err
+					return setupError(err)
 				}
 				if err := importFixtures(ctx, cfg.Registry, set, cmd.ErrOrStderr()); err != nil {
-					return err
+					return setupError(err)
 				}
 				if cfg.TLSCert == "" {
 					cfg.TLSCert = filepath.Join(fixturesDir, "tls", "broker.crt")
@@ -113,7 +114,15 @@ underscores), then flags. SIGTERM or Ctrl-C drains sessions for --drain.`,
 			if cfg.Listen[handshake.PSK] != "" {
 				fmt.Fprintln(cmd.ErrOrStderr(), "warning: psk profile: INSECURE BY DESIGN, kept to reproduce the seed discussion's weaknesses: no freshness, recorded sessions replay. Do not deploy.")
 			}
+			// Until it is listening, what stops the server is its set-up.
+			var ready atomic.Bool
+			defer func() {
+				if err != nil && !ready.Load() {
+					err = setupError(err)
+				}
+			}()
 			return app.Run(ctx, cfg, log, func(r app.Ready) {
+				ready.Store(true)
 				for _, name := range []string{"noise", "seed", "psk", "tls", "plain", "backend", "metrics"} {
 					if a, ok := r.Listeners[name]; ok {
 						fmt.Fprintf(cmd.OutOrStdout(), "listening %-8s %s\n", name, a)

@@ -20,15 +20,9 @@ import (
 	"github.com/spf13/pflag"
 
 	"shakedown/simulator"
+	"shakedown/version"
 )
 
-// Exit codes of `shakedown sim` (and `results merge`), by the contract
-// every command keeps.
-const (
-	simExitThreshold   = 1 // the run completed and a threshold failed
-	simExitSetup       = 2 // a flag, the scenario or a threshold is wrong, or the run could not start
-	simExitInterrupted = 3 // SIGINT or SIGTERM: the results cover the run up to the signal
-)
 
 // simField is a flag that sets one scenario field: copy moves the flag's
 // value from the flag-bound scenario into the one being run.
@@ -68,7 +62,7 @@ connection and stays silent, and the results say what the server did with each.
 Timings per stage (TCP connect, handshake, CONNACK, SUBACK, publish to ack, end
 to end) go into HDR histograms; failures are counted by stage and reason code.
 A progress line shows while it runs (--metrics-addr serves Prometheus metrics);
-at the end a summary table prints and --results writes the results JSON, which
+at the end a summary table prints and --out writes the results JSON, which
 holds the histograms themselves so that shard results merge exactly
 (shakedown results merge).
 
@@ -119,7 +113,7 @@ thresholds are not judged.`,
   shakedown fixtures gen fx --seed demo --devices 2000
   shakedown serve --fixtures fx --registry sqlite:fx/reg.db --backend-password s3cret --ready-file ready.json &
   shakedown sim --fixtures fx --gateway-ready ready.json --backend-password s3cret \
-      --devices 2000 --rate 500 --hold 5s --publish-interval 1s --results out.json
+      --devices 2000 --rate 500 --hold 5s --publish-interval 1s --out out.json
 
   # the same fleet, failing (exit 1) when a threshold breaks
   shakedown sim --fixtures fx --gateway-ready ready.json --backend-password s3cret \
@@ -152,11 +146,11 @@ thresholds are not judged.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			sc, err := buildScenario(cmd, file, readyFile, &fs, fields)
 			if err != nil {
-				return &exitError{code: simExitSetup, err: err}
+				return &exitError{code: exitUsage, err: err}
 			}
 			shard, err := simShard(cmd, shardFlag)
 			if err != nil {
-				return &exitError{code: simExitSetup, err: err}
+				return &exitError{code: exitUsage, err: err}
 			}
 			return runSim(cmd, sc, shard, resultsOut, progress, quiet)
 		},
@@ -165,7 +159,8 @@ thresholds are not judged.`,
 	f.StringVar(&file, "scenario", "", "YAML scenario file; flags win over it")
 	f.StringVar(&readyFile, "gateway-ready", "", "fill the listener, backend and (broker target) plain-MQTT addresses left empty from `shakedown serve --ready-file`")
 	f.StringVar(&shardFlag, "shard", "", "run shard i of n (i/n); default from JOB_COMPLETION_INDEX and JOB_COMPLETIONS, else 0/1")
-	f.StringVar(&resultsOut, "results", "", "write the results JSON here (- for stdout; the summary then goes to stderr)")
+	f.StringVarP(&resultsOut, "out", "o", "", "write the results JSON here (- for stdout; the summary then goes to stderr)")
+	renamed(f, "results", "out")
 	f.DurationVar(&progress, "progress-interval", 0, "progress line period (default 1s on a terminal, 5s otherwise)")
 	f.BoolVar(&quiet, "quiet", false, "no progress lines")
 
@@ -356,9 +351,9 @@ func runSim(cmd *cobra.Command, sc simulator.Scenario, shard simulator.Shard, re
 	res, err := simulator.Run(ctx, cfg)
 	if err != nil {
 		if ctx.Err() != nil {
-			return &exitError{code: simExitInterrupted, err: fmt.Errorf("sim: interrupted before the run started: %w", err)}
+			return &exitError{code: exitInterrupted, err: fmt.Errorf("sim: interrupted before the run started: %w", err)}
 		}
-		return &exitError{code: simExitSetup, err: err}
+		return &exitError{code: exitUsage, err: err}
 	}
 	if err := writeResults(res, resultsOut, stdout); err != nil {
 		return err
@@ -379,11 +374,11 @@ const fdMargin = 256
 func judge(cmdName string, w io.Writer, r *simulator.Results) error {
 	if r.Interrupted {
 		fmt.Fprintln(w, "\nthresholds: not judged, the run was interrupted")
-		return &exitError{code: simExitInterrupted, err: fmt.Errorf("%s: interrupted: the results cover the run up to the signal", cmdName)}
+		return &exitError{code: exitInterrupted, err: fmt.Errorf("%s: interrupted: the results cover the run up to the signal", cmdName)}
 	}
 	vs, err := simulator.Evaluate(r)
 	if err != nil {
-		return &exitError{code: simExitSetup, err: err}
+		return &exitError{code: exitUsage, err: err}
 	}
 	if err := simulator.WriteVerdicts(w, vs); err != nil {
 		return err
@@ -396,11 +391,12 @@ func judge(cmdName string, w io.Writer, r *simulator.Results) error {
 	for i, v := range failed {
 		names[i] = v.String()
 	}
-	return &exitError{code: simExitThreshold, err: fmt.Errorf("%s: %d of %d thresholds failed: %s",
+	return &exitError{code: exitCheckFailed, err: fmt.Errorf("%s: %d of %d thresholds failed: %s",
 		cmdName, len(failed), len(vs), strings.Join(names, ", "))}
 }
 
 func writeResults(r *simulator.Results, path string, stdout io.Writer) error {
+	r.ShakedownVersion = version.String()
 	switch path {
 	case "":
 		return nil

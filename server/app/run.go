@@ -48,7 +48,7 @@ func Run(ctx context.Context, cfg server.Config, log *slog.Logger, ready func(Re
 
 	keys, err := reg.ServerKeys(ctx)
 	if err != nil && cfg.Listen[handshake.Noise] != "" {
-		return fmt.Errorf("reading the server keys (run `shakedown serverkey init` or serve --fixtures): %w", err)
+		return fmt.Errorf("reading the server keys (serve --fixtures imports one; or run shakedown serverkey announce, then serverkey promote): %w", err)
 	}
 	ring := noise.NewKeyRing(ringKeys(keys))
 

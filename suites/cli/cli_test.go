@@ -62,7 +62,7 @@ func shakedown(args ...string) *gexec.Session {
 var _ = Describe("shakedown test", func() {
 	It("runs the suites on a virtual board and writes JUnit, JSON, measurements and a summary", func() {
 		dir := GinkgoT().TempDir()
-		s := shakedown("test", "--virtual", "--label-filter", "info || handshake || ecdh-bench", "--results", dir)
+		s := shakedown("test", "--virtual", "--label-filter", "info || handshake || ecdh-bench", "--out", dir)
 		Eventually(s).Should(gexec.Exit(0))
 		Expect(s.Out).To(gbytes.Say("junit.xml"))
 
@@ -102,8 +102,8 @@ var _ = Describe("shakedown test", func() {
 
 	It("fails with exit status 1 and a failing JUnit case when a handshake misses its limit", func() {
 		dir := GinkgoT().TempDir()
-		s := shakedown("test", "--virtual", "--profile-file", filepath.Join("..", "testdata", "strict.yaml"),
-			"--label-filter", "handshake", "--focus", "noise", "--runs", "1", "--results", dir)
+		s := shakedown("test", "--virtual", "--board-file", filepath.Join("..", "testdata", "strict.yaml"),
+			"--label-filter", "handshake", "--focus", "noise", "--runs", "1", "--out", dir)
 		Eventually(s).Should(gexec.Exit(1))
 		j := readJUnit(filepath.Join(dir, "junit.xml"))
 		Expect(j.Failures).To(Equal(1))
@@ -115,9 +115,9 @@ var _ = Describe("shakedown test", func() {
 
 	DescribeTable("refuses flags that name no single target, before anything starts",
 		func(args []string, msg string) {
-			s := shakedown(append([]string{"test", "--results", GinkgoT().TempDir()}, args...)...)
+			s := shakedown(append([]string{"test", "--out", GinkgoT().TempDir()}, args...)...)
 			Eventually(s).Should(gexec.Exit())
-			Expect(s.ExitCode()).NotTo(BeZero())
+			Expect(s.ExitCode()).To(Equal(2), "a usage error, not a failed spec")
 			Expect(s.Err).To(gbytes.Say(msg))
 		},
 		Entry("two targets", []string{"--virtual", "--emulated", "avr"}, "give one target"),
