@@ -23,7 +23,6 @@ import (
 	"shakedown/version"
 )
 
-
 // simField is a flag that sets one scenario field: copy moves the flag's
 // value from the flag-bound scenario into the one being run.
 type simField struct {
