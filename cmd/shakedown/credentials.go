@@ -108,6 +108,9 @@ func newDeviceCertificate(d *registry.Device, dir string) ([]string, error) {
 
 // writeNew writes a file that must not exist yet.
 func writeNew(path string, data []byte, mode os.FileMode) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("writing the device's credentials: %w", err)
+	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
 	if err != nil {
 		return fmt.Errorf("writing the device's credentials: %w", err)

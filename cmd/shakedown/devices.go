@@ -225,7 +225,7 @@ its certificate.`,
 		Short: "Register devices from JSON lines (the output of export) or from a fixture set",
 		Example: `  shakedown devices export --registry old.db > fleet.jsonl && shakedown devices import fleet.jsonl
   shakedown devices import --fixtures out/fixtures
-  shakedown devices import --mosquitto /etc/mosquitto/passwd`,
+  shakedown devices import --mosquitto passwd   # a file mosquitto_passwd wrote`,
 		Args: cobra.MaximumNArgs(1),
 	}
 	impDSN := registryFlag(imp)

@@ -321,17 +321,27 @@ var prepare = map[string]func(w *exampleWorld){
 		w.server()
 		w.writeHexKeys()
 	},
+	"devices list": func(w *exampleWorld) {
+		w.fixtures()
+		w.must("devices", "import", "--fixtures", "fx", "--profiles", "noise")
+	},
 	"devices add": func(w *exampleWorld) {
-		Expect(os.WriteFile(w.path("meter-9.pw"), []byte("meter-9 secret\n"), 0o600)).To(Succeed())
+		// a certificate of the user's own, and a machine-generated password
+		w.must("devices", "add", "own-ca-device", "--profile", "tls", "--out", "made", "--registry", "made.db")
+		Expect(os.Rename(w.path("made/own-ca-device.crt"), w.path("meter-10.crt"))).To(Succeed())
+		Expect(os.WriteFile(w.path("meter-11.pw"), []byte("n3w6D0mWk1mJ1p7Yv4o2xQkJ8m3N0b5Z\n"), 0o600)).To(Succeed())
 	},
 	"devices import": func(w *exampleWorld) {
 		w.fixtures()
 		w.must("devices", "import", "--fixtures", "fx", "--profiles", "noise", "--registry", "old.db")
 		w.must("fixtures", "gen", "out/fixtures", "--devices", "2")
+		// a password file as mosquitto_passwd writes it (server/credential/testdata)
+		b, err := os.ReadFile(filepath.Join("..", "..", "server", "credential", "testdata", "mosquitto.passwd"))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(os.WriteFile(w.path("passwd"), b, 0o600)).To(Succeed())
 	},
-	"devices list": func(w *exampleWorld) {
-		w.fixtures()
-		w.must("devices", "import", "--fixtures", "fx", "--profiles", "noise")
+	"devices reset-counter": func(w *exampleWorld) {
+		w.must("devices", "add", "sensor-17", "--profile", "noise", "--key", strings.Repeat("5a", 32))
 	},
 	"devices revoke": func(w *exampleWorld) {
 		w.must("devices", "add", "sensor-17", "--profile", "noise", "--key", strings.Repeat("5a", 32))
@@ -380,7 +390,7 @@ func (w *exampleWorld) scenarioFile(content string) string {
 	Expect(ls).NotTo(BeNil(), "the example's server runs before its scenario")
 	return strings.NewReplacer("gw:8885", ls["noise"], "gw:8883", ls["tls"], "gw:1884", ls["backend"],
 		"devices: 10000", "devices: 20", "devices_per_profile: 9999", "devices_per_profile: 20",
-		"hold: 30s", "hold: 2s", "ramp: 5s", "ramp: 1s").Replace(content)
+		"hold: 30s", "hold: 2s", "ramp: 5s", "ramp: 1s", "publish_interval: 5s", "publish_interval: 500ms").Replace(content)
 }
 
 var _ = Describe("the help examples", Label("examples"), func() {

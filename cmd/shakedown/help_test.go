@@ -73,6 +73,9 @@ func helpProblems(top *cobra.Command) []string {
 		}
 		for _, m := range flagMention.FindAllStringSubmatch(text, -1) {
 			words, flag := strings.Fields(m[1]), strings.TrimPrefix(m[2], "--")
+			if flag == "help" {
+				continue // cobra adds --help to every command when it runs
+			}
 			for i := range words {
 				target, ok := resolve(top, words[i:])
 				if !ok {

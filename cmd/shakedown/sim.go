@@ -120,7 +120,7 @@ thresholds are not judged.`,
       --threshold 'connect.p99<2s' --threshold 'missing==0' --threshold 'lost_sessions==0'
 
   # a mixed fleet with 5% hostile devices, from a scenario file
-  shakedown sim --scenario fleet.yaml --hostile-share 0.05
+  shakedown sim --scenario fleet.yaml --backend-password s3cret --hostile-share 0.05
 
   # plain MQTT straight to mosquitto, spread over 19 loopback source addresses
   shakedown sim --target broker --broker-addr 127.0.0.1:1883 --devices 50000 \

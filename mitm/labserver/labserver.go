@@ -26,6 +26,13 @@ import (
 // an attack that leaves a handshake hanging ends soon.
 const HandshakeTimeout = 5 * time.Second
 
+// ConnectTimeout bounds the wait for a device's CONNECT after its
+// handshake. A board computes its side of a handshake after the server's
+// last message, and an emulated one at a fraction of its clock: the seed
+// profile's P-256 on simavr takes up to 30 s (its board profile's limit),
+// past the reference server's default (broker.DefaultConnectTimeout).
+const ConnectTimeout = time.Minute
+
 // drainTimeout is how long Close waits for sessions to end by themselves.
 const drainTimeout = time.Second
 
@@ -60,7 +67,7 @@ func Start(set *fixtures.Set, log *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	brk, err := broker.New(broker.Options{Passwords: pw.Check,
+	brk, err := broker.New(broker.Options{Passwords: pw.Check, ConnectTimeout: ConnectTimeout,
 		BackendUser: "lab-backend", BackendPassword: hex.EncodeToString(pass), Logger: log})
 	if err != nil {
 		return nil, err
