@@ -113,11 +113,11 @@ const DefaultCellTimeout = 60 * time.Second
 // Timeouts of the steps inside a cell (tuning, not spec); a board's slack
 // adds to the first two (cellRun.stepTimeout, cellRun.failTimeout).
 const (
-	baseStepTimeout = 5 * time.Second        // one handshake or MQTT exchange expected to work
+	baseStepTimeout = 20 * time.Second       // one handshake or MQTT exchange expected to work: returns as soon as it does, so generous for a loaded machine
 	baseFailTimeout = 2 * time.Second        // one exchange expected to fail
 	settle          = 150 * time.Millisecond // quiet time after a refusal before counting deliveries
 	pollInterval    = 5 * time.Millisecond
-	deliveryTimeout = 5 * time.Second
+	deliveryTimeout = 20 * time.Second // as baseStepTimeout
 )
 
 // Run runs the selected cells, one at a time, and returns the matrix.
