@@ -65,6 +65,11 @@ bench: ## run the benchmarks and write docs-ready figures to out/bench.txt
 bench-sim: ## side-by-side fleet benchmark: gateway noise, embedded plain, embedded TLS, mosquitto (DEVICES=5000)
 	scripts/bench-sim.sh $(or $(DEVICES),5000)
 
+.PHONY: bench-hostile
+bench-hostile: ## legitimate devices' success and latency under each attack on the reference server, beside a quiet baseline (about 4 min)
+	@mkdir -p $(OUT)
+	$(GO) test -run '^$$' -bench '^BenchmarkHostile$$' -benchtime 1x -timeout 20m ./server/app | tee $(OUT)/bench-hostile.txt
+
 .PHONY: bench-sim-scale
 bench-sim-scale: ## many concurrent noise devices: PAIRS serve+sim process pairs (DEVICES=50000 PAIRS=6)
 	scripts/bench-sim-scale.sh $(or $(DEVICES),50000) $(or $(PAIRS),6)

@@ -24,7 +24,13 @@ var _ = BeforeSuite(func() {
 	dir, err := os.MkdirTemp("", "shakedown-bin")
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(os.RemoveAll, dir)
-	binary = filepath.Join(dir, "shakedown")
-	out, err := exec.Command("go", "build", "-o", binary, "shakedown/cmd/shakedown").CombinedOutput()
-	Expect(err).NotTo(HaveOccurred(), string(out))
+	binary = buildBinary(dir)
 })
+
+// buildBinary builds the shakedown binary into dir and returns its path.
+func buildBinary(dir string) string {
+	bin := filepath.Join(dir, "shakedown")
+	out, err := exec.Command("go", "build", "-o", bin, "shakedown/cmd/shakedown").CombinedOutput()
+	Expect(err).NotTo(HaveOccurred(), string(out))
+	return bin
+}

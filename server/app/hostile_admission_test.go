@@ -7,13 +7,9 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -31,12 +27,10 @@ import (
 // that never sends CONNECT, and listeners reachable beyond loopback.
 var _ = Describe("shakedown serve under hostile admission, default limits", Ordered, Label("hostile"), func() {
 	const (
-		floodSockets  = 1100                   // one source's sockets
-		floodCycle    = 500 * time.Millisecond // each sends one byte and reconnects this often
-		legitimate    = 200                    // noise handshakes from other loopback addresses
-		baseline      = 100                    // and as many before the flood, for a quiet baseline
-		legitSources  = 10                     // 127.0.0.2 ... 127.0.0.11
-		legitInterval = 50 * time.Millisecond  // one starts this often: 20 a second, 10 s in all
+		legitimate    = 200                   // noise handshakes from other loopback addresses
+		baseline      = 100                   // and as many before the flood, for a quiet baseline
+		legitSources  = 10                    // 127.0.0.2 ... 127.0.0.11
+		legitInterval = 50 * time.Millisecond // one starts this often: 20 a second, 10 s in all
 	)
 	var (
 		dir string
@@ -69,13 +63,9 @@ var _ = Describe("shakedown serve under hostile admission, default limits", Orde
 		devices := set.DevicesOf(handshake.Noise)
 		quiet := legitimateHandshakes(ctx, set, devices[legitimate:], srv.addr("noise"), legitSources, legitInterval)
 
-		f := startFlood(srv.addr("noise"), "127.0.0.1", floodSockets, floodCycle)
-		// The flood is in full swing once every socket went round once and
-		// the server has been refusing the source's excess.
-		Eventually(f.connects).WithTimeout(30 * time.Second).Should(BeNumerically(">=", 2*floodSockets))
-		Eventually(func() float64 {
-			return srv.metric("shakedown_handshakes_total", `result="rate_limited"`)
-		}).WithTimeout(30 * time.Second).Should(BeNumerically(">", floodSockets))
+		f := startFlood(srv.addr("noise"), "127.0.0.1", floodSockets, floodCycle, GinkgoWriter)
+		DeferCleanup(f.stop)
+		f.inFullSwing(srv, floodSockets)
 		floodStart, connectsAtStart := time.Now(), f.connects()
 
 		under := legitimateHandshakes(ctx, set, devices[:legitimate], srv.addr("noise"), legitSources, legitInterval)
@@ -121,24 +111,9 @@ func startNoiseServer(dir string) *serverProc {
 		GinkgoWriter, GinkgoWriter)
 	Expect(err).NotTo(HaveOccurred())
 	Eventually(imp).WithTimeout(time.Minute).Should(gexec.Exit(0))
-	readyFile := filepath.Join(dir, "ready.json")
-	args := []string{"serve", "--registry", registry, "--listen-noise", "127.0.0.1:0", "--listen-tls", "",
+	return launchServer(dir, GinkgoWriter, "serve", "--registry", registry, "--listen-noise", "127.0.0.1:0", "--listen-tls", "",
 		"--backend", "127.0.0.1:0", "--backend-password", backendPassword, "--metrics", "127.0.0.1:0",
-		"--ready-file", readyFile, "--drain", "3s", "--log-level", "warn"}
-	s, err := gexec.Start(exec.Command(binary, args...), GinkgoWriter, GinkgoWriter)
-	Expect(err).NotTo(HaveOccurred())
-	p := &serverProc{session: s, dir: dir, args: args}
-	Eventually(func() error {
-		if s.ExitCode() != -1 {
-			return StopTrying("shakedown serve exited")
-		}
-		b, err := os.ReadFile(readyFile)
-		if err != nil {
-			return err
-		}
-		return json.Unmarshal(b, &p.ready)
-	}).WithTimeout(time.Minute).WithPolling(20 * time.Millisecond).Should(Succeed())
-	return p
+		"--drain", "3s", "--log-level", "warn")
 }
 
 // idleBeforeConnect runs device n of profile p's handshake against srv,
@@ -296,217 +271,6 @@ var _ = Describe("shakedown serve's listeners by default", Ordered, Label("hosti
 		Expect(strings.Count(stderr, "insecure profile enabled")).To(Equal(2), stderr)
 	})
 })
-
-// handshakes are the outcomes of a run of legitimate handshakes.
-type handshakes struct {
-	n, ok     int
-	durations []time.Duration // of the successful ones, sorted
-	connect   time.Duration   // the longest TCP connect of them
-	failures  map[string]int
-}
-
-func (h handshakes) p(q float64) time.Duration {
-	if len(h.durations) == 0 {
-		return time.Hour
-	}
-	return h.durations[min(len(h.durations)-1, int(q*float64(len(h.durations))))]
-}
-
-func (h handshakes) p99() time.Duration { return h.p(0.99) }
-
-func (h handshakes) String() string {
-	return fmt.Sprintf("%d of %d handshakes succeeded (%.1f %%), p50 %v, p99 %v, max %v (of which TCP connect at most %v), failures %v",
-		h.ok, h.n, 100*float64(h.ok)/float64(h.n), h.p(0.5).Round(time.Millisecond), h.p99().Round(time.Millisecond),
-		h.p(1).Round(time.Millisecond), h.connect.Round(time.Millisecond), h.failures)
-}
-
-// legitimateHandshakes runs one noise handshake per device, from sources
-// loopback addresses 127.0.0.2 onwards, starting one every interval (all at
-// once when 0), and measures each from the start of its TCP connect to its
-// message 2.
-func legitimateHandshakes(ctx context.Context, set *fixtures.Set, devs []fixtures.Device, addr string, sources int, interval time.Duration) handshakes {
-	type result struct {
-		d, connect time.Duration
-		err        error
-	}
-	results := make(chan result, len(devs))
-	var wg sync.WaitGroup
-	var tick <-chan time.Time
-	if interval > 0 {
-		t := time.NewTicker(interval)
-		defer t.Stop()
-		tick = t.C
-	}
-	for i, d := range devs {
-		if tick != nil {
-			<-tick
-		}
-		dev, _, _, err := simulator.NewDevice(set, d, simulator.DeviceOptions{})
-		Expect(err).NotTo(HaveOccurred())
-		src := &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(2+i%sources))}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			hctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-			defer cancel()
-			start := time.Now()
-			dialer := net.Dialer{LocalAddr: src}
-			raw, err := dialer.DialContext(hctx, "tcp", addr)
-			connected := time.Since(start)
-			if err == nil {
-				var conn net.Conn
-				conn, err = dev.Handshake(hctx, raw)
-				if conn != nil {
-					conn.Close()
-				}
-				raw.Close()
-			}
-			results <- result{time.Since(start), connected, err}
-		}()
-	}
-	wg.Wait()
-	close(results)
-	h := handshakes{failures: map[string]int{}}
-	for r := range results {
-		h.n++
-		if r.err != nil {
-			reason := string(handshake.ReasonOf(r.err))
-			h.failures[reason]++
-			continue
-		}
-		h.ok++
-		h.durations = append(h.durations, r.d)
-		h.connect = max(h.connect, r.connect)
-	}
-	slices.Sort(h.durations)
-	return h
-}
-
-// floodEnv, when set in the environment of this test binary, makes it the
-// attacker's process instead of the suite: "addr from sockets cycle". The
-// attacker runs apart from the legitimate devices, as it would on another
-// machine: in the suite's own process its 1,100 goroutines would queue the
-// devices' goroutines behind theirs, and the specs would measure the test's
-// Go scheduler instead of the server.
-const floodEnv = "SHAKEDOWN_TEST_FLOOD"
-
-func init() {
-	if spec := os.Getenv(floodEnv); spec != "" {
-		os.Exit(runFlood(spec))
-	}
-}
-
-// flood is the attacker's process: one source's sockets, each connecting,
-// sending one byte, waiting for the end of its cycle, and connecting again.
-type flood struct {
-	session *gexec.Session
-}
-
-// startFlood starts the attacker's process and waits until it runs.
-func startFlood(addr, from string, sockets int, cycle time.Duration) *flood {
-	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%s %s %d %s", floodEnv, addr, from, sockets, cycle))
-	s, err := gexec.Start(cmd, nil, GinkgoWriter)
-	Expect(err).NotTo(HaveOccurred())
-	f := &flood{session: s}
-	DeferCleanup(f.stop)
-	return f
-}
-
-// connects returns how many connections the flood has opened so far.
-func (f *flood) connects() int64 {
-	out := strings.Fields(string(f.session.Out.Contents()))
-	if len(out) == 0 {
-		return 0
-	}
-	n, _ := strconv.ParseInt(out[len(out)-1], 10, 64)
-	return n
-}
-
-// stop ends the flood. Safe to call twice.
-func (f *flood) stop() {
-	if f.session.ExitCode() == -1 {
-		f.session.Interrupt()
-	}
-	Eventually(f.session).WithTimeout(30 * time.Second).Should(gexec.Exit(0))
-}
-
-// maxFloodCycles bounds each socket's loop.
-const maxFloodCycles = 1000
-
-// runFlood is the attacker's process: it floods until interrupted,
-// printing its count of connections every tenth of a second, and returns
-// the exit code.
-func runFlood(spec string) int {
-	f := strings.Fields(spec)
-	if len(f) != 4 {
-		fmt.Fprintf(os.Stderr, "flood: want %s=\"addr from sockets cycle\"\n", floodEnv)
-		return 2
-	}
-	addr, from := f[0], f[1]
-	sockets, err := strconv.Atoi(f[2])
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "flood: sockets:", err)
-		return 2
-	}
-	cycle, err := time.ParseDuration(f[3])
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "flood: cycle:", err)
-		return 2
-	}
-	done := make(chan struct{})
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt)
-	go func() { <-sig; close(done) }()
-
-	var connects atomic.Int64
-	var wg sync.WaitGroup
-	dialer := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}, Timeout: cycle}
-	for range sockets {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			// Every socket starts at once, as a simple flood script's do:
-			// waves of arrivals fill a table at once.
-			for range maxFloodCycles {
-				next := time.NewTimer(cycle)
-				if c, err := dialer.Dial("tcp", addr); err == nil {
-					connects.Add(1)
-					c.Write([]byte{0x00})
-					select {
-					case <-done:
-					case <-next.C:
-					}
-					c.(*net.TCPConn).SetLinger(0) // an attacker keeps no TIME_WAIT
-					c.Close()
-				} else {
-					select {
-					case <-done:
-					case <-next.C:
-					}
-				}
-				next.Stop()
-				select {
-				case <-done:
-					return
-				default:
-				}
-			}
-		}()
-	}
-	t := time.NewTicker(100 * time.Millisecond)
-	defer t.Stop()
-	for {
-		select {
-		case <-t.C:
-			fmt.Println(connects.Load())
-		case <-done:
-			wg.Wait()
-			fmt.Println(connects.Load())
-			return 0
-		}
-	}
-}
 
 // memoryTempDir is /dev/shm where it is a writable directory, else the
 // default temporary directory.

@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -42,62 +41,84 @@ type serverProc struct {
 const backendPassword = "process-test"
 
 func startServer(dir string, extra ...string) *serverProc {
-	readyFile := filepath.Join(dir, "ready.json")
-	os.Remove(readyFile)
 	args := append([]string{"serve", "--fixtures", filepath.Join(dir, "fx"), "--registry", "sqlite:" + filepath.Join(dir, "registry.db"),
 		"--listen-noise", "127.0.0.1:0", "--listen-seed", "127.0.0.1:0", "--listen-psk", "127.0.0.1:0", "--listen-tls", "127.0.0.1:0",
 		"--backend", "127.0.0.1:0", "--backend-password", backendPassword, "--metrics", "127.0.0.1:0",
-		"--ready-file", readyFile, "--drain", "3s", "--log-level", "warn"}, extra...)
-	s, err := gexec.Start(exec.Command(binary, args...), GinkgoWriter, GinkgoWriter)
+		"--drain", "3s", "--log-level", "warn"}, extra...)
+	return launchServer(dir, GinkgoWriter, args...)
+}
+
+// launchServer runs the shakedown binary with args (a serve command) and
+// a ready file in dir, and waits until it listens. Its output goes to out.
+func launchServer(dir string, out io.Writer, args ...string) *serverProc {
+	readyFile := filepath.Join(dir, "ready.json")
+	os.Remove(readyFile)
+	args = append(args, "--ready-file", readyFile)
+	s, err := gexec.Start(exec.Command(binary, args...), out, out)
 	Expect(err).NotTo(HaveOccurred())
 	p := &serverProc{session: s, dir: dir, args: args}
 	Eventually(func() error {
+		if s.ExitCode() != -1 {
+			return StopTrying("shakedown serve exited")
+		}
 		b, err := os.ReadFile(readyFile)
 		if err != nil {
 			return err
 		}
 		return json.Unmarshal(b, &p.ready)
-	}).WithTimeout(30 * time.Second).WithPolling(20 * time.Millisecond).Should(Succeed())
+	}).WithTimeout(time.Minute).WithPolling(20 * time.Millisecond).Should(Succeed())
 	return p
 }
 
 func (p *serverProc) addr(name string) string { return p.ready.Listeners[name] }
 
-// metric returns the value of one sample of the server's /metrics.
-func (p *serverProc) metric(name string, labels ...string) float64 {
+// sample is one line of the server's /metrics: the metric's name with its
+// labels, as the server prints them, and its value.
+type sample struct {
+	series string
+	value  float64
+}
+
+// scrape returns the samples of the server's /metrics, in its order.
+func (p *serverProc) scrape() ([]sample, error) {
 	resp, err := http.Get("http://" + p.addr("metrics") + "/metrics")
 	if err != nil {
-		return -1
+		return nil, err
 	}
 	defer resp.Body.Close()
+	var samples []sample
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
 		line := sc.Text()
-		if !strings.HasPrefix(line, name+"{") && !strings.HasPrefix(line, name+" ") {
+		i := strings.LastIndexByte(line, ' ')
+		if strings.HasPrefix(line, "#") || i < 0 {
+			continue
+		}
+		v, _ := strconv.ParseFloat(line[i+1:], 64)
+		samples = append(samples, sample{line[:i], v})
+	}
+	return samples, sc.Err()
+}
+
+// metric returns the value of one sample of the server's /metrics.
+func (p *serverProc) metric(name string, labels ...string) float64 {
+	samples, err := p.scrape()
+	if err != nil {
+		return -1
+	}
+	for _, s := range samples {
+		if !strings.HasPrefix(s.series, name+"{") && s.series != name {
 			continue
 		}
 		ok := true
 		for _, l := range labels {
-			ok = ok && strings.Contains(line, l)
+			ok = ok && strings.Contains(s.series, l)
 		}
 		if ok {
-			f := strings.Fields(line)
-			v, _ := strconv.ParseFloat(f[len(f)-1], 64)
-			return v
+			return s.value
 		}
 	}
 	return 0
-}
-
-var vmRSS = regexp.MustCompile(`VmRSS:\s+(\d+) kB`)
-
-func (p *serverProc) rssKiB() int {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.session.Command.Process.Pid))
-	Expect(err).NotTo(HaveOccurred())
-	m := vmRSS.FindSubmatch(b)
-	Expect(m).NotTo(BeNil())
-	n, _ := strconv.Atoi(string(m[1]))
-	return n
 }
 
 var _ = Describe("shakedown serve as a process, embedded broker and SQLite", Ordered, func() {
