@@ -2,6 +2,7 @@ package noise_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"net"
 	"sync"
@@ -131,6 +132,24 @@ var _ = Describe("test vectors (testdata/vectors.json, cacophony format)", func(
 			Expect(resp.ChannelBinding()).To(Equal([]byte(v.HandshakeHash)))
 		})
 	}
+
+	It("writes its 64-bit values as decimal strings: the file holds no JSON number", func() {
+		raw, err := readFile("testdata/vectors.json")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(handshaketest.JSONNumbers(raw)).To(BeEmpty())
+		var fields struct {
+			Vectors []map[string]any `json:"vectors"`
+		}
+		Expect(json.Unmarshal(raw, &fields)).To(Succeed())
+		for _, v := range fields.Vectors {
+			// 0x0102030405060708 is above 2^53: as a JSON number it would
+			// read as 72623859790382850 in JavaScript.
+			Expect(v["shakedown_counter"]).To(Equal("72623859790382856"))
+		}
+		// The check finds the counter of the file's old form.
+		Expect(handshaketest.JSONNumbers([]byte(`{"vectors":[{"shakedown_counter":72623859790382856,"messages":[]}]}`))).
+			To(Equal([]string{"vectors[0].shakedown_counter"}))
+	})
 
 	It("is what the generator writes today", func() {
 		// Regenerating must not change the checked-in file (go generate ./handshake/noise).

@@ -1,5 +1,10 @@
 // Package vectors is the cacophony JSON format of Noise test vectors, with
 // the noise profile's own fields (device ID, counter, announced next key).
+//
+// A 64-bit integer is written as a JSON string of its decimal digits
+// ("72623859790382856"), never as a JSON number: a reader that parses JSON
+// numbers as IEEE 754 doubles, as JavaScript does, keeps only 53 bits of
+// them (RFC 8259 §6; RFC 7493 §2.2 recommends strings for such values).
 package vectors
 
 import (
@@ -43,8 +48,9 @@ type Vector struct {
 	Messages         []Message `json:"messages"`
 
 	// The noise profile's fields.
-	DeviceID         string `json:"shakedown_device_id"`
-	Counter          uint64 `json:"shakedown_counter"`
+	DeviceID string `json:"shakedown_device_id"`
+	// Counter is message 1's counter, a decimal string in the file.
+	Counter          uint64 `json:"shakedown_counter,string"`
 	NextServerStatic Hex    `json:"shakedown_next_server_static"`
 }
 

@@ -278,8 +278,10 @@ type seedFile struct {
 		KeyDS         string `json:"key_device_to_server"`
 		KeySD         string `json:"key_server_to_device"`
 		Records       []struct {
-			From      string `json:"from"`
-			Counter   int    `json:"counter"`
+			From string `json:"from"`
+			// Counter is the record's nonce counter, a decimal string
+			// (docs/protocol.md, "Test vectors").
+			Counter   uint64 `json:"counter,string"`
 			Plaintext string `json:"plaintext"`
 			Frame     string `json:"frame"`
 		} `json:"records"`
@@ -308,7 +310,14 @@ func genSeed(h *header, root string) error {
 		h.printf("\t{%s, %s, %q,\n\t %q,\n\t %q,\n\t %q,\n\t %q, %q,\n\t {\n",
 			code, cString(v.DeviceID), v.DevicePrivate, v.Msg1Frame, v.Msg2Frame, v.Shared,
 			v.KeyDS, v.KeySD)
+		// The C tests number each direction's records from 0 in order, as
+		// the profile does: the header carries no counter.
+		next := map[string]uint64{}
 		for _, r := range v.Records {
+			if r.Counter != next[r.From] {
+				return fmt.Errorf("%s: curve %s: a %s record numbered %d, want %d", seedVectors, v.Curve, r.From, r.Counter, next[r.From])
+			}
+			next[r.From]++
 			from := 0
 			if r.From == "device" {
 				from = 1
