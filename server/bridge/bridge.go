@@ -18,7 +18,7 @@ import (
 
 // Defaults of Options.
 const (
-	DefaultMaxPacket      = 256 << 10
+	DefaultMaxPacket      = broker.DefaultMaxPacket
 	DefaultConnectTimeout = broker.DefaultConnectTimeout
 	DefaultIdleTimeout    = 5 * time.Minute
 	DefaultWriteTimeout   = 30 * time.Second

@@ -53,7 +53,18 @@ type Options struct {
 	// while they wait to be written; a packet for a client whose queue is
 	// full is dropped and counted (Dropped). 0: DefaultWriteQueue.
 	WriteQueue int
+	// MaxPacket bounds every MQTT packet a client sends, fixed header
+	// included; a longer one ends the session before its body is read.
+	// 0: DefaultMaxPacket.
+	MaxPacket int
 }
+
+// DefaultMaxPacket is the default of Options.MaxPacket, the bridge's bound
+// too. mochi's own default is no bound: it allocates the Remaining Length a
+// fixed header announces (up to 256 MiB, MQTT 3.1.1 §2.2.3) before reading
+// the body, so one client that finished a handshake could take 256 MiB of
+// the server with five bytes. A device's packets are far smaller.
+const DefaultMaxPacket = 256 << 10
 
 // DefaultWriteQueue is the default of Options.WriteQueue. mochi's own
 // default, 8,192, costs 64 KiB per client whether or not anything waits:
@@ -91,11 +102,15 @@ func New(opts Options) (*Embedded, error) {
 	if opts.ConnectTimeout <= 0 {
 		opts.ConnectTimeout = DefaultConnectTimeout
 	}
+	if opts.MaxPacket <= 0 {
+		opts.MaxPacket = DefaultMaxPacket
+	}
 	if opts.Observer == nil {
 		opts.Observer = nopObserver{}
 	}
 	caps := mqtt.NewDefaultServerCapabilities()
 	caps.MaximumClientWritesPending = int32(opts.WriteQueue)
+	caps.MaximumPacketSize = uint32(min(opts.MaxPacket, math.MaxInt32))
 	srv := mqtt.New(&mqtt.Options{InlineClient: true, Logger: slog.New(mochiLogs{opts.Logger.Handler()}), Capabilities: caps})
 	e := &Embedded{srv: srv, opts: opts, refusals: lograte.New(opts.Logger, lograte.DefaultInterval, lograte.DefaultBurst)}
 	if err := srv.AddHook(&bindingHook{e: e}, nil); err != nil {

@@ -124,6 +124,21 @@ var _ = Describe("the embedded broker's identity and topic rules", func() {
 		return p.receive().(*packets.ConnackPacket).ReturnCode
 	}
 
+	It("ends a session whose packet announces more than the packet bound, before reading its body", func() {
+		p := attach(noiseC, false)
+		// CONNECT, Remaining Length 268,435,455 (MQTT 3.1.1 §2.2.3's
+		// largest), and no body: unbounded, the broker would allocate it
+		// all and wait for it until the connect timeout.
+		_, err := p.conn.Write([]byte{0x10, 0xff, 0xff, 0xff, 0x7f})
+		Expect(err).NotTo(HaveOccurred())
+		read := make(chan error, 1)
+		go func() {
+			_, err := p.conn.Read(make([]byte, 16))
+			read <- err
+		}()
+		Eventually(read).WithTimeout(5*time.Second).Should(Receive(HaveOccurred()), "the session ended")
+	})
+
 	connected := func() *mqttPeer {
 		GinkgoHelper()
 		p := attach(noiseC, false)
