@@ -40,18 +40,11 @@ var _ = Describe("shakedown serve under hostile admission, default limits", Orde
 	)
 
 	BeforeAll(func() {
-		var err error
 		// The registry in memory where the machine has a tmpfs: each noise
 		// handshake commits its counter with an fsync, and on a disk shared
 		// with a build an fsync now and then takes a second. The spec
 		// measures admission under a flood, not the disk.
-		dir, err = os.MkdirTemp(memoryTempDir(), "shakedown-admission")
-		Expect(err).NotTo(HaveOccurred())
-		DeferCleanup(os.RemoveAll, dir)
-		_, err = fixtures.Generate(filepath.Join(dir, "fx"), fixtures.Options{Seed: "hostile-admission", DevicesPerProfile: legitimate + baseline})
-		Expect(err).NotTo(HaveOccurred())
-		set, err = fixtures.Load(filepath.Join(dir, "fx"))
-		Expect(err).NotTo(HaveOccurred())
+		dir, set = fixtureDir(memoryTempDir(), "shakedown-admission", "hostile-admission", legitimate+baseline)
 		srv = startNoiseServer(dir)
 		DeferCleanup(func() { srv.session.Kill().Wait(5 * time.Second) })
 		var cancel context.CancelFunc
@@ -162,14 +155,7 @@ var _ = Describe("shakedown serve's wait for CONNECT", Ordered, Label("hostile")
 	)
 
 	BeforeAll(func() {
-		var err error
-		dir, err = os.MkdirTemp("", "shakedown-connect")
-		Expect(err).NotTo(HaveOccurred())
-		DeferCleanup(os.RemoveAll, dir)
-		_, err = fixtures.Generate(filepath.Join(dir, "fx"), fixtures.Options{Seed: "connect-timeout", DevicesPerProfile: 3})
-		Expect(err).NotTo(HaveOccurred())
-		set, err = fixtures.Load(filepath.Join(dir, "fx"))
-		Expect(err).NotTo(HaveOccurred())
+		dir, set = fixtureDir("", "shakedown-connect", "connect-timeout", 3)
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(context.Background(), 3*time.Minute)
 		DeferCleanup(cancel)

@@ -2,7 +2,6 @@ package app_test
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -45,14 +44,7 @@ var _ = Describe("shakedown serve under hostile credentials, default settings", 
 	)
 
 	BeforeAll(func() {
-		var err error
-		dir, err = os.MkdirTemp("", "shakedown-hostile-creds")
-		Expect(err).NotTo(HaveOccurred())
-		DeferCleanup(os.RemoveAll, dir)
-		_, err = fixtures.Generate(filepath.Join(dir, "fx"), fixtures.Options{Seed: "hostile-credentials", DevicesPerProfile: 10})
-		Expect(err).NotTo(HaveOccurred())
-		set, err = fixtures.Load(filepath.Join(dir, "fx"))
-		Expect(err).NotTo(HaveOccurred())
+		dir, set = fixtureDir("", "shakedown-hostile-creds", "hostile-credentials", 10)
 		reg := "sqlite:" + filepath.Join(dir, "registry.db")
 
 		// Imported human passwords: argon2id accounts and

@@ -112,13 +112,7 @@ var _ = Describe("one namespace per device, against shakedown serve", Ordered, f
 
 	BeforeAll(func() {
 		var err error
-		dir, err = os.MkdirTemp("", "shakedown-namespace")
-		Expect(err).NotTo(HaveOccurred())
-		DeferCleanup(os.RemoveAll, dir)
-		_, err = fixtures.Generate(filepath.Join(dir, "fx"), fixtures.Options{Seed: "namespace-test", DevicesPerProfile: 1})
-		Expect(err).NotTo(HaveOccurred())
-		set, err = fixtures.Load(filepath.Join(dir, "fx"))
-		Expect(err).NotTo(HaveOccurred())
+		dir, set = fixtureDir("", "shakedown-namespace", "namespace-test", 1)
 
 		devices = map[string]fixtures.Device{}
 		for _, id := range append([]string{attacker}, victims...) {

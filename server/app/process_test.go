@@ -30,6 +30,21 @@ import (
 	"shakedown/simulator"
 )
 
+// fixtureDir makes a temporary directory under parent ("" for the
+// default), removed when the spec or container ends, with a fixture set of
+// perProfile devices per profile in its fx folder, and returns both.
+func fixtureDir(parent, name, seed string, perProfile int) (string, *fixtures.Set) {
+	GinkgoHelper()
+	dir, err := os.MkdirTemp(parent, name)
+	Expect(err).NotTo(HaveOccurred())
+	DeferCleanup(os.RemoveAll, dir)
+	_, err = fixtures.Generate(filepath.Join(dir, "fx"), fixtures.Options{Seed: seed, DevicesPerProfile: perProfile})
+	Expect(err).NotTo(HaveOccurred())
+	set, err := fixtures.Load(filepath.Join(dir, "fx"))
+	Expect(err).NotTo(HaveOccurred())
+	return dir, set
+}
+
 // serverProc is a running `shakedown serve` process.
 type serverProc struct {
 	session *gexec.Session
@@ -130,14 +145,7 @@ var _ = Describe("shakedown serve as a process, embedded broker and SQLite", Ord
 	)
 
 	BeforeAll(func() {
-		var err error
-		dir, err = os.MkdirTemp("", "shakedown-serve")
-		Expect(err).NotTo(HaveOccurred())
-		DeferCleanup(os.RemoveAll, dir)
-		_, err = fixtures.Generate(filepath.Join(dir, "fx"), fixtures.Options{Seed: "process-test", DevicesPerProfile: 100})
-		Expect(err).NotTo(HaveOccurred())
-		set, err = fixtures.Load(filepath.Join(dir, "fx"))
-		Expect(err).NotTo(HaveOccurred())
+		dir, set = fixtureDir("", "shakedown-serve", "process-test", 100)
 		srv = startServer(dir)
 		DeferCleanup(func() { srv.session.Kill().Wait(5 * time.Second) })
 		var cancel context.CancelFunc
