@@ -59,16 +59,23 @@ func setUp(cfg Config) {
 	if logw == nil {
 		logw = io.Discard
 	}
-	e.srv, err = labserver.Start(e.set, slog.New(slog.NewTextHandler(logw, nil)))
-	Expect(err).NotTo(HaveOccurred(), "starting the reference server")
-	DeferCleanup(e.srv.Close)
-
+	// A board computes its first handshake message after the harness has
+	// connected to the server: the server's deadline takes the board's
+	// slack (its profile's longest handshake limit) on top of the lab's.
+	lab := labserver.Options{Log: slog.New(slog.NewTextHandler(logw, nil))}
 	if kind != KindFleet {
 		ctx, cancel := context.WithTimeout(context.Background(), cfg.Timeout)
 		defer cancel()
 		e.b, err = openBoard(ctx, &e.cfg, kind, e.set)
 		Expect(err).NotTo(HaveOccurred(), "opening the board")
 		DeferCleanup(e.b.Close)
+		lab.HandshakeTimeout = labserver.HandshakeTimeout + e.b.Profile.LongestLimit()
+	}
+	e.srv, err = labserver.StartOptions(e.set, lab)
+	Expect(err).NotTo(HaveOccurred(), "starting the reference server")
+	DeferCleanup(e.srv.Close)
+
+	if kind != KindFleet {
 		in := e.b.Info
 		e.results = reports.Board{Name: e.b.Label, Board: in.Board, Chip: in.Chip, Kind: e.b.Kind,
 			ClockHz: in.ClockHz, Exact: e.b.Exact()}
