@@ -37,7 +37,10 @@ func startBoard(e *env, serial string, devices map[handshake.Name]virtual.Device
 	Expect(err).NotTo(HaveOccurred())
 	ctx, cancel := context.WithTimeout(context.Background(), matrixTimeout)
 	defer cancel()
-	b, err := harness.Open(ctx, vb.Path(), harness.Options{})
+	// Four times the protocol's 250 ms per answer: on a loaded machine the
+	// board's goroutine may wait its turn, and a HELLO unanswered four
+	// times over ends a cell in an error.
+	b, err := harness.Open(ctx, vb.Path(), harness.Options{ResponseTimeout: time.Second})
 	if err != nil {
 		vb.Close()
 	}
@@ -46,9 +49,10 @@ func startBoard(e *env, serial string, devices map[handshake.Name]virtual.Device
 }
 
 // virtualSlack is the virtual board's slack: its profile's longest
-// handshake limit (boards/profiles/virtual.yaml), which absorbs the serial
-// link's latency on a loaded machine.
-const virtualSlack = 2 * time.Second
+// handshake limit (boards/profiles/virtual.yaml, 2 s) and more, which
+// absorbs the serial link's latency on a loaded machine. The cells wait for
+// what they observe, so a long slack costs time only when nothing comes.
+const virtualSlack = 10 * time.Second
 
 func cellName(v mitm.Verdict) string { return v.Scenario + "/" + v.Column }
 
@@ -61,7 +65,7 @@ var _ = Describe("the MITM matrix on a board through its relay", Label("mitm", "
 		b   *harness.Board
 	)
 	BeforeAll(func() {
-		e = startEnv("mitm-board")
+		e = startEnvFor("mitm-board", virtualSlack)
 		// The reference: simulated devices of the same fixture set, against
 		// a server of their own (the backend counts stay apart).
 		refSrv, err := labserver.Start(e.set, nil)
@@ -182,7 +186,7 @@ var _ = Describe("cells a board cannot run", Label("mitm", "board"), Ordered, fu
 		b  *harness.Board
 	)
 	BeforeAll(func() {
-		e = startEnv("mitm-board-limits")
+		e = startEnvFor("mitm-board-limits", virtualSlack)
 		// A board whose firmware runs noise and tls only.
 		vb, b = startBoard(e, "MITM-NOISE-TLS", map[handshake.Name]virtual.DeviceFactory{
 			handshake.Noise: virtual.NoiseDevice, handshake.TLS: virtual.TLSDevice})

@@ -27,10 +27,14 @@ type env struct {
 	srv *labserver.Server
 }
 
-func startEnv(seed string) *env {
+func startEnv(seed string) *env { return startEnvFor(seed, 0) }
+
+// startEnvFor is startEnv for a board of the given slack: the server's
+// handshake deadline takes it on top of the lab's, as the suites do.
+func startEnvFor(seed string, slack time.Duration) *env {
 	set, err := fixtures.Build(fixtures.Options{Seed: seed, DevicesPerProfile: 3, Now: time.Now().UTC().Truncate(time.Second)})
 	Expect(err).NotTo(HaveOccurred())
-	srv, err := labserver.Start(set, nil)
+	srv, err := labserver.StartOptions(set, labserver.Options{HandshakeTimeout: labserver.HandshakeTimeout + slack})
 	Expect(err).NotTo(HaveOccurred())
 	return &env{set: set, srv: srv}
 }

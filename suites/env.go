@@ -95,12 +95,10 @@ func setUp(ctx context.Context, cfg Config) {
 	if logw == nil {
 		logw = io.Discard
 	}
-	e.srv, err = labserver.Start(e.set, slog.New(slog.NewTextHandler(logw, nil)))
-	if err != nil {
-		fail("the reference server", err)
-	}
-	DeferCleanup(e.srv.Close)
-
+	// A board computes its first handshake message after the harness has
+	// connected to the server: the server's deadline takes the board's
+	// slack (its profile's longest handshake limit) on top of the lab's.
+	lab := labserver.Options{Log: slog.New(slog.NewTextHandler(logw, nil))}
 	if kind != KindFleet {
 		octx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 		defer cancel()
@@ -109,6 +107,15 @@ func setUp(ctx context.Context, cfg Config) {
 			fail("the "+kind+" target", err)
 		}
 		DeferCleanup(e.b.Close)
+		lab.HandshakeTimeout = labserver.HandshakeTimeout + e.b.Profile.LongestLimit()
+	}
+	e.srv, err = labserver.StartOptions(e.set, lab)
+	if err != nil {
+		fail("the reference server", err)
+	}
+	DeferCleanup(e.srv.Close)
+
+	if kind != KindFleet {
 		in := e.b.Info
 		e.results = reports.Board{Name: e.b.Label, Board: in.Board, Chip: in.Chip, Kind: e.b.Kind,
 			ClockHz: in.ClockHz, Exact: e.b.Exact()}

@@ -47,6 +47,8 @@ type Server struct {
 	gateways []*server.Gateway
 	addrs    map[mitm.Listener]string
 
+	handshakeTimeout time.Duration
+
 	mu     sync.Mutex
 	events []mitm.ServerEvent
 	inbox  map[string][][]byte
@@ -55,10 +57,31 @@ type Server struct {
 
 var _ mitm.Target = (*Server)(nil)
 
+// Options tune a lab server; the zero value is Start's.
+type Options struct {
+	Log *slog.Logger // nil: discard
+	// HandshakeTimeout bounds each handshake on the lab's listeners
+	// (default HandshakeTimeout). A slow board needs its slack on top: it
+	// computes its first message after the harness has connected to the
+	// server (an ATmega328P's noise message 1 is three X25519 operations,
+	// 4.3 s at 16 MHz). The lab's verdicts never wait for this deadline:
+	// a refusal by timeout is not a refusal (refusalOn).
+	HandshakeTimeout time.Duration
+}
+
 // Start runs the server for set. log may be nil.
 func Start(set *fixtures.Set, log *slog.Logger) (*Server, error) {
+	return StartOptions(set, Options{Log: log})
+}
+
+// StartOptions runs the server for set with o.
+func StartOptions(set *fixtures.Set, o Options) (*Server, error) {
+	log := o.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
+	}
+	if o.HandshakeTimeout <= 0 {
+		o.HandshakeTimeout = HandshakeTimeout
 	}
 	dir := handshaketest.NewDirectory(set.Records()...)
 	pass := make([]byte, 16)
@@ -73,7 +96,7 @@ func Start(set *fixtures.Set, log *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{Directory: dir, Broker: brk, ring: noise.NewKeyRing(noise.ServerKeys{Current: set.NoiseCurrent}),
-		addrs: map[mitm.Listener]string{}, inbox: map[string][][]byte{}}
+		addrs: map[mitm.Listener]string{}, inbox: map[string][][]byte{}, handshakeTimeout: o.HandshakeTimeout}
 	if err := brk.Subscribe("devices/#", 1, s.receive); err != nil {
 		brk.Close()
 		return nil, fmt.Errorf("labserver: subscribing the backend: %w", err)
@@ -105,7 +128,7 @@ func (s *Server) listen(deps server.ProfileDeps, ls []mitm.Listener, log *slog.L
 	for _, l := range ls {
 		names[profileOf(l)] = l
 	}
-	gw := server.NewGateway(&sink{s: s, names: names, b: s.Broker}, server.Limits{HandshakeTimeout: HandshakeTimeout},
+	gw := server.NewGateway(&sink{s: s, names: names, b: s.Broker}, server.Limits{HandshakeTimeout: s.handshakeTimeout},
 		&observer{s: s, names: names}, log)
 	s.gateways = append(s.gateways, gw)
 	for _, l := range ls {
