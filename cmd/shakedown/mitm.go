@@ -103,13 +103,8 @@ exits 3.`,
 			if err != nil {
 				return setupError(err)
 			}
-			srv, err := labserver.Start(set, nil)
-			if err != nil {
-				return setupError(fmt.Errorf("starting the lab's server: %w", err))
-			}
-			defer srv.Close()
 			progress := cmd.ErrOrStderr()
-			lab := &mitm.Lab{Set: set, Target: srv, TargetName: "in-process", Timeout: o.cellTimeout, Progress: func(v mitm.Verdict) {
+			lab := &mitm.Lab{Set: set, TargetName: "in-process", Timeout: o.cellTimeout, Progress: func(v mitm.Verdict) {
 				mark := ""
 				switch {
 				case v.Outcome == mitm.NotApplicable:
@@ -139,6 +134,15 @@ exits 3.`,
 				lab.Board, lab.BoardTrustsSetCA, lab.BoardSlack = b, o.trustsCA, prof.LongestLimit()
 				fmt.Fprintf(progress, "board on %s (profile %s)\n", b.PortName(), prof.Name)
 			}
+			// A board computes its first handshake message after the
+			// harness has connected to the server: the server's handshake
+			// deadline takes the board's slack on top of the lab's.
+			srv, err := labserver.StartOptions(set, labserver.Options{HandshakeTimeout: labserver.HandshakeTimeout + lab.BoardSlack})
+			if err != nil {
+				return setupError(fmt.Errorf("starting the lab's server: %w", err))
+			}
+			defer srv.Close()
+			lab.Target = srv
 			// Set up, the run starts: the warning is for a run, not for a
 			// board that is not there.
 			if selectsSeed(sel) {
