@@ -36,3 +36,22 @@ func NewProfileServer(p handshake.Name, d ProfileDeps) (handshake.Server, error)
 	}
 	return nil, fmt.Errorf("server: unknown profile %q", string(p))
 }
+
+// ListenEach starts a listener of g on addr ("127.0.0.1:0" picks a port
+// each) for each of profiles, with the server sides deps builds, and
+// returns their bound addresses.
+func (g *Gateway) ListenEach(addr string, deps ProfileDeps, profiles ...handshake.Name) (map[handshake.Name]string, error) {
+	addrs := make(map[handshake.Name]string, len(profiles))
+	for _, p := range profiles {
+		srv, err := NewProfileServer(p, deps)
+		if err != nil {
+			return nil, err
+		}
+		a, err := g.Listen(addr, srv)
+		if err != nil {
+			return nil, err
+		}
+		addrs[p] = a.String()
+	}
+	return addrs, nil
+}

@@ -107,14 +107,8 @@ var _ = Describe("a session whose record fails after the handshake", Ordered, fu
 		logs = gbytes.NewBuffer()
 		gw = server.NewGateway(brk, server.DefaultLimits, obs, slog.New(slog.NewJSONHandler(logs, nil)))
 		deps := server.ProfileDeps{Directory: dir, Counters: dir, NoiseKeys: noise.NewKeyRing(noise.ServerKeys{Current: set.NoiseCurrent}), Certificate: set.Broker}
-		addrs = map[handshake.Name]string{}
-		for _, p := range handshake.Profiles {
-			srv, err := server.NewProfileServer(p, deps)
-			Expect(err).NotTo(HaveOccurred())
-			a, err := gw.Listen("127.0.0.1:0", srv)
-			Expect(err).NotTo(HaveOccurred())
-			addrs[p] = a.String()
-		}
+		addrs, err = gw.ListenEach("127.0.0.1:0", deps, handshake.Profiles...)
+		Expect(err).NotTo(HaveOccurred())
 		ctx, cancel = context.WithTimeout(context.Background(), time.Minute)
 	})
 

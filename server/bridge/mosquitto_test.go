@@ -115,14 +115,8 @@ var _ = Describe("the bridge in front of mosquitto", Ordered, Label("mosquitto")
 			Expect(br.Close()).To(Succeed())
 		})
 		deps := server.ProfileDeps{Directory: dir, Counters: dir, NoiseKeys: noise.NewKeyRing(noise.ServerKeys{Current: set.NoiseCurrent}), Certificate: set.Broker}
-		addrs = map[handshake.Name]string{}
-		for _, p := range handshake.Profiles {
-			srv, err := server.NewProfileServer(p, deps)
-			Expect(err).NotTo(HaveOccurred())
-			a, err := gw.Listen("127.0.0.1:0", srv)
-			Expect(err).NotTo(HaveOccurred())
-			addrs[p] = a.String()
-		}
+		addrs, err = gw.ListenEach("127.0.0.1:0", deps, handshake.Profiles...)
+		Expect(err).NotTo(HaveOccurred())
 
 		box = &inbox{got: map[string][]string{}}
 		backend, err = simulator.Connect(ctx, simulator.ClientConfig{Addr: mosq, ClientID: "shakedown-backend-" + run})
