@@ -33,7 +33,7 @@ var notApplicableOnVirtual = []string{
 // through the harness.
 func startBoard(e *env, serial string, devices map[handshake.Name]virtual.DeviceFactory) (*virtual.Board, *harness.Board) {
 	vb, err := virtual.Start(virtual.Config{Serial: serial, Devices: devices,
-		TLSRoots: e.set.Roots, BuildTime: mitm.DeviceBuildTime(e.set)})
+		TLSRoots: e.set.Roots, BuildTime: e.set.BuildDate()})
 	Expect(err).NotTo(HaveOccurred())
 	ctx, cancel := context.WithTimeout(context.Background(), matrixTimeout)
 	defer cancel()
