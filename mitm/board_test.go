@@ -189,7 +189,7 @@ var _ = Describe("cells a board cannot run", Label("mitm", "board"), Ordered, fu
 		e = startEnvFor("mitm-board-limits", virtualSlack)
 		// A board whose firmware runs noise and tls only.
 		vb, b = startBoard(e, "MITM-NOISE-TLS", map[handshake.Name]virtual.DeviceFactory{
-			handshake.Noise: virtual.NoiseDevice, handshake.TLS: virtual.TLSDevice})
+			handshake.Noise: virtual.Device, handshake.TLS: virtual.Device})
 	})
 	AfterAll(func() {
 		Expect(b.Close()).To(Succeed())
