@@ -404,8 +404,9 @@ reason the server counted. The reference server never says why on the wire.`,
 				p.Curve = cv
 			}
 			if o.tlsVerify != "" {
-				v, ok := bp.ParseTLSVerify(o.tlsVerify)
-				if !ok {
+				v := map[string]bp.TLSVerify{"none": bp.TLSVerifyNone, "fingerprint": bp.TLSVerifyFingerprint,
+					"spki": bp.TLSVerifySPKI, "ca": bp.TLSVerifyCA, "ca-noclock": bp.TLSVerifyCANoClock}[o.tlsVerify]
+				if v == 0 {
 					return usageErrorf("--tls-verify: want none, fingerprint, spki, ca or ca-noclock")
 				}
 				p.TLSVerify = v
