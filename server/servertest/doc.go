@@ -8,11 +8,11 @@
 // listeners:
 //
 //	srv, err := servertest.Start(servertest.Options{
-//		Devices:     set.Records(),
-//		Passwords:   set.Passwords(),
-//		NoiseKeys:   noise.ServerKeys{Current: set.NoiseCurrent},
-//		Certificate: set.Broker,
-//		Subscriber:  func(topic string, payload []byte) { ... },
+//		Devices:      set.Records(),
+//		Passwords:    set.Passwords(),
+//		NoiseCurrent: set.NoiseCurrent,
+//		Certificate:  set.Broker,
+//		Subscriber:   func(topic string, payload []byte) { ... },
 //	})
 //	if err != nil { ... }
 //	defer srv.Close()

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	fnoise "github.com/flynn/noise"
+
 	"shakedown/handshake"
 	"shakedown/handshake/handshaketest"
 	"shakedown/handshake/noise"
@@ -37,9 +39,11 @@ type Options struct {
 	// and Passwords).
 	Devices   []handshake.DeviceRecord
 	Passwords map[string]string
-	// NoiseKeys are the noise profile's server keys (SetNoiseKeys changes
-	// them); Certificate is the tls profile's broker certificate.
-	NoiseKeys   noise.ServerKeys
+	// NoiseCurrent and NoiseNext are the noise profile's server keys: the
+	// one in use and the one announced for the next rollover (zero: none).
+	// SetNoiseKeys changes them.
+	NoiseCurrent, NoiseNext fnoise.DHKey
+	// Certificate is the tls profile's broker certificate.
 	Certificate tls.Certificate
 	// Limits are the gateways'. A zero HandshakeTimeout is
 	// DefaultHandshakeTimeout, a zero MaxHalfOpen server.DefaultLimits';
@@ -120,7 +124,7 @@ func Start(o Options) (*Server, error) {
 		return nil, fmt.Errorf("servertest: checking passwords: %w", err)
 	}
 	s := &Server{Directory: dir, opts: o, rec: &record{counts: map[handshake.Reason]int{}}}
-	s.deps = server.ProfileDeps{Directory: dir, Counters: dir, NoiseKeys: noise.NewKeyRing(o.NoiseKeys), Certificate: o.Certificate}
+	s.deps = server.ProfileDeps{Directory: dir, Counters: dir, NoiseKeys: noise.NewKeyRing(noise.ServerKeys{Current: o.NoiseCurrent, Next: o.NoiseNext}), Certificate: o.Certificate}
 	listen := make(map[handshake.Name]string, len(o.Profiles))
 	for _, p := range o.Profiles {
 		listen[p] = loopback

@@ -59,7 +59,7 @@ func (o *observer) count(reason handshake.Reason) int {
 // options returns the Options of set's devices and keys.
 func options(set *fixtures.Set) servertest.Options {
 	return servertest.Options{Devices: set.Records(), Passwords: set.Passwords(),
-		NoiseKeys: noise.ServerKeys{Current: set.NoiseCurrent}, Certificate: set.Broker}
+		NoiseCurrent: set.NoiseCurrent, Certificate: set.Broker}
 }
 
 func start(o servertest.Options) *servertest.Server {
