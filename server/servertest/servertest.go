@@ -39,6 +39,10 @@ type Options struct {
 	// and Passwords).
 	Devices   []handshake.DeviceRecord
 	Passwords map[string]string
+	// Directory, when set, is the directory to serve, Devices put into
+	// it: a spec that needs it before Start (to check a bridge's
+	// passwords against it) makes it itself. Nil: a new one.
+	Directory *handshaketest.Directory
 	// NoiseCurrent and NoiseNext are the noise profile's server keys: the
 	// one in use and the one announced for the next rollover (zero: none).
 	// SetNoiseKeys changes them.
@@ -118,7 +122,13 @@ func Start(o Options) (*Server, error) {
 	if o.Limits.HandshakeTimeout <= 0 {
 		o.Limits.HandshakeTimeout = DefaultHandshakeTimeout
 	}
-	dir := handshaketest.NewDirectory(o.Devices...)
+	dir := o.Directory
+	if dir == nil {
+		dir = handshaketest.NewDirectory()
+	}
+	for _, d := range o.Devices {
+		dir.Put(d)
+	}
 	pw, err := server.MachinePasswords(dir, o.Passwords)
 	if err != nil {
 		return nil, fmt.Errorf("servertest: checking passwords: %w", err)

@@ -190,6 +190,24 @@ var _ = Describe("an in-process server", func() {
 		Eventually(func() int { obs.mu.Lock(); defer obs.mu.Unlock(); return obs.transport }).Should(Equal(1))
 	})
 
+	It("serves the directory it is given, with the devices of Options added: two servers share one", func() {
+		noiseDev, pskDev := set.DevicesOf(handshake.Noise)[0], set.DevicesOf(handshake.PSK)[0]
+		o := options(set)
+		o.Devices = []handshake.DeviceRecord{noiseDev.Record()}
+		first := start(o)
+		o.Directory, o.Devices = first.Directory, []handshake.DeviceRecord{pskDev.Record()}
+		srv := start(o)
+		Expect(srv.Directory).To(BeIdenticalTo(first.Directory))
+		for _, d := range []fixtures.Device{noiseDev, pskDev} {
+			conn, err := dial(d, srv.Addr(d.Profile))
+			Expect(err).NotTo(HaveOccurred(), d.ID)
+			conn.Close()
+		}
+		Expect(first.Directory.Counter(noiseDev.ID)).NotTo(BeZero(), "the handshake counted in the shared directory")
+		_, err := dial(set.DevicesOf(handshake.Noise)[1], srv.Addr(handshake.Noise))
+		Expect(err).To(HaveOccurred(), "a device in neither")
+	})
+
 	It("refuses the broker's options beside a Sink", func() {
 		o := options(set)
 		o.Sink, o.Subscriber = &servertest.Echo{}, func(string, []byte) {}
