@@ -666,15 +666,8 @@ func demoFleet(ctx context.Context, cfg server.Config, sc simulator.Scenario, se
 	if err != nil {
 		return nil, err
 	}
-	var buf bytes.Buffer
 	res.ShakedownVersion = version.String()
-	if err := res.Encode(&buf); err != nil {
-		return nil, err
-	}
-	sim, err := reports.ReadSim(&buf)
-	if err != nil {
-		return nil, err
-	}
+	sim := &res.Sim // the report's section as the simulator filled it
 	sim.Timeline = tl
 	r := res.Rates()
 	fmt.Fprintf(out, "   %d connected, %d failed; %.0f connects/s, %.0f publishes/s; %d of %d messages received\n",
