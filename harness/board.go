@@ -83,7 +83,7 @@ func Open(ctx context.Context, name string, opts Options) (*Board, error) {
 	}
 	l := newLink(b)
 	l.up(port, name)
-	l.publish()
+	l.publish(false)
 	b.wg.Add(1)
 	go l.run()
 	if opts.Reset == ResetDTR {
@@ -163,7 +163,13 @@ func (b *Board) PortName() string { return b.view.Load().portName }
 func (b *Board) SerialNumber() string { return b.opts.SerialNumber }
 
 // Stats returns the link counters.
-func (b *Board) Stats() LinkStats { return b.view.Load().stats }
+func (b *Board) Stats() LinkStats {
+	var s LinkStats
+	if b.exec(func(l *link) error { s = l.counters(); return nil }) != nil {
+		return b.view.Load().stats // the link stopped: its last counts
+	}
+	return s
+}
 
 // MaxPayload is the largest payload the board accepts (from HELLO or BOOT).
 func (b *Board) MaxPayload() int {

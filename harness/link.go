@@ -46,7 +46,7 @@ type link struct {
 // for waiting on a BOOT; it is never changed once published.
 type linkView struct {
 	portName   string
-	stats      LinkStats
+	stats      LinkStats // once the link stopped
 	maxPayload int
 	lastBoot   bp.Boot
 	bootGen    uint64
@@ -82,24 +82,36 @@ func (l *link) run() {
 			l.closedOverdue()
 		case <-l.b.stopping:
 			l.shutdown()
-			l.publish()
+			l.publish(true)
 			return
 		}
-		l.publish()
+		l.publish(false)
 	}
 }
 
-// publish stores a new view when anything in it changed.
-func (l *link) publish() {
-	v := linkView{portName: l.portName, stats: l.stats, maxPayload: l.maxPayload, lastBoot: l.lastBoot,
+// publish stores a new view when anything in it changed. The counters
+// change with every frame: they go into the view only when the link stops
+// (Board.Stats asks the link goroutine while it runs).
+func (l *link) publish(final bool) {
+	v := linkView{portName: l.portName, maxPayload: l.maxPayload, lastBoot: l.lastBoot,
 		bootGen: l.bootGen, booted: l.booted, err: l.err}
-	v.stats.BadFrames = l.dec.Stats.BadFrames + l.dec.Stats.Oversize
-	v.stats.ConsoleBytes = l.dec.Stats.ConsoleBytes
+	if final {
+		v.stats = l.counters()
+	}
 	if l.b.view.Load() != nil && v == l.published {
 		return
 	}
 	l.published = v
-	l.b.view.Store(&v)
+	stored := v // only a stored view escapes to the heap
+	l.b.view.Store(&stored)
+}
+
+// counters returns the link's counters, the decoder's included.
+func (l *link) counters() LinkStats {
+	s := l.stats
+	s.BadFrames = l.dec.Stats.BadFrames + l.dec.Stats.Oversize
+	s.ConsoleBytes = l.dec.Stats.ConsoleBytes
+	return s
 }
 
 // payloadLimit is the largest payload the board accepts.
