@@ -40,7 +40,7 @@ test: deps ## run every test: Go packages, the suites on a fleet and the three e
 	  if [ -n "$$gofmt_out" ]; then echo "gofmt needed: $$gofmt_out"; exit 1; fi
 	$(GO) vet $(PKGS)
 	$(MAKE) -C boards/firmware agents
-	SHAKEDOWN_REQUIRE_CHROMIUM=1 SHAKEDOWN_REQUIRE_EMULATORS=1 scripts/with-services.sh $(GO) test -count=1 -timeout 20m $(PKGS)
+	SHAKEDOWN_REQUIRE_CHROMIUM=1 SHAKEDOWN_REQUIRE_EMULATORS=1 scripts/with-services.sh $(GO) test -count=1 -timeout 30m $(PKGS)
 	@mkdir -p $(OUT)
 	$(GO) test -count=1 -timeout 10m ./suites/ -args --fleet testdata/fleet.yaml -ginkgo.junit-report=$(CURDIR)/$(OUT)/junit-suites-fleet.xml
 	# The ATmega328P's suite takes about 10 minutes on a quiet 2-core machine
