@@ -30,21 +30,8 @@ type simField struct {
 	copy func(dst, src *simulator.Scenario)
 }
 
-func init() {
-	var (
-		fs         = simulator.DefaultScenario() // the flags write here
-		fields     []simField
-		file       string
-		readyFile  string
-		shardFlag  string
-		resultsOut string
-		progress   time.Duration
-		quiet      bool
-	)
-	cmd := &cobra.Command{
-		Use:   "sim",
-		Short: "Run a fleet of simulated devices against the gateway or any MQTT broker",
-		Long: `Run a fleet of simulated devices. Each device is a goroutine with its own
+// simLong is the help of `shakedown sim`.
+const simLong = `Run a fleet of simulated devices. Each device is a goroutine with its own
 identity from a fixture set, speaking MQTT (paho) over its profile's handshake
 to the reference server (--target gateway), or plain MQTT or MQTT over TLS to any
 broker (--target broker).
@@ -107,8 +94,10 @@ could not start (for example an unreachable end-to-end subscriber); 3
 interrupted by SIGINT or SIGTERM: the devices stop, messages acknowledged
 before the signal still get their --drain-timeout to arrive, the results
 written cover the run up to the signal and say "interrupted": true, and
-thresholds are not judged.`,
-		Example: `  # 2,000 noise devices against a local server, addresses from its ready file
+thresholds are not judged.`
+
+// simExample is the examples of `shakedown sim`.
+const simExample = `  # 2,000 noise devices against a local server, addresses from its ready file
   shakedown fixtures gen fx --seed demo --devices 2000
   shakedown serve --fixtures fx --registry sqlite:fx/reg.db --backend-password s3cret --ready-file ready.json &
   shakedown sim --fixtures fx --gateway-ready ready.json --backend-password s3cret \
@@ -140,119 +129,162 @@ thresholds are not judged.`,
   fixtures: {seed: demo, devices_per_profile: 9999}
   gateway: {noise: gw:8885, tls: gw:8883}
   backend: {addr: gw:1884, username: backend}
-  thresholds: ["connect.p99<2s", "end_to_end.p(99)<500ms", "devices_lost_ratio<0.001"]`,
-		Args: cobra.NoArgs,
+  thresholds: ["connect.p99<2s", "end_to_end.p(99)<500ms", "devices_lost_ratio<0.001"]`
+
+// simOptions are the flags of `shakedown sim`: the scenario fields they
+// set, and what the command does around the run.
+type simOptions struct {
+	fs         simulator.Scenario // the scenario flags write here
+	fields     []simField
+	target     string
+	file       string
+	readyFile  string
+	shardFlag  string
+	resultsOut string
+	progress   time.Duration
+	quiet      bool
+}
+
+// newSimCmd is `shakedown sim`.
+func newSimCmd() *cobra.Command {
+	o := &simOptions{fs: simulator.DefaultScenario()}
+	cmd := &cobra.Command{
+		Use:     "sim",
+		Short:   "Run a fleet of simulated devices against the gateway or any MQTT broker",
+		Long:    simLong,
+		Example: simExample,
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			sc, err := buildScenario(cmd, file, readyFile, &fs, fields)
+			sc, err := buildScenario(cmd, o.file, o.readyFile, &o.fs, o.fields)
 			if err != nil {
 				return &exitError{code: exitUsage, err: err}
 			}
-			shard, err := simShard(cmd, shardFlag)
+			shard, err := simShard(cmd, o.shardFlag)
 			if err != nil {
 				return &exitError{code: exitUsage, err: err}
 			}
-			return runSim(cmd, sc, shard, resultsOut, progress, quiet)
+			return runSim(cmd, sc, shard, o.resultsOut, o.progress, o.quiet)
 		},
 	}
-	f := cmd.Flags()
-	f.StringVar(&file, "scenario", "", "YAML scenario file; flags win over it")
-	f.StringVar(&readyFile, "gateway-ready", "", "fill the listener, backend and (broker target) plain-MQTT addresses left empty from `shakedown serve --ready-file`")
-	f.StringVar(&shardFlag, "shard", "", "run shard i of n (i/n); default from JOB_COMPLETION_INDEX and JOB_COMPLETIONS, else 0/1")
-	f.StringVarP(&resultsOut, "out", "o", "", "write the results JSON here (- for stdout; the summary then goes to stderr)")
-	renamed(f, "results", "out")
-	f.DurationVar(&progress, "progress-interval", 0, "progress line period (default 1s on a terminal, 5s otherwise)")
-	f.BoolVar(&quiet, "quiet", false, "no progress lines")
+	o.bind(cmd.Flags())
+	return cmd
+}
 
-	add := func(name string, cp func(dst, src *simulator.Scenario)) { fields = append(fields, simField{name, cp}) }
-	target := string(fs.Target)
-	f.StringVar(&target, "target", target, "gateway (the reference server's profiles) or broker (plain MQTT or MQTT over TLS)")
-	add("target", func(d, _ *simulator.Scenario) { d.Target = simulator.Target(target) })
-	f.IntVar(&fs.Devices, "devices", fs.Devices, "number of devices in the whole fleet")
-	add("devices", func(d, s *simulator.Scenario) { d.Devices = s.Devices })
-	mix := mixValue{m: &fs.Mix}
+// bind adds the flags of sim to f: the run's own, then one per scenario
+// field.
+func (o *simOptions) bind(f *pflag.FlagSet) {
+	f.StringVar(&o.file, "scenario", "", "YAML scenario file; flags win over it")
+	f.StringVar(&o.readyFile, "gateway-ready", "", "fill the listener, backend and (broker target) plain-MQTT addresses left empty from `shakedown serve --ready-file`")
+	f.StringVar(&o.shardFlag, "shard", "", "run shard i of n (i/n); default from JOB_COMPLETION_INDEX and JOB_COMPLETIONS, else 0/1")
+	f.StringVarP(&o.resultsOut, "out", "o", "", "write the results JSON here (- for stdout; the summary then goes to stderr)")
+	renamed(f, "results", "out")
+	f.DurationVar(&o.progress, "progress-interval", 0, "progress line period (default 1s on a terminal, 5s otherwise)")
+	f.BoolVar(&o.quiet, "quiet", false, "no progress lines")
+	o.bindFleet(f)
+	o.bindEnds(f)
+}
+
+// add records that flag sets one scenario field, copied by cp.
+func (o *simOptions) add(flag string, cp func(dst, src *simulator.Scenario)) {
+	o.fields = append(o.fields, simField{flag, cp})
+}
+
+// bindFleet adds the flags of the fleet's behaviour: target, arrivals,
+// messages, reconnects, hostile devices, timeouts, profiles' settings.
+func (o *simOptions) bindFleet(f *pflag.FlagSet) {
+	o.target = string(o.fs.Target)
+	f.StringVar(&o.target, "target", o.target, "gateway (the reference server's profiles) or broker (plain MQTT or MQTT over TLS)")
+	o.add("target", func(d, _ *simulator.Scenario) { d.Target = simulator.Target(o.target) })
+	f.IntVar(&o.fs.Devices, "devices", o.fs.Devices, "number of devices in the whole fleet")
+	o.add("devices", func(d, s *simulator.Scenario) { d.Devices = s.Devices })
+	mix := mixValue{m: &o.fs.Mix}
 	f.Var(&mix, "mix", "profile mix as kind=weight,...: noise, seed, seed-p256, seed-secp160r1, psk, tls")
-	add("mix", func(d, s *simulator.Scenario) { d.Mix = s.Mix })
-	f.Float64Var(&fs.Rate, "rate", fs.Rate, "arrivals (connections) per second after the ramp; 0: all at once")
-	add("rate", func(d, s *simulator.Scenario) { d.Rate = s.Rate })
-	f.DurationVar(&fs.Ramp, "ramp", fs.Ramp, "the arrival rate rises linearly from 0 to --rate over this time")
-	add("ramp", func(d, s *simulator.Scenario) { d.Ramp = s.Ramp })
-	f.DurationVar(&fs.Hold, "hold", fs.Hold, "how long each device stays connected")
-	add("hold", func(d, s *simulator.Scenario) { d.Hold = s.Hold })
-	f.DurationVar(&fs.PublishInterval, "publish-interval", fs.PublishInterval, "time between a device's publishes (0: none); hold/interval messages each")
-	add("publish-interval", func(d, s *simulator.Scenario) { d.PublishInterval = s.PublishInterval })
-	f.Uint8Var(&fs.QoS, "qos", fs.QoS, "QoS of publishes and subscriptions: 0, 1 or 2")
-	add("qos", func(d, s *simulator.Scenario) { d.QoS = s.QoS })
-	f.IntVar(&fs.PayloadSize, "payload-size", fs.PayloadSize, fmt.Sprintf("bytes per message (at least %d)", simulator.PayloadHeaderLen))
-	add("payload-size", func(d, s *simulator.Scenario) { d.PayloadSize = s.PayloadSize })
-	f.StringVar(&fs.Topic, "topic", fs.Topic, "publish topic; {id} is the client ID")
-	add("topic", func(d, s *simulator.Scenario) { d.Topic = s.Topic })
-	f.StringSliceVar(&fs.Subscriptions, "subscribe", fs.Subscriptions, "topic filters each device subscribes to ({id} as in --topic; \"\" for none)")
-	add("subscribe", func(d, s *simulator.Scenario) { d.Subscriptions = nonEmpty(s.Subscriptions) })
-	f.DurationVar(&fs.KeepAlive, "keepalive", fs.KeepAlive, "MQTT keep-alive (0: off)")
-	add("keepalive", func(d, s *simulator.Scenario) { d.KeepAlive = s.KeepAlive })
-	f.StringVar(&fs.Reconnect.Policy, "reconnect", fs.Reconnect.Policy, "after a failed connect or a lost session: none, immediate or backoff")
-	add("reconnect", func(d, s *simulator.Scenario) { d.Reconnect.Policy = s.Reconnect.Policy })
-	f.IntVar(&fs.Reconnect.MaxAttempts, "reconnect-attempts", fs.Reconnect.MaxAttempts, "retries per device")
-	add("reconnect-attempts", func(d, s *simulator.Scenario) { d.Reconnect.MaxAttempts = s.Reconnect.MaxAttempts })
-	f.DurationVar(&fs.Reconnect.Backoff, "reconnect-backoff", fs.Reconnect.Backoff, "first backoff delay, doubling each retry")
-	add("reconnect-backoff", func(d, s *simulator.Scenario) { d.Reconnect.Backoff = s.Reconnect.Backoff })
-	f.Float64Var(&fs.Hostile.Share, "hostile-share", fs.Hostile.Share, "fraction of the slots that are hostile (0..1)")
-	add("hostile-share", func(d, s *simulator.Scenario) { d.Hostile.Share = s.Hostile.Share })
-	f.StringSliceVar(&fs.Hostile.Kinds, "hostile-kinds", fs.Hostile.Kinds, "hostile kinds dealt in turn: garbage, replay, halfopen")
-	add("hostile-kinds", func(d, s *simulator.Scenario) { d.Hostile.Kinds = s.Hostile.Kinds })
-	f.DurationVar(&fs.Hostile.Timeout, "hostile-timeout", fs.Hostile.Timeout, "how long a hostile device waits for the server to answer or close")
-	add("hostile-timeout", func(d, s *simulator.Scenario) { d.Hostile.Timeout = s.Hostile.Timeout })
-	f.DurationVar(&fs.Timeouts.Handshake, "handshake-timeout", fs.Timeouts.Handshake, "deadline of TCP connect, handshake and CONNACK")
-	add("handshake-timeout", func(d, s *simulator.Scenario) { d.Timeouts.Handshake = s.Timeouts.Handshake })
-	f.DurationVar(&fs.Timeouts.Ack, "ack-timeout", fs.Timeouts.Ack, "deadline of SUBACK, PUBACK and PUBCOMP")
-	add("ack-timeout", func(d, s *simulator.Scenario) { d.Timeouts.Ack = s.Timeouts.Ack })
-	f.DurationVar(&fs.Timeouts.Drain, "drain-timeout", fs.Timeouts.Drain, "how long to wait at the end for messages still on their way")
-	add("drain-timeout", func(d, s *simulator.Scenario) { d.Timeouts.Drain = s.Timeouts.Drain })
-	f.StringVar(&fs.NoisePattern, "noise-pattern", fs.NoisePattern, "noise devices' pattern: IK, XK or KK (the server's must match)")
-	add("noise-pattern", func(d, s *simulator.Scenario) { d.NoisePattern = s.NoisePattern })
-	f.StringVar(&fs.TLSMode, "tls-mode", fs.TLSMode, "tls devices' certificate check: none, fingerprint, spki, ca or ca-noclock")
-	add("tls-mode", func(d, s *simulator.Scenario) { d.TLSMode = s.TLSMode })
-	f.StringVar(&fs.TLSAuth, "tls-auth", fs.TLSAuth, "how tls devices prove themselves: certificate (mutual TLS) or password (MQTT CONNECT)")
-	add("tls-auth", func(d, s *simulator.Scenario) { d.TLSAuth = s.TLSAuth })
-	f.StringVar(&fs.Fixtures.Dir, "fixtures", "", "fixture directory holding the devices' identities (as given to serve --fixtures)")
-	add("fixtures", func(d, s *simulator.Scenario) { d.Fixtures.Dir = s.Fixtures.Dir })
-	f.StringVar(&fs.Fixtures.Seed, "fixture-seed", "", "build the fixture set in memory from this seed instead of a directory")
-	add("fixture-seed", func(d, s *simulator.Scenario) { d.Fixtures.Seed = s.Fixtures.Seed })
-	f.IntVar(&fs.Fixtures.DevicesPerProfile, "fixture-devices", 0, "devices per profile of --fixture-seed (as fixtures gen --devices)")
-	add("fixture-devices", func(d, s *simulator.Scenario) { d.Fixtures.DevicesPerProfile = s.Fixtures.DevicesPerProfile })
-	f.StringVar(&fs.Fixtures.Now, "fixture-now", "", "--now of the fixture set built from --fixture-seed (RFC 3339)")
-	add("fixture-now", func(d, s *simulator.Scenario) { d.Fixtures.Now = s.Fixtures.Now })
-	f.StringToStringVar(&fs.Gateway, "gateway", nil, "gateway listeners as profile=host:port,... (noise, seed, psk, tls)")
-	add("gateway", func(d, s *simulator.Scenario) { d.Gateway = s.Gateway })
-	f.StringVar(&fs.Backend.Addr, "backend-addr", "", "the gateway's backend listener, for the end-to-end subscriber (empty: no end-to-end)")
-	add("backend-addr", func(d, s *simulator.Scenario) { d.Backend.Addr = s.Backend.Addr })
-	f.StringVar(&fs.Backend.Username, "backend-user", fs.Backend.Username, "backend listener username")
-	add("backend-user", func(d, s *simulator.Scenario) { d.Backend.Username = s.Backend.Username })
-	f.StringVar(&fs.Backend.Password, "backend-password", "", "backend listener password (or SHAKEDOWN_BACKEND_PASSWORD)")
-	add("backend-password", func(d, s *simulator.Scenario) { d.Backend.Password = s.Backend.Password })
-	f.StringVar(&fs.Broker.Addr, "broker-addr", "", "broker target: host:port")
-	add("broker-addr", func(d, s *simulator.Scenario) { d.Broker.Addr = s.Broker.Addr })
-	f.BoolVar(&fs.Broker.TLS, "broker-tls", false, "broker target: MQTT over TLS 1.3")
-	add("broker-tls", func(d, s *simulator.Scenario) { d.Broker.TLS = s.Broker.TLS })
-	f.StringVar(&fs.Broker.CAFile, "broker-ca", "", "broker target: CA certificates (PEM) to verify it (default: the fixture CA)")
-	add("broker-ca", func(d, s *simulator.Scenario) { d.Broker.CAFile = s.Broker.CAFile })
-	f.StringVar(&fs.Broker.ServerName, "broker-server-name", "", "broker target: the name to verify (default: the host of --broker-addr)")
-	add("broker-server-name", func(d, s *simulator.Scenario) { d.Broker.ServerName = s.Broker.ServerName })
-	f.BoolVar(&fs.Broker.Insecure, "broker-insecure", false, "broker target: accept any certificate")
-	add("broker-insecure", func(d, s *simulator.Scenario) { d.Broker.Insecure = s.Broker.Insecure })
-	f.StringVar(&fs.Broker.Username, "broker-user", "", "broker target: MQTT username of every device")
-	add("broker-user", func(d, s *simulator.Scenario) { d.Broker.Username = s.Broker.Username })
-	f.StringVar(&fs.Broker.Password, "broker-password", "", "broker target: MQTT password of every device")
-	add("broker-password", func(d, s *simulator.Scenario) { d.Broker.Password = s.Broker.Password })
-	f.StringVar(&fs.Broker.ClientID, "client-id", fs.Broker.ClientID, "broker target: client ID template, {n} the slot number")
-	add("client-id", func(d, s *simulator.Scenario) { d.Broker.ClientID = s.Broker.ClientID })
-	f.StringVar(&fs.SourceAddrs, "source-addrs", "", "spread connections over these local addresses: 127.0.0.2-127.0.0.20,10.0.0.5")
-	add("source-addrs", func(d, s *simulator.Scenario) { d.SourceAddrs = s.SourceAddrs })
-	f.StringVar(&fs.MetricsAddr, "metrics-addr", "", "serve Prometheus /metrics here while running (empty: off)")
-	add("metrics-addr", func(d, s *simulator.Scenario) { d.MetricsAddr = s.MetricsAddr })
-	f.StringArrayVar(&fs.Thresholds, "threshold", nil, "pass/fail criterion METRIC OP VALUE, repeatable: 'connect.p99<2s', 'missing==0' (see above); replaces the scenario's thresholds")
-	add("threshold", func(d, s *simulator.Scenario) { d.Thresholds = s.Thresholds })
-	root.AddCommand(cmd)
+	o.add("mix", func(d, s *simulator.Scenario) { d.Mix = s.Mix })
+	f.Float64Var(&o.fs.Rate, "rate", o.fs.Rate, "arrivals (connections) per second after the ramp; 0: all at once")
+	o.add("rate", func(d, s *simulator.Scenario) { d.Rate = s.Rate })
+	f.DurationVar(&o.fs.Ramp, "ramp", o.fs.Ramp, "the arrival rate rises linearly from 0 to --rate over this time")
+	o.add("ramp", func(d, s *simulator.Scenario) { d.Ramp = s.Ramp })
+	f.DurationVar(&o.fs.Hold, "hold", o.fs.Hold, "how long each device stays connected")
+	o.add("hold", func(d, s *simulator.Scenario) { d.Hold = s.Hold })
+	f.DurationVar(&o.fs.PublishInterval, "publish-interval", o.fs.PublishInterval, "time between a device's publishes (0: none); hold/interval messages each")
+	o.add("publish-interval", func(d, s *simulator.Scenario) { d.PublishInterval = s.PublishInterval })
+	f.Uint8Var(&o.fs.QoS, "qos", o.fs.QoS, "QoS of publishes and subscriptions: 0, 1 or 2")
+	o.add("qos", func(d, s *simulator.Scenario) { d.QoS = s.QoS })
+	f.IntVar(&o.fs.PayloadSize, "payload-size", o.fs.PayloadSize, fmt.Sprintf("bytes per message (at least %d)", simulator.PayloadHeaderLen))
+	o.add("payload-size", func(d, s *simulator.Scenario) { d.PayloadSize = s.PayloadSize })
+	f.StringVar(&o.fs.Topic, "topic", o.fs.Topic, "publish topic; {id} is the client ID")
+	o.add("topic", func(d, s *simulator.Scenario) { d.Topic = s.Topic })
+	f.StringSliceVar(&o.fs.Subscriptions, "subscribe", o.fs.Subscriptions, "topic filters each device subscribes to ({id} as in --topic; \"\" for none)")
+	o.add("subscribe", func(d, s *simulator.Scenario) { d.Subscriptions = nonEmpty(s.Subscriptions) })
+	f.DurationVar(&o.fs.KeepAlive, "keepalive", o.fs.KeepAlive, "MQTT keep-alive (0: off)")
+	o.add("keepalive", func(d, s *simulator.Scenario) { d.KeepAlive = s.KeepAlive })
+	f.StringVar(&o.fs.Reconnect.Policy, "reconnect", o.fs.Reconnect.Policy, "after a failed connect or a lost session: none, immediate or backoff")
+	o.add("reconnect", func(d, s *simulator.Scenario) { d.Reconnect.Policy = s.Reconnect.Policy })
+	f.IntVar(&o.fs.Reconnect.MaxAttempts, "reconnect-attempts", o.fs.Reconnect.MaxAttempts, "retries per device")
+	o.add("reconnect-attempts", func(d, s *simulator.Scenario) { d.Reconnect.MaxAttempts = s.Reconnect.MaxAttempts })
+	f.DurationVar(&o.fs.Reconnect.Backoff, "reconnect-backoff", o.fs.Reconnect.Backoff, "first backoff delay, doubling each retry")
+	o.add("reconnect-backoff", func(d, s *simulator.Scenario) { d.Reconnect.Backoff = s.Reconnect.Backoff })
+	f.Float64Var(&o.fs.Hostile.Share, "hostile-share", o.fs.Hostile.Share, "fraction of the slots that are hostile (0..1)")
+	o.add("hostile-share", func(d, s *simulator.Scenario) { d.Hostile.Share = s.Hostile.Share })
+	f.StringSliceVar(&o.fs.Hostile.Kinds, "hostile-kinds", o.fs.Hostile.Kinds, "hostile kinds dealt in turn: garbage, replay, halfopen")
+	o.add("hostile-kinds", func(d, s *simulator.Scenario) { d.Hostile.Kinds = s.Hostile.Kinds })
+	f.DurationVar(&o.fs.Hostile.Timeout, "hostile-timeout", o.fs.Hostile.Timeout, "how long a hostile device waits for the server to answer or close")
+	o.add("hostile-timeout", func(d, s *simulator.Scenario) { d.Hostile.Timeout = s.Hostile.Timeout })
+	f.DurationVar(&o.fs.Timeouts.Handshake, "handshake-timeout", o.fs.Timeouts.Handshake, "deadline of TCP connect, handshake and CONNACK")
+	o.add("handshake-timeout", func(d, s *simulator.Scenario) { d.Timeouts.Handshake = s.Timeouts.Handshake })
+	f.DurationVar(&o.fs.Timeouts.Ack, "ack-timeout", o.fs.Timeouts.Ack, "deadline of SUBACK, PUBACK and PUBCOMP")
+	o.add("ack-timeout", func(d, s *simulator.Scenario) { d.Timeouts.Ack = s.Timeouts.Ack })
+	f.DurationVar(&o.fs.Timeouts.Drain, "drain-timeout", o.fs.Timeouts.Drain, "how long to wait at the end for messages still on their way")
+	o.add("drain-timeout", func(d, s *simulator.Scenario) { d.Timeouts.Drain = s.Timeouts.Drain })
+	f.StringVar(&o.fs.NoisePattern, "noise-pattern", o.fs.NoisePattern, "noise devices' pattern: IK, XK or KK (the server's must match)")
+	o.add("noise-pattern", func(d, s *simulator.Scenario) { d.NoisePattern = s.NoisePattern })
+	f.StringVar(&o.fs.TLSMode, "tls-mode", o.fs.TLSMode, "tls devices' certificate check: none, fingerprint, spki, ca or ca-noclock")
+	o.add("tls-mode", func(d, s *simulator.Scenario) { d.TLSMode = s.TLSMode })
+	f.StringVar(&o.fs.TLSAuth, "tls-auth", o.fs.TLSAuth, "how tls devices prove themselves: certificate (mutual TLS) or password (MQTT CONNECT)")
+	o.add("tls-auth", func(d, s *simulator.Scenario) { d.TLSAuth = s.TLSAuth })
+}
+
+// bindEnds adds the flags of what the fleet talks to and with: fixtures,
+// gateway and backend, broker, source addresses, metrics, thresholds.
+func (o *simOptions) bindEnds(f *pflag.FlagSet) {
+	f.StringVar(&o.fs.Fixtures.Dir, "fixtures", "", "fixture directory holding the devices' identities (as given to serve --fixtures)")
+	o.add("fixtures", func(d, s *simulator.Scenario) { d.Fixtures.Dir = s.Fixtures.Dir })
+	f.StringVar(&o.fs.Fixtures.Seed, "fixture-seed", "", "build the fixture set in memory from this seed instead of a directory")
+	o.add("fixture-seed", func(d, s *simulator.Scenario) { d.Fixtures.Seed = s.Fixtures.Seed })
+	f.IntVar(&o.fs.Fixtures.DevicesPerProfile, "fixture-devices", 0, "devices per profile of --fixture-seed (as fixtures gen --devices)")
+	o.add("fixture-devices", func(d, s *simulator.Scenario) { d.Fixtures.DevicesPerProfile = s.Fixtures.DevicesPerProfile })
+	f.StringVar(&o.fs.Fixtures.Now, "fixture-now", "", "--now of the fixture set built from --fixture-seed (RFC 3339)")
+	o.add("fixture-now", func(d, s *simulator.Scenario) { d.Fixtures.Now = s.Fixtures.Now })
+	f.StringToStringVar(&o.fs.Gateway, "gateway", nil, "gateway listeners as profile=host:port,... (noise, seed, psk, tls)")
+	o.add("gateway", func(d, s *simulator.Scenario) { d.Gateway = s.Gateway })
+	f.StringVar(&o.fs.Backend.Addr, "backend-addr", "", "the gateway's backend listener, for the end-to-end subscriber (empty: no end-to-end)")
+	o.add("backend-addr", func(d, s *simulator.Scenario) { d.Backend.Addr = s.Backend.Addr })
+	f.StringVar(&o.fs.Backend.Username, "backend-user", o.fs.Backend.Username, "backend listener username")
+	o.add("backend-user", func(d, s *simulator.Scenario) { d.Backend.Username = s.Backend.Username })
+	f.StringVar(&o.fs.Backend.Password, "backend-password", "", "backend listener password (or SHAKEDOWN_BACKEND_PASSWORD)")
+	o.add("backend-password", func(d, s *simulator.Scenario) { d.Backend.Password = s.Backend.Password })
+	f.StringVar(&o.fs.Broker.Addr, "broker-addr", "", "broker target: host:port")
+	o.add("broker-addr", func(d, s *simulator.Scenario) { d.Broker.Addr = s.Broker.Addr })
+	f.BoolVar(&o.fs.Broker.TLS, "broker-tls", false, "broker target: MQTT over TLS 1.3")
+	o.add("broker-tls", func(d, s *simulator.Scenario) { d.Broker.TLS = s.Broker.TLS })
+	f.StringVar(&o.fs.Broker.CAFile, "broker-ca", "", "broker target: CA certificates (PEM) to verify it (default: the fixture CA)")
+	o.add("broker-ca", func(d, s *simulator.Scenario) { d.Broker.CAFile = s.Broker.CAFile })
+	f.StringVar(&o.fs.Broker.ServerName, "broker-server-name", "", "broker target: the name to verify (default: the host of --broker-addr)")
+	o.add("broker-server-name", func(d, s *simulator.Scenario) { d.Broker.ServerName = s.Broker.ServerName })
+	f.BoolVar(&o.fs.Broker.Insecure, "broker-insecure", false, "broker target: accept any certificate")
+	o.add("broker-insecure", func(d, s *simulator.Scenario) { d.Broker.Insecure = s.Broker.Insecure })
+	f.StringVar(&o.fs.Broker.Username, "broker-user", "", "broker target: MQTT username of every device")
+	o.add("broker-user", func(d, s *simulator.Scenario) { d.Broker.Username = s.Broker.Username })
+	f.StringVar(&o.fs.Broker.Password, "broker-password", "", "broker target: MQTT password of every device")
+	o.add("broker-password", func(d, s *simulator.Scenario) { d.Broker.Password = s.Broker.Password })
+	f.StringVar(&o.fs.Broker.ClientID, "client-id", o.fs.Broker.ClientID, "broker target: client ID template, {n} the slot number")
+	o.add("client-id", func(d, s *simulator.Scenario) { d.Broker.ClientID = s.Broker.ClientID })
+	f.StringVar(&o.fs.SourceAddrs, "source-addrs", "", "spread connections over these local addresses: 127.0.0.2-127.0.0.20,10.0.0.5")
+	o.add("source-addrs", func(d, s *simulator.Scenario) { d.SourceAddrs = s.SourceAddrs })
+	f.StringVar(&o.fs.MetricsAddr, "metrics-addr", "", "serve Prometheus /metrics here while running (empty: off)")
+	o.add("metrics-addr", func(d, s *simulator.Scenario) { d.MetricsAddr = s.MetricsAddr })
+	f.StringArrayVar(&o.fs.Thresholds, "threshold", nil, "pass/fail criterion METRIC OP VALUE, repeatable: 'connect.p99<2s', 'missing==0' (see above); replaces the scenario's thresholds")
+	o.add("threshold", func(d, s *simulator.Scenario) { d.Thresholds = s.Thresholds })
 }
 
 // buildScenario is the defaults, then the scenario file, then the flags
