@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"shakedown/boards"
 	"shakedown/boards/virtual"
@@ -56,7 +58,8 @@ func (f *boardFlags) open(ctx context.Context, cmd *cobra.Command, skipHello boo
 	return b, prof, nil
 }
 
-func init() {
+// newBoardCmd is `shakedown board` and its subcommands.
+func newBoardCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "board",
 		Short: "List, inspect, benchmark and drive boards over serial",
@@ -75,11 +78,13 @@ pseudo-terminal that every other subcommand can talk to.`,
   shakedown board bench --port /dev/ttyACM0 --board uno
   shakedown board handshake --port /dev/ttyUSB0 --profile noise --server 192.168.1.10:8885`,
 	}
-	cmd.AddCommand(boardListCmd(), boardProfilesCmd(), boardInfoCmd(), boardBenchCmd(), boardHandshakeCmd(), boardConsoleCmd(), boardVirtualCmd())
-	root.AddCommand(cmd)
+	cmd.AddCommand(newBoardListCmd(), newBoardProfilesCmd(), newBoardInfoCmd(), newBoardBenchCmd(), newBoardHandshakeCmd(),
+		newBoardConsoleCmd(), newBoardVirtualCmd())
+	return cmd
 }
 
-func boardListCmd() *cobra.Command {
+// newBoardListCmd is `shakedown board list`.
+func newBoardListCmd() *cobra.Command {
 	var all bool
 	c := &cobra.Command{
 		Use:   "list",
@@ -134,7 +139,8 @@ their path.`,
 	return c
 }
 
-func boardProfilesCmd() *cobra.Command {
+// newBoardProfilesCmd is `shakedown board profiles`.
+func newBoardProfilesCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "profiles",
 		Short: "List the board profiles built in",
@@ -173,7 +179,8 @@ func dash(s string) string {
 	return s
 }
 
-func boardInfoCmd() *cobra.Command {
+// newBoardInfoCmd is `shakedown board info`.
+func newBoardInfoCmd() *cobra.Command {
 	var f boardFlags
 	c := &cobra.Command{
 		Use:   "info",
@@ -253,7 +260,8 @@ func joinStringers[T fmt.Stringer](xs []T) string {
 	return dash(strings.Join(s, ", "))
 }
 
-func boardBenchCmd() *cobra.Command {
+// newBoardBenchCmd is `shakedown board bench`.
+func newBoardBenchCmd() *cobra.Command {
 	var f boardFlags
 	var curves, aeads []string
 	var sizes []int
@@ -325,20 +333,24 @@ takes about 0.9 s): keep --iterations small there.`,
 	return c
 }
 
-func boardHandshakeCmd() *cobra.Command {
-	var f boardFlags
-	var o struct {
-		profile, server, mode, message  string
-		timeout                         time.Duration
-		attempts                        int
-		deviceID, deviceKey, serverKey  string
-		serverKeyNext, curve, tlsVerify string
-		tlsPin, serverName              string
-		serverMetrics                   string
-		counter                         int64
-		erase                           bool
-		fixtures, device                string
-	}
+// boardHandshakeOptions are the flags of `shakedown board handshake`.
+type boardHandshakeOptions struct {
+	board                           boardFlags
+	profile, server, mode, message  string
+	timeout                         time.Duration
+	attempts                        int
+	deviceID, deviceKey, serverKey  string
+	serverKeyNext, curve, tlsVerify string
+	tlsPin, serverName              string
+	serverMetrics                   string
+	counter                         int64
+	erase                           bool
+	fixtures, device                string
+}
+
+// newBoardHandshakeCmd is `shakedown board handshake`.
+func newBoardHandshakeCmd() *cobra.Command {
+	o := &boardHandshakeOptions{}
 	c := &cobra.Command{
 		Use:   "handshake",
 		Short: "Run a handshake of a profile on the board against a server",
@@ -374,131 +386,15 @@ reason the server counted. The reference server never says why on the wire.`,
   shakedown board handshake --port /dev/ttyUSB0 --profile tls --mode network \
       --server broker.example.net:8883 --tls-verify spki --tls-pin @broker.spki --server-name broker.example.net`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			prof, err := handshake.ParseName(o.profile)
-			if err != nil {
-				return usageErrorf("--profile: %w", err)
-			}
-			if o.server == "" {
-				return usageErrorf("--server: give host:port of the server")
-			}
-			mode := map[string]bp.Mode{"relay": bp.ModeRelay, "network": bp.ModeNetwork}[o.mode]
-			if mode == 0 {
-				return usageErrorf("--mode: want relay or network")
-			}
-			p := bp.Provision{Erase: o.erase, DeviceID: o.deviceID, ServerName: o.serverName}
-			for _, k := range []struct {
-				flag, val string
-				dst       *[]byte
-			}{{"device-key", o.deviceKey, &p.DeviceKey}, {"server-key", o.serverKey, &p.ServerKey},
-				{"server-key-next", o.serverKeyNext, &p.ServerKeyNext}, {"tls-pin", o.tlsPin, &p.TLSPin}} {
-				if *k.dst, err = hexFlag(k.flag, k.val); err != nil {
-					return err
-				}
-			}
-			if o.curve != "" {
-				cv, ok := bp.ParseCurve(o.curve)
-				if !ok {
-					return usageErrorf("--curve: want p256 or secp160r1")
-				}
-				p.Curve = cv
-			}
-			if o.tlsVerify != "" {
-				v := map[string]bp.TLSVerify{"none": bp.TLSVerifyNone, "fingerprint": bp.TLSVerifyFingerprint,
-					"spki": bp.TLSVerifySPKI, "ca": bp.TLSVerifyCA, "ca-noclock": bp.TLSVerifyCANoClock}[o.tlsVerify]
-				if v == 0 {
-					return usageErrorf("--tls-verify: want none, fingerprint, spki, ca or ca-noclock")
-				}
-				p.TLSVerify = v
-			}
-			if cmd.Flags().Changed("counter") {
-				if o.counter < 0 {
-					return usageErrorf("--counter: want 0 or more")
-				}
-				v := uint64(o.counter)
-				p.Counter = &v
-			}
-			// who is the device of --message: its MQTT client ID and, for tls,
-			// its password.
-			who := mqttIdentity{id: o.deviceID}
-			if o.fixtures != "" || o.device != "" {
-				d, err := fromFixtures(&p, prof, o.fixtures, o.device)
-				if err != nil {
-					return err
-				}
-				who = mqttIdentity{id: d.ID, fixture: &d}
-			}
-			if o.message != "" {
-				if err := who.check(prof); err != nil {
-					return err
-				}
-			}
-			var metrics *serverMetrics
-			if o.serverMetrics != "" {
-				if metrics, err = newServerMetrics(o.serverMetrics); err != nil {
-					return usageErrorf("--server-metrics: %w", err)
-				}
-			}
-
-			ctx := cmd.Context()
-			b, bprof, err := f.open(ctx, cmd, false)
-			if err != nil {
-				return err
-			}
-			defer b.Close()
-			out := cmd.OutOrStdout()
-			if provisioning(p) {
-				p.Profile = prof
-				if err := b.Provision(ctx, p); err != nil {
-					return checkFailed(fmt.Errorf("board: provisioning the %s identity: %w", prof, err))
-				}
-				fmt.Fprintf(out, "provisioned the %s identity\n", prof)
-			}
-			in, err := b.Info(ctx)
-			if err != nil {
-				return checkFailed(fmt.Errorf("board: asking for INFO: %w", err))
-			}
-			timeout := o.timeout
-			if timeout == 0 {
-				timeout = 2 * bprof.Limit(prof)
-			}
-			before := metrics.snapshot(ctx, prof)
-			s, err := b.Handshake(ctx, harness.HandshakeOptions{Profile: prof, Mode: mode, Server: o.server,
-				Timeout: timeout, Attempts: o.attempts})
-			if err != nil {
-				return handshakeFailure(ctx, out, prof, mode, o.server, err, metrics, before)
-			}
-			defer s.Close()
-			r := s.Result
-			fmt.Fprintf(out, "%s handshake ok in %s mode (attempt %d)\n", prof, mode, s.Attempts)
-			if prof == handshake.Noise {
-				fmt.Fprintf(out, "  message-1 counter  %d\n", r.Counter)
-			}
-			fmt.Fprintf(out, "  board cost         %d %s (%s)\n", r.Total, r.Unit, measure.AsTime(float64(r.Total), r.Unit, in.ClockHz))
-			fmt.Fprintf(out, "  public-key work    %d %s (%s)\n", r.Crypto, r.Unit, measure.AsTime(float64(r.Crypto), r.Unit, in.ClockHz))
-			fmt.Fprintf(out, "  bytes sent/recv    %d/%d\n", r.Sent, r.Received)
-			if d, ok := measure.AsDuration(float64(r.Total), r.Unit, in.ClockHz); ok && bprof.Limit(prof) > 0 {
-				verdict := "within"
-				if d > bprof.Limit(prof) {
-					verdict = "OVER"
-				}
-				fmt.Fprintf(out, "  limit              %s the %s of profile %s\n", verdict, bprof.Limit(prof), bprof.Name)
-			}
-			if o.message != "" {
-				reply, rtt, err := echoOverSession(ctx, s, who, o.message, 2*bprof.LongestLimit()+10*time.Second)
-				if err != nil {
-					return checkFailed(fmt.Errorf("board: %s message through the session: %w", prof, err))
-				}
-				fmt.Fprintf(out, "  reply              %q from the broker on devices/%s/echo in %s\n", reply, who.id, rtt.Round(time.Microsecond))
-			}
-			if err := s.Close(); err != nil {
-				return checkFailed(fmt.Errorf("board: closing the session: %w", err))
-			}
-			return nil
-		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return runBoardHandshake(cmd, o) },
 	}
-	f.register(c)
-	fl := c.Flags()
+	o.board.register(c)
+	o.bind(c.Flags())
+	return c
+}
+
+// bind adds the flags of board handshake, besides the board's, to fl.
+func (o *boardHandshakeOptions) bind(fl *pflag.FlagSet) {
 	fl.StringVar(&o.profile, "profile", "noise", "protocol profile: noise, seed, psk or tls")
 	fl.StringVar(&o.server, "server", "", "the server, host:port")
 	fl.StringVar(&o.mode, "mode", "relay", "relay (through this command) or network (the board's own network)")
@@ -519,7 +415,167 @@ reason the server counted. The reference server never says why on the wire.`,
 	fl.StringVar(&o.tlsVerify, "tls-verify", "", "provision (tls): none, fingerprint, spki, ca or ca-noclock")
 	fl.StringVar(&o.tlsPin, "tls-pin", "", "provision (tls): the certificate fingerprint or SPKI pin, hex or @file")
 	fl.StringVar(&o.serverName, "server-name", "", "provision (tls): the server name for SNI and name checks")
-	return c
+}
+
+// boardHandshakePlan is what the flags of board handshake ask for, checked
+// before the board is opened.
+type boardHandshakePlan struct {
+	profile   handshake.Name
+	mode      bp.Mode
+	provision bp.Provision
+	// who is the device of --message: its MQTT client ID and, for tls,
+	// its password.
+	who     mqttIdentity
+	metrics *serverMetrics
+}
+
+// plan checks the flags and makes the plan of the run; every error is a
+// usage or set-up error.
+func (o *boardHandshakeOptions) plan(cmd *cobra.Command) (boardHandshakePlan, error) {
+	var pl boardHandshakePlan
+	var err error
+	if pl.profile, err = handshake.ParseName(o.profile); err != nil {
+		return pl, usageErrorf("--profile: %w", err)
+	}
+	if o.server == "" {
+		return pl, usageErrorf("--server: give host:port of the server")
+	}
+	pl.mode = map[string]bp.Mode{"relay": bp.ModeRelay, "network": bp.ModeNetwork}[o.mode]
+	if pl.mode == 0 {
+		return pl, usageErrorf("--mode: want relay or network")
+	}
+	if pl.provision, err = o.provisionFlags(cmd); err != nil {
+		return pl, err
+	}
+	pl.who = mqttIdentity{id: o.deviceID}
+	if o.fixtures != "" || o.device != "" {
+		d, err := fromFixtures(&pl.provision, pl.profile, o.fixtures, o.device)
+		if err != nil {
+			return pl, err
+		}
+		pl.who = mqttIdentity{id: d.ID, fixture: &d}
+	}
+	if o.message != "" {
+		if err := pl.who.check(pl.profile); err != nil {
+			return pl, err
+		}
+	}
+	if o.serverMetrics != "" {
+		if pl.metrics, err = newServerMetrics(o.serverMetrics); err != nil {
+			return pl, usageErrorf("--server-metrics: %w", err)
+		}
+	}
+	return pl, nil
+}
+
+// provisionFlags is the identity the provisioning flags give the board.
+func (o *boardHandshakeOptions) provisionFlags(cmd *cobra.Command) (bp.Provision, error) {
+	p := bp.Provision{Erase: o.erase, DeviceID: o.deviceID, ServerName: o.serverName}
+	var err error
+	for _, k := range []struct {
+		flag, val string
+		dst       *[]byte
+	}{{"device-key", o.deviceKey, &p.DeviceKey}, {"server-key", o.serverKey, &p.ServerKey},
+		{"server-key-next", o.serverKeyNext, &p.ServerKeyNext}, {"tls-pin", o.tlsPin, &p.TLSPin}} {
+		if *k.dst, err = hexFlag(k.flag, k.val); err != nil {
+			return p, err
+		}
+	}
+	if o.curve != "" {
+		cv, ok := bp.ParseCurve(o.curve)
+		if !ok {
+			return p, usageErrorf("--curve: want p256 or secp160r1")
+		}
+		p.Curve = cv
+	}
+	if o.tlsVerify != "" {
+		v := map[string]bp.TLSVerify{"none": bp.TLSVerifyNone, "fingerprint": bp.TLSVerifyFingerprint,
+			"spki": bp.TLSVerifySPKI, "ca": bp.TLSVerifyCA, "ca-noclock": bp.TLSVerifyCANoClock}[o.tlsVerify]
+		if v == 0 {
+			return p, usageErrorf("--tls-verify: want none, fingerprint, spki, ca or ca-noclock")
+		}
+		p.TLSVerify = v
+	}
+	if cmd.Flags().Changed("counter") {
+		if o.counter < 0 {
+			return p, usageErrorf("--counter: want 0 or more")
+		}
+		v := uint64(o.counter)
+		p.Counter = &v
+	}
+	return p, nil
+}
+
+// runBoardHandshake provisions the board when asked, runs the handshake,
+// prints the board's costs and, with --message, an MQTT round trip through
+// the session.
+func runBoardHandshake(cmd *cobra.Command, o *boardHandshakeOptions) error {
+	pl, err := o.plan(cmd)
+	if err != nil {
+		return err
+	}
+	prof := pl.profile
+	ctx := cmd.Context()
+	b, bprof, err := o.board.open(ctx, cmd, false)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	out := cmd.OutOrStdout()
+	if provisioning(pl.provision) {
+		pl.provision.Profile = prof
+		if err := b.Provision(ctx, pl.provision); err != nil {
+			return checkFailed(fmt.Errorf("board: provisioning the %s identity: %w", prof, err))
+		}
+		fmt.Fprintf(out, "provisioned the %s identity\n", prof)
+	}
+	in, err := b.Info(ctx)
+	if err != nil {
+		return checkFailed(fmt.Errorf("board: asking for INFO: %w", err))
+	}
+	timeout := o.timeout
+	if timeout == 0 {
+		timeout = 2 * bprof.Limit(prof)
+	}
+	before := pl.metrics.snapshot(ctx, prof)
+	s, err := b.Handshake(ctx, harness.HandshakeOptions{Profile: prof, Mode: pl.mode, Server: o.server,
+		Timeout: timeout, Attempts: o.attempts})
+	if err != nil {
+		return handshakeFailure(ctx, out, prof, pl.mode, o.server, err, pl.metrics, before)
+	}
+	defer s.Close()
+	printBoardHandshake(out, s, pl, in, bprof)
+	if o.message != "" {
+		reply, rtt, err := echoOverSession(ctx, s, pl.who, o.message, 2*bprof.LongestLimit()+10*time.Second)
+		if err != nil {
+			return checkFailed(fmt.Errorf("board: %s message through the session: %w", prof, err))
+		}
+		fmt.Fprintf(out, "  reply              %q from the broker on devices/%s/echo in %s\n", reply, pl.who.id, rtt.Round(time.Microsecond))
+	}
+	if err := s.Close(); err != nil {
+		return checkFailed(fmt.Errorf("board: closing the session: %w", err))
+	}
+	return nil
+}
+
+// printBoardHandshake prints a completed handshake: the board's costs in
+// its unit and in time, the bytes, and the verdict on the profile's limit.
+func printBoardHandshake(out io.Writer, s *harness.Session, pl boardHandshakePlan, in bp.Info, bprof boards.Profile) {
+	prof, r := pl.profile, s.Result
+	fmt.Fprintf(out, "%s handshake ok in %s mode (attempt %d)\n", prof, pl.mode, s.Attempts)
+	if prof == handshake.Noise {
+		fmt.Fprintf(out, "  message-1 counter  %d\n", r.Counter)
+	}
+	fmt.Fprintf(out, "  board cost         %d %s (%s)\n", r.Total, r.Unit, measure.AsTime(float64(r.Total), r.Unit, in.ClockHz))
+	fmt.Fprintf(out, "  public-key work    %d %s (%s)\n", r.Crypto, r.Unit, measure.AsTime(float64(r.Crypto), r.Unit, in.ClockHz))
+	fmt.Fprintf(out, "  bytes sent/recv    %d/%d\n", r.Sent, r.Received)
+	if d, ok := measure.AsDuration(float64(r.Total), r.Unit, in.ClockHz); ok && bprof.Limit(prof) > 0 {
+		verdict := "within"
+		if d > bprof.Limit(prof) {
+			verdict = "OVER"
+		}
+		fmt.Fprintf(out, "  limit              %s the %s of profile %s\n", verdict, bprof.Limit(prof), bprof.Name)
+	}
 }
 
 // fromFixtures fills p with the identity of device id from the fixture set
@@ -577,7 +633,8 @@ func hexFlag(flag, v string) ([]byte, error) {
 	return b, nil
 }
 
-func boardConsoleCmd() *cobra.Command {
+// newBoardConsoleCmd is `shakedown board console`.
+func newBoardConsoleCmd() *cobra.Command {
 	var f boardFlags
 	var reset bool
 	c := &cobra.Command{
@@ -622,7 +679,8 @@ The agent need not be running: the console works on any board.`,
 	return c
 }
 
-func boardVirtualCmd() *cobra.Command {
+// newBoardVirtualCmd is `shakedown board virtual`.
+func newBoardVirtualCmd() *cobra.Command {
 	var name, serial, profileFile string
 	var slow, banner bool
 	var resets int
