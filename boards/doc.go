@@ -16,5 +16,7 @@
 // problem is reported, with the file and the field, in one *ProfileError.
 //
 // Subpackage virtual is a board in Go that speaks the board protocol over a
-// pseudo-terminal; the C firmware lives in firmware/.
+// pseudo-terminal; emulated runs the firmware on emulated chips; measure
+// turns what a board does into the figures reports show (provisioning,
+// benchmark plans, timed handshakes); the C firmware lives in firmware/.
 package boards

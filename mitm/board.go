@@ -11,11 +11,11 @@ import (
 	"sync/atomic"
 	"time"
 
+	"shakedown/boards/measure"
 	"shakedown/fixtures"
 	"shakedown/handshake"
 	"shakedown/harness"
 	bp "shakedown/harness/boardproto"
-	"shakedown/suites/measure"
 )
 
 // A board as the device under test (Lab.Board). Each device a scenario

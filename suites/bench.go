@@ -5,9 +5,9 @@ import (
 	. "github.com/onsi/gomega"
 	"github.com/onsi/gomega/gmeasure"
 
+	"shakedown/boards/measure"
 	bp "shakedown/harness/boardproto"
 	"shakedown/reports"
-	"shakedown/suites/measure"
 )
 
 // benchSizes are the message sizes of the AEAD and SHA-256 benchmarks.

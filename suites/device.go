@@ -11,12 +11,12 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"shakedown/boards/measure"
 	"shakedown/fixtures"
 	"shakedown/handshake"
 	"shakedown/harness"
 	bp "shakedown/harness/boardproto"
 	"shakedown/mitm"
-	"shakedown/suites/measure"
 )
 
 // column is a profile as the board runs it: seed once per curve.

@@ -7,9 +7,9 @@ import (
 	. "github.com/onsi/gomega"
 	"github.com/onsi/gomega/gmeasure"
 
+	"shakedown/boards/measure"
 	"shakedown/harness"
 	"shakedown/reports"
-	"shakedown/suites/measure"
 )
 
 // describeHandshake: each profile the board runs completes its handshake

@@ -19,10 +19,10 @@ import (
 
 	"shakedown/boards"
 	"shakedown/boards/emulated"
+	"shakedown/boards/measure"
 	"shakedown/fixtures"
 	"shakedown/harness"
 	bp "shakedown/harness/boardproto"
-	"shakedown/suites/measure"
 )
 
 // RequireEnv makes a missing emulator or image fail the specs instead of

@@ -8,13 +8,13 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"shakedown/boards/measure"
 	"shakedown/fixtures"
 	"shakedown/handshake"
 	"shakedown/handshake/noise"
 	"shakedown/handshake/tlsprofile"
 	bp "shakedown/harness/boardproto"
 	"shakedown/reports"
-	"shakedown/suites/measure"
 )
 
 func TestMeasure(t *testing.T) {

@@ -16,12 +16,12 @@ import (
 	"github.com/spf13/pflag"
 
 	"shakedown/boards"
+	"shakedown/boards/measure"
 	"shakedown/boards/virtual"
 	"shakedown/fixtures"
 	"shakedown/handshake"
 	"shakedown/harness"
 	bp "shakedown/harness/boardproto"
-	"shakedown/suites/measure"
 )
 
 // boardFlags are the flags every board subcommand shares: which port, which

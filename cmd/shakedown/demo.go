@@ -23,6 +23,7 @@ import (
 
 	"shakedown/boards"
 	"shakedown/boards/emulated"
+	"shakedown/boards/measure"
 	"shakedown/boards/virtual"
 	"shakedown/fixtures"
 	"shakedown/handshake"
@@ -33,7 +34,6 @@ import (
 	"shakedown/server"
 	"shakedown/server/app"
 	"shakedown/simulator"
-	"shakedown/suites/measure"
 	"shakedown/version"
 )
 

@@ -18,8 +18,8 @@ import (
 	"github.com/onsi/gomega/gexec"
 
 	"shakedown/boards/emulated"
+	"shakedown/boards/measure"
 	"shakedown/fixtures"
-	"shakedown/suites/measure"
 )
 
 // The help examples work as printed: every command line of every

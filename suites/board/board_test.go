@@ -15,12 +15,12 @@ import (
 	"github.com/onsi/gomega/gbytes"
 	"github.com/onsi/gomega/gexec"
 
+	"shakedown/boards/measure"
 	"shakedown/boards/virtual"
 	"shakedown/fixtures"
 	"shakedown/handshake"
 	"shakedown/harness"
 	bp "shakedown/harness/boardproto"
-	"shakedown/suites/measure"
 )
 
 var errSessionUsed = errors.New("board suite: the board's session carried an MQTT connection already")
