@@ -2,7 +2,6 @@ package mitm
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net"
@@ -16,6 +15,7 @@ import (
 	"shakedown/handshake"
 	"shakedown/harness"
 	bp "shakedown/harness/boardproto"
+	"shakedown/suites/measure"
 )
 
 // A board as the device under test (Lab.Board). Each device a scenario
@@ -281,7 +281,7 @@ func (r *cellRun) newBoardDevice() (*boardDevice, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := r.provisioning(used)
+	p, id, err := r.provisioning(used)
 	if err != nil {
 		return nil, err
 	}
@@ -295,54 +295,30 @@ func (r *cellRun) newBoardDevice() (*boardDevice, error) {
 	if err := r.lab.Board.Provision(ctx, p); err != nil {
 		return nil, fmt.Errorf("mitm: provisioning the board as %s: %w", r.fx.ID, err)
 	}
-	d := &boardDevice{r: r, col: r.col, fx: r.fx}
-	if r.col.Profile == handshake.TLS {
-		d.user, d.pass = r.fx.ID, r.fx.Password()
-	}
-	return d, nil
+	return &boardDevice{r: r, col: r.col, fx: r.fx, user: id.User, pass: id.Password}, nil
 }
 
-// provisioning is the cell's fixture device as the board stores it.
-func (r *cellRun) provisioning(used uint64) (bp.Provision, error) {
-	set, fx := r.lab.Set, r.fx
-	p := bp.Provision{Erase: true, Profile: r.col.Profile}
-	switch r.col.Profile {
-	case handshake.Noise:
+// provisioning is the cell's fixture device as the board stores it, over
+// whatever an earlier cell left (a noise device's counter above both the
+// lab's and the board's, used), with its identity.
+func (r *cellRun) provisioning(used uint64) (bp.Provision, fixtures.Identity, error) {
+	id, err := r.identity()
+	if err != nil {
+		return bp.Provision{}, id, err
+	}
+	p, err := measure.ProvisionOf(id)
+	if err != nil {
+		return p, id, fmt.Errorf("mitm: provisioning the board as %s: %w", r.fx.ID, err)
+	}
+	p.Erase = true
+	if p.Profile == handshake.Noise {
 		ctr, err := r.boardCounter(used)
 		if err != nil {
-			return p, err
+			return p, id, err
 		}
-		p.DeviceID, p.DeviceKey, p.ServerKey, p.Counter = fx.ID, fx.Private, set.NoiseCurrent.Public, &ctr
-	case handshake.Seed:
-		cv, ok := bp.ParseCurve(fx.Curve)
-		if !ok {
-			return p, fmt.Errorf("mitm: device %s has a curve the board protocol does not name", fx.ID)
-		}
-		p.DeviceID, p.DeviceKey, p.Curve = fx.ID, fx.Private, cv
-	case handshake.PSK:
-		p.DeviceID, p.DeviceKey = fx.ID, fx.Private
-	case handshake.TLS:
-		v, ok := tlsVerify[r.col.Variant]
-		if !ok {
-			return p, fmt.Errorf("mitm: no board verification mode for column %s", r.col.Name())
-		}
-		p.TLSVerify, p.ServerName = v, set.ServerName
-		switch r.col {
-		case ColTLSFingerprint:
-			h := sha256.Sum256(set.Broker.Leaf.Raw)
-			p.TLSPin = h[:]
-		case ColTLSSPKI:
-			h := sha256.Sum256(set.Broker.Leaf.RawSubjectPublicKeyInfo)
-			p.TLSPin = h[:]
-		}
+		p.Counter = &ctr
 	}
-	return p, nil
-}
-
-// tlsVerify maps the tls columns' variants to the board's modes.
-var tlsVerify = map[string]bp.TLSVerify{
-	"none": bp.TLSVerifyNone, "fingerprint": bp.TLSVerifyFingerprint, "spki": bp.TLSVerifySPKI,
-	"ca": bp.TLSVerifyCA, "ca-noclock": bp.TLSVerifyCANoClock,
+	return p, id, nil
 }
 
 // syncCounter reads the board's last message-1 counter and raises the lab's

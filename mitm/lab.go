@@ -13,10 +13,8 @@ import (
 	"shakedown/fixtures"
 	"shakedown/handshake"
 	"shakedown/handshake/noise"
-	"shakedown/handshake/seed"
 	"shakedown/handshake/tlsprofile"
 	"shakedown/harness"
-	"shakedown/simulator"
 	"shakedown/version"
 )
 
@@ -93,7 +91,7 @@ type Lab struct {
 	// cells it cannot run are not applicable (Results.NotApplicable).
 	Board *harness.Board
 	// BoardTrustsSetCA says that the board trusts the fixture set's CA and,
-	// in ca-noclock mode, takes DeviceBuildTime(Set) as its clock: the board
+	// in ca-noclock mode, takes Set.BuildDate() as its clock: the board
 	// protocol provisions neither, so without it the tls-ca and
 	// tls-ca-noclock cells are not applicable.
 	BoardTrustsSetCA bool
@@ -323,7 +321,7 @@ func (l *Lab) deviceFor(c Column) (fixtures.Device, error) {
 // counter returns the message-1 counter every device of id shares, so
 // that counters keep growing across the lab's devices.
 func (l *Lab) counter(id string) noise.Counter {
-	c, _ := l.counters.LoadOrStore(id, noise.NewMemCounter(uint64(time.Now().UnixNano())))
+	c, _ := l.counters.LoadOrStore(id, fixtures.NewCounter())
 	return c.(*noise.MemCounter)
 }
 
@@ -334,12 +332,6 @@ func (l *Lab) raiseCounter(id string, used uint64) {
 	}
 	l.counters.Store(id, noise.NewMemCounter(used))
 }
-
-// DeviceBuildTime is the clock of the lab's clockless (ca-noclock) tls
-// devices, their firmware's build date: 200 days before the fixture set's
-// Now, when the set's expired certificate was still valid and its renewed
-// and rolled ones not yet.
-func DeviceBuildTime(set *fixtures.Set) time.Time { return set.Now.AddDate(0, 0, -200) }
 
 // simDevice is a simulated device dialling the cell's proxy.
 type simDevice struct {
@@ -362,34 +354,41 @@ func (r *cellRun) newDevice() (Device, error) {
 
 // newSimDevice builds a fresh simulated device for the cell's column.
 func (r *cellRun) newSimDevice() (*simDevice, error) {
-	set := r.lab.Set
-	d := &simDevice{col: r.col, fx: r.fx, dial: r.way.DialDevice}
-	var err error
-	switch r.col.Profile {
-	case handshake.Seed:
-		d.dev, err = seed.NewDevice(seed.DeviceConfig{DeviceID: r.fx.ID, Curve: seed.Curve(r.fx.Curve),
-			Private: r.fx.Private, SkipPointCheck: r.col.nocheck()})
-	case handshake.Noise:
-		if d.pins, err = noise.NewPins(set.NoiseCurrent.Public); err != nil {
-			return nil, err
-		}
-		d.dev, _, _, err = simulator.NewDevice(set, r.fx, simulator.DeviceOptions{Pins: d.pins, Counter: r.lab.counter(r.fx.ID)})
-	case handshake.TLS:
-		// The tls columns measure the device's check of the server's
-		// certificate, so their devices keep the password credential: a
-		// device that accepts the attacker hands it its password, which the
-		// attacker reuses to carry the session to the server. A device with
-		// a client certificate would hand it nothing reusable (the
-		// certificate's key signs this handshake only, RFC 8446 §4.4.3).
-		d.dev, d.user, d.pass, err = simulator.NewDevice(set, r.fx, simulator.DeviceOptions{TLSMode: tlsprofile.Mode(r.col.Variant),
-			BuildTime: DeviceBuildTime(set), TLSPassword: true})
-	default:
-		d.dev, _, _, err = simulator.NewDevice(set, r.fx, simulator.DeviceOptions{})
+	id, err := r.identity()
+	if err != nil {
+		return nil, err
 	}
+	dev, err := id.NewDevice()
 	if err != nil {
 		return nil, fmt.Errorf("mitm: building the %s device: %w", r.col.Name(), err)
 	}
-	return d, nil
+	return &simDevice{col: r.col, fx: r.fx, dev: dev, pins: id.Pins, user: id.User, pass: id.Password, dial: r.way.DialDevice}, nil
+}
+
+// identity provisions the cell's fixture device for its column: a noise
+// device counts on from the lab's counter of its ID; a seed column may
+// model a device that skips point validation; a tls column sets the
+// verification mode, and its devices keep the password credential. The
+// tls columns measure the device's check of the server's certificate: a
+// device that accepts the attacker hands it its password, which the
+// attacker reuses to carry the session to the server. A device with a
+// client certificate would hand it nothing reusable (the certificate's key
+// signs this handshake only, RFC 8446 §4.4.3).
+func (r *cellRun) identity() (fixtures.Identity, error) {
+	o := fixtures.ProvisionOptions{Profile: r.col.Profile}
+	switch r.col.Profile {
+	case handshake.Noise:
+		o.Counter = r.lab.counter(r.fx.ID)
+	case handshake.Seed:
+		o.SkipPointCheck = r.col.nocheck()
+	case handshake.TLS:
+		o.TLSMode, o.TLSPassword = tlsprofile.Mode(r.col.Variant), true
+	}
+	id, err := fixtures.Provision(r.lab.Set, r.fx.ID, o)
+	if err != nil {
+		return id, fmt.Errorf("mitm: provisioning the %s device: %w", r.col.Name(), err)
+	}
+	return id, nil
 }
 
 func (d *simDevice) Column() Column                   { return d.col }
