@@ -47,10 +47,6 @@ type ServerEvent struct {
 	Reason   handshake.Reason
 }
 
-// ReasonConnackRefused is the reason of a CONNECT the broker refused with a
-// CONNACK return code: the one refusal that happens inside MQTT.
-const ReasonConnackRefused handshake.Reason = "connack_refused"
-
 // Device is the device under test as scenarios drive it.
 type Device interface {
 	Column() Column

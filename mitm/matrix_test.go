@@ -317,7 +317,7 @@ var rejected = map[string]func(v mitm.Verdict){
 	"downgrade": func(v mitm.Verdict) {
 		got := reasons(v, mitm.SideServer)
 		Expect(got).To(ContainElement(handshake.ReasonWrongProfile), describe(v))
-		Expect(got).To(ContainElement(mitm.ReasonConnackRefused))
+		Expect(got).To(ContainElement(handshake.ReasonConnackRefused))
 		Expect(of(v, mitm.FactAccepted, "")).To(BeEmpty())
 	},
 	"server-key-rollover": func(v mitm.Verdict) {

@@ -141,7 +141,7 @@ func (r *cellRun) downgradeTLS(p Path) (bool, error) {
 		r.add(Fact{Side: SideServer, Kind: FactAccepted, Field: "CONNECT", Value: r.fx.ID, Note: "on the tls listener without a password"})
 		return true, nil
 	}
-	r.add(Fact{Side: SideServer, Kind: FactRefused, Stage: handshake.StageTransport, Reason: ReasonConnackRefused,
+	r.add(Fact{Side: SideServer, Kind: FactRefused, Stage: handshake.StageTransport, Reason: handshake.ReasonConnackRefused,
 		Field: "connack", Value: "return code " + strconv.Itoa(int(code)), Note: "a CONNECT as the device on the tls listener"})
 	return false, nil
 }
