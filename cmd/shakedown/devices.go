@@ -18,7 +18,6 @@ import (
 
 	"shakedown/fixtures"
 	"shakedown/handshake"
-	"shakedown/server/credential"
 	"shakedown/server/registry"
 )
 
@@ -79,57 +78,22 @@ func importFixtureProfiles(ctx context.Context, dsn string, set *fixtures.Set, p
 		return err
 	}
 	defer reg.Close()
-	pwKey, err := reg.PasswordKey(ctx)
+	var recs []handshake.DeviceRecord
+	for _, d := range set.Devices {
+		if len(profiles) == 0 || slices.Contains(profiles, d.Profile) {
+			recs = append(recs, d.Record())
+		}
+	}
+	key := registry.Keypair{Private: set.NoiseCurrent.Private, Public: set.NoiseCurrent.Public}
+	e, err := registry.Enrol(ctx, reg, recs, set.Passwords(), key)
 	if err != nil {
 		return err
 	}
-	added, skipped := 0, 0
-	for _, d := range set.Devices {
-		if len(profiles) > 0 && !slices.Contains(profiles, d.Profile) {
-			skipped++
-			continue
-		}
-		rd, err := registryDevice(d, pwKey)
-		if err != nil {
-			return err
-		}
-		switch err := reg.AddDevice(ctx, rd); {
-		case errors.Is(err, registry.ErrExists):
-		case err != nil:
-			return fmt.Errorf("registering %s: %w", d.ID, err)
-		default:
-			added++
-		}
+	if e.KeySet {
+		fmt.Fprintf(w, "server noise key set from the fixtures: %x\n", key.Public)
 	}
-	keys, err := reg.ServerKeys(ctx)
-	if errors.Is(err, registry.ErrNoServerKey) || (err == nil && keys.Current == nil) {
-		if err := reg.AnnounceNextKey(ctx, registry.Keypair{Private: set.NoiseCurrent.Private, Public: set.NoiseCurrent.Public}); err != nil {
-			return fmt.Errorf("setting the server key: %w", err)
-		}
-		if err := reg.PromoteNextKey(ctx); err != nil {
-			return fmt.Errorf("setting the server key: %w", err)
-		}
-		fmt.Fprintf(w, "server noise key set from the fixtures: %x\n", set.NoiseCurrent.Public)
-	} else if err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "registry: %d fixture devices added, %d already present\n", added, len(set.Devices)-added-skipped)
+	fmt.Fprintf(w, "registry: %d fixture devices added, %d already present\n", e.Added, e.Present)
 	return nil
-}
-
-// registryDevice converts a fixture device to a registry record. A tls
-// device gets both its credentials: the pin of its client certificate and
-// its machine password, hashed under the registry's password key.
-func registryDevice(d fixtures.Device, pwKey []byte) (registry.Device, error) {
-	rd := registry.Device{ID: d.ID, Profile: d.Profile, Curve: d.Curve, State: registry.Active, Key: d.Record().Key}
-	if d.Profile == handshake.TLS {
-		h, err := credential.HashMachine(pwKey, d.ID, []byte(d.Password()))
-		if err != nil {
-			return rd, err
-		}
-		rd.PasswordHash = h
-	}
-	return rd, nil
 }
 
 // onRegistry is the RunE of a command that reads or administers an
