@@ -2,6 +2,7 @@ package measure
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -52,31 +53,17 @@ func BenchPlan(in bp.Info, spec BenchSpec) ([]BenchItem, error) {
 	if spec.Iterations == 0 {
 		return nil, fmt.Errorf("measure: iterations must be 1-255")
 	}
-	cs := in.Curves
-	if len(spec.Curves) > 0 {
-		cs = nil
-		for _, name := range spec.Curves {
-			c, ok := bp.ParseCurve(name)
-			if !ok {
-				return nil, fmt.Errorf("measure: unknown curve %q (want x25519, p256, secp160r1)", name)
-			}
-			cs = append(cs, c)
-		}
+	cs, err := chosen(in.Curves, spec.Curves, bp.ParseCurve, "curve", "x25519, p256, secp160r1")
+	if err != nil {
+		return nil, err
 	}
 	var plan []BenchItem
 	for _, c := range cs {
 		plan = append(plan, BenchItem{bp.BenchRequest{Op: bp.BenchScalarMult, Param: byte(c), Iterations: spec.Iterations}, "scalar mult " + c.String()})
 	}
-	as := in.AEADs
-	if len(spec.AEADs) > 0 {
-		as = nil
-		for _, name := range spec.AEADs {
-			a, ok := bp.ParseAEAD(name)
-			if !ok {
-				return nil, fmt.Errorf("measure: unknown AEAD %q (want chacha20poly1305, aes128gcm, aes256gcm)", name)
-			}
-			as = append(as, a)
-		}
+	as, err := chosen(in.AEADs, spec.AEADs, bp.ParseAEAD, "AEAD", "chacha20poly1305, aes128gcm, aes256gcm")
+	if err != nil {
+		return nil, err
 	}
 	for _, size := range spec.Sizes {
 		if size < 0 || size > 0xFFFF {
@@ -91,6 +78,27 @@ func BenchPlan(in bp.Info, spec BenchSpec) ([]BenchItem, error) {
 	}
 	return plan, nil
 }
+
+// chosen is what the names ask for (parsed by parse), or all the board
+// has when there are no names. what and want name the kind and its values
+// in the error of an unknown name.
+func chosen[T any](has []T, names []string, parse func(string) (T, bool), what, want string) ([]T, error) {
+	if len(names) == 0 {
+		return has, nil
+	}
+	out := make([]T, 0, len(names))
+	for _, name := range names {
+		v, ok := parse(name)
+		if !ok {
+			return nil, fmt.Errorf("measure: unknown %s %q (want %s)", what, name, want)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// MHz is a board's clock as people say it: "16 MHz", "80 MHz".
+func MHz(hz uint32) string { return strconv.FormatFloat(float64(hz)/1e6, 'f', -1, 64) + " MHz" }
 
 // AsDuration converts a count into time where the unit allows: cycles
 // through the board's clock; instructions not at all.

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -165,7 +164,7 @@ limit. A profile of your own is a YAML file given with --board-file.`,
 				if l := p.Limit(handshake.Noise); l > 0 {
 					limit = l.String()
 				}
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p.Name, p.Board, p.Chip, mhz(p.ClockHz), p.Transport, dash(strings.Join(ids, " ")), limit)
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p.Name, p.Board, p.Chip, measure.MHz(p.ClockHz), p.Transport, dash(strings.Join(ids, " ")), limit)
 			}
 			return w.Flush()
 		},
@@ -210,7 +209,7 @@ Then read its counters.`,
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 			fmt.Fprintf(w, "port\t%s (profile %s)\n", b.PortName(), prof.Name)
 			fmt.Fprintf(w, "board\t%s\n", in.Board)
-			fmt.Fprintf(w, "chip\t%s at %s\n", in.Chip, mhz(in.ClockHz))
+			fmt.Fprintf(w, "chip\t%s at %s\n", in.Chip, measure.MHz(in.ClockHz))
 			fmt.Fprintf(w, "firmware\t%s (protocol v%d, max payload %d)\n", in.Firmware, in.Version, in.MaxPayload)
 			fmt.Fprintf(w, "serial\t%s\n", dash(in.Serial))
 			fmt.Fprintf(w, "modes\t%s\n", modes(in.Caps))
@@ -227,8 +226,6 @@ Then read its counters.`,
 	f.register(c)
 	return c
 }
-
-func mhz(hz uint32) string { return strconv.FormatFloat(float64(hz)/1e6, 'f', -1, 64) + " MHz" }
 
 func modes(c bp.Caps) string {
 	var m []string

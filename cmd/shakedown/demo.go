@@ -442,7 +442,7 @@ func demoRunBoard(ctx context.Context, out io.Writer, b *harness.Board, prof boa
 		return reports.Board{}, err
 	}
 	rb := reports.Board{Name: label, Board: in.Board, Chip: in.Chip, Kind: kind, ClockHz: in.ClockHz, Exact: kind == reports.KindEmulated}
-	fmt.Fprintf(out, "   %s on %s: %s, %s at %s, firmware %s\n", label, b.PortName(), in.Board, in.Chip, mhz(in.ClockHz), in.Firmware)
+	fmt.Fprintf(out, "   %s on %s: %s, %s at %s, firmware %s\n", label, b.PortName(), in.Board, in.Chip, measure.MHz(in.ClockHz), in.Firmware)
 	if bench {
 		plan, err := measure.BenchPlan(in, measure.BenchSpec{Sizes: []int{64}, Iterations: 4})
 		if err != nil {
