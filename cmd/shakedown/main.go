@@ -59,11 +59,11 @@ drives real or emulated boards over serial.
 }
 
 // The subcommands, each built with its flags by its constructor, newXCmd,
-// in its own file. (mitm and demo still add themselves in init
-// functions of their files.)
+// in its own file. (mitm still adds itself in an init function
+// of its file.)
 func init() {
 	root.AddCommand(newServeCmd(), newDevicesCmd(), newServerKeyCmd(), newFixturesCmd(),
-		newReportCmd(), newResultsCmd(), newTestCmd(), newSimCmd(), newBoardCmd())
+		newReportCmd(), newResultsCmd(), newTestCmd(), newSimCmd(), newBoardCmd(), newDemoCmd())
 }
 
 // exitError carries a process exit code chosen by a command. Build one with
