@@ -16,6 +16,7 @@ import (
 	"shakedown/handshake"
 	"shakedown/harness"
 	bp "shakedown/harness/boardproto"
+	"shakedown/reports"
 )
 
 // A board as the device under test (Lab.Board). Each device a scenario
@@ -81,9 +82,12 @@ func (l *Lab) attachBoard(ctx context.Context) (detach func(), err error) {
 }
 
 // describe returns the board for the results.
-func (st *boardState) describe() *BoardInfo {
+func (st *boardState) describe() *reports.MITMBoard {
 	in := st.info
-	bi := &BoardInfo{Board: in.Board, Chip: in.Chip, Firmware: in.Firmware, Serial: in.Serial, Profiles: in.Profiles}
+	bi := &reports.MITMBoard{Board: in.Board, Chip: in.Chip, Firmware: in.Firmware, Serial: in.Serial}
+	for _, p := range in.Profiles {
+		bi.Profiles = append(bi.Profiles, string(p))
+	}
 	for _, c := range in.Curves {
 		bi.Curves = append(bi.Curves, c.String())
 	}
@@ -148,12 +152,12 @@ func (r *cellRun) boardWords() {
 		return
 	}
 	if text := st.console.take(); text != "" {
-		r.add(Fact{Side: SideDevice, Kind: FactLog, Field: "console", Value: text, Note: "the board's console output up to its refusal"})
+		r.add(reports.Fact{Side: reports.SideDevice, Kind: reports.FactLog, Field: "console", Value: text, Note: "the board's console output up to its refusal"})
 	}
 	ctx, cancel := r.stepCtx(baseFailTimeout)
 	defer cancel()
 	if text := st.readLog(ctx); text != "" {
-		r.add(Fact{Side: SideDevice, Kind: FactLog, Field: "log", Value: text, Note: "the board's log up to its refusal"})
+		r.add(reports.Fact{Side: reports.SideDevice, Kind: reports.FactLog, Field: "log", Value: text, Note: "the board's log up to its refusal"})
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"shakedown/harness"
 	"shakedown/mitm"
 	"shakedown/mitm/labserver"
+	"shakedown/reports"
 )
 
 // notApplicableOnVirtual are the cells that have no meaning on the virtual
@@ -54,13 +55,13 @@ func startBoard(e *env, serial string, devices map[handshake.Name]virtual.Device
 // what they observe, so a long slack costs time only when nothing comes.
 const virtualSlack = 10 * time.Second
 
-func cellName(v mitm.Verdict) string { return v.Scenario + "/" + v.Column }
+func cellName(v reports.Verdict) string { return v.Scenario + "/" + v.Column }
 
 var _ = Describe("the MITM matrix on a board through its relay", Label("mitm", "board"), Ordered, ContinueOnFailure, func() {
 	var (
 		e   *env // the board's lab
-		ref *mitm.Results
-		res *mitm.Results
+		ref *reports.MITM
+		res *reports.MITM
 		vb  *virtual.Board
 		b   *harness.Board
 	)
@@ -104,7 +105,7 @@ var _ = Describe("the MITM matrix on a board through its relay", Label("mitm", "
 				want = append(want, s.Name+"/"+c.Column.Name())
 			}
 		}
-		for _, v := range append(append([]mitm.Verdict(nil), res.Verdicts...), res.NotApplicable...) {
+		for _, v := range append(append([]reports.Verdict(nil), res.Verdicts...), res.NotApplicable...) {
 			got = append(got, cellName(v))
 		}
 		Expect(got).To(ConsistOf(want))
@@ -117,7 +118,7 @@ var _ = Describe("the MITM matrix on a board through its relay", Label("mitm", "
 		var got []string
 		for _, v := range res.NotApplicable {
 			got = append(got, cellName(v))
-			Expect(v.Outcome).To(Equal(mitm.NotApplicable))
+			Expect(v.Outcome).To(Equal(reports.NotApplicable))
 			Expect(v.NotApplicable).To(ContainSubstring("skips point validation"))
 			Expect(v.Evidence).To(BeEmpty(), "a cell not run has no evidence")
 		}
@@ -133,7 +134,7 @@ var _ = Describe("the MITM matrix on a board through its relay", Label("mitm", "
 		}
 		var doc bytes.Buffer
 		Expect(res.WriteJSON(&doc)).To(Succeed())
-		back, err := mitm.ReadResults(&doc)
+		back, err := reports.ReadMITM(&doc)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(back.NotApplicable).To(Equal(res.NotApplicable))
 		Expect(back.Board).To(Equal(res.Board))
@@ -142,7 +143,7 @@ var _ = Describe("the MITM matrix on a board through its relay", Label("mitm", "
 	It("keeps the board's own words where it refused", func() {
 		logged := 0
 		for _, v := range res.Verdicts {
-			for _, f := range of(v, mitm.FactLog, mitm.SideDevice) {
+			for _, f := range of(v, reports.FactLog, reports.SideDevice) {
 				if f.Field == "log" && strings.Contains(f.Value, "handshake failed") {
 					logged++
 				}
@@ -152,7 +153,7 @@ var _ = Describe("the MITM matrix on a board through its relay", Label("mitm", "
 		v, ok := res.Verdict("impersonate-server", mitm.ColNoise.Name())
 		Expect(ok).To(BeTrue())
 		var words []string
-		for _, f := range of(v, mitm.FactLog, mitm.SideDevice) {
+		for _, f := range of(v, reports.FactLog, reports.SideDevice) {
 			words = append(words, f.Value)
 		}
 		Expect(words).To(ContainElement(ContainSubstring("handshake failed: decrypt")), describe(v))
@@ -207,7 +208,7 @@ var _ = Describe("cells a board cannot run", Label("mitm", "board"), Ordered, fu
 		var run []string
 		for _, v := range res.Verdicts {
 			run = append(run, v.Column)
-			Expect(v.Outcome).To(Equal(mitm.Survived), describe(v))
+			Expect(v.Outcome).To(Equal(reports.Survived), describe(v))
 			checkEvidence(e, v)
 		}
 		Expect(run).To(Equal([]string{"noise", "tls-none", "tls-fingerprint", "tls-spki"}))
@@ -232,7 +233,7 @@ var _ = Describe("cells a board cannot run", Label("mitm", "board"), Ordered, fu
 		defer cancel()
 		v, err := lab.RunCell(ctx, "expired-certificate", mitm.ColTLSCANoClock)
 		Expect(err).NotTo(HaveOccurred())
-		Expect(v.Outcome).To(Equal(mitm.NotApplicable))
+		Expect(v.Outcome).To(Equal(reports.NotApplicable))
 		Expect(v.Evidence).To(BeEmpty())
 		Expect(v.NotApplicable).To(ContainSubstring("trust anchor"))
 	})

@@ -30,7 +30,8 @@
 // rev. 34, the RFCs, the seed discussion's own argument). Lab.Run runs the
 // selected cells one at a time against a Target (package mitm/labserver
 // runs the reference server in process) with simulated devices from a
-// fixture set, or a board, and returns Results: one Verdict per cell, whose Evidence
+// fixture set, or a board, and returns the matrix as a reports.MITM: one
+// reports.Verdict per cell, whose Evidence
 // is the Facts seen — the reason a device or the server refused, what the
 // attacker read, what a side accepted, how often the backend received a
 // message. A verdict is never assumed: "rejected" needs an observed
@@ -41,7 +42,7 @@
 //	lab := &mitm.Lab{Set: set, Target: srv, TargetName: "in-process"}
 //	res, err := lab.Run(ctx, mitm.Selection{Columns: []string{"tls"}})
 //	res.WriteText(os.Stdout, false)
-//	res.WriteFile("mitm.json") // the JSON shape is documented on Results
+//	res.WriteFile("mitm.json") // the JSON shape is documented on reports.MITM
 //
 // # On a board
 //
@@ -55,7 +56,8 @@
 // the board may be the virtual one, an emulated chip or a real board. Cells
 // the board cannot run (a profile or curve its INFO lacks, the seed device
 // that skips point validation, the tls ca modes unless BoardTrustsSetCA)
-// get the outcome NotApplicable with the reason, in Results.NotApplicable;
+// get the outcome reports.NotApplicable with the reason, in the matrix's
+// NotApplicable;
 // they are never a mismatch. Where the board refused, its log and console
 // output are kept as evidence (FactLog).
 //

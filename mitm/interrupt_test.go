@@ -8,6 +8,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"shakedown/mitm"
+	"shakedown/reports"
 )
 
 // cutting is a target that cancels the run when a cell after the first
@@ -34,12 +35,12 @@ var _ = Describe("an interrupted matrix", Label("mitm"), func() {
 		var n atomic.Int32
 		lab := e.lab()
 		lab.Target = cutting{Target: e.srv, verdicts: &n, cancel: cancel}
-		lab.Progress = func(mitm.Verdict) { n.Add(1) }
+		lab.Progress = func(reports.Verdict) { n.Add(1) }
 		res, err := lab.Run(ctx, mitm.Selection{Columns: []string{"noise"}})
 		Expect(err).To(MatchError(context.Canceled))
 		Expect(res.Interrupted).To(BeTrue())
 		Expect(res.Verdicts).To(HaveLen(1), "the second cell began and was cut short: no verdict")
-		Expect(res.Verdicts[0].Outcome).NotTo(Equal(mitm.Broken))
+		Expect(res.Verdicts[0].Outcome).NotTo(Equal(reports.Broken))
 		Expect(res.Mismatches).To(BeZero())
 		Expect(res.ShakedownVersion).NotTo(BeEmpty())
 	})

@@ -16,6 +16,7 @@ import (
 	"shakedown/handshake/seed"
 	"shakedown/handshake/tlsprofile"
 	"shakedown/harness"
+	"shakedown/reports"
 	"shakedown/simulator"
 	"shakedown/version"
 )
@@ -81,7 +82,7 @@ type Lab struct {
 	// Timeout bounds each cell; DefaultCellTimeout when zero.
 	Timeout time.Duration
 	// Progress, when set, is told about each verdict as it is made.
-	Progress func(Verdict)
+	Progress func(reports.Verdict)
 	// NewByway makes the byway of each cell of simulated devices; a TCP
 	// Proxy on 127.0.0.1 (TCPByway) when nil.
 	NewByway func(to Listener, dial Dialer) (Byway, error)
@@ -121,7 +122,7 @@ const (
 )
 
 // Run runs the selected cells, one at a time, and returns the matrix.
-func (l *Lab) Run(ctx context.Context, sel Selection) (*Results, error) {
+func (l *Lab) Run(ctx context.Context, sel Selection) (*reports.MITM, error) {
 	if err := sel.Check(); err != nil {
 		return nil, err
 	}
@@ -129,9 +130,9 @@ func (l *Lab) Run(ctx context.Context, sel Selection) (*Results, error) {
 		return nil, errors.New("mitm: the lab needs a fixture set and a target")
 	}
 	start := time.Now()
-	res := &Results{Format: ResultsFormat, ShakedownVersion: version.String(), Started: start.UTC(),
+	res := &reports.MITM{Format: reports.MITMFormat, ShakedownVersion: version.String(), Started: start.UTC(),
 		FixturesSeed: l.Set.Seed, Target: l.TargetName}
-	interrupted := func(err error) (*Results, error) {
+	interrupted := func(err error) (*reports.MITM, error) {
 		res.Interrupted = true
 		res.DurationMS = time.Since(start).Milliseconds()
 		return res, err
@@ -166,7 +167,7 @@ func (l *Lab) Run(ctx context.Context, sel Selection) (*Results, error) {
 				// Cut short by ctx, the cell has no verdict: leave it out.
 				return interrupted(err)
 			}
-			if v.Outcome == NotApplicable {
+			if v.Outcome == reports.NotApplicable {
 				res.NotApplicable = append(res.NotApplicable, v)
 			} else {
 				if !v.AsExpected {
@@ -184,29 +185,29 @@ func (l *Lab) Run(ctx context.Context, sel Selection) (*Results, error) {
 }
 
 // RunCell runs one cell.
-func (l *Lab) RunCell(ctx context.Context, scenario string, col Column) (Verdict, error) {
+func (l *Lab) RunCell(ctx context.Context, scenario string, col Column) (reports.Verdict, error) {
 	s, err := Lookup(scenario)
 	if err != nil {
-		return Verdict{}, err
+		return reports.Verdict{}, err
 	}
 	c, ok := s.Cell(col)
 	if !ok {
-		return Verdict{}, fmt.Errorf("mitm: scenario %s has no %s column", scenario, col.Name())
+		return reports.Verdict{}, fmt.Errorf("mitm: scenario %s has no %s column", scenario, col.Name())
 	}
 	if l.Set == nil || l.Target == nil {
-		return Verdict{}, errors.New("mitm: the lab needs a fixture set and a target")
+		return reports.Verdict{}, errors.New("mitm: the lab needs a fixture set and a target")
 	}
 	if l.Board != nil {
 		detach, err := l.attachBoard(ctx)
 		if err != nil {
-			return Verdict{}, err
+			return reports.Verdict{}, err
 		}
 		defer detach()
 	}
 	return l.runCell(ctx, s, c), nil
 }
 
-func (l *Lab) runCell(ctx context.Context, s *Scenario, c Cell) Verdict {
+func (l *Lab) runCell(ctx context.Context, s *Scenario, c Cell) reports.Verdict {
 	start := time.Now()
 	timeout := l.Timeout
 	if timeout <= 0 {
@@ -214,11 +215,11 @@ func (l *Lab) runCell(ctx context.Context, s *Scenario, c Cell) Verdict {
 	}
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	v := Verdict{Scenario: s.Name, Column: c.Column.Name(), Profile: c.Column.Profile, Variant: c.Column.Variant,
+	v := reports.Verdict{Scenario: s.Name, Column: c.Column.Name(), Profile: string(c.Column.Profile), Variant: c.Column.Variant,
 		Expected: c.Expected, Source: c.Source}
 	if l.board != nil {
 		if why := l.board.notApplicable(c.Column, l.BoardTrustsSetCA); why != "" {
-			v.Outcome, v.NotApplicable = NotApplicable, why
+			v.Outcome, v.NotApplicable = reports.NotApplicable, why
 			return v
 		}
 	}
@@ -230,7 +231,7 @@ func (l *Lab) runCell(ctx context.Context, s *Scenario, c Cell) Verdict {
 		v.Evidence = r.facts
 	}
 	if err != nil {
-		v.Outcome, v.Error = Broken, err.Error()
+		v.Outcome, v.Error = reports.Broken, err.Error()
 	}
 	v.AsExpected = v.Outcome == v.Expected
 	v.DurationMS = time.Since(start).Milliseconds()
@@ -268,7 +269,7 @@ type cellRun struct {
 	fx    fixtures.Device
 	way   Byway
 	dial  Dialer
-	facts []Fact
+	facts []reports.Fact
 	seq   atomic.Int64
 	mu    sync.Mutex
 }
@@ -463,22 +464,22 @@ func (r *cellRun) wait(ch <-chan opened) (*DeviceConn, error) {
 func (r *cellRun) next() (Path, error) { return r.way.Next(r.ctx) }
 
 // add records a fact.
-func (r *cellRun) add(f Fact) {
+func (r *cellRun) add(f reports.Fact) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.facts = append(r.facts, f)
 }
 
 func (r *cellRun) note(format string, args ...any) {
-	r.add(Fact{Side: SideAttacker, Kind: FactNote, Note: fmt.Sprintf(format, args...)})
+	r.add(reports.Fact{Side: reports.SideAttacker, Kind: reports.FactNote, Note: fmt.Sprintf(format, args...)})
 }
 
 // refused records that side refused with err and returns the reason.
 // On a board, the board's own words about it follow (boardWords).
-func (r *cellRun) refused(side Side, err error, note string) handshake.Reason {
+func (r *cellRun) refused(side reports.Side, err error, note string) handshake.Reason {
 	he := sessionError(r.col.Profile, err)
-	r.add(Fact{Side: side, Kind: FactRefused, Stage: he.Stage, Reason: he.Reason, Note: note})
-	if side == SideDevice {
+	r.add(reports.Fact{Side: side, Kind: reports.FactRefused, Stage: string(he.Stage), Reason: string(he.Reason), Note: note})
+	if side == reports.SideDevice {
 		r.boardWords()
 	}
 	return he.Reason
@@ -488,7 +489,7 @@ func (r *cellRun) refused(side Side, err error, note string) handshake.Reason {
 // rests on; a device that only saw its connection end or time out refused
 // nothing, and the cell cannot conclude.
 func (r *cellRun) deviceRefused(err error, note string) error {
-	switch reason := r.refused(SideDevice, err, note); reason {
+	switch reason := r.refused(reports.SideDevice, err, note); reason {
 	case handshake.ReasonIO, handshake.ReasonTimeout:
 		return fmt.Errorf("the device saw no refusal, only %s: %w", reason, err)
 	}
@@ -496,7 +497,7 @@ func (r *cellRun) deviceRefused(err error, note string) error {
 }
 
 func (r *cellRun) read(field, value, note string) {
-	r.add(Fact{Side: SideAttacker, Kind: FactRead, Field: field, Value: value, Note: note})
+	r.add(reports.Fact{Side: reports.SideAttacker, Kind: reports.FactRead, Field: field, Value: value, Note: note})
 }
 
 // payload returns a payload unique to this cell: what a check looks for.
@@ -529,7 +530,7 @@ func (r *cellRun) serverRefusal(mark int, l Listener, note string) handshake.Rea
 	if !ok {
 		return ""
 	}
-	r.add(Fact{Side: SideServer, Kind: FactRefused, Stage: ev.Stage, Reason: ev.Reason, Note: note})
+	r.add(reports.Fact{Side: reports.SideServer, Kind: reports.FactRefused, Stage: string(ev.Stage), Reason: string(ev.Reason), Note: note})
 	return ev.Reason
 }
 
@@ -585,7 +586,7 @@ func (r *cellRun) settle() { r.poll(settle, func() bool { return false }) }
 // first when a delivery may still be on its way).
 func (r *cellRun) delivered(topic string, payload []byte, note string) int {
 	n := r.count(topic, payload)
-	r.add(Fact{Side: SideBackend, Kind: FactDelivered, Field: topic, Value: string(payload), Count: n, Note: note})
+	r.add(reports.Fact{Side: reports.SideBackend, Kind: reports.FactDelivered, Field: topic, Value: string(payload), Count: n, Note: note})
 	return n
 }
 

@@ -17,7 +17,6 @@ import (
 	. "github.com/onsi/gomega"
 
 	"shakedown/fixtures"
-	"shakedown/mitm"
 	"shakedown/mitm/labserver"
 	"shakedown/reports"
 	"shakedown/simulator"
@@ -37,7 +36,7 @@ type env struct {
 
 	mu      sync.Mutex
 	results reports.Board
-	matrix  *mitm.Results
+	matrix  *reports.MITM
 	sim     *simulator.Results
 }
 

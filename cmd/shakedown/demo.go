@@ -722,27 +722,19 @@ func demoMITM(ctx context.Context, set *fixtures.Set, out io.Writer) (*reports.M
 	}
 	defer srv.Close()
 	n := 0
-	lab := &mitm.Lab{Set: set, Target: srv, TargetName: "in-process", Progress: func(mitm.Verdict) { n++ }}
+	lab := &mitm.Lab{Set: set, Target: srv, TargetName: "in-process", Progress: func(reports.Verdict) { n++ }}
 	res, err := lab.Run(ctx, mitm.Selection{})
 	if err != nil && (res == nil || !res.Interrupted) {
 		return nil, err
 	}
-	var buf bytes.Buffer
-	if err := res.WriteJSON(&buf); err != nil {
-		return nil, err
-	}
-	m, err := reports.ReadMITM(&buf)
-	if err != nil {
-		return nil, err
-	}
 	succeeded := 0
-	for _, v := range m.Verdicts {
+	for _, v := range res.Verdicts {
 		if v.Outcome == reports.Succeeded {
 			succeeded++
 		}
 	}
-	fmt.Fprintf(out, "   %d cells, %d attacks succeeded, %d outcomes other than expected\n", n, succeeded, m.Mismatches)
-	return m, nil
+	fmt.Fprintf(out, "   %d cells, %d attacks succeeded, %d outcomes other than expected\n", n, succeeded, res.Mismatches)
+	return res, nil
 }
 
 type demoPaths struct{ html, markdown string }

@@ -15,6 +15,7 @@ import (
 	"shakedown/harness"
 	"shakedown/mitm"
 	"shakedown/mitm/labserver"
+	"shakedown/reports"
 )
 
 func init() {
@@ -104,10 +105,10 @@ exits 3.`,
 				return setupError(err)
 			}
 			progress := cmd.ErrOrStderr()
-			lab := &mitm.Lab{Set: set, TargetName: "in-process", Timeout: o.cellTimeout, Progress: func(v mitm.Verdict) {
+			lab := &mitm.Lab{Set: set, TargetName: "in-process", Timeout: o.cellTimeout, Progress: func(v reports.Verdict) {
 				mark := ""
 				switch {
-				case v.Outcome == mitm.NotApplicable:
+				case v.Outcome == reports.NotApplicable:
 					mark = "  (" + v.NotApplicable + ")"
 				case !v.AsExpected:
 					mark = "  (expected " + v.Expected.Label() + ")"

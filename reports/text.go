@@ -1,4 +1,4 @@
-package mitm
+package reports
 
 import (
 	"fmt"
@@ -12,25 +12,25 @@ import (
 // the cells that matter: every SUCCEEDED, LOCKED OUT and ERROR cell and
 // every outcome other than expected; with all, every cell. A run on a board
 // ends with the cells not applicable on it, each with its reason.
-func (r *Results) WriteText(w io.Writer, all bool) error {
+func (m *MITM) WriteText(w io.Writer, all bool) error {
 	verdicts := map[[2]string]Verdict{}
-	for _, list := range [][]Verdict{r.Verdicts, r.NotApplicable} {
+	for _, list := range [][]Verdict{m.Verdicts, m.NotApplicable} {
 		for _, v := range list {
 			verdicts[[2]string{v.Scenario, v.Column}] = v
 		}
 	}
 	fmt.Fprintf(w, "MITM matrix: %d cells, %d not as expected (fixtures %q, target %s, %s)\n",
-		len(r.Verdicts), r.Mismatches, r.FixturesSeed, r.Target, (time.Duration(r.DurationMS) * time.Millisecond).Round(time.Millisecond))
-	if b := r.Board; b != nil {
+		len(m.Verdicts), m.Mismatches, m.FixturesSeed, m.Target, (time.Duration(m.DurationMS) * time.Millisecond).Round(time.Millisecond))
+	if b := m.Board; b != nil {
 		fmt.Fprintf(w, "on board %q (%s, firmware %q, serial %q) through its relay; %d cells not applicable on it\n",
-			b.Board, b.Chip, b.Firmware, b.Serial, len(r.NotApplicable))
+			b.Board, b.Chip, b.Firmware, b.Serial, len(m.NotApplicable))
 	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "scenario\t%s\t\n", strings.Join(r.Columns, "\t"))
-	for _, s := range r.Scenarios {
+	fmt.Fprintf(tw, "scenario\t%s\t\n", strings.Join(m.Columns, "\t"))
+	for _, s := range m.Scenarios {
 		row := []string{s}
-		for _, c := range r.Columns {
+		for _, c := range m.Columns {
 			v, ok := verdicts[[2]string{s, c}]
 			switch {
 			case !ok:
@@ -48,11 +48,11 @@ func (r *Results) WriteText(w io.Writer, all bool) error {
 	}
 	fmt.Fprintf(w, "\nrejected: the attack failed, a side was seen refusing it; SUCCEEDED: the attack worked, evidence below;\n"+
 		"survived / LOCKED OUT: a legitimate server change; !: not the expected outcome; -: no such cell.\n")
-	if r.Board != nil {
+	if m.Board != nil {
 		fmt.Fprintf(w, "n/a: the cell has no meaning on this board (reasons below); it is not a mismatch.\n")
 	}
 	header := false
-	for _, v := range r.Verdicts {
+	for _, v := range m.Verdicts {
 		if !all && v.AsExpected && (v.Outcome == Rejected || v.Outcome == Survived) {
 			continue
 		}
@@ -62,9 +62,9 @@ func (r *Results) WriteText(w io.Writer, all bool) error {
 		}
 		writeVerdict(w, v)
 	}
-	if len(r.NotApplicable) > 0 {
+	if len(m.NotApplicable) > 0 {
 		fmt.Fprintf(w, "\nNot applicable on this board\n\n")
-		for _, v := range r.NotApplicable {
+		for _, v := range m.NotApplicable {
 			fmt.Fprintf(w, "  %s × %s (expected %s): %s\n", v.Scenario, v.Column, v.Expected.Label(), v.NotApplicable)
 		}
 	}
@@ -83,16 +83,5 @@ func writeVerdict(w io.Writer, v Verdict) {
 	}
 	for _, f := range v.Evidence {
 		fmt.Fprintf(w, "    - %s\n", f)
-	}
-}
-
-// WriteCatalogue lists the scenarios with each cell's expectation and source.
-func WriteCatalogue(w io.Writer) {
-	for _, s := range catalogue {
-		fmt.Fprintf(w, "%s (%s): %s\n", s.Name, s.Kind, s.Title)
-		for _, c := range s.Cells {
-			fmt.Fprintf(w, "  %-24s %-10s %s\n", c.Column.Name(), c.Expected.Label(), c.Source)
-		}
-		fmt.Fprintln(w)
 	}
 }
