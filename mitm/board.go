@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"shakedown/fixtures"
@@ -74,7 +73,7 @@ func (l *Lab) attachBoard(ctx context.Context) (detach func(), err error) {
 	return func() {
 		st.stop()
 		// The lab's counters keep up with the board's, for later devices.
-		sctx, cancel := context.WithTimeout(context.Background(), baseStepTimeout+l.BoardSlack)
+		sctx, cancel := context.WithTimeout(context.Background(), StepTimeout+l.BoardSlack)
 		l.syncCounter(sctx)
 		cancel()
 		l.board = nil
@@ -102,11 +101,11 @@ func (st *boardState) notApplicable(c Column, trustsCA bool) string {
 	}
 	switch c.Profile {
 	case handshake.Seed:
-		if c.nocheck() {
+		if c.NoCheck() {
 			return "the column models a device that skips point validation (SEC 1 v2.0 §3.2.2); a board runs its firmware's own check, which the board protocol cannot switch off"
 		}
-		if cv, ok := bp.ParseCurve(c.curve()); !ok || !slices.Contains(in.Curves, cv) {
-			return fmt.Sprintf("the board does not list the %s curve in its INFO", c.curve())
+		if cv, ok := bp.ParseCurve(c.Curve()); !ok || !slices.Contains(in.Curves, cv) {
+			return fmt.Sprintf("the board does not list the %s curve in its INFO", c.Curve())
 		}
 	case handshake.TLS:
 		if (c == ColTLSCA || c == ColTLSCANoClock) && !trustsCA {
@@ -144,21 +143,29 @@ func (st *boardState) readLog(ctx context.Context) string {
 	return lastLines(text)
 }
 
-// boardWords records what the board wrote up to a refusal: its console
-// output since the last refusal and the end of its log.
-func (r *cellRun) boardWords() {
-	st := r.lab.board
-	if st == nil {
-		return
-	}
+// onBoard is the lab's board as the matrix's DeviceSource: every device
+// of a cell is the board, provisioned anew, its connections the harness's
+// relays.
+type onBoard struct{ labDevices }
+
+func (d onBoard) NotApplicable(c Column) string {
+	return d.l.board.notApplicable(c, d.l.BoardTrustsSetCA)
+}
+
+func (onBoard) Byway(to Listener, dial Dialer) (Byway, error) { return NewRelayByway(to, dial), nil }
+
+// Words returns what the board wrote up to a refusal: its console output
+// since the last refusal and the end of its log.
+func (d onBoard) Words(ctx context.Context) []reports.Fact {
+	st := d.l.board
+	var fs []reports.Fact
 	if text := st.console.take(); text != "" {
-		r.add(reports.Fact{Side: reports.SideDevice, Kind: reports.FactLog, Field: "console", Value: text, Note: "the board's console output up to its refusal"})
+		fs = append(fs, reports.Fact{Side: reports.SideDevice, Kind: reports.FactLog, Field: "console", Value: text, Note: "the board's console output up to its refusal"})
 	}
-	ctx, cancel := r.stepCtx(baseFailTimeout)
-	defer cancel()
 	if text := st.readLog(ctx); text != "" {
-		r.add(reports.Fact{Side: reports.SideDevice, Kind: reports.FactLog, Field: "log", Value: text, Note: "the board's log up to its refusal"})
+		fs = append(fs, reports.Fact{Side: reports.SideDevice, Kind: reports.FactLog, Field: "log", Value: text, Note: "the board's log up to its refusal"})
 	}
+	return fs
 }
 
 // textTail keeps the last max bytes written to it.
@@ -213,106 +220,62 @@ func lastLines(text []byte) string {
 	return s
 }
 
-// boardByway is the byway of a cell on a board: the TapSource the board's
-// relays go through, and the refusals of handshakes that never reached
-// the relay (so that a scenario waiting for the path hears of them).
-type boardByway struct {
-	*TapSource
-	refusals chan error
-}
-
-func newBoardByway(to Listener, dial Dialer) (Byway, error) {
-	return &boardByway{TapSource: NewTapSource(to, dial), refusals: make(chan error, 1)}, nil
-}
-
-// Next returns the path of the board's next relay.
-func (w *boardByway) Next(ctx context.Context) (Path, error) {
-	select {
-	case p := <-w.paths:
-		return p, nil
-	case err := <-w.refusals:
-		return nil, fmt.Errorf("mitm: the board's handshake never reached the relay: %w", err)
-	case <-w.closed:
-		return nil, net.ErrClosed
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-}
-
-// errBoardDials: a board's connections are the harness's relays.
-var errBoardDials = errors.New("mitm: the board connects through its harness's relay, not by dialling the lab")
-
-func (w *boardByway) DialDevice(context.Context) (net.Conn, error) { return nil, errBoardDials }
-
-// refused tells a waiting Next of a handshake that never started its relay.
-func (w *boardByway) refused(err error) {
-	select {
-	case w.refusals <- err:
-	default:
-	}
-}
-
-// boardTap is the tap of one handshake: the cell's TapSource, and whether a
-// scenario took the relay's path.
-type boardTap struct {
-	src   *TapSource
-	taken atomic.Bool
-}
-
-func (t *boardTap) Carry(ctx context.Context, board, server net.Conn) error {
-	taken, err := t.src.carry(ctx, board, server)
-	t.taken.Store(taken)
-	return err
-}
-
-// boardDevice is the board, provisioned as the cell's device.
+// boardDevice is the board, provisioned as a cell's device.
 type boardDevice struct {
-	r          *cellRun
+	lab        *Lab
 	col        Column
 	fx         fixtures.Device
+	way        *RelayByway
 	user, pass string
 }
 
-// newBoardDevice provisions the board with the cell's fixture device, after
+// NewDevice provisions the board with the victim's fixture device, after
 // wiping what an earlier cell left on it.
-func (r *cellRun) newBoardDevice() (*boardDevice, error) {
-	ctx, cancel := r.stepCtx(r.stepTimeout())
-	defer cancel()
-	if err := r.awaitIdle(ctx); err != nil {
-		return nil, err
-	}
-	used, err := r.lab.syncCounter(ctx)
+func (d onBoard) NewDevice(ctx context.Context, c Column, v Victim, way Byway) (Device, error) {
+	fx, err := d.device(v)
 	if err != nil {
 		return nil, err
 	}
-	p, err := r.provisioning(used)
+	rw, ok := way.(*RelayByway)
+	if !ok {
+		return nil, errors.New("mitm: a board's byway is a relay byway")
+	}
+	l := d.l
+	if err := l.awaitIdle(ctx, c.Profile); err != nil {
+		return nil, err
+	}
+	used, err := l.syncCounter(ctx)
 	if err != nil {
 		return nil, err
 	}
-	st := r.lab.board
+	p, err := l.provisioning(c, fx, used)
+	if err != nil {
+		return nil, err
+	}
+	st := l.board
 	st.mu.Lock()
 	st.noiseID = ""
 	if p.Profile == handshake.Noise {
-		st.noiseID = r.fx.ID
+		st.noiseID = fx.ID
 	}
 	st.mu.Unlock()
-	if err := r.lab.Board.Provision(ctx, p); err != nil {
-		return nil, fmt.Errorf("mitm: provisioning the board as %s: %w", r.fx.ID, err)
+	if err := l.Board.Provision(ctx, p); err != nil {
+		return nil, fmt.Errorf("mitm: provisioning the board as %s: %w", fx.ID, err)
 	}
-	d := &boardDevice{r: r, col: r.col, fx: r.fx}
-	if r.col.Profile == handshake.TLS {
-		d.user, d.pass = r.fx.ID, r.fx.Password()
+	bd := &boardDevice{lab: l, col: c, fx: fx, way: rw}
+	if c.Profile == handshake.TLS {
+		bd.user, bd.pass = fx.ID, fx.Password()
 	}
-	return d, nil
+	return bd, nil
 }
 
-// provisioning is the cell's fixture device as the board stores it.
-func (r *cellRun) provisioning(used uint64) (bp.Provision, error) {
-	set, fx := r.lab.Set, r.fx
-	p := bp.Provision{Erase: true, Profile: r.col.Profile}
-	switch r.col.Profile {
+// provisioning is fixture device fx of column c as the board stores it.
+func (l *Lab) provisioning(c Column, fx fixtures.Device, used uint64) (bp.Provision, error) {
+	set := l.Set
+	p := bp.Provision{Erase: true, Profile: c.Profile}
+	switch c.Profile {
 	case handshake.Noise:
-		ctr, err := r.boardCounter(used)
+		ctr, err := l.boardCounter(fx.ID, used)
 		if err != nil {
 			return p, err
 		}
@@ -326,12 +289,12 @@ func (r *cellRun) provisioning(used uint64) (bp.Provision, error) {
 	case handshake.PSK:
 		p.DeviceID, p.DeviceKey = fx.ID, fx.Private
 	case handshake.TLS:
-		v, ok := tlsVerify[r.col.Variant]
+		v, ok := tlsVerify[c.Variant]
 		if !ok {
-			return p, fmt.Errorf("mitm: no board verification mode for column %s", r.col.Name())
+			return p, fmt.Errorf("mitm: no board verification mode for column %s", c.Name())
 		}
 		p.TLSVerify, p.ServerName = v, set.ServerName
-		switch r.col {
+		switch c {
 		case ColTLSFingerprint:
 			h := sha256.Sum256(set.Broker.Leaf.Raw)
 			p.TLSPin = h[:]
@@ -369,11 +332,11 @@ func (l *Lab) syncCounter(ctx context.Context) (uint64, error) {
 	return used, nil
 }
 
-// boardCounter returns the message-1 counter to provision for the cell's
-// noise device: the next of the lab's counter for it, or the board's own
-// when that is greater (a board may keep one counter for every identity).
-func (r *cellRun) boardCounter(used uint64) (uint64, error) {
-	next, err := r.lab.counter(r.fx.ID).Next()
+// boardCounter returns the message-1 counter to provision for noise
+// device id: the next of the lab's counter for it, or the board's own when
+// that is greater (a board may keep one counter for every identity).
+func (l *Lab) boardCounter(id string, used uint64) (uint64, error) {
+	next, err := l.counter(id).Next()
 	if err != nil {
 		return 0, err
 	}
@@ -382,10 +345,10 @@ func (r *cellRun) boardCounter(used uint64) (uint64, error) {
 
 // awaitIdle waits for the board to be idle (harness Board.WaitIdle): the
 // next handshake or provisioning must not find it still in its last run.
-func (r *cellRun) awaitIdle(ctx context.Context) error {
-	if err := r.lab.Board.WaitIdle(ctx); err != nil {
+func (l *Lab) awaitIdle(ctx context.Context, p handshake.Name) error {
+	if err := l.Board.WaitIdle(ctx); err != nil {
 		if handshake.ReasonOf(err) == handshake.ReasonTimeout {
-			return handshake.Fail(r.col.Profile, handshake.StageDial, handshake.ReasonTimeout, err)
+			return handshake.Fail(p, handshake.StageDial, handshake.ReasonTimeout, err)
 		}
 		return fmt.Errorf("mitm: waiting for the board to be idle: %w", err)
 	}
@@ -400,15 +363,11 @@ func (d *boardDevice) Credentials() (user, pass string) { return d.user, d.pass 
 // the profile's listener and carrying the bytes through the cell's tap.
 // The board's own deadline is ctx's.
 func (d *boardDevice) Handshake(ctx context.Context) (*DeviceConn, error) {
-	r := d.r
-	way := r.way.(*boardByway)
-	tap := &boardTap{src: way.TapSource}
+	tap := d.way.Tap()
 	s, err := d.handshake(ctx, tap)
 	if err != nil {
 		// The harness has stopped carrying; a path nobody took never will be.
-		if !tap.taken.Load() {
-			way.refused(err)
-		}
+		tap.Failed(err)
 		return nil, err
 	}
 	return &DeviceConn{Conn: &boardConn{Conn: s.Conn(), s: s}, Sent: int64(s.Result.Sent), Received: int64(s.Result.Received)}, nil
@@ -436,13 +395,12 @@ func (c *boardConn) Write(p []byte) (int, error) {
 	return n, err
 }
 
-func (d *boardDevice) handshake(ctx context.Context, tap *boardTap) (*harness.Session, error) {
-	r := d.r
-	addr, err := r.lab.Target.Addr(ListenerOf(d.col.Profile))
+func (d *boardDevice) handshake(ctx context.Context, tap *RelayTap) (*harness.Session, error) {
+	addr, err := d.lab.Target.Addr(ListenerOf(d.col.Profile))
 	if err != nil {
 		return nil, handshake.Fail(d.col.Profile, handshake.StageDial, handshake.ReasonIO, err)
 	}
-	if err := r.awaitIdle(ctx); err != nil {
+	if err := d.lab.awaitIdle(ctx, d.col.Profile); err != nil {
 		return nil, err
 	}
 	opts := harness.HandshakeOptions{Profile: d.col.Profile, Server: addr, Tap: tap}
@@ -452,5 +410,5 @@ func (d *boardDevice) handshake(ctx context.Context, tap *boardTap) (*harness.Se
 			return nil, handshake.Fail(d.col.Profile, handshake.StageDial, handshake.ReasonTimeout, context.DeadlineExceeded)
 		}
 	}
-	return r.lab.Board.Handshake(ctx, opts)
+	return d.lab.Board.Handshake(ctx, opts)
 }

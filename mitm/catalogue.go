@@ -45,11 +45,11 @@ var (
 	Columns                 = []Column{ColNoise, ColSeedP256, ColSeedSecp160r1, ColSeedP256NoCheck, ColSeedSecp160r1NoCheck, ColPSK, ColTLSNone, ColTLSFingerprint, ColTLSSPKI, ColTLSCA, ColTLSCANoClock}
 )
 
-// curve returns a seed column's curve name.
-func (c Column) curve() string { return strings.TrimSuffix(c.Variant, nocheckSuffix) }
+// Curve returns a seed column's curve name.
+func (c Column) Curve() string { return strings.TrimSuffix(c.Variant, nocheckSuffix) }
 
-// nocheck reports whether a seed column's device skips point validation.
-func (c Column) nocheck() bool { return strings.HasSuffix(c.Variant, nocheckSuffix) }
+// NoCheck reports whether a seed column's device skips point validation.
+func (c Column) NoCheck() bool { return strings.HasSuffix(c.Variant, nocheckSuffix) }
 
 // ParseColumn returns the column named s.
 func ParseColumn(s string) (Column, error) {
@@ -110,6 +110,19 @@ func Lookup(name string) (*Scenario, error) {
 		names[i] = s.Name
 	}
 	return nil, fmt.Errorf("mitm: unknown scenario %q (want one of %s)", name, strings.Join(names, ", "))
+}
+
+// LookupCell returns the scenario named name and its cell of column col.
+func LookupCell(name string, col Column) (*Scenario, Cell, error) {
+	s, err := Lookup(name)
+	if err != nil {
+		return nil, Cell{}, err
+	}
+	c, ok := s.Cell(col)
+	if !ok {
+		return nil, Cell{}, fmt.Errorf("mitm: scenario %s has no %s column", name, col.Name())
+	}
+	return s, c, nil
 }
 
 // Selection picks cells of the matrix: scenarios by name and columns by

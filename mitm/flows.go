@@ -82,7 +82,7 @@ func (r *cellRun) work(dev Device, dc *DeviceConn) error {
 	}
 	r.add(reports.Fact{Side: reports.SideBackend, Kind: reports.FactDelivered, Field: r.topic("telemetry"), Value: string(tele), Count: 1})
 	cmd := r.payload("command")
-	if err := r.lab.Target.Command(r.topic("cmd"), cmd); err != nil {
+	if err := r.m.Target.Command(r.topic("cmd"), cmd); err != nil {
 		return fmt.Errorf("sending a command: %w", err)
 	}
 	// The command is an exchange of its own: the wait for the telemetry
@@ -133,7 +133,7 @@ func shapeOf(rec *Recording, dc *DeviceConn) shape {
 // shape returns the column's handshake shape, measured once through an
 // honest relay.
 func (r *cellRun) shape() (shape, error) {
-	l := r.lab
+	l := r.m
 	l.mu.Lock()
 	sh, ok := l.shapes[r.col.Name()]
 	l.mu.Unlock()

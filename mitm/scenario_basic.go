@@ -76,9 +76,9 @@ func runEavesdropIdentity(r *cellRun) (reports.Outcome, error) {
 		r.add(reports.Fact{Side: reports.SideAttacker, Kind: reports.FactNotFound, Field: field,
 			Note: fmt.Sprintf("searched %d recorded bytes", len(all))})
 	}
-	look("device_id", []byte(r.fx.ID))
+	look("device_id", []byte(r.victim.ID))
 	if r.col.Profile == handshake.Noise {
-		look("device_static_key", r.fx.Public)
+		look("device_static_key", r.victim.Public)
 	}
 	if found {
 		return reports.Succeeded, nil

@@ -41,7 +41,7 @@ func runImpersonateServer(r *cellRun) (reports.Outcome, error) {
 		return outcome(devOK || srvOK), nil
 	case handshake.Seed:
 		// Without D the attacker can only guess it: any point of its own.
-		_, guess, err := seed.GenerateKey(seed.Curve(r.fx.Curve), nil)
+		_, guess, err := seed.GenerateKey(seed.Curve(r.victim.Curve), nil)
 		if err != nil {
 			return reports.Broken, err
 		}
@@ -57,7 +57,7 @@ func runImpersonateServer(r *cellRun) (reports.Outcome, error) {
 		}
 		return r.framedImpersonation(srv, "the attacker answers with a pre-shared key it guessed")
 	default:
-		return r.tlsMITM(r.lab.Set.Attacker, "the attacker's self-signed certificate")
+		return r.tlsMITM(r.m.Material.Attacker, "the attacker's self-signed certificate")
 	}
 }
 
@@ -65,7 +65,7 @@ func runLeakedPublicKey(r *cellRun) (reports.Outcome, error) {
 	if r.col.Profile == handshake.Noise {
 		// The device's public key with a private key that is not its own:
 		// the only way to "use" a public key.
-		kp := fnoise.DHKey{Private: random(noise.KeyLen), Public: r.fx.Public}
+		kp := fnoise.DHKey{Private: random(noise.KeyLen), Public: r.victim.Public}
 		srvOK, err := r.noiseClaim(kp, "the attacker claims the device's public key as its static key")
 		if err != nil {
 			return reports.Broken, err
@@ -80,7 +80,7 @@ func runLeakedPublicKey(r *cellRun) (reports.Outcome, error) {
 		}
 		return outcome(devOK || srvOK), nil
 	}
-	srv, err := seed.NewServer(seed.ServerConfig{Directory: oneDevice{r.guessRecord(r.fx.Public)}})
+	srv, err := seed.NewServer(seed.ServerConfig{Directory: oneDevice{r.guessRecord(r.victim.Public)}})
 	if err != nil {
 		return reports.Broken, err
 	}
@@ -88,7 +88,7 @@ func runLeakedPublicKey(r *cellRun) (reports.Outcome, error) {
 }
 
 func runExpiredCertificate(r *cellRun) (reports.Outcome, error) {
-	return r.tlsMITM(r.lab.Set.BrokerExpired, "the leaked, expired, CA-signed certificate and its key")
+	return r.tlsMITM(r.m.Material.Expired, "the leaked, expired, CA-signed certificate and its key")
 }
 
 func outcome(succeeded bool) reports.Outcome {
@@ -101,7 +101,7 @@ func outcome(succeeded bool) reports.Outcome {
 // guessRecord is the victim's registry record with the key the attacker
 // holds or guesses.
 func (r *cellRun) guessRecord(key []byte) handshake.DeviceRecord {
-	return handshake.DeviceRecord{ID: r.fx.ID, Profile: r.col.Profile, Curve: r.fx.Curve, Key: key}
+	return handshake.DeviceRecord{ID: r.victim.ID, Profile: r.col.Profile, Curve: r.victim.Curve, Key: key}
 }
 
 // noiseImpersonation plays the server to a noise device with the keys of
@@ -123,7 +123,7 @@ func (r *cellRun) noiseImpersonate(dev Device, ring *noise.KeyRing, note string)
 		return false, err
 	}
 	defer p.Close()
-	fake, err := noise.NewServer(noise.ServerConfig{Keys: ring, Directory: oneDevice{r.guessRecord(r.fx.Public)}, Counters: oneDevice{}})
+	fake, err := noise.NewServer(noise.ServerConfig{Keys: ring, Directory: oneDevice{r.guessRecord(r.victim.Public)}, Counters: oneDevice{}})
 	if err != nil {
 		return false, err
 	}
@@ -148,7 +148,7 @@ func (r *cellRun) noiseImpersonate(dev Device, ring *noise.KeyRing, note string)
 // noiseClaim connects to the noise listener as a device whose static
 // keypair is kp, and reports whether the server accepted it.
 func (r *cellRun) noiseClaim(kp fnoise.DHKey, note string) (bool, error) {
-	pins, err := noise.NewPins(r.lab.Set.NoiseCurrent.Public)
+	pins, err := noise.NewPins(r.m.Material.NoiseCurrent.Public)
 	if err != nil {
 		return false, err
 	}
@@ -158,7 +158,7 @@ func (r *cellRun) noiseClaim(kp fnoise.DHKey, note string) (bool, error) {
 	}
 	ctx, cancel := r.stepCtx(r.failTimeout())
 	defer cancel()
-	mark := r.lab.Target.Mark()
+	mark := r.m.Target.Mark()
 	raw, err := r.dial(ctx, ListenNoise)
 	if err != nil {
 		return false, err
@@ -311,7 +311,7 @@ func (r *cellRun) tlsMITM(cert tls.Certificate, note string) (reports.Outcome, e
 	if err != nil {
 		return reports.Broken, err
 	}
-	stls := tls.Client(asConn(raw), &tls.Config{InsecureSkipVerify: true, ServerName: r.lab.Set.ServerName,
+	stls := tls.Client(asConn(raw), &tls.Config{InsecureSkipVerify: true, ServerName: r.m.Material.ServerName,
 		MinVersion: tls.VersionTLS13, MaxVersion: tls.VersionTLS13})
 	if err := stls.HandshakeContext(ctx); err != nil {
 		return reports.Broken, fmt.Errorf("the attacker's TLS to the server: %w", err)
@@ -380,7 +380,7 @@ func runInvalidPoint(r *cellRun) (reports.Outcome, error) {
 	if r.col.Profile == handshake.Noise {
 		return r.noiseLowOrder()
 	}
-	c := seed.Curve(r.fx.Curve)
+	c := seed.Curve(r.victim.Curve)
 	points, err := seedInvalidPoints(c)
 	if err != nil {
 		return reports.Broken, err
@@ -506,7 +506,7 @@ func (r *cellRun) noiseLowOrder() (reports.Outcome, error) {
 		}
 
 		ctx, cancel := r.stepCtx(r.failTimeout())
-		mark := r.lab.Target.Mark()
+		mark := r.m.Target.Mark()
 		raw, err := r.dial(ctx, ListenNoise)
 		if err != nil {
 			cancel()

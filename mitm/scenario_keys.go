@@ -67,7 +67,7 @@ func runDowngrade(r *cellRun) (reports.Outcome, error) {
 func (r *cellRun) downgradeFrame(p Path, l Listener, wire []byte) error {
 	ctx, cancel := r.stepCtx(r.failTimeout())
 	defer cancel()
-	mark := r.lab.Target.Mark()
+	mark := r.m.Target.Mark()
 	c, err := p.Dial(ctx, l)
 	if err != nil {
 		return err
@@ -91,16 +91,16 @@ func (r *cellRun) downgradeForged(p Path, l Listener) (bool, error) {
 		if kerr != nil {
 			return false, kerr
 		}
-		forged, err = seed.NewDevice(seed.DeviceConfig{DeviceID: r.fx.ID, Curve: seed.P256, Private: priv})
+		forged, err = seed.NewDevice(seed.DeviceConfig{DeviceID: r.victim.ID, Curve: seed.P256, Private: priv})
 	} else {
-		forged, err = psk.NewDevice(psk.DeviceConfig{DeviceID: r.fx.ID, Key: random(psk.KeyLen)})
+		forged, err = psk.NewDevice(psk.DeviceConfig{DeviceID: r.victim.ID, Key: random(psk.KeyLen)})
 	}
 	if err != nil {
 		return false, err
 	}
 	ctx, cancel := r.stepCtx(r.failTimeout())
 	defer cancel()
-	mark := r.lab.Target.Mark()
+	mark := r.m.Target.Mark()
 	c, err := p.Dial(ctx, l)
 	if err != nil {
 		return false, err
@@ -108,12 +108,12 @@ func (r *cellRun) downgradeForged(p Path, l Listener) (bool, error) {
 	defer c.Close()
 	if sess, err := forged.Handshake(ctx, asConn(c)); err == nil {
 		// psk sends one message and waits for nothing: push a CONNECT.
-		writePacket(sess, connectPacket(r.fx.ID, "", ""))
+		writePacket(sess, connectPacket(r.victim.ID, "", ""))
 		drain(ctx, sess)
 	}
 	note := "a " + string(l) + " message 1 naming the device, on the " + string(l) + " listener"
 	if r.serverRefusal(mark, l, note) == "" {
-		r.add(reports.Fact{Side: reports.SideServer, Kind: reports.FactAccepted, Field: "message 1", Value: r.fx.ID, Note: note})
+		r.add(reports.Fact{Side: reports.SideServer, Kind: reports.FactAccepted, Field: "message 1", Value: r.victim.ID, Note: note})
 		return true, nil
 	}
 	return false, nil
@@ -129,17 +129,17 @@ func (r *cellRun) downgradeTLS(p Path) (bool, error) {
 		return false, err
 	}
 	defer c.Close()
-	tc := tls.Client(asConn(c), &tls.Config{InsecureSkipVerify: true, ServerName: r.lab.Set.ServerName, MinVersion: tls.VersionTLS13})
+	tc := tls.Client(asConn(c), &tls.Config{InsecureSkipVerify: true, ServerName: r.m.Material.ServerName, MinVersion: tls.VersionTLS13})
 	if err := tc.HandshakeContext(ctx); err != nil {
 		return false, fmt.Errorf("the attacker's TLS: %w", err)
 	}
 	cl := newClient(tc, handshake.TLS)
-	code, err := cl.Connect(ctx, r.fx.ID, r.fx.ID, "")
+	code, err := cl.Connect(ctx, r.victim.ID, r.victim.ID, "")
 	if err != nil {
 		return false, fmt.Errorf("the attacker's CONNECT: %w", err)
 	}
 	if code == 0 {
-		r.add(reports.Fact{Side: reports.SideServer, Kind: reports.FactAccepted, Field: "CONNECT", Value: r.fx.ID, Note: "on the tls listener without a password"})
+		r.add(reports.Fact{Side: reports.SideServer, Kind: reports.FactAccepted, Field: "CONNECT", Value: r.victim.ID, Note: "on the tls listener without a password"})
 		return true, nil
 	}
 	r.add(reports.Fact{Side: reports.SideServer, Kind: reports.FactRefused, Stage: string(handshake.StageTransport), Reason: string(ReasonConnackRefused),
@@ -161,7 +161,7 @@ type pinnedDevice interface {
 // what it pinned (a board that did not pin the announced key accepts the
 // retired one, or fails after the promotion).
 func runServerKeyRollover(r *cellRun) (reports.Outcome, error) {
-	set, target := r.lab.Set, r.lab.Target
+	set, target := r.m.Material, r.m.Target
 	defer target.SetNoiseKeys(noise.ServerKeys{Current: set.NoiseCurrent})
 	target.SetNoiseKeys(noise.ServerKeys{Current: set.NoiseCurrent, Next: set.NoiseNext})
 	dev, err := r.newDevice()
@@ -255,13 +255,13 @@ func runLeakedDeviceKey(r *cellRun) (reports.Outcome, error) {
 			if len(down) == 0 {
 				return reports.Broken, errors.New("no message 2 recorded")
 			}
-			shared, serr := seed.ECDH(seed.Curve(r.fx.Curve), r.fx.Private, down[0].Body())
+			shared, serr := seed.ECDH(seed.Curve(r.victim.Curve), r.victim.Private, down[0].Body())
 			if serr != nil {
 				return reports.Broken, serr
 			}
-			sess, err = seed.NewSession(conn, shared, r.fx.ID, seed.ServerSide)
+			sess, err = seed.NewSession(conn, shared, r.victim.ID, seed.ServerSide)
 		} else {
-			sess, err = pskServerSession(conn, r.fx.Private, r.fx.ID)
+			sess, err = pskServerSession(conn, r.victim.Private, r.victim.ID)
 		}
 		if err != nil {
 			return reports.Broken, err
@@ -299,7 +299,7 @@ func (r *cellRun) readRecorded(sess net.Conn, note string) bool {
 // noiseForwardSecrecy tries to open a recorded noise session with the
 // leaked device key, then with the server's static key as well.
 func (r *cellRun) noiseForwardSecrecy(s recorded) (reports.Outcome, error) {
-	set := r.lab.Set
+	set := r.m.Material
 	up, down := s.rec.Units(Upstream), s.rec.Units(Downstream)
 	if len(up) < 2 || len(down) < 2 {
 		return reports.Broken, errors.New("the recording is too short")
@@ -310,7 +310,7 @@ func (r *cellRun) noiseForwardSecrecy(s recorded) (reports.Outcome, error) {
 	// ephemeral key is gone, so the attacker's message 1 differs from the
 	// recorded one, and the recorded message 2 does not open.
 	ini, err := fnoise.NewHandshakeState(fnoise.Config{CipherSuite: noise.CipherSuite, Pattern: fnoise.HandshakeIK,
-		Initiator: true, Prologue: noise.Prologue, StaticKeypair: r.fx.Keypair(), PeerStatic: set.NoiseCurrent.Public})
+		Initiator: true, Prologue: noise.Prologue, StaticKeypair: r.victim.keypair(), PeerStatic: set.NoiseCurrent.Public})
 	if err != nil {
 		return reports.Broken, err
 	}

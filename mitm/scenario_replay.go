@@ -76,7 +76,7 @@ func (r *cellRun) recordedSession(dev Device, dc *DeviceConn, s *recorded, comma
 		return nil
 	}
 	s.command = r.payload("command")
-	if err := r.lab.Target.Command(r.topic("cmd"), s.command); err != nil {
+	if err := r.m.Target.Command(r.topic("cmd"), s.command); err != nil {
 		return err
 	}
 	rctx, rcancel := r.stepCtx(r.stepTimeout()) // an exchange of its own, as in work
@@ -192,7 +192,7 @@ func runReplayToServer(r *cellRun) (reports.Outcome, error) {
 	topic := r.topic("telemetry")
 	ctx, cancel := r.stepCtx(deliveryTimeout + r.failTimeout())
 	defer cancel()
-	mark := r.lab.Target.Mark()
+	mark := r.m.Target.Mark()
 	conn, err := r.dial(ctx, ListenerOf(r.col.Profile))
 	if err != nil {
 		return reports.Broken, err
@@ -235,7 +235,7 @@ func runReplayToServer(r *cellRun) (reports.Outcome, error) {
 // mark.
 func (r *cellRun) firstRefusal(mark int) (ServerEvent, bool) {
 	match := refusalOn(ListenerOf(r.col.Profile))
-	for _, e := range r.lab.Target.Events(mark) {
+	for _, e := range r.m.Target.Events(mark) {
 		if match(e) {
 			return e, true
 		}

@@ -113,7 +113,7 @@ func runTamperHandshake(r *cellRun) (reports.Outcome, error) {
 // tamperOnce runs one session with the byte at pos altered. It returns
 // who refused it, as "side:reason", or ok when the session worked.
 func (r *cellRun) tamperOnce(dev Device, pos position) (who string, ok bool, err error) {
-	mark := r.lab.Target.Mark()
+	mark := r.m.Target.Mark()
 	dc, relay, err := r.relayed(dev, ListenerOf(r.col.Profile), alterAt(pos), r.failTimeout())
 	defer closeAll(dc, relay)
 	var devErr error
@@ -198,7 +198,7 @@ func runTransport(t transportAttack) func(r *cellRun) (reports.Outcome, error) {
 		if err != nil {
 			return reports.Broken, err
 		}
-		mark := r.lab.Target.Mark()
+		mark := r.m.Target.Mark()
 		dc, relay, err := r.relayed(dev, ListenerOf(r.col.Profile), t.interceptor(a), r.stepTimeout())
 		defer closeAll(dc, relay)
 		if err != nil {

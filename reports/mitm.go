@@ -237,6 +237,19 @@ func (m *MITM) Verdict(scenario, column string) (Verdict, bool) {
 	return Verdict{}, false
 }
 
+// Add adds a cell's verdict: to NotApplicable when the cell was not
+// applicable, else to Verdicts, counting a mismatch.
+func (m *MITM) Add(v Verdict) {
+	if v.Outcome == NotApplicable {
+		m.NotApplicable = append(m.NotApplicable, v)
+		return
+	}
+	if !v.AsExpected {
+		m.Mismatches++
+	}
+	m.Verdicts = append(m.Verdicts, v)
+}
+
 // WriteJSON writes m as indented JSON (the document ReadMITM reads).
 func (m *MITM) WriteJSON(w io.Writer) error {
 	enc := json.NewEncoder(w)
