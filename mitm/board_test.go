@@ -13,8 +13,8 @@ import (
 	"shakedown/boards/virtual"
 	"shakedown/handshake"
 	"shakedown/harness"
+	"shakedown/lab/labserver"
 	"shakedown/mitm"
-	"shakedown/mitm/labserver"
 	"shakedown/reports"
 )
 

@@ -11,8 +11,8 @@ import (
 
 	"shakedown/fixtures"
 	"shakedown/handshake"
+	"shakedown/lab/labserver"
 	"shakedown/mitm"
-	"shakedown/mitm/labserver"
 	"shakedown/reports"
 )
 

@@ -17,7 +17,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"shakedown/fixtures"
-	"shakedown/mitm/labserver"
+	"shakedown/lab/labserver"
 	"shakedown/reports"
 	"shakedown/simulator"
 	"shakedown/version"

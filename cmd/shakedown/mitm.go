@@ -13,8 +13,8 @@ import (
 	"shakedown/fixtures"
 	"shakedown/handshake/seed"
 	"shakedown/harness"
+	"shakedown/lab/labserver"
 	"shakedown/mitm"
-	"shakedown/mitm/labserver"
 	"shakedown/reports"
 )
 

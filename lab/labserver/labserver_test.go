@@ -14,8 +14,8 @@ import (
 	"shakedown/fixtures"
 	"shakedown/handshake"
 	"shakedown/handshake/noise"
+	"shakedown/lab/labserver"
 	"shakedown/mitm"
-	"shakedown/mitm/labserver"
 	"shakedown/simulator"
 )
 
