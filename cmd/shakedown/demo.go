@@ -28,6 +28,7 @@ import (
 	"shakedown/fixtures"
 	"shakedown/handshake"
 	"shakedown/harness"
+	"shakedown/lab"
 	"shakedown/lab/labserver"
 	"shakedown/mitm"
 	"shakedown/reports"
@@ -722,8 +723,8 @@ func demoMITM(ctx context.Context, set *fixtures.Set, out io.Writer) (*reports.M
 	}
 	defer srv.Close()
 	n := 0
-	lab := &mitm.Lab{Set: set, Target: srv, TargetName: "in-process", Progress: func(reports.Verdict) { n++ }}
-	res, err := lab.Run(ctx, mitm.Selection{})
+	l := &lab.Lab{Set: set, Target: srv, TargetName: "in-process", Progress: func(reports.Verdict) { n++ }}
+	res, err := l.Run(ctx, mitm.Selection{})
 	if err != nil && (res == nil || !res.Interrupted) {
 		return nil, err
 	}

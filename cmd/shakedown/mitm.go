@@ -13,6 +13,7 @@ import (
 	"shakedown/fixtures"
 	"shakedown/handshake/seed"
 	"shakedown/harness"
+	"shakedown/lab"
 	"shakedown/lab/labserver"
 	"shakedown/mitm"
 	"shakedown/reports"
@@ -105,7 +106,7 @@ exits 3.`,
 				return setupError(err)
 			}
 			progress := cmd.ErrOrStderr()
-			lab := &mitm.Lab{Set: set, TargetName: "in-process", Timeout: o.cellTimeout, Progress: func(v reports.Verdict) {
+			l := &lab.Lab{Set: set, TargetName: "in-process", Timeout: o.cellTimeout, Progress: func(v reports.Verdict) {
 				mark := ""
 				switch {
 				case v.Outcome == reports.NotApplicable:
@@ -124,7 +125,7 @@ exits 3.`,
 				}
 				defer vb.Close()
 				defer b.Close()
-				lab.Board, lab.BoardTrustsSetCA, lab.BoardSlack = b, true, prof.LongestLimit()
+				l.Board, l.BoardTrustsSetCA, l.BoardSlack = b, true, prof.LongestLimit()
 				fmt.Fprintf(progress, "virtual board %s on %s\n", vb.Serial(), vb.Path())
 			case onBoard:
 				b, prof, err := bf.open(ctx, cmd, false)
@@ -132,24 +133,24 @@ exits 3.`,
 					return err
 				}
 				defer b.Close()
-				lab.Board, lab.BoardTrustsSetCA, lab.BoardSlack = b, o.trustsCA, prof.LongestLimit()
+				l.Board, l.BoardTrustsSetCA, l.BoardSlack = b, o.trustsCA, prof.LongestLimit()
 				fmt.Fprintf(progress, "board on %s (profile %s)\n", b.PortName(), prof.Name)
 			}
 			// A board computes its first handshake message after the
 			// harness has connected to the server: the server's handshake
 			// deadline takes the board's slack on top of the lab's.
-			srv, err := labserver.StartOptions(set, labserver.Options{HandshakeTimeout: labserver.HandshakeTimeout + lab.BoardSlack})
+			srv, err := labserver.StartOptions(set, labserver.Options{HandshakeTimeout: labserver.HandshakeTimeout + l.BoardSlack})
 			if err != nil {
 				return setupError(fmt.Errorf("starting the lab's server: %w", err))
 			}
 			defer srv.Close()
-			lab.Target = srv
+			l.Target = srv
 			// Set up, the run starts: the warning is for a run, not for a
 			// board that is not there.
 			if selectsSeed(sel) {
 				fmt.Fprintln(cmd.ErrOrStderr(), seed.Warning)
 			}
-			res, err := lab.Run(ctx, sel)
+			res, err := l.Run(ctx, sel)
 			if err != nil && (res == nil || !res.Interrupted) {
 				return setupError(err)
 			}
@@ -207,7 +208,7 @@ func startVirtualBoard(ctx context.Context, set *fixtures.Set) (*virtual.Board, 
 		return nil, nil, prof, err
 	}
 	cfg := virtual.FromProfile(prof, "MITM-VIRTUAL-0001", false)
-	cfg.TLSRoots, cfg.BuildTime = set.Roots, mitm.DeviceBuildTime(set)
+	cfg.TLSRoots, cfg.BuildTime = set.Roots, lab.DeviceBuildTime(set)
 	vb, err := virtual.Start(cfg)
 	if err != nil {
 		return nil, nil, prof, err

@@ -1,4 +1,4 @@
-package mitm_test
+package lab_test
 
 import (
 	"bytes"
@@ -13,6 +13,7 @@ import (
 	"shakedown/boards/virtual"
 	"shakedown/handshake"
 	"shakedown/harness"
+	"shakedown/lab"
 	"shakedown/lab/labserver"
 	"shakedown/mitm"
 	"shakedown/reports"
@@ -34,7 +35,7 @@ var notApplicableOnVirtual = []string{
 // through the harness.
 func startBoard(e *env, serial string, devices map[handshake.Name]virtual.DeviceFactory) (*virtual.Board, *harness.Board) {
 	vb, err := virtual.Start(virtual.Config{Serial: serial, Devices: devices,
-		TLSRoots: e.set.Roots, BuildTime: mitm.DeviceBuildTime(e.set)})
+		TLSRoots: e.set.Roots, BuildTime: lab.DeviceBuildTime(e.set)})
 	Expect(err).NotTo(HaveOccurred())
 	ctx, cancel := context.WithTimeout(context.Background(), matrixTimeout)
 	defer cancel()
@@ -73,14 +74,14 @@ var _ = Describe("the MITM matrix on a board through its relay", Label("mitm", "
 		Expect(err).NotTo(HaveOccurred())
 		ctx, cancel := context.WithTimeout(context.Background(), 2*matrixTimeout)
 		defer cancel()
-		ref, err = (&mitm.Lab{Set: e.set, Target: refSrv, TargetName: "in-process"}).Run(ctx, mitm.Selection{})
+		ref, err = (&lab.Lab{Set: e.set, Target: refSrv, TargetName: "in-process"}).Run(ctx, mitm.Selection{})
 		Expect(refSrv.Close()).To(Succeed())
 		Expect(err).NotTo(HaveOccurred())
 
 		vb, b = startBoard(e, "MITM-BOARD-0001", nil)
-		lab := e.lab()
-		lab.Board, lab.BoardTrustsSetCA, lab.BoardSlack = b, true, virtualSlack
-		res, err = lab.Run(ctx, mitm.Selection{})
+		l := e.newLab()
+		l.Board, l.BoardTrustsSetCA, l.BoardSlack = b, true, virtualSlack
+		res, err = l.Run(ctx, mitm.Selection{})
 		Expect(err).NotTo(HaveOccurred())
 		Expect(res.WriteText(GinkgoWriter, false)).To(Succeed())
 		AddReportEntry("matrix on the virtual board", fmt.Sprintf("%d cells run, %d not applicable, %d mismatches in %d ms",
@@ -199,11 +200,11 @@ var _ = Describe("cells a board cannot run", Label("mitm", "board"), Ordered, fu
 	})
 
 	It("are the profiles missing from its INFO, and the ca modes unless it trusts the set's CA", func() {
-		lab := e.lab()
-		lab.Board, lab.BoardSlack = b, virtualSlack // BoardTrustsSetCA left false
+		l := e.newLab()
+		l.Board, l.BoardSlack = b, virtualSlack // BoardTrustsSetCA left false
 		ctx, cancel := context.WithTimeout(context.Background(), matrixTimeout)
 		defer cancel()
-		res, err := lab.Run(ctx, mitm.Selection{Scenarios: []string{"pass-through"}})
+		res, err := l.Run(ctx, mitm.Selection{Scenarios: []string{"pass-through"}})
 		Expect(err).NotTo(HaveOccurred())
 		var run []string
 		for _, v := range res.Verdicts {
@@ -227,11 +228,11 @@ var _ = Describe("cells a board cannot run", Label("mitm", "board"), Ordered, fu
 	})
 
 	It("are reported by RunCell too, without running", func() {
-		lab := e.lab()
-		lab.Board, lab.BoardSlack = b, virtualSlack
+		l := e.newLab()
+		l.Board, l.BoardSlack = b, virtualSlack
 		ctx, cancel := context.WithTimeout(context.Background(), matrixTimeout)
 		defer cancel()
-		v, err := lab.RunCell(ctx, "expired-certificate", mitm.ColTLSCANoClock)
+		v, err := l.RunCell(ctx, "expired-certificate", mitm.ColTLSCANoClock)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(v.Outcome).To(Equal(reports.NotApplicable))
 		Expect(v.Evidence).To(BeEmpty())

@@ -1,4 +1,4 @@
-package mitm
+package lab
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 	"shakedown/handshake/seed"
 	"shakedown/handshake/tlsprofile"
 	"shakedown/harness"
+	"shakedown/mitm"
 	"shakedown/reports"
 	"shakedown/simulator"
 )
@@ -23,7 +24,7 @@ import (
 // a fixture set: simulated devices, or a board.
 type Lab struct {
 	Set    *fixtures.Set
-	Target Target
+	Target mitm.Target
 	// TargetName is reported in the results (e.g. "in-process").
 	TargetName string
 	// Timeout bounds each cell; DefaultCellTimeout when zero.
@@ -32,7 +33,7 @@ type Lab struct {
 	Progress func(reports.Verdict)
 	// NewByway makes the byway of each cell of simulated devices; a TCP
 	// Proxy on 127.0.0.1 (TCPByway) when nil.
-	NewByway func(to Listener, dial Dialer) (Byway, error)
+	NewByway func(to mitm.Listener, dial mitm.Dialer) (mitm.Byway, error)
 
 	// Board, when set, is the device under test of every cell instead of
 	// simulated devices: each device of a cell is the board, provisioned
@@ -55,7 +56,7 @@ type Lab struct {
 
 // Run runs the selected cells, one at a time, and returns the matrix (see
 // Matrix.Run).
-func (l *Lab) Run(ctx context.Context, sel Selection) (*reports.MITM, error) {
+func (l *Lab) Run(ctx context.Context, sel mitm.Selection) (*reports.MITM, error) {
 	if err := sel.Check(); err != nil {
 		return nil, err
 	}
@@ -72,8 +73,8 @@ func (l *Lab) Run(ctx context.Context, sel Selection) (*reports.MITM, error) {
 }
 
 // RunCell runs one cell.
-func (l *Lab) RunCell(ctx context.Context, scenario string, col Column) (reports.Verdict, error) {
-	if _, _, err := LookupCell(scenario, col); err != nil {
+func (l *Lab) RunCell(ctx context.Context, scenario string, col mitm.Column) (reports.Verdict, error) {
+	if _, _, err := mitm.LookupCell(scenario, col); err != nil {
 		return reports.Verdict{}, err
 	}
 	detach, err := l.attach(ctx)
@@ -98,15 +99,15 @@ func (l *Lab) attach(ctx context.Context) (detach func(), err error) {
 
 // matrix is the attacker's part of the lab, with the lab's server, devices
 // and key material.
-func (l *Lab) matrix() *Matrix {
-	var devs DeviceSource = simulated{labDevices{l}}
+func (l *Lab) matrix() *mitm.Matrix {
+	var devs mitm.DeviceSource = simulated{labDevices{l}}
 	if l.board != nil {
 		devs = onBoard{labDevices{l}}
 	}
 	set := l.Set
-	return &Matrix{Target: l.Target, Devices: devs, FixturesSeed: set.Seed, TargetName: l.TargetName,
+	return &mitm.Matrix{Target: l.Target, Devices: devs, FixturesSeed: set.Seed, TargetName: l.TargetName,
 		Timeout: l.Timeout, Progress: l.Progress,
-		Material: Material{NoiseCurrent: set.NoiseCurrent, NoiseNext: set.NoiseNext, ServerName: set.ServerName,
+		Material: mitm.Material{NoiseCurrent: set.NoiseCurrent, NoiseNext: set.NoiseNext, ServerName: set.ServerName,
 			Attacker: set.Attacker, Expired: set.BrokerExpired}}
 }
 
@@ -114,18 +115,18 @@ func (l *Lab) matrix() *Matrix {
 // common as a DeviceSource.
 type labDevices struct{ l *Lab }
 
-func (d labDevices) Victim(c Column) (Victim, error) {
+func (d labDevices) Victim(c mitm.Column) (mitm.Victim, error) {
 	fx, err := d.l.deviceFor(c)
 	if err != nil {
-		return Victim{}, err
+		return mitm.Victim{}, err
 	}
-	return Victim{ID: fx.ID, Curve: fx.Curve, Public: fx.Public, Private: fx.Private}, nil
+	return mitm.Victim{ID: fx.ID, Curve: fx.Curve, Public: fx.Public, Private: fx.Private}, nil
 }
 
 func (d labDevices) Slack() time.Duration { return d.l.BoardSlack }
 
 // device returns the fixture device of a victim.
-func (d labDevices) device(v Victim) (fixtures.Device, error) {
+func (d labDevices) device(v mitm.Victim) (fixtures.Device, error) {
 	fx, ok := d.l.Set.Device(v.ID)
 	if !ok {
 		return fixtures.Device{}, fmt.Errorf("mitm: the fixture set has no device %s", v.ID)
@@ -137,16 +138,16 @@ func (d labDevices) device(v Victim) (fixtures.Device, error) {
 // byway (a TCP proxy unless Lab.NewByway says otherwise).
 type simulated struct{ labDevices }
 
-func (simulated) NotApplicable(Column) string { return "" }
+func (simulated) NotApplicable(mitm.Column) string { return "" }
 
-func (d simulated) Byway(to Listener, dial Dialer) (Byway, error) {
+func (d simulated) Byway(to mitm.Listener, dial mitm.Dialer) (mitm.Byway, error) {
 	if d.l.NewByway != nil {
 		return d.l.NewByway(to, dial)
 	}
-	return TCPByway(to, dial)
+	return mitm.TCPByway(to, dial)
 }
 
-func (d simulated) NewDevice(_ context.Context, c Column, v Victim, way Byway) (Device, error) {
+func (d simulated) NewDevice(_ context.Context, c mitm.Column, v mitm.Victim, way mitm.Byway) (mitm.Device, error) {
 	fx, err := d.device(v)
 	if err != nil {
 		return nil, err
@@ -160,7 +161,7 @@ func (simulated) Words(context.Context) []reports.Fact { return nil }
 // except that a seed device without point validation is one with an odd
 // private key when the set has one (the order-2 point then gives the
 // attacker the session, not only the key's parity).
-func (l *Lab) deviceFor(c Column) (fixtures.Device, error) {
+func (l *Lab) deviceFor(c mitm.Column) (fixtures.Device, error) {
 	var pick *fixtures.Device
 	for _, d := range l.Set.DevicesOf(c.Profile) {
 		if c.Profile == handshake.Seed && d.Curve != c.Curve() {
@@ -206,7 +207,7 @@ func DeviceBuildTime(set *fixtures.Set) time.Time { return set.Now.AddDate(0, 0,
 
 // simDevice is a simulated device dialling the cell's proxy.
 type simDevice struct {
-	col        Column
+	col        mitm.Column
 	fx         fixtures.Device
 	dev        handshake.Device
 	pins       *noise.Pins
@@ -216,7 +217,7 @@ type simDevice struct {
 
 // newSimDevice builds a fresh simulated device for column c as fixture
 // device fx, dialling way.
-func (l *Lab) newSimDevice(c Column, fx fixtures.Device, way Byway) (*simDevice, error) {
+func (l *Lab) newSimDevice(c mitm.Column, fx fixtures.Device, way mitm.Byway) (*simDevice, error) {
 	set := l.Set
 	d := &simDevice{col: c, fx: fx, dial: way.DialDevice}
 	var err error
@@ -247,14 +248,14 @@ func (l *Lab) newSimDevice(c Column, fx fixtures.Device, way Byway) (*simDevice,
 	return d, nil
 }
 
-func (d *simDevice) Column() Column                   { return d.col }
+func (d *simDevice) Column() mitm.Column              { return d.col }
 func (d *simDevice) ID() string                       { return d.fx.ID }
 func (d *simDevice) Credentials() (user, pass string) { return d.user, d.pass }
 
 // Pins returns a noise device's pinned server keys.
 func (d *simDevice) Pins() *noise.Pins { return d.pins }
 
-func (d *simDevice) Handshake(ctx context.Context) (*DeviceConn, error) {
+func (d *simDevice) Handshake(ctx context.Context) (*mitm.DeviceConn, error) {
 	raw, err := d.dial(ctx)
 	if err != nil {
 		return nil, handshake.Fail(d.col.Profile, handshake.StageDial, handshake.ReasonIO, err)
@@ -265,7 +266,7 @@ func (d *simDevice) Handshake(ctx context.Context) (*DeviceConn, error) {
 		raw.Close()
 		return nil, err
 	}
-	return &DeviceConn{Conn: conn, Sent: cc.written.Load(), Received: cc.read.Load()}, nil
+	return &mitm.DeviceConn{Conn: conn, Sent: cc.written.Load(), Received: cc.read.Load()}, nil
 }
 
 // countingConn counts the bytes a handshake moves.

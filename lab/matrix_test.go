@@ -1,4 +1,4 @@
-package mitm_test
+package lab_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 
 	"shakedown/fixtures"
 	"shakedown/handshake"
+	"shakedown/lab"
 	"shakedown/lab/labserver"
 	"shakedown/mitm"
 	"shakedown/reports"
@@ -40,7 +41,7 @@ func startEnvFor(seed string, slack time.Duration) *env {
 	return &env{set: set, srv: srv}
 }
 
-func (e *env) lab() *mitm.Lab { return &mitm.Lab{Set: e.set, Target: e.srv, TargetName: "in-process"} }
+func (e *env) newLab() *lab.Lab { return &lab.Lab{Set: e.set, Target: e.srv, TargetName: "in-process"} }
 
 var _ = Describe("the MITM matrix", Label("mitm"), Ordered, func() {
 	var (
@@ -52,7 +53,7 @@ var _ = Describe("the MITM matrix", Label("mitm"), Ordered, func() {
 		ctx, cancel := context.WithTimeout(context.Background(), matrixTimeout)
 		defer cancel()
 		var err error
-		res, err = e.lab().Run(ctx, mitm.Selection{})
+		res, err = e.newLab().Run(ctx, mitm.Selection{})
 		Expect(err).NotTo(HaveOccurred())
 		AddReportEntry("matrix", fmt.Sprintf("%d cells in %d ms", len(res.Verdicts), res.DurationMS))
 	})

@@ -1,4 +1,4 @@
-package mitm
+package lab
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 	"shakedown/handshake"
 	"shakedown/harness"
 	bp "shakedown/harness/boardproto"
+	"shakedown/mitm"
 	"shakedown/reports"
 )
 
@@ -73,7 +74,7 @@ func (l *Lab) attachBoard(ctx context.Context) (detach func(), err error) {
 	return func() {
 		st.stop()
 		// The lab's counters keep up with the board's, for later devices.
-		sctx, cancel := context.WithTimeout(context.Background(), StepTimeout+l.BoardSlack)
+		sctx, cancel := context.WithTimeout(context.Background(), mitm.StepTimeout+l.BoardSlack)
 		l.syncCounter(sctx)
 		cancel()
 		l.board = nil
@@ -94,7 +95,7 @@ func (st *boardState) describe() *reports.MITMBoard {
 }
 
 // notApplicable says why column c has no meaning on the board, or "".
-func (st *boardState) notApplicable(c Column, trustsCA bool) string {
+func (st *boardState) notApplicable(c mitm.Column, trustsCA bool) string {
 	in := st.info
 	if !slices.Contains(in.Profiles, c.Profile) {
 		return fmt.Sprintf("the board does not run the %s profile (its INFO lists %s)", c.Profile, profileList(in.Profiles))
@@ -108,7 +109,7 @@ func (st *boardState) notApplicable(c Column, trustsCA bool) string {
 			return fmt.Sprintf("the board does not list the %s curve in its INFO", c.Curve())
 		}
 	case handshake.TLS:
-		if (c == ColTLSCA || c == ColTLSCANoClock) && !trustsCA {
+		if (c == mitm.ColTLSCA || c == mitm.ColTLSCANoClock) && !trustsCA {
 			return "the board protocol provisions no trust anchor and no clock: a ca mode needs a board built to trust the fixture set's CA (and, for ca-noclock, with the devices' build date as its clock)"
 		}
 	}
@@ -148,11 +149,13 @@ func (st *boardState) readLog(ctx context.Context) string {
 // relays.
 type onBoard struct{ labDevices }
 
-func (d onBoard) NotApplicable(c Column) string {
+func (d onBoard) NotApplicable(c mitm.Column) string {
 	return d.l.board.notApplicable(c, d.l.BoardTrustsSetCA)
 }
 
-func (onBoard) Byway(to Listener, dial Dialer) (Byway, error) { return NewRelayByway(to, dial), nil }
+func (onBoard) Byway(to mitm.Listener, dial mitm.Dialer) (mitm.Byway, error) {
+	return mitm.NewRelayByway(to, dial), nil
+}
 
 // Words returns what the board wrote up to a refusal: its console output
 // since the last refusal and the end of its log.
@@ -223,20 +226,20 @@ func lastLines(text []byte) string {
 // boardDevice is the board, provisioned as a cell's device.
 type boardDevice struct {
 	lab        *Lab
-	col        Column
+	col        mitm.Column
 	fx         fixtures.Device
-	way        *RelayByway
+	way        *mitm.RelayByway
 	user, pass string
 }
 
 // NewDevice provisions the board with the victim's fixture device, after
 // wiping what an earlier cell left on it.
-func (d onBoard) NewDevice(ctx context.Context, c Column, v Victim, way Byway) (Device, error) {
+func (d onBoard) NewDevice(ctx context.Context, c mitm.Column, v mitm.Victim, way mitm.Byway) (mitm.Device, error) {
 	fx, err := d.device(v)
 	if err != nil {
 		return nil, err
 	}
-	rw, ok := way.(*RelayByway)
+	rw, ok := way.(*mitm.RelayByway)
 	if !ok {
 		return nil, errors.New("mitm: a board's byway is a relay byway")
 	}
@@ -270,7 +273,7 @@ func (d onBoard) NewDevice(ctx context.Context, c Column, v Victim, way Byway) (
 }
 
 // provisioning is fixture device fx of column c as the board stores it.
-func (l *Lab) provisioning(c Column, fx fixtures.Device, used uint64) (bp.Provision, error) {
+func (l *Lab) provisioning(c mitm.Column, fx fixtures.Device, used uint64) (bp.Provision, error) {
 	set := l.Set
 	p := bp.Provision{Erase: true, Profile: c.Profile}
 	switch c.Profile {
@@ -295,10 +298,10 @@ func (l *Lab) provisioning(c Column, fx fixtures.Device, used uint64) (bp.Provis
 		}
 		p.TLSVerify, p.ServerName = v, set.ServerName
 		switch c {
-		case ColTLSFingerprint:
+		case mitm.ColTLSFingerprint:
 			h := sha256.Sum256(set.Broker.Leaf.Raw)
 			p.TLSPin = h[:]
-		case ColTLSSPKI:
+		case mitm.ColTLSSPKI:
 			h := sha256.Sum256(set.Broker.Leaf.RawSubjectPublicKeyInfo)
 			p.TLSPin = h[:]
 		}
@@ -355,14 +358,14 @@ func (l *Lab) awaitIdle(ctx context.Context, p handshake.Name) error {
 	return nil
 }
 
-func (d *boardDevice) Column() Column                   { return d.col }
+func (d *boardDevice) Column() mitm.Column              { return d.col }
 func (d *boardDevice) ID() string                       { return d.fx.ID }
 func (d *boardDevice) Credentials() (user, pass string) { return d.user, d.pass }
 
 // Handshake runs the board's handshake in relay mode, the harness dialling
 // the profile's listener and carrying the bytes through the cell's tap.
 // The board's own deadline is ctx's.
-func (d *boardDevice) Handshake(ctx context.Context) (*DeviceConn, error) {
+func (d *boardDevice) Handshake(ctx context.Context) (*mitm.DeviceConn, error) {
 	tap := d.way.Tap()
 	s, err := d.handshake(ctx, tap)
 	if err != nil {
@@ -370,7 +373,7 @@ func (d *boardDevice) Handshake(ctx context.Context) (*DeviceConn, error) {
 		tap.Failed(err)
 		return nil, err
 	}
-	return &DeviceConn{Conn: &boardConn{Conn: s.Conn(), s: s}, Sent: int64(s.Result.Sent), Received: int64(s.Result.Received)}, nil
+	return &mitm.DeviceConn{Conn: &boardConn{Conn: s.Conn(), s: s}, Sent: int64(s.Result.Sent), Received: int64(s.Result.Received)}, nil
 }
 
 // boardConn is the board's session as the lab's device conn. A write into a
@@ -395,8 +398,8 @@ func (c *boardConn) Write(p []byte) (int, error) {
 	return n, err
 }
 
-func (d *boardDevice) handshake(ctx context.Context, tap *RelayTap) (*harness.Session, error) {
-	addr, err := d.lab.Target.Addr(ListenerOf(d.col.Profile))
+func (d *boardDevice) handshake(ctx context.Context, tap *mitm.RelayTap) (*harness.Session, error) {
+	addr, err := d.lab.Target.Addr(mitm.ListenerOf(d.col.Profile))
 	if err != nil {
 		return nil, handshake.Fail(d.col.Profile, handshake.StageDial, handshake.ReasonIO, err)
 	}
