@@ -24,8 +24,8 @@ import (
 // as a simulated device would hold it (its keys; for noise the pinned
 // current server key and a message-1 counter above any the server saw; for
 // tls the verification mode, pin and server name), and its handshake runs
-// in relay mode through Board.Handshake with the cell's TapSource as the
-// tap: every byte between board and server passes the attacker. MQTT then
+// in relay mode through Board.Handshake with a tap of the cell's
+// mitm.RelayByway: every byte between board and server passes the attacker. MQTT then
 // runs over Session.Conn, as over a simulated device's connection.
 //
 // The board protocol reaches less of a device than a simulator does, so
@@ -62,10 +62,10 @@ const (
 func (l *Lab) attachBoard(ctx context.Context) (detach func(), err error) {
 	info, err := l.Board.Info(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("mitm: asking the board for its INFO: %w", err)
+		return nil, fmt.Errorf("lab: asking the board for its INFO: %w", err)
 	}
 	if info.Caps&bp.CapRelay == 0 {
-		return nil, errors.New("mitm: the board cannot relay its handshakes (no relay in its INFO caps): the attacker has no path to stand on")
+		return nil, errors.New("lab: the board cannot relay its handshakes (no relay in its INFO caps): the attacker has no path to stand on")
 	}
 	st := &boardState{b: l.Board, info: info, console: &textTail{max: consoleKeep}}
 	st.stop = l.Board.CaptureConsole(st.console)
@@ -241,7 +241,7 @@ func (d onBoard) NewDevice(ctx context.Context, c mitm.Column, v mitm.Victim, wa
 	}
 	rw, ok := way.(*mitm.RelayByway)
 	if !ok {
-		return nil, errors.New("mitm: a board's byway is a relay byway")
+		return nil, errors.New("lab: a board's byway is a relay byway")
 	}
 	l := d.l
 	if err := l.awaitIdle(ctx, c.Profile); err != nil {
@@ -263,7 +263,7 @@ func (d onBoard) NewDevice(ctx context.Context, c mitm.Column, v mitm.Victim, wa
 	}
 	st.mu.Unlock()
 	if err := l.Board.Provision(ctx, p); err != nil {
-		return nil, fmt.Errorf("mitm: provisioning the board as %s: %w", fx.ID, err)
+		return nil, fmt.Errorf("lab: provisioning the board as %s: %w", fx.ID, err)
 	}
 	bd := &boardDevice{lab: l, col: c, fx: fx, way: rw}
 	if c.Profile == handshake.TLS {
@@ -286,7 +286,7 @@ func (l *Lab) provisioning(c mitm.Column, fx fixtures.Device, used uint64) (bp.P
 	case handshake.Seed:
 		cv, ok := bp.ParseCurve(fx.Curve)
 		if !ok {
-			return p, fmt.Errorf("mitm: device %s has a curve the board protocol does not name", fx.ID)
+			return p, fmt.Errorf("lab: device %s has a curve the board protocol does not name", fx.ID)
 		}
 		p.DeviceID, p.DeviceKey, p.Curve = fx.ID, fx.Private, cv
 	case handshake.PSK:
@@ -294,7 +294,7 @@ func (l *Lab) provisioning(c mitm.Column, fx fixtures.Device, used uint64) (bp.P
 	case handshake.TLS:
 		v, ok := tlsVerify[c.Variant]
 		if !ok {
-			return p, fmt.Errorf("mitm: no board verification mode for column %s", c.Name())
+			return p, fmt.Errorf("lab: no board verification mode for column %s", c.Name())
 		}
 		p.TLSVerify, p.ServerName = v, set.ServerName
 		switch c {
@@ -323,7 +323,7 @@ func (l *Lab) syncCounter(ctx context.Context) (uint64, error) {
 	st := l.board
 	cs, err := st.b.Counters(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("mitm: reading the board's counters: %w", err)
+		return 0, fmt.Errorf("lab: reading the board's counters: %w", err)
 	}
 	used, _ := cs.Get(bp.CounterMessageCounter)
 	st.mu.Lock()
@@ -353,7 +353,7 @@ func (l *Lab) awaitIdle(ctx context.Context, p handshake.Name) error {
 		if handshake.ReasonOf(err) == handshake.ReasonTimeout {
 			return handshake.Fail(p, handshake.StageDial, handshake.ReasonTimeout, err)
 		}
-		return fmt.Errorf("mitm: waiting for the board to be idle: %w", err)
+		return fmt.Errorf("lab: waiting for the board to be idle: %w", err)
 	}
 	return nil
 }

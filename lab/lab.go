@@ -20,19 +20,19 @@ import (
 	"shakedown/simulator"
 )
 
-// Lab runs the MITM matrix (a Matrix) against a Target with the devices of
-// a fixture set: simulated devices, or a board.
+// Lab runs the MITM matrix (a mitm.Matrix) against a Target with the
+// devices of a fixture set: simulated devices, or a board.
 type Lab struct {
 	Set    *fixtures.Set
 	Target mitm.Target
 	// TargetName is reported in the results (e.g. "in-process").
 	TargetName string
-	// Timeout bounds each cell; DefaultCellTimeout when zero.
+	// Timeout bounds each cell; mitm.DefaultCellTimeout when zero.
 	Timeout time.Duration
 	// Progress, when set, is told about each verdict as it is made.
 	Progress func(reports.Verdict)
 	// NewByway makes the byway of each cell of simulated devices; a TCP
-	// Proxy on 127.0.0.1 (TCPByway) when nil.
+	// proxy on 127.0.0.1 (mitm.TCPByway) when nil.
 	NewByway func(to mitm.Listener, dial mitm.Dialer) (mitm.Byway, error)
 
 	// Board, when set, is the device under test of every cell instead of
@@ -55,7 +55,7 @@ type Lab struct {
 }
 
 // Run runs the selected cells, one at a time, and returns the matrix (see
-// Matrix.Run).
+// mitm.Matrix.Run).
 func (l *Lab) Run(ctx context.Context, sel mitm.Selection) (*reports.MITM, error) {
 	if err := sel.Check(); err != nil {
 		return nil, err
@@ -89,7 +89,7 @@ func (l *Lab) RunCell(ctx context.Context, scenario string, col mitm.Column) (re
 // when it has one; detach undoes it.
 func (l *Lab) attach(ctx context.Context) (detach func(), err error) {
 	if l.Set == nil || l.Target == nil {
-		return nil, errors.New("mitm: the lab needs a fixture set and a target")
+		return nil, errors.New("lab: the lab needs a fixture set and a target")
 	}
 	if l.Board == nil {
 		return func() {}, nil
@@ -129,7 +129,7 @@ func (d labDevices) Slack() time.Duration { return d.l.BoardSlack }
 func (d labDevices) device(v mitm.Victim) (fixtures.Device, error) {
 	fx, ok := d.l.Set.Device(v.ID)
 	if !ok {
-		return fixtures.Device{}, fmt.Errorf("mitm: the fixture set has no device %s", v.ID)
+		return fixtures.Device{}, fmt.Errorf("lab: the fixture set has no device %s", v.ID)
 	}
 	return fx, nil
 }
@@ -179,7 +179,7 @@ func (l *Lab) deviceFor(c mitm.Column) (fixtures.Device, error) {
 		}
 	}
 	if pick == nil {
-		return fixtures.Device{}, fmt.Errorf("mitm: the fixture set has no device for column %s", c.Name())
+		return fixtures.Device{}, fmt.Errorf("lab: the fixture set has no device for column %s", c.Name())
 	}
 	return *pick, nil
 }
@@ -243,7 +243,7 @@ func (l *Lab) newSimDevice(c mitm.Column, fx fixtures.Device, way mitm.Byway) (*
 		d.dev, _, _, err = simulator.NewDevice(set, fx, simulator.DeviceOptions{})
 	}
 	if err != nil {
-		return nil, fmt.Errorf("mitm: building the %s device: %w", c.Name(), err)
+		return nil, fmt.Errorf("lab: building the %s device: %w", c.Name(), err)
 	}
 	return d, nil
 }

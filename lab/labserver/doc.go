@@ -11,10 +11,12 @@
 //   - a backend subscriber on devices/# and a way to send devices commands;
 //   - the noise server's static keys, which a scenario rolls over.
 //
-// It uses only the exported API of the server packages. Usage:
+// It is the matrix's mitm.Target, and the server the suites' handshake,
+// replay and fleet specs talk to without the matrix. It uses only the
+// exported API of the server packages. Usage:
 //
 //	srv, err := labserver.Start(set, nil)
 //	defer srv.Close()
-//	lab := &mitm.Lab{Set: set, Target: srv, TargetName: "in-process"}
-//	res, err := lab.Run(ctx, mitm.Selection{})
+//	l := &lab.Lab{Set: set, Target: srv, TargetName: "in-process"}
+//	res, err := l.Run(ctx, mitm.Selection{})
 package labserver
