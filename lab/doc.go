@@ -54,4 +54,10 @@
 // mismatch. Where the board refused, its log and console output are kept
 // as evidence (fact kind log). The virtual board trusts the fixture set's
 // CA when started with the set's roots and DeviceBuildTime as its clock.
+//
+// # Other users of the lab's server
+//
+// The suites talk to the same server without the matrix: a device or board
+// of profile p dials labserver.Server.AddrOf(p), and the server's Events
+// and Count show what it refused and what its backend received.
 package lab

@@ -36,7 +36,7 @@ func describeReplay() {
 			msg1 := rec.firstFrame()
 			Expect(msg1).NotTo(BeEmpty(), "no message 1 was recorded")
 			mark := cur.srv.Mark()
-			addr, err := cur.srv.Addr(mitm.ListenNoise)
+			addr, err := cur.srv.AddrOf(handshake.Noise)
 			must(err, "finding the noise listener")
 			conn, err := net.Dial("tcp", addr)
 			must(err, "connecting to the noise listener")

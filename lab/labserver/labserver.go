@@ -164,6 +164,12 @@ func (s *Server) Addr(l mitm.Listener) (string, error) {
 	return a, nil
 }
 
+// AddrOf returns the TCP address of the listener of profile p: the one a
+// device or board of that profile dials.
+func (s *Server) AddrOf(p handshake.Name) (string, error) {
+	return s.Addr(mitm.ListenerOf(p))
+}
+
 // Mark implements mitm.Target.
 func (s *Server) Mark() int {
 	s.mu.Lock()
