@@ -35,12 +35,12 @@ APT_FIRMWARE_PACKAGES := make gcc pkg-config gcc-avr avr-libc binutils-avr simav
 	qemu-system-arm qemu-system-misc
 
 .PHONY: test
-test: deps ## run every test: Go packages, the suites on a fleet and the three emulated chips, the firmware (starts and stops PostgreSQL and mosquitto)
+test: tidy-check deps ## run every test: Go packages, the suites on a fleet and the three emulated chips, the firmware (starts and stops PostgreSQL and mosquitto)
 	gofmt_out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$gofmt_out" ]; then echo "gofmt needed: $$gofmt_out"; exit 1; fi
 	$(GO) vet $(PKGS)
 	$(MAKE) -C boards/firmware agents
-	SHAKEDOWN_REQUIRE_CHROMIUM=1 SHAKEDOWN_REQUIRE_EMULATORS=1 scripts/with-services.sh $(GO) test -count=1 -timeout 20m $(PKGS)
+	SHAKEDOWN_REQUIRE_CHROMIUM=1 SHAKEDOWN_REQUIRE_EMULATORS=1 scripts/with-services.sh $(GO) test -count=1 -timeout 30m $(PKGS)
 	@mkdir -p $(OUT)
 	$(GO) test -count=1 -timeout 10m ./suites/ -args --fleet testdata/fleet.yaml -ginkgo.junit-report=$(CURDIR)/$(OUT)/junit-suites-fleet.xml
 	# The ATmega328P's suite takes about 10 minutes on a quiet 2-core machine
@@ -83,9 +83,15 @@ fuzz: ## run every fuzz target for FUZZTIME each (default 60s)
 	done
 
 .PHONY: lint
-lint: ## gofmt and go vet
+lint: tidy-check ## go.mod tidy, gofmt and go vet
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; exit 1; }
 	$(GO) vet $(PKGS)
+
+# `go mod tidy -diff` changes nothing and exits 1, printing the diff, when
+# go.mod or go.sum is not what tidy would write.
+.PHONY: tidy-check
+tidy-check: ## fail when go.mod or go.sum is not tidy
+	@$(GO) mod tidy -diff || { echo "go.mod or go.sum is not tidy: run 'go mod tidy' and commit the result" >&2; exit 1; }
 
 .PHONY: generate
 generate: ## regenerate checked-in test vectors

@@ -256,127 +256,156 @@ var (
 	units    = map[string]bp.Unit{"cycles": bp.UnitCycles, "instructions": bp.UnitInstructions, "ns": bp.UnitNanoseconds, "us": bp.UnitMicroseconds}
 )
 
+// problems collects what validate finds, field by field.
+type problems []Problem
+
+func (ps *problems) bad(field, format string, a ...any) {
+	*ps = append(*ps, Problem{Field: field, Msg: fmt.Sprintf(format, a...)})
+}
+
 func (p *Profile) validate(stem string) []Problem {
-	var probs []Problem
-	bad := func(field, format string, a ...any) {
-		probs = append(probs, Problem{Field: field, Msg: fmt.Sprintf(format, a...)})
-	}
+	var probs problems
+	p.validateIdentity(&probs, stem)
+	p.validateTransport(&probs)
+	p.validateSerial(&probs)
+	p.validateReset(&probs)
+	p.validateAgent(&probs)
+	p.validateTables(&probs)
+	sort.Slice(probs, func(i, j int) bool { return probs[i].Field < probs[j].Field })
+	return probs
+}
+
+func (p *Profile) validateIdentity(probs *problems, stem string) {
 	switch {
 	case p.Name == "":
-		bad("name", "missing")
+		probs.bad("name", "missing")
 	case !nameRE.MatchString(p.Name):
-		bad("name", "%q: use lower-case letters, digits and '-'", p.Name)
+		probs.bad("name", "%q: use lower-case letters, digits and '-'", p.Name)
 	case stem != "" && stem != p.Name:
-		bad("name", "%q differs from the file name %q", p.Name, stem)
+		probs.bad("name", "%q differs from the file name %q", p.Name, stem)
 	}
 	if p.Board == "" {
-		bad("board", "missing")
+		probs.bad("board", "missing")
 	}
 	if p.Chip == "" {
-		bad("chip", "missing")
+		probs.bad("chip", "missing")
 	}
 	if p.ClockHz == 0 {
-		bad("clock_hz", "missing or zero")
+		probs.bad("clock_hz", "missing or zero")
 	}
 	if p.RAMBytes <= 0 {
-		bad("ram_bytes", "missing or not positive")
+		probs.bad("ram_bytes", "missing or not positive")
 	}
+}
+
+func (p *Profile) validateTransport(probs *problems) {
 	switch p.Transport {
 	case "usb":
 		if len(p.USB) == 0 {
-			bad("usb", "a usb board needs at least one vid/pid pair to be recognised")
+			probs.bad("usb", "a usb board needs at least one vid/pid pair to be recognised")
 		}
 	case "emulator":
 		if p.Emulator.Runner != "simavr" && p.Emulator.Runner != "qemu" {
-			bad("emulator.runner", "%q: want simavr or qemu", p.Emulator.Runner)
+			probs.bad("emulator.runner", "%q: want simavr or qemu", p.Emulator.Runner)
 		}
 		if p.Emulator.Machine == "" {
-			bad("emulator.machine", "missing")
+			probs.bad("emulator.machine", "missing")
 		}
 	case "pty":
 	default:
-		bad("transport", "%q: want usb, emulator or pty", p.Transport)
+		probs.bad("transport", "%q: want usb, emulator or pty", p.Transport)
 	}
 	for i, u := range p.USB {
 		if !usbIDRE.MatchString(u.VID) {
-			bad(fmt.Sprintf("usb[%d].vid", i), "%q: want 4 hex digits", u.VID)
+			probs.bad(fmt.Sprintf("usb[%d].vid", i), "%q: want 4 hex digits", u.VID)
 		}
 		if !usbIDRE.MatchString(u.PID) {
-			bad(fmt.Sprintf("usb[%d].pid", i), "%q: want 4 hex digits", u.PID)
+			probs.bad(fmt.Sprintf("usb[%d].pid", i), "%q: want 4 hex digits", u.PID)
 		}
 	}
+}
+
+func (p *Profile) validateSerial(probs *problems) {
 	s := p.Serial
 	if s.Baud <= 0 || s.Baud > 4_000_000 {
-		bad("serial.baud", "%d: want 1 to 4000000", s.Baud)
+		probs.bad("serial.baud", "%d: want 1 to 4000000", s.Baud)
 	}
 	if s.DataBits < 5 || s.DataBits > 8 {
-		bad("serial.data_bits", "%d: want 5 to 8", s.DataBits)
+		probs.bad("serial.data_bits", "%d: want 5 to 8", s.DataBits)
 	}
 	if _, ok := parities[s.Parity]; !ok {
-		bad("serial.parity", "%q: want none, odd, even, mark or space", s.Parity)
+		probs.bad("serial.parity", "%q: want none, odd, even, mark or space", s.Parity)
 	}
 	if s.StopBits != 1 && s.StopBits != 2 {
-		bad("serial.stop_bits", "%d: want 1 or 2", s.StopBits)
+		probs.bad("serial.stop_bits", "%d: want 1 or 2", s.StopBits)
 	}
 	if s.ResponseTimeout <= 0 {
-		bad("serial.response_timeout", "missing or not positive")
+		probs.bad("serial.response_timeout", "missing or not positive")
 	}
 	if s.BootTimeout <= 0 {
-		bad("serial.boot_timeout", "missing or not positive")
+		probs.bad("serial.boot_timeout", "missing or not positive")
 	}
 	for f, d := range map[string]Duration{"serial.read_timeout": s.ReadTimeout,
 		"serial.provision_timeout": s.ProvisionTimeout, "serial.bench_timeout": s.BenchTimeout, "reset.pulse": p.Reset.Pulse} {
 		if d < 0 {
-			bad(f, "negative")
+			probs.bad(f, "negative")
 		}
 	}
+}
+
+func (p *Profile) validateReset(probs *problems) {
 	method, ok := harness.ParseResetMethod(p.Reset.Method)
 	if !ok {
-		bad("reset.method", "%q: want none, dtr, rts or esp", p.Reset.Method)
+		probs.bad("reset.method", "%q: want none, dtr, rts or esp", p.Reset.Method)
 	}
 	if p.Reset.Required && method == harness.ResetNone {
-		bad("reset.required", "a required reset needs a method other than none")
+		probs.bad("reset.required", "a required reset needs a method other than none")
 	}
+}
+
+func (p *Profile) validateAgent(probs *problems) {
 	a := p.Agent
 	if a.MaxPayload < bp.MinPayloadLimit || a.MaxPayload > bp.MaxPayload {
-		bad("agent.max_payload", "%d: want %d to %d", a.MaxPayload, bp.MinPayloadLimit, bp.MaxPayload)
+		probs.bad("agent.max_payload", "%d: want %d to %d", a.MaxPayload, bp.MinPayloadLimit, bp.MaxPayload)
 	}
 	if !a.Relay && !a.Network {
-		bad("agent", "neither relay nor network: the board could run no handshake")
+		probs.bad("agent", "neither relay nor network: the board could run no handshake")
 	}
 	if _, ok := units[a.Unit]; !ok {
-		bad("agent.unit", "%q: want cycles, instructions, ns or us", a.Unit)
+		probs.bad("agent.unit", "%q: want cycles, instructions, ns or us", a.Unit)
 	}
 	if len(a.Profiles) == 0 {
-		bad("agent.profiles", "missing")
+		probs.bad("agent.profiles", "missing")
 	}
 	for i, n := range a.Profiles {
 		if _, err := handshake.ParseName(n); err != nil {
-			bad(fmt.Sprintf("agent.profiles[%d]", i), "%q: want noise, seed, psk or tls", n)
+			probs.bad(fmt.Sprintf("agent.profiles[%d]", i), "%q: want noise, seed, psk or tls", n)
 		}
 	}
 	for i, c := range a.Curves {
 		if _, ok := bp.ParseCurve(c); !ok {
-			bad(fmt.Sprintf("agent.curves[%d]", i), "%q: want x25519, p256 or secp160r1", c)
+			probs.bad(fmt.Sprintf("agent.curves[%d]", i), "%q: want x25519, p256 or secp160r1", c)
 		}
 	}
+}
+
+// validateTables checks the costs and limits maps.
+func (p *Profile) validateTables(probs *problems) {
 	for k, d := range p.Costs {
 		if !slices.Contains(costKeys, k) {
-			bad("costs."+k, "unknown operation: want one of %s", strings.Join(costKeys, ", "))
+			probs.bad("costs."+k, "unknown operation: want one of %s", strings.Join(costKeys, ", "))
 		} else if d <= 0 {
-			bad("costs."+k, "not positive")
+			probs.bad("costs."+k, "not positive")
 		}
 	}
 	for k, d := range p.Limits {
 		prof, ok := strings.CutSuffix(k, "_handshake")
 		if _, err := handshake.ParseName(prof); !ok || err != nil {
-			bad("limits."+k, "unknown limit: want <profile>_handshake, e.g. noise_handshake")
+			probs.bad("limits."+k, "unknown limit: want <profile>_handshake, e.g. noise_handshake")
 		} else if d <= 0 {
-			bad("limits."+k, "not positive")
+			probs.bad("limits."+k, "not positive")
 		}
 	}
-	sort.Slice(probs, func(i, j int) bool { return probs[i].Field < probs[j].Field })
-	return probs
 }
 
 var parities = map[string]serial.Parity{

@@ -2,6 +2,10 @@ package harness_test
 
 import (
 	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"sync"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -172,6 +176,7 @@ var _ = Describe("a virtual board over a pseudo-terminal", Label("board"), func(
 			_, err = r.b.Info(ctx())
 			Expect(reasonOf(err)).To(Equal(bp.ReasonLinkLost))
 			Expect(isTyped(err)).To(BeTrue())
+			Expect(reasonOf(r.b.Err())).To(Equal(bp.ReasonLinkLost), "the link says why it stopped")
 		})
 	})
 
@@ -207,3 +212,118 @@ var _ = Describe("a virtual board over a pseudo-terminal", Label("board"), func(
 		})
 	})
 })
+
+var _ = Describe("the link goroutine", Label("board"), func() {
+	It("takes commands from many goroutines in turn while a session runs", func() {
+		r, s, _ := pskSession("vb-many")
+		DeferCleanup(s.Close)
+
+		const workers, each = 4, 10
+		errs := make(chan error, workers*each)
+		var wg sync.WaitGroup
+		c := ctx()
+		for range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for range each {
+					_, err := r.b.Counters(c)
+					errs <- err
+				}
+			}()
+		}
+		for i := range 5 {
+			exchange(s, fmt.Sprintf("message %d", i))
+		}
+		wg.Wait()
+		close(errs)
+		n := 0
+		for err := range errs {
+			Expect(err).NotTo(HaveOccurred())
+			n++
+		}
+		Expect(n).To(Equal(workers * each))
+		Expect(r.b.Stats().FramesTx).To(BeNumerically(">=", workers*each+5))
+	})
+
+	It("drops a command whose context ends and goes on with the next", func() {
+		r := newRig(virtual.Config{})
+		r.vb.SetFaults(virtual.Faults{DropResponses: 1})
+		c, cancel := context.WithCancel(ctx())
+		res := make(chan error, 1)
+		go func() {
+			_, err := r.b.Info(c)
+			res <- err
+		}()
+		Consistently(res, "30ms").ShouldNot(Receive())
+		cancel()
+		var err error
+		Eventually(res).Should(Receive(&err))
+		Expect(err).To(MatchError(context.Canceled))
+		Expect(reasonOf(err)).To(Equal(handshake.ReasonIO))
+		_, err = r.b.Info(ctx())
+		Expect(err).NotTo(HaveOccurred())
+	})
+
+	It("stops with Close, which unblocks a waiting command and says why it stopped", func() {
+		r := newRig(virtual.Config{})
+		Expect(r.b.Err()).To(Succeed())
+		r.vb.SetFaults(virtual.Faults{DropResponses: 10})
+		res := make(chan error, 1)
+		c := ctx()
+		go func() {
+			_, err := r.b.Info(c)
+			res <- err
+		}()
+		Consistently(res, "30ms").ShouldNot(Receive())
+		Expect(r.b.Close()).To(Succeed())
+		var err error
+		Eventually(res).Should(Receive(&err))
+		Expect(isTyped(err)).To(BeTrue())
+		Expect(err).To(MatchError(ContainSubstring("board closed")))
+		Expect(r.b.Err()).To(MatchError(ContainSubstring("board closed")))
+		Expect(r.b.Close()).To(Succeed(), "a second Close")
+		_, err = r.b.Info(ctx())
+		Expect(err).To(MatchError(ContainSubstring("board closed")))
+	})
+
+	It("ends a session's pending Receive when the board is closed", func() {
+		r, s, _ := pskSession("vb-closed")
+		res := make(chan error, 1)
+		c := ctx()
+		go func() {
+			_, err := s.Receive(c)
+			res <- err
+		}()
+		Consistently(res, "30ms").ShouldNot(Receive())
+		Expect(r.b.Close()).To(Succeed())
+		Eventually(res).Should(Receive(MatchError(io.EOF)))
+		Expect(s.Done()).To(BeClosed())
+		Expect(s.Close()).To(Succeed())
+		Expect(s.Send(ctx(), []byte("late"))).To(MatchError(ContainSubstring("board closed")))
+	})
+
+	It("refuses a second handshake while a session is open, and takes one after it", func() {
+		r, s, addr := pskSession("vb-busy")
+		_, err := r.b.Handshake(ctx(), harness.HandshakeOptions{Profile: handshake.PSK, Server: addr})
+		Expect(reasonOf(err)).To(Equal(bp.StatusBusy.Reason()))
+		exchange(s, "the first session is intact")
+		Expect(s.Close()).To(Succeed())
+		s, err = r.b.Handshake(ctx(), harness.HandshakeOptions{Profile: handshake.PSK, Server: addr})
+		Expect(err).NotTo(HaveOccurred())
+		exchange(s, "the second")
+		Expect(s.Close()).To(Succeed())
+	})
+})
+
+// pskSession is a virtual board in a relay-mode psk session with an echo
+// server at addr.
+func pskSession(id string) (r *rig, s *harness.Session, addr string) {
+	f := pskFixture(id)
+	srv := startServer(f.srv)
+	r = newRig(virtual.Config{})
+	Expect(r.b.Provision(ctx(), f.prov)).To(Succeed())
+	s, err := r.b.Handshake(ctx(), harness.HandshakeOptions{Profile: handshake.PSK, Server: srv.addr})
+	Expect(err).NotTo(HaveOccurred())
+	return r, s, srv.addr
+}

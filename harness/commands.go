@@ -25,9 +25,6 @@ func (b *Board) Hello(ctx context.Context) (bp.Hello, error) {
 		return bp.Hello{}, &handshake.Error{Stage: bp.StageCommand, Reason: bp.ReasonVersion,
 			Err: errors.New("harness: the board chose a version outside the range offered")}
 	}
-	b.mu.Lock()
-	b.hello = h
-	b.mu.Unlock()
 	return h, nil
 }
 
@@ -145,18 +142,18 @@ func (b *Board) HardReset(ctx context.Context) (bool, error) {
 		}
 		return false, nil
 	}
-	port, err := b.waitUp(ctx)
-	if err != nil {
-		return false, err
-	}
 	_, gen := b.LastBoot()
-	if err := pulse(ctx, port, b.opts.Reset, b.opts.ResetPulse); err != nil {
-		if errors.Is(err, ErrNoModemLines) && !b.opts.ResetRequired {
+	if err := pulse(ctx, linkLines{b, ctx}, b.opts.Reset, b.opts.ResetPulse); err != nil {
+		var linkErr *handshake.Error
+		switch {
+		case errors.Is(err, ErrNoModemLines) && !b.opts.ResetRequired:
 			return false, nil
+		case errors.As(err, &linkErr): // the link, not the lines, failed
+			return false, linkErr
 		}
 		return false, &handshake.Error{Stage: bp.StageLink, Reason: bp.ReasonNoReset, Err: err}
 	}
-	_, err = b.afterBoot(ctx, gen)
+	_, err := b.afterBoot(ctx, gen)
 	return err == nil, err
 }
 
@@ -199,22 +196,37 @@ func (b *Board) WaitBoot(ctx context.Context) (bp.Boot, error) {
 func (b *Board) afterBoot(ctx context.Context, gen uint64) (bp.Boot, error) {
 	ctx, cancel := context.WithTimeout(ctx, b.opts.BootTimeout)
 	defer cancel()
+	boot, err := b.bootAfter(ctx, gen)
+	if err != nil {
+		return bp.Boot{}, err
+	}
+	if _, err := b.Hello(ctx); err != nil {
+		return bp.Boot{}, err
+	}
+	return boot, nil
+}
+
+// awaitBoot waits up to d for a first BOOT event; a board that sends none
+// (it did not reset) costs d.
+func (b *Board) awaitBoot(ctx context.Context, d time.Duration) {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	b.bootAfter(ctx, 0)
+}
+
+// bootAfter waits until the link has seen a BOOT newer than gen.
+func (b *Board) bootAfter(ctx context.Context, gen uint64) (bp.Boot, error) {
 	for {
-		b.mu.Lock()
-		boot, now, ch := b.lastBoot, b.bootGen, b.bootCh
-		b.mu.Unlock()
-		if now > gen {
-			if _, err := b.Hello(ctx); err != nil {
-				return bp.Boot{}, err
-			}
-			return boot, nil
+		v := b.view.Load()
+		if v.bootGen > gen {
+			return v.lastBoot, nil
 		}
 		select {
-		case <-ch:
+		case <-v.booted:
 		case <-ctx.Done():
 			return bp.Boot{}, &handshake.Error{Stage: bp.StageLink, Reason: handshake.ReasonTimeout,
 				Err: errors.New("harness: no BOOT from the board after the reset")}
-		case <-b.closed:
+		case <-b.stopped:
 			return bp.Boot{}, closedErr()
 		}
 	}

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"io"
 	"net"
-	"sync"
-	"time"
 
 	"shakedown/handshake"
 	bp "shakedown/harness/boardproto"
@@ -99,141 +97,168 @@ func (f ChunkTap) Carry(ctx context.Context, board, server net.Conn) error {
 // Pipe is the Tap that copies both ways unchanged.
 var Pipe Tap = ChunkTap(nil)
 
-// relay is the harness side of a relay: the board's side as a net.Conn,
-// and the credit the board granted.
-type relay struct {
-	b    *Board
-	conn *bp.RelayConn
-
-	mu        sync.Mutex
-	credit    int
-	creditCh  chan struct{}
-	boardDone bool          // the board ended the relay (CLOSED or BOOT)
-	boardEnd  chan struct{} // closed when boardDone becomes true
-	ended     chan struct{}
-	endErr    error
-	endOnce   sync.Once
+// relayWrite is bytes from the server on their way to the board: the link
+// goroutine sends them in RELAY_DATA commands of at most the board's
+// payload limit, never beyond the credit the board granted
+// (docs/board-protocol.md §5.6), and calls done once.
+type relayWrite struct {
+	p    []byte
+	n    int // bytes the board has stored
+	done func(relayResult)
 }
 
-func newRelay(b *Board, server net.Addr) *relay {
-	r := &relay{b: b, creditCh: make(chan struct{}, 1), ended: make(chan struct{}), boardEnd: make(chan struct{})}
-	r.conn = bp.NewRelayConn(bp.RelayConfig{Send: r.send,
-		Local: bp.RelayAddr("harness"), Remote: bp.RelayAddr("board " + b.PortName() + " for " + server.String())})
-	return r
+type relayResult struct {
+	n   int
+	err error
 }
 
-// The methods below run in the reader goroutine under Board.mu: they must
-// not block.
-
-func (r *relay) fromBoard(p []byte) { r.conn.Deliver(p) }
-
-func (r *relay) grant(n int) {
-	r.mu.Lock()
-	r.credit += n
-	r.mu.Unlock()
-	select {
-	case r.creditCh <- struct{}{}:
-	default:
+// relaySend is the RelayConn's Send: it hands p to the link goroutine and
+// waits until the board has stored it, the relay ended, or ctx is done.
+func (s *Session) relaySend(ctx context.Context, p []byte) (int, error) {
+	reply := make(chan relayResult, 1)
+	w := &relayWrite{p: p, done: replier(reply)}
+	r, err := call(s.b, ctx, bp.StageRelay, func(l *link) { l.relayWrite(s.state, w) },
+		func(l *link, err error) { l.cancelRelayWrite(s.state, w, err) }, reply)
+	if err != nil {
+		return 0, err
 	}
+	return r.n, r.err
 }
 
-func (r *relay) boardClosed(reason handshake.Reason) {
-	r.mu.Lock()
-	r.setBoardDone()
-	r.mu.Unlock()
-	var err error
-	if reason != "" {
-		err = &handshake.Error{Stage: bp.StageRelay, Reason: reason, Err: errors.New("harness: the board closed the relay")}
+// beginCarry has the link goroutine start the carrier: the tap between
+// the relay's two sides, for the life of the relay.
+func (s *Session) beginCarry(tap Tap) {
+	ctx, cancel := context.WithCancel(s.b.life)
+	carried := make(chan struct{})
+	start := func(l *link) {
+		l.carriers[s.state] = true
+		l.b.wg.Add(1)
+		go s.carry(ctx, tap, carried)
 	}
-	r.end(err)
-}
-
-func (r *relay) end(err error) {
-	r.endOnce.Do(func() {
-		r.mu.Lock()
-		r.endErr = err
-		if handshake.ReasonOf(err) == bp.ReasonBoardReset {
-			r.setBoardDone()
-		}
-		r.mu.Unlock()
-		close(r.ended)
-		r.conn.CloseRead(err)
-	})
-}
-
-// setBoardDone marks the relay ended by the board; r.mu is held.
-func (r *relay) setBoardDone() {
-	if !r.boardDone {
-		r.boardDone = true
-		close(r.boardEnd)
+	if s.b.post(start) != nil {
+		cancel()
+		return
 	}
+	s.cancel, s.carried = cancel, carried
 }
 
-// awaitBoardEnd waits up to d for the board to end the relay: after a
-// failed handshake its CLOSED event follows HANDSHAKE_DONE
-// (docs/board-protocol.md §5.5), and a CLOSED that arrived only after the
-// next handshake began would end that one's relay instead.
-func (r *relay) awaitBoardEnd(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-r.boardEnd:
-	case <-t.C:
-	case <-ctx.Done():
-	}
+// carry runs the tap, then reports to the link goroutine how it ended.
+func (s *Session) carry(ctx context.Context, tap Tap, carried chan<- struct{}) {
+	defer s.b.wg.Done()
+	defer close(carried)
+	err := tap.Carry(ctx, s.relay, s.server)
+	s.closeRelay()
+	s.b.post(func(l *link) { l.carryEnded(s.state, err) })
 }
 
-func (r *relay) isBoardDone() bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.boardDone
-}
-
-// send carries bytes from the server to the board in RELAY_DATA commands,
-// never beyond the credit granted.
-func (r *relay) send(ctx context.Context, p []byte) (int, error) {
-	written := 0
-	for len(p) > 0 {
-		n, err := r.take(ctx, min(len(p), r.b.MaxPayload()))
+// carryEnded runs when the tap returned: unless the board ended the relay,
+// the host tells it with RELAY_CLOSE (docs/board-protocol.md §5.6).
+func (l *link) carryEnded(st *sessionState, err error) {
+	delete(l.carriers, st)
+	if !st.boardDone && l.err == nil {
+		reason := handshake.Reason("")
 		if err != nil {
-			return written, err
+			reason = handshake.ReasonIO
 		}
-		st, _, err := r.b.do(ctx, bp.CmdRelayData, p[:n], r.b.opts.ResponseTimeout)
-		if err != nil {
-			return written, err
-		}
-		if err := st.Err(); err != nil {
-			return written, err
-		}
-		written += n
-		p = p[n:]
+		l.submit(&command{frame: bp.Frame{Type: bp.CmdRelayClose, Payload: bp.AppendReason(nil, reason)},
+			timeout: l.b.opts.ResponseTimeout, done: func(cmdResult) {}})
 	}
-	return written, nil
+	l.endRelay(st, err)
 }
 
-// take waits for credit and reserves up to want bytes of it.
-func (r *relay) take(ctx context.Context, want int) (int, error) {
-	for {
-		r.mu.Lock()
-		if r.credit > 0 {
-			n := min(want, r.credit)
-			r.credit -= n
-			r.mu.Unlock()
-			return n, nil
-		}
-		r.mu.Unlock()
-		select {
-		case <-r.creditCh:
-		case <-r.ended:
-			r.mu.Lock()
-			err := r.endErr
-			r.mu.Unlock()
-			if err == nil {
-				err = net.ErrClosed
-			}
-			return 0, err
-		case <-ctx.Done():
-			return 0, ctx.Err()
+// grant adds credit the board granted (RELAY_CREDIT).
+func (l *link) grant(st *sessionState, n int) {
+	if st.conn == nil || st.relayEnded {
+		return
+	}
+	st.credit += n
+	l.feedRelay(st)
+}
+
+func (l *link) relayWrite(st *sessionState, w *relayWrite) {
+	if st.relayEnded {
+		w.done(relayResult{err: orClosed(st.endErr)})
+		return
+	}
+	st.writes = append(st.writes, w)
+	l.feedRelay(st)
+}
+
+// feedRelay sends the next RELAY_DATA when none is on its way and the
+// board has credit for it.
+func (l *link) feedRelay(st *sessionState) {
+	if st.relayEnded || st.chunk != nil || len(st.writes) == 0 || st.credit == 0 {
+		return
+	}
+	w := st.writes[0]
+	n := min(len(w.p)-w.n, st.credit, l.payloadLimit())
+	st.credit -= n
+	c := &command{frame: bp.Frame{Type: bp.CmdRelayData, Payload: w.p[w.n : w.n+n]}, timeout: l.b.opts.ResponseTimeout}
+	c.done = func(r cmdResult) { l.chunkDone(st, w, n, r) }
+	st.chunk, st.chunkFor = c, w
+	l.submit(c)
+}
+
+// chunkDone takes the outcome of a RELAY_DATA command.
+func (l *link) chunkDone(st *sessionState, w *relayWrite, n int, r cmdResult) {
+	st.chunk, st.chunkFor = nil, nil
+	err := r.err
+	if err == nil {
+		err = r.status.Err()
+	}
+	if err == nil {
+		w.n += n
+	}
+	if err != nil || w.n == len(w.p) {
+		st.dropWrite(w)
+		w.done(relayResult{n: w.n, err: err})
+	}
+	l.feedRelay(st)
+}
+
+// cancelRelayWrite ends w early with err: the RELAY_DATA carrying it is
+// abandoned, the bytes the board stored before it count.
+func (l *link) cancelRelayWrite(st *sessionState, w *relayWrite, err error) {
+	if st.chunkFor == w {
+		l.cancel(st.chunk, err)
+		return
+	}
+	if st.dropWrite(w) {
+		w.done(relayResult{n: w.n, err: err})
+	}
+}
+
+// endRelay ends st's relay with err (nil: an orderly end): the board's
+// side reads err after what it holds, and the server's bytes still on
+// their way fail.
+func (l *link) endRelay(st *sessionState, err error) {
+	if st.conn == nil || st.relayEnded {
+		return
+	}
+	st.relayEnded, st.endErr, st.credit = true, err, 0
+	st.conn.CloseRead(err)
+	if st.chunk != nil {
+		l.cancel(st.chunk, orClosed(err))
+	}
+	for _, w := range st.writes {
+		w.done(relayResult{n: w.n, err: orClosed(err)})
+	}
+	st.writes = nil
+}
+
+func (st *sessionState) dropWrite(w *relayWrite) bool {
+	for i, q := range st.writes {
+		if q == w {
+			st.writes = append(st.writes[:i], st.writes[i+1:]...)
+			return true
 		}
 	}
+	return false
+}
+
+func orClosed(err error) error {
+	if err == nil {
+		return net.ErrClosed
+	}
+	return err
 }

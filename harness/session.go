@@ -43,19 +43,22 @@ type Session struct {
 	Result   bp.HandshakeDone // the board's own report, costs included
 	Attempts int              // handshakes run to get this one
 
-	server net.Conn    // relay mode
-	trace  *tracedConn // relay mode: server, counted
-	relay  *relay      // relay mode
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	state *sessionState // the link goroutine's side: only it touches it
 
+	// Relay mode: the board's side of the relay, the server's (counted),
+	// and the carrier between them (relay.go).
+	relay   *bp.RelayConn
+	server  *tracedConn
+	cancel  context.CancelFunc // stops the carrier
+	carried chan struct{}      // closed when the carrier returned; nil if it never ran
+
+	// The mailbox the link goroutine fills: MESSAGE payloads, and the end.
 	mu       sync.Mutex
 	msgs     [][]byte
 	msgCh    chan struct{}
-	done     chan struct{} // closed when the board ended the session
+	done     chan struct{} // closed when the session is over
 	doneOnce sync.Once
 	reason   handshake.Reason
-	carryErr error
 
 	stopOnce  sync.Once
 	closeOnce sync.Once
@@ -65,9 +68,65 @@ type Session struct {
 	conn     *sessionConn // see Conn
 }
 
+// phase is where a session stands on the link (the package doc's table).
+type phase int
+
+const (
+	phaseHandshake phase = iota // the board runs the handshake
+	phaseFailing                // it failed in relay mode; the board's CLOSED is awaited
+	phaseOpen                   // the session is open
+	phaseOver                   // the handshake has its outcome; Session.stop detaches it
+)
+
+// sessionState is the link goroutine's side of a Session: its phase, and
+// in relay mode the relay's credit, the server's bytes on their way to the
+// board, and how the relay ended (relay.go).
+type sessionState struct {
+	s       *Session
+	phase   phase
+	outcome chan hsOutcome // the handshake's end, reported once
+	held    hsOutcome      // phaseFailing: the failure, until CLOSED
+
+	conn       *bp.RelayConn // relay mode
+	credit     int
+	writes     []*relayWrite
+	chunk      *command    // the RELAY_DATA in flight
+	chunkFor   *relayWrite // the write it carries
+	boardDone  bool        // the board ended the relay (CLOSED or BOOT)
+	relayEnded bool
+	endErr     error
+}
+
 type hsOutcome struct {
 	done bp.HandshakeDone
 	err  error
+}
+
+func (st *sessionState) report(out hsOutcome) { replier(st.outcome)(out) }
+
+// attach makes st the board's activity, or says why not.
+func (l *link) attach(st *sessionState) error {
+	switch {
+	case l.err != nil:
+		return l.err
+	case l.sess != nil:
+		return &handshake.Error{Stage: bp.StageCommand, Reason: bp.StatusBusy.Reason(),
+			Err: errors.New("harness: a session is already open on this board")}
+	}
+	l.sess = st
+	return nil
+}
+
+// detach forgets st: the harness is done with it.
+func (l *link) detach(st *sessionState) {
+	if l.sess != st {
+		return
+	}
+	l.endRelay(st, nil)
+	if st.phase == phaseFailing {
+		l.overdue.Stop()
+	}
+	l.sess = nil
 }
 
 // Handshake runs the device side of a profile on the board, in relay mode
@@ -104,174 +163,125 @@ func (b *Board) Handshake(ctx context.Context, opts HandshakeOptions) (*Session,
 }
 
 func (b *Board) handshakeOnce(ctx context.Context, o HandshakeOptions) (*Session, error) {
+	req, err := handshakeRequest(o)
+	if err != nil {
+		return nil, withProfile(err, o.Profile)
+	}
 	s := &Session{b: b, Profile: o.Profile, Mode: o.Mode, msgCh: make(chan struct{}, 1), done: make(chan struct{}),
 		addr: o.Server}
-	profileErr := func(err error) error {
-		var he *handshake.Error
-		if errors.As(err, &he) && he.Profile == "" {
-			he.Profile = o.Profile
-		}
-		return err
-	}
-	hsWait := make(chan hsOutcome, 1)
-	b.mu.Lock()
-	if old := b.session; old != nil {
-		select {
-		case <-old.done: // the board ended it; the caller did not Close it
-			b.mu.Unlock()
-			old.stop()
-			b.mu.Lock()
-		default:
+	s.state = &sessionState{s: s, outcome: make(chan hsOutcome, 1)}
+	if o.Mode == bp.ModeRelay {
+		if err := s.connect(ctx, o.Dial); err != nil {
+			return nil, withProfile(err, o.Profile)
 		}
 	}
-	if b.session != nil {
-		b.mu.Unlock()
-		return nil, &handshake.Error{Profile: o.Profile, Stage: bp.StageCommand, Reason: bp.StatusBusy.Reason(),
-			Err: errors.New("harness: a session is already open on this board")}
-	}
-	b.session, b.hsWait = s, hsWait
-	b.mu.Unlock()
-	defer func() {
-		b.mu.Lock()
-		b.hsWait = nil
-		b.mu.Unlock()
-	}()
-	fail := func(err error) (*Session, error) {
-		s.stop()
-		if s.trace != nil {
-			err = withTrace(err, s.trace.trace())
-		}
-		return nil, profileErr(err)
-	}
-
-	req := bp.HandshakeRequest{Mode: o.Mode, Profile: o.Profile, Timeout: o.Timeout}
-	switch o.Mode {
-	case bp.ModeRelay:
-		if err := s.startRelay(ctx, o); err != nil {
-			return fail(err)
-		}
-	case bp.ModeNetwork:
-		host, port, err := net.SplitHostPort(o.Server)
-		n, perr := strconv.ParseUint(port, 10, 16)
-		if err != nil || perr != nil || host == "" || len(host) > bp.HostMax || n == 0 {
-			return fail(&handshake.Error{Stage: handshake.StageDial, Reason: handshake.ReasonMalformed,
-				Err: errors.New("harness: server must be host:port with a host of 1-64 characters")})
-		}
-		req.Host, req.Port = host, uint16(n)
-	default:
-		return fail(&handshake.Error{Stage: bp.StageCommand, Reason: handshake.ReasonMalformed,
-			Err: errors.New("harness: unknown handshake mode")})
+	if err := b.exec(func(l *link) error { return l.attach(s.state) }); err != nil {
+		return s.fail(err)
 	}
 	if _, err := b.query(ctx, bp.CmdHandshake, req.Append(nil), b.opts.ResponseTimeout); err != nil {
-		return fail(err)
+		return s.fail(err)
 	}
-	if o.Mode == bp.ModeRelay {
+	if s.relay != nil {
+		// Carry only once the board accepted the command: a tap that ends
+		// at once then reaches a board that is in the handshake. Until
+		// then, relay bytes from the board wait in the relay conn.
 		s.beginCarry(o.Tap)
 	}
-	// The board enforces o.Timeout; the harness allows for the link on top.
-	timer := time.NewTimer(o.Timeout + b.opts.ResponseTimeout*time.Duration(b.opts.Retries+1))
+	// The board enforces o.Timeout; the link may take its allowance for
+	// HANDSHAKE_DONE and again for a failed relay handshake's CLOSED.
+	timer := time.NewTimer(o.Timeout + 2*b.allowance())
 	defer timer.Stop()
 	select {
-	case out := <-hsWait:
+	case out := <-s.state.outcome:
 		if out.err != nil {
-			return fail(out.err)
-		}
-		if err := out.done.Err(); err != nil {
-			if s.relay != nil {
-				s.relay.awaitBoardEnd(ctx, b.opts.ResponseTimeout*time.Duration(b.opts.Retries+1))
-			}
-			return fail(err)
+			return s.fail(out.err)
 		}
 		s.Result = out.done
 		return s, nil
 	case <-ctx.Done():
-		return fail(ctxErr(ctx, bp.StageRelay))
+		return s.fail(ctxErr(ctx, bp.StageRelay))
 	case <-timer.C:
-		return fail(&handshake.Error{Stage: bp.StageRelay, Reason: handshake.ReasonTimeout,
+		return s.fail(&handshake.Error{Stage: bp.StageRelay, Reason: handshake.ReasonTimeout,
 			Err: errors.New("harness: no HANDSHAKE_DONE from the board")})
-	case <-b.closed:
-		return fail(closedErr())
+	case <-b.stopped:
+		return s.fail(closedErr())
 	}
 }
 
-// startRelay connects to the server and starts carrying bytes through the tap.
-func (s *Session) startRelay(ctx context.Context, o HandshakeOptions) error {
-	dial := o.Dial
+// handshakeRequest is the HANDSHAKE command o asks for.
+func handshakeRequest(o HandshakeOptions) (bp.HandshakeRequest, error) {
+	req := bp.HandshakeRequest{Mode: o.Mode, Profile: o.Profile, Timeout: o.Timeout}
+	switch o.Mode {
+	case bp.ModeRelay:
+	case bp.ModeNetwork:
+		host, port, err := net.SplitHostPort(o.Server)
+		n, perr := strconv.ParseUint(port, 10, 16)
+		if err != nil || perr != nil || host == "" || len(host) > bp.HostMax || n == 0 {
+			return req, &handshake.Error{Stage: handshake.StageDial, Reason: handshake.ReasonMalformed,
+				Err: errors.New("harness: server must be host:port with a host of 1-64 characters")}
+		}
+		req.Host, req.Port = host, uint16(n)
+	default:
+		return req, &handshake.Error{Stage: bp.StageCommand, Reason: handshake.ReasonMalformed,
+			Err: errors.New("harness: unknown handshake mode")}
+	}
+	return req, nil
+}
+
+// connect opens the server's side of a relay and the board's side.
+func (s *Session) connect(ctx context.Context, dial func(ctx context.Context, network, addr string) (net.Conn, error)) error {
 	if dial == nil {
 		var d net.Dialer
 		dial = d.DialContext
 	}
-	server, err := dial(ctx, "tcp", o.Server)
+	server, err := dial(ctx, "tcp", s.addr)
 	if err != nil {
 		return &handshake.Error{Stage: handshake.StageDial, Reason: handshake.ReasonIO,
 			Err: fmt.Errorf("harness: connecting to the server: %w", err)}
 	}
-	r := newRelay(s.b, server.RemoteAddr())
-	s.trace = &tracedConn{Conn: server}
-	s.server, s.relay = s.trace, r
-	s.b.mu.Lock()
-	s.b.relay = r
-	s.b.mu.Unlock()
+	s.server = &tracedConn{Conn: server}
+	s.relay = bp.NewRelayConn(bp.RelayConfig{Send: s.relaySend, Local: bp.RelayAddr("harness"),
+		Remote: bp.RelayAddr("board " + s.b.PortName() + " for " + server.RemoteAddr().String())})
+	s.state.conn = s.relay
 	return nil
 }
 
-// beginCarry starts carrying relay bytes once the board has accepted the
-// handshake command: a tap that ends at once then reaches a board that is in
-// the handshake, instead of one that ignores a relay close it did not expect.
-// Until then, relay bytes from the board wait in the relay conn.
-func (s *Session) beginCarry(tap Tap) {
-	carryCtx, cancel := context.WithCancel(s.b.life)
-	s.cancel = cancel
-	s.wg.Add(1)
-	go s.carry(carryCtx, tap)
-}
-
-// carry runs the tap for the life of the relay, then tells the board the
-// relay is over unless the board ended it.
-func (s *Session) carry(ctx context.Context, tap Tap) {
-	defer s.wg.Done()
-	err := tap.Carry(ctx, s.relay.conn, s.server)
-	s.relay.conn.Close()
-	s.server.Close()
-	s.mu.Lock()
-	s.carryErr = err
-	s.mu.Unlock()
-	if !s.relay.isBoardDone() {
-		reason := handshake.Reason("")
-		if err != nil {
-			reason = handshake.ReasonIO
-		}
-		rctx, cancel := context.WithTimeout(s.b.life, s.b.opts.ResponseTimeout*time.Duration(s.b.opts.Retries+1))
-		s.b.do(rctx, bp.CmdRelayClose, bp.AppendReason(nil, reason), s.b.opts.ResponseTimeout)
-		cancel()
+// fail ends a handshake that did not succeed: the session stops, and the
+// error carries the relay's trace and the profile.
+func (s *Session) fail(err error) (*Session, error) {
+	s.stop()
+	if s.server != nil {
+		err = withTrace(err, s.server.trace())
 	}
-	s.relay.end(err)
+	return nil, withProfile(err, s.Profile)
 }
 
-// stop ends the session on the harness side: the relay stops, the server
-// connection closes, and the board forgets the session.
+// stop ends the session on the harness side: the relay's conns close, the
+// carrier returns, and the link forgets the session.
 func (s *Session) stop() {
 	s.stopOnce.Do(func() {
+		s.closeRelay()
 		if s.cancel != nil {
 			s.cancel()
 		}
-		if s.relay != nil {
-			s.relay.conn.Close()
-			s.server.Close()
+		if s.carried != nil {
+			<-s.carried
 		}
-		s.wg.Wait()
-		s.b.mu.Lock()
-		if s.b.session == s {
-			s.b.session = nil
-		}
-		if s.relay != nil && s.b.relay == s.relay {
-			s.b.relay = nil
-		}
-		s.b.mu.Unlock()
+		s.b.exec(func(l *link) error { l.detach(s.state); return nil })
 		s.finish("")
 	})
 }
 
+// closeRelay closes both sides of the relay, which ends the carrier's tap.
+func (s *Session) closeRelay() {
+	if s.relay != nil {
+		s.relay.Close()
+		s.server.Close()
+	}
+}
+
+// finish ends the session with reason r ("" for an orderly end); the
+// first call counts.
 func (s *Session) finish(r handshake.Reason) {
 	s.doneOnce.Do(func() {
 		s.mu.Lock()
@@ -281,7 +291,7 @@ func (s *Session) finish(r handshake.Reason) {
 	})
 }
 
-// deliver and boardClosed run under Board.mu in the reader goroutine.
+// deliver queues a MESSAGE payload for Receive.
 func (s *Session) deliver(p []byte) {
 	s.mu.Lock()
 	s.msgs = append(s.msgs, append([]byte(nil), p...))
@@ -292,8 +302,6 @@ func (s *Session) deliver(p []byte) {
 	}
 }
 
-func (s *Session) boardClosed(r handshake.Reason) { s.finish(r) }
-
 // Send has the board send p through the session (SEND commands of at most
 // the board's payload limit each).
 func (s *Session) Send(ctx context.Context, p []byte) error {
@@ -301,10 +309,10 @@ func (s *Session) Send(ctx context.Context, p []byte) error {
 		n := min(len(p), s.b.MaxPayload())
 		st, _, err := s.b.do(ctx, bp.CmdSend, p[:n], s.b.opts.ResponseTimeout)
 		if err != nil {
-			return s.profileErr(err)
+			return withProfile(err, s.Profile)
 		}
 		if err := st.Err(); err != nil {
-			return s.profileErr(err)
+			return withProfile(err, s.Profile)
 		}
 		p = p[n:]
 	}
@@ -316,37 +324,39 @@ func (s *Session) Send(ctx context.Context, p []byte) error {
 // *handshake.Error when the session failed.
 func (s *Session) Receive(ctx context.Context) ([]byte, error) {
 	for {
-		s.mu.Lock()
-		if len(s.msgs) > 0 {
-			m := s.msgs[0]
-			s.msgs = s.msgs[1:]
-			s.mu.Unlock()
+		if m, ok := s.next(); ok {
 			return m, nil
-		}
-		s.mu.Unlock()
-		select {
-		case <-s.msgCh:
-			continue
-		default:
 		}
 		select {
 		case <-s.msgCh:
 		case <-s.done:
-			s.mu.Lock()
-			r, pending := s.reason, len(s.msgs)
-			s.mu.Unlock()
-			if pending > 0 {
-				continue
+			if m, ok := s.next(); ok {
+				return m, nil
 			}
+			s.mu.Lock()
+			r := s.reason
+			s.mu.Unlock()
 			if r == "" {
 				return nil, io.EOF
 			}
 			return nil, &handshake.Error{Profile: s.Profile, Stage: handshake.StageTransport, Reason: r,
 				Err: errors.New("harness: the session ended")}
 		case <-ctx.Done():
-			return nil, s.profileErr(ctxErr(ctx, handshake.StageTransport))
+			return nil, withProfile(ctxErr(ctx, handshake.StageTransport), s.Profile)
 		}
 	}
+}
+
+// next takes the oldest message from the mailbox.
+func (s *Session) next() ([]byte, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.msgs) == 0 {
+		return nil, false
+	}
+	m := s.msgs[0]
+	s.msgs = s.msgs[1:]
+	return m, true
 }
 
 // Done is closed when the session is over.
@@ -359,7 +369,7 @@ func (s *Session) Close() error {
 		select {
 		case <-s.done:
 		default:
-			ctx, cancel := context.WithTimeout(s.b.life, s.b.opts.ResponseTimeout*time.Duration(s.b.opts.Retries+2))
+			ctx, cancel := context.WithTimeout(s.b.life, s.b.allowance()+s.b.opts.ResponseTimeout)
 			st, _, derr := s.b.do(ctx, bp.CmdClose, nil, s.b.opts.ResponseTimeout)
 			if derr == nil && st == bp.StatusOK {
 				select {
@@ -369,7 +379,7 @@ func (s *Session) Close() error {
 			}
 			cancel()
 			if derr != nil {
-				err = s.profileErr(derr)
+				err = withProfile(derr, s.Profile)
 			}
 		}
 		s.stop()
@@ -377,10 +387,21 @@ func (s *Session) Close() error {
 	return err
 }
 
-func (s *Session) profileErr(err error) error {
+// withProfile names the profile in err when the error does not yet. A
+// *handshake.Error on top is copied: the link hands the same error (why it
+// stopped) to every caller.
+func withProfile(err error, p handshake.Name) error {
+	if he, ok := err.(*handshake.Error); ok {
+		if he.Profile != "" {
+			return err
+		}
+		cp := *he
+		cp.Profile = p
+		return &cp
+	}
 	var he *handshake.Error
 	if errors.As(err, &he) && he.Profile == "" {
-		he.Profile = s.Profile
+		he.Profile = p
 	}
 	return err
 }

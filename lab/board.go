@@ -2,7 +2,6 @@ package lab
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net"
@@ -17,6 +16,7 @@ import (
 	bp "shakedown/harness/boardproto"
 	"shakedown/mitm"
 	"shakedown/reports"
+	"shakedown/suites/measure"
 )
 
 // A board as the device under test (Lab.Board). Each device a scenario
@@ -251,7 +251,7 @@ func (d onBoard) NewDevice(ctx context.Context, c mitm.Column, v mitm.Victim, wa
 	if err != nil {
 		return nil, err
 	}
-	p, err := l.provisioning(c, fx, used)
+	p, id, err := l.provisioning(c, fx, used)
 	if err != nil {
 		return nil, err
 	}
@@ -265,54 +265,30 @@ func (d onBoard) NewDevice(ctx context.Context, c mitm.Column, v mitm.Victim, wa
 	if err := l.Board.Provision(ctx, p); err != nil {
 		return nil, fmt.Errorf("lab: provisioning the board as %s: %w", fx.ID, err)
 	}
-	bd := &boardDevice{lab: l, col: c, fx: fx, way: rw}
-	if c.Profile == handshake.TLS {
-		bd.user, bd.pass = fx.ID, fx.Password()
-	}
-	return bd, nil
+	return &boardDevice{lab: l, col: c, fx: fx, way: rw, user: id.User, pass: id.Password}, nil
 }
 
-// provisioning is fixture device fx of column c as the board stores it.
-func (l *Lab) provisioning(c mitm.Column, fx fixtures.Device, used uint64) (bp.Provision, error) {
-	set := l.Set
-	p := bp.Provision{Erase: true, Profile: c.Profile}
-	switch c.Profile {
-	case handshake.Noise:
+// provisioning is fixture device fx of column c as the board stores it,
+// over whatever an earlier cell left (a noise device's counter above both
+// the lab's and the board's, used), with its identity.
+func (l *Lab) provisioning(c mitm.Column, fx fixtures.Device, used uint64) (bp.Provision, fixtures.Identity, error) {
+	id, err := l.identity(c, fx)
+	if err != nil {
+		return bp.Provision{}, id, err
+	}
+	p, err := measure.ProvisionOf(id)
+	if err != nil {
+		return p, id, fmt.Errorf("lab: provisioning the board as %s: %w", fx.ID, err)
+	}
+	p.Erase = true
+	if p.Profile == handshake.Noise {
 		ctr, err := l.boardCounter(fx.ID, used)
 		if err != nil {
-			return p, err
+			return p, id, err
 		}
-		p.DeviceID, p.DeviceKey, p.ServerKey, p.Counter = fx.ID, fx.Private, set.NoiseCurrent.Public, &ctr
-	case handshake.Seed:
-		cv, ok := bp.ParseCurve(fx.Curve)
-		if !ok {
-			return p, fmt.Errorf("lab: device %s has a curve the board protocol does not name", fx.ID)
-		}
-		p.DeviceID, p.DeviceKey, p.Curve = fx.ID, fx.Private, cv
-	case handshake.PSK:
-		p.DeviceID, p.DeviceKey = fx.ID, fx.Private
-	case handshake.TLS:
-		v, ok := tlsVerify[c.Variant]
-		if !ok {
-			return p, fmt.Errorf("lab: no board verification mode for column %s", c.Name())
-		}
-		p.TLSVerify, p.ServerName = v, set.ServerName
-		switch c {
-		case mitm.ColTLSFingerprint:
-			h := sha256.Sum256(set.Broker.Leaf.Raw)
-			p.TLSPin = h[:]
-		case mitm.ColTLSSPKI:
-			h := sha256.Sum256(set.Broker.Leaf.RawSubjectPublicKeyInfo)
-			p.TLSPin = h[:]
-		}
+		p.Counter = &ctr
 	}
-	return p, nil
-}
-
-// tlsVerify maps the tls columns' variants to the board's modes.
-var tlsVerify = map[string]bp.TLSVerify{
-	"none": bp.TLSVerifyNone, "fingerprint": bp.TLSVerifyFingerprint, "spki": bp.TLSVerifySPKI,
-	"ca": bp.TLSVerifyCA, "ca-noclock": bp.TLSVerifyCANoClock,
+	return p, id, nil
 }
 
 // syncCounter reads the board's last message-1 counter and raises the lab's

@@ -35,7 +35,7 @@ var notApplicableOnVirtual = []string{
 // through the harness.
 func startBoard(e *env, serial string, devices map[handshake.Name]virtual.DeviceFactory) (*virtual.Board, *harness.Board) {
 	vb, err := virtual.Start(virtual.Config{Serial: serial, Devices: devices,
-		TLSRoots: e.set.Roots, BuildTime: lab.DeviceBuildTime(e.set)})
+		TLSRoots: e.set.Roots, BuildTime: e.set.BuildDate()})
 	Expect(err).NotTo(HaveOccurred())
 	ctx, cancel := context.WithTimeout(context.Background(), matrixTimeout)
 	defer cancel()
@@ -191,7 +191,7 @@ var _ = Describe("cells a board cannot run", Label("mitm", "board"), Ordered, fu
 		e = startEnvFor("mitm-board-limits", virtualSlack)
 		// A board whose firmware runs noise and tls only.
 		vb, b = startBoard(e, "MITM-NOISE-TLS", map[handshake.Name]virtual.DeviceFactory{
-			handshake.Noise: virtual.NoiseDevice, handshake.TLS: virtual.TLSDevice})
+			handshake.Noise: virtual.Device, handshake.TLS: virtual.Device})
 	})
 	AfterAll(func() {
 		Expect(b.Close()).To(Succeed())

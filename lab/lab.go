@@ -12,12 +12,10 @@ import (
 	"shakedown/fixtures"
 	"shakedown/handshake"
 	"shakedown/handshake/noise"
-	"shakedown/handshake/seed"
 	"shakedown/handshake/tlsprofile"
 	"shakedown/harness"
 	"shakedown/mitm"
 	"shakedown/reports"
-	"shakedown/simulator"
 )
 
 // Lab runs the MITM matrix (a mitm.Matrix) against a Target with the
@@ -42,7 +40,7 @@ type Lab struct {
 	// cells it cannot run are not applicable (the matrix's NotApplicable).
 	Board *harness.Board
 	// BoardTrustsSetCA says that the board trusts the fixture set's CA and,
-	// in ca-noclock mode, takes DeviceBuildTime(Set) as its clock: the board
+	// in ca-noclock mode, takes Set.BuildDate() as its clock: the board
 	// protocol provisions neither, so without it the tls-ca and
 	// tls-ca-noclock cells are not applicable.
 	BoardTrustsSetCA bool
@@ -187,7 +185,7 @@ func (l *Lab) deviceFor(c mitm.Column) (fixtures.Device, error) {
 // counter returns the message-1 counter every device of id shares, so
 // that counters keep growing across the lab's devices.
 func (l *Lab) counter(id string) noise.Counter {
-	c, _ := l.counters.LoadOrStore(id, noise.NewMemCounter(uint64(time.Now().UnixNano())))
+	c, _ := l.counters.LoadOrStore(id, fixtures.NewCounter())
 	return c.(*noise.MemCounter)
 }
 
@@ -198,12 +196,6 @@ func (l *Lab) raiseCounter(id string, used uint64) {
 	}
 	l.counters.Store(id, noise.NewMemCounter(used))
 }
-
-// DeviceBuildTime is the clock of the lab's clockless (ca-noclock) tls
-// devices, their firmware's build date: 200 days before the fixture set's
-// Now, when the set's expired certificate was still valid and its renewed
-// and rolled ones not yet.
-func DeviceBuildTime(set *fixtures.Set) time.Time { return set.Now.AddDate(0, 0, -200) }
 
 // simDevice is a simulated device dialling the cell's proxy.
 type simDevice struct {
@@ -218,34 +210,41 @@ type simDevice struct {
 // newSimDevice builds a fresh simulated device for column c as fixture
 // device fx, dialling way.
 func (l *Lab) newSimDevice(c mitm.Column, fx fixtures.Device, way mitm.Byway) (*simDevice, error) {
-	set := l.Set
-	d := &simDevice{col: c, fx: fx, dial: way.DialDevice}
-	var err error
-	switch c.Profile {
-	case handshake.Seed:
-		d.dev, err = seed.NewDevice(seed.DeviceConfig{DeviceID: fx.ID, Curve: seed.Curve(fx.Curve),
-			Private: fx.Private, SkipPointCheck: c.NoCheck()})
-	case handshake.Noise:
-		if d.pins, err = noise.NewPins(set.NoiseCurrent.Public); err != nil {
-			return nil, err
-		}
-		d.dev, _, _, err = simulator.NewDevice(set, fx, simulator.DeviceOptions{Pins: d.pins, Counter: l.counter(fx.ID)})
-	case handshake.TLS:
-		// The tls columns measure the device's check of the server's
-		// certificate, so their devices keep the password credential: a
-		// device that accepts the attacker hands it its password, which the
-		// attacker reuses to carry the session to the server. A device with
-		// a client certificate would hand it nothing reusable (the
-		// certificate's key signs this handshake only, RFC 8446 §4.4.3).
-		d.dev, d.user, d.pass, err = simulator.NewDevice(set, fx, simulator.DeviceOptions{TLSMode: tlsprofile.Mode(c.Variant),
-			BuildTime: DeviceBuildTime(set), TLSPassword: true})
-	default:
-		d.dev, _, _, err = simulator.NewDevice(set, fx, simulator.DeviceOptions{})
+	id, err := l.identity(c, fx)
+	if err != nil {
+		return nil, err
 	}
+	dev, err := id.NewDevice()
 	if err != nil {
 		return nil, fmt.Errorf("lab: building the %s device: %w", c.Name(), err)
 	}
-	return d, nil
+	return &simDevice{col: c, fx: fx, dev: dev, pins: id.Pins, user: id.User, pass: id.Password, dial: way.DialDevice}, nil
+}
+
+// identity provisions fixture device fx for column c: a noise device
+// counts on from the lab's counter of its ID; a seed column may model a
+// device that skips point validation; a tls column sets the verification
+// mode, and its devices keep the password credential. The tls columns
+// measure the device's check of the server's certificate: a device that
+// accepts the attacker hands it its password, which the attacker reuses to
+// carry the session to the server. A device with a client certificate
+// would hand it nothing reusable (the certificate's key signs this
+// handshake only, RFC 8446 §4.4.3).
+func (l *Lab) identity(c mitm.Column, fx fixtures.Device) (fixtures.Identity, error) {
+	o := fixtures.ProvisionOptions{Profile: c.Profile}
+	switch c.Profile {
+	case handshake.Noise:
+		o.Counter = l.counter(fx.ID)
+	case handshake.Seed:
+		o.SkipPointCheck = c.NoCheck()
+	case handshake.TLS:
+		o.TLSMode, o.TLSPassword = tlsprofile.Mode(c.Variant), true
+	}
+	id, err := fixtures.Provision(l.Set, fx.ID, o)
+	if err != nil {
+		return id, fmt.Errorf("lab: provisioning the %s device: %w", c.Name(), err)
+	}
+	return id, nil
 }
 
 func (d *simDevice) Column() mitm.Column              { return d.col }

@@ -315,7 +315,7 @@ func Figures(run *Run) []Figure {
 			fs.add("sim/"+st+"/p50", q[0], "us", Lower, false)
 			fs.add("sim/"+st+"/p99", q[1], "us", Lower, false)
 		}
-		r := SimRates(s)
+		r := s.Rates()
 		if r.ConnectsPerSecond > 0 {
 			fs.add("sim/rate/connects", r.ConnectsPerSecond, "1/s", Higher, false)
 		}
@@ -338,41 +338,3 @@ func Figures(run *Run) []Figure {
 
 // StageOrder lists the simulator's stages in report order.
 var StageOrder = []string{"start_lag", "tcp_connect", "handshake", "connack", "connect", "suback", "publish_ack", "end_to_end", "halfopen_close"}
-
-// Rates are a fleet's throughput figures.
-type Rates struct {
-	ConnectsPerSecond  float64
-	PublishesPerSecond float64
-}
-
-// SimRates computes the connect and publish rates over the shards' spans:
-// CONNACKs between the first and the last, acknowledged publishes between
-// the first publish and the last acknowledgement.
-func SimRates(s *Sim) Rates {
-	var r Rates
-	if s == nil || len(s.Shards) == 0 {
-		return r
-	}
-	fc, lc, fp, la := s.Shards[0].FirstConnect, s.Shards[0].LastConnect, s.Shards[0].FirstPublish, s.Shards[0].LastAck
-	for _, sh := range s.Shards[1:] {
-		if !sh.FirstConnect.IsZero() && (fc.IsZero() || sh.FirstConnect.Before(fc)) {
-			fc = sh.FirstConnect
-		}
-		if sh.LastConnect.After(lc) {
-			lc = sh.LastConnect
-		}
-		if !sh.FirstPublish.IsZero() && (fp.IsZero() || sh.FirstPublish.Before(fp)) {
-			fp = sh.FirstPublish
-		}
-		if sh.LastAck.After(la) {
-			la = sh.LastAck
-		}
-	}
-	if d := lc.Sub(fc).Seconds(); d > 0 && !fc.IsZero() {
-		r.ConnectsPerSecond = float64(s.Counts.Connected+s.Counts.Reconnects) / d
-	}
-	if d := la.Sub(fp).Seconds(); d > 0 && !fp.IsZero() {
-		r.PublishesPerSecond = float64(s.Counts.Acked) / d
-	}
-	return r
-}

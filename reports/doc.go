@@ -11,7 +11,10 @@
 //   - MITM: the matrix of `shakedown mitm run --out` (format "shakedown-mitm/1"),
 //     which MITM.WriteJSON writes and MITM.WriteText prints;
 //   - Sim: the results of `shakedown sim --out` (results version 1), with
-//     its HDR histograms, and optionally a Timeline of throughput samples;
+//     its HDR histograms, and optionally a Timeline of throughput samples.
+//     This is the simulator's own results model, not a mirror: the
+//     simulator fills a Sim as it runs, MergeSim merges the shards of one
+//     fleet exactly, and Sim.Check is the one check of a results file;
 //   - Boards: the board measurements the demo collects (format
 //     "shakedown-boards/1"): bench figures per chip, handshake costs per
 //     board and profile against the board's limits.

@@ -14,7 +14,7 @@ import (
 // document it read renders to Markdown and compares with itself.
 func FuzzReaders(f *testing.F) {
 	f.Add(uint8(0), []byte(`{"format":"shakedown-mitm/1","columns":["noise"],"scenarios":["a"],"verdicts":[{"scenario":"a","column":"noise","outcome":"rejected","as_expected":true}]}`))
-	f.Add(uint8(1), []byte(`{"version":1,"histograms":{"connect":{"lowest":1,"highest":600000000,"significant_figures":3,"total":3,"counts":[0,1,2]}}}`))
+	f.Add(uint8(1), []byte(`{"version":1,"fleet_id":"f","shards":[{"index":0,"count":1}],"histograms":{"connect":{"lowest":1,"highest":600000000,"significant_figures":3,"total":3,"counts":[0,1,2]}}}`))
 	f.Add(uint8(2), []byte(`{"format":"shakedown-boards/1","boards":[{"name":"x","exact":true,"bench":[{"op":"x25519","mean":5,"unit":"cycles"}],"handshakes":[{"profile":"noise","ok":true,"total":3,"board_ms":1,"limit_ms":2}]}]}`))
 	f.Add(uint8(3), []byte(`{"format":"shakedown-timeline/1","samples":[{"at_ms":0},{"at_ms":500,"connects":4}]}`))
 	f.Add(uint8(4), []byte(`{"format":"shakedown-report/1","sim":{"version":1}}`))
@@ -44,6 +44,9 @@ func FuzzReaders(f *testing.F) {
 			}
 			return
 		}
+		if run.Sim != nil && which%5 == 1 {
+			mergeAlone(t, run.Sim)
+		}
 		if err := reports.WriteMarkdown(io.Discard, run); err != nil {
 			t.Fatal(err)
 		}
@@ -51,4 +54,21 @@ func FuzzReaders(f *testing.F) {
 			t.Fatal("a run regressed against itself")
 		}
 	})
+}
+
+// mergeAlone requires that checked results merge on their own, unchanged
+// but for what a merge does not keep.
+func mergeAlone(t *testing.T, s *reports.Sim) {
+	m, err := reports.MergeSim(s)
+	if err != nil {
+		t.Fatalf("merging one accepted result: %v", err)
+	}
+	if m.Counts != s.Counts || len(m.Histograms) != len(s.Histograms) {
+		t.Fatal("a result merged alone changed its counts or histograms")
+	}
+	for st, h := range m.Histograms {
+		if h.Total != s.Histograms[st].Total {
+			t.Fatalf("%s: total %d after merge, %d before", st, h.Total, s.Histograms[st].Total)
+		}
+	}
 }

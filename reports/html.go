@@ -34,7 +34,7 @@ func WriteHTML(w io.Writer, run *Run) error {
 	if run.Sim != nil {
 		v.Stages = stageRows(run.Sim)
 		v.Failures = failureRows(run.Sim.Failures)
-		v.Rates = SimRates(run.Sim)
+		v.Rates = run.Sim.Rates()
 		v.Hostile = hostileRows(run.Sim.Hostile)
 	}
 	if run.Boards != nil {

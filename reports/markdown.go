@@ -55,7 +55,7 @@ func WriteMarkdown(w io.Writer, run *Run) error {
 	}
 	if s := run.Sim; s != nil {
 		p("## Simulated fleet\n\n")
-		r := SimRates(s)
+		r := s.Rates()
 		p("%d devices, mix %s; %.0f connects/s, %.0f publishes/s.\n\n", s.Scenario.Devices, mixString(s.Scenario.Mix), r.ConnectsPerSecond, r.PublishesPerSecond)
 		p("| stage | samples | p50 | p90 | p99 | p99.9 | max |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 		for _, st := range StageOrder {

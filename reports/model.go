@@ -35,75 +35,111 @@ type Run struct {
 	ShakedownVersion string `json:"shakedown_version,omitempty"`
 }
 
-// Sim mirrors the results of `shakedown sim --out`, with the fields the
-// report shows, and a Timeline of throughput samples when the run recorded
-// one.
+// Sim is what a simulated fleet measured, the results of `shakedown sim
+// --out`: counts, failures by stage and reason, hostile outcomes, one HDR
+// histogram per stage, and a Timeline of throughput samples when the run
+// recorded one. The simulator fills it as it runs; the results of the
+// shards of one fleet merge exactly (MergeSim).
 type Sim struct {
-	Version    int                         `json:"version"`
-	FleetID    string                      `json:"fleet_id"`
-	Scenario   SimScenario                 `json:"scenario"`
-	Shards     []SimShard                  `json:"shards"`
-	Counts     SimCounts                   `json:"counts"`
-	Failures   map[string]map[string]int64 `json:"failures"`
+	Version  int         `json:"version"` // SimVersion
+	FleetID  string      `json:"fleet_id"`
+	Scenario SimScenario `json:"scenario"`
+	Shards   []SimShard  `json:"shards"` // one per process, by index
+	// Interrupted says the run was cut short (SIGINT, SIGTERM, a cancelled
+	// context) in some shard: the results cover it up to that moment.
+	Interrupted bool      `json:"interrupted"`
+	Counts      SimCounts `json:"counts"`
+	// Failures counts failed steps: stage -> reason -> count. Stages are
+	// dial, handshake, connack, suback, publish, session (a lost session)
+	// and receive; reasons are handshake reason codes and the simulator's.
+	Failures map[string]map[string]int64 `json:"failures"`
+	// Hostile counts what the server did with hostile connections:
+	// kind -> outcome (closed, answered, held, dial_failed) -> count.
 	Hostile    map[string]map[string]int64 `json:"hostile"`
-	Histograms map[string]*Histogram       `json:"histograms"`
+	Histograms map[string]*Histogram       `json:"histograms"` // by stage (StageOrder)
 	Timeline   *Timeline                   `json:"timeline,omitempty"`
-	// ShakedownVersion is the build that ran the fleet.
+	// ShakedownVersion is the build that wrote the results.
 	ShakedownVersion string `json:"shakedown_version,omitempty"`
 }
 
-// SimScenario is the part of the fleet's scenario the report prints.
-// Durations are nanoseconds, as the simulator writes them.
+// SimScenario is the part of a fleet's scenario that shapes its figures and
+// judges them: the simulator's scenario file embeds it, hence the YAML
+// names. Durations are nanoseconds in JSON.
 type SimScenario struct {
-	Target          string             `json:"target"`
-	Devices         int                `json:"devices"`
-	Mix             map[string]float64 `json:"mix"`
-	Rate            float64            `json:"rate"`
-	Ramp            time.Duration      `json:"ramp"`
-	Hold            time.Duration      `json:"hold"`
-	PublishInterval time.Duration      `json:"publish_interval"`
-	QoS             byte               `json:"qos"`
-	PayloadSize     int                `json:"payload_size"`
+	Target  string             `yaml:"target" json:"target"` // gateway or broker
+	Devices int                `yaml:"devices" json:"devices"`
+	Mix     map[string]float64 `yaml:"mix" json:"mix"` // kind -> weight
+	// Rate is the arrival rate in connections per second once the ramp is
+	// over; 0 starts every device at once. Arrivals are open loop: a device
+	// starts at its scheduled time whether or not earlier ones are done.
+	Rate float64       `yaml:"rate" json:"rate"`
+	Ramp time.Duration `yaml:"ramp" json:"ramp"` // the rate rises linearly from 0 to Rate over Ramp
+	// Hold is how long each device stays connected after its subscriptions.
+	Hold time.Duration `yaml:"hold" json:"hold"`
+	// PublishInterval spaces a device's publishes; Hold/PublishInterval
+	// messages per device. 0: no publishing.
+	PublishInterval time.Duration `yaml:"publish_interval" json:"publish_interval"`
+	QoS             byte          `yaml:"qos" json:"qos"`
+	PayloadSize     int           `yaml:"payload_size" json:"payload_size"`
+	// Thresholds are the run's pass/fail criteria ("connect.p99<2s"),
+	// judged on the results together with the defaults they do not replace.
+	Thresholds []string `yaml:"thresholds" json:"thresholds,omitempty"`
 }
 
 // SimShard is one process's run of its shard.
 type SimShard struct {
-	Index          int       `json:"index"`
-	Count          int       `json:"count"`
-	Host           string    `json:"host"`
-	Started        time.Time `json:"started"`
-	Ended          time.Time `json:"ended"`
-	Slots          int       `json:"slots"`
-	PeakActive     int       `json:"peak_active"`
+	Index      int       `json:"index"`
+	Count      int       `json:"count"`
+	Host       string    `json:"host"`
+	Started    time.Time `json:"started"`
+	Ended      time.Time `json:"ended"`
+	Slots      int       `json:"slots"`
+	PeakActive int       `json:"peak_active"` // most devices connected at once
+	// Connects, handshakes and publishes span these times (for rates).
 	FirstConnect   time.Time `json:"first_connect"`
 	LastConnect    time.Time `json:"last_connect"`
+	FirstHandshake time.Time `json:"first_handshake"`
+	LastHandshake  time.Time `json:"last_handshake"`
 	FirstPublish   time.Time `json:"first_publish"`
 	LastAck        time.Time `json:"last_ack"`
-	KiBPerDevice   float64   `json:"kib_per_device"`
-	GoKiBPerDevice float64   `json:"go_kib_per_device"`
-	EndToEnd       bool      `json:"end_to_end"`
+	// Memory at the peak, against the baseline before the first device:
+	// resident set size (Linux), and the Go runtime's heap and stacks in use.
+	BaselineRSS    uint64  `json:"baseline_rss"`
+	RSSAtPeak      uint64  `json:"rss_at_peak"`
+	BaselineGo     uint64  `json:"baseline_go"`
+	GoAtPeak       uint64  `json:"go_at_peak"`
+	GoroutinesPeak int     `json:"goroutines_at_peak"`
+	KiBPerDevice   float64 `json:"kib_per_device"`    // (RSSAtPeak - BaselineRSS) / PeakActive; 0 when too few devices connected
+	GoKiBPerDevice float64 `json:"go_kib_per_device"` // (GoAtPeak - BaselineGo) / PeakActive
+	FDLimit        uint64  `json:"fd_limit"`
+	Clamped        int64   `json:"clamped"`    // latencies past the histograms' range, recorded as its top
+	EndToEnd       bool    `json:"end_to_end"` // a subscriber received: Received and Missing mean something
+	Interrupted    bool    `json:"interrupted"`
 }
 
-// SimCounts are the fleet's totals.
+// SimCounts are the fleet's totals; each sums over shards.
 type SimCounts struct {
-	Slots           int64 `json:"slots"`
-	Legit           int64 `json:"legit"`
-	HostileDevices  int64 `json:"hostile_devices"`
-	Connected       int64 `json:"connected"`
-	ConnectFailed   int64 `json:"connect_failed"`
-	ConnectAttempts int64 `json:"connect_attempts"`
-	Handshakes      int64 `json:"handshakes"`
-	Reconnects      int64 `json:"reconnects"`
-	SessionsLost    int64 `json:"sessions_lost"`
-	Subscribed      int64 `json:"subscribed"`
-	Published       int64 `json:"published"`
-	Acked           int64 `json:"acked"`
-	PublishFailed   int64 `json:"publish_failed"`
-	Unpublished     int64 `json:"unpublished"`
-	Received        int64 `json:"received"`
-	Duplicates      int64 `json:"duplicates"`
-	Missing         int64 `json:"missing"`
-	Malformed       int64 `json:"malformed"`
+	Slots           int64 `json:"slots"`            // devices this result covers
+	Legit           int64 `json:"legit"`            // legitimate devices among them
+	HostileDevices  int64 `json:"hostile_devices"`  // hostile devices among them
+	Connected       int64 `json:"connected"`        // devices that got a CONNACK
+	ConnectFailed   int64 `json:"connect_failed"`   // legitimate devices that never did
+	DevicesLost     int64 `json:"devices_lost"`     // legitimate devices that never connected or whose session ended for good before their hold was over
+	ConnectAttempts int64 `json:"connect_attempts"` // every attempt, reconnects included
+	Handshakes      int64 `json:"handshakes"`       // completed handshakes
+	Reconnects      int64 `json:"reconnects"`       // CONNACKs after the first of a device
+	SessionsLost    int64 `json:"sessions_lost"`    // sessions the network or server ended
+	Subscribed      int64 `json:"subscribed"`       // devices whose SUBACK granted every filter
+	Published       int64 `json:"published"`        // PUBLISH packets handed to the client
+	Acked           int64 `json:"acked"`            // publishes acknowledged (written, for QoS 0)
+	PublishFailed   int64 `json:"publish_failed"`   // publishes that failed or were never acknowledged
+	Unpublished     int64 `json:"unpublished"`      // scheduled publishes of devices that were not connected
+	Received        int64 `json:"received"`         // distinct messages at the subscriber
+	Duplicates      int64 `json:"duplicates"`       // repeated deliveries (QoS 1)
+	Missing         int64 `json:"missing"`          // acknowledged messages that never arrived
+	Malformed       int64 `json:"malformed"`        // payloads at the subscriber without a valid header
+	NotStarted      int64 `json:"not_started"`      // slots the interruption kept from starting
+	CutShort        int64 `json:"cut_short"`        // legitimate devices the interruption ended before their hold was over
 }
 
 // Timeline is throughput over time: cumulative counters sampled during a run.

@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"slices"
+	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 )
@@ -109,25 +110,15 @@ func ReadMITM(r io.Reader) (*MITM, error) {
 // ReadMITMFile reads a MITM matrix from a file.
 func ReadMITMFile(path string) (*MITM, error) { return readFile(path, ReadMITM) }
 
-// ReadSim reads the results of `shakedown sim --out` and checks every
-// histogram.
+// ReadSim reads the results of `shakedown sim --out` and checks them
+// (Sim.Check).
 func ReadSim(r io.Reader) (*Sim, error) {
 	var s Sim
 	if err := decode("sim", r, &s); err != nil {
 		return nil, err
 	}
-	if s.Version != SimVersion {
-		return nil, &InputError{Doc: "sim", Field: "version", Err: ErrFormat}
-	}
-	for name, h := range s.Histograms {
-		if err := h.Check(); err != nil {
-			return nil, &InputError{Doc: "sim", Field: "histograms." + safeKey(name), Err: err}
-		}
-	}
-	if s.Timeline != nil {
-		if err := s.Timeline.check(); err != nil {
-			return nil, err
-		}
+	if err := s.Check(); err != nil {
+		return nil, err
 	}
 	return &s, nil
 }
@@ -221,8 +212,9 @@ func safeKey(k string) string {
 }
 
 // Histogram is an HDR histogram as the simulator's results hold it:
-// hdrhistogram's Export with its counts' trailing zeros left out. Values are
-// microseconds.
+// hdrhistogram's Export with its counts' trailing zeros left out
+// (HistogramOf). Import restores it exactly, so the histograms of shards
+// merge without loss. Values are microseconds.
 type Histogram struct {
 	Lowest  int64   `json:"lowest"`
 	Highest int64   `json:"highest"`
@@ -263,16 +255,21 @@ func (h *Histogram) Check() error {
 	return nil
 }
 
-// hdr returns the histogram of a checked Histogram.
-func (h *Histogram) hdr() *hdrhistogram.Histogram {
+// HDR returns the histogram of a checked Histogram.
+func (h *Histogram) HDR() *hdrhistogram.Histogram {
 	return hdrhistogram.Import(&hdrhistogram.Snapshot{LowestTrackableValue: h.Lowest,
 		HighestTrackableValue: h.Highest, SignificantFigures: h.SigFigs, Counts: h.Counts})
+}
+
+// Quantile returns the value at quantile q (0..1) of a checked histogram.
+func (h *Histogram) Quantile(q float64) time.Duration {
+	return time.Duration(h.HDR().ValueAtQuantile(q*100)) * time.Microsecond
 }
 
 // Quantiles returns the values, in microseconds, at the quantiles qs
 // (0..100) of a checked histogram.
 func (h *Histogram) Quantiles(qs ...float64) []float64 {
-	hd := h.hdr()
+	hd := h.HDR()
 	out := make([]float64, len(qs))
 	for i, q := range qs {
 		out[i] = float64(hd.ValueAtQuantile(q))

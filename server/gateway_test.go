@@ -13,81 +13,48 @@ import (
 
 	"shakedown/fixtures"
 	"shakedown/handshake"
-	"shakedown/handshake/handshaketest"
-	"shakedown/handshake/noise"
 	"shakedown/server"
-	"shakedown/server/broker"
+	"shakedown/server/servertest"
 	"shakedown/simulator"
 )
-
-// inbox collects what a backend subscriber receives.
-type inbox struct {
-	mu  sync.Mutex
-	got map[string][]string
-}
-
-func (b *inbox) add(topic, payload string) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.got[topic] = append(b.got[topic], payload)
-}
-
-func (b *inbox) messages(topic string) []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return append([]string(nil), b.got[topic]...)
-}
 
 var _ = Describe("gateway with the embedded broker", Ordered, func() {
 	var (
 		set     *fixtures.Set
-		dir     *handshaketest.Directory
-		gw      *server.Gateway
-		brk     *broker.Embedded
-		addrs   map[handshake.Name]string
+		srv     *servertest.Server
 		backend mqtt.Client
-		box     *inbox
+		box     *servertest.Inbox
 		ctx     context.Context
 		cancel  context.CancelFunc
-		obs     *recorder
 	)
 
 	BeforeAll(func() {
 		var err error
 		set, err = fixtures.Build(fixtures.Options{Seed: "gateway-test", DevicesPerProfile: 2, Now: time.Now().UTC().Truncate(time.Second)})
 		Expect(err).NotTo(HaveOccurred())
-		dir = handshaketest.NewDirectory(set.Records()...)
-		pw, err := server.MachinePasswords(dir, set.Passwords())
-		Expect(err).NotTo(HaveOccurred())
-		brk, err = broker.New(broker.Options{Passwords: pw.Check, BackendUser: "backend", BackendPassword: "s3cret"})
-		Expect(err).NotTo(HaveOccurred())
-		baddr, err := brk.AddBackendListener("127.0.0.1:0")
-		Expect(err).NotTo(HaveOccurred())
-		obs = &recorder{reasons: map[handshake.Reason]int{}}
-		gw = server.NewGateway(brk, server.DefaultLimits, obs, nil)
-		deps := server.ProfileDeps{Directory: dir, Counters: dir, NoiseKeys: noise.NewKeyRing(noise.ServerKeys{Current: set.NoiseCurrent}), Certificate: set.Broker}
-		addrs, err = gw.ListenEach("127.0.0.1:0", deps, handshake.Profiles...)
+		srv, err = servertest.Start(servertest.Options{Devices: set.Records(), Passwords: set.Passwords(),
+			NoiseCurrent: set.NoiseCurrent, Certificate: set.Broker,
+			Limits: server.DefaultLimits, BackendUser: "backend", BackendPassword: "s3cret"})
 		Expect(err).NotTo(HaveOccurred())
 		ctx, cancel = context.WithTimeout(context.Background(), time.Minute)
-		box = &inbox{got: map[string][]string{}}
-		backend, err = simulator.Connect(ctx, simulator.ClientConfig{Addr: baddr.String(), ClientID: "dashboard", Username: "backend", Password: "s3cret"})
+		box = &servertest.Inbox{}
+		backend, err = simulator.Connect(ctx, simulator.ClientConfig{Addr: srv.Backend(), ClientID: "dashboard", Username: "backend", Password: "s3cret"})
 		Expect(err).NotTo(HaveOccurred())
-		tok := backend.Subscribe("devices/#", 1, func(_ mqtt.Client, m mqtt.Message) { box.add(m.Topic(), string(m.Payload())) })
+		tok := backend.Subscribe("devices/#", 1, func(_ mqtt.Client, m mqtt.Message) { box.Receive(m.Topic(), m.Payload()) })
 		Expect(tok.WaitTimeout(10 * time.Second)).To(BeTrue())
 		Expect(tok.Error()).NotTo(HaveOccurred())
 	})
 
 	AfterAll(func() {
 		backend.Disconnect(100)
-		Expect(gw.Close(time.Second)).To(Succeed())
-		Expect(brk.Close()).To(Succeed())
+		Expect(srv.Close()).To(Succeed())
 		cancel()
 	})
 
 	connect := func(d fixtures.Device, profile handshake.Name, clientID string) (mqtt.Client, error) {
 		dev, user, pass, err := simulator.NewDevice(set, d, simulator.DeviceOptions{})
 		Expect(err).NotTo(HaveOccurred())
-		return simulator.Connect(ctx, simulator.ClientConfig{Device: dev, Addr: addrs[profile], ClientID: clientID, Username: user, Password: pass})
+		return simulator.Connect(ctx, simulator.ClientConfig{Device: dev, Addr: srv.Addr(profile), ClientID: clientID, Username: user, Password: pass})
 	}
 
 	for _, p := range handshake.Profiles {
@@ -104,7 +71,7 @@ var _ = Describe("gateway with the embedded broker", Ordered, func() {
 				pt := c.Publish("devices/"+d.ID+"/telemetry", 1, false, "hello from "+d.ID)
 				Expect(pt.WaitTimeout(10 * time.Second)).To(BeTrue())
 				Expect(pt.Error()).NotTo(HaveOccurred())
-				Eventually(func() []string { return box.messages("devices/" + d.ID + "/telemetry") }).
+				Eventually(func() []string { return box.Messages("devices/" + d.ID + "/telemetry") }).
 					WithTimeout(5 * time.Second).Should(ContainElement("hello from " + d.ID))
 				bt := backend.Publish("devices/"+d.ID+"/cmd", 1, false, "reboot")
 				Expect(bt.WaitTimeout(10 * time.Second)).To(BeTrue())
@@ -136,7 +103,7 @@ var _ = Describe("gateway with the embedded broker", Ordered, func() {
 		Expect(err).NotTo(HaveOccurred())
 		for _, p := range []handshake.Name{handshake.Seed, handshake.PSK} {
 			hctx, hcancel := context.WithTimeout(ctx, 2*time.Second)
-			conn, err := handshake.Dial(hctx, dev, "tcp", addrs[p])
+			conn, err := handshake.Dial(hctx, dev, "tcp", srv.Addr(p))
 			hcancel()
 			if conn != nil {
 				conn.Close()
@@ -147,7 +114,7 @@ var _ = Describe("gateway with the embedded broker", Ordered, func() {
 		pd := set.DevicesOf(handshake.PSK)[0]
 		pdev, _, _, err := simulator.NewDevice(set, pd, simulator.DeviceOptions{})
 		Expect(err).NotTo(HaveOccurred())
-		raw, err := net.Dial("tcp", addrs[handshake.Seed])
+		raw, err := net.Dial("tcp", srv.Addr(handshake.Seed))
 		Expect(err).NotTo(HaveOccurred())
 		defer raw.Close()
 		hctx, hcancel := context.WithTimeout(ctx, 2*time.Second)
@@ -165,7 +132,7 @@ var _ = Describe("gateway with the embedded broker", Ordered, func() {
 		dev, user, pass, err := simulator.NewDevice(set, d, simulator.DeviceOptions{TLSPassword: true})
 		Expect(err).NotTo(HaveOccurred())
 		Expect(pass).To(Equal(d.Password()))
-		c, err := simulator.Connect(ctx, simulator.ClientConfig{Device: dev, Addr: addrs[handshake.TLS], ClientID: d.ID, Username: user, Password: pass})
+		c, err := simulator.Connect(ctx, simulator.ClientConfig{Device: dev, Addr: srv.Addr(handshake.TLS), ClientID: d.ID, Username: user, Password: pass})
 		Expect(err).NotTo(HaveOccurred())
 		c.Disconnect(50)
 	})
@@ -174,7 +141,7 @@ var _ = Describe("gateway with the embedded broker", Ordered, func() {
 		d := set.DevicesOf(handshake.TLS)[0]
 		dev, user, _, err := simulator.NewDevice(set, d, simulator.DeviceOptions{TLSPassword: true})
 		Expect(err).NotTo(HaveOccurred())
-		_, err = simulator.Connect(ctx, simulator.ClientConfig{Device: dev, Addr: addrs[handshake.TLS], ClientID: d.ID, Username: user, Password: "guess"})
+		_, err = simulator.Connect(ctx, simulator.ClientConfig{Device: dev, Addr: srv.Addr(handshake.TLS), ClientID: d.ID, Username: user, Password: "guess"})
 		Expect(err).To(MatchError(ContainSubstring("not Authorized")))
 	})
 
@@ -189,11 +156,11 @@ var _ = Describe("gateway with the embedded broker", Ordered, func() {
 		c, err := connect(d, handshake.TLS, d.ID)
 		Expect(err).NotTo(HaveOccurred())
 		c.Disconnect(50)
-		dir.Revoke(d.ID)
-		before := obs.count(handshake.ReasonRevoked)
+		srv.Directory.Revoke(d.ID)
+		before := srv.Handshakes(handshake.ReasonRevoked)
 		_, err = connect(d, handshake.TLS, d.ID)
 		Expect(err).To(HaveOccurred())
-		Eventually(func() int { return obs.count(handshake.ReasonRevoked) }).Should(Equal(before + 1))
+		Eventually(func() int { return srv.Handshakes(handshake.ReasonRevoked) }).Should(Equal(before + 1))
 	})
 
 	It("refuses a revoked device at its next handshake", func() {
@@ -201,12 +168,12 @@ var _ = Describe("gateway with the embedded broker", Ordered, func() {
 		c, err := connect(d, handshake.Noise, d.ID)
 		Expect(err).NotTo(HaveOccurred())
 		c.Disconnect(50)
-		dir.Revoke(d.ID)
-		before := obs.count(handshake.ReasonRevoked)
+		srv.Directory.Revoke(d.ID)
+		before := srv.Handshakes(handshake.ReasonRevoked)
 		_, err = connect(d, handshake.Noise, d.ID)
 		// The device learns nothing but a closed conn; the server counts why.
 		Expect(err).To(HaveOccurred())
-		Eventually(func() int { return obs.count(handshake.ReasonRevoked) }).Should(Equal(before + 1))
+		Eventually(func() int { return srv.Handshakes(handshake.ReasonRevoked) }).Should(Equal(before + 1))
 	})
 })
 

@@ -14,11 +14,10 @@ import (
 
 	"shakedown/fixtures"
 	"shakedown/handshake"
-	"shakedown/handshake/handshaketest"
 	"shakedown/handshake/noise"
 	"shakedown/server"
-	"shakedown/server/broker"
 	"shakedown/server/lograte"
+	"shakedown/server/servertest"
 	"shakedown/simulator"
 )
 
@@ -85,9 +84,7 @@ func (c *spoilConn) Write(p []byte) (int, error) {
 var _ = Describe("a session whose record fails after the handshake", Ordered, func() {
 	var (
 		set    *fixtures.Set
-		gw     *server.Gateway
-		brk    *broker.Embedded
-		addrs  map[handshake.Name]string
+		srv    *servertest.Server
 		obs    *failureRecorder
 		logs   *gbytes.Buffer
 		ctx    context.Context
@@ -98,23 +95,17 @@ var _ = Describe("a session whose record fails after the handshake", Ordered, fu
 		var err error
 		set, err = fixtures.Build(fixtures.Options{Seed: "transport-test", DevicesPerProfile: 1, Now: time.Now().UTC().Truncate(time.Second)})
 		Expect(err).NotTo(HaveOccurred())
-		dir := handshaketest.NewDirectory(set.Records()...)
-		pw, err := server.MachinePasswords(dir, set.Passwords())
-		Expect(err).NotTo(HaveOccurred())
-		brk, err = broker.New(broker.Options{Passwords: pw.Check})
-		Expect(err).NotTo(HaveOccurred())
 		obs = &failureRecorder{recorder: recorder{reasons: map[handshake.Reason]int{}}, failed: map[string]int{}}
 		logs = gbytes.NewBuffer()
-		gw = server.NewGateway(brk, server.DefaultLimits, obs, slog.New(slog.NewJSONHandler(logs, nil)))
-		deps := server.ProfileDeps{Directory: dir, Counters: dir, NoiseKeys: noise.NewKeyRing(noise.ServerKeys{Current: set.NoiseCurrent}), Certificate: set.Broker}
-		addrs, err = gw.ListenEach("127.0.0.1:0", deps, handshake.Profiles...)
+		srv, err = servertest.Start(servertest.Options{Devices: set.Records(), Passwords: set.Passwords(),
+			NoiseCurrent: set.NoiseCurrent, Certificate: set.Broker,
+			Limits: server.DefaultLimits, Observer: obs, Logger: slog.New(slog.NewJSONHandler(logs, nil))})
 		Expect(err).NotTo(HaveOccurred())
 		ctx, cancel = context.WithTimeout(context.Background(), time.Minute)
 	})
 
 	AfterAll(func() {
-		Expect(gw.Close(time.Second)).To(Succeed())
-		Expect(brk.Close()).To(Succeed())
+		Expect(srv.Close()).To(Succeed())
 		cancel()
 	})
 
@@ -123,7 +114,7 @@ var _ = Describe("a session whose record fails after the handshake", Ordered, fu
 			d := set.DevicesOf(p)[0]
 			dev, user, pass, err := simulator.NewDevice(set, d, simulator.DeviceOptions{})
 			Expect(err).NotTo(HaveOccurred())
-			c, err := simulator.Connect(ctx, simulator.ClientConfig{Device: dev, Addr: addrs[p], ClientID: d.ID, Username: user, Password: pass,
+			c, err := simulator.Connect(ctx, simulator.ClientConfig{Device: dev, Addr: srv.Addr(p), ClientID: d.ID, Username: user, Password: pass,
 				KeepAlive: -1, WrapConn: func(conn net.Conn) net.Conn { spoil.Conn = conn; return spoil }})
 			Expect(err).NotTo(HaveOccurred())
 			defer c.Disconnect(0)
@@ -146,10 +137,10 @@ var _ = Describe("a session whose record fails after the handshake", Ordered, fu
 	)
 
 	It("logs refused handshakes at info with their reason, a few per reason, and counts every one", func() {
-		before := obs.recorder.count(handshake.ReasonDecrypt)
+		before := srv.Handshakes(handshake.ReasonDecrypt)
 		const n = 20
 		for i := 0; i < n; i++ {
-			c, err := net.Dial("tcp", addrs[handshake.Noise])
+			c, err := net.Dial("tcp", srv.Addr(handshake.Noise))
 			Expect(err).NotTo(HaveOccurred())
 			// A message 1 of the right length that no device wrote.
 			_, err = c.Write(append([]byte{0x00, noise.MsgLenIK1}, bytes.Repeat([]byte{0xee}, noise.MsgLenIK1)...))
@@ -159,7 +150,7 @@ var _ = Describe("a session whose record fails after the handshake", Ordered, fu
 			Expect(err).To(HaveOccurred(), "the server answers nothing and closes")
 			c.Close()
 		}
-		Eventually(func() int { return obs.recorder.count(handshake.ReasonDecrypt) }).Should(Equal(before + n))
+		Eventually(func() int { return srv.Handshakes(handshake.ReasonDecrypt) }).Should(Equal(before + n))
 		logged := bytes.Count(logs.Contents(), []byte(`"level":"INFO","msg":"handshake refused","profile":"noise","reason":"decrypt_failed"`))
 		Expect(logged).To(BeNumerically(">=", 1))
 		Expect(logged).To(BeNumerically("<=", 2*lograte.DefaultBurst), "rate-limited: at most a burst per 10 s")
@@ -174,12 +165,12 @@ var _ = Describe("a session whose record fails after the handshake", Ordered, fu
 		for _, r := range []handshake.Reason{handshake.ReasonDecrypt, handshake.ReasonShortFrame, handshake.ReasonOversizeFrame} {
 			before[r] = obs.count(handshake.Noise, r)
 		}
-		c, err := simulator.Connect(ctx, simulator.ClientConfig{Device: dev, Addr: addrs[handshake.Noise], ClientID: d.ID})
+		c, err := simulator.Connect(ctx, simulator.ClientConfig{Device: dev, Addr: srv.Addr(handshake.Noise), ClientID: d.ID})
 		Expect(err).NotTo(HaveOccurred())
 		t := c.Publish("devices/"+d.ID+"/telemetry", 1, false, "fine")
 		Expect(t.WaitTimeout(10 * time.Second)).To(BeTrue())
 		c.Disconnect(50)
-		Eventually(gw.Sessions).WithTimeout(5 * time.Second).Should(BeZero())
+		Eventually(srv.Gateway.Sessions).WithTimeout(5 * time.Second).Should(BeZero())
 		for r, n := range before {
 			Expect(obs.count(handshake.Noise, r)).To(Equal(n), string(r))
 		}

@@ -40,9 +40,10 @@
 // broker itself), with the scheduled publish time in the payload's header:
 // one clock, no skew. Failures are counted by stage and reason code
 // (handshake.ReasonOf, and the reasons of this package). While a run goes,
-// Prometheus metrics and a progress line show it; the Results hold the
-// histograms themselves (hdrhistogram Export), so Merge combines the results
-// of shards exactly.
+// Prometheus metrics and a progress line show it. The Results are the
+// reports' results model (reports.Sim) with the whole scenario: they hold
+// the histograms themselves (hdrhistogram Export), so Merge combines the
+// results of shards exactly, and a report takes &Results.Sim as it is.
 //
 // # Verdict
 //

@@ -21,6 +21,7 @@ import (
 	"shakedown/handshake"
 	"shakedown/handshake/noise"
 	"shakedown/handshake/tlsprofile"
+	"shakedown/reports"
 )
 
 // Config is one process's run of a scenario.
@@ -351,7 +352,7 @@ func (f *fleet) drain(measured bool) {
 func (f *fleet) results(started time.Time, base memSample, peak peakSample, measured bool) *Results {
 	failures, hostile := f.rec.nested()
 	host, _ := os.Hostname()
-	run := ShardRun{
+	run := reports.SimShard{
 		Index: f.shard.Index, Count: f.shard.Count, Host: host, Started: started, Ended: time.Now().UTC(),
 		Slots: len(f.plan), PeakActive: peak.active,
 		FirstConnect: unixTime(f.rec.firstConnect.Load()), LastConnect: unixTime(f.rec.lastConnect.Load()),
@@ -366,12 +367,12 @@ func (f *fleet) results(started time.Time, base memSample, peak peakSample, meas
 	}
 	hist := f.rec.snapshots()
 	if !measured {
-		delete(hist, StageEndToEnd)
+		delete(hist, string(StageEndToEnd))
 	}
 	counts := f.rec.counts()
 	counts.Missing = f.rec.missing.Load()
-	return &Results{Version: ResultsVersion, FleetID: f.sc.FleetID(), Scenario: *f.sc, Shards: []ShardRun{run},
-		Counts: counts, Failures: failures, Hostile: hostile, Histograms: hist}
+	return newResults(&reports.Sim{Version: ResultsVersion, FleetID: f.sc.FleetID(), Shards: []reports.SimShard{run},
+		Counts: counts, Failures: failures, Hostile: hostile, Histograms: hist}, *f.sc)
 }
 
 func perDevice(at, base uint64, n int) float64 {

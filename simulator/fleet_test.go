@@ -104,7 +104,7 @@ var _ = Describe("a fleet against the in-process gateway", Ordered, func() {
 		Expect(res.Counts.Connected).To(Equal(legit))
 		Expect(res.Counts.Received).To(Equal(legit * 3))
 		Expect(total(res, simulator.StageHalfOpen)).To(Equal(want[simulator.HostileHalfOpen][simulator.OutcomeClosed]))
-		Expect(res.Histograms[simulator.StageHalfOpen].Quantile(0.5)).To(BeNumerically(">=", halfOpenDeadline), "closed by the gateway's handshake deadline")
+		Expect(res.Histograms[string(simulator.StageHalfOpen)].Quantile(0.5)).To(BeNumerically(">=", halfOpenDeadline), "closed by the gateway's handshake deadline")
 	})
 
 	// The sessions are cut while every device holds one (the hold is an

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"testing"
+
+	"shakedown/reports"
 )
 
 // FuzzParseScenario: a scenario file never panics the parser; one it
@@ -44,7 +46,7 @@ func FuzzDecodeResults(f *testing.F) {
 	f.Fuzz(func(t *testing.T, doc []byte) {
 		r, err := DecodeResults(bytes.NewReader(doc))
 		if err != nil {
-			var re *ResultsError
+			var re *reports.InputError
 			if !errors.As(err, &re) {
 				t.Fatalf("untyped error %T", err)
 			}

@@ -207,7 +207,7 @@ func run(ctx context.Context, cfg simulator.Config) *simulator.Results {
 }
 
 func total(r *simulator.Results, st simulator.Stage) int64 {
-	if s, ok := r.Histograms[st]; ok {
+	if s, ok := r.Histograms[string(st)]; ok {
 		return s.Total
 	}
 	return 0

@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"shakedown/handshake"
+	"shakedown/reports"
 )
 
 // recorder collects a run's measurements while it runs: counters, failures,
@@ -110,8 +111,8 @@ func unixTime(n int64) time.Time {
 	return time.Unix(0, n).UTC()
 }
 
-func (r *recorder) counts() Counts {
-	return Counts{
+func (r *recorder) counts() reports.SimCounts {
+	return reports.SimCounts{
 		Slots: r.slots.Load(), Legit: r.legit.Load(), HostileDevices: r.hostileDevices.Load(),
 		Connected: r.connected.Load(), ConnectFailed: r.connectFailed.Load(), ConnectAttempts: r.attempts.Load(),
 		Handshakes: r.handshakes.Load(), Reconnects: r.reconnects.Load(), SessionsLost: r.lost.Load(),
@@ -122,10 +123,10 @@ func (r *recorder) counts() Counts {
 	}
 }
 
-func (r *recorder) snapshots() map[Stage]*Snapshot {
-	out := map[Stage]*Snapshot{}
+func (r *recorder) snapshots() map[string]*reports.Histogram {
+	out := map[string]*reports.Histogram{}
 	for st, h := range r.hist {
-		out[st] = h.snapshot()
+		out[string(st)] = h.snapshot()
 	}
 	return out
 }

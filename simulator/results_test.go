@@ -13,6 +13,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"shakedown/handshake"
+	"shakedown/reports"
 )
 
 // brokerScenario is a fleet that needs no fixtures: the broker target.
@@ -109,7 +110,7 @@ var _ = Describe("merging shard results", func() {
 		Expect(merged.Hostile).To(Equal(whole.Hostile))
 		Expect(merged.Histograms).To(HaveLen(len(Stages)))
 		for _, st := range Stages {
-			m, w := merged.Histograms[st], whole.Histograms[st]
+			m, w := merged.Histograms[string(st)], whole.Histograms[string(st)]
 			Expect(w.Total).To(BeNumerically(">", 0), string(st))
 			Expect(m.Total).To(Equal(w.Total), string(st))
 			Expect(m.Counts).To(Equal(w.Counts), "bucket counts of %s", st)
@@ -118,8 +119,9 @@ var _ = Describe("merging shard results", func() {
 			}
 		}
 		// The samples cover the range: many buckets, some clamped at 10 min.
-		Expect(len(whole.Histograms[StagePublish].Counts)).To(BeNumerically(">", 20000))
-		Expect(whole.Histograms[StagePublish].Quantile(1)).To(BeNumerically("~", 10*time.Minute, time.Second))
+		publish := whole.Histograms[string(StagePublish)]
+		Expect(len(publish.Counts)).To(BeNumerically(">", 20000))
+		Expect(publish.Quantile(1)).To(BeNumerically("~", 10*time.Minute, time.Second))
 		Expect(merged.Shards).To(HaveLen(4))
 		for i, s := range merged.Shards {
 			Expect(s.Index).To(Equal(i))
@@ -139,13 +141,13 @@ var _ = Describe("merging shard results", func() {
 		a := runRecorded(sc, Shard{Index: 0, Count: 2})
 		other := brokerScenario(2001)
 		_, err := Merge(a, runRecorded(other, Shard{Index: 1, Count: 2}))
-		Expect(err).To(MatchError(ErrOtherFleet))
+		Expect(err).To(MatchError(reports.ErrOtherFleet))
 		_, err = Merge(a, a)
-		Expect(err).To(MatchError(ErrShardTwice))
+		Expect(err).To(MatchError(reports.ErrShardTwice))
 		_, err = Merge(a, runRecorded(sc, Shard{Index: 1, Count: 3}))
-		Expect(err).To(MatchError(ErrShardCounts))
+		Expect(err).To(MatchError(reports.ErrShardCounts))
 		_, err = Merge()
-		Expect(err).To(MatchError(ErrNoResults))
+		Expect(err).To(MatchError(reports.ErrNoResults))
 	})
 
 	It("prints a summary with every stage's quantiles", func() {
@@ -184,7 +186,7 @@ var _ = Describe("decoding results", func() {
 	DescribeTable("refuses results it cannot trust, naming the field",
 		func(change func(m map[string]any), field string) {
 			_, err := DecodeResults(bytes.NewReader(edit(change)))
-			var re *ResultsError
+			var re *reports.InputError
 			Expect(errors.As(err, &re)).To(BeTrue(), "error %v", err)
 			Expect(re.Field).To(Equal(field))
 		},
@@ -198,17 +200,17 @@ var _ = Describe("decoding results", func() {
 		Entry("a negative failure", func(m map[string]any) {
 			m["failures"] = map[string]any{"dial": map[string]any{"io": -5}}
 		}, "failures"),
-		Entry("another geometry", func(m map[string]any) { hist(m)["significant_figures"] = 2 }, "histograms"),
-		Entry("a total that is not the counts' sum", func(m map[string]any) { hist(m)["total"] = 1e6 }, "histograms"),
+		Entry("another geometry", func(m map[string]any) { hist(m)["significant_figures"] = 2 }, "histograms.connect"),
+		Entry("a total that is not the counts' sum", func(m map[string]any) { hist(m)["total"] = 1e6 }, "histograms.connect"),
 		Entry("a negative bucket", func(m map[string]any) {
 			c := hist(m)["counts"].([]any)
 			c[len(c)-1] = -1
-		}, "histograms"),
+		}, "histograms.connect"),
 		Entry("buckets past the range", func(m map[string]any) {
 			hist(m)["counts"] = append(make([]any, 30000), 1)
 			hist(m)["total"] = 1
-		}, "histograms"),
-		Entry("a null histogram", func(m map[string]any) { m["histograms"].(map[string]any)["x"] = nil }, "histograms"),
+		}, "histograms.connect"),
+		Entry("a null histogram", func(m map[string]any) { m["histograms"].(map[string]any)["x"] = nil }, "histograms.x"),
 		Entry("a threshold that cannot be read", func(m map[string]any) {
 			m["scenario"].(map[string]any)["thresholds"] = []any{"connect.p99<\x1b[2J"}
 		}, "scenario.thresholds"),

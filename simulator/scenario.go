@@ -19,10 +19,11 @@ import (
 	"shakedown/handshake"
 	"shakedown/handshake/noise"
 	"shakedown/handshake/tlsprofile"
+	"shakedown/reports"
 )
 
-// Target is what the simulated devices connect to.
-type Target string
+// Target is what the simulated devices connect to (SimScenario.Target).
+type Target = string
 
 const (
 	// TargetGateway: the reference server's handshake listeners, one per profile.
@@ -67,21 +68,12 @@ const (
 // Scenario is a fleet and where it goes: the YAML file of `shakedown sim`.
 // Every field has a flag of the same name (see the command's --help).
 type Scenario struct {
-	Target  Target             `yaml:"target" json:"target"`
-	Devices int                `yaml:"devices" json:"devices"`
-	Mix     map[string]float64 `yaml:"mix" json:"mix"` // kind -> weight
-	// Rate is the arrival rate in connections per second once the ramp is
-	// over; 0 starts every device at once. Arrivals are open loop: a device
-	// starts at its scheduled time whether or not earlier ones are done.
-	Rate float64       `yaml:"rate" json:"rate"`
-	Ramp time.Duration `yaml:"ramp" json:"ramp"` // the rate rises linearly from 0 to Rate over Ramp
-	// Hold is how long each device stays connected after its subscriptions.
-	Hold time.Duration `yaml:"hold" json:"hold"`
-	// PublishInterval spaces a device's publishes; Hold/PublishInterval
-	// messages per device. 0: no publishing.
-	PublishInterval time.Duration `yaml:"publish_interval" json:"publish_interval"`
-	QoS             byte          `yaml:"qos" json:"qos"`
-	PayloadSize     int           `yaml:"payload_size" json:"payload_size"`
+	// The fleet's shape (target, devices, mix, rate, ramp, hold,
+	// publish_interval, qos, payload_size) and its thresholds: the part the
+	// results keep for the report (reports.SimScenario). Thresholds are
+	// judged by Evaluate together with the DefaultThresholds they do not
+	// replace; they do not shape the fleet: FleetID leaves them out.
+	reports.SimScenario `yaml:",inline"`
 	// Topic is the publish topic; {id} stands for the device's client ID.
 	Topic string `yaml:"topic" json:"topic"`
 	// Subscriptions are the topic filters each device subscribes to ({id} as in Topic).
@@ -107,11 +99,6 @@ type Scenario struct {
 	Broker      Broker            `yaml:"broker" json:"broker"`
 	SourceAddrs string            `yaml:"source_addrs" json:"source_addrs"` // "127.0.0.2-127.0.0.20,10.0.0.5"
 	MetricsAddr string            `yaml:"metrics_addr" json:"metrics_addr"`
-
-	// Thresholds are the run's pass/fail criteria (ParseThreshold), judged
-	// by Evaluate together with the DefaultThresholds they do not replace.
-	// They do not shape the fleet: FleetID leaves them out.
-	Thresholds []string `yaml:"thresholds" json:"thresholds,omitempty"`
 }
 
 // Reconnect is what a device does after a failed connect or a lost session.
@@ -171,26 +158,28 @@ type Broker struct {
 // DefaultScenario is the scenario of `shakedown sim` without a file or flags.
 func DefaultScenario() Scenario {
 	return Scenario{
-		Target:          TargetGateway,
-		Devices:         100,
-		Mix:             map[string]float64{string(handshake.Noise): 1},
-		Rate:            100,
-		Hold:            10 * time.Second,
-		PublishInterval: time.Second,
-		QoS:             1,
-		PayloadSize:     64,
-		Topic:           "devices/{id}/telemetry",
-		Subscriptions:   []string{"devices/{id}/cmd"},
-		KeepAlive:       60 * time.Second,
-		Reconnect:       Reconnect{Policy: ReconnectNone, MaxAttempts: 3, Backoff: time.Second},
-		Hostile:         Hostile{Kinds: slices.Clone(HostileKinds), Timeout: 15 * time.Second},
-		Timeouts:        Timeouts{Handshake: 10 * time.Second, Ack: 10 * time.Second, Drain: 10 * time.Second},
-		NoisePattern:    string(noise.IK),
-		TLSMode:         string(tlsprofile.CA),
-		TLSAuth:         TLSAuthCertificate,
-		Gateway:         map[string]string{},
-		Backend:         Backend{Username: "backend"},
-		Broker:          Broker{ClientID: "sim-{n}"},
+		SimScenario: reports.SimScenario{
+			Target:          TargetGateway,
+			Devices:         100,
+			Mix:             map[string]float64{string(handshake.Noise): 1},
+			Rate:            100,
+			Hold:            10 * time.Second,
+			PublishInterval: time.Second,
+			QoS:             1,
+			PayloadSize:     64,
+		},
+		Topic:         "devices/{id}/telemetry",
+		Subscriptions: []string{"devices/{id}/cmd"},
+		KeepAlive:     60 * time.Second,
+		Reconnect:     Reconnect{Policy: ReconnectNone, MaxAttempts: 3, Backoff: time.Second},
+		Hostile:       Hostile{Kinds: slices.Clone(HostileKinds), Timeout: 15 * time.Second},
+		Timeouts:      Timeouts{Handshake: 10 * time.Second, Ack: 10 * time.Second, Drain: 10 * time.Second},
+		NoisePattern:  string(noise.IK),
+		TLSMode:       string(tlsprofile.CA),
+		TLSAuth:       TLSAuthCertificate,
+		Gateway:       map[string]string{},
+		Backend:       Backend{Username: "backend"},
+		Broker:        Broker{ClientID: "sim-{n}"},
 	}
 }
 

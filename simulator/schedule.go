@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"shakedown/reports"
 )
 
 // Shard is one part of a fleet run by one process: slot s belongs to shard
@@ -19,7 +21,7 @@ type Shard struct {
 }
 
 // MaxShards bounds Shard.Count.
-const MaxShards = 10000
+const MaxShards = reports.MaxShards
 
 // Whole is the fleet in one process.
 var Whole = Shard{Index: 0, Count: 1}

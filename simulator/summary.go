@@ -19,10 +19,9 @@ var summaryQuantiles = []struct {
 // hostile outcomes.
 func WriteSummary(w io.Writer, r *Results) error {
 	c := r.Counts
-	var started, ended time.Time
+	started, ended := r.Span()
 	peak := 0
 	for _, s := range r.Shards {
-		started, ended = earliest(started, s.Started), latest(ended, s.Ended)
 		peak += s.PeakActive
 	}
 	shards := "1 process"
@@ -69,7 +68,7 @@ func WriteSummary(w io.Writer, r *Results) error {
 	}
 	fmt.Fprintln(tw)
 	for _, st := range Stages {
-		snap, ok := r.Histograms[st]
+		snap, ok := r.Histograms[string(st)]
 		if !ok || snap.Total == 0 {
 			continue
 		}
@@ -152,7 +151,7 @@ func Figures(r *Results) map[string]float64 {
 		"missing":          float64(r.Counts.Missing),
 	}
 	for _, st := range []Stage{StageHandshake, StageConnect, StagePublish, StageEndToEnd} {
-		if s, ok := r.Histograms[st]; ok && s.Total > 0 {
+		if s, ok := r.Histograms[string(st)]; ok && s.Total > 0 {
 			out[string(st)+"_p50_ms"] = float64(s.Quantile(0.5)) / float64(time.Millisecond)
 			out[string(st)+"_p99_ms"] = float64(s.Quantile(0.99)) / float64(time.Millisecond)
 		}

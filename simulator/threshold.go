@@ -10,6 +10,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"shakedown/reports"
 )
 
 // Threshold is a pass/fail criterion on a run's results, written as one
@@ -188,13 +190,13 @@ var countAliases = map[string]string{"lost_sessions": "sessions_lost", "lost_dev
 // publishes, the acknowledged messages.
 var ratios = map[string]struct {
 	num string
-	den func(Counts) int64
+	den func(reports.SimCounts) int64
 }{
-	"connect_failed_ratio": {"connect_failed", func(c Counts) int64 { return c.Legit }},
-	"devices_lost_ratio":   {"devices_lost", func(c Counts) int64 { return c.Legit }},
-	"sessions_lost_ratio":  {"sessions_lost", func(c Counts) int64 { return c.Connected + c.Reconnects }},
-	"publish_failed_ratio": {"publish_failed", func(c Counts) int64 { return c.Published }},
-	"missing_ratio":        {"missing", func(c Counts) int64 { return c.Acked }},
+	"connect_failed_ratio": {"connect_failed", func(c reports.SimCounts) int64 { return c.Legit }},
+	"devices_lost_ratio":   {"devices_lost", func(c reports.SimCounts) int64 { return c.Legit }},
+	"sessions_lost_ratio":  {"sessions_lost", func(c reports.SimCounts) int64 { return c.Connected + c.Reconnects }},
+	"publish_failed_ratio": {"publish_failed", func(c reports.SimCounts) int64 { return c.Published }},
+	"missing_ratio":        {"missing", func(c reports.SimCounts) int64 { return c.Acked }},
 }
 
 // rates are the throughput figures of Results.Rates.
@@ -206,9 +208,9 @@ var endToEndCounts = []string{"received", "missing", "duplicates", "malformed"}
 // Latency aggregates: the summary's quantiles and k6's spellings.
 var latencyAggs = []string{"p50", "p90", "p95", "p99", "p99.9", "mean", "min", "max"}
 
-// countNames are the JSON names of Counts, in field order.
+// countNames are the JSON names of the counts, in field order.
 var countNames = func() []string {
-	t := reflect.TypeFor[Counts]()
+	t := reflect.TypeFor[reports.SimCounts]()
 	out := make([]string, t.NumField())
 	for i := range t.NumField() {
 		out[i], _, _ = strings.Cut(t.Field(i).Tag.Get("json"), ",")
@@ -363,7 +365,7 @@ func value(r *Results, t Threshold) (float64, bool) {
 		return f, f > 0
 	}
 	stage, agg, _ := strings.Cut(t.Metric, ".")
-	s, ok := r.Histograms[Stage(stage)]
+	s, ok := r.Histograms[stage]
 	if !ok || s.Total == 0 {
 		return 0, false
 	}

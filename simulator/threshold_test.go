@@ -9,6 +9,8 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+
+	"shakedown/reports"
 )
 
 // judged is a run's results for threshold specs: counts, and a connect
@@ -19,10 +21,10 @@ func judged(change func(r *Results)) *Results {
 		h.record(time.Duration(i) * time.Millisecond)
 	}
 	sc := brokerScenario(100)
-	r := &Results{Version: ResultsVersion, FleetID: sc.FleetID(), Scenario: sc,
-		Shards:     []ShardRun{{Index: 0, Count: 1, EndToEnd: true}},
-		Counts:     Counts{Slots: 100, Legit: 100, Connected: 100, Published: 1000, Acked: 1000, Received: 1000},
-		Histograms: map[Stage]*Snapshot{StageConnect: h.snapshot()}}
+	r := newResults(&reports.Sim{Version: ResultsVersion, FleetID: sc.FleetID(),
+		Shards:     []reports.SimShard{{Index: 0, Count: 1, EndToEnd: true}},
+		Counts:     reports.SimCounts{Slots: 100, Legit: 100, Connected: 100, Published: 1000, Acked: 1000, Received: 1000},
+		Histograms: map[string]*reports.Histogram{string(StageConnect): h.snapshot()}}, sc)
 	if change != nil {
 		change(r)
 	}

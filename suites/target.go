@@ -12,7 +12,6 @@ import (
 	"shakedown/fixtures"
 	"shakedown/harness"
 	bp "shakedown/harness/boardproto"
-	"shakedown/lab"
 	"shakedown/reports"
 )
 
@@ -95,7 +94,7 @@ func (b *board) openVirtual(ctx context.Context, cfg *Config, console io.Writer,
 	}
 	vcfg := virtual.FromProfile(prof, "SUITES-"+strings.ToUpper(prof.Name), cfg.Slow)
 	vcfg.Console = console
-	vcfg.TLSRoots, vcfg.BuildTime = set.Roots, lab.DeviceBuildTime(set)
+	vcfg.TLSRoots, vcfg.BuildTime = set.Roots, set.BuildDate()
 	vb, err := virtual.Start(vcfg)
 	if err != nil {
 		return fmt.Errorf("starting the virtual board: %w", err)

@@ -20,6 +20,13 @@ type chip struct {
 	// pty finds the path of the pseudo-terminal in a line the runner
 	// prints (on standard output or standard error).
 	pty *regexp.Regexp
+	// bench is the image of the firmware's benchmark program
+	// (test/avr/bench.c, built by make chips), relative to the firmware
+	// folder; board says which emulated board runs it.
+	bench, board string
+	// clockHz is the chip's clock when its counter counts cycles; 0 when
+	// it counts instructions (QEMU's -icount has no clock of the chip).
+	clockHz uint32
 }
 
 // clockHz of the ATmega328P on an Arduino Uno, as simavr is told.
@@ -34,7 +41,8 @@ var chips = []chip{
 		args: func(image string) []string {
 			return []string{"-m", "atmega328p", "-f", strconv.Itoa(avrClockHz), image}
 		},
-		pty: regexp.MustCompile(`^pty (/dev/\S+)$`),
+		pty:   regexp.MustCompile(`^pty (/dev/\S+)$`),
+		bench: "build/avr-asm/bench.elf", board: "ATmega328P under simavr", clockHz: avrClockHz,
 	},
 	{
 		name: "cortex-m3", profile: "qemu-mps2-an385",
@@ -46,7 +54,8 @@ var chips = []chip{
 			return []string{"-M", "mps2-an385", "-cpu", "cortex-m3", "-icount", "shift=0",
 				"-display", "none", "-monitor", "none", "-serial", "pty", "-kernel", image}
 		},
-		pty: qemuPTY,
+		pty:   qemuPTY,
+		bench: "build/cortex-m3/bench.elf", board: "Cortex-M3 under QEMU mps2-an385",
 	},
 	{
 		name: "rv32", profile: "qemu-sifive-e",
@@ -55,7 +64,8 @@ var chips = []chip{
 			return []string{"-M", "sifive_e", "-icount", "shift=0",
 				"-display", "none", "-monitor", "none", "-serial", "pty", "-kernel", image}
 		},
-		pty: qemuPTY,
+		pty:   qemuPTY,
+		bench: "build/rv32/bench.elf", board: "RV32IMAC under QEMU sifive_e",
 	},
 }
 

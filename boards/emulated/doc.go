@@ -59,6 +59,12 @@
 // tests skip a chip that cannot run, or fail when
 // SHAKEDOWN_REQUIRE_EMULATORS=1.
 //
+// The firmware's benchmark program (test/avr/bench.c, built by make -C
+// boards/firmware chips) runs on the same chips: RunBench runs it with
+// emu/board.sh and ParseBench reads what it prints into a reports.Board,
+// exact counts with the ATmega328P's clock. The chips' table (chips.go) is
+// the one place that knows each chip's emulator, images and clock.
+//
 // Non-volatile storage on the QEMU machines is RAM that survives a reset
 // but not the emulator process: every Start is a board whose storage was
 // erased (boards/firmware/README.md).

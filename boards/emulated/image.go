@@ -6,6 +6,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+
+	"shakedown/boards/internal/modroot"
 )
 
 // FirmwareEnv names a directory that holds the agent images and
@@ -114,27 +116,9 @@ func firmwareDir() (string, error) {
 	if d := os.Getenv(FirmwareEnv); d != "" {
 		return filepath.Abs(d)
 	}
-	root, err := moduleRoot()
+	root, err := modroot.Dir()
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("finding the module root (or set %s): %w", FirmwareEnv, err)
 	}
 	return filepath.Join(root, "boards", "firmware", "build"), nil
-}
-
-// moduleRoot walks up from the working directory to the first go.mod.
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("no go.mod above the working directory; set %s", FirmwareEnv)
-		}
-		dir = parent
-	}
 }

@@ -145,7 +145,7 @@ agent-vectors:
 AGENT_CHIPS := atmega328p cortex-m3 rv32
 AGENT_IMAGES := $(foreach c,$(AGENT_CHIPS),build/agent-$(c).elf)
 AGENT_PORT_SRC := port/common/agent_main.c port/common/rng.c
-AGENT_PORT_HDR := port/common/rng.h port/common/ramchip.inc
+AGENT_PORT_HDR := port/chip.h port/common/rng.h port/common/ramchip.inc
 AGENT_SERIAL_atmega328p ?= SIMAVR-ATMEGA328P-0001
 AGENT_SERIAL_cortex-m3 ?= QEMU-MPS2-AN385-0001
 AGENT_SERIAL_rv32 ?= QEMU-SIFIVE-E-0001
@@ -193,16 +193,16 @@ build/%/rng_seed.h:
 
 AGENT_CHIP_DEPS := $(AGENT_LIB_SRC) $(AGENT_LIB_HDR) $(AGENT_PORT_SRC) $(AGENT_PORT_HDR) agent.mk
 
-build/agent-atmega328p.elf: $(AGENT_CHIP_DEPS) $(AGENT_AVR_CHIP_SRC) port/avr/chip.h build/atmega328p/rng_seed.h
+build/agent-atmega328p.elf: $(AGENT_CHIP_DEPS) $(AGENT_AVR_CHIP_SRC) port/avr/chip_port.h build/atmega328p/rng_seed.h
 	$(AGENT_AVR_CC) $(AGENT_AVR_CHIP_FLAGS) $(call agent-strings,atmega328p) -Wl,--gc-sections \
 		-o $@ $(AGENT_LIB_SRC) $(AGENT_PORT_SRC) $(AGENT_AVR_CHIP_SRC)
 
-build/agent-cortex-m3.elf: $(AGENT_CHIP_DEPS) $(AGENT_CM3_CHIP_SRC) port/cortex-m3/chip.h port/cortex-m3/link.ld build/cortex-m3/rng_seed.h
+build/agent-cortex-m3.elf: $(AGENT_CHIP_DEPS) $(AGENT_CM3_CHIP_SRC) port/cortex-m3/chip_port.h port/cortex-m3/link.ld build/cortex-m3/rng_seed.h
 	$(CM3_CC) $(AGENT_CM3_CHIP_FLAGS) $(call agent-strings,cortex-m3) $(CM3_LINK) \
 		-o $@ $(AGENT_LIB_SRC) $(AGENT_PORT_SRC) $(AGENT_CM3_CHIP_SRC)
 
 # RV32 compiles and links in two steps (see RV32_LINK in the Makefile).
-build/rv32/agent/%.o: %.c $(AGENT_CHIP_DEPS) port/rv32/chip.h build/rv32/rng_seed.h
+build/rv32/agent/%.o: %.c $(AGENT_CHIP_DEPS) port/rv32/chip_port.h build/rv32/rng_seed.h
 	@mkdir -p $(dir $@)
 	$(RV32_CC) $(AGENT_RV32_CHIP_FLAGS) $(call agent-strings,rv32) -c -o $@ $<
 

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"shakedown/fixtures"
 	"shakedown/handshake"
 	"shakedown/handshake/noise"
 	"shakedown/handshake/tlsprofile"
@@ -73,7 +74,11 @@ func (b *Board) handshake(f bp.Frame) bp.Status {
 		cancel()
 		return b.refuse(f, bp.StatusNotProvisioned)
 	}
-	dev, err := factory(b.identity(r, s))
+	id, err := b.identity(r, s)
+	var dev handshake.Device
+	if err == nil {
+		dev, err = factory(id)
+	}
 	if err != nil {
 		cancel()
 		return b.refuse(f, bp.StatusNotProvisioned)
@@ -97,33 +102,42 @@ func (b *Board) handshake(f bp.Frame) bp.Status {
 	return bp.StatusOK
 }
 
-// identity turns a stored slot into what a DeviceFactory needs.
-func (b *Board) identity(r *run, s *slot) Identity {
+// identity turns a stored slot into what a DeviceFactory needs: a noise
+// device takes its message-1 counter from the slot, persisting each value
+// before use as firmware must, and stores the server keys it learns from an
+// authenticated announcement.
+func (b *Board) identity(r *run, s *slot) (fixtures.Identity, error) {
 	b.mu.Lock()
-	defer b.mu.Unlock()
 	p := s.prov
-	return Identity{Profile: p.Profile, DeviceID: p.DeviceID, DeviceKey: p.DeviceKey,
-		ServerKey: p.ServerKey, ServerKeyNext: p.ServerKeyNext, Curve: p.Curve,
-		TLSVerify: p.TLSVerify, TLSPin: p.TLSPin, ServerName: p.ServerName, NoisePattern: p.NoisePattern,
-		TLSRoots: b.cfg.TLSRoots, BuildTime: b.cfg.BuildTime,
-		// Persist before use, as firmware must.
-		NextCounter: func() (uint64, error) {
-			b.mu.Lock()
-			defer b.mu.Unlock()
-			if s.counter >= noise.MaxCounter {
-				return 0, errors.New("virtual: message-1 counter exhausted")
-			}
-			s.counter++
-			r.counterUsed = s.counter
-			return s.counter, nil
-		},
-		SavePins: func(current, next []byte) {
-			b.mu.Lock()
-			defer b.mu.Unlock()
-			s.prov.ServerKey, s.prov.ServerKeyNext = current, next
-		},
+	b.mu.Unlock()
+	id, err := identityOf(p, b.cfg.TLSRoots, b.cfg.BuildTime)
+	if err != nil || p.Profile != handshake.Noise {
+		return id, err
 	}
+	if id.Pins, err = noise.NewPins(p.ServerKey, p.ServerKeyNext); err != nil {
+		return id, err
+	}
+	id.Pins.OnChange(func(a noise.Announcement) {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		s.prov.ServerKey, s.prov.ServerKeyNext = a.Current, a.Next
+	})
+	id.Counter = counterFunc(func() (uint64, error) {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		if s.counter >= noise.MaxCounter {
+			return 0, errors.New("virtual: message-1 counter exhausted")
+		}
+		s.counter++
+		r.counterUsed = s.counter
+		return s.counter, nil
+	})
+	return id, nil
 }
+
+type counterFunc func() (uint64, error)
+
+func (f counterFunc) Next() (uint64, error) { return f() }
 
 func (b *Board) runHandshake(r *run, dev handshake.Device, req bp.HandshakeRequest, timeout time.Duration, curve bp.Curve) {
 	defer b.wg.Done()

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -522,8 +523,9 @@ reason the server counted. The reference server never says why on the wire.`,
 }
 
 // fromFixtures fills p with the identity of device id from the fixture set
-// in dir: its key, the server's current noise key, or the broker's SPKI pin
-// for tls. It returns the device.
+// in dir, as a board holds it (measure.BoardOptions): its key, the server's
+// current noise key, or the broker's SPKI pin for tls. It returns the
+// device.
 func fromFixtures(p *bp.Provision, prof handshake.Name, dir, id string) (fixtures.Device, error) {
 	if dir == "" || id == "" {
 		return fixtures.Device{}, usageErrorf("--fixtures and --device go together")
@@ -532,19 +534,21 @@ func fromFixtures(p *bp.Provision, prof handshake.Name, dir, id string) (fixture
 	if err != nil {
 		return fixtures.Device{}, setupError(fmt.Errorf("--fixtures: %w", err))
 	}
-	d, ok := set.Device(id)
-	if !ok {
-		return d, usageErrorf("--device: no device %q in %s", id, dir)
+	ident, err := fixtures.Provision(set, id, measure.BoardOptions(prof))
+	var pe *fixtures.ProvisionError
+	if errors.As(err, &pe) {
+		return fixtures.Device{}, usageErrorf("--device: %w", err)
 	}
-	if d.Profile != prof {
-		return d, usageErrorf("--device %s is a %s device, not %s", id, d.Profile, prof)
-	}
-	q, err := measure.Provisioning(set, d)
 	if err != nil {
-		return d, setupError(err)
+		return fixtures.Device{}, setupError(err)
+	}
+	q, err := measure.ProvisionOf(ident)
+	if err != nil {
+		return fixtures.Device{}, setupError(err)
 	}
 	p.DeviceID, p.DeviceKey, p.ServerKey, p.Curve = q.DeviceID, q.DeviceKey, q.ServerKey, q.Curve
 	p.TLSVerify, p.TLSPin, p.ServerName = q.TLSVerify, q.TLSPin, q.ServerName
+	d, _ := set.Device(id)
 	return d, nil
 }
 

@@ -142,12 +142,7 @@ func importMosquitto(ctx context.Context, dsn, path string, w io.Writer) error {
 	for i, e := range es {
 		ds[i] = registry.Device{ID: e.User, Profile: handshake.TLS, State: registry.Active, PasswordHash: e.Hash}
 	}
-	reg, err := openRegistry(ctx, dsn)
-	if err != nil {
-		return err
-	}
-	defer reg.Close()
-	if err := reg.ImportDevices(ctx, ds); err != nil {
+	if err := importDevices(ctx, dsn, ds); err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "imported %d mosquitto accounts as tls devices (slow hashes: give them certificates or machine passwords when you can)\n", len(ds))

@@ -13,7 +13,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -537,11 +536,7 @@ func demoChips(ctx context.Context, fw string, out io.Writer) ([]reports.Board, 
 	}
 	bctx, cancel = context.WithTimeout(ctx, 3*time.Minute) // the runs, apart from the build
 	defer cancel()
-	chips := []struct{ name, image, board string }{
-		{"atmega328p", "build/avr-asm/bench.elf", "ATmega328P under simavr (16 MHz)"},
-		{"cortex-m3", "build/cortex-m3/bench.elf", "Cortex-M3 under QEMU mps2-an385"},
-		{"rv32", "build/rv32/bench.elf", "RV32IMAC under QEMU sifive_e"},
-	}
+	chips := emulated.Chips()
 	res := make([]reports.Board, len(chips))
 	errs := make([]error, len(chips))
 	var wg sync.WaitGroup
@@ -549,15 +544,7 @@ func demoChips(ctx context.Context, fw string, out io.Writer) ([]reports.Board, 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			cmd := exec.CommandContext(bctx, "emu/board.sh", "run", c.name, c.image, "300")
-			cmd.Dir = fw
-			cmd.Env = append(os.Environ(), "SIMAVR_RUN=build/simavr-run")
-			b, err := cmd.Output()
-			if err != nil {
-				errs[i] = fmt.Errorf("%s: %w", c.name, err)
-				return
-			}
-			res[i], errs[i] = parseChipBench(c.name, c.board, b)
+			res[i], errs[i] = emulated.RunBench(bctx, fw, c)
 		}()
 	}
 	wg.Wait()
@@ -571,44 +558,11 @@ func demoChips(ctx context.Context, fw string, out io.Writer) ([]reports.Board, 
 		got = append(got, res[i])
 		for _, x := range res[i].Bench {
 			if x.Op == "x25519" {
-				fmt.Fprintf(out, "   %-11s X25519 %s %s (exact: the emulator counts them)\n", c.name, reports.FormatCount(x.Mean), x.Unit)
+				fmt.Fprintf(out, "   %-11s X25519 %s %s (exact: the emulator counts them)\n", c, reports.FormatCount(x.Mean), x.Unit)
 			}
 		}
 	}
 	return got, strings.Join(notes, "; ")
-}
-
-// parseChipBench reads the benchmark program's lines:
-//
-//	chip <name words...> unit <unit>
-//	bench <op> <count> <peak stack bytes> ok|WRONG
-func parseChipBench(name, board string, b []byte) (reports.Board, error) {
-	rb := reports.Board{Name: name, Board: board, Kind: reports.KindEmulated, Exact: true}
-	unit := ""
-	for _, line := range strings.Split(string(b), "\n") {
-		f := strings.Fields(line)
-		switch {
-		case len(f) >= 4 && f[0] == "chip" && f[len(f)-2] == "unit":
-			rb.Chip, unit = strings.Join(f[1:len(f)-2], " "), f[len(f)-1]
-		case len(f) == 5 && f[0] == "bench":
-			if f[4] != "ok" {
-				return rb, fmt.Errorf("%s: the benchmark's %s result was wrong", name, f[1])
-			}
-			n, err1 := strconv.ParseUint(f[2], 10, 64)
-			st, err2 := strconv.Atoi(f[3])
-			if err1 != nil || err2 != nil {
-				return rb, fmt.Errorf("%s: unreadable bench line", name)
-			}
-			rb.Bench = append(rb.Bench, reports.Bench{Op: f[1], Mean: float64(n), Unit: unit, StackBytes: st})
-		}
-	}
-	if rb.Chip == "" || len(rb.Bench) == 0 {
-		return rb, fmt.Errorf("%s: no benchmark output", name)
-	}
-	if name == "atmega328p" {
-		rb.ClockHz = 16_000_000
-	}
-	return rb, nil
 }
 
 func lastLine(b []byte) string {
@@ -667,15 +621,8 @@ func demoFleet(ctx context.Context, cfg server.Config, sc simulator.Scenario, se
 	if err != nil {
 		return nil, err
 	}
-	var buf bytes.Buffer
 	res.ShakedownVersion = version.String()
-	if err := res.Encode(&buf); err != nil {
-		return nil, err
-	}
-	sim, err := reports.ReadSim(&buf)
-	if err != nil {
-		return nil, err
-	}
+	sim := &res.Sim // the report's section as the simulator filled it
 	sim.Timeline = tl
 	r := res.Rates()
 	fmt.Fprintf(out, "   %d connected, %d failed; %.0f connects/s, %.0f publishes/s; %d of %d messages received\n",

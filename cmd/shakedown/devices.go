@@ -18,7 +18,6 @@ import (
 
 	"shakedown/fixtures"
 	"shakedown/handshake"
-	"shakedown/handshake/noise"
 	"shakedown/server/credential"
 	"shakedown/server/registry"
 )
@@ -133,15 +132,54 @@ func registryDevice(d fixtures.Device, pwKey []byte) (registry.Device, error) {
 	return rd, nil
 }
 
-func init() {
+// onRegistry is the RunE of a command that reads or administers an
+// existing registry: it opens the registry of *dsn, runs f on it and
+// closes it.
+func onRegistry(dsn *string, f func(c *cobra.Command, reg registry.Registry, args []string) error) func(*cobra.Command, []string) error {
+	return func(c *cobra.Command, args []string) error {
+		reg, err := openExistingRegistry(c.Context(), *dsn)
+		if err != nil {
+			return err
+		}
+		defer reg.Close()
+		return f(c, reg, args)
+	}
+}
+
+// importDevices registers ds in the registry of dsn, in one transaction.
+func importDevices(ctx context.Context, dsn string, ds []registry.Device) error {
+	reg, err := openRegistry(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer reg.Close()
+	return reg.ImportDevices(ctx, ds)
+}
+
+// newDevicesCmd is `shakedown devices`.
+func newDevicesCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "devices",
 		Short: "Administer the device registry: add, import, list, revoke, export",
 		Long: `Administer the registry that the server's handshakes read. Changes are durable
 when a command returns and are seen by running servers at the next handshake.`,
 	}
+	cmd.AddCommand(newDevicesAddCmd(), newDevicesImportCmd(), newDevicesListCmd(), newDevicesRevokeCmd(),
+		newDevicesExportCmd(), newResetCounterCmd())
+	return cmd
+}
 
-	add := &cobra.Command{
+// deviceAddOptions are the flags of `devices add`.
+type deviceAddOptions struct {
+	dsn                                            *string
+	profile, curve, key, cert, out, pwFile, pwHash string
+	grants                                         []string
+}
+
+// newDevicesAddCmd is `shakedown devices add`.
+func newDevicesAddCmd() *cobra.Command {
+	var o deviceAddOptions
+	cmd := &cobra.Command{
 		Use:   "add ID",
 		Short: "Register one device",
 		Long: `Register one device. ID is 1 to 128 letters, digits, '.', '_', '-' or ':': it is
@@ -169,152 +207,174 @@ its certificate.`,
   shakedown devices add meter-10 --profile tls --cert meter-10.crt
   shakedown devices add meter-11 --profile tls --password-file meter-11.pw`,
 		Args: cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error { return runDevicesAdd(c, args[0], o) },
 	}
-	addDSN := registryFlag(add)
-	profile := add.Flags().String("profile", "noise", "noise, seed, psk or tls")
-	curve := add.Flags().String("curve", "", "seed: p256 or secp160r1")
-	keyHex := add.Flags().String("key", "", "key material in hex (noise: public key; seed: uncompressed point; psk: the key; tls: the certificate pin)")
-	certFile := add.Flags().String("cert", "", "tls: the device's client certificate (PEM); its pin is registered")
-	outDir := add.Flags().String("out", ".", "tls without a credential flag: where the new key and certificate are written")
-	pwFile := add.Flags().String("password-file", "", "tls: file holding the device's machine-generated MQTT password")
-	pwHash := add.Flags().String("password-hash", "", "tls: an imported password hash (argon2id, bcrypt or mosquitto $7$)")
-	grants := add.Flags().StringSlice("grant", nil, "extra topic filter the device may use (repeatable)")
-	add.RunE = func(c *cobra.Command, args []string) error {
-		if err := handshake.CheckDeviceID(args[0]); err != nil {
-			return &exitError{code: 2, err: fmt.Errorf("device ID %q: %w", args[0], err)}
-		}
-		p, err := handshake.ParseName(*profile)
-		if err != nil {
-			return err
-		}
-		d := registry.Device{ID: args[0], Profile: p, Curve: *curve, State: registry.Active, Grants: *grants}
-		if p != handshake.TLS && (*certFile != "" || *pwFile != "" || *pwHash != "") {
-			return errors.New("--cert, --password-file and --password-hash are for tls devices")
-		}
-		if *keyHex != "" || p != handshake.TLS {
-			if d.Key, err = hex.DecodeString(*keyHex); err != nil || len(d.Key) == 0 {
-				return errors.New("--key: want the key material in hex")
-			}
-		}
-		reg, err := openRegistry(c.Context(), *addDSN)
-		if err != nil {
-			return err
-		}
-		defer reg.Close()
-		var made []string
-		if p == handshake.TLS {
-			if made, err = tlsCredentials(c.Context(), reg, &d, *certFile, *pwFile, *pwHash, *outDir); err != nil {
-				return err
-			}
-		}
-		if err := reg.AddDevice(c.Context(), d); err != nil {
-			for _, f := range made {
-				os.Remove(f)
-			}
-			return err
-		}
-		fmt.Fprintf(c.OutOrStdout(), "registered %s (%s)\n", d.ID, d.Profile)
-		for _, f := range made {
-			fmt.Fprintf(c.OutOrStdout(), "wrote %s\n", f)
-		}
-		return nil
-	}
+	o.dsn = registryFlag(cmd)
+	f := cmd.Flags()
+	f.StringVar(&o.profile, "profile", "noise", "noise, seed, psk or tls")
+	f.StringVar(&o.curve, "curve", "", "seed: p256 or secp160r1")
+	f.StringVar(&o.key, "key", "", "key material in hex (noise: public key; seed: uncompressed point; psk: the key; tls: the certificate pin)")
+	f.StringVar(&o.cert, "cert", "", "tls: the device's client certificate (PEM); its pin is registered")
+	f.StringVar(&o.out, "out", ".", "tls without a credential flag: where the new key and certificate are written")
+	f.StringVar(&o.pwFile, "password-file", "", "tls: file holding the device's machine-generated MQTT password")
+	f.StringVar(&o.pwHash, "password-hash", "", "tls: an imported password hash (argon2id, bcrypt or mosquitto $7$)")
+	f.StringSliceVar(&o.grants, "grant", nil, "extra topic filter the device may use (repeatable)")
+	return cmd
+}
 
-	imp := &cobra.Command{
+// runDevicesAdd registers the device id of `devices add`.
+func runDevicesAdd(c *cobra.Command, id string, o deviceAddOptions) error {
+	if err := handshake.CheckDeviceID(id); err != nil {
+		return &exitError{code: 2, err: fmt.Errorf("device ID %q: %w", id, err)}
+	}
+	p, err := handshake.ParseName(o.profile)
+	if err != nil {
+		return err
+	}
+	d := registry.Device{ID: id, Profile: p, Curve: o.curve, State: registry.Active, Grants: o.grants}
+	if p != handshake.TLS && (o.cert != "" || o.pwFile != "" || o.pwHash != "") {
+		return errors.New("--cert, --password-file and --password-hash are for tls devices")
+	}
+	if o.key != "" || p != handshake.TLS {
+		if d.Key, err = hex.DecodeString(o.key); err != nil || len(d.Key) == 0 {
+			return errors.New("--key: want the key material in hex")
+		}
+	}
+	reg, err := openRegistry(c.Context(), *o.dsn)
+	if err != nil {
+		return err
+	}
+	defer reg.Close()
+	var made []string
+	if p == handshake.TLS {
+		if made, err = tlsCredentials(c.Context(), reg, &d, o.cert, o.pwFile, o.pwHash, o.out); err != nil {
+			return err
+		}
+	}
+	if err := reg.AddDevice(c.Context(), d); err != nil {
+		for _, f := range made {
+			os.Remove(f)
+		}
+		return err
+	}
+	fmt.Fprintf(c.OutOrStdout(), "registered %s (%s)\n", d.ID, d.Profile)
+	for _, f := range made {
+		fmt.Fprintf(c.OutOrStdout(), "wrote %s\n", f)
+	}
+	return nil
+}
+
+// deviceImportOptions are the flags of `devices import`.
+type deviceImportOptions struct {
+	dsn                 *string
+	fixtures, mosquitto string
+	profiles            []string
+}
+
+// newDevicesImportCmd is `shakedown devices import`.
+func newDevicesImportCmd() *cobra.Command {
+	var o deviceImportOptions
+	cmd := &cobra.Command{
 		Use:   "import [FILE]",
 		Short: "Register devices from JSON lines (the output of export) or from a fixture set",
 		Example: `  shakedown devices export --registry old.db > fleet.jsonl && shakedown devices import fleet.jsonl
   shakedown devices import --fixtures out/fixtures
   shakedown devices import --mosquitto passwd   # a file mosquitto_passwd wrote`,
 		Args: cobra.MaximumNArgs(1),
+		RunE: func(c *cobra.Command, args []string) error { return runDevicesImport(c, args, o) },
 	}
-	impDSN := registryFlag(imp)
-	impFixtures := imp.Flags().String("fixtures", "", "import every device of this fixture set (and its server key when none is set)")
-	impProfiles := imp.Flags().StringSlice("profiles", nil, "with --fixtures: only the devices of these profiles (noise, seed, psk, tls)")
-	impMosquitto := imp.Flags().String("mosquitto", "", "import the accounts of this mosquitto password file as tls devices (their human passwords stay slow hashes)")
-	imp.RunE = func(c *cobra.Command, args []string) error {
-		if *impMosquitto != "" {
-			if *impFixtures != "" || len(args) > 0 {
-				return errors.New("--mosquitto goes alone")
-			}
-			return importMosquitto(c.Context(), *impDSN, *impMosquitto, c.OutOrStdout())
+	o.dsn = registryFlag(cmd)
+	cmd.Flags().StringVar(&o.fixtures, "fixtures", "", "import every device of this fixture set (and its server key when none is set)")
+	cmd.Flags().StringSliceVar(&o.profiles, "profiles", nil, "with --fixtures: only the devices of these profiles (noise, seed, psk, tls)")
+	cmd.Flags().StringVar(&o.mosquitto, "mosquitto", "", "import the accounts of this mosquitto password file as tls devices (their human passwords stay slow hashes)")
+	return cmd
+}
+
+// runDevicesImport imports what the flags and args of `devices import`
+// name: a mosquitto password file, a fixture set, or JSON lines from a
+// file or standard input.
+func runDevicesImport(c *cobra.Command, args []string, o deviceImportOptions) error {
+	ctx, out := c.Context(), c.OutOrStdout()
+	switch {
+	case o.mosquitto != "":
+		if o.fixtures != "" || len(args) > 0 {
+			return errors.New("--mosquitto goes alone")
 		}
-		if *impFixtures != "" {
-			set, err := fixtures.Load(*impFixtures)
-			if err != nil {
-				return err
-			}
-			var ps []handshake.Name
-			for _, p := range *impProfiles {
-				n, err := handshake.ParseName(p)
-				if err != nil {
-					return fmt.Errorf("--profiles: %w", err)
-				}
-				ps = append(ps, n)
-			}
-			return importFixtureProfiles(c.Context(), *impDSN, set, ps, c.OutOrStdout())
-		}
-		if len(*impProfiles) > 0 {
-			return errors.New("--profiles goes with --fixtures")
-		}
-		in := io.Reader(os.Stdin)
-		if len(args) == 1 {
-			f, err := os.Open(args[0])
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			in = f
-		}
-		var ds []registry.Device
-		sc := bufio.NewScanner(in)
-		sc.Buffer(make([]byte, 64*1024), 1<<20)
-		for line := 1; sc.Scan(); line++ {
-			if len(sc.Bytes()) == 0 {
-				continue
-			}
-			var d registry.Device
-			if err := json.Unmarshal(sc.Bytes(), &d); err != nil {
-				return fmt.Errorf("line %d: %w", line, err)
-			}
-			if err := handshake.CheckDeviceID(d.ID); err != nil {
-				return &exitError{code: 2, err: fmt.Errorf("line %d: device ID %q: %w", line, d.ID, err)}
-			}
-			ds = append(ds, d)
-		}
-		if err := sc.Err(); err != nil {
-			return err
-		}
-		reg, err := openRegistry(c.Context(), *impDSN)
+		return importMosquitto(ctx, *o.dsn, o.mosquitto, out)
+	case o.fixtures != "":
+		set, err := fixtures.Load(o.fixtures)
 		if err != nil {
 			return err
 		}
-		defer reg.Close()
-		if err := reg.ImportDevices(c.Context(), ds); err != nil {
+		var ps []handshake.Name
+		for _, p := range o.profiles {
+			n, err := handshake.ParseName(p)
+			if err != nil {
+				return fmt.Errorf("--profiles: %w", err)
+			}
+			ps = append(ps, n)
+		}
+		return importFixtureProfiles(ctx, *o.dsn, set, ps, out)
+	case len(o.profiles) > 0:
+		return errors.New("--profiles goes with --fixtures")
+	}
+	in := io.Reader(os.Stdin)
+	if len(args) == 1 {
+		f, err := os.Open(args[0])
+		if err != nil {
 			return err
 		}
-		fmt.Fprintf(c.OutOrStdout(), "imported %d devices\n", len(ds))
-		return nil
+		defer f.Close()
+		in = f
 	}
+	ds, err := readDeviceLines(in)
+	if err != nil {
+		return err
+	}
+	if err := importDevices(ctx, *o.dsn, ds); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "imported %d devices\n", len(ds))
+	return nil
+}
 
-	list := &cobra.Command{
+// readDeviceLines reads devices as JSON lines, the output of `devices
+// export`; blank lines are passed over.
+func readDeviceLines(in io.Reader) ([]registry.Device, error) {
+	var ds []registry.Device
+	sc := bufio.NewScanner(in)
+	sc.Buffer(make([]byte, 64*1024), 1<<20)
+	for line := 1; sc.Scan(); line++ {
+		if len(sc.Bytes()) == 0 {
+			continue
+		}
+		var d registry.Device
+		if err := json.Unmarshal(sc.Bytes(), &d); err != nil {
+			return nil, fmt.Errorf("line %d: %w", line, err)
+		}
+		if err := handshake.CheckDeviceID(d.ID); err != nil {
+			return nil, &exitError{code: 2, err: fmt.Errorf("line %d: device ID %q: %w", line, d.ID, err)}
+		}
+		ds = append(ds, d)
+	}
+	return ds, sc.Err()
+}
+
+// newDevicesListCmd is `shakedown devices list`.
+func newDevicesListCmd() *cobra.Command {
+	cmd := &cobra.Command{
 		Use:     "list",
 		Short:   "List devices",
 		Example: `  shakedown devices list --profile noise --state revoked`,
 		Args:    cobra.NoArgs,
 	}
-	listDSN := registryFlag(list)
-	lp := list.Flags().String("profile", "", "only this profile")
-	ls := list.Flags().String("state", "", "only active or revoked devices")
-	list.RunE = func(c *cobra.Command, _ []string) error {
-		reg, err := openExistingRegistry(c.Context(), *listDSN)
-		if err != nil {
-			return err
-		}
-		defer reg.Close()
+	dsn := registryFlag(cmd)
+	profile := cmd.Flags().String("profile", "", "only this profile")
+	state := cmd.Flags().String("state", "", "only active or revoked devices")
+	cmd.RunE = onRegistry(dsn, func(c *cobra.Command, reg registry.Registry, _ []string) error {
 		tw := tabwriter.NewWriter(c.OutOrStdout(), 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "ID\tPROFILE\tSTATE\tCOUNTER\tLAST SEEN")
-		err = reg.ExportDevices(c.Context(), registry.ListOptions{Profile: handshake.Name(*lp), State: registry.State(*ls)}, func(d registry.Device) error {
+		err := reg.ExportDevices(c.Context(), registry.ListOptions{Profile: handshake.Name(*profile), State: registry.State(*state)}, func(d registry.Device) error {
 			seen := "never"
 			if !d.LastSeen.IsZero() {
 				seen = d.LastSeen.Format(time.RFC3339)
@@ -326,21 +386,19 @@ its certificate.`,
 			return err
 		}
 		return tw.Flush()
-	}
+	})
+	return cmd
+}
 
-	revoke := &cobra.Command{
+// newDevicesRevokeCmd is `shakedown devices revoke`.
+func newDevicesRevokeCmd() *cobra.Command {
+	cmd := &cobra.Command{
 		Use:     "revoke ID...",
 		Short:   "Revoke devices: refused at their next handshake, for good",
 		Example: `  shakedown devices revoke sensor-17`,
 		Args:    cobra.MinimumNArgs(1),
 	}
-	revDSN := registryFlag(revoke)
-	revoke.RunE = func(c *cobra.Command, args []string) error {
-		reg, err := openExistingRegistry(c.Context(), *revDSN)
-		if err != nil {
-			return err
-		}
-		defer reg.Close()
+	cmd.RunE = onRegistry(registryFlag(cmd), func(c *cobra.Command, reg registry.Registry, args []string) error {
 		for _, id := range args {
 			if err := reg.Revoke(c.Context(), id); err != nil {
 				return fmt.Errorf("revoking %s: %w", id, err)
@@ -348,95 +406,23 @@ its certificate.`,
 			fmt.Fprintf(c.OutOrStdout(), "revoked %s\n", id)
 		}
 		return nil
-	}
+	})
+	return cmd
+}
 
-	export := &cobra.Command{
+// newDevicesExportCmd is `shakedown devices export`.
+func newDevicesExportCmd() *cobra.Command {
+	cmd := &cobra.Command{
 		Use:     "export",
 		Short:   "Write every device as JSON lines (input for import)",
 		Example: `  shakedown devices export --registry postgres://gw@db/shakedown > fleet.jsonl`,
 		Args:    cobra.NoArgs,
 	}
-	expDSN := registryFlag(export)
-	export.RunE = func(c *cobra.Command, _ []string) error {
-		reg, err := openExistingRegistry(c.Context(), *expDSN)
-		if err != nil {
-			return err
-		}
-		defer reg.Close()
+	cmd.RunE = onRegistry(registryFlag(cmd), func(c *cobra.Command, reg registry.Registry, _ []string) error {
 		enc := json.NewEncoder(c.OutOrStdout())
 		return reg.ExportDevices(c.Context(), registry.ListOptions{}, func(d registry.Device) error { return enc.Encode(d) })
-	}
-	cmd.AddCommand(add, imp, list, revoke, export, resetCounterCommand())
-	root.AddCommand(cmd)
-
-	sk := &cobra.Command{
-		Use:   "serverkey",
-		Short: "Server noise key rollover: show, announce the next key, promote it",
-		Long: `The server's noise static key rolls over without any clock on the devices:
-
-  1. announce: a next key is generated and stored; every handshake's message 2
-     now announces it, authenticated, and devices pin it.
-  2. wait until the devices have connected (watch 'devices list' LAST SEEN).
-  3. promote: the next key becomes current. Devices that connected during
-     the announcement already use it; one that never did is locked out.`,
-	}
-	show := &cobra.Command{Use: "show", Short: "Show the server's public keys", Args: cobra.NoArgs}
-	showDSN := registryFlag(show)
-	show.RunE = func(c *cobra.Command, _ []string) error {
-		reg, err := openExistingRegistry(c.Context(), *showDSN)
-		if err != nil {
-			return err
-		}
-		defer reg.Close()
-		k, err := reg.ServerKeys(c.Context())
-		if err != nil && !errors.Is(err, registry.ErrNoServerKey) {
-			return err
-		}
-		for _, r := range []struct {
-			name string
-			k    *registry.ServerKey
-		}{{"current", k.Current}, {"next", k.Next}, {"previous", k.Previous}} {
-			if r.k != nil {
-				fmt.Fprintf(c.OutOrStdout(), "%-8s %x  since %s\n", r.name, r.k.Public, r.k.Since.Format(time.RFC3339))
-			}
-		}
-		return nil
-	}
-	announce := &cobra.Command{Use: "announce", Short: "Generate and announce the next server key", Args: cobra.NoArgs,
-		Example: `  shakedown serverkey announce --registry sqlite:shakedown.db`}
-	annDSN := registryFlag(announce)
-	announce.RunE = func(c *cobra.Command, _ []string) error {
-		reg, err := openExistingRegistry(c.Context(), *annDSN)
-		if err != nil {
-			return err
-		}
-		defer reg.Close()
-		kp, err := noise.GenerateKeypair(nil)
-		if err != nil {
-			return err
-		}
-		if err := reg.AnnounceNextKey(c.Context(), registry.Keypair{Private: kp.Private, Public: kp.Public}); err != nil {
-			return err
-		}
-		fmt.Fprintf(c.OutOrStdout(), "announced next key %x\n", kp.Public)
-		return nil
-	}
-	promote := &cobra.Command{Use: "promote", Short: "Make the announced key current", Args: cobra.NoArgs}
-	proDSN := registryFlag(promote)
-	promote.RunE = func(c *cobra.Command, _ []string) error {
-		reg, err := openExistingRegistry(c.Context(), *proDSN)
-		if err != nil {
-			return err
-		}
-		defer reg.Close()
-		if err := reg.PromoteNextKey(c.Context()); err != nil {
-			return err
-		}
-		fmt.Fprintln(c.OutOrStdout(), "promoted the next key to current")
-		return nil
-	}
-	sk.AddCommand(show, announce, promote)
-	root.AddCommand(sk)
+	})
+	return cmd
 }
 
 func trimNewline(b []byte) []byte {

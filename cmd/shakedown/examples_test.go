@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -275,7 +276,7 @@ func (w *exampleWorld) runLine(ex exampleLine) {
 	}
 	Expect(ex.background).To(BeFalse(), "%s: a line in the background must run until stopped", line)
 	s := w.shell(line)
-	Eventually(s).Should(gexec.Exit(), line)
+	Eventually(s, lineDeadline(line)).Should(gexec.Exit(), line)
 	stderr := string(s.Err.Contents())
 	switch {
 	case hardware.MatchString(ex.text):
@@ -289,6 +290,21 @@ func (w *exampleWorld) runLine(ex exampleLine) {
 	default:
 		Expect(s.ExitCode()).To(Equal(0), "%s\nstdout: %s\nstderr: %s", line, s.Out.Contents(), stderr)
 	}
+}
+
+// emulatedDeadline bounds an example that runs suites on an emulated chip:
+// simavr runs the ATmega328P's seed P-256 handshake alone for about two
+// minutes on a two-core machine whose cores are both busy, so the default
+// deadline would fail a run that is only slow.
+const emulatedDeadline = 20 * time.Minute
+
+// lineDeadline is how long an example line may run before the spec calls
+// it stuck.
+func lineDeadline(line string) time.Duration {
+	if strings.Contains(line, "--emulated ") {
+		return emulatedDeadline
+	}
+	return 3 * time.Minute
 }
 
 // emulatorMissing: the chip's emulator or firmware is not built here, and

@@ -9,7 +9,15 @@ import (
 	"shakedown/fixtures"
 )
 
-func init() {
+// newFixturesCmd is `shakedown fixtures`.
+func newFixturesCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "fixtures", Short: "Key material for tests and demonstrations"}
+	cmd.AddCommand(newFixturesGenCmd())
+	return cmd
+}
+
+// newFixturesGenCmd is `shakedown fixtures gen`.
+func newFixturesGenCmd() *cobra.Command {
 	var o fixtures.Options
 	var now string
 	gen := &cobra.Command{
@@ -47,7 +55,5 @@ The key material is public by construction; never deploy it.`,
 	gen.Flags().StringVar(&now, "now", "", "anchor of certificate validity, RFC 3339 (default: today 00:00 UTC)")
 	gen.Flags().StringVar(&o.ServerName, "server-name", "", "the broker's DNS name (default localhost)")
 	gen.Flags().BoolVar(&o.Force, "force", false, "write into a non-empty directory")
-	cmd := &cobra.Command{Use: "fixtures", Short: "Key material for tests and demonstrations"}
-	cmd.AddCommand(gen)
-	root.AddCommand(cmd)
+	return gen
 }

@@ -41,8 +41,7 @@ const exitCodesHelp = `Exit codes (every command):
      virtual, board console) exit 0 when stopped
   4  internal error: a bug in shakedown; please report it`
 
-// root is the top command; every subcommand lives in a file of its own and
-// adds itself in an init function.
+// root is the top command; every subcommand lives in a file of its own.
 var root = &cobra.Command{
 	Use:   "shakedown",
 	Short: "Prove whether IoT devices resist a man in the middle",
@@ -57,6 +56,14 @@ drives real or emulated boards over serial.
 	Version:       version.String(),
 	SilenceUsage:  true,
 	SilenceErrors: true,
+}
+
+// The subcommands, each built with its flags by its constructor, newXCmd,
+// in its own file. (sim, mitm, board and demo still add themselves in init
+// functions of their files.)
+func init() {
+	root.AddCommand(newServeCmd(), newDevicesCmd(), newServerKeyCmd(), newFixturesCmd(),
+		newReportCmd(), newResultsCmd(), newTestCmd())
 }
 
 // exitError carries a process exit code chosen by a command. Build one with

@@ -208,7 +208,7 @@ func startVirtualBoard(ctx context.Context, set *fixtures.Set) (*virtual.Board, 
 		return nil, nil, prof, err
 	}
 	cfg := virtual.FromProfile(prof, "MITM-VIRTUAL-0001", false)
-	cfg.TLSRoots, cfg.BuildTime = set.Roots, lab.DeviceBuildTime(set)
+	cfg.TLSRoots, cfg.BuildTime = set.Roots, set.BuildDate()
 	vb, err := virtual.Start(cfg)
 	if err != nil {
 		return nil, nil, prof, err

@@ -28,7 +28,8 @@ type reportOptions struct {
 	wallTolerance, exactTolerance         float64
 }
 
-func init() {
+// newReportCmd is `shakedown report`.
+func newReportCmd() *cobra.Command {
 	var o reportOptions
 	cmd := &cobra.Command{
 		Use:   "report",
@@ -75,7 +76,7 @@ read, an output that cannot be written.`,
 	f.StringVar(&o.markdown, "markdown", "", "write the Markdown summary here (- for stdout)")
 	f.StringVar(&o.json, "json", "", "write the run's JSON here (a baseline for later runs)")
 	f.StringVar(&o.title, "title", "shakedown run", "the report's title")
-	root.AddCommand(cmd)
+	return cmd
 }
 
 // runReport reads the inputs, writes every output it can and compares with

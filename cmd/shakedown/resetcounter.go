@@ -9,8 +9,8 @@ import (
 	"shakedown/handshake"
 )
 
-// resetCounterCommand is `shakedown devices reset-counter`.
-func resetCounterCommand() *cobra.Command {
+// newResetCounterCmd is `shakedown devices reset-counter`.
+func newResetCounterCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "reset-counter ID",
 		Short: "Set a noise device's message-1 counter back to 0, for a device that lost its counter",

@@ -9,7 +9,15 @@ import (
 	"shakedown/simulator"
 )
 
-func init() {
+// newResultsCmd is `shakedown results`.
+func newResultsCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "results", Short: "Read and merge simulator results"}
+	cmd.AddCommand(newResultsMergeCmd(), newResultsShowCmd())
+	return cmd
+}
+
+// newResultsMergeCmd is `shakedown results merge`.
+func newResultsMergeCmd() *cobra.Command {
 	var out string
 	merge := &cobra.Command{
 		Use:   "merge FILE...",
@@ -58,6 +66,11 @@ written); 3 a shard was interrupted (thresholds not judged).`,
 	}
 	merge.Flags().StringVarP(&out, "out", "o", "", "write the merged results JSON here (- for stdout)")
 	renamed(merge.Flags(), "output", "out")
+	return merge
+}
+
+// newResultsShowCmd is `shakedown results show`.
+func newResultsShowCmd() *cobra.Command {
 	var figures bool
 	show := &cobra.Command{
 		Use:   "show FILE",
@@ -87,9 +100,7 @@ written); 3 a shard was interrupted (thresholds not judged).`,
 		},
 	}
 	show.Flags().BoolVar(&figures, "figures", false, "print the headline numbers as name=value lines (rates, p50/p99 in ms, KiB per device)")
-	cmd := &cobra.Command{Use: "results", Short: "Read and merge simulator results"}
-	cmd.AddCommand(merge, show)
-	root.AddCommand(cmd)
+	return show
 }
 
 func readResults(path string) (*simulator.Results, error) {

@@ -19,12 +19,19 @@ import (
 	"shakedown/server/broker"
 )
 
-func init() {
-	cfg := server.DefaultConfig()
-	var (
-		configFile, fixturesDir, readyFile, logFormat, logLevel string
-		listen                                                  = map[handshake.Name]*string{}
-	)
+// serveOptions are the flags of `shakedown serve`: the server's
+// configuration, and what the command does around the server.
+type serveOptions struct {
+	cfg                                                     server.Config
+	configFile, fixturesDir, readyFile, logFormat, logLevel string
+	// listen are the --listen-PROFILE flags: given ones override the
+	// configuration file.
+	listen map[handshake.Name]*string
+}
+
+// newServeCmd is `shakedown serve`.
+func newServeCmd() *cobra.Command {
+	o := &serveOptions{cfg: server.DefaultConfig(), listen: map[handshake.Name]*string{}}
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the reference server: handshake listeners, registry, broker, metrics",
@@ -64,111 +71,129 @@ underscores), then flags. SIGTERM or Ctrl-C drains sessions for --drain.`,
   # a gateway sharing a PostgreSQL registry, bridged to mosquitto, with a config file
   shakedown serve --config gateway.yaml --registry postgres://gw@db/shakedown --broker tcp://mosquitto:1883`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) (err error) {
-			if configFile != "" {
-				loaded, err := server.LoadConfig(configFile)
-				if err != nil {
-					return setupError(err)
-				}
-				// Flags given on the command line win over the file: the
-				// flags write into cfg, so set them again after loading.
-				changed := map[*pflag.Flag]string{}
-				cmd.Flags().Visit(func(f *pflag.Flag) { changed[f] = f.Value.String() })
-				cfg = loaded
-				for f, v := range changed {
-					if err := f.Value.Set(v); err != nil {
-						return err
-					}
-				}
-			}
-			for p, addr := range listen {
-				if cmd.Flags().Changed("listen-" + string(p)) {
-					cfg.Listen[p] = *addr
-				}
-			}
-			if cfg.BackendPassword == "" {
-				cfg.BackendPassword = os.Getenv("SHAKEDOWN_BACKEND_PASSWORD")
-			}
-			log, err := newLogger(logFormat, logLevel)
-			if err != nil {
-				return usageError(err)
-			}
-			ctx := cmd.Context()
-			if fixturesDir != "" {
-				set, err := fixtures.Load(fixturesDir)
-				if err != nil {
-					return setupError(err)
-				}
-				if err := importFixtures(ctx, cfg.Registry, set, cmd.ErrOrStderr()); err != nil {
-					return setupError(err)
-				}
-				if cfg.TLSCert == "" {
-					cfg.TLSCert = filepath.Join(fixturesDir, "tls", "broker.crt")
-					cfg.TLSKey = filepath.Join(fixturesDir, "tls", "broker.key")
-				}
-			}
-			// The insecure profiles run only when given an address, and say so.
-			if cfg.Listen[handshake.Seed] != "" {
-				fmt.Fprintln(cmd.ErrOrStderr(), "warning:", seed.Warning)
-			}
-			if cfg.Listen[handshake.PSK] != "" {
-				fmt.Fprintln(cmd.ErrOrStderr(), "warning: psk profile: INSECURE BY DESIGN, kept to reproduce the seed discussion's weaknesses: no freshness, recorded sessions replay. Do not deploy.")
-			}
-			// Until it is listening, what stops the server is its set-up.
-			var ready atomic.Bool
-			defer func() {
-				if err != nil && !ready.Load() {
-					err = setupError(err)
-				}
-			}()
-			return app.Run(ctx, cfg, log, func(r app.Ready) {
-				ready.Store(true)
-				for _, name := range []string{"noise", "seed", "psk", "tls", "plain", "backend", "metrics"} {
-					if a, ok := r.Listeners[name]; ok {
-						fmt.Fprintf(cmd.OutOrStdout(), "listening %-8s %s\n", name, a)
-					}
-				}
-				if readyFile != "" {
-					b, _ := json.MarshalIndent(r, "", "  ")
-					if err := os.WriteFile(readyFile, append(b, '\n'), 0o644); err != nil {
-						log.Error("writing the ready file", "err", err)
-					}
-				}
-			})
-		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd, o) },
 	}
-	f := cmd.Flags()
-	f.StringVar(&configFile, "config", "", "YAML configuration file")
-	f.StringVar(&fixturesDir, "fixtures", "", "import this fixture set into the registry and use its broker certificate")
-	f.StringVar(&readyFile, "ready-file", "", "write the bound addresses as JSON here once listening (useful with port 0)")
-	f.StringVar(&cfg.Registry, "registry", cfg.Registry, "registry DSN: sqlite:PATH or postgres://...")
+	o.bind(cmd.Flags())
+	return cmd
+}
+
+// bind adds the flags of serve to f.
+func (o *serveOptions) bind(f *pflag.FlagSet) {
+	f.StringVar(&o.configFile, "config", "", "YAML configuration file")
+	f.StringVar(&o.fixturesDir, "fixtures", "", "import this fixture set into the registry and use its broker certificate")
+	f.StringVar(&o.readyFile, "ready-file", "", "write the bound addresses as JSON here once listening (useful with port 0)")
+	f.StringVar(&o.cfg.Registry, "registry", o.cfg.Registry, "registry DSN: sqlite:PATH or postgres://...")
 	for _, p := range handshake.Profiles {
 		usage := fmt.Sprintf("%s listener address (empty: off)", p)
 		if p.Insecure() {
 			usage = fmt.Sprintf("%s listener address: off unless given; INSECURE, for reproduction only", p)
 		}
-		listen[p] = f.String("listen-"+string(p), cfg.Listen[p], usage)
+		o.listen[p] = f.String("listen-"+string(p), o.cfg.Listen[p], usage)
 	}
-	f.StringVar(&cfg.PlainMQTT, "plain-mqtt", "", "plain MQTT baseline listener without handshake (off when empty; never for devices)")
-	f.StringVar(&cfg.Backend, "backend", cfg.Backend, "listener of backend MQTT clients (dashboards, simulator subscriber)")
-	f.StringVar(&cfg.BackendUser, "backend-user", cfg.BackendUser, "backend clients' MQTT username")
-	f.StringVar(&cfg.BackendPassword, "backend-password", "", "backend clients' MQTT password (or SHAKEDOWN_BACKEND_PASSWORD)")
-	f.StringVar(&cfg.Broker, "broker", "", "bridge device sessions to this external broker (tcp://host:port) instead of the embedded one")
-	f.StringVar(&cfg.Metrics, "metrics", cfg.Metrics, "address of /metrics and /healthz (empty: off)")
-	f.StringVar(&cfg.NoisePattern, "noise-pattern", cfg.NoisePattern, "noise pattern: IK (recommended), XK or KK")
-	f.StringVar(&cfg.TLSCert, "tls-cert", "", "tls profile: broker certificate chain (PEM)")
-	f.StringVar(&cfg.TLSKey, "tls-key", "", "tls profile: broker private key (PEM)")
-	f.DurationVar(&cfg.HandshakeTimeout, "handshake-timeout", cfg.HandshakeTimeout, "deadline of one handshake")
-	f.IntVar(&cfg.MaxHalfOpen, "max-half-open", cfg.MaxHalfOpen, "handshakes in progress at once; a newcomer to a full table evicts the oldest waiting for its peer")
-	f.Float64Var(&cfg.PerSourceRate, "per-source-rate", cfg.PerSourceRate, "handshakes per second one source may start; more are refused (0: unlimited)")
-	f.IntVar(&cfg.PerSourceBurst, "per-source-burst", cfg.PerSourceBurst, "burst of --per-source-rate")
-	f.DurationVar(&cfg.ConnectTimeout, "connect-timeout", cfg.ConnectTimeout, "how long a client may take to send its MQTT CONNECT after its handshake (or accept, on the plain and backend listeners)")
-	f.IntVar(&cfg.MQTTWriteQueue, "mqtt-write-queue", broker.DefaultWriteQueue, "embedded broker: packets each client's write queue holds; more are dropped and counted")
-	f.DurationVar(&cfg.Drain, "drain", cfg.Drain, "on SIGTERM, how long sessions may go on before they are closed")
-	f.DurationVar(&cfg.KeyRefresh, "key-refresh", cfg.KeyRefresh, "how often server-key changes are read from the registry")
-	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
-	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
-	root.AddCommand(cmd)
+	f.StringVar(&o.cfg.PlainMQTT, "plain-mqtt", "", "plain MQTT baseline listener without handshake (off when empty; never for devices)")
+	f.StringVar(&o.cfg.Backend, "backend", o.cfg.Backend, "listener of backend MQTT clients (dashboards, simulator subscriber)")
+	f.StringVar(&o.cfg.BackendUser, "backend-user", o.cfg.BackendUser, "backend clients' MQTT username")
+	f.StringVar(&o.cfg.BackendPassword, "backend-password", "", "backend clients' MQTT password (or SHAKEDOWN_BACKEND_PASSWORD)")
+	f.StringVar(&o.cfg.Broker, "broker", "", "bridge device sessions to this external broker (tcp://host:port) instead of the embedded one")
+	f.StringVar(&o.cfg.Metrics, "metrics", o.cfg.Metrics, "address of /metrics and /healthz (empty: off)")
+	f.StringVar(&o.cfg.NoisePattern, "noise-pattern", o.cfg.NoisePattern, "noise pattern: IK (recommended), XK or KK")
+	f.StringVar(&o.cfg.TLSCert, "tls-cert", "", "tls profile: broker certificate chain (PEM)")
+	f.StringVar(&o.cfg.TLSKey, "tls-key", "", "tls profile: broker private key (PEM)")
+	f.DurationVar(&o.cfg.HandshakeTimeout, "handshake-timeout", o.cfg.HandshakeTimeout, "deadline of one handshake")
+	f.IntVar(&o.cfg.MaxHalfOpen, "max-half-open", o.cfg.MaxHalfOpen, "handshakes in progress at once; a newcomer to a full table evicts the oldest waiting for its peer")
+	f.Float64Var(&o.cfg.PerSourceRate, "per-source-rate", o.cfg.PerSourceRate, "handshakes per second one source may start; more are refused (0: unlimited)")
+	f.IntVar(&o.cfg.PerSourceBurst, "per-source-burst", o.cfg.PerSourceBurst, "burst of --per-source-rate")
+	f.DurationVar(&o.cfg.ConnectTimeout, "connect-timeout", o.cfg.ConnectTimeout, "how long a client may take to send its MQTT CONNECT after its handshake (or accept, on the plain and backend listeners)")
+	f.IntVar(&o.cfg.MQTTWriteQueue, "mqtt-write-queue", broker.DefaultWriteQueue, "embedded broker: packets each client's write queue holds; more are dropped and counted")
+	f.DurationVar(&o.cfg.Drain, "drain", o.cfg.Drain, "on SIGTERM, how long sessions may go on before they are closed")
+	f.DurationVar(&o.cfg.KeyRefresh, "key-refresh", o.cfg.KeyRefresh, "how often server-key changes are read from the registry")
+	f.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
+	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+}
+
+// configure completes the configuration: the file of --config under the
+// flags given, the listeners given, the backend password from the
+// environment.
+func (o *serveOptions) configure(cmd *cobra.Command) error {
+	if o.configFile != "" {
+		loaded, err := server.LoadConfig(o.configFile)
+		if err != nil {
+			return setupError(err)
+		}
+		// Flags given on the command line win over the file: the
+		// flags write into cfg, so set them again after loading.
+		changed := map[*pflag.Flag]string{}
+		cmd.Flags().Visit(func(f *pflag.Flag) { changed[f] = f.Value.String() })
+		o.cfg = loaded
+		for f, v := range changed {
+			if err := f.Value.Set(v); err != nil {
+				return err
+			}
+		}
+	}
+	for p, addr := range o.listen {
+		if cmd.Flags().Changed("listen-" + string(p)) {
+			o.cfg.Listen[p] = *addr
+		}
+	}
+	if o.cfg.BackendPassword == "" {
+		o.cfg.BackendPassword = os.Getenv("SHAKEDOWN_BACKEND_PASSWORD")
+	}
+	return nil
+}
+
+// runServe runs the server until the command's context ends.
+func runServe(cmd *cobra.Command, o *serveOptions) (err error) {
+	if err := o.configure(cmd); err != nil {
+		return err
+	}
+	cfg := &o.cfg
+	log, err := newLogger(o.logFormat, o.logLevel)
+	if err != nil {
+		return usageError(err)
+	}
+	ctx := cmd.Context()
+	if o.fixturesDir != "" {
+		set, err := fixtures.Load(o.fixturesDir)
+		if err != nil {
+			return setupError(err)
+		}
+		if err := importFixtures(ctx, cfg.Registry, set, cmd.ErrOrStderr()); err != nil {
+			return setupError(err)
+		}
+		if cfg.TLSCert == "" {
+			cfg.TLSCert = filepath.Join(o.fixturesDir, "tls", "broker.crt")
+			cfg.TLSKey = filepath.Join(o.fixturesDir, "tls", "broker.key")
+		}
+	}
+	// The insecure profiles run only when given an address, and say so.
+	if cfg.Listen[handshake.Seed] != "" {
+		fmt.Fprintln(cmd.ErrOrStderr(), "warning:", seed.Warning)
+	}
+	if cfg.Listen[handshake.PSK] != "" {
+		fmt.Fprintln(cmd.ErrOrStderr(), "warning: psk profile: INSECURE BY DESIGN, kept to reproduce the seed discussion's weaknesses: no freshness, recorded sessions replay. Do not deploy.")
+	}
+	// Until it is listening, what stops the server is its set-up.
+	var ready atomic.Bool
+	defer func() {
+		if err != nil && !ready.Load() {
+			err = setupError(err)
+		}
+	}()
+	return app.Run(ctx, *cfg, log, func(r app.Ready) {
+		ready.Store(true)
+		for _, name := range []string{"noise", "seed", "psk", "tls", "plain", "backend", "metrics"} {
+			if a, ok := r.Listeners[name]; ok {
+				fmt.Fprintf(cmd.OutOrStdout(), "listening %-8s %s\n", name, a)
+			}
+		}
+		if o.readyFile != "" {
+			b, _ := json.MarshalIndent(r, "", "  ")
+			if err := os.WriteFile(o.readyFile, append(b, '\n'), 0o644); err != nil {
+				log.Error("writing the ready file", "err", err)
+			}
+		}
+	})
 }
 
 func newLogger(format, level string) (*slog.Logger, error) {

@@ -30,12 +30,17 @@ func (ginkgoT) Fail() {}
 // spec instead.
 const ginkgoOutput = "ginkgo-output.txt"
 
-func init() {
-	var cfg suites.Config
-	var o struct {
-		junit, json, labels, focus string
-		verbose, noReport          bool
-	}
+// testOptions are the flags of `shakedown test`: the suites' own
+// (suites.Config) and ginkgo's.
+type testOptions struct {
+	cfg                        suites.Config
+	junit, json, labels, focus string
+	verbose, noReport          bool
+}
+
+// newTestCmd is `shakedown test`.
+func newTestCmd() *cobra.Command {
+	o := &testOptions{}
 	cmd := &cobra.Command{
 		Use:   "test",
 		Short: "Run the suites against a board, an emulated chip or a fleet, with JUnit output",
@@ -68,81 +73,10 @@ SIGTERM: the results so far are written, marked "interrupted": true).`,
   shakedown test --port /dev/ttyACM0 --board uno --out results/
   shakedown test --fleet fleet.yaml --label-filter fleet`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if cfg.Out == "" {
-				return usageErrorf("--out: give a folder for the results")
-			}
-			if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
-				return setupError(err)
-			}
-			ctx := cmd.Context()
-			out := cmd.OutOrStdout()
-			suite := types.NewDefaultSuiteConfig()
-			suite.LabelFilter, suite.FocusStrings = o.labels, nil
-			if o.focus != "" {
-				suite.FocusStrings = []string{o.focus}
-			}
-			rep := types.NewDefaultReporterConfig()
-			rep.JUnitReport, rep.JSONReport = o.junit, o.json
-			if rep.JUnitReport == "" {
-				rep.JUnitReport = filepath.Join(cfg.Out, "junit.xml")
-			}
-			if rep.JSONReport == "" {
-				rep.JSONReport = filepath.Join(cfg.Out, "ginkgo.json")
-			}
-			// ginkgo's console report goes to a file: it prints Go values
-			// and, on an interrupt, every goroutine's stack.
-			logPath := filepath.Join(cfg.Out, ginkgoOutput)
-			os.Remove(logPath) // a set-up error leaves none behind
-			logFile, err := os.Create(logPath)
-			if err != nil {
-				return setupError(err)
-			}
-			defer logFile.Close()
-			formatter.ColorableStdOut = logFile
-			rep.NoColor, rep.Verbose = true, o.verbose
-			cfg.Progress, cfg.Colour = out, colour(out)
-			if o.verbose {
-				cfg.Console = cmd.ErrOrStderr()
-			}
-			ok, err := suites.Run(ctx, ginkgoT{}, cfg, suite, rep)
-			if !exists(filepath.Join(cfg.Out, "junit.xml")) {
-				logFile.Close()
-				os.Remove(logPath) // no spec ran: ginkgo wrote nothing
-			}
-			run := &reports.Run{Format: reports.RunFormat, Title: "shakedown test", Generated: time.Now().UTC(),
-				ShakedownVersion: version.String(), Interrupted: ctx.Err() != nil}
-			var se *suites.SetupError
-			switch {
-			case run.Interrupted:
-			case errors.As(err, &se):
-				run.SetupError = se.Error()
-				if !o.noReport {
-					if werr := testSummary(cfg.Out, out, run); werr != nil {
-						fmt.Fprintf(cmd.ErrOrStderr(), "note: no summary: %v\n", werr)
-					}
-				}
-				return setupError(se)
-			case err != nil:
-				return internalError(err)
-			}
-			fmt.Fprintf(out, "\nJUnit: %s\nginkgo JSON: %s\nginkgo output: %s\n", rep.JUnitReport, rep.JSONReport, logFile.Name())
-			if !o.noReport {
-				if err := testReport(cfg.Out, out, run); err != nil {
-					fmt.Fprintf(cmd.ErrOrStderr(), "note: no HTML report: %v\n", err)
-				}
-			}
-			switch {
-			case run.Interrupted:
-				return interruptedError(errors.New("interrupted: the results so far are written, marked interrupted"))
-			case !ok:
-				return checkFailed(errors.New("some specs failed"))
-			}
-			return nil
-		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return runTest(cmd, o) },
 	}
 	gofs := flag.NewFlagSet("suites", flag.ContinueOnError)
-	cfg.Bind(gofs)
+	o.cfg.Bind(gofs)
 	cmd.Flags().AddGoFlagSet(gofs)
 	cmd.Flags().Lookup("out").DefValue = "shakedown-results"
 	cmd.Flags().Set("out", "shakedown-results")
@@ -155,7 +89,89 @@ SIGTERM: the results so far are written, marked "interrupted": true).`,
 	cmd.Flags().StringVar(&o.focus, "focus", "", "run the specs whose text matches this regular expression")
 	cmd.Flags().BoolVarP(&o.verbose, "verbose", "v", false, "also print what the specs log and the board's console")
 	cmd.Flags().BoolVar(&o.noReport, "no-report", false, "skip the HTML report and the Markdown summary")
-	root.AddCommand(cmd)
+	return cmd
+}
+
+// ginkgoConfig is the suite and reporter configuration of the flags.
+func (o *testOptions) ginkgoConfig() (types.SuiteConfig, types.ReporterConfig) {
+	suite := types.NewDefaultSuiteConfig()
+	suite.LabelFilter, suite.FocusStrings = o.labels, nil
+	if o.focus != "" {
+		suite.FocusStrings = []string{o.focus}
+	}
+	rep := types.NewDefaultReporterConfig()
+	rep.JUnitReport, rep.JSONReport = o.junit, o.json
+	if rep.JUnitReport == "" {
+		rep.JUnitReport = filepath.Join(o.cfg.Out, "junit.xml")
+	}
+	if rep.JSONReport == "" {
+		rep.JSONReport = filepath.Join(o.cfg.Out, "ginkgo.json")
+	}
+	rep.NoColor, rep.Verbose = true, o.verbose
+	return suite, rep
+}
+
+// runTest runs the suites, writes the results and the report, and says
+// how it went in the exit code.
+func runTest(cmd *cobra.Command, o *testOptions) error {
+	cfg := o.cfg
+	if cfg.Out == "" {
+		return usageErrorf("--out: give a folder for the results")
+	}
+	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
+		return setupError(err)
+	}
+	ctx := cmd.Context()
+	out := cmd.OutOrStdout()
+	suite, rep := o.ginkgoConfig()
+	// ginkgo's console report goes to a file: it prints Go values
+	// and, on an interrupt, every goroutine's stack.
+	logPath := filepath.Join(cfg.Out, ginkgoOutput)
+	os.Remove(logPath) // a set-up error leaves none behind
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return setupError(err)
+	}
+	defer logFile.Close()
+	formatter.ColorableStdOut = logFile
+	cfg.Progress, cfg.Colour = out, colour(out)
+	if o.verbose {
+		cfg.Console = cmd.ErrOrStderr()
+	}
+	ok, err := suites.Run(ctx, ginkgoT{}, cfg, suite, rep)
+	if !exists(filepath.Join(cfg.Out, "junit.xml")) {
+		logFile.Close()
+		os.Remove(logPath) // no spec ran: ginkgo wrote nothing
+	}
+	run := &reports.Run{Format: reports.RunFormat, Title: "shakedown test", Generated: time.Now().UTC(),
+		ShakedownVersion: version.String(), Interrupted: ctx.Err() != nil}
+	var se *suites.SetupError
+	switch {
+	case run.Interrupted:
+	case errors.As(err, &se):
+		run.SetupError = se.Error()
+		if !o.noReport {
+			if werr := testSummary(cfg.Out, out, run); werr != nil {
+				fmt.Fprintf(cmd.ErrOrStderr(), "note: no summary: %v\n", werr)
+			}
+		}
+		return setupError(se)
+	case err != nil:
+		return internalError(err)
+	}
+	fmt.Fprintf(out, "\nJUnit: %s\nginkgo JSON: %s\nginkgo output: %s\n", rep.JUnitReport, rep.JSONReport, logFile.Name())
+	if !o.noReport {
+		if err := testReport(cfg.Out, out, run); err != nil {
+			fmt.Fprintf(cmd.ErrOrStderr(), "note: no HTML report: %v\n", err)
+		}
+	}
+	switch {
+	case run.Interrupted:
+		return interruptedError(errors.New("interrupted: the results so far are written, marked interrupted"))
+	case !ok:
+		return checkFailed(errors.New("some specs failed"))
+	}
+	return nil
 }
 
 // testReport writes DIR/summary.md and, when the suites wrote results,

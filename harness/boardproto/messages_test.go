@@ -7,6 +7,8 @@ import (
 	. "github.com/onsi/gomega"
 
 	"shakedown/handshake"
+	"shakedown/handshake/noise"
+	"shakedown/handshake/tlsprofile"
 	bp "shakedown/harness/boardproto"
 )
 
@@ -123,6 +125,30 @@ var _ = Describe("payloads", func() {
 			Entry("unknown tag after a good one", []byte{bp.TagDeviceID, 1, 'x', 0x55, 0}, byte(0x55)),
 			Entry("truncated field", []byte{bp.TagDeviceID, 9, 'x'}, byte(0)),
 		)
+		It("names the tls modes as package tlsprofile does and the patterns as package noise does", func() {
+			codes := map[byte]bool{}
+			for _, m := range tlsprofile.Modes {
+				v, ok := bp.ParseTLSVerify(string(m))
+				Expect(ok).To(BeTrue(), string(m))
+				Expect(v.String()).To(Equal(string(m)))
+				codes[byte(v)] = true
+			}
+			for _, p := range []noise.Pattern{noise.IK, noise.XK, noise.KK} {
+				v, ok := bp.ParseNoisePattern(string(p))
+				Expect(ok).To(BeTrue(), string(p))
+				Expect(v.String()).To(Equal(string(p)))
+			}
+			Expect(codes).To(HaveLen(len(tlsprofile.Modes)))
+			Expect(codes).NotTo(HaveKey(byte(0)))
+			for _, s := range []string{"", "CA", "ik", "trust-me"} {
+				_, ok := bp.ParseTLSVerify(s)
+				Expect(ok).To(BeFalse(), s)
+				_, ok = bp.ParseNoisePattern(s)
+				Expect(ok).To(BeFalse(), s)
+			}
+			Expect(bp.TLSVerify(0).String()).To(Equal("tlsverify_0x00"))
+			Expect(bp.NoisePattern(0x2A).String()).To(Equal("pattern_0x2A"))
+		})
 	})
 })
 

@@ -55,6 +55,51 @@ const (
 	NoiseKK NoisePattern = 3
 )
 
+// The names of the TLSVerify and NoisePattern codes, indexed by code: the
+// words of package tlsprofile's modes and of the Noise patterns.
+var (
+	tlsVerifyNames = codeNames{TLSVerifyNone: "none", TLSVerifyFingerprint: "fingerprint",
+		TLSVerifySPKI: "spki", TLSVerifyCA: "ca", TLSVerifyCANoClock: "ca-noclock"}
+	noisePatternNames = codeNames{NoiseIK: "IK", NoiseXK: "XK", NoiseKK: "KK"}
+)
+
+func (v TLSVerify) String() string { return tlsVerifyNames.name(byte(v), "tlsverify_") }
+
+// ParseTLSVerify returns the mode named s: none, fingerprint, spki, ca or
+// ca-noclock.
+func ParseTLSVerify(s string) (TLSVerify, bool) {
+	c, ok := tlsVerifyNames.code(s)
+	return TLSVerify(c), ok
+}
+
+func (p NoisePattern) String() string { return noisePatternNames.name(byte(p), "pattern_") }
+
+// ParseNoisePattern returns the pattern named s: IK, XK or KK.
+func ParseNoisePattern(s string) (NoisePattern, bool) {
+	c, ok := noisePatternNames.code(s)
+	return NoisePattern(c), ok
+}
+
+// codeNames names the codes of a one-byte field by index; code 0 has no
+// name.
+type codeNames []string
+
+func (n codeNames) name(c byte, prefix string) string {
+	if int(c) < len(n) && n[c] != "" {
+		return n[c]
+	}
+	return prefix + hexByte(c)
+}
+
+func (n codeNames) code(s string) (byte, bool) {
+	for c, name := range n {
+		if name != "" && name == s {
+			return byte(c), true
+		}
+	}
+	return 0, false
+}
+
 // Provision is the content of one or more PROVISION commands.
 type Provision struct {
 	Erase         bool

@@ -105,31 +105,8 @@ func (b Bars) SVG() (string, error) {
 	c := &canvas{id: idOr(b.ID, "bars")}
 	// The legend sits under the title; the plot under the legend.
 	legendTop := padOuter + titleSize + 10
-	plotTop := legendTop + legendHeight(items, width-2*padOuter) + 12
-	tickW := float64(sc.maxTickLen) * tickSize * charWidthEm
-
-	var left, right, top, bottom, height float64
-	if b.Horizontal {
-		labelW := 0.0
-		for _, cat := range b.Categories {
-			labelW = math.Max(labelW, textWidth(clean(cat), textSize))
-		}
-		left = padOuter + math.Min(labelW, maxLabelW) + 10
-		right = width - padOuter - tickW/2
-		top = plotTop
-		band := float64(max(len(b.Series), 1))*hBarThick + hBandGap
-		bottom = top + band*float64(len(b.Categories))
-		height = bottom + tickSize + 10 + textSize + 14
-		sc.from, sc.to = left, right
-	} else {
-		left = padOuter + textSize + 10 + tickW + 8
-		right = width - padOuter
-		top = plotTop
-		height = barsHeight
-		bottom = height - (textSize + 10) - (textSize + 16)
-		sc.from, sc.to = bottom, top
-	}
-	c.open("bars", b.Title, b.describe(sc, skipped), height)
+	g := b.layout(sc, legendTop+legendHeight(items, width-2*padOuter)+12)
+	c.open("bars", b.Title, b.describe(sc, skipped), g.height)
 	// Reference series fill with a hatch of their colour.
 	hatches := map[int]string{}
 	named := map[string]string{}
@@ -140,54 +117,92 @@ func (b Bars) SVG() (string, error) {
 		}
 	}
 	c.legend(items, padOuter, legendTop, width-2*padOuter, named)
-	c.valueGrid(sc, b.Horizontal, left, right, top, bottom)
-
-	n := len(b.Categories)
+	c.valueGrid(sc, b.Horizontal, g.left, g.right, g.top, g.bottom)
 	c.raw(`<g class="bars">`)
-	for i, cat := range b.Categories {
-		cat = clean(cat)
-		var lo, hi float64 // the category's band
-		if b.Horizontal {
-			band := (bottom - top) / float64(n)
-			lo, hi = top+float64(i)*band+hBandGap/2, top+float64(i+1)*band-hBandGap/2
-			c.text(left-8, (lo+hi)/2+4, textSize, colourText, "end", shorten(cat, left-padOuter-10, textSize))
-		} else {
-			band := (right - left) / float64(n)
-			lo, hi = left+float64(i)*band+band*(1-bandFill)/2, left+float64(i+1)*band-band*(1-bandFill)/2
-			c.text((lo+hi)/2, bottom+textSize+8, textSize, colourText, "middle", shorten(cat, band-4, textSize))
-		}
-		// The category's bars share its band, centred, each no thicker
-		// than maxBarThick: a series without a value here takes no slot.
-		var present []int
-		for j, s := range b.Series {
-			if b.Value.drawable(s.value(s.Values, i)) {
-				present = append(present, j)
-			}
-		}
-		thick := math.Min((hi-lo)/float64(max(len(present), 1)), maxBarThick)
-		at := (lo+hi)/2 - thick*float64(len(present))/2
-		for k, j := range present {
-			s := b.Series[j]
-			c.bar(b, sc, s, j, i, cat, s.value(s.Values, i), at+float64(k)*thick, thick, hatches[j])
-		}
-		if b.Marks != nil {
-			if v := b.Marks.value(i); b.Value.drawable(v) {
-				p := sc.at(v)
-				tip := fmt.Sprintf("%s · %s: %s", cat, clean(b.Marks.Name), sc.fmt(v))
-				mc := markColour(b.Marks)
-				if b.Horizontal {
-					c.raw(`<line class="mark" x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s" stroke-width="2.5" stroke-linecap="round"><title>%s</title></line>`,
-						f(p), f(lo-3), f(p), f(hi+3), mc, esc(tip))
-				} else {
-					c.raw(`<line class="mark" x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s" stroke-width="2.5" stroke-linecap="round"><title>%s</title></line>`,
-						f(lo-3), f(p), f(hi+3), f(p), mc, esc(tip))
-				}
-			}
-		}
+	for i := range b.Categories {
+		c.category(b, sc, g, i, hatches)
 	}
 	c.raw(`</g>`)
-	c.axisTitle(b.Value.Label, b.Horizontal, left, right, top, bottom, height)
+	c.axisTitle(b.Value.Label, b.Horizontal, g.left, g.right, g.top, g.bottom, g.height)
 	return c.close(), nil
+}
+
+// barsGeometry is where a bar chart's plot sits on its canvas.
+type barsGeometry struct {
+	left, right, top, bottom, height float64
+}
+
+// layout places the plot below plotTop and points the value scale along
+// the bars' direction.
+func (b Bars) layout(sc *scale, plotTop float64) barsGeometry {
+	tickW := float64(sc.maxTickLen) * tickSize * charWidthEm
+	g := barsGeometry{top: plotTop}
+	if b.Horizontal {
+		labelW := 0.0
+		for _, cat := range b.Categories {
+			labelW = math.Max(labelW, textWidth(clean(cat), textSize))
+		}
+		g.left = padOuter + math.Min(labelW, maxLabelW) + 10
+		g.right = width - padOuter - tickW/2
+		band := float64(max(len(b.Series), 1))*hBarThick + hBandGap
+		g.bottom = g.top + band*float64(len(b.Categories))
+		g.height = g.bottom + tickSize + 10 + textSize + 14
+		sc.from, sc.to = g.left, g.right
+	} else {
+		g.left = padOuter + textSize + 10 + tickW + 8
+		g.right = width - padOuter
+		g.height = barsHeight
+		g.bottom = g.height - (textSize + 10) - (textSize + 16)
+		sc.from, sc.to = g.bottom, g.top
+	}
+	return g
+}
+
+// category draws category i: its label, its bars and its mark.
+func (c *canvas) category(b Bars, sc *scale, g barsGeometry, i int, hatches map[int]string) {
+	cat := clean(b.Categories[i])
+	n := len(b.Categories)
+	var lo, hi float64 // the category's band
+	if b.Horizontal {
+		band := (g.bottom - g.top) / float64(n)
+		lo, hi = g.top+float64(i)*band+hBandGap/2, g.top+float64(i+1)*band-hBandGap/2
+		c.text(g.left-8, (lo+hi)/2+4, textSize, colourText, "end", shorten(cat, g.left-padOuter-10, textSize))
+	} else {
+		band := (g.right - g.left) / float64(n)
+		lo, hi = g.left+float64(i)*band+band*(1-bandFill)/2, g.left+float64(i+1)*band-band*(1-bandFill)/2
+		c.text((lo+hi)/2, g.bottom+textSize+8, textSize, colourText, "middle", shorten(cat, band-4, textSize))
+	}
+	// The category's bars share its band, centred, each no thicker
+	// than maxBarThick: a series without a value here takes no slot.
+	var present []int
+	for j, s := range b.Series {
+		if b.Value.drawable(s.value(s.Values, i)) {
+			present = append(present, j)
+		}
+	}
+	thick := math.Min((hi-lo)/float64(max(len(present), 1)), maxBarThick)
+	at := (lo+hi)/2 - thick*float64(len(present))/2
+	for k, j := range present {
+		s := b.Series[j]
+		c.bar(b, sc, s, j, i, cat, s.value(s.Values, i), at+float64(k)*thick, thick, hatches[j])
+	}
+	if b.Marks != nil {
+		if v := b.Marks.value(i); b.Value.drawable(v) {
+			c.mark(b, sc, cat, v, lo, hi)
+		}
+	}
+}
+
+// mark draws a category's reference value v as a rule across its band.
+func (c *canvas) mark(b Bars, sc *scale, cat string, v, lo, hi float64) {
+	p := sc.at(v)
+	tip := fmt.Sprintf("%s · %s: %s", cat, clean(b.Marks.Name), sc.fmt(v))
+	x1, y1, x2, y2 := lo-3, p, hi+3, p
+	if b.Horizontal {
+		x1, y1, x2, y2 = p, lo-3, p, hi+3
+	}
+	c.raw(`<line class="mark" x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s" stroke-width="2.5" stroke-linecap="round"><title>%s</title></line>`,
+		f(x1), f(y1), f(x2), f(y2), markColour(b.Marks), esc(tip))
 }
 
 // bar draws series s's value v in category i, in the slot from at thick.

@@ -36,28 +36,8 @@ func (l Lines) SVG() (string, error) {
 	if n == 0 {
 		n = len(l.X)
 	}
-	var left, right []float64
-	drawable, skipped, hasRight := 0, 0, false
-	for _, s := range l.Series {
-		ax := l.axisOf(s)
-		hasRight = hasRight || s.Right
-		for i := 0; i < n; i++ {
-			v := s.value(s.Values, i)
-			switch {
-			case !l.drawableX(i):
-			case ax.drawable(v):
-				drawable++
-				if s.Right {
-					right = append(right, v)
-				} else {
-					left = append(left, v)
-				}
-			case !math.IsNaN(v):
-				skipped++
-			}
-		}
-	}
-	if n == 0 || drawable == 0 {
+	left, right, skipped, hasRight := l.collect(n)
+	if n == 0 || len(left)+len(right) == 0 {
 		return "", ErrNoData
 	}
 	ys := newScale(l.Y, left)
@@ -97,28 +77,7 @@ func (l Lines) SVG() (string, error) {
 		c.line(plotRight, top, plotRight, bottom, colourAxis, 1, "")
 		c.raw(`</g>`)
 	}
-	// The x axis: category names, or ticks of the numeric scale.
-	c.raw(`<g class="x-axis">`)
-	if xs == nil {
-		step := 1
-		if slot := (plotRight - plotLeft) / float64(n); slot > 0 {
-			widest := 0.0
-			for _, cat := range l.Categories {
-				widest = math.Max(widest, textWidth(clean(cat), tickSize))
-			}
-			step = max(1, int(math.Ceil((widest+8)/slot)))
-		}
-		for i := 0; i < n; i += step {
-			c.text(x(i), bottom+tickSize+8, tickSize, colourMuted, "middle", clean(l.Categories[i]))
-		}
-	} else {
-		for _, t := range xs.ticks {
-			p := xs.at(t.v)
-			c.line(p, bottom, p, bottom+4, colourAxis, 1, "")
-			c.text(p, bottom+tickSize+8, tickSize, colourMuted, "middle", t.label)
-		}
-	}
-	c.raw(`</g>`)
+	c.xAxis(l, xs, x, n, plotLeft, plotRight, bottom)
 
 	// Areas first, so lines draw over them.
 	for pass := 0; pass < 2; pass++ {
@@ -146,6 +105,55 @@ func (l Lines) SVG() (string, error) {
 		c.text((plotLeft+plotRight)/2, linesHeight-padOuter, textSize, colourMuted, "middle", l.XAxis.Label)
 	}
 	return c.close(), nil
+}
+
+// collect sorts the drawable values of the first n x positions by axis and
+// counts the values an axis cannot draw (e.g. zero on a log scale).
+func (l Lines) collect(n int) (left, right []float64, skipped int, hasRight bool) {
+	for _, s := range l.Series {
+		ax := l.axisOf(s)
+		hasRight = hasRight || s.Right
+		for i := 0; i < n; i++ {
+			v := s.value(s.Values, i)
+			switch {
+			case !l.drawableX(i):
+			case ax.drawable(v):
+				if s.Right {
+					right = append(right, v)
+				} else {
+					left = append(left, v)
+				}
+			case !math.IsNaN(v):
+				skipped++
+			}
+		}
+	}
+	return left, right, skipped, hasRight
+}
+
+// xAxis draws the x axis: category names, or ticks of the numeric scale.
+func (c *canvas) xAxis(l Lines, xs *scale, x func(int) float64, n int, plotLeft, plotRight, bottom float64) {
+	c.raw(`<g class="x-axis">`)
+	if xs == nil {
+		step := 1
+		if slot := (plotRight - plotLeft) / float64(n); slot > 0 {
+			widest := 0.0
+			for _, cat := range l.Categories {
+				widest = math.Max(widest, textWidth(clean(cat), tickSize))
+			}
+			step = max(1, int(math.Ceil((widest+8)/slot)))
+		}
+		for i := 0; i < n; i += step {
+			c.text(x(i), bottom+tickSize+8, tickSize, colourMuted, "middle", clean(l.Categories[i]))
+		}
+	} else {
+		for _, t := range xs.ticks {
+			p := xs.at(t.v)
+			c.line(p, bottom, p, bottom+4, colourAxis, 1, "")
+			c.text(p, bottom+tickSize+8, tickSize, colourMuted, "middle", t.label)
+		}
+	}
+	c.raw(`</g>`)
 }
 
 func (l Lines) axisOf(s Series) Axis {

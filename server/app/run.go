@@ -34,6 +34,9 @@ func Run(ctx context.Context, cfg server.Config, log *slog.Logger, ready func(Re
 	if err := cfg.Check(); err != nil {
 		return err
 	}
+	if cfg.PlainMQTT != "" && cfg.Broker != "" {
+		return errors.New("server: the plain MQTT baseline needs the embedded broker")
+	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -44,137 +47,45 @@ func Run(ctx context.Context, cfg server.Config, log *slog.Logger, ready func(Re
 	defer reg.Close()
 
 	metrics := server.NewMetrics()
-	dir, counters := metrics.Timed(reg, reg)
-
-	keys, err := reg.ServerKeys(ctx)
-	if err != nil && cfg.Listen[handshake.Noise] != "" {
-		return fmt.Errorf("reading the server keys (serve --fixtures imports one; or run shakedown serverkey announce, then serverkey promote): %w", err)
-	}
-	ring := noise.NewKeyRing(ringKeys(keys))
-
-	grants := grantsFunc(ctx, reg, cfg.Grants)
-	pwKey, err := reg.PasswordKey(ctx)
-	if err != nil {
-		return fmt.Errorf("reading the password key: %w", err)
-	}
-	pw, err := server.NewPasswords(reg, pwKey, 0, metrics.Registry)
+	sc, ring, err := stackConfig(ctx, cfg, reg, metrics, log)
 	if err != nil {
 		return err
 	}
-	passwords := pw.Check
-	var sink server.Sink
-	var emb *broker.Embedded
-	ls := Ready{Listeners: map[string]string{}}
-	if cfg.Broker == "" {
-		emb, err = broker.New(broker.Options{Grants: grants, Passwords: passwords,
-			BackendUser: cfg.BackendUser, BackendPassword: cfg.BackendPassword, WriteQueue: cfg.MQTTWriteQueue,
-			ConnectTimeout: cfg.ConnectTimeout, Observer: metrics,
-			Logger: log.With("component", "broker")})
-		if err != nil {
-			return err
-		}
-		defer emb.Close()
-		metrics.BrokerDropped(emb.Dropped)
-		if cfg.Backend != "" {
-			a, err := emb.AddBackendListener(cfg.Backend)
-			if err != nil {
-				return err
-			}
-			ls.Listeners["backend"] = a.String()
-		}
-		sink = emb
-	} else {
-		br, err := newBridge(cfg, metrics, grants, passwords, log)
+	if cfg.Broker != "" {
+		br, err := newBridge(cfg, metrics, sc.Broker.Grants, sc.Broker.Passwords, log)
 		if err != nil {
 			return err
 		}
 		defer br.Close()
-		sink = br
-		ls.Listeners["broker"] = cfg.Broker
-	}
-	sink = touchingSink{Sink: sink, reg: reg}
-
-	var cert tls.Certificate
-	if cfg.Listen[handshake.TLS] != "" {
-		if cert, err = tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey); err != nil {
-			return fmt.Errorf("loading the tls profile's certificate: %w", err)
-		}
-	}
-	pattern, err := noise.ParsePattern(cfg.NoisePattern)
-	if err != nil {
-		return err
-	}
-	deps := server.ProfileDeps{Directory: dir, Counters: counters, NoiseKeys: ring, NoisePattern: pattern, Certificate: cert}
-	gw := server.NewGateway(sink, cfg.Limits(), metrics, log.With("component", "gateway"))
-	metrics.HalfOpen(gw.HalfOpen)
-	for _, p := range handshake.Profiles {
-		addr := cfg.Listen[p]
-		if addr == "" {
-			continue
-		}
-		srv, err := server.NewProfileServer(p, deps)
-		if err != nil {
-			gw.Close(0)
-			return err
-		}
-		a, err := gw.Listen(addr, srv)
-		if err != nil {
-			gw.Close(0)
-			return err
-		}
-		ls.Listeners[string(p)] = a.String()
-		exposed := !onLoopback(a)
-		switch {
-		case p.Insecure():
-			log.Warn("insecure profile enabled, for reproduction only: do not deploy", "profile", p, "addr", a.String(), "beyond_loopback", exposed)
-		case exposed:
-			log.Info("listening beyond loopback, as asked", "profile", p, "addr", a.String())
-		}
+		sc.Sink = br
 	}
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	st, err := server.NewStack(sc)
+	if err != nil {
+		return err
+	}
+	defer st.Close(0) // on an early return; ends the plain baseline's sessions too
+	metrics.HalfOpen(st.Gateway.HalfOpen)
+	if st.Broker != nil {
+		metrics.BrokerDropped(st.Broker.Dropped)
+	}
+	ls := listeners(cfg, st, log)
 	if cfg.PlainMQTT != "" {
-		if emb == nil {
-			gw.Close(0)
-			return errors.New("server: the plain MQTT baseline needs the embedded broker")
-		}
-		raw, err := net.Listen("tcp", cfg.PlainMQTT)
+		ln, err := servePlain(cfg.PlainMQTT, st.Broker, metrics, log, &wg)
 		if err != nil {
-			gw.Close(0)
-			return fmt.Errorf("server: plain MQTT listener: %w", err)
+			return err
 		}
-		ln := accept.Wrap(raw, func(err error, wait time.Duration) {
-			log.Warn("accept failed; retrying", "listener", "plain", "err", err, "retry_in", wait.String())
-			metrics.AcceptFailed("plain")
-		})
 		defer ln.Close()
 		ls.Listeners["plain"] = ln.Addr().String()
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			servePlain(ln, emb)
-		}()
 	}
 	if cfg.Metrics != "" {
-		raw, err := net.Listen("tcp", cfg.Metrics)
+		hs, addr, err := serveMetrics(cfg.Metrics, metrics, log, &wg)
 		if err != nil {
-			gw.Close(0)
-			return fmt.Errorf("server: metrics listener: %w", err)
+			return err
 		}
-		// net/http backs off on temporary accept errors but gives up on
-		// the others; the patient listener never gives up.
-		ln := accept.Wrap(raw, func(err error, wait time.Duration) {
-			log.Warn("accept failed; retrying", "listener", "metrics", "err", err, "retry_in", wait.String())
-			metrics.AcceptFailed("metrics")
-		})
-		hs := &http.Server{Handler: metrics.Handler(func() error { return nil }), ReadHeaderTimeout: 5 * time.Second}
-		ls.Listeners["metrics"] = ln.Addr().String()
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			hs.Serve(ln)
-		}()
 		defer hs.Close()
+		ls.Listeners["metrics"] = addr
 	}
 	wg.Add(1)
 	go func() {
@@ -186,12 +97,110 @@ func Run(ctx context.Context, cfg server.Config, log *slog.Logger, ready func(Re
 		ready(ls)
 	}
 	<-ctx.Done()
-	log.Info("draining", "sessions", gw.Sessions(), "deadline", cfg.Drain.String())
-	err = gw.Close(cfg.Drain)
-	if emb != nil {
-		emb.Close() // ends the plain baseline's sessions too
+	log.Info("draining", "sessions", st.Gateway.Sessions(), "deadline", cfg.Drain.String())
+	return st.Close(cfg.Drain) // the broker's close ends the plain baseline's sessions too
+}
+
+// stackConfig reads from the registry what the gateway and the broker
+// need: the noise key ring (returned for refreshKeys), each device's
+// grants and the tls devices' password check.
+func stackConfig(ctx context.Context, cfg server.Config, reg registry.Registry, metrics *server.Metrics, log *slog.Logger) (server.StackConfig, *noise.KeyRing, error) {
+	keys, err := reg.ServerKeys(ctx)
+	if err != nil && cfg.Listen[handshake.Noise] != "" {
+		return server.StackConfig{}, nil, fmt.Errorf("reading the server keys (serve --fixtures imports one; or run shakedown serverkey announce, then serverkey promote): %w", err)
 	}
-	return err
+	ring := noise.NewKeyRing(ringKeys(keys))
+	pwKey, err := reg.PasswordKey(ctx)
+	if err != nil {
+		return server.StackConfig{}, nil, fmt.Errorf("reading the password key: %w", err)
+	}
+	pw, err := server.NewPasswords(reg, pwKey, 0, metrics.Registry)
+	if err != nil {
+		return server.StackConfig{}, nil, err
+	}
+	var cert tls.Certificate
+	if cfg.Listen[handshake.TLS] != "" {
+		if cert, err = tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey); err != nil {
+			return server.StackConfig{}, nil, fmt.Errorf("loading the tls profile's certificate: %w", err)
+		}
+	}
+	pattern, err := noise.ParsePattern(cfg.NoisePattern)
+	if err != nil {
+		return server.StackConfig{}, nil, err
+	}
+	dir, counters := metrics.Timed(reg, reg)
+	return server.StackConfig{
+		Listen:   cfg.Listen,
+		Profiles: server.ProfileDeps{Directory: dir, Counters: counters, NoiseKeys: ring, NoisePattern: pattern, Certificate: cert},
+		Limits:   cfg.Limits(),
+		Observer: metrics,
+		Logger:   log.With("component", "gateway"),
+		Broker: broker.Options{Grants: grantsFunc(ctx, reg, cfg.Grants), Passwords: pw.Check,
+			BackendUser: cfg.BackendUser, BackendPassword: cfg.BackendPassword, WriteQueue: cfg.MQTTWriteQueue,
+			ConnectTimeout: cfg.ConnectTimeout, Observer: metrics,
+			Logger: log.With("component", "broker")},
+		Backend: cfg.Backend,
+		Wrap:    func(s server.Sink) server.Sink { return touchingSink{Sink: s, reg: reg} },
+	}, ring, nil
+}
+
+// listeners returns the bound addresses of st's listeners, and warns of
+// every insecure profile and notes every listener beyond loopback.
+func listeners(cfg server.Config, st *server.Stack, log *slog.Logger) Ready {
+	ls := Ready{Listeners: map[string]string{}}
+	for _, p := range handshake.Profiles {
+		a, ok := st.Addrs[p]
+		if !ok {
+			continue
+		}
+		ls.Listeners[string(p)] = a
+		exposed := !onLoopback(a)
+		switch {
+		case p.Insecure():
+			log.Warn("insecure profile enabled, for reproduction only: do not deploy", "profile", p, "addr", a, "beyond_loopback", exposed)
+		case exposed:
+			log.Info("listening beyond loopback, as asked", "profile", p, "addr", a)
+		}
+	}
+	if st.Backend != "" {
+		ls.Listeners["backend"] = st.Backend
+	}
+	if cfg.Broker != "" {
+		ls.Listeners["broker"] = cfg.Broker
+	}
+	return ls
+}
+
+// patientListener listens on addr for the listener called name. Its
+// accept loop rides out failures such as EMFILE (package server/accept),
+// logging and counting each.
+func patientListener(addr, name string, metrics *server.Metrics, log *slog.Logger) (net.Listener, error) {
+	raw, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("server: %s listener: %w", name, err)
+	}
+	return accept.Wrap(raw, func(err error, wait time.Duration) {
+		log.Warn("accept failed; retrying", "listener", name, "err", err, "retry_in", wait.String())
+		metrics.AcceptFailed(name)
+	}), nil
+}
+
+// serveMetrics serves /metrics and /healthz on addr in a goroutine of wg
+// until the returned server is closed.
+func serveMetrics(addr string, metrics *server.Metrics, log *slog.Logger, wg *sync.WaitGroup) (*http.Server, string, error) {
+	// net/http backs off on temporary accept errors but gives up on the
+	// others; the patient listener never gives up.
+	ln, err := patientListener(addr, "metrics", metrics, log)
+	if err != nil {
+		return nil, "", err
+	}
+	hs := &http.Server{Handler: metrics.Handler(func() error { return nil }), ReadHeaderTimeout: 5 * time.Second}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		hs.Serve(ln)
+	}()
+	return hs, ln.Addr().String(), nil
 }
 
 func registryKind(dsn string) string {
@@ -265,17 +274,33 @@ func (s touchingSink) AttachDevice(conn net.Conn, id handshake.Identity) error {
 	return s.Sink.AttachDevice(conn, id)
 }
 
-// onLoopback reports whether a listener's address is a loopback address
-// (127.0.0.0/8, ::1): reachable from this machine only.
-func onLoopback(a net.Addr) bool {
-	ta, ok := a.(*net.TCPAddr)
-	return ok && ta.IP.IsLoopback()
+// onLoopback reports whether a listener's address (host:port) is a
+// loopback address (127.0.0.0/8, ::1): reachable from this machine only.
+func onLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	ip := net.ParseIP(host)
+	return err == nil && ip != nil && ip.IsLoopback()
 }
 
-// servePlain serves the plain MQTT baseline until ln is closed; ln is a
+// servePlain serves the plain MQTT baseline on addr, with emb, in a
+// goroutine of wg until the returned listener is closed.
+func servePlain(addr string, emb *broker.Embedded, metrics *server.Metrics, log *slog.Logger, wg *sync.WaitGroup) (net.Listener, error) {
+	ln, err := patientListener(addr, "plain", metrics, log)
+	if err != nil {
+		return nil, err
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		acceptPlain(ln, emb)
+	}()
+	return ln, nil
+}
+
+// acceptPlain serves the plain MQTT baseline until ln is closed; ln is a
 // patient listener (package server/accept), so only its closing ends the
 // loop.
-func servePlain(ln net.Listener, emb *broker.Embedded) {
+func acceptPlain(ln net.Listener, emb *broker.Embedded) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	for {

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -18,8 +19,8 @@ import (
 	"shakedown/fixtures"
 	"shakedown/handshake"
 	"shakedown/handshake/handshaketest"
-	"shakedown/handshake/noise"
 	"shakedown/server"
+	"shakedown/server/servertest"
 	"shakedown/simulator"
 )
 
@@ -31,29 +32,6 @@ const (
 
 // devicesPerProfile is the fleet each profile brings to mosquitto.
 const devicesPerProfile = 100
-
-// inbox collects what the backend subscriber receives.
-type inbox struct {
-	mu  sync.Mutex
-	got map[string][]string
-}
-
-func (b *inbox) add(topic, payload string) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.got[topic] = append(b.got[topic], payload)
-}
-
-func (b *inbox) has(topic, payload string) bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	for _, p := range b.got[topic] {
-		if p == payload {
-			return true
-		}
-	}
-	return false
-}
 
 // each runs fn(0..n-1) with at most width calls at once and returns the errors.
 func each(n, width int, fn func(i int) error) []error {
@@ -78,8 +56,8 @@ var _ = Describe("the bridge in front of mosquitto", Ordered, Label("mosquitto")
 		set     *fixtures.Set
 		br      *Bridge
 		obs     *counter
-		addrs   map[handshake.Name]string
-		box     *inbox
+		srv     *servertest.Server
+		box     *servertest.Inbox
 		backend paho.Client
 		run     string // this run's mark in every payload: the broker may be shared
 		ctx     context.Context
@@ -109,20 +87,17 @@ var _ = Describe("the bridge in front of mosquitto", Ordered, Label("mosquitto")
 		Expect(err).NotTo(HaveOccurred())
 		br, err = New(Options{Broker: "tcp://" + mosq, Passwords: pw.Check, Observer: obs})
 		Expect(err).NotTo(HaveOccurred())
-		gw := server.NewGateway(br, server.DefaultLimits, nil, nil)
-		DeferCleanup(func() {
-			Expect(gw.Close(time.Second)).To(Succeed())
-			Expect(br.Close()).To(Succeed())
-		})
-		deps := server.ProfileDeps{Directory: dir, Counters: dir, NoiseKeys: noise.NewKeyRing(noise.ServerKeys{Current: set.NoiseCurrent}), Certificate: set.Broker}
-		addrs, err = gw.ListenEach("127.0.0.1:0", deps, handshake.Profiles...)
+		DeferCleanup(br.Close)
+		srv, err = servertest.Start(servertest.Options{Directory: dir, NoiseCurrent: set.NoiseCurrent, Certificate: set.Broker,
+			Limits: server.DefaultLimits, Sink: br})
 		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(srv.Close) // before the bridge's: cleanups run last in, first out
 
-		box = &inbox{got: map[string][]string{}}
+		box = &servertest.Inbox{}
 		backend, err = simulator.Connect(ctx, simulator.ClientConfig{Addr: mosq, ClientID: "shakedown-backend-" + run})
 		Expect(err).NotTo(HaveOccurred())
 		DeferCleanup(func() { backend.Disconnect(100) })
-		tok := backend.Subscribe("devices/#", 1, func(_ paho.Client, m paho.Message) { box.add(m.Topic(), string(m.Payload())) })
+		tok := backend.Subscribe("devices/#", 1, func(_ paho.Client, m paho.Message) { box.Receive(m.Topic(), m.Payload()) })
 		Expect(tok.WaitTimeout(10 * time.Second)).To(BeTrue())
 		Expect(tok.Error()).NotTo(HaveOccurred())
 	})
@@ -132,7 +107,7 @@ var _ = Describe("the bridge in front of mosquitto", Ordered, Label("mosquitto")
 		if err != nil {
 			return nil, err
 		}
-		return simulator.Connect(ctx, simulator.ClientConfig{Device: dev, Addr: addrs[d.Profile], ClientID: clientID,
+		return simulator.Connect(ctx, simulator.ClientConfig{Device: dev, Addr: srv.Addr(d.Profile), ClientID: clientID,
 			Username: user, Password: pass, OnConnectionLost: lost})
 	}
 
@@ -179,7 +154,7 @@ var _ = Describe("the bridge in front of mosquitto", Ordered, Label("mosquitto")
 			Eventually(func() []string {
 				var missing []string
 				for _, d := range devs {
-					if !box.has("devices/"+d.ID+"/telemetry", run+" hello from "+d.ID) {
+					if !slices.Contains(box.Messages("devices/"+d.ID+"/telemetry"), run+" hello from "+d.ID) {
 						missing = append(missing, d.ID)
 					}
 				}
@@ -216,7 +191,7 @@ var _ = Describe("the bridge in front of mosquitto", Ordered, Label("mosquitto")
 			dev, user, _, err := simulator.NewDevice(set, d, simulator.DeviceOptions{TLSPassword: true})
 			Expect(err).NotTo(HaveOccurred())
 			before := obs.count(ReasonBadPassword)
-			_, err = simulator.Connect(ctx, simulator.ClientConfig{Device: dev, Addr: addrs[handshake.TLS], ClientID: d.ID, Username: user, Password: "guess"})
+			_, err = simulator.Connect(ctx, simulator.ClientConfig{Device: dev, Addr: srv.Addr(handshake.TLS), ClientID: d.ID, Username: user, Password: "guess"})
 			Expect(err).To(MatchError(ContainSubstring("not Authorized")))
 			Expect(obs.count(ReasonBadPassword)).To(BeNumerically(">", before))
 		})
@@ -234,7 +209,7 @@ var _ = Describe("the bridge in front of mosquitto", Ordered, Label("mosquitto")
 
 			secret := run + " for " + b.ID + " only"
 			Expect(backend.Publish("devices/"+b.ID+"/cmd", 1, false, secret).WaitTimeout(10 * time.Second)).To(BeTrue())
-			Eventually(func() bool { return box.has("devices/"+b.ID+"/cmd", secret) }).Should(BeTrue())
+			Eventually(func() bool { return slices.Contains(box.Messages("devices/"+b.ID+"/cmd"), secret) }).Should(BeTrue())
 			Consistently(spied).Within(500 * time.Millisecond).ShouldNot(Receive())
 			Expect(c.IsConnectionOpen()).To(BeTrue(), "a refused subscription keeps the session")
 		})
@@ -249,7 +224,7 @@ var _ = Describe("the bridge in front of mosquitto", Ordered, Label("mosquitto")
 			c.Publish("devices/"+b.ID+"/x", 1, false, forged)
 			Eventually(lost).WithTimeout(5 * time.Second).Should(Receive())
 			Expect(obs.count(ReasonACLPublish)).To(Equal(1))
-			Consistently(func() bool { return box.has("devices/"+b.ID+"/x", forged) }).Within(time.Second).Should(BeFalse())
+			Consistently(func() bool { return slices.Contains(box.Messages("devices/"+b.ID+"/x"), forged) }).Within(time.Second).Should(BeFalse())
 		})
 	})
 
@@ -262,7 +237,7 @@ var _ = Describe("the bridge in front of mosquitto", Ordered, Label("mosquitto")
 			Expect(err).NotTo(HaveOccurred())
 			hctx, hcancel := context.WithTimeout(ctx, 5*time.Second)
 			defer hcancel()
-			conn, err := handshake.Dial(hctx, dev, "tcp", addrs[handshake.Noise])
+			conn, err := handshake.Dial(hctx, dev, "tcp", srv.Addr(handshake.Noise))
 			Expect(err).NotTo(HaveOccurred())
 			DeferCleanup(conn.Close)
 			g := &rig{conn: conn, r: bufio.NewReader(conn)}

@@ -1,7 +1,6 @@
 package board_test
 
 import (
-	"crypto/sha256"
 	"errors"
 	"net"
 	"net/url"
@@ -21,6 +20,7 @@ import (
 	"shakedown/handshake"
 	"shakedown/harness"
 	bp "shakedown/harness/boardproto"
+	"shakedown/suites/measure"
 )
 
 var errSessionUsed = errors.New("board suite: the board's session carried an MQTT connection already")
@@ -31,23 +31,11 @@ const (
 )
 
 // provision stores d's identity on the board as a CI job does from a
-// fixture set: the device key and the server's current noise key, the
-// curve, or for tls the broker's SPKI pin and name. The board keeps its own
-// message-1 counter across identities, always greater than the last.
+// fixture set (measure.Provisioning). The board keeps its own message-1
+// counter across identities, always greater than the last.
 func provision(d fixtures.Device) {
-	p := bp.Provision{Profile: d.Profile, DeviceID: d.ID, DeviceKey: d.Private}
-	switch d.Profile {
-	case handshake.Noise:
-		p.ServerKey = set.NoiseCurrent.Public
-	case handshake.Seed:
-		cv, ok := bp.ParseCurve(d.Curve)
-		Expect(ok).To(BeTrue(), "curve %q", d.Curve)
-		p.Curve = cv
-	case handshake.TLS:
-		// The key of its client certificate (mutual TLS), and the broker's pin.
-		spki := sha256.Sum256(set.Broker.Leaf.RawSubjectPublicKeyInfo)
-		p.TLSVerify, p.TLSPin, p.ServerName = bp.TLSVerifySPKI, spki[:], set.ServerName
-	}
+	p, err := measure.Provisioning(set, d)
+	Expect(err).NotTo(HaveOccurred())
 	Expect(board.Provision(ctx(), p)).To(Succeed())
 }
 

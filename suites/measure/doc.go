@@ -7,6 +7,7 @@
 // the same wherever it is printed:
 //
 //	pv, err := measure.Provisioning(set, dev)      // the board becomes dev
+//	pv, err = measure.ProvisionOf(id)               // or a fixtures.Identity of other options
 //	err = b.Provision(ctx, pv)
 //	h, s, err := measure.Handshake(ctx, b, opts, in, limit)
 //	defer s.Close()                                 // h is a reports.Handshake

@@ -10,6 +10,8 @@ import (
 
 	"shakedown/fixtures"
 	"shakedown/handshake"
+	"shakedown/handshake/noise"
+	"shakedown/handshake/tlsprofile"
 	bp "shakedown/harness/boardproto"
 	"shakedown/reports"
 	"shakedown/suites/measure"
@@ -81,6 +83,50 @@ var _ = Describe("Provisioning", func() {
 	It("refuses a device of no known profile", func() {
 		_, err := measure.Provisioning(set, fixtures.Device{ID: "x", Profile: "carrier-pigeon"})
 		Expect(err).To(MatchError(ContainSubstring("unknown profile")))
+	})
+})
+
+var _ = Describe("ProvisionOf", func() {
+	provision := func(id string, o fixtures.ProvisionOptions) bp.Provision {
+		GinkgoHelper()
+		ident, err := fixtures.Provision(set, id, o)
+		Expect(err).NotTo(HaveOccurred())
+		p, err := measure.ProvisionOf(ident)
+		Expect(err).NotTo(HaveOccurred())
+		return p
+	}
+
+	It("carries the noise pattern and the pinned next server key, and leaves the counter and erase to the caller", func() {
+		p := provision("noise-0001", fixtures.ProvisionOptions{NoisePattern: noise.KK, PinNext: true})
+		Expect(p.NoisePattern).To(Equal(bp.NoiseKK))
+		Expect(p.ServerKey).To(Equal(set.NoiseCurrent.Public))
+		Expect(p.ServerKeyNext).To(Equal(set.NoiseNext.Public))
+		Expect(p.Counter).To(BeNil())
+		Expect(p.Erase).To(BeFalse())
+		Expect(provision("noise-0001", fixtures.ProvisionOptions{}).NoisePattern).To(BeZero(), "the board's default, IK")
+	})
+
+	DescribeTable("carries each tls mode with its pin and the server name",
+		func(mode tlsprofile.Mode, want bp.TLSVerify, pinned bool) {
+			p := provision("tls-0001", fixtures.ProvisionOptions{TLSMode: mode, TLSPassword: true})
+			Expect(p.TLSVerify).To(Equal(want))
+			Expect(p.TLSPin).To(Equal(set.BrokerPin(mode)))
+			Expect(p.TLSPin != nil).To(Equal(pinned))
+			Expect(p.ServerName).To(Equal(set.ServerName))
+			Expect(p.DeviceKey).To(BeNil(), "a board without a key logs in with its password")
+		},
+		Entry("none", tlsprofile.None, bp.TLSVerifyNone, false),
+		Entry("fingerprint", tlsprofile.Fingerprint, bp.TLSVerifyFingerprint, true),
+		Entry("spki", tlsprofile.SPKI, bp.TLSVerifySPKI, true),
+		Entry("ca", tlsprofile.CA, bp.TLSVerifyCA, false),
+		Entry("ca-noclock", tlsprofile.CANoClock, bp.TLSVerifyCANoClock, false),
+	)
+
+	It("refuses a device that skips point validation, which no board can be", func() {
+		ident, err := fixtures.Provision(set, "seed-p256-0001", fixtures.ProvisionOptions{SkipPointCheck: true})
+		Expect(err).NotTo(HaveOccurred())
+		_, err = measure.ProvisionOf(ident)
+		Expect(err).To(MatchError(ContainSubstring("skips point validation")))
 	})
 })
 

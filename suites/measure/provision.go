@@ -1,38 +1,57 @@
 package measure
 
 import (
-	"crypto/sha256"
 	"fmt"
 
 	"shakedown/fixtures"
 	"shakedown/handshake"
+	"shakedown/handshake/tlsprofile"
 	bp "shakedown/harness/boardproto"
 )
 
+// BoardOptions are the provisioning choices of a board acting as a fixture
+// device of profile p: for tls the broker certificate's SPKI pin (RFC 7469
+// §2.4), since the board protocol provisions no trust anchor and no clock.
+func BoardOptions(p handshake.Name) fixtures.ProvisionOptions {
+	return fixtures.ProvisionOptions{Profile: p, TLSMode: tlsprofile.SPKI}
+}
+
 // Provisioning returns what a board is provisioned with to act as device d
-// of set: its ID and private key (for tls the seed of its client
-// certificate's Ed25519 key: the board presents a certificate for it), and
-// what it pins of the server (the noise server's static key; for tls the
-// broker certificate's SPKI, RFC 7469 §2.4). A seed device also gets its
-// curve.
+// of set (BoardOptions): its ID and private key (for tls the seed of its
+// client certificate's Ed25519 key: the board presents a certificate for
+// it), and what it pins of the server (the noise server's static key; for
+// tls the broker certificate's SPKI). A seed device also gets its curve.
 func Provisioning(set *fixtures.Set, d fixtures.Device) (bp.Provision, error) {
-	p := bp.Provision{Profile: d.Profile, DeviceID: d.ID}
-	switch d.Profile {
-	case handshake.Noise:
-		p.DeviceKey, p.ServerKey = d.Private, set.NoiseCurrent.Public
-	case handshake.Seed:
-		cv, ok := bp.ParseCurve(d.Curve)
-		if !ok {
-			return bp.Provision{}, fmt.Errorf("measure: device %s: unknown curve %q", d.ID, d.Curve)
+	id, err := fixtures.ProvisionDevice(set, d, BoardOptions(d.Profile))
+	if err != nil {
+		return bp.Provision{}, fmt.Errorf("measure: %w", err)
+	}
+	return ProvisionOf(id)
+}
+
+// ProvisionOf returns identity id as the board protocol's PROVISION
+// carries it: the profile, ID, key, curve, pinned noise server keys,
+// pattern, tls mode, pin and server name. The message-1 counter and Erase
+// are the caller's: a board keeps its own counter unless told.
+func ProvisionOf(id fixtures.Identity) (bp.Provision, error) {
+	p := bp.Provision{Profile: id.Profile, DeviceID: id.DeviceID, DeviceKey: id.DeviceKey,
+		ServerKey: id.ServerKey, ServerKeyNext: id.ServerKeyNext, TLSPin: id.TLSPin, ServerName: id.ServerName}
+	var ok bool
+	switch {
+	case id.SkipPointCheck:
+		return bp.Provision{}, fmt.Errorf("measure: device %q skips point validation: a board runs its firmware's own check", id.DeviceID)
+	case id.Curve != "":
+		if p.Curve, ok = bp.ParseCurve(string(id.Curve)); !ok {
+			return bp.Provision{}, fmt.Errorf("measure: device %q: the board protocol names no curve %q", id.DeviceID, id.Curve)
 		}
-		p.DeviceKey, p.Curve = d.Private, cv
-	case handshake.PSK:
-		p.DeviceKey = d.Private
-	case handshake.TLS:
-		spki := sha256.Sum256(set.Broker.Leaf.RawSubjectPublicKeyInfo)
-		p.DeviceKey, p.TLSVerify, p.TLSPin, p.ServerName = d.Private, bp.TLSVerifySPKI, spki[:], set.ServerName
-	default:
-		return bp.Provision{}, fmt.Errorf("measure: device %s: unknown profile %q", d.ID, d.Profile)
+	case id.NoisePattern != "":
+		if p.NoisePattern, ok = bp.ParseNoisePattern(string(id.NoisePattern)); !ok {
+			return bp.Provision{}, fmt.Errorf("measure: device %q: the board protocol names no noise pattern %q", id.DeviceID, id.NoisePattern)
+		}
+	case id.TLSMode != "":
+		if p.TLSVerify, ok = bp.ParseTLSVerify(string(id.TLSMode)); !ok {
+			return bp.Provision{}, fmt.Errorf("measure: device %q: the board protocol names no tls mode %q", id.DeviceID, id.TLSMode)
+		}
 	}
 	return p, nil
 }

@@ -6,7 +6,7 @@
  *
  * USART0 is bridged to a pseudo-terminal (simavr's uart_pty part), which
  * the harness opens like a real board's serial port. The firmware marks
- * operations by writing GPIOR0 (port/avr/chip.h, sd_chip_mark): an id
+ * operations by writing GPIOR0 (port/avr/chip_port.h, sd_chip_mark): an id
  * 0x00-0x7E starts operation id, id | 0x80 ends it, 0xFF ends the run with
  * the exit code in GPIOR1. simavr is cycle-accurate, so the cycles between
  * two markers are exactly the chip's.

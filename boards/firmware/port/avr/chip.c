@@ -3,7 +3,7 @@
  * of the ATmega328P datasheet (Atmel DS40002061): USART0 §19-20, Timer1
  * §15, EEPROM §7.4, general-purpose I/O registers §7.4.9-7.4.11.
  */
-#include "chip.h"
+#include "port/chip.h"
 
 #include <avr/eeprom.h>
 #include <avr/interrupt.h>

@@ -1,7 +1,7 @@
 /*
  * port/common/agent_main.c: the agent (agent/agent.h) on a chip: the
- * functions of agent/port.h written once on top of the chip layer every
- * port/<chip>/chip.h declares, and the main loop. Built once per chip
+ * functions of agent/port.h written once on top of the chip layer that
+ * port/chip.h declares, and the main loop. Built once per chip
  * (make agents), with:
  *
  *   AGENT_BOARD   the board name INFO reports, a string (default: the chip's)
@@ -16,7 +16,7 @@
 
 #include "agent/agent.h"
 #include "agent/port.h"
-#include "chip.h"
+#include "port/chip.h"
 #include "crypto/port.h"
 #include "rng.h"
 

@@ -1,5 +1,5 @@
 /*
- * port/common/rng.c: see rng.h. Built once per chip, against its chip.h
+ * port/common/rng.c: see rng.h. Built once per chip, against port/chip.h
  * (storage) and the seed make generated for its image (rng_seed.h,
  * RNG_SEED: 32 bytes).
  */
@@ -7,7 +7,7 @@
 
 #include <string.h>
 
-#include "chip.h"
+#include "port/chip.h"
 #include "crypto/chachapoly.h"
 #include "crypto/common.h"
 #include "crypto/port.h"

@@ -10,7 +10,7 @@
  * Architecture Reference Manual, §B3.3: SYST_CSR, SYST_RVR, SYST_CVR;
  * §B3.2.6: AIRCR.SYSRESETREQ).
  */
-#include "chip.h"
+#include "port/chip.h"
 
 #include <string.h>
 

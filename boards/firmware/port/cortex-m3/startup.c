@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "chip.h"
+#include "port/chip.h"
 
 extern uint8_t __data_load[], __data_start[], __data_end[];
 extern uint8_t __bss_start[], __bss_end[], __stack_top[];

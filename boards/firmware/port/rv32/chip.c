@@ -8,7 +8,7 @@
  * the CLINT at 0x0200BFF8 (chapter 9). The counters are the machine-mode minstret and mcycle CSRs
  * (RISC-V Privileged Architecture v1.12, §3.1.11).
  */
-#include "chip.h"
+#include "port/chip.h"
 
 #include <string.h>
 

@@ -7,13 +7,15 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+
+	"shakedown/boards/internal/modroot"
 )
 
 var _ = Describe("the generated header", func() {
 	var root string
 	BeforeEach(func() {
 		var err error
-		root, err = moduleRoot()
+		root, err = modroot.Dir()
 		Expect(err).NotTo(HaveOccurred())
 	})
 
@@ -36,14 +38,5 @@ var _ = Describe("the generated header", func() {
 	It("fails rather than writing a header from a missing source", func() {
 		var buf bytes.Buffer
 		Expect(generate(&buf, GinkgoT().TempDir())).NotTo(Succeed())
-	})
-})
-
-var _ = Describe("the hex literals", func() {
-	It("cut long byte strings into 32-byte pieces", func() {
-		Expect(hexLit(nil)).To(Equal(`""`))
-		Expect(hexLit([]byte{0xab})).To(Equal(`"ab"`))
-		Expect(hexLit(bytes.Repeat([]byte{1}, 33))).To(Equal(
-			`"` + string(bytes.Repeat([]byte("01"), 32)) + `"` + "\n\t" + `"01"`))
 	})
 })

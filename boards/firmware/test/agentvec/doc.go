@@ -21,6 +21,10 @@
 //
 //	go run ./boards/firmware/test/agentvec -o boards/firmware/test/agent/vectors.h
 //
+// `make generate` (go generate) runs the same.
+//
 // The package test fails when the checked-in header differs from what the
 // generator prints, so a stale header cannot pass unnoticed.
 package main
+
+//go:generate go run . -o ../agent/vectors.h

@@ -1,31 +1,18 @@
 package main
 
 import (
-	"bytes"
-	"flag"
-	"fmt"
-	"os"
+	"io"
+
+	"shakedown/boards/firmware/test/internal/cgen"
+	"shakedown/boards/internal/modroot"
 )
 
 func main() {
-	out := flag.String("o", "", "write the header to this file instead of standard output")
-	flag.Parse()
-	root, err := moduleRoot()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "agentvec: %v\n", err)
-		os.Exit(1)
-	}
-	var buf bytes.Buffer
-	if err := generate(&buf, root); err != nil {
-		fmt.Fprintf(os.Stderr, "agentvec: %v\n", err)
-		os.Exit(1)
-	}
-	if *out == "" {
-		os.Stdout.Write(buf.Bytes())
-		return
-	}
-	if err := os.WriteFile(*out, buf.Bytes(), 0o644); err != nil {
-		fmt.Fprintf(os.Stderr, "agentvec: writing the header: %v\n", err)
-		os.Exit(1)
-	}
+	cgen.Main("agentvec", func(w io.Writer) error {
+		root, err := modroot.Dir()
+		if err != nil {
+			return err
+		}
+		return generate(w, root)
+	})
 }

@@ -9,7 +9,7 @@
  *   bench <op> <count> <stack bytes> <ok|WRONG>
  *   #exit <number of wrong results>
  *
- * count is the chip's own counter (port/<chip>/chip.h: sd_chip_count);
+ * count is the chip's own counter (port/chip.h: sd_chip_count);
  * on the AVR the simavr runner also counts the exact cycles between the
  * GPIOR0 markers around each operation (sd_chip_mark). The stack figure
  * is the deepest byte the operation wrote below the caller's frame
@@ -27,7 +27,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "chip.h"
+#include "port/chip.h"
 #include "crypto/chachapoly.h"
 #include "crypto/common.h"
 #include "crypto/ecc.h"

@@ -24,7 +24,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "chip.h"
+#include "port/chip.h"
 #include "crypto/chachapoly.h"
 #include "crypto/common.h"
 #include "crypto/ecc.h"

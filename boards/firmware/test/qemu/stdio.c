@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <stdint.h>
 
-#include "chip.h"
+#include "port/chip.h"
 
 void _exit(int code);
 

@@ -13,6 +13,10 @@
 //
 //	go run ./boards/firmware/test/vectorgen -o boards/firmware/test/vectors/generated.h
 //
+// `make generate` (go generate) runs the same.
+//
 // The package test fails when the checked-in header differs from what the
 // generator prints.
 package main
+
+//go:generate go run . -o ../vectors/generated.h

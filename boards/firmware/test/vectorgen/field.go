@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"math/big"
+
+	"shakedown/boards/firmware/test/internal/cgen"
 )
 
 // fieldCase is one input pair of the field-arithmetic vectors with the
@@ -28,7 +30,7 @@ func leBytes(v *big.Int, n int) []byte {
 // genFe25519 covers GF(2^255 - 19) as x25519.c holds it: any value below
 // 2^256, not only below p, so the edge inputs include 2^256 - 1, p, 2p and
 // the top of [2p, 2^256), which the final reduction must bring under p.
-func genFe25519(h *header) {
+func genFe25519(h *cgen.Header) {
 	p := new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 255), big.NewInt(19))
 	top := new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 256), big.NewInt(1))
 	edges := []*big.Int{
@@ -38,31 +40,31 @@ func genFe25519(h *header) {
 		new(big.Int).Sub(top, big.NewInt(1)), top,
 		new(big.Int).Lsh(big.NewInt(1), 255),
 	}
-	h.printf("\n/* GF(2^255 - 19) on inputs below 2^256, little-endian, by math/big:\n")
-	h.printf(" * a + b, a - b, a * b mod p (canonical), and a itself reduced. */\n")
-	h.printf("struct gen_fe {\n\tconst char *a, *b, *sum, *diff, *prod;\n};\n")
-	h.printf("static const struct gen_fe gen_fe25519[] = {\n")
+	h.Printf("\n/* GF(2^255 - 19) on inputs below 2^256, little-endian, by math/big:\n")
+	h.Printf(" * a + b, a - b, a * b mod p (canonical), and a itself reduced. */\n")
+	h.Printf("struct gen_fe {\n\tconst char *a, *b, *sum, *diff, *prod;\n};\n")
+	h.Printf("static const struct gen_fe gen_fe25519[] = {\n")
 	var cases []fieldCase
 	for i, a := range edges {
 		cases = append(cases, fieldOps(p, a, edges[(i*5+3)%len(edges)]))
 		cases = append(cases, fieldOps(p, a, a))
 	}
 	for i := 0; i < 16; i++ {
-		a := new(big.Int).SetBytes(h.random(32))
-		b := new(big.Int).SetBytes(h.random(32))
+		a := new(big.Int).SetBytes(h.Random(32))
+		b := new(big.Int).SetBytes(h.Random(32))
 		cases = append(cases, fieldOps(p, a, b))
 	}
 	for _, c := range cases {
-		h.printf("\t{%s,\n\t %s,\n\t %s,\n\t %s,\n\t %s},\n",
+		h.Printf("\t{%s,\n\t %s,\n\t %s,\n\t %s,\n\t %s},\n",
 			hexLit(leBytes(c.a, 32)), hexLit(leBytes(c.b, 32)),
 			hexLit(leBytes(c.sum, 32)), hexLit(leBytes(c.diff, 32)), hexLit(leBytes(c.prod, 32)))
 	}
-	h.printf("};\n")
+	h.Printf("};\n")
 }
 
 // genWeierstrassField covers GF(p) of a short-Weierstrass curve on inputs
 // below p, big-endian.
-func genWeierstrassField(h *header, c *curve) {
+func genWeierstrassField(h *cgen.Header, c *curve) {
 	p := c.p
 	n := c.fieldLen()
 	edges := []*big.Int{
@@ -70,25 +72,25 @@ func genWeierstrassField(h *header, c *curve) {
 		new(big.Int).Sub(p, big.NewInt(2)), new(big.Int).Rsh(p, 1), new(big.Int).Add(new(big.Int).Rsh(p, 1), big.NewInt(1)),
 		new(big.Int).Lsh(big.NewInt(1), uint(p.BitLen()-1)),
 	}
-	h.printf("\n/* GF(p) of %s on inputs below p, big-endian, by math/big. */\n", c.name)
-	h.printf("static const struct gen_fe gen_f%s[] = {\n", c.name)
+	h.Printf("\n/* GF(p) of %s on inputs below p, big-endian, by math/big. */\n", c.name)
+	h.Printf("static const struct gen_fe gen_f%s[] = {\n", c.name)
 	var cases []fieldCase
 	for i, a := range edges {
 		cases = append(cases, fieldOps(p, a, edges[(i*3+1)%len(edges)]))
 		cases = append(cases, fieldOps(p, a, a))
 	}
 	for i := 0; i < 12; i++ {
-		a := new(big.Int).Mod(new(big.Int).SetBytes(h.random(n)), p)
-		b := new(big.Int).Mod(new(big.Int).SetBytes(h.random(n)), p)
+		a := new(big.Int).Mod(new(big.Int).SetBytes(h.Random(n)), p)
+		b := new(big.Int).Mod(new(big.Int).SetBytes(h.Random(n)), p)
 		cases = append(cases, fieldOps(p, a, b))
 	}
 	for _, fc := range cases {
-		h.printf("\t{%s,\n\t %s,\n\t %s,\n\t %s,\n\t %s},\n",
+		h.Printf("\t{%s,\n\t %s,\n\t %s,\n\t %s,\n\t %s},\n",
 			hexLit(fc.a.FillBytes(make([]byte, n))), hexLit(fc.b.FillBytes(make([]byte, n))),
 			hexLit(fc.sum.FillBytes(make([]byte, n))), hexLit(fc.diff.FillBytes(make([]byte, n))),
 			hexLit(fc.prod.FillBytes(make([]byte, n))))
 	}
-	h.printf("};\n")
+	h.Printf("};\n")
 }
 
 // smallX returns the point with the smallest x >= 0 on the curve (and the
