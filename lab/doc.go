@@ -53,7 +53,7 @@
 // the reason, in the matrix's NotApplicable list; they are never a
 // mismatch. Where the board refused, its log and console output are kept
 // as evidence (fact kind log). The virtual board trusts the fixture set's
-// CA when started with the set's roots and DeviceBuildTime as its clock.
+// CA when started with the set's roots and Set.BuildDate() as its clock.
 //
 // # Other users of the lab's server
 //
