@@ -320,7 +320,7 @@ var _ = Describe("the link goroutine", Label("board"), func() {
 // server at addr.
 func pskSession(id string) (r *rig, s *harness.Session, addr string) {
 	f := pskFixture(id)
-	srv := startServer(f.srv)
+	srv := startServer(f)
 	r = newRig(virtual.Config{})
 	Expect(r.b.Provision(ctx(), f.prov)).To(Succeed())
 	s, err := r.b.Handshake(ctx(), harness.HandshakeOptions{Profile: handshake.PSK, Server: srv.addr})

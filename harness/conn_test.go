@@ -26,7 +26,7 @@ var _ = Describe("a session as a net.Conn", Label("board"), func() {
 
 	BeforeEach(func() {
 		f := pskFixture("vb-conn")
-		srv := startServer(f.srv)
+		srv := startServer(f)
 		r = newRig(virtual.Config{})
 		Expect(r.b.Provision(ctx(), f.prov)).To(Succeed())
 		var err error

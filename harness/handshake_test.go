@@ -33,7 +33,7 @@ var _ = Describe("relay handshakes", Label("board"), func() {
 	DescribeTable("run the device side on the board, the harness carrying its bytes to the server",
 		func(mk func() fixture, wantID string) {
 			f := mk()
-			srv := startServer(f.srv)
+			srv := startServer(f)
 			r := newRig(virtual.Config{})
 			Expect(r.b.Provision(ctx(), f.prov)).To(Succeed())
 
@@ -61,9 +61,9 @@ var _ = Describe("relay handshakes", Label("board"), func() {
 			Expect(s.Close()).To(Succeed())
 			Eventually(s.Done()).Should(BeClosed())
 
-			Eventually(srv.identities).Should(HaveLen(1))
-			Expect(srv.identities()[0].DeviceID).To(Equal(wantID))
-			Expect(srv.failed()).To(BeEmpty())
+			Eventually(srv.Identities).Should(HaveLen(1))
+			Expect(srv.Identities()[0].DeviceID).To(Equal(wantID))
+			Expect(srv.Refused()).To(BeEmpty())
 			h, err := r.b.Hello(ctx())
 			Expect(err).NotTo(HaveOccurred())
 			Expect(h.State).To(Equal(bp.StateIdle))
@@ -77,7 +77,7 @@ var _ = Describe("relay handshakes", Label("board"), func() {
 
 	It("sends a greater message-1 counter every time, from the board's storage", func() {
 		f := noiseFixture("vb-counter")
-		srv := startServer(f.srv)
+		srv := startServer(f)
 		r := newRig(virtual.Config{})
 		Expect(r.b.Provision(ctx(), f.prov)).To(Succeed())
 		for want := uint64(1); want <= 3; want++ {
@@ -86,7 +86,7 @@ var _ = Describe("relay handshakes", Label("board"), func() {
 			Expect(s.Result.Counter).To(Equal(want))
 			Expect(s.Close()).To(Succeed())
 		}
-		Expect(f.dir.Counter("vb-counter")).To(BeEquivalentTo(3))
+		Expect(srv.Directory.Counter("vb-counter")).To(BeEquivalentTo(3))
 		cs, err := r.b.Counters(ctx())
 		Expect(err).NotTo(HaveOccurred())
 		ok, _ := cs.Get(bp.CounterHandshakesOK)
@@ -99,7 +99,7 @@ var _ = Describe("relay handshakes", Label("board"), func() {
 		Expect(err).To(HaveOccurred()) // nothing listens on port 1: the dial fails first
 		Expect(isTyped(err)).To(BeTrue())
 
-		srv := startServer(noiseFixture("x").srv)
+		srv := startServer(noiseFixture("x"))
 		_, err = r.b.Handshake(ctx(), harness.HandshakeOptions{Profile: handshake.Noise, Server: srv.addr})
 		Expect(reasonOf(err)).To(Equal(bp.StatusNotProvisioned.Reason()))
 	})
@@ -107,7 +107,7 @@ var _ = Describe("relay handshakes", Label("board"), func() {
 	Describe("the relay's byte path", func() {
 		It("is open to a tap that watches every byte", func() {
 			f := noiseFixture("vb-tap")
-			srv := startServer(f.srv)
+			srv := startServer(f)
 			r := newRig(virtual.Config{})
 			Expect(r.b.Provision(ctx(), f.prov)).To(Succeed())
 			var mu sync.Mutex
@@ -134,7 +134,7 @@ var _ = Describe("relay handshakes", Label("board"), func() {
 
 		It("lets a tap alter message 2, and the board refuses the handshake", func() {
 			f := noiseFixture("vb-mitm")
-			srv := startServer(f.srv)
+			srv := startServer(f)
 			r := newRig(virtual.Config{})
 			Expect(r.b.Provision(ctx(), f.prov)).To(Succeed())
 			flipped := false
@@ -165,7 +165,7 @@ var _ = Describe("relay handshakes", Label("board"), func() {
 			// HANDSHAKE_DONE; Handshake returns only once it has arrived, so it
 			// cannot end the relay of the next handshake.
 			f := noiseFixture("vb-again")
-			srv := startServer(f.srv)
+			srv := startServer(f)
 			r := newRig(virtual.Config{})
 			Expect(r.b.Provision(ctx(), f.prov)).To(Succeed())
 			for i := range 20 {
@@ -221,7 +221,7 @@ var _ = Describe("relay handshakes", Label("board"), func() {
 
 		It("lets a tap cut the connection, and the board reports it", func() {
 			f := noiseFixture("vb-cut")
-			srv := startServer(f.srv)
+			srv := startServer(f)
 			r := newRig(virtual.Config{})
 			Expect(r.b.Provision(ctx(), f.prov)).To(Succeed())
 			tap := harness.TapFunc(func(_ context.Context, board, server net.Conn) error {
@@ -237,7 +237,7 @@ var _ = Describe("relay handshakes", Label("board"), func() {
 
 	It("ends the session when the server goes away, and the board is free again", func() {
 		f := pskFixture("vb-gone")
-		srv := startServer(f.srv)
+		srv := startServer(f)
 		r := newRig(virtual.Config{})
 		Expect(r.b.Provision(ctx(), f.prov)).To(Succeed())
 		cut := make(chan struct{})
@@ -267,7 +267,7 @@ var _ = Describe("relay handshakes", Label("board"), func() {
 	Describe("a reset in the middle of a handshake", func() {
 		It("fails the attempt with board_reset", func() {
 			f := noiseFixture("vb-reset1")
-			srv := startServer(f.srv)
+			srv := startServer(f)
 			r := newRig(virtual.Config{})
 			Expect(r.b.Provision(ctx(), f.prov)).To(Succeed())
 			r.vb.SetFaults(virtual.Faults{ResetInHandshake: 1, Banner: "\r\nrebooting after a watchdog reset\r\n"})
@@ -278,7 +278,7 @@ var _ = Describe("relay handshakes", Label("board"), func() {
 
 		It("is recovered: the harness greets the board again and the next attempt succeeds", func() {
 			f := noiseFixture("vb-reset2")
-			srv := startServer(f.srv)
+			srv := startServer(f)
 			r := newRig(virtual.Config{})
 			Expect(r.b.Provision(ctx(), f.prov)).To(Succeed())
 			r.vb.SetFaults(virtual.Faults{ResetInHandshake: 1})
@@ -293,22 +293,22 @@ var _ = Describe("relay handshakes", Label("board"), func() {
 			boot, _ := r.b.LastBoot()
 			Expect(boot.Reason).To(Equal(bp.BootWatchdog))
 			Expect(r.b.Stats().BadFrames).To(BeNumerically(">=", 1)) // the frame cut in half
-			Eventually(srv.failed).Should(HaveLen(1))                // the first connection, cut short
-			Expect(srv.identities()).To(HaveLen(1))
+			Eventually(srv.Refused).Should(HaveLen(1))               // the first connection, cut short
+			Expect(srv.Identities()).To(HaveLen(1))
 		})
 	})
 
 	Describe("network mode", func() {
 		It("lets the board connect by itself while the harness only observes", func() {
 			f := pskFixture("vb-net")
-			srv := startServer(f.srv)
+			srv := startServer(f)
 			r := newRig(virtual.Config{})
 			Expect(r.b.Provision(ctx(), f.prov)).To(Succeed())
 			s, err := r.b.Handshake(ctx(), harness.HandshakeOptions{Profile: handshake.PSK, Mode: bp.ModeNetwork, Server: srv.addr})
 			Expect(err).NotTo(HaveOccurred())
 			exchange(s, "over the board's own network")
 			Expect(s.Close()).To(Succeed())
-			Eventually(srv.identities).Should(HaveLen(1))
+			Eventually(srv.Identities).Should(HaveLen(1))
 		})
 
 		It("is refused by a board without a network", func() {
@@ -321,7 +321,7 @@ var _ = Describe("relay handshakes", Label("board"), func() {
 
 	It("keeps a slow chip's pace and reports it", func() {
 		f := noiseFixture("vb-slow")
-		srv := startServer(f.srv)
+		srv := startServer(f)
 		r := newRig(virtual.Config{Costs: map[string]time.Duration{"x25519": 20 * time.Millisecond}})
 		Expect(r.b.Provision(ctx(), f.prov)).To(Succeed())
 		s, err := r.b.Handshake(ctx(), harness.HandshakeOptions{Profile: handshake.Noise, Server: srv.addr})

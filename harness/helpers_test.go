@@ -13,8 +13,6 @@ import (
 	"fmt"
 	"io"
 	"math/big"
-	"net"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -25,14 +23,12 @@ import (
 
 	"shakedown/boards/virtual"
 	"shakedown/handshake"
-	"shakedown/handshake/handshaketest"
 	"shakedown/handshake/noise"
-	"shakedown/handshake/psk"
 	"shakedown/handshake/seed"
-	"shakedown/handshake/tlsprofile"
 	"shakedown/harness"
 	bp "shakedown/harness/boardproto"
 	"shakedown/harness/serialtest"
+	"shakedown/server/servertest"
 )
 
 var serials atomic.Int64
@@ -83,89 +79,29 @@ func ctx() context.Context {
 	return c
 }
 
-// server is an in-process server of one profile on 127.0.0.1 that answers
-// every application message m with "pong:" m.
+// server is the reference server in process (servertest) for the profile
+// of a fixture, in front of an Echo: it answers every application message
+// m with "pong:" m.
 type server struct {
-	addr     string
-	ln       net.Listener
-	wg       sync.WaitGroup
-	mu       sync.Mutex
-	ids      []handshake.Identity
-	failures []error
+	*servertest.Server
+	*servertest.Echo
+	addr string
 }
 
-func startServer(srv handshake.Server) *server {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+func startServer(f fixture) *server {
+	echo := &servertest.Echo{}
+	f.opts.Sink = echo
+	srv, err := servertest.Start(f.opts)
 	Expect(err).NotTo(HaveOccurred())
-	s := &server{addr: ln.Addr().String(), ln: ln}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		for {
-			raw, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			s.wg.Add(1)
-			go s.serve(srv, raw)
-		}
-	}()
-	DeferCleanup(func() {
-		ln.Close()
-		s.wg.Wait()
-	})
-	return s
+	DeferCleanup(srv.Close)
+	return &server{Server: srv, Echo: echo, addr: srv.Addr(f.prov.Profile)}
 }
 
-func (s *server) serve(srv handshake.Server, raw net.Conn) {
-	defer s.wg.Done()
-	defer raw.Close()
-	hctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	conn, id, err := srv.Handshake(hctx, raw)
-	s.mu.Lock()
-	if err != nil {
-		s.failures = append(s.failures, err)
-	} else {
-		s.ids = append(s.ids, id)
-	}
-	s.mu.Unlock()
-	if err != nil {
-		return
-	}
-	defer conn.Close()
-	buf := make([]byte, 1024)
-	for {
-		n, err := conn.Read(buf)
-		if n > 0 {
-			if _, err := conn.Write(append([]byte("pong:"), buf[:n]...)); err != nil {
-				return
-			}
-		}
-		if err != nil {
-			return
-		}
-	}
-}
-
-func (s *server) identities() []handshake.Identity {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]handshake.Identity(nil), s.ids...)
-}
-
-func (s *server) failed() []error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]error(nil), s.failures...)
-}
-
-// fixture is a server of one profile and the identity to provision on the
-// board so that the server accepts it.
+// fixture is the identity to provision on the board, and the Options of a
+// server of its profile that accepts it.
 type fixture struct {
-	srv  handshake.Server
 	prov bp.Provision
-	dir  *handshaketest.Directory
+	opts servertest.Options
 }
 
 func random(n int) []byte {
@@ -177,34 +113,34 @@ func random(n int) []byte {
 
 func u64(v uint64) *uint64 { return &v }
 
+// serving returns the Options of a server of rec's profile that knows rec.
+func serving(rec handshake.DeviceRecord) servertest.Options {
+	return servertest.Options{Profiles: []handshake.Name{rec.Profile}, Devices: []handshake.DeviceRecord{rec}}
+}
+
 func noiseFixture(id string) fixture {
 	skp, err := noise.GenerateKeypair(rand.Reader)
 	Expect(err).NotTo(HaveOccurred())
 	dpriv := random(32)
 	dpub, err := curve25519.X25519(dpriv, curve25519.Basepoint)
 	Expect(err).NotTo(HaveOccurred())
-	dir := handshaketest.NewDirectory(handshake.DeviceRecord{ID: id, Profile: handshake.Noise, Key: dpub})
-	srv, err := noise.NewServer(noise.ServerConfig{Keys: noise.NewKeyRing(noise.ServerKeys{Current: skp}), Directory: dir, Counters: dir})
-	Expect(err).NotTo(HaveOccurred())
-	return fixture{srv: srv, dir: dir, prov: bp.Provision{Profile: handshake.Noise, DeviceID: id,
-		DeviceKey: dpriv, ServerKey: skp.Public, Counter: u64(0)}}
+	o := serving(handshake.DeviceRecord{ID: id, Profile: handshake.Noise, Key: dpub})
+	o.NoiseCurrent = skp
+	return fixture{opts: o,
+		prov: bp.Provision{Profile: handshake.Noise, DeviceID: id, DeviceKey: dpriv, ServerKey: skp.Public, Counter: u64(0)}}
 }
 
 func pskFixture(id string) fixture {
 	key := random(32)
-	dir := handshaketest.NewDirectory(handshake.DeviceRecord{ID: id, Profile: handshake.PSK, Key: key})
-	srv, err := psk.NewServer(psk.ServerConfig{Directory: dir})
-	Expect(err).NotTo(HaveOccurred())
-	return fixture{srv: srv, dir: dir, prov: bp.Provision{Profile: handshake.PSK, DeviceID: id, DeviceKey: key}}
+	return fixture{opts: serving(handshake.DeviceRecord{ID: id, Profile: handshake.PSK, Key: key}),
+		prov: bp.Provision{Profile: handshake.PSK, DeviceID: id, DeviceKey: key}}
 }
 
 func seedFixture(id string, c seed.Curve, code bp.Curve) fixture {
 	priv, pub, err := seed.GenerateKey(c, rand.Reader)
 	Expect(err).NotTo(HaveOccurred())
-	dir := handshaketest.NewDirectory(handshake.DeviceRecord{ID: id, Profile: handshake.Seed, Curve: string(c), Key: pub})
-	srv, err := seed.NewServer(seed.ServerConfig{Directory: dir})
-	Expect(err).NotTo(HaveOccurred())
-	return fixture{srv: srv, dir: dir, prov: bp.Provision{Profile: handshake.Seed, DeviceID: id, DeviceKey: priv, Curve: code}}
+	return fixture{opts: serving(handshake.DeviceRecord{ID: id, Profile: handshake.Seed, Curve: string(c), Key: pub}),
+		prov: bp.Provision{Profile: handshake.Seed, DeviceID: id, DeviceKey: priv, Curve: code}}
 }
 
 func tlsFixture() fixture {
@@ -214,11 +150,10 @@ func tlsFixture() fixture {
 		DNSNames: []string{"broker"}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	Expect(err).NotTo(HaveOccurred())
-	srv, err := tlsprofile.NewServer(tlsprofile.ServerConfig{Certificate: tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}})
-	Expect(err).NotTo(HaveOccurred())
 	pin := sha256.Sum256(der)
-	return fixture{srv: srv, prov: bp.Provision{Profile: handshake.TLS, TLSVerify: bp.TLSVerifyFingerprint,
-		TLSPin: pin[:], ServerName: "broker"}}
+	o := servertest.Options{Profiles: []handshake.Name{handshake.TLS}, Certificate: tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}}
+	return fixture{opts: o,
+		prov: bp.Provision{Profile: handshake.TLS, TLSVerify: bp.TLSVerifyFingerprint, TLSPin: pin[:], ServerName: "broker"}}
 }
 
 func reasonOf(err error) handshake.Reason { return handshake.ReasonOf(err) }

@@ -11,6 +11,11 @@
 // refused on every other profile's listener (reason wrong_profile), because
 // each profile's server side checks the registry record's profile.
 //
+// NewStack composes a Gateway with its listeners in front of the embedded
+// broker or another Sink: `shakedown serve` (package server/app) and the
+// in-process server of tests and the lab (package server/servertest) are
+// built with it.
+//
 // Package server/registry keeps the devices, their message-1 counters and the
 // server keys, on SQLite or PostgreSQL.
 package server

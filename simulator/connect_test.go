@@ -11,9 +11,8 @@ import (
 
 	"shakedown/fixtures"
 	"shakedown/handshake"
-	"shakedown/handshake/handshaketest"
-	"shakedown/handshake/noise"
 	"shakedown/server"
+	"shakedown/server/servertest"
 	"shakedown/simulator"
 )
 
@@ -44,14 +43,10 @@ var _ = Describe("Connect's failure reasons after a completed handshake", func()
 	})
 
 	connect := func(sink server.Sink) (handshake.Reason, time.Duration) {
-		dir := handshaketest.NewDirectory(set.Records()...)
-		gw := server.NewGateway(sink, server.Limits{HandshakeTimeout: 5 * time.Second}, nil, nil)
-		DeferCleanup(func() { Expect(gw.Close(time.Second)).To(Succeed()) })
-		srv, err := server.NewProfileServer(handshake.Noise, server.ProfileDeps{Directory: dir, Counters: dir,
-			NoiseKeys: noise.NewKeyRing(noise.ServerKeys{Current: set.NoiseCurrent})})
+		srv, err := servertest.Start(servertest.Options{Profiles: []handshake.Name{handshake.Noise}, Devices: set.Records(),
+			NoiseCurrent: set.NoiseCurrent, Limits: server.Limits{HandshakeTimeout: 5 * time.Second}, Sink: sink})
 		Expect(err).NotTo(HaveOccurred())
-		addr, err := gw.Listen("127.0.0.1:0", srv)
-		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(srv.Close)
 
 		fd := set.DevicesOf(handshake.Noise)[0]
 		dev, _, _, err := simulator.NewDevice(set, fd, simulator.DeviceOptions{})
@@ -60,7 +55,7 @@ var _ = Describe("Connect's failure reasons after a completed handshake", func()
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		start := time.Now()
-		c, err := simulator.Connect(ctx, simulator.ClientConfig{Device: dev, Addr: addr.String(), ClientID: fd.ID,
+		c, err := simulator.Connect(ctx, simulator.ClientConfig{Device: dev, Addr: srv.Addr(handshake.Noise), ClientID: fd.ID,
 			HandshakeTimeout: connectDeadline, KeepAlive: -1, Timings: &tm})
 		Expect(err).To(HaveOccurred())
 		Expect(c).To(BeNil())

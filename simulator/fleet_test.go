@@ -20,7 +20,7 @@ const halfOpenDeadline = 5 * time.Second
 var _ = Describe("a fleet against the in-process gateway", Ordered, func() {
 	var (
 		set *fixtures.Set
-		gw  *gateway
+		gw  gateway
 		ctx context.Context
 	)
 
@@ -37,7 +37,7 @@ var _ = Describe("a fleet against the in-process gateway", Ordered, func() {
 		DeferCleanup(cancel)
 	})
 
-	AfterAll(func() { gw.close() })
+	AfterAll(func() { Expect(gw.Close()).To(Succeed()) })
 
 	It("connects devices of every profile and delivers every message", func() {
 		sc := gw.scenario(60)
@@ -112,7 +112,7 @@ var _ = Describe("a fleet against the in-process gateway", Ordered, func() {
 	// and publishing: no step depends on how fast the machine is.
 	DescribeTable("reconnects after lost sessions by the policy",
 		func(policy string, wantReconnects bool) {
-			p := startProxy(gw.addrs["noise"])
+			p := startProxy(gw.addrs()["noise"])
 			defer p.close()
 			sc := gw.scenario(20)
 			sc.Gateway = map[string]string{"noise": p.addr()}
@@ -192,7 +192,7 @@ var _ = Describe("a fleet against the in-process gateway", Ordered, func() {
 		if !canBind("127.0.0.3") {
 			Skip("this host does not answer on 127.0.0.2-127.0.0.4")
 		}
-		p := startProxy(gw.addrs["noise"])
+		p := startProxy(gw.addrs()["noise"])
 		defer p.close()
 		sc := gw.scenario(30)
 		sc.Gateway = map[string]string{"noise": p.addr()}
@@ -206,7 +206,7 @@ var _ = Describe("a fleet against the in-process gateway", Ordered, func() {
 		sc := gw.scenario(30)
 		sc.Target = simulator.TargetBroker
 		sc.Fixtures = simulator.Fixtures{}
-		sc.Broker = simulator.Broker{Addr: gw.backend, Username: backendUser, Password: backendPass, ClientID: "plain-{n}"}
+		sc.Broker = simulator.Broker{Addr: gw.Backend(), Username: backendUser, Password: backendPass, ClientID: "plain-{n}"}
 		sc.Backend = simulator.Backend{}
 		res := run(ctx, simulator.Config{Scenario: sc})
 		c := res.Counts
@@ -293,7 +293,7 @@ var _ = Describe("a fleet against the in-process gateway", Ordered, func() {
 	})
 
 	It("fails the default thresholds when the gateway goes away mid-run", func() {
-		p := startProxy(gw.addrs["noise"])
+		p := startProxy(gw.addrs()["noise"])
 		defer p.close()
 		sc := gw.scenario(20)
 		sc.Gateway = map[string]string{"noise": p.addr()}
@@ -345,7 +345,7 @@ var _ = Describe("a fleet against the in-process gateway", Ordered, func() {
 	It("refuses a gateway fleet whose mix has no listener address", func() {
 		sc := gw.scenario(10)
 		sc.Mix = map[string]float64{"noise": 1, "tls": 1}
-		sc.Gateway = map[string]string{"noise": gw.addrs["noise"]}
+		sc.Gateway = map[string]string{"noise": gw.addrs()["noise"]}
 		_, err := simulator.Run(ctx, simulator.Config{Scenario: sc, Set: set})
 		var se *simulator.ScenarioError
 		Expect(err).To(BeAssignableToTypeOf(se))

@@ -15,11 +15,8 @@ import (
 	. "github.com/onsi/gomega"
 
 	"shakedown/fixtures"
-	"shakedown/handshake"
-	"shakedown/handshake/handshaketest"
-	"shakedown/handshake/noise"
 	"shakedown/server"
-	"shakedown/server/broker"
+	"shakedown/server/servertest"
 	"shakedown/simulator"
 )
 
@@ -31,53 +28,37 @@ const (
 
 // gateway is an in-process reference server: every profile's listener and
 // the embedded broker with a backend listener.
-type gateway struct {
-	addrs   map[string]string
-	backend string
-	dir     *handshaketest.Directory
-	gw      *server.Gateway
-	brk     *broker.Embedded
+type gateway struct{ *servertest.Server }
+
+func startGateway(set *fixtures.Set, limits server.Limits) gateway {
+	srv, err := servertest.Start(servertest.Options{Devices: set.Records(), Passwords: set.Passwords(),
+		NoiseCurrent: set.NoiseCurrent, Certificate: set.Broker, Limits: limits,
+		BackendUser: backendUser, BackendPassword: backendPass})
+	Expect(err).NotTo(HaveOccurred())
+	return gateway{srv}
 }
 
-func startGateway(set *fixtures.Set, limits server.Limits) *gateway {
-	g := &gateway{addrs: map[string]string{}, dir: handshaketest.NewDirectory(set.Records()...)}
-	var err error
-	pw, err := server.MachinePasswords(g.dir, set.Passwords())
-	Expect(err).NotTo(HaveOccurred())
-	g.brk, err = broker.New(broker.Options{Passwords: pw.Check, BackendUser: backendUser, BackendPassword: backendPass})
-	Expect(err).NotTo(HaveOccurred())
-	ba, err := g.brk.AddBackendListener("127.0.0.1:0")
-	Expect(err).NotTo(HaveOccurred())
-	g.backend = ba.String()
-	g.gw = server.NewGateway(g.brk, limits, nil, nil)
-	deps := server.ProfileDeps{Directory: g.dir, Counters: g.dir, NoiseKeys: noise.NewKeyRing(noise.ServerKeys{Current: set.NoiseCurrent}), Certificate: set.Broker}
-	for _, p := range handshake.Profiles {
-		srv, err := server.NewProfileServer(p, deps)
-		Expect(err).NotTo(HaveOccurred())
-		a, err := g.gw.Listen("127.0.0.1:0", srv)
-		Expect(err).NotTo(HaveOccurred())
-		g.addrs[string(p)] = a.String()
+// addrs returns the listeners' addresses as a scenario names them.
+func (g gateway) addrs() map[string]string {
+	out := map[string]string{}
+	for p, a := range g.Addrs() {
+		out[string(p)] = a
 	}
-	return g
-}
-
-func (g *gateway) close() {
-	Expect(g.gw.Close(time.Second)).To(Succeed())
-	Expect(g.brk.Close()).To(Succeed())
+	return out
 }
 
 // scenario is a small gateway fleet with end-to-end measurement. Its
 // deadlines are a minute: the specs count what happens, and a loaded
 // machine may take seconds for what takes milliseconds on a quiet one. The
 // drain ends as soon as every acknowledged message has arrived.
-func (g *gateway) scenario(devices int) simulator.Scenario {
+func (g gateway) scenario(devices int) simulator.Scenario {
 	sc := simulator.DefaultScenario()
 	sc.Devices = devices
 	sc.Rate = 400
 	sc.Hold = 600 * time.Millisecond
 	sc.PublishInterval = 200 * time.Millisecond
-	sc.Gateway = g.addrs
-	sc.Backend = simulator.Backend{Addr: g.backend, Username: backendUser, Password: backendPass}
+	sc.Gateway = g.addrs()
+	sc.Backend = simulator.Backend{Addr: g.Backend(), Username: backendUser, Password: backendPass}
 	sc.Fixtures = simulator.Fixtures{Seed: "unused: Config.Set is given"}
 	sc.Timeouts = simulator.Timeouts{Handshake: time.Minute, Ack: time.Minute, Drain: time.Minute}
 	return sc

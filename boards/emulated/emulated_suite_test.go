@@ -31,5 +31,5 @@ var lab *labServer
 
 var _ = BeforeSuite(func() {
 	lab = startServer()
-	DeferCleanup(lab.close)
+	DeferCleanup(lab.Close)
 })

@@ -110,7 +110,7 @@ func (r *rig) provision(d fixtures.Device) {
 // handshake runs d's profile on the board in relay mode against the lab,
 // through tap when not nil.
 func (r *rig) handshake(d fixtures.Device, tap harness.Tap) (*harness.Session, error) {
-	return r.h.Handshake(ctx(), harness.HandshakeOptions{Profile: d.Profile, Server: lab.addrs[d.Profile], Tap: tap})
+	return r.h.Handshake(ctx(), harness.HandshakeOptions{Profile: d.Profile, Server: lab.Addr(d.Profile), Tap: tap})
 }
 
 // recorder is a Tap that keeps what went each way, after passing each
@@ -182,7 +182,7 @@ type deviceClient struct {
 func connectOverBoard(s *harness.Session, d fixtures.Device) *deviceClient {
 	c := &deviceClient{id: d.ID, cmds: make(chan string, 8)}
 	var opened atomic.Bool
-	opts := mqtt.NewClientOptions().AddBroker("tcp://" + lab.addrs[d.Profile]).SetClientID(d.ID).
+	opts := mqtt.NewClientOptions().AddBroker("tcp://" + lab.Addr(d.Profile)).SetClientID(d.ID).
 		SetAutoReconnect(false).SetConnectRetry(false).SetCleanSession(true).
 		SetConnectTimeout(mqttTimeout).SetWriteTimeout(mqttTimeout).SetOrderMatters(false).
 		SetProtocolVersion(4).
@@ -214,6 +214,6 @@ func exchange(c *deviceClient, tag string) {
 	wait(c.Publish(topic, qos, false, msg))
 	Eventually(lab.delivered(topic)).Should(ContainElement(msg))
 	cmd := tag + ": command for " + c.id
-	Expect(lab.broker.Publish("devices/"+c.id+"/cmd", []byte(cmd), qos)).To(Succeed())
+	Expect(lab.Broker.Publish("devices/"+c.id+"/cmd", []byte(cmd), qos)).To(Succeed())
 	Eventually(c.cmds).Should(Receive(Equal(cmd)))
 }

@@ -1,19 +1,14 @@
 package emulated_test
 
 import (
-	"crypto/rand"
-	"encoding/hex"
-	"sync"
 	"time"
 
 	. "github.com/onsi/gomega"
 
 	"shakedown/fixtures"
 	"shakedown/handshake"
-	"shakedown/handshake/handshaketest"
-	"shakedown/handshake/noise"
 	"shakedown/server"
-	"shakedown/server/broker"
+	"shakedown/server/servertest"
 )
 
 // serverHandshakeTimeout is the server's deadline for one handshake. An
@@ -22,69 +17,36 @@ import (
 // longer than `shakedown serve`'s default.
 const serverHandshakeTimeout = 60 * time.Second
 
-// labServer is the reference server in process: a gateway with the noise
-// and seed listeners of a fixture set and the embedded broker behind it,
-// whose backend side (Publish, Subscribe) stands in for the application.
-type labServer struct {
-	set    *fixtures.Set
-	dir    *handshaketest.Directory
-	broker *broker.Embedded
-	gw     *server.Gateway
-	addrs  map[handshake.Name]string
+// serverConnectTimeout bounds the broker's wait for a board's CONNECT
+// after the handshake. A board computes its side of the handshake after
+// the server's last message: the seed profile's P-256 takes an ATmega328P
+// under simavr 300 M cycles, past broker.DefaultConnectTimeout on a busy
+// machine.
+const serverConnectTimeout = time.Minute
 
-	mu    sync.Mutex
-	inbox map[string][]string // what devices published, by topic
-	once  sync.Once
+// labServer is the reference server in process (servertest) with the
+// noise and seed listeners of a fixture set, whose broker's inline client
+// (Broker.Publish) and subscriber stand in for the application.
+type labServer struct {
+	*servertest.Server
+	set   *fixtures.Set
+	inbox *servertest.Inbox // what devices published
 }
 
 func startServer() *labServer {
 	set, err := fixtures.Build(fixtures.Options{Seed: "boards-emulated", DevicesPerProfile: 3})
 	Expect(err).NotTo(HaveOccurred())
-	s := &labServer{set: set, dir: handshaketest.NewDirectory(set.Records()...),
-		addrs: map[handshake.Name]string{}, inbox: map[string][]string{}}
-	pass := make([]byte, 16)
-	_, err = rand.Read(pass)
+	s := &labServer{set: set, inbox: &servertest.Inbox{}}
+	s.Server, err = servertest.Start(servertest.Options{Profiles: []handshake.Name{handshake.Noise, handshake.Seed},
+		Devices: set.Records(), Passwords: set.Passwords(), NoiseCurrent: set.NoiseCurrent,
+		Limits: server.Limits{HandshakeTimeout: serverHandshakeTimeout}, ConnectTimeout: serverConnectTimeout, Subscriber: s.inbox.Receive})
 	Expect(err).NotTo(HaveOccurred())
-	pw, err := server.MachinePasswords(s.dir, set.Passwords())
-	Expect(err).NotTo(HaveOccurred())
-	s.broker, err = broker.New(broker.Options{Passwords: pw.Check,
-		BackendUser: "emulated-backend", BackendPassword: hex.EncodeToString(pass)})
-	Expect(err).NotTo(HaveOccurred())
-	Expect(s.broker.Subscribe("devices/#", 1, s.receive)).To(Succeed())
-	s.gw = server.NewGateway(s.broker, server.Limits{HandshakeTimeout: serverHandshakeTimeout}, nil, nil)
-	deps := server.ProfileDeps{Directory: s.dir, Counters: s.dir,
-		NoiseKeys: noise.NewKeyRing(noise.ServerKeys{Current: set.NoiseCurrent})}
-	for _, p := range []handshake.Name{handshake.Noise, handshake.Seed} {
-		srv, err := server.NewProfileServer(p, deps)
-		Expect(err).NotTo(HaveOccurred())
-		a, err := s.gw.Listen("127.0.0.1:0", srv)
-		Expect(err).NotTo(HaveOccurred())
-		s.addrs[p] = a.String()
-	}
 	return s
-}
-
-// close stops the gateway and the broker; safe twice.
-func (s *labServer) close() {
-	s.once.Do(func() {
-		s.gw.Close(time.Second)
-		s.broker.Close()
-	})
-}
-
-func (s *labServer) receive(topic string, payload []byte) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.inbox[topic] = append(s.inbox[topic], string(payload))
 }
 
 // delivered returns a poller of what devices published on topic.
 func (s *labServer) delivered(topic string) func() []string {
-	return func() []string {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		return append([]string(nil), s.inbox[topic]...)
-	}
+	return func() []string { return s.inbox.Messages(topic) }
 }
 
 // device returns a device of the fixture set.

@@ -12,7 +12,7 @@
 //		Passwords:    set.Passwords(),
 //		NoiseCurrent: set.NoiseCurrent,
 //		Certificate:  set.Broker,
-//		Subscriber:   func(topic string, payload []byte) { ... },
+//		Subscriber:   inbox.Receive, // inbox := &servertest.Inbox{}
 //	})
 //	if err != nil { ... }
 //	defer srv.Close()
@@ -22,7 +22,9 @@
 // (specs connect many devices from one address) and a handshake deadline
 // of DefaultHandshakeTimeout, generous for a loaded machine and a slow
 // board. Server.Handshakes and Server.Refused tell what the gateways made
-// of each handshake, whatever Observer the spec gave.
+// of each handshake, whatever Observer the spec gave; Server.Directory
+// revokes devices and holds their counters; Server.Broker publishes
+// commands to devices.
 //
 // A test of what lies below MQTT gives a Sink instead of the broker: Echo
 // answers every message of a session, for a board's secure channel. Listen

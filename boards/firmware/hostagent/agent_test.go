@@ -83,7 +83,7 @@ var _ = Describe("the C agent on a pseudo-terminal", Label("board"), func() {
 	DescribeTable("runs the device side in C against the Go server, then carries application bytes both ways",
 		func(mk func() fixture, sent int) {
 			f := mk()
-			srv := startServer(f.srv)
+			srv := startServer(f)
 			r := newRig()
 			Expect(r.b.Provision(ctx(), f.prov)).To(Succeed())
 
@@ -114,9 +114,9 @@ var _ = Describe("the C agent on a pseudo-terminal", Label("board"), func() {
 			Expect(s.Close()).To(Succeed())
 			Eventually(s.Done()).Should(BeClosed())
 
-			Eventually(srv.identities).Should(HaveLen(1))
-			Expect(srv.identities()[0].DeviceID).To(Equal(f.prov.DeviceID))
-			Expect(srv.failed()).To(BeEmpty())
+			Eventually(srv.Identities).Should(HaveLen(1))
+			Expect(srv.Identities()[0].DeviceID).To(Equal(f.prov.DeviceID))
+			Expect(srv.Refused()).To(BeEmpty())
 			Expect(counter(r.b, bp.CounterHandshakesOK)).To(BeEquivalentTo(1))
 			Expect(counter(r.b, bp.CounterMessagesSent)).To(BeNumerically(">=", 5))
 			h, err := r.b.Hello(ctx())
@@ -131,7 +131,7 @@ var _ = Describe("the C agent on a pseudo-terminal", Label("board"), func() {
 
 	It("sends a greater message-1 counter every handshake, across resets and restarts", func() {
 		f := newNoiseFixture("c-counter")
-		srv := startServer(f.srv)
+		srv := startServer(f)
 		r := newRig()
 		Expect(r.b.Provision(ctx(), f.prov)).To(Succeed())
 		handshakeOnce := func() uint64 {
@@ -160,9 +160,9 @@ var _ = Describe("the C agent on a pseudo-terminal", Label("board"), func() {
 		Expect(handshakeOnce()).To(BeEquivalentTo(49))
 		Expect(counter(r.b, bp.CounterMessageCounter)).To(BeEquivalentTo(49))
 		// The server stored each one; none was refused as a replay.
-		Expect(f.dir.Counter("c-counter")).To(BeEquivalentTo(49))
-		Expect(srv.failed()).To(BeEmpty())
-		Expect(srv.identities()).To(HaveLen(5))
+		Expect(srv.Directory.Counter("c-counter")).To(BeEquivalentTo(49))
+		Expect(srv.Refused()).To(BeEmpty())
+		Expect(srv.Identities()).To(HaveLen(5))
 	})
 
 	It("learns the next server key from message 2 and follows the rollover", func() {
@@ -172,19 +172,16 @@ var _ = Describe("the C agent on a pseudo-terminal", Label("board"), func() {
 		Expect(err).NotTo(HaveOccurred())
 		// The server announces next while it still answers to current.
 		f := noiseFixture("c-rollover", noise.ServerKeys{Current: current, Next: next})
-		announcing := startServer(f.srv)
+		srv := startServer(f)
 		r := newRig()
 		Expect(r.b.Provision(ctx(), f.prov)).To(Succeed())
-		s, err := r.b.Handshake(ctx(), harness.HandshakeOptions{Profile: handshake.Noise, Server: announcing.addr})
+		s, err := r.b.Handshake(ctx(), harness.HandshakeOptions{Profile: handshake.Noise, Server: srv.addr})
 		Expect(err).NotTo(HaveOccurred())
 		Expect(s.Close()).To(Succeed())
 
-		// The operator promotes next: a server that knows only next.
-		promoted, err := noise.NewServer(noise.ServerConfig{Keys: noise.NewKeyRing(noise.ServerKeys{Current: next}),
-			Directory: f.dir, Counters: f.dir})
-		Expect(err).NotTo(HaveOccurred())
-		after := startServer(promoted)
-		s, err = r.b.Handshake(ctx(), harness.HandshakeOptions{Profile: handshake.Noise, Server: after.addr})
+		// The operator promotes next: the server knows only next.
+		srv.SetNoiseKeys(noise.ServerKeys{Current: next})
+		s, err = r.b.Handshake(ctx(), harness.HandshakeOptions{Profile: handshake.Noise, Server: srv.addr})
 		Expect(err).NotTo(HaveOccurred())
 		exchange(s, "after the rollover")
 		Expect(s.Close()).To(Succeed())
@@ -193,20 +190,17 @@ var _ = Describe("the C agent on a pseudo-terminal", Label("board"), func() {
 		g := noiseFixture("c-stale", noise.ServerKeys{Current: current})
 		stale := newRig()
 		Expect(stale.b.Provision(ctx(), g.prov)).To(Succeed())
-		promotedToo, err := noise.NewServer(noise.ServerConfig{Keys: noise.NewKeyRing(noise.ServerKeys{Current: next}),
-			Directory: g.dir, Counters: g.dir})
-		Expect(err).NotTo(HaveOccurred())
-		locked := startServer(promotedToo)
+		locked := startServer(g)
+		locked.SetNoiseKeys(noise.ServerKeys{Current: next})
 		_, err = stale.b.Handshake(ctx(), harness.HandshakeOptions{Profile: handshake.Noise, Server: locked.addr})
 		Expect(err).To(HaveOccurred())
 		Expect(reasonOf(err)).To(BeElementOf(handshake.ReasonIO, handshake.ReasonShortFrame))
-		Eventually(locked.failed).Should(HaveLen(1))
-		Expect(reasonOf(locked.failed()[0])).To(Equal(handshake.ReasonDecrypt))
+		Eventually(locked.Refused).Should(Equal([]handshake.Reason{handshake.ReasonDecrypt}))
 	})
 
 	It("puts fresh bytes on the wire in every handshake", func() {
 		f := newNoiseFixture("c-fresh")
-		srv := startServer(f.srv)
+		srv := startServer(f)
 		r := newRig()
 		Expect(r.b.Provision(ctx(), f.prov)).To(Succeed())
 		seen := map[string]bool{}
@@ -227,7 +221,7 @@ var _ = Describe("the C agent on a pseudo-terminal", Label("board"), func() {
 	Describe("on hostile paths", func() {
 		It("refuses a message 2 altered on the way, in the C agent itself", func() {
 			f := newNoiseFixture("c-mitm")
-			srv := startServer(f.srv)
+			srv := startServer(f)
 			r := newRig()
 			Expect(r.b.Provision(ctx(), f.prov)).To(Succeed())
 			for _, at := range []int{2, 40, 2 + noise.MsgLenIK2 - 1} { // e, the payload, the tag
@@ -259,7 +253,7 @@ var _ = Describe("the C agent on a pseudo-terminal", Label("board"), func() {
 
 		It("refuses a seed point moved off the curve", func() {
 			f := seedFixture("c-badpoint", seed.Secp160r1, bp.CurveSecp160r1)
-			srv := startServer(f.srv)
+			srv := startServer(f)
 			r := newRig()
 			Expect(r.b.Provision(ctx(), f.prov)).To(Succeed())
 			last := 2 + 41 - 1 // the last byte of y
@@ -277,7 +271,7 @@ var _ = Describe("the C agent on a pseudo-terminal", Label("board"), func() {
 
 		It("refuses a message 2 cut short when the path closes", func() {
 			f := newNoiseFixture("c-cut")
-			srv := startServer(f.srv)
+			srv := startServer(f)
 			r := newRig()
 			Expect(r.b.Provision(ctx(), f.prov)).To(Succeed())
 			// Message 1 through, the first 50 bytes of message 2, then the
@@ -306,7 +300,7 @@ var _ = Describe("the C agent on a pseudo-terminal", Label("board"), func() {
 
 		It("ends a session whose record is longer than it can hold", func() {
 			f := pskFixture("c-flood")
-			srv := startServer(f.srv)
+			srv := startServer(f)
 			r := newRig()
 			Expect(r.b.Provision(ctx(), f.prov)).To(Succeed())
 			s, err := r.b.Handshake(ctx(), harness.HandshakeOptions{Profile: handshake.PSK, Server: srv.addr})
@@ -334,7 +328,7 @@ var _ = Describe("the C agent on a pseudo-terminal", Label("board"), func() {
 
 		It("ends a session on a record altered on the way", func() {
 			f := seedFixture("c-record", seed.P256, bp.CurveP256)
-			srv := startServer(f.srv)
+			srv := startServer(f)
 			r := newRig()
 			Expect(r.b.Provision(ctx(), f.prov)).To(Succeed())
 			rec := newRecorder()

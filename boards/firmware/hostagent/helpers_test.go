@@ -6,7 +6,6 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
-	"net"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -16,15 +15,13 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	"golang.org/x/crypto/curve25519"
 
 	"shakedown/handshake"
-	"shakedown/handshake/handshaketest"
 	"shakedown/handshake/noise"
-	"shakedown/handshake/psk"
 	"shakedown/handshake/seed"
 	"shakedown/harness"
 	bp "shakedown/harness/boardproto"
+	"shakedown/server/servertest"
 )
 
 // agentProc is one run of the C agent's host port: a process that serves
@@ -116,115 +113,49 @@ const (
 	floodLen = 400
 )
 
-// server is an in-process server of one profile on 127.0.0.1. It answers
-// every application message m with "pong:" m, and "flood" with floodLen
-// bytes in one record.
+// server is the reference server in process (servertest) for the profile
+// of a fixture, in front of an Echo: it answers every application message
+// m with "pong:" m, and flood with floodLen bytes in one record.
 type server struct {
-	addr     string
-	wg       sync.WaitGroup
-	mu       sync.Mutex
-	ids      []handshake.Identity
-	failures []error
+	*servertest.Server
+	*servertest.Echo
+	addr string
 }
 
-func startServer(srv handshake.Server) *server {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+func startServer(f fixture) *server {
+	echo := &servertest.Echo{Reply: func(m []byte) []byte {
+		if string(m) == flood {
+			return bytes.Repeat([]byte{'f'}, floodLen)
+		}
+		return servertest.Pong(m)
+	}}
+	f.opts.Sink = echo
+	srv, err := servertest.Start(f.opts)
 	Expect(err).NotTo(HaveOccurred())
-	s := &server{addr: ln.Addr().String()}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		for {
-			raw, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			s.wg.Add(1)
-			go s.serve(srv, raw)
-		}
-	}()
-	DeferCleanup(func() {
-		ln.Close()
-		s.wg.Wait()
-	})
-	return s
+	DeferCleanup(srv.Close)
+	return &server{Server: srv, Echo: echo, addr: srv.Addr(f.prov.Profile)}
 }
 
-func (s *server) serve(srv handshake.Server, raw net.Conn) {
-	defer s.wg.Done()
-	defer raw.Close()
-	hctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	conn, id, err := srv.Handshake(hctx, raw)
-	s.mu.Lock()
-	if err != nil {
-		s.failures = append(s.failures, err)
-	} else {
-		s.ids = append(s.ids, id)
-	}
-	s.mu.Unlock()
-	if err != nil {
-		return
-	}
-	defer conn.Close()
-	buf := make([]byte, 1024)
-	for {
-		n, err := conn.Read(buf)
-		if n > 0 {
-			reply := append([]byte("pong:"), buf[:n]...)
-			if string(buf[:n]) == flood {
-				reply = bytes.Repeat([]byte{'f'}, floodLen)
-			}
-			if _, err := conn.Write(reply); err != nil {
-				return
-			}
-		}
-		if err != nil {
-			return
-		}
-	}
+// serving returns the Options of a server of rec's profile that knows rec.
+func serving(rec handshake.DeviceRecord) servertest.Options {
+	return servertest.Options{Profiles: []handshake.Name{rec.Profile}, Devices: []handshake.DeviceRecord{rec}}
 }
 
-func (s *server) identities() []handshake.Identity {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]handshake.Identity(nil), s.ids...)
-}
-
-func (s *server) failed() []error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]error(nil), s.failures...)
-}
-
-// fixture is a server of one profile and the identity to provision on the
-// board so that the server accepts it.
+// fixture is the identity to provision on the board, and the Options of a
+// server of its profile that accepts it.
 type fixture struct {
-	srv  handshake.Server
-	dir  *handshaketest.Directory
 	prov bp.Provision
-	keys noise.ServerKeys // noise only
+	opts servertest.Options
 }
-
-func random(n int) []byte {
-	b := make([]byte, n)
-	_, err := rand.Read(b)
-	Expect(err).NotTo(HaveOccurred())
-	return b
-}
-
-func u64(v uint64) *uint64 { return &v }
 
 // noiseFixture registers a new device with a server holding keys.
 func noiseFixture(id string, keys noise.ServerKeys) fixture {
-	dpriv := random(32)
-	dpub, err := curve25519.X25519(dpriv, curve25519.Basepoint)
+	dkp, err := noise.GenerateKeypair(rand.Reader)
 	Expect(err).NotTo(HaveOccurred())
-	dir := handshaketest.NewDirectory(handshake.DeviceRecord{ID: id, Profile: handshake.Noise, Key: dpub})
-	srv, err := noise.NewServer(noise.ServerConfig{Keys: noise.NewKeyRing(keys), Directory: dir, Counters: dir})
-	Expect(err).NotTo(HaveOccurred())
-	return fixture{srv: srv, dir: dir, keys: keys, prov: bp.Provision{Profile: handshake.Noise,
-		DeviceID: id, DeviceKey: dpriv, ServerKey: keys.Current.Public, Counter: u64(0)}}
+	o := serving(handshake.DeviceRecord{ID: id, Profile: handshake.Noise, Key: dkp.Public})
+	o.NoiseCurrent, o.NoiseNext = keys.Current, keys.Next
+	return fixture{opts: o,
+		prov: bp.Provision{Profile: handshake.Noise, DeviceID: id, DeviceKey: dkp.Private, ServerKey: keys.Current.Public, Counter: new(uint64)}}
 }
 
 func newNoiseFixture(id string) fixture {
@@ -236,19 +167,15 @@ func newNoiseFixture(id string) fixture {
 func seedFixture(id string, c seed.Curve, code bp.Curve) fixture {
 	priv, pub, err := seed.GenerateKey(c, rand.Reader)
 	Expect(err).NotTo(HaveOccurred())
-	dir := handshaketest.NewDirectory(handshake.DeviceRecord{ID: id, Profile: handshake.Seed, Curve: string(c), Key: pub})
-	srv, err := seed.NewServer(seed.ServerConfig{Directory: dir})
-	Expect(err).NotTo(HaveOccurred())
-	return fixture{srv: srv, dir: dir, prov: bp.Provision{Profile: handshake.Seed, DeviceID: id,
-		DeviceKey: priv, Curve: code}}
+	return fixture{opts: serving(handshake.DeviceRecord{ID: id, Profile: handshake.Seed, Curve: string(c), Key: pub}),
+		prov: bp.Provision{Profile: handshake.Seed, DeviceID: id, DeviceKey: priv, Curve: code}}
 }
 
 func pskFixture(id string) fixture {
-	key := random(32)
-	dir := handshaketest.NewDirectory(handshake.DeviceRecord{ID: id, Profile: handshake.PSK, Key: key})
-	srv, err := psk.NewServer(psk.ServerConfig{Directory: dir})
-	Expect(err).NotTo(HaveOccurred())
-	return fixture{srv: srv, dir: dir, prov: bp.Provision{Profile: handshake.PSK, DeviceID: id, DeviceKey: key}}
+	key := make([]byte, 32)
+	rand.Read(key) // never fails (crypto/rand, Go 1.24)
+	return fixture{opts: serving(handshake.DeviceRecord{ID: id, Profile: handshake.PSK, Key: key}),
+		prov: bp.Provision{Profile: handshake.PSK, DeviceID: id, DeviceKey: key}}
 }
 
 // exchange sends msg through the board's session and expects the echo.
