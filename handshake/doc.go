@@ -19,7 +19,9 @@
 //
 // Failures are *Error values carrying the profile, the stage and a Reason code.
 // Reason codes are stable strings, used as metric labels and report columns.
-// Errors never contain bytes received from the peer.
+// Errors never contain bytes received from the peer. reasons.go declares the
+// reason codes of the whole project, the server's, the simulator's and the
+// board link's too, once each (docs/protocol.md, "Reason codes").
 //
 // The server side finds devices through a Directory and enforces message-1
 // freshness through a CounterStore; the registry of package server implements

@@ -18,32 +18,6 @@ const (
 	StageTransport Stage = "transport" // after the handshake
 )
 
-// Reason is a stable code for why a handshake or a record failed. Reasons are
-// metric labels and report columns: never add attacker-controlled text.
-type Reason string
-
-const (
-	ReasonIO            Reason = "io"             // the connection failed or closed
-	ReasonTimeout       Reason = "timeout"        // the handshake deadline passed
-	ReasonShortFrame    Reason = "short_frame"    // a frame or message shorter than its layout
-	ReasonOversizeFrame Reason = "oversize_frame" // a frame longer than allowed
-	ReasonMalformed     Reason = "malformed"      // a field out of range or a wrong version
-	ReasonDecrypt       Reason = "decrypt_failed" // authentication of a message failed
-	ReasonUnknownDevice Reason = "unknown_device" // no such device in the registry
-	ReasonRevoked       Reason = "revoked"        // the device is revoked
-	ReasonWrongProfile  Reason = "wrong_profile"  // the device is registered for another profile
-	ReasonCounterReplay Reason = "counter_replay" // message-1 counter not greater than the last
-	ReasonBadPoint      Reason = "bad_point"      // an invalid public key or curve point
-	ReasonUnknownServer Reason = "unknown_server" // the server key is not pinned
-	ReasonCertificate   Reason = "cert_rejected"  // the TLS certificate failed the device's check
-	ReasonRegistry      Reason = "registry"       // the registry failed
-	ReasonInternal      Reason = "internal"       // a local failure (randomness, state)
-)
-
-// ReasonCounterReserved refuses a message-1 counter of 2^64-1: the value is
-// reserved, because erased flash reads as all ones (noise.CounterReserved).
-const ReasonCounterReserved Reason = "counter_reserved"
-
 // Error is the one error type of handshakes and records.
 type Error struct {
 	Profile Name
@@ -72,11 +46,11 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// ReasonOf returns the reason code of err, or "" when err is nil, or
-// ReasonInternal when err is not an *Error.
+// ReasonOf returns the reason code of err, or ReasonNone when err is nil,
+// or ReasonInternal when err is not an *Error.
 func ReasonOf(err error) Reason {
 	if err == nil {
-		return ""
+		return ReasonNone
 	}
 	var he *Error
 	if errors.As(err, &he) {

@@ -111,7 +111,7 @@ func OpenSerial(ctx context.Context, serialNumber string, opts Options) (*Board,
 		return nil, err
 	}
 	if !ok {
-		return nil, &handshake.Error{Stage: bp.StageLink, Reason: bp.ReasonLinkLost,
+		return nil, &handshake.Error{Stage: bp.StageLink, Reason: handshake.ReasonLinkLost,
 			Err: errors.New("harness: no port with that serial number")}
 	}
 	opts.SerialNumber = serialNumber
@@ -152,7 +152,7 @@ func (b *Board) Close() error {
 }
 
 // Err returns why the link stopped: nil while it runs, a *handshake.Error
-// of reason boardproto.ReasonLinkLost when the board went away for good, or
+// of reason handshake.ReasonLinkLost when the board went away for good, or
 // one saying the board was closed.
 func (b *Board) Err() error { return b.view.Load().err }
 

@@ -5,17 +5,21 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
+	"os"
 	"sync"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	"github.com/onsi/gomega/gbytes"
+	"go.bug.st/serial"
 
 	"shakedown/boards/virtual"
 	"shakedown/handshake"
 	"shakedown/harness"
 	bp "shakedown/harness/boardproto"
+	"shakedown/harness/serialtest"
 )
 
 var _ = Describe("a virtual board over a pseudo-terminal", Label("board"), func() {
@@ -141,7 +145,7 @@ var _ = Describe("a virtual board over a pseudo-terminal", Label("board"), func(
 			r := newRig(virtual.Config{})
 			r.vb.SetFaults(virtual.Faults{DropResponses: 10})
 			_, err := r.b.Info(ctx())
-			Expect(reasonOf(err)).To(Equal(bp.ReasonNoResponse))
+			Expect(reasonOf(err)).To(Equal(handshake.ReasonNoResponse))
 			Expect(r.b.Stats().Retransmits).To(BeEquivalentTo(bp.Retries))
 		})
 	})
@@ -174,9 +178,9 @@ var _ = Describe("a virtual board over a pseudo-terminal", Label("board"), func(
 			_, err := r.vb.Replug()
 			Expect(err).NotTo(HaveOccurred())
 			_, err = r.b.Info(ctx())
-			Expect(reasonOf(err)).To(Equal(bp.ReasonLinkLost))
+			Expect(reasonOf(err)).To(Equal(handshake.ReasonLinkLost))
 			Expect(isTyped(err)).To(BeTrue())
-			Expect(reasonOf(r.b.Err())).To(Equal(bp.ReasonLinkLost), "the link says why it stopped")
+			Expect(reasonOf(r.b.Err())).To(Equal(handshake.ReasonLinkLost), "the link says why it stopped")
 		})
 	})
 
@@ -207,7 +211,7 @@ var _ = Describe("a virtual board over a pseudo-terminal", Label("board"), func(
 			Expect(err).NotTo(HaveOccurred())
 			DeferCleanup(b.Close)
 			_, err = b.HardReset(ctx())
-			Expect(reasonOf(err)).To(Equal(bp.ReasonNoReset))
+			Expect(reasonOf(err)).To(Equal(handshake.ReasonResetUnavailable))
 			Expect(err).To(MatchError(harness.ErrNoModemLines))
 		})
 	})
@@ -313,6 +317,79 @@ var _ = Describe("the link goroutine", Label("board"), func() {
 		Expect(err).NotTo(HaveOccurred())
 		exchange(s, "the second")
 		Expect(s.Close()).To(Succeed())
+	})
+})
+
+var _ = Describe("a relay's credit", func() {
+	It("holds the server's bytes until the board grants credit; a write deadline ends the wait", func() {
+		relayed := make(chan string, 4)
+		port, boardEnd := serialtest.NewPort()
+		agent := startFakeAgent(boardEnd, func(a *fakeAgent, cmd bp.Frame) {
+			if cmd.Type == bp.CmdRelayData {
+				relayed <- string(cmd.Payload)
+			}
+			a.respond(cmd, nil) // HANDSHAKE, RELAY_DATA, RELAY_CLOSE, CLOSE
+			if cmd.Type == bp.CmdClose {
+				a.event(bp.EvtClosed, bp.AppendReason(nil, ""))
+			}
+		})
+		opts := testOptions(nil)
+		opts.Opener = func(string, *serial.Mode) (serial.Port, error) { return port, nil }
+		b, err := harness.Open(ctx(), "fake", opts)
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(b.Close)
+		ln, err := net.Listen("tcp", "127.0.0.1:0") // the kernel accepts; the tap never uses the server
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(ln.Close)
+
+		writes := make(chan error, 2)
+		granted := make(chan struct{})
+		grant := sync.OnceFunc(func() { close(granted) })
+		DeferCleanup(grant)
+		tap := harness.TapFunc(func(c context.Context, board, server net.Conn) error {
+			defer server.Close()
+			defer board.Close()
+			board.SetWriteDeadline(time.Now().Add(50 * time.Millisecond))
+			_, err := board.Write([]byte("msg2"))
+			writes <- err
+			select {
+			case <-granted:
+			case <-c.Done():
+				return c.Err()
+			}
+			board.SetWriteDeadline(time.Time{})
+			_, err = board.Write([]byte("msg2"))
+			writes <- err
+			_, err = io.Copy(io.Discard, board) // until the relay ends
+			return err
+		})
+		type outcome struct {
+			s   *harness.Session
+			err error
+		}
+		hs := make(chan outcome, 1)
+		c := ctx()
+		go func() {
+			s, err := b.Handshake(c, harness.HandshakeOptions{Profile: handshake.Noise, Server: ln.Addr().String(), Tap: tap})
+			hs <- outcome{s, err}
+		}()
+
+		Eventually(writes).Should(Receive(MatchError(os.ErrDeadlineExceeded)), "no credit yet: the deadline ends the write")
+		agent.event(bp.EvtRelayCredit, bp.Credit(3).Append(nil))
+		grant()
+		Eventually(relayed).Should(Receive(Equal("msg")), "as much as the credit allows")
+		Consistently(writes, "30ms").ShouldNot(Receive())
+		agent.event(bp.EvtRelayCredit, bp.Credit(8).Append(nil))
+		Eventually(relayed).Should(Receive(Equal("2")))
+		Eventually(writes).Should(Receive(BeNil()))
+
+		agent.event(bp.EvtHandshakeDone, bp.HandshakeDone{Profile: handshake.Noise, Unit: bp.UnitNanoseconds}.Append(nil))
+		var out outcome
+		Eventually(hs).Should(Receive(&out))
+		Expect(out.err).NotTo(HaveOccurred())
+		Expect(out.s.Close()).To(Succeed())
+		Expect(out.s.Done()).To(BeClosed())
+		Expect(relayed).NotTo(Receive(), "the write that timed out sent nothing")
 	})
 })
 

@@ -22,7 +22,7 @@ func (b *Board) Hello(ctx context.Context) (bp.Hello, error) {
 		return bp.Hello{}, err
 	}
 	if h.Version != bp.Version {
-		return bp.Hello{}, &handshake.Error{Stage: bp.StageCommand, Reason: bp.ReasonVersion,
+		return bp.Hello{}, &handshake.Error{Stage: bp.StageCommand, Reason: handshake.ReasonUnsupportedVersion,
 			Err: errors.New("harness: the board chose a version outside the range offered")}
 	}
 	return h, nil
@@ -138,7 +138,7 @@ var ErrNoModemLines = errors.New("harness: the port has no modem lines")
 func (b *Board) HardReset(ctx context.Context) (bool, error) {
 	if b.opts.Reset == ResetNone {
 		if b.opts.ResetRequired {
-			return false, &handshake.Error{Stage: bp.StageLink, Reason: bp.ReasonNoReset, Err: ErrNoModemLines}
+			return false, &handshake.Error{Stage: bp.StageLink, Reason: handshake.ReasonResetUnavailable, Err: ErrNoModemLines}
 		}
 		return false, nil
 	}
@@ -151,7 +151,7 @@ func (b *Board) HardReset(ctx context.Context) (bool, error) {
 		case errors.As(err, &linkErr): // the link, not the lines, failed
 			return false, linkErr
 		}
-		return false, &handshake.Error{Stage: bp.StageLink, Reason: bp.ReasonNoReset, Err: err}
+		return false, &handshake.Error{Stage: bp.StageLink, Reason: handshake.ReasonResetUnavailable, Err: err}
 	}
 	_, err := b.afterBoot(ctx, gen)
 	return err == nil, err

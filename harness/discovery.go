@@ -89,7 +89,7 @@ func WaitSerial(ctx context.Context, e Enumerator, serial string, poll time.Dura
 		}
 		select {
 		case <-ctx.Done():
-			return PortInfo{}, &handshake.Error{Stage: bp.StageLink, Reason: bp.ReasonLinkLost, Err: errBoardGone}
+			return PortInfo{}, &handshake.Error{Stage: bp.StageLink, Reason: handshake.ReasonLinkLost, Err: errBoardGone}
 		case <-tick.C:
 		case <-changed:
 			if n, ok := e.(Notifier); ok {

@@ -36,7 +36,7 @@ func (l *link) event(f bp.Frame) {
 	if l.evNext >= 0 && int(f.Seq) != l.evNext {
 		l.stats.LostEvents += uint64(byte(int(f.Seq) - l.evNext))
 		if st := l.sess; st != nil {
-			l.endRelay(st, &handshake.Error{Stage: bp.StageRelay, Reason: bp.ReasonLinkLost,
+			l.endRelay(st, &handshake.Error{Stage: bp.StageRelay, Reason: handshake.ReasonLinkLost,
 				Err: errors.New("harness: board events were lost")})
 		}
 	}
@@ -85,7 +85,7 @@ func (l *link) boot(payload []byte) {
 	close(l.booted)
 	l.booted = make(chan struct{})
 	if st := l.sess; st != nil {
-		l.boardEnded(st, bp.ReasonBoardReset, &handshake.Error{Stage: bp.StageLink, Reason: bp.ReasonBoardReset,
+		l.boardEnded(st, handshake.ReasonBoardReset, &handshake.Error{Stage: bp.StageLink, Reason: handshake.ReasonBoardReset,
 			Err: errors.New("harness: the board rebooted")})
 	}
 }

@@ -272,7 +272,7 @@ var _ = Describe("relay handshakes", Label("board"), func() {
 			Expect(r.b.Provision(ctx(), f.prov)).To(Succeed())
 			r.vb.SetFaults(virtual.Faults{ResetInHandshake: 1, Banner: "\r\nrebooting after a watchdog reset\r\n"})
 			_, err := r.b.Handshake(ctx(), harness.HandshakeOptions{Profile: handshake.Noise, Server: srv.addr})
-			Expect(reasonOf(err)).To(Equal(bp.ReasonBoardReset))
+			Expect(reasonOf(err)).To(Equal(handshake.ReasonBoardReset))
 			Eventually(r.console).Should(gbytes.Say("rebooting after a watchdog reset"))
 		})
 

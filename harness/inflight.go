@@ -77,7 +77,7 @@ func (l *link) retransmit() {
 		return
 	}
 	if c.attempt >= l.b.opts.Retries {
-		l.finish(cmdResult{err: &handshake.Error{Stage: bp.StageCommand, Reason: bp.ReasonNoResponse,
+		l.finish(cmdResult{err: &handshake.Error{Stage: bp.StageCommand, Reason: handshake.ReasonNoResponse,
 			Err: fmt.Errorf("harness: %s: %w", c.frame.Type, errNoResponse)}})
 		return
 	}
@@ -100,7 +100,7 @@ func (l *link) response(f bp.Frame) {
 	switch {
 	case err != nil:
 	case st == bp.StatusUnsupportedVersion:
-		r.err = &handshake.Error{Stage: bp.StageCommand, Reason: bp.ReasonVersion, Err: st}
+		r.err = &handshake.Error{Stage: bp.StageCommand, Reason: handshake.ReasonUnsupportedVersion, Err: st}
 	case st == bp.StatusOK && c.frame.Type == bp.CmdHello:
 		if h, err := bp.ParseHello(body); err == nil && h.Version == bp.Version {
 			l.maxPayload = int(h.MaxPayload)

@@ -64,7 +64,7 @@ func (l *link) down(p *portIO) {
 	l.dec.Reset()
 	l.retx.Stop()
 	if st := l.sess; st != nil {
-		l.endRelay(st, &handshake.Error{Stage: bp.StageRelay, Reason: bp.ReasonLinkLost,
+		l.endRelay(st, &handshake.Error{Stage: bp.StageRelay, Reason: handshake.ReasonLinkLost,
 			Err: errors.New("harness: the port went away during the relay")})
 	}
 	if l.b.opts.Enumerator == nil || l.b.opts.SerialNumber == "" {
@@ -101,7 +101,7 @@ func (l *link) wrote(p *portIO, err error) {
 }
 
 func linkLost(err error) error {
-	return &handshake.Error{Stage: bp.StageLink, Reason: bp.ReasonLinkLost, Err: err}
+	return &handshake.Error{Stage: bp.StageLink, Reason: handshake.ReasonLinkLost, Err: err}
 }
 
 // readPort is p's reader.

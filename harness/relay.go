@@ -156,7 +156,7 @@ func (s *Session) carry(ctx context.Context, tap Tap, carried chan<- struct{}) {
 func (l *link) carryEnded(st *sessionState, err error) {
 	delete(l.carriers, st)
 	if !st.boardDone && l.err == nil {
-		reason := handshake.Reason("")
+		reason := handshake.ReasonNone
 		if err != nil {
 			reason = handshake.ReasonIO
 		}

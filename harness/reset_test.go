@@ -14,16 +14,18 @@ import (
 	"shakedown/harness/serialtest"
 )
 
-// fakeAgent answers HELLO on the board's end of a serialtest.Port and sends
-// BOOT when told to.
+// fakeAgent answers HELLO on the board's end of a serialtest.Port, passes
+// any other command to its answer function, and sends events when told to.
 type fakeAgent struct {
-	conn net.Conn
-	wg   sync.WaitGroup
-	wmu  sync.Mutex
+	conn   net.Conn
+	answer func(a *fakeAgent, cmd bp.Frame) // nil: HELLO only
+	wg     sync.WaitGroup
+	wmu    sync.Mutex
+	evSeq  byte
 }
 
-func startFakeAgent(conn net.Conn) *fakeAgent {
-	a := &fakeAgent{conn: conn}
+func startFakeAgent(conn net.Conn, answer func(a *fakeAgent, cmd bp.Frame)) *fakeAgent {
+	a := &fakeAgent{conn: conn, answer: answer}
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
@@ -32,9 +34,13 @@ func startFakeAgent(conn net.Conn) *fakeAgent {
 		for {
 			n, err := conn.Read(buf)
 			for _, it := range dec.Feed(buf[:n]) {
-				if it.Frame != nil && it.Frame.Type == bp.CmdHello {
+				switch {
+				case it.Frame == nil:
+				case it.Frame.Type == bp.CmdHello:
 					h := bp.Hello{Version: 1, MaxPayload: 64}
-					a.send(bp.Frame{Type: bp.CmdHello.Response(), Seq: it.Frame.Seq, Payload: bp.AppendResponse(nil, bp.StatusOK, h.Append(nil))})
+					a.respond(*it.Frame, h.Append(nil))
+				case a.answer != nil:
+					a.answer(a, *it.Frame)
 				}
 			}
 			if err != nil {
@@ -50,10 +56,15 @@ func startFakeAgent(conn net.Conn) *fakeAgent {
 }
 
 func (a *fakeAgent) send(f bp.Frame) {
-	w, err := bp.AppendFrame(nil, f)
-	Expect(err).NotTo(HaveOccurred())
 	a.wmu.Lock()
 	defer a.wmu.Unlock()
+	a.write(f)
+}
+
+// write puts f on the line; the caller holds wmu.
+func (a *fakeAgent) write(f bp.Frame) {
+	w, err := bp.AppendFrame(nil, f)
+	Expect(err).NotTo(HaveOccurred())
 	a.conn.Write(w)
 }
 
@@ -61,11 +72,24 @@ func (a *fakeAgent) boot() {
 	a.send(bp.Frame{Type: bp.EvtBoot, Payload: bp.Boot{Reason: bp.BootExternal, Version: 1, MaxPayload: 64, BootCount: 2}.Append(nil)})
 }
 
+// respond answers cmd with status OK and body.
+func (a *fakeAgent) respond(cmd bp.Frame, body []byte) {
+	a.send(bp.Frame{Type: cmd.Type.Response(), Seq: cmd.Seq, Payload: bp.AppendResponse(nil, bp.StatusOK, body)})
+}
+
+// event sends an event with the agent's next event seq.
+func (a *fakeAgent) event(t bp.Type, payload []byte) {
+	a.wmu.Lock()
+	defer a.wmu.Unlock()
+	a.write(bp.Frame{Type: t, Seq: a.evSeq, Payload: payload})
+	a.evSeq++
+}
+
 var _ = Describe("hardware reset through the modem lines", func() {
 	DescribeTable("drives DTR and RTS as the profile's method says, then waits for BOOT",
 		func(method harness.ResetMethod, want []serialtest.LineChange) {
 			port, boardEnd := serialtest.NewPort()
-			agent := startFakeAgent(boardEnd)
+			agent := startFakeAgent(boardEnd, nil)
 			opts := testOptions(nil)
 			opts.Reset = method
 			opts.Opener = func(string, *serial.Mode) (serial.Port, error) { return port, nil }
@@ -101,7 +125,7 @@ var _ = Describe("hardware reset through the modem lines", func() {
 	It("opens an ESP board with both lines released", func() {
 		var got *serial.Mode
 		port, boardEnd := serialtest.NewPort()
-		startFakeAgent(boardEnd)
+		startFakeAgent(boardEnd, nil)
 		opts := testOptions(nil)
 		opts.Reset = harness.ResetESP
 		opts.Opener = func(_ string, m *serial.Mode) (serial.Port, error) { got = m; return port, nil }
@@ -115,7 +139,7 @@ var _ = Describe("hardware reset through the modem lines", func() {
 	It("treats a port without modem lines as reset not available", func() {
 		port, boardEnd := serialtest.NewPort()
 		port.NoModemLines = true
-		startFakeAgent(boardEnd)
+		startFakeAgent(boardEnd, nil)
 		opts := testOptions(nil)
 		opts.Reset = harness.ResetDTR
 		opts.Opener = func(string, *serial.Mode) (serial.Port, error) { return port, nil }

@@ -30,7 +30,7 @@ type HandshakeOptions struct {
 	// Dial connects to the server in relay mode; a net.Dialer when nil.
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 	// Attempts is how many times the handshake runs when the board reboots
-	// in the middle of it (reason boardproto.ReasonBoardReset): 1 when zero.
+	// in the middle of it (reason handshake.ReasonBoardReset): 1 when zero.
 	Attempts int
 }
 
@@ -153,7 +153,7 @@ func (b *Board) Handshake(ctx context.Context, opts HandshakeOptions) (*Session,
 			s.Attempts = attempt
 			return s, nil
 		}
-		if handshake.ReasonOf(err) != bp.ReasonBoardReset || attempt >= opts.Attempts {
+		if handshake.ReasonOf(err) != handshake.ReasonBoardReset || attempt >= opts.Attempts {
 			return nil, err
 		}
 		if _, err := b.Hello(ctx); err != nil {

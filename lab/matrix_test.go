@@ -319,7 +319,7 @@ var rejected = map[string]func(v reports.Verdict){
 	"downgrade": func(v reports.Verdict) {
 		got := reasons(v, reports.SideServer)
 		Expect(got).To(ContainElement(handshake.ReasonWrongProfile), describe(v))
-		Expect(got).To(ContainElement(mitm.ReasonConnackRefused))
+		Expect(got).To(ContainElement(handshake.ReasonConnackRefused))
 		Expect(of(v, reports.FactAccepted, "")).To(BeEmpty())
 	},
 	"server-key-rollover": func(v reports.Verdict) {

@@ -47,10 +47,6 @@ type ServerEvent struct {
 	Reason   handshake.Reason
 }
 
-// ReasonConnackRefused is the reason of a CONNECT the broker refused with a
-// CONNACK return code: the one refusal that happens inside MQTT.
-const ReasonConnackRefused handshake.Reason = "connack_refused"
-
 // DeviceSource makes the devices under test of the matrix's cells:
 // simulated devices, or a board provisioned anew for each (package lab has
 // both). A cell asks for its Victim and Byway once, then for as many fresh

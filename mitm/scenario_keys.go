@@ -142,7 +142,7 @@ func (r *cellRun) downgradeTLS(p Path) (bool, error) {
 		r.add(reports.Fact{Side: reports.SideServer, Kind: reports.FactAccepted, Field: "CONNECT", Value: r.victim.ID, Note: "on the tls listener without a password"})
 		return true, nil
 	}
-	r.add(reports.Fact{Side: reports.SideServer, Kind: reports.FactRefused, Stage: string(handshake.StageTransport), Reason: string(ReasonConnackRefused),
+	r.add(reports.Fact{Side: reports.SideServer, Kind: reports.FactRefused, Stage: string(handshake.StageTransport), Reason: string(handshake.ReasonConnackRefused),
 		Field: "connack", Value: "return code " + strconv.Itoa(int(code)), Note: "a CONNECT as the device on the tls listener"})
 	return false, nil
 }

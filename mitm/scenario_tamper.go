@@ -128,7 +128,7 @@ func (r *cellRun) tamperOnce(dev Device, pos position) (who string, ok bool, err
 		case cerr != nil:
 			devErr = cerr
 		case code != 0:
-			return "server:" + string(ReasonConnackRefused), false, nil
+			return "server:" + string(handshake.ReasonConnackRefused), false, nil
 		default:
 			return "", true, nil
 		}

@@ -10,21 +10,6 @@ import (
 	"shakedown/handshake"
 )
 
-// Reasons the gateway adds to the handshake reasons: why a connection was
-// refused at accept, or why its handshake was ended to make room.
-const (
-	// ReasonRateLimited: the source started more handshakes than
-	// Limits.PerSourceRate allows; refused at accept.
-	ReasonRateLimited handshake.Reason = "rate_limited"
-	// ReasonEvicted: the half-open table was full (Limits.MaxHalfOpen) and
-	// this was the oldest handshake waiting for its peer's bytes: a
-	// newcomer took its slot.
-	ReasonEvicted handshake.Reason = "evicted"
-	// ReasonHalfOpenFull: the half-open table was full of handshakes the
-	// server was working on, none waiting for its peer; refused at accept.
-	ReasonHalfOpenFull handshake.Reason = "half_open_full"
-)
-
 // admission decides which accepted connections may start a handshake, and
 // keeps the half-open table: every handshake in progress, oldest first.
 //
@@ -70,13 +55,13 @@ func newAdmission(l Limits) *admission {
 // caller closes its conn, and its handshake learns why at release.
 func (a *admission) admit(conn net.Conn, now time.Time) (s, victim *slot, refused handshake.Reason) {
 	if !a.rate.allow(sourceOf(conn.RemoteAddr()), now) {
-		return nil, nil, ReasonRateLimited
+		return nil, nil, handshake.ReasonRateLimited
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.all.Len() >= a.max {
 		if victim = a.oldestWaiting(); victim == nil {
-			return nil, nil, ReasonHalfOpenFull
+			return nil, nil, handshake.ReasonHalfOpenFull
 		}
 		victim.evicted = true
 		a.all.Remove(victim.inAll)

@@ -8,6 +8,8 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+
+	"shakedown/handshake"
 )
 
 // peer is a net.Conn that only has a remote address.
@@ -68,7 +70,7 @@ var _ = Describe("admission to the half-open table", func() {
 			held = append(held, s)
 		}
 		s, v, refused := a.admit(from("10.0.1.1"), t0)
-		Expect(refused).To(Equal(ReasonHalfOpenFull))
+		Expect(refused).To(Equal(handshake.ReasonHalfOpenFull))
 		Expect(s).To(BeNil())
 		Expect(v).To(BeNil())
 		for _, s := range held {
@@ -127,7 +129,7 @@ var _ = Describe("admission to the half-open table", func() {
 			held = append(held, waiting(s))
 		}
 		s, v, refused := a.admit(from("10.0.0.1"), t0)
-		Expect(refused).To(Equal(ReasonRateLimited))
+		Expect(refused).To(Equal(handshake.ReasonRateLimited))
 		Expect(s).To(BeNil())
 		Expect(v).To(BeNil())
 		Expect(slots(a)).To(Equal(3))
@@ -138,7 +140,7 @@ var _ = Describe("admission to the half-open table", func() {
 		_, _, refused = a.admit(from("10.0.0.1"), t0.Add(100*time.Millisecond))
 		Expect(refused).To(BeEmpty())
 		_, _, refused = a.admit(from("10.0.0.1"), t0.Add(100*time.Millisecond))
-		Expect(refused).To(Equal(ReasonRateLimited))
+		Expect(refused).To(Equal(handshake.ReasonRateLimited))
 		for _, s := range held[1:] {
 			Expect(a.release(s)).To(BeFalse())
 		}
@@ -177,7 +179,7 @@ var _ = Describe("admission to the half-open table", func() {
 				Expect(refused).To(BeEmpty())
 				Expect(v).To(BeNil(), "a table with room evicts nobody")
 			case want == nil:
-				Expect(refused).To(Equal(ReasonHalfOpenFull))
+				Expect(refused).To(Equal(handshake.ReasonHalfOpenFull))
 			default:
 				Expect(v).To(BeIdenticalTo(want))
 			}

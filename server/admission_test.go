@@ -128,7 +128,7 @@ var _ = Describe("the gateway's admission, over TCP", func() {
 			// the flood replaces what the last one evicted.
 			Eventually(halfOpen).Should(Equal([]int{table, table}))
 			Expect(handshakeFrom("127.0.0.2", i)).To(Succeed(), "device %d", i)
-			Eventually(func() int { return obs.count(server.ReasonEvicted) }).Should(Equal(i+1), "one holder made room")
+			Eventually(func() int { return obs.count(handshake.ReasonEvicted) }).Should(Equal(i+1), "one holder made room")
 			Eventually(halfOpen).Should(Equal([]int{table - 1, table - 1}), "the handshake gave its slot back")
 			holders = append(holders, hold(fmt.Sprintf("127.0.2.%d", 1+i)))
 		}
@@ -145,7 +145,7 @@ var _ = Describe("the gateway's admission, over TCP", func() {
 		}
 		// Every arrival past the table evicted a waiting holder, or was
 		// refused while the newest holders had not started to read.
-		Eventually(func() int { return obs.count(server.ReasonEvicted) + obs.count(server.ReasonHalfOpenFull) }).Should(Equal(2 * table))
+		Eventually(func() int { return obs.count(handshake.ReasonEvicted) + obs.count(handshake.ReasonHalfOpenFull) }).Should(Equal(2 * table))
 		Eventually(halfOpen).Should(Equal([]int{table, table}))
 		for i := range 30 {
 			Expect(handshakeFrom(fmt.Sprintf("127.0.0.%d", 2+i%3), i)).To(Succeed(), "device %d", i)
@@ -162,13 +162,13 @@ var _ = Describe("the gateway's admission, over TCP", func() {
 		Eventually(lookups.Load).Should(BeEquivalentTo(table))
 		Expect(halfOpen()).To(Equal([]int{table, 0}))
 		late := hold("127.0.0.9")
-		Eventually(func() int { return obs.count(server.ReasonHalfOpenFull) }).Should(Equal(1), func() string { return fmt.Sprint(halfOpen(), obs.reasons) })
+		Eventually(func() int { return obs.count(handshake.ReasonHalfOpenFull) }).Should(Equal(1), func() string { return fmt.Sprint(halfOpen(), obs.reasons) })
 		Expect(isReset(late)).To(BeTrue(), "the newcomer was refused")
 		openGate()
 		for range table {
 			Eventually(done).WithTimeout(30 * time.Second).Should(Receive(Succeed()))
 		}
 		Eventually(func() int { return obs.count("") }).Should(Equal(table))
-		Expect(obs.count(server.ReasonEvicted)).To(BeZero())
+		Expect(obs.count(handshake.ReasonEvicted)).To(BeZero())
 	})
 })

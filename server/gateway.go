@@ -189,7 +189,7 @@ func (g *Gateway) serve(conn net.Conn, s *slot, srv handshake.Server) {
 	cancel()
 	reason := handshake.ReasonOf(err)
 	if g.adm.release(s) {
-		reason = ReasonEvicted // whatever the handshake made of its closed conn
+		reason = handshake.ReasonEvicted // whatever the handshake made of its closed conn
 	}
 	if reason != "" {
 		g.obs.Handshake(srv.Profile(), reason, time.Since(start))

@@ -71,6 +71,6 @@ var _ = Describe("Connect's failure reasons after a completed handshake", func()
 
 	It("calls a session closed before the CONNACK an I/O failure or a reset", func() {
 		reason, _ := connect(afterHandshake{hangUp: true})
-		Expect(reason).To(BeElementOf(handshake.ReasonIO, simulator.ReasonConnReset))
+		Expect(reason).To(BeElementOf(handshake.ReasonIO, handshake.ReasonConnReset))
 	})
 })

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
+
+	"shakedown/handshake"
 )
 
 // device is one legitimate slot's life: connect, subscribe, publish on
@@ -332,7 +334,7 @@ func (d *device) subscribe(c mqtt.Client) {
 	tok := c.SubscribeMultiple(filters, nil)
 	if !tok.WaitTimeout(d.f.sc.Timeouts.Ack) {
 		if d.ctx.Err() == nil {
-			d.f.rec.fail(FailSuback, ReasonAckTimeout)
+			d.f.rec.fail(FailSuback, handshake.ReasonAckTimeout)
 		}
 		return
 	}
@@ -346,7 +348,7 @@ func (d *device) subscribe(c mqtt.Client) {
 	if st, ok := tok.(*mqtt.SubscribeToken); ok {
 		for _, code := range st.Result() {
 			if code == subackFailure {
-				d.f.rec.fail(FailSuback, ReasonSubackRefused)
+				d.f.rec.fail(FailSuback, handshake.ReasonSubackRefused)
 				return
 			}
 		}
@@ -374,7 +376,7 @@ func (d *device) publish(c mqtt.Client, seq int, sched time.Time) {
 	case <-tok.Done():
 	case <-t.C:
 		rec.publishFailed.Add(1)
-		rec.fail(FailPublish, ReasonAckTimeout)
+		rec.fail(FailPublish, handshake.ReasonAckTimeout)
 		return
 	}
 	now := time.Now()

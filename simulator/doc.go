@@ -39,11 +39,12 @@
 // subscriber in the same process (the gateway's backend listener, or the
 // broker itself), with the scheduled publish time in the payload's header:
 // one clock, no skew. Failures are counted by stage and reason code
-// (handshake.ReasonOf, and the reasons of this package). While a run goes,
-// Prometheus metrics and a progress line show it. The Results are the
-// reports' results model (reports.Sim) with the whole scenario: they hold
-// the histograms themselves (hdrhistogram Export), so Merge combines the
-// results of shards exactly, and a report takes &Results.Sim as it is.
+// (handshake.ReasonOf, and the device reasons of package handshake). While
+// a run goes, Prometheus metrics and a progress line show it. The Results
+// are the reports' results model (reports.Sim) with the whole scenario:
+// they hold the histograms themselves (hdrhistogram Export), so Merge
+// combines the results of shards exactly, and a report takes &Results.Sim
+// as it is.
 //
 // # Verdict
 //

@@ -343,7 +343,7 @@ func (f *fleet) drain(measured bool) {
 	}
 	for i := range f.acked.len() {
 		if f.acked.get(i) && !f.recvd.get(i) {
-			f.rec.fail(FailReceive, ReasonNotReceived)
+			f.rec.fail(FailReceive, handshake.ReasonNotReceived)
 			f.rec.missing.Add(1)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"shakedown/fixtures"
+	"shakedown/handshake"
 	"shakedown/server"
 	"shakedown/simulator"
 )
@@ -180,7 +181,7 @@ var _ = Describe("a fleet against the in-process gateway", Ordered, func() {
 			Expect(c.ConnectAttempts).To(Equal(10 * attempts))
 			Expect(c.Unpublished).To(BeEquivalentTo(10 * 3))
 			Expect(res.Failures).To(Equal(map[string]map[string]int64{
-				simulator.FailDial: {string(simulator.ReasonConnRefused): 10 * attempts},
+				simulator.FailDial: {string(handshake.ReasonConnRefused): 10 * attempts},
 			}))
 		},
 		Entry("none: one attempt", simulator.ReconnectNone, int64(1)),

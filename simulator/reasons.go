@@ -10,21 +10,6 @@ import (
 	"shakedown/handshake"
 )
 
-// Reasons the simulator adds to the handshake reason codes. Like those,
-// they are stable metric labels and report columns.
-const (
-	ReasonFDLimit        handshake.Reason = "fd_limit"        // the process ran out of file descriptors
-	ReasonNoSourcePort   handshake.Reason = "no_source_port"  // no ephemeral port left for the source address
-	ReasonConnRefused    handshake.Reason = "conn_refused"    // nothing listens (or the backlog overflowed)
-	ReasonConnReset      handshake.Reason = "conn_reset"      // the peer reset the connection
-	ReasonNotAuthorized  handshake.Reason = "not_authorized"  // CONNACK return code 5
-	ReasonBadCredentials handshake.Reason = "bad_credentials" // CONNACK return code 4
-	ReasonConnackRefused handshake.Reason = "connack_refused" // another CONNACK return code
-	ReasonSubackRefused  handshake.Reason = "suback_refused"  // SUBACK return code 0x80
-	ReasonAckTimeout     handshake.Reason = "ack_timeout"     // no acknowledgement within timeouts.ack
-	ReasonNotReceived    handshake.Reason = "not_received"    // acknowledged but never at the subscriber
-)
-
 // Failure stages of Results.Failures.
 const (
 	FailDial      = "dial"
@@ -48,12 +33,12 @@ func FailureReason(err error) handshake.Reason {
 	}
 	switch {
 	case errors.Is(err, packets.ErrorRefusedNotAuthorised):
-		return ReasonNotAuthorized
+		return handshake.ReasonNotAuthorized
 	case errors.Is(err, packets.ErrorRefusedBadUsernameOrPassword):
-		return ReasonBadCredentials
+		return handshake.ReasonBadCredentials
 	case errors.Is(err, packets.ErrorRefusedBadProtocolVersion), errors.Is(err, packets.ErrorRefusedIDRejected),
 		errors.Is(err, packets.ErrorRefusedServerUnavailable):
-		return ReasonConnackRefused
+		return handshake.ReasonConnackRefused
 	case errors.Is(err, context.DeadlineExceeded):
 		return handshake.ReasonTimeout
 	}
@@ -82,13 +67,13 @@ func dialReason(err error) handshake.Reason {
 func sysReason(err error) handshake.Reason {
 	switch {
 	case errors.Is(err, syscall.EMFILE), errors.Is(err, syscall.ENFILE):
-		return ReasonFDLimit
+		return handshake.ReasonFDLimit
 	case errors.Is(err, syscall.EADDRNOTAVAIL), errors.Is(err, syscall.EADDRINUSE):
-		return ReasonNoSourcePort
+		return handshake.ReasonNoSourcePort
 	case errors.Is(err, syscall.ECONNREFUSED):
-		return ReasonConnRefused
+		return handshake.ReasonConnRefused
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
-		return ReasonConnReset
+		return handshake.ReasonConnReset
 	}
 	return ""
 }

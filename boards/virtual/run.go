@@ -224,7 +224,7 @@ func (b *Board) session(r *run, conn net.Conn) {
 			b.count(bp.CounterMessagesReceived, 1)
 		}
 		if err != nil {
-			reason := handshake.Reason("")
+			reason := handshake.ReasonNone
 			switch {
 			case errors.Is(err, io.EOF):
 			case r.profile == handshake.TLS: // a record that fails its MAC is decrypt_failed, not internal

@@ -128,7 +128,7 @@ var _ = Describe("frames", func() {
 		},
 		Entry("too short", unhex("01 02 03"), handshake.ReasonShortFrame),
 		Entry("too long", make([]byte, bp.MaxBodyLen+1), handshake.ReasonOversizeFrame),
-		Entry("bad crc", unhex("01 02 02 00 00 00"), bp.ReasonChecksum),
+		Entry("bad crc", unhex("01 02 02 00 00 00"), handshake.ReasonBadChecksum),
 		Entry("length field disagrees", withCRC(unhex("01 02 02 05")), handshake.ReasonMalformed),
 	)
 	It("returns frames of other versions for the caller to refuse", func() {

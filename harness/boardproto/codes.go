@@ -41,9 +41,33 @@ func (s Status) String() string {
 
 func (s Status) Error() string { return "boardproto: board answered " + s.String() }
 
+// statusReasons are the reasons of the statuses, "board_" and the status
+// name (docs/board-protocol.md §6.1).
+var statusReasons = [...]handshake.Reason{
+	StatusOK:                 handshake.ReasonNone,
+	StatusUnknownCommand:     handshake.ReasonBoardUnknownCommand,
+	StatusBadLength:          handshake.ReasonBoardBadLength,
+	StatusBadValue:           handshake.ReasonBoardBadValue,
+	StatusUnsupported:        handshake.ReasonBoardUnsupported,
+	StatusBusy:               handshake.ReasonBoardBusy,
+	StatusNotProvisioned:     handshake.ReasonBoardNotProvisioned,
+	StatusNoSession:          handshake.ReasonBoardNoSession,
+	StatusStorage:            handshake.ReasonBoardStorage,
+	StatusUnsupportedVersion: handshake.ReasonBoardUnsupportedVersion,
+	StatusNoCredit:           handshake.ReasonBoardNoCredit,
+	StatusTooLarge:           handshake.ReasonBoardTooLarge,
+	StatusInternal:           handshake.ReasonBoardInternal,
+}
+
 // Reason is the stable reason code of a refused command: "board_" and the
-// status name.
-func (s Status) Reason() handshake.Reason { return handshake.Reason("board_" + s.String()) }
+// status name; handshake.ReasonBoardStatusPrefix and the code in hex for a
+// status this host does not know; none for StatusOK.
+func (s Status) Reason() handshake.Reason {
+	if int(s) < len(statusReasons) {
+		return statusReasons[s]
+	}
+	return handshake.Reason(handshake.ReasonBoardStatusPrefix + hexByte(byte(s)))
+}
 
 // Err returns nil for StatusOK, else a *handshake.Error wrapping s.
 func (s Status) Err() error {
@@ -167,7 +191,7 @@ func (u Unit) String() string {
 // Reason codes on the wire (HANDSHAKE_DONE result, CLOSED reason), in the
 // order of package handshake's reasons a device side can report.
 var wireReasons = []handshake.Reason{
-	"", // 0x00: success or orderly close
+	handshake.ReasonNone, // 0x00: success or orderly close
 	handshake.ReasonIO,
 	handshake.ReasonTimeout,
 	handshake.ReasonShortFrame,
@@ -178,7 +202,7 @@ var wireReasons = []handshake.Reason{
 	handshake.ReasonUnknownServer,
 	handshake.ReasonCertificate,
 	handshake.ReasonInternal,
-	ReasonBoardReset,
+	handshake.ReasonBoardReset,
 }
 
 // ReasonCode returns the wire code of r; reasons a board cannot report map
@@ -192,12 +216,12 @@ func ReasonCode(r handshake.Reason) byte {
 	return ReasonCode(handshake.ReasonInternal)
 }
 
-// ReasonOfCode returns the reason of wire code c, "" for 0.
+// ReasonOfCode returns the reason of wire code c, handshake.ReasonNone for 0.
 func ReasonOfCode(c byte) (handshake.Reason, bool) {
 	if int(c) < len(wireReasons) {
 		return wireReasons[c], true
 	}
-	return "", false
+	return handshake.ReasonNone, false
 }
 
 // Stage codes on the wire (HANDSHAKE_DONE stage).

@@ -17,17 +17,6 @@ const (
 	StageRelay handshake.Stage = "board_relay"
 )
 
-// Reasons added by the board link. Like those of package handshake they are
-// stable codes for metric labels and report columns.
-const (
-	ReasonChecksum   handshake.Reason = "bad_checksum"        // CRC of a frame did not match
-	ReasonVersion    handshake.Reason = "unsupported_version" // the peer speaks another protocol version
-	ReasonBoardReset handshake.Reason = "board_reset"         // the board rebooted during the operation
-	ReasonLinkLost   handshake.Reason = "link_lost"           // the port went away, or frames were lost
-	ReasonNoReset    handshake.Reason = "reset_unavailable"   // the port has no modem lines to reset with
-	ReasonNoResponse handshake.Reason = "no_response"         // the board did not answer a command
-)
-
 func fail(st handshake.Stage, r handshake.Reason, err error) *handshake.Error {
 	return &handshake.Error{Stage: st, Reason: r, Err: err}
 }

@@ -82,7 +82,7 @@ func ParseBody(body []byte) (Frame, error) {
 	}
 	n := len(body) - CRCLen
 	if binary.BigEndian.Uint16(body[n:]) != CRC16(body[:n]) {
-		return Frame{}, fail(StageLink, ReasonChecksum, errChecksum)
+		return Frame{}, fail(StageLink, handshake.ReasonBadChecksum, errChecksum)
 	}
 	if int(body[3]) != n-HeaderLen {
 		return Frame{}, fail(StageLink, handshake.ReasonMalformed, errLenField)

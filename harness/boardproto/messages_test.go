@@ -81,6 +81,27 @@ var _ = Describe("payloads", func() {
 		Expect(bp.Status(0x77).String()).To(Equal("status_0x77"))
 	})
 
+	It("keeps the reason of every wire code and status (docs/board-protocol.md §6.1, §6.2)", func() {
+		wire := []string{"", "io", "timeout", "short_frame", "oversize_frame", "malformed", "decrypt_failed",
+			"bad_point", "unknown_server", "cert_rejected", "internal", "board_reset"}
+		for c, want := range wire {
+			r, ok := bp.ReasonOfCode(byte(c))
+			Expect(ok).To(BeTrue())
+			Expect(string(r)).To(Equal(want), "wire code %d", c)
+		}
+		_, ok := bp.ReasonOfCode(byte(len(wire)))
+		Expect(ok).To(BeFalse(), "a code past the table")
+		statuses := []string{"", "board_unknown_command", "board_bad_length", "board_bad_value", "board_unsupported",
+			"board_busy", "board_not_provisioned", "board_no_session", "board_storage", "board_unsupported_version",
+			"board_no_credit", "board_too_large", "board_internal", "board_status_0x0D"}
+		for c, want := range statuses {
+			Expect(string(bp.Status(c).Reason())).To(Equal(want), "status 0x%02X", c)
+			if c > 0 && c < len(statuses)-1 {
+				Expect(string(bp.Status(c).Reason())).To(Equal("board_"+bp.Status(c).String()), "the rule of §6.1")
+			}
+		}
+	})
+
 	It("maps every wire reason both ways", func() {
 		for c := byte(0); c < 12; c++ {
 			r, ok := bp.ReasonOfCode(c)

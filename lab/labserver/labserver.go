@@ -232,7 +232,7 @@ func sessionEnd(p handshake.Name, err error) *handshake.Error {
 	}
 	var code packets.Code
 	if errors.As(err, &code) {
-		return handshake.Fail(p, handshake.StageTransport, mitm.ReasonConnackRefused, err)
+		return handshake.Fail(p, handshake.StageTransport, handshake.ReasonConnackRefused, err)
 	}
 	if p == handshake.TLS {
 		return tlsprofile.SessionError(err)

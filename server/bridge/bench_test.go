@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"context"
 	"testing"
+
+	"shakedown/handshake"
 )
 
 // BenchmarkFilterPublish reads and judges a 3.1.1 PUBLISH of 64 payload
@@ -46,7 +48,7 @@ func BenchmarkFilterConnect(b *testing.B) {
 func judgeB(f *filter, raw []byte) verdict {
 	p, err := readPacket(bufio.NewReader(bytes.NewReader(raw)), DefaultMaxPacket)
 	if err != nil {
-		return verdict{reason: ReasonMalformed}
+		return verdict{reason: handshake.ReasonMalformed}
 	}
 	return f.packet(context.Background(), p)
 }

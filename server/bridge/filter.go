@@ -63,7 +63,7 @@ func (f *filter) packet(ctx context.Context, p packet) verdict {
 		return f.connect(ctx, p)
 	}
 	if f.done {
-		return f.refuse(ReasonProtocol) // [MQTT-3.14.4-1]: the client closes after DISCONNECT
+		return f.refuse(handshake.ReasonProtocolViolation) // [MQTT-3.14.4-1]: the client closes after DISCONNECT
 	}
 	switch p.fh.Type {
 	case packets.Publish:
@@ -73,40 +73,40 @@ func (f *filter) packet(ctx context.Context, p packet) verdict {
 	case packets.Unsubscribe:
 		pk, err := decode(p, f.version)
 		if err != nil || pk.UnsubscribeValidate() != packets.CodeSuccess {
-			return f.refuse(ReasonMalformed)
+			return f.refuse(handshake.ReasonMalformed)
 		}
 		return pass(p.raw)
 	case packets.Puback, packets.Pubrec, packets.Pubrel, packets.Pubcomp:
 		if _, err := decode(p, f.version); err != nil {
-			return f.refuse(ReasonMalformed)
+			return f.refuse(handshake.ReasonMalformed)
 		}
 		return pass(p.raw)
 	case packets.Pingreq:
 		if len(p.body) != 0 { // 3.1.1 §3.12.1, 5.0 §3.12.1: no variable header
-			return f.refuse(ReasonMalformed)
+			return f.refuse(handshake.ReasonMalformed)
 		}
 		return pass(p.raw)
 	case packets.Disconnect:
 		if _, err := decode(p, f.version); err != nil || (f.version != version5 && len(p.body) != 0) {
-			return f.refuse(ReasonMalformed)
+			return f.refuse(handshake.ReasonMalformed)
 		}
 		f.done = true
 		return pass(p.raw)
 	}
 	// A second CONNECT [MQTT-3.1.0-2], the server's packets, AUTH (enhanced
 	// authentication is the bridge's job, not the broker's) and type 0.
-	return f.refuse(ReasonProtocol)
+	return f.refuse(handshake.ReasonProtocolViolation)
 }
 
 // refuse ends the session; an MQTT 5 device is told why first.
 func (f *filter) refuse(reason handshake.Reason) verdict {
 	code := packets.ErrNotAuthorized
 	switch reason {
-	case ReasonMalformed:
+	case handshake.ReasonMalformed:
 		code = packets.ErrMalformedPacket
-	case ReasonProtocol:
+	case handshake.ReasonProtocolViolation:
 		code = packets.ErrProtocolViolation
-	case ReasonOversize:
+	case handshake.ReasonOversizePacket:
 		code = packets.ErrPacketTooLarge
 	}
 	return verdict{reply: disconnect(f.version, code), reason: reason, end: true}
@@ -116,11 +116,11 @@ func (f *filter) refuse(reason handshake.Reason) verdict {
 // and rebuilds it for the broker.
 func (f *filter) connect(ctx context.Context, p packet) verdict {
 	if p.fh.Type != packets.Connect {
-		return verdict{reason: ReasonProtocol, end: true}
+		return verdict{reason: handshake.ReasonProtocolViolation, end: true}
 	}
 	pk, err := decode(p, 0)
 	if err != nil || pk.ConnectValidate() != packets.CodeSuccess {
-		return verdict{reason: ReasonMalformed, end: true}
+		return verdict{reason: handshake.ReasonMalformed, end: true}
 	}
 	v := pk.ProtocolVersion
 	refuse := func(reason handshake.Reason) verdict {
@@ -133,29 +133,29 @@ func (f *filter) connect(ctx context.Context, p packet) verdict {
 		// only the server; the CONNECT username names the device and its
 		// password proves it.
 		if clientID == "" || !pk.Connect.UsernameFlag || string(pk.Connect.Username) != clientID {
-			return refuse(ReasonClientID)
+			return refuse(handshake.ReasonClientID)
 		}
 		if f.pol.passwords == nil {
-			return refuse(ReasonBadPassword)
+			return refuse(handshake.ReasonBadPassword)
 		}
 		if err := f.pol.passwords(ctx, clientID, pk.Connect.Password); err != nil {
 			if errors.Is(err, server.ErrBadPassword) || errors.Is(err, handshake.ErrUnknownDevice) {
-				return refuse(ReasonBadPassword)
+				return refuse(handshake.ReasonBadPassword)
 			}
-			return verdict{reply: connack(v, packets.ErrServerUnavailable, packets.Err3ServerUnavailable), reason: ReasonRegistry, end: true}
+			return verdict{reply: connack(v, packets.ErrServerUnavailable, packets.Err3ServerUnavailable), reason: handshake.ReasonRegistry, end: true}
 		}
 		id = clientID
 	}
 	if clientID != id || !handshake.ValidDeviceID(id) {
-		return refuse(ReasonClientID)
+		return refuse(handshake.ReasonClientID)
 	}
 	// The username is empty or names the device itself, never another.
 	if pk.Connect.UsernameFlag && len(pk.Connect.Username) > 0 && string(pk.Connect.Username) != id {
-		return refuse(ReasonUsername)
+		return refuse(handshake.ReasonBadUsername)
 	}
 	grants := f.grantsOf(id)
 	if pk.Connect.WillFlag && !broker.Allowed(id, pk.Connect.WillTopic, grants) {
-		return refuse(ReasonACLWill)
+		return refuse(handshake.ReasonACLWill)
 	}
 	// The broker sees the bridge's credentials, never the device's, and no
 	// enhanced authentication (5.0 §4.12): the bridge is the authenticator.
@@ -171,7 +171,7 @@ func (f *filter) connect(ctx context.Context, p packet) verdict {
 	pk.Mods.AllowResponseInfo = true // keep the will's response topic and correlation data
 	var buf bytes.Buffer
 	if err := pk.ConnectEncode(&buf); err != nil {
-		return verdict{reason: ReasonMalformed, end: true}
+		return verdict{reason: handshake.ReasonMalformed, end: true}
 	}
 	f.deviceID, f.version, f.grants, f.keepAlive = id, v, grants, pk.Connect.Keepalive
 	return pass(buf.Bytes())
@@ -188,7 +188,7 @@ func (f *filter) grantsOf(id string) []string {
 func (f *filter) publish(p packet) verdict {
 	pk, err := decode(p, f.version)
 	if err != nil || pk.PublishValidate(math.MaxUint16) != packets.CodeSuccess {
-		return f.refuse(ReasonMalformed)
+		return f.refuse(handshake.ReasonMalformed)
 	}
 	topic := pk.TopicName
 	// 5.0 §3.3.2.3.4: a PUBLISH may name its topic by an alias the device
@@ -197,16 +197,16 @@ func (f *filter) publish(p packet) verdict {
 	if f.version == version5 && pk.Properties.TopicAliasFlag && topic == "" {
 		t, ok := f.aliases[alias]
 		if !ok {
-			return f.refuse(ReasonProtocol)
+			return f.refuse(handshake.ReasonProtocolViolation)
 		}
 		topic = t
 	}
 	if !broker.Allowed(f.deviceID, topic, f.grants) {
-		return f.refuse(ReasonACLPublish)
+		return f.refuse(handshake.ReasonACLPublish)
 	}
 	if f.version == version5 && pk.Properties.TopicAliasFlag && pk.TopicName != "" {
 		if !f.setAlias(alias, pk.TopicName) {
-			return f.refuse(ReasonProtocol)
+			return f.refuse(handshake.ReasonProtocolViolation)
 		}
 	}
 	return pass(p.raw)
@@ -235,11 +235,11 @@ func (f *filter) setAlias(alias uint16, topic string) bool {
 func (f *filter) subscribe(p packet) verdict {
 	pk, err := decode(p, f.version)
 	if err != nil || pk.SubscribeValidate() != packets.CodeSuccess {
-		return f.refuse(ReasonMalformed)
+		return f.refuse(handshake.ReasonMalformed)
 	}
 	for _, s := range pk.Filters {
 		if !broker.Allowed(f.deviceID, s.Filter, f.grants) {
-			return verdict{reply: suback(f.version, pk.PacketID, len(pk.Filters)), reason: ReasonACLSubscribe}
+			return verdict{reply: suback(f.version, pk.PacketID, len(pk.Filters)), reason: handshake.ReasonACLSubscribe}
 		}
 	}
 	return pass(p.raw)

@@ -25,9 +25,9 @@ func judge(f *filter, raw []byte) verdict {
 func readReason(err error) handshake.Reason {
 	switch err {
 	case errMalformed:
-		return ReasonMalformed
+		return handshake.ReasonMalformed
 	case errOversize:
-		return ReasonOversize
+		return handshake.ReasonOversizePacket
 	}
 	return handshake.ReasonIO
 }
@@ -88,33 +88,33 @@ var _ = Describe("the device packet filter", func() {
 			},
 			// CONNACK 3.1.1: 0x20, length 2, session present 0, return code.
 			// CONNACK 5.0: 0x20, length 3, session present 0, reason code, property length 0.
-			Entry("another device's client ID", version311, idA, devB, "", "", ReasonClientID, []byte{0x20, 0x02, 0x00, 0x05}),
-			Entry("another device's client ID, 5.0", version5, idA, devB, "", "", ReasonClientID, []byte{0x20, 0x03, 0x00, 0x87, 0x00}),
-			Entry("another device's client ID, 3.1", version31, idA, devB, "", "", ReasonClientID, []byte{0x20, 0x02, 0x00, 0x05}),
-			Entry("an empty client ID", version311, idA, "", "", "", ReasonClientID, []byte{0x20, 0x02, 0x00, 0x05}),
-			Entry("tls: a wrong password", version311, idTLS, tlsA, tlsA, "guess", ReasonBadPassword, []byte{0x20, 0x02, 0x00, 0x05}),
-			Entry("tls: no password", version311, idTLS, tlsA, tlsA, "", ReasonBadPassword, []byte{0x20, 0x02, 0x00, 0x05}),
-			Entry("tls: an unknown device", version5, idTLS, "tls-z", "tls-z", tlsAPass, ReasonBadPassword, []byte{0x20, 0x03, 0x00, 0x87, 0x00}),
-			Entry("tls: a username that is not the client ID", version311, idTLS, "tls-z", tlsA, tlsAPass, ReasonClientID, []byte{0x20, 0x02, 0x00, 0x05}),
-			Entry("tls: no username", version311, idTLS, tlsA, "", "", ReasonClientID, []byte{0x20, 0x02, 0x00, 0x05}),
-			Entry("tls: the registry fails", version311, idTLS, tlsBroken, tlsBroken, "x", ReasonRegistry, []byte{0x20, 0x02, 0x00, 0x03}),
-			Entry("a username naming another device", version311, idA, devA, devB, "", ReasonUsername, []byte{0x20, 0x02, 0x00, 0x05}),
-			Entry("a username naming another device, 5.0", version5, idA, devA, devB, "", ReasonUsername, []byte{0x20, 0x03, 0x00, 0x87, 0x00}),
-			Entry("a username naming no device", version311, idA, devA, "someone", "something", ReasonUsername, []byte{0x20, 0x02, 0x00, 0x05}),
+			Entry("another device's client ID", version311, idA, devB, "", "", handshake.ReasonClientID, []byte{0x20, 0x02, 0x00, 0x05}),
+			Entry("another device's client ID, 5.0", version5, idA, devB, "", "", handshake.ReasonClientID, []byte{0x20, 0x03, 0x00, 0x87, 0x00}),
+			Entry("another device's client ID, 3.1", version31, idA, devB, "", "", handshake.ReasonClientID, []byte{0x20, 0x02, 0x00, 0x05}),
+			Entry("an empty client ID", version311, idA, "", "", "", handshake.ReasonClientID, []byte{0x20, 0x02, 0x00, 0x05}),
+			Entry("tls: a wrong password", version311, idTLS, tlsA, tlsA, "guess", handshake.ReasonBadPassword, []byte{0x20, 0x02, 0x00, 0x05}),
+			Entry("tls: no password", version311, idTLS, tlsA, tlsA, "", handshake.ReasonBadPassword, []byte{0x20, 0x02, 0x00, 0x05}),
+			Entry("tls: an unknown device", version5, idTLS, "tls-z", "tls-z", tlsAPass, handshake.ReasonBadPassword, []byte{0x20, 0x03, 0x00, 0x87, 0x00}),
+			Entry("tls: a username that is not the client ID", version311, idTLS, "tls-z", tlsA, tlsAPass, handshake.ReasonClientID, []byte{0x20, 0x02, 0x00, 0x05}),
+			Entry("tls: no username", version311, idTLS, tlsA, "", "", handshake.ReasonClientID, []byte{0x20, 0x02, 0x00, 0x05}),
+			Entry("tls: the registry fails", version311, idTLS, tlsBroken, tlsBroken, "x", handshake.ReasonRegistry, []byte{0x20, 0x02, 0x00, 0x03}),
+			Entry("a username naming another device", version311, idA, devA, devB, "", handshake.ReasonBadUsername, []byte{0x20, 0x02, 0x00, 0x05}),
+			Entry("a username naming another device, 5.0", version5, idA, devA, devB, "", handshake.ReasonBadUsername, []byte{0x20, 0x03, 0x00, 0x87, 0x00}),
+			Entry("a username naming no device", version311, idA, devA, "someone", "something", handshake.ReasonBadUsername, []byte{0x20, 0x02, 0x00, 0x05}),
 		)
 
 		It("refuses every tls device without a password check", func() {
 			pol := testPolicy()
 			pol.passwords = nil
 			vd := judge(newFilter(pol, idTLS), connectOf(version311, tlsA, tlsA, tlsAPass))
-			Expect(vd.reason).To(Equal(ReasonBadPassword))
+			Expect(vd.reason).To(Equal(handshake.ReasonBadPassword))
 		})
 
 		It("refuses a will on another device's topic, and keeps one on the device's", func() {
 			pk := connectPacket(version311, devA, "", "")
 			pk.Connect.WillFlag, pk.Connect.WillTopic, pk.Connect.WillPayload = true, "devices/"+devB+"/status", []byte("gone")
 			vd := judge(newFilter(testPolicy(), idA), enc(pk))
-			Expect(vd.reason).To(Equal(ReasonACLWill))
+			Expect(vd.reason).To(Equal(handshake.ReasonACLWill))
 			Expect(vd.reply).To(Equal([]byte{0x20, 0x02, 0x00, 0x05}))
 
 			pk.Connect.WillTopic = "devices/" + devA + "/status"
@@ -152,14 +152,14 @@ var _ = Describe("the device packet filter", func() {
 
 		It("ends the session when the first packet is not a CONNECT", func() {
 			vd := judge(newFilter(testPolicy(), idA), publishOf(version311, "devices/"+devA+"/t", 0, "x"))
-			Expect(vd).To(Equal(verdict{reason: ReasonProtocol, end: true}))
+			Expect(vd).To(Equal(verdict{reason: handshake.ReasonProtocolViolation, end: true}))
 		})
 
 		It("ends the session on a CONNECT that does not validate", func() {
 			pk := connectPacket(version311, devA, "", "")
 			pk.Connect.ProtocolName = []byte("MQTX") // [MQTT-3.1.2-1]
 			vd := judge(newFilter(testPolicy(), idA), enc(pk))
-			Expect(vd).To(Equal(verdict{reason: ReasonMalformed, end: true}))
+			Expect(vd).To(Equal(verdict{reason: handshake.ReasonMalformed, end: true}))
 		})
 	})
 
@@ -190,7 +190,7 @@ var _ = Describe("the device packet filter", func() {
 		DescribeTable("ends the session on a PUBLISH outside the device's topics",
 			func(v byte, topic string, reply []byte) {
 				vd := judge(connected(v), publishOf(v, topic, 1, "x"))
-				Expect(vd.reason).To(Equal(ReasonACLPublish))
+				Expect(vd.reason).To(Equal(handshake.ReasonACLPublish))
 				Expect(vd.end).To(BeTrue())
 				Expect(vd.forward).To(BeNil())
 				Expect(vd.reply).To(Equal(reply))
@@ -211,7 +211,7 @@ var _ = Describe("the device packet filter", func() {
 			func(v byte, filters []string, reply []byte) {
 				f := connected(v)
 				vd := judge(f, subscribeOf(v, 0x0102, filters...))
-				Expect(vd.reason).To(Equal(ReasonACLSubscribe))
+				Expect(vd.reason).To(Equal(handshake.ReasonACLSubscribe))
 				Expect(vd.end).To(BeFalse())
 				Expect(vd.forward).To(BeNil())
 				Expect(vd.reply).To(Equal(reply))
@@ -239,12 +239,12 @@ var _ = Describe("the device packet filter", func() {
 			Expect(judge(f, use)).To(Equal(verdict{forward: use}))
 
 			vd := judge(f, aliasPublishOf(other, 2))
-			Expect(vd.reason).To(Equal(ReasonACLPublish))
+			Expect(vd.reason).To(Equal(handshake.ReasonACLPublish))
 		})
 
 		It("ends the session on an alias the device never set", func() {
 			vd := judge(connected(version5), aliasPublishOf("", 5))
-			Expect(vd.reason).To(Equal(ReasonProtocol))
+			Expect(vd.reason).To(Equal(handshake.ReasonProtocolViolation))
 			Expect(vd.end).To(BeTrue())
 		})
 
@@ -255,7 +255,7 @@ var _ = Describe("the device packet filter", func() {
 			for a := uint16(1); a < 200 && vd.reason == ""; a++ {
 				vd = judge(f, aliasPublishOf(long, a))
 			}
-			Expect(vd.reason).To(Equal(ReasonProtocol))
+			Expect(vd.reason).To(Equal(handshake.ReasonProtocolViolation))
 			Expect(f.aliasLen).To(BeNumerically("<=", maxAliasBytes))
 		})
 
@@ -263,13 +263,13 @@ var _ = Describe("the device packet filter", func() {
 			f := connected(version311)
 			Expect(judge(f, disconnectOf(version311)).reason).To(BeEmpty())
 			vd := judge(f, pingreq())
-			Expect(vd.reason).To(Equal(ReasonProtocol))
+			Expect(vd.reason).To(Equal(handshake.ReasonProtocolViolation))
 		})
 
 		for _, c := range malformedAfterConnect {
 			It("ends the session as malformed on "+c.name, func() {
 				vd := judge(connected(c.v), c.raw)
-				Expect(vd.reason).To(Equal(ReasonMalformed))
+				Expect(vd.reason).To(Equal(handshake.ReasonMalformed))
 				Expect(vd.end).To(BeTrue())
 				Expect(vd.forward).To(BeNil())
 			})
@@ -282,7 +282,7 @@ var _ = Describe("the device packet filter", func() {
 					raw = connectOf(version311, devA, "", "")
 				}
 				vd := judge(connected(version311), raw)
-				Expect(vd.reason).To(Equal(ReasonProtocol))
+				Expect(vd.reason).To(Equal(handshake.ReasonProtocolViolation))
 				Expect(vd.end).To(BeTrue())
 				Expect(vd.forward).To(BeNil())
 			})

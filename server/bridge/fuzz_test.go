@@ -17,8 +17,8 @@ import (
 
 // knownReasons are the reasons the filter may give.
 var knownReasons = map[handshake.Reason]bool{
-	ReasonClientID: true, ReasonUsername: true, ReasonBadPassword: true, ReasonACLPublish: true, ReasonACLSubscribe: true,
-	ReasonACLWill: true, ReasonMalformed: true, ReasonProtocol: true, ReasonOversize: true, ReasonRegistry: true,
+	handshake.ReasonClientID: true, handshake.ReasonBadUsername: true, handshake.ReasonBadPassword: true, handshake.ReasonACLPublish: true, handshake.ReasonACLSubscribe: true,
+	handshake.ReasonACLWill: true, handshake.ReasonMalformed: true, handshake.ReasonProtocolViolation: true, handshake.ReasonOversizePacket: true, handshake.ReasonRegistry: true,
 }
 
 // FuzzFilter feeds the device-to-broker filter a stream of device bytes and
@@ -64,7 +64,7 @@ func FuzzFilter(f *testing.F) {
 				if v.end {
 					return
 				}
-				if v.reason != ReasonACLSubscribe {
+				if v.reason != handshake.ReasonACLSubscribe {
 					t.Fatalf("refusal %s does not end the session", v.reason)
 				}
 				continue

@@ -167,7 +167,7 @@ var _ = Describe("the bridge in front of mosquitto", Ordered, Label("mosquitto")
 			for i, d := range devs {
 				Eventually(cmds[i]).WithTimeout(10*time.Second).Should(Receive(Equal(run+" reboot "+d.ID)), d.ID)
 			}
-			for _, r := range []handshake.Reason{ReasonClientID, ReasonBadPassword, ReasonACLPublish, ReasonACLSubscribe, ReasonMalformed} {
+			for _, r := range []handshake.Reason{handshake.ReasonClientID, handshake.ReasonBadPassword, handshake.ReasonACLPublish, handshake.ReasonACLSubscribe, handshake.ReasonMalformed} {
 				Expect(obs.count(r)).To(BeZero(), "refusals of a well-behaved fleet: %s", r)
 			}
 		})
@@ -177,11 +177,11 @@ var _ = Describe("the bridge in front of mosquitto", Ordered, Label("mosquitto")
 		DescribeTable("refuses device A the client ID of device B",
 			func(p handshake.Name) {
 				a, b := set.DevicesOf(p)[0], set.DevicesOf(p)[1]
-				before := obs.count(ReasonClientID)
+				before := obs.count(handshake.ReasonClientID)
 				_, err := connect(a, b.ID, nil)
 				Expect(err).To(MatchError(ContainSubstring("not Authorized")))
 				// paho tries MQTT 3.1.1, then 3.1: each CONNECT is refused.
-				Expect(obs.count(ReasonClientID)).To(BeNumerically(">", before))
+				Expect(obs.count(handshake.ReasonClientID)).To(BeNumerically(">", before))
 			},
 			Entry("noise", handshake.Noise), Entry("seed", handshake.Seed), Entry("psk", handshake.PSK), Entry("tls", handshake.TLS),
 		)
@@ -190,10 +190,10 @@ var _ = Describe("the bridge in front of mosquitto", Ordered, Label("mosquitto")
 			d := set.DevicesOf(handshake.TLS)[0]
 			dev, user, _, err := simulator.NewDevice(set, d, simulator.DeviceOptions{TLSPassword: true})
 			Expect(err).NotTo(HaveOccurred())
-			before := obs.count(ReasonBadPassword)
+			before := obs.count(handshake.ReasonBadPassword)
 			_, err = simulator.Connect(ctx, simulator.ClientConfig{Device: dev, Addr: srv.Addr(handshake.TLS), ClientID: d.ID, Username: user, Password: "guess"})
 			Expect(err).To(MatchError(ContainSubstring("not Authorized")))
-			Expect(obs.count(ReasonBadPassword)).To(BeNumerically(">", before))
+			Expect(obs.count(handshake.ReasonBadPassword)).To(BeNumerically(">", before))
 		})
 
 		It("refuses device A a subscription to device B's topics, which mosquitto never gets", func() {
@@ -205,7 +205,7 @@ var _ = Describe("the bridge in front of mosquitto", Ordered, Label("mosquitto")
 			tok := c.Subscribe("devices/"+b.ID+"/#", 1, func(_ paho.Client, m paho.Message) { spied <- string(m.Payload()) })
 			Expect(tok.WaitTimeout(10 * time.Second)).To(BeTrue())
 			Expect(tok.(*paho.SubscribeToken).Result()).To(HaveKeyWithValue("devices/"+b.ID+"/#", byte(0x80)))
-			Expect(obs.count(ReasonACLSubscribe)).To(Equal(1))
+			Expect(obs.count(handshake.ReasonACLSubscribe)).To(Equal(1))
 
 			secret := run + " for " + b.ID + " only"
 			Expect(backend.Publish("devices/"+b.ID+"/cmd", 1, false, secret).WaitTimeout(10 * time.Second)).To(BeTrue())
@@ -223,7 +223,7 @@ var _ = Describe("the bridge in front of mosquitto", Ordered, Label("mosquitto")
 			forged := run + " forged by " + a.ID
 			c.Publish("devices/"+b.ID+"/x", 1, false, forged)
 			Eventually(lost).WithTimeout(5 * time.Second).Should(Receive())
-			Expect(obs.count(ReasonACLPublish)).To(Equal(1))
+			Expect(obs.count(handshake.ReasonACLPublish)).To(Equal(1))
 			Consistently(func() bool { return slices.Contains(box.Messages("devices/"+b.ID+"/x"), forged) }).Within(time.Second).Should(BeFalse())
 		})
 	})
@@ -262,11 +262,11 @@ var _ = Describe("the bridge in front of mosquitto", Ordered, Label("mosquitto")
 
 		for i, c := range malformedAfterConnect {
 			It("ends the session on "+c.name, func() {
-				before := obs.count(ReasonMalformed)
+				before := obs.count(handshake.ReasonMalformed)
 				g := rawSession(10+i, c.v)
 				g.send(c.raw)
 				endedByBridge(g, c.v)
-				Eventually(func() int { return obs.count(ReasonMalformed) }).Should(Equal(before + 1))
+				Eventually(func() int { return obs.count(handshake.ReasonMalformed) }).Should(Equal(before + 1))
 			})
 		}
 
@@ -277,7 +277,7 @@ var _ = Describe("the bridge in front of mosquitto", Ordered, Label("mosquitto")
 				0x80, 0x80, 0x20, // remaining length 524,288
 			})
 			endedByBridge(g, version311)
-			Eventually(func() int { return obs.count(ReasonOversize) }).Should(Equal(1))
+			Eventually(func() int { return obs.count(handshake.ReasonOversizePacket) }).Should(Equal(1))
 		})
 
 		It("still serves devices afterwards", func() {

@@ -95,7 +95,7 @@ func (s *session) serve() error {
 	p, err := readPacket(s.devR, o.MaxPacket)
 	if err != nil {
 		if timedOut(err) {
-			return s.refused(verdict{reason: ReasonConnectTimeout, end: true})
+			return s.refused(verdict{reason: handshake.ReasonConnectTimeout, end: true})
 		}
 		return s.readFailed(err)
 	}
@@ -106,7 +106,7 @@ func (s *session) serve() error {
 	brk, err := o.Dial(cctx, "tcp", s.b.addr)
 	if err != nil {
 		s.b.log.Warn("broker unreachable", "broker", s.b.addr, "err", err)
-		return s.refused(verdict{reason: ReasonBroker, end: true,
+		return s.refused(verdict{reason: handshake.ReasonBrokerUnavailable, end: true,
 			reply: connack(s.f.version, packets.ErrServerUnavailable, packets.Err3ServerUnavailable)})
 	}
 	if !s.attachBroker(brk) {
@@ -187,11 +187,11 @@ func (s *session) readFailed(err error) error {
 	case errors.Is(err, io.EOF):
 		return nil // the device closed the connection between packets
 	case errors.Is(err, errMalformed):
-		return s.refused(s.f.refuse(ReasonMalformed))
+		return s.refused(s.f.refuse(handshake.ReasonMalformed))
 	case errors.Is(err, errOversize):
-		return s.refused(s.f.refuse(ReasonOversize))
+		return s.refused(s.f.refuse(handshake.ReasonOversizePacket))
 	case timedOut(err):
-		return s.refused(verdict{reason: ReasonIdle, end: true})
+		return s.refused(verdict{reason: handshake.ReasonIdleTimeout, end: true})
 	}
 	return handshake.Fail(s.f.profile, handshake.StageTransport, "", fmt.Errorf("bridge: reading the device: %w", err))
 }

@@ -268,18 +268,18 @@ var _ = Describe("a device session through the bridge", func() {
 		g.send(connectOf(version311, devB, "", ""))
 		Expect(g.recvRaw()).To(Equal([]byte{0x20, 0x02, 0x00, 0x05}))
 		err := g.ended()
-		Expect(reasonOf(err)).To(Equal(ReasonClientID))
+		Expect(reasonOf(err)).To(Equal(handshake.ReasonClientID))
 		Expect(err.Error()).NotTo(ContainSubstring(devB))
 		Expect(dials.Load()).To(BeZero())
-		Expect(obs.count(ReasonClientID)).To(Equal(1))
+		Expect(obs.count(handshake.ReasonClientID)).To(Equal(1))
 	})
 
 	It("ends the session on a PUBLISH to another device's topic, which the broker never sees", func() {
 		g := attach(br, idA)
 		g.connect(version311, devA)
 		g.send(publishOf(version311, "devices/"+devB+"/cmd", 1, "open the door"))
-		Expect(reasonOf(g.ended())).To(Equal(ReasonACLPublish))
-		Expect(obs.count(ReasonACLPublish)).To(Equal(1))
+		Expect(reasonOf(g.ended())).To(Equal(handshake.ReasonACLPublish))
+		Expect(obs.count(handshake.ReasonACLPublish)).To(Equal(1))
 		Consistently(si.topics).Within(200 * time.Millisecond).ShouldNot(ContainElement("devices/" + devB + "/cmd"))
 	})
 
@@ -293,7 +293,7 @@ var _ = Describe("a device session through the bridge", func() {
 		Expect(ack.PacketID).To(Equal(uint16(6)))
 		Expect(ack.ReasonCodes).To(Equal([]byte{packets.CodeGrantedQos1.Code}))
 		Expect(si.topics()).To(Equal([]string{"sub:devices/" + devA + "/cmd"}))
-		Expect(obs.count(ReasonACLSubscribe)).To(Equal(1))
+		Expect(obs.count(handshake.ReasonACLSubscribe)).To(Equal(1))
 	})
 
 	It("tells an MQTT 5 device why a malformed packet ends its session", func() {
@@ -303,8 +303,8 @@ var _ = Describe("a device session through the bridge", func() {
 		dis := g.recv(version5)
 		Expect(dis.FixedHeader.Type).To(Equal(packets.Disconnect))
 		Expect(dis.ReasonCode).To(Equal(packets.ErrMalformedPacket.Code))
-		Expect(reasonOf(g.ended())).To(Equal(ReasonMalformed))
-		Expect(obs.count(ReasonMalformed)).To(Equal(1))
+		Expect(reasonOf(g.ended())).To(Equal(handshake.ReasonMalformed))
+		Expect(obs.count(handshake.ReasonMalformed)).To(Equal(1))
 	})
 
 	It("ends the session on a packet longer than the limit without reading it", func() {
@@ -315,7 +315,7 @@ var _ = Describe("a device session through the bridge", func() {
 			0x30,       // PUBLISH, QoS 0
 			0x80, 0x10, // remaining length 2048
 		})
-		Expect(reasonOf(g.ended())).To(Equal(ReasonOversize))
+		Expect(reasonOf(g.ended())).To(Equal(handshake.ReasonOversizePacket))
 	})
 
 	It("answers CONNACK server unavailable when the broker is unreachable", func() {
@@ -327,15 +327,15 @@ var _ = Describe("a device session through the bridge", func() {
 		g := attach(br, idA)
 		g.send(connectOf(version311, devA, "", ""))
 		Expect(g.recvRaw()).To(Equal([]byte{0x20, 0x02, 0x00, 0x03}))
-		Expect(reasonOf(g.ended())).To(Equal(ReasonBroker))
+		Expect(reasonOf(g.ended())).To(Equal(handshake.ReasonBrokerUnavailable))
 	})
 
 	It("ends a session whose CONNECT does not come", func() {
 		br = newBridge(Options{ConnectTimeout: 50 * time.Millisecond})
 		g := attach(br, idA)
-		Expect(reasonOf(g.ended())).To(Equal(ReasonConnectTimeout))
-		Expect(obs.count(ReasonConnectTimeout)).To(Equal(1))
-		Expect(obs.count(ReasonIdle)).To(BeZero())
+		Expect(reasonOf(g.ended())).To(Equal(handshake.ReasonConnectTimeout))
+		Expect(obs.count(handshake.ReasonConnectTimeout)).To(Equal(1))
+		Expect(obs.count(handshake.ReasonIdleTimeout)).To(BeZero())
 		Expect(dials.Load()).To(BeZero())
 	})
 
@@ -343,8 +343,8 @@ var _ = Describe("a device session through the bridge", func() {
 		br = newBridge(Options{IdleTimeout: 100 * time.Millisecond})
 		g := attach(br, idA)
 		g.connect(version311, devA)
-		Expect(reasonOf(g.ended())).To(Equal(ReasonIdle))
-		Expect(obs.count(ReasonIdle)).To(Equal(1))
+		Expect(reasonOf(g.ended())).To(Equal(handshake.ReasonIdleTimeout))
+		Expect(obs.count(handshake.ReasonIdleTimeout)).To(Equal(1))
 	})
 
 	It("holds a device to one and a half times a keep alive shorter than the idle bound", func() {

@@ -7,6 +7,8 @@ import (
 	"io"
 
 	"github.com/mochi-mqtt/server/v2/packets"
+
+	"shakedown/handshake"
 )
 
 // MQTT constants (MQTT 3.1.1 OASIS Standard; MQTT 5.0 OASIS Standard).
@@ -25,8 +27,8 @@ const (
 
 // Errors of readPacket beside those of the reader.
 var (
-	errMalformed = causes[ReasonMalformed]
-	errOversize  = causes[ReasonOversize]
+	errMalformed = causes[handshake.ReasonMalformed]
+	errOversize  = causes[handshake.ReasonOversizePacket]
 )
 
 // packet is one MQTT control packet as it came off the wire (3.1.1 §2.2,

@@ -42,7 +42,7 @@ type Options struct {
 	// ConnectTimeout bounds the wait for a client's CONNECT packet, on
 	// devices' conns from the end of their handshake, and on the plain and
 	// backend listeners' from accept; a client that sends none in time is
-	// closed and counted (ReasonConnectTimeout). 0: DefaultConnectTimeout.
+	// closed and counted (handshake.ReasonConnectTimeout). 0: DefaultConnectTimeout.
 	ConnectTimeout time.Duration
 	// Observer is told about every refused CONNECT, PUBLISH and SUBSCRIBE,
 	// every session ended by a malformed or misplaced packet or by a
@@ -267,11 +267,11 @@ func (e *Embedded) refused(dc *deviceConn, reason handshake.Reason, msg string) 
 // sessionReasons are the MQTT reason codes (5.0 §2.4) of errors that end a
 // session because of what the device sent; the hooks count the rest.
 var sessionReasons = map[byte]handshake.Reason{
-	packets.ErrMalformedPacket.Code:   ReasonMalformed,
-	packets.ErrProtocolViolation.Code: ReasonProtocol,
-	packets.ErrReceiveMaximum.Code:    ReasonProtocol,
-	packets.ErrTopicAliasInvalid.Code: ReasonProtocol,
-	packets.ErrPacketTooLarge.Code:    ReasonOversize,
+	packets.ErrMalformedPacket.Code:   handshake.ReasonMalformed,
+	packets.ErrProtocolViolation.Code: handshake.ReasonProtocolViolation,
+	packets.ErrReceiveMaximum.Code:    handshake.ReasonProtocolViolation,
+	packets.ErrTopicAliasInvalid.Code: handshake.ReasonProtocolViolation,
+	packets.ErrPacketTooLarge.Code:    handshake.ReasonOversizePacket,
 }
 
 // sessionEnded counts a session that mochi ended on a packet of the device.
@@ -330,27 +330,27 @@ func (h *bindingHook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) 
 		// password (server.Passwords: a keyed hash, or a slow one in a
 		// bounded slot).
 		if string(pk.Connect.Username) != clientID || clientID == "" {
-			return h.refuse(dc, ReasonClientID)
+			return h.refuse(dc, handshake.ReasonClientID)
 		}
 		if h.e.opts.Passwords == nil {
-			return h.refuse(dc, ReasonBadPassword)
+			return h.refuse(dc, handshake.ReasonBadPassword)
 		}
 		if err := h.e.opts.Passwords(context.Background(), clientID, pk.Connect.Password); err != nil {
-			return h.refuse(dc, ReasonBadPassword)
+			return h.refuse(dc, handshake.ReasonBadPassword)
 		}
 		want = clientID
 	}
 	if clientID != want || !handshake.ValidDeviceID(want) {
-		return h.refuse(dc, ReasonClientID)
+		return h.refuse(dc, handshake.ReasonClientID)
 	}
 	// The username is empty or names the device itself, never another.
 	if len(pk.Connect.Username) > 0 && string(pk.Connect.Username) != want {
-		return h.refuse(dc, ReasonUsername)
+		return h.refuse(dc, handshake.ReasonBadUsername)
 	}
 	grants := h.grants(want)
 	// mochi publishes the will without an ACL check: it is checked here.
 	if pk.Connect.WillFlag && !Allowed(want, pk.Connect.WillTopic, grants) {
-		return h.refuse(dc, ReasonACLWill)
+		return h.refuse(dc, handshake.ReasonACLWill)
 	}
 	dc.mu.Lock()
 	dc.deviceID, dc.grants = want, grants
@@ -369,7 +369,7 @@ func (h *bindingHook) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool
 	id, grants := dc.bound()
 	allowed := id != "" && Allowed(id, topic, grants)
 	if !allowed && write {
-		h.e.refused(dc, ReasonACLPublish, "publish refused")
+		h.e.refused(dc, handshake.ReasonACLPublish, "publish refused")
 	}
 	return allowed
 }
@@ -384,7 +384,7 @@ func (h *bindingHook) OnSubscribe(cl *mqtt.Client, pk packets.Packet) packets.Pa
 	id, grants := dc.bound()
 	for _, f := range pk.Filters {
 		if id == "" || !Allowed(id, f.Filter, grants) {
-			h.e.refused(dc, ReasonACLSubscribe, "subscription refused")
+			h.e.refused(dc, handshake.ReasonACLSubscribe, "subscription refused")
 			break
 		}
 	}

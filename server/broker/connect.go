@@ -19,19 +19,16 @@ import (
 // seconds is plenty on any link that can carry MQTT.
 const DefaultConnectTimeout = 10 * time.Second
 
-// ReasonConnectTimeout: a client sent no whole CONNECT packet within the
-// connect timeout after its connection (or its handshake) was established.
-// MQTT 3.1.1 and 5.0 §3.1.4: "If the Server does not receive a CONNECT
-// packet within a reasonable amount of time after the Network Connection is
-// established, the Server SHOULD close the Network Connection."
-const ReasonConnectTimeout handshake.Reason = "connect_timeout"
-
 // Listener labels of Observer.Refused for the broker's own listeners, where
 // no handshake names a profile.
 const (
 	LabelPlain   handshake.Name = "plain"
 	LabelBackend handshake.Name = BackendListenerID
 )
+
+// PlainProfile is the profile label of the plain MQTT baseline listener,
+// which has no handshake.
+const PlainProfile = LabelPlain
 
 // Observer is told about the connections the broker ends on its own
 // initiative, and about its listeners' failed accepts; metrics implement it.
@@ -71,7 +68,7 @@ func (w *connectWait) failed(err error) {
 		return
 	}
 	if w.late.CompareAndSwap(false, true) {
-		w.obs.Refused(w.label, ReasonConnectTimeout)
+		w.obs.Refused(w.label, handshake.ReasonConnectTimeout)
 	}
 }
 

@@ -175,11 +175,11 @@ var _ = Describe("the embedded broker's identity and topic rules", func() {
 			Expect(logs).To(gbytes.Say(`"level":"INFO","msg":"connect refused","profile":"` + string(profile) + `","reason":"` + string(reason) + `"`))
 			Expect(string(logs.Contents())).NotTo(ContainSubstring("hunter2"))
 		},
-		Entry("a username naming another device", noiseC, false, connectPacket("c", "c.d", "hunter2"), handshake.Noise, broker.ReasonUsername),
-		Entry("another device's client ID", noiseC, false, connectPacket("c.d", "", "hunter2"), handshake.Noise, broker.ReasonClientID),
-		Entry("plain: a wildcard as client ID", handshake.Identity{}, true, connectPacket("+", "", "hunter2"), broker.PlainProfile, broker.ReasonClientID),
-		Entry("plain: two topic levels as client ID", handshake.Identity{}, true, connectPacket("a/b", "", "hunter2"), broker.PlainProfile, broker.ReasonClientID),
-		Entry("plain: a username naming another device", handshake.Identity{}, true, connectPacket("c", "d", "hunter2"), broker.PlainProfile, broker.ReasonUsername),
+		Entry("a username naming another device", noiseC, false, connectPacket("c", "c.d", "hunter2"), handshake.Noise, handshake.ReasonBadUsername),
+		Entry("another device's client ID", noiseC, false, connectPacket("c.d", "", "hunter2"), handshake.Noise, handshake.ReasonClientID),
+		Entry("plain: a wildcard as client ID", handshake.Identity{}, true, connectPacket("+", "", "hunter2"), broker.PlainProfile, handshake.ReasonClientID),
+		Entry("plain: two topic levels as client ID", handshake.Identity{}, true, connectPacket("a/b", "", "hunter2"), broker.PlainProfile, handshake.ReasonClientID),
+		Entry("plain: a username naming another device", handshake.Identity{}, true, connectPacket("c", "d", "hunter2"), broker.PlainProfile, handshake.ReasonBadUsername),
 	)
 
 	It("refuses a will on another device's topic", func() {
@@ -187,7 +187,7 @@ var _ = Describe("the embedded broker's identity and topic rules", func() {
 		cp.WillFlag, cp.WillTopic, cp.WillMessage = true, "devices/c.d/status", []byte("gone")
 		p := attach(noiseC, false)
 		Expect(connect(p, cp)).NotTo(BeZero())
-		Expect(obs.count(handshake.Noise, broker.ReasonACLWill)).To(Equal(1))
+		Expect(obs.count(handshake.Noise, handshake.ReasonACLWill)).To(Equal(1))
 
 		cp.WillTopic = "devices/c/status"
 		Expect(connect(attach(noiseC, false), cp)).To(BeZero())
@@ -202,7 +202,7 @@ var _ = Describe("the embedded broker's identity and topic rules", func() {
 		p.send(sp)
 		ack := p.receive().(*packets.SubackPacket)
 		Expect(ack.ReturnCodes).To(Equal([]byte{1, 0x80, 0x80, 0x80}))
-		Expect(obs.count(handshake.Noise, broker.ReasonACLSubscribe)).To(Equal(1))
+		Expect(obs.count(handshake.Noise, handshake.ReasonACLSubscribe)).To(Equal(1))
 	})
 
 	It("drops a PUBLISH into another device's namespace, counts each, and logs the reason, rate-limited, never the payload", func() {
@@ -216,7 +216,7 @@ var _ = Describe("the embedded broker's identity and topic rules", func() {
 		p.send(publishPacket("devices/c/telemetry", "marker", 0, 0))
 		Eventually(inbox).WithTimeout(5 * time.Second).Should(Receive(Equal("devices/c/telemetry marker")))
 		Expect(inbox).NotTo(Receive())
-		Expect(obs.count(handshake.Noise, broker.ReasonACLPublish)).To(Equal(n))
+		Expect(obs.count(handshake.Noise, handshake.ReasonACLPublish)).To(Equal(n))
 
 		var published int
 		for _, r := range logRecords() {
@@ -234,7 +234,7 @@ var _ = Describe("the embedded broker's identity and topic rules", func() {
 		go io.Copy(io.Discard, p.conn) //nolint:errcheck // ends with the conn
 		p.send(publishPacket("devices/c-d/telemetry", "SECRET-PAYLOAD", 1, 9))
 		Eventually(p.ended).WithTimeout(5 * time.Second).Should(BeClosed())
-		Expect(obs.count(handshake.Noise, broker.ReasonACLPublish)).To(Equal(n + 1))
+		Expect(obs.count(handshake.Noise, handshake.ReasonACLPublish)).To(Equal(n + 1))
 		Expect(string(logs.Contents())).NotTo(ContainSubstring("SECRET-PAYLOAD"))
 		Expect(string(logs.Contents())).NotTo(ContainSubstring(`"level":"WARN"`))
 	})
@@ -247,6 +247,6 @@ var _ = Describe("the embedded broker's identity and topic rules", func() {
 		Expect(err).NotTo(HaveOccurred())
 		Eventually(p.ended).WithTimeout(5 * time.Second).Should(BeClosed())
 		Expect(p.err).To(HaveOccurred())
-		Expect(obs.count(handshake.Noise, broker.ReasonMalformed) + obs.count(handshake.Noise, broker.ReasonProtocol)).To(Equal(1))
+		Expect(obs.count(handshake.Noise, handshake.ReasonMalformed) + obs.count(handshake.Noise, handshake.ReasonProtocolViolation)).To(Equal(1))
 	})
 })
