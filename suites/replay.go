@@ -25,7 +25,7 @@ func describeReplay() {
 	Describe("replay", Label("replay"), func() {
 		BeforeEach(needBoard)
 
-		It("noise: the server refuses the board's message 1 replayed", func() {
+		It("noise: the server refuses the board's message 1 replayed", func(_ SpecContext) {
 			noiseCol.need()
 			noiseCol.become(2)
 			rec := &recorder{}
@@ -50,7 +50,7 @@ func describeReplay() {
 				Should(ContainElement(handshake.ReasonCounterReplay))
 		})
 
-		It("noise: the counter survives a reboot, and the board never reuses a value", func() {
+		It("noise: the counter survives a reboot, and the board never reuses a value", func(_ SpecContext) {
 			noiseCol.need()
 			noiseCol.become(3)
 			s, err := cur.b.Handshake(step(), noiseCol.handshakeOptions(nil))
