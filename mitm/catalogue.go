@@ -2,9 +2,11 @@ package mitm
 
 import (
 	"fmt"
+	"io"
 	"strings"
 
 	"shakedown/handshake"
+	"shakedown/reports"
 )
 
 // Column is one column of the matrix: a profile and the device's variant of
@@ -43,11 +45,11 @@ var (
 	Columns                 = []Column{ColNoise, ColSeedP256, ColSeedSecp160r1, ColSeedP256NoCheck, ColSeedSecp160r1NoCheck, ColPSK, ColTLSNone, ColTLSFingerprint, ColTLSSPKI, ColTLSCA, ColTLSCANoClock}
 )
 
-// curve returns a seed column's curve name.
-func (c Column) curve() string { return strings.TrimSuffix(c.Variant, nocheckSuffix) }
+// Curve returns a seed column's curve name.
+func (c Column) Curve() string { return strings.TrimSuffix(c.Variant, nocheckSuffix) }
 
-// nocheck reports whether a seed column's device skips point validation.
-func (c Column) nocheck() bool { return strings.HasSuffix(c.Variant, nocheckSuffix) }
+// NoCheck reports whether a seed column's device skips point validation.
+func (c Column) NoCheck() bool { return strings.HasSuffix(c.Variant, nocheckSuffix) }
 
 // ParseColumn returns the column named s.
 func ParseColumn(s string) (Column, error) {
@@ -70,7 +72,7 @@ const (
 // Cell is a scenario's expectation on one column and where it comes from.
 type Cell struct {
 	Column   Column
-	Expected Outcome
+	Expected reports.Outcome
 	Source   string
 }
 
@@ -80,7 +82,7 @@ type Scenario struct {
 	Title string
 	Kind  Kind
 	Cells []Cell
-	run   func(r *cellRun) (Outcome, error)
+	run   func(r *cellRun) (reports.Outcome, error)
 }
 
 // Cell returns the scenario's cell of column c.
@@ -108,6 +110,19 @@ func Lookup(name string) (*Scenario, error) {
 		names[i] = s.Name
 	}
 	return nil, fmt.Errorf("mitm: unknown scenario %q (want one of %s)", name, strings.Join(names, ", "))
+}
+
+// LookupCell returns the scenario named name and its cell of column col.
+func LookupCell(name string, col Column) (*Scenario, Cell, error) {
+	s, err := Lookup(name)
+	if err != nil {
+		return nil, Cell{}, err
+	}
+	c, ok := s.Cell(col)
+	if !ok {
+		return nil, Cell{}, fmt.Errorf("mitm: scenario %s has no %s column", name, col.Name())
+	}
+	return s, c, nil
 }
 
 // Selection picks cells of the matrix: scenarios by name and columns by
@@ -154,7 +169,7 @@ func contains(list []string, s string) bool {
 }
 
 // cells builds the cells of cols with one expectation and source.
-func cells(o Outcome, src string, cols ...Column) []Cell {
+func cells(o reports.Outcome, src string, cols ...Column) []Cell {
 	out := make([]Cell, len(cols))
 	for i, c := range cols {
 		out[i] = Cell{Column: c, Expected: o, Source: src}
@@ -162,7 +177,9 @@ func cells(o Outcome, src string, cols ...Column) []Cell {
 	return out
 }
 
-func cell(c Column, o Outcome, src string) Cell { return Cell{Column: c, Expected: o, Source: src} }
+func cell(c Column, o reports.Outcome, src string) Cell {
+	return Cell{Column: c, Expected: o, Source: src}
+}
 
 // Sources quoted by several cells.
 const (
@@ -175,125 +192,125 @@ const (
 var catalogue = []*Scenario{
 	{
 		Name: "pass-through", Title: "an honest proxy: every column works through it (control)", Kind: KindChange,
-		Cells: cells(Survived, "control: without it no rejection below would mean anything", Columns...),
+		Cells: cells(reports.Survived, "control: without it no rejection below would mean anything", Columns...),
 		run:   runPassThrough,
 	},
 	{
 		Name: "eavesdrop-identity", Title: "a passive observer learns which device connects", Kind: KindAttack,
 		Cells: []Cell{
-			cell(ColNoise, Rejected, "Noise rev. 34 §7.7: IK message 1 carries the device's static key encrypted (s after es); the profile sends no ID"),
-			cell(ColSeedP256, Succeeded, "the seed's step 2: the device \"sends its deviceId in plaintext\""),
-			cell(ColSeedSecp160r1, Succeeded, "the seed's step 2: the device \"sends its deviceId in plaintext\""),
-			cell(ColPSK, Succeeded, "the psk design's msg1 names the device in plaintext (docs/protocol.md, psk)"),
-			cell(ColTLSNone, Rejected, "RFC 8446 §2: all after ServerHello is encrypted, the MQTT CONNECT included (only SNI, RFC 6066 §3, is clear)"),
+			cell(ColNoise, reports.Rejected, "Noise rev. 34 §7.7: IK message 1 carries the device's static key encrypted (s after es); the profile sends no ID"),
+			cell(ColSeedP256, reports.Succeeded, "the seed's step 2: the device \"sends its deviceId in plaintext\""),
+			cell(ColSeedSecp160r1, reports.Succeeded, "the seed's step 2: the device \"sends its deviceId in plaintext\""),
+			cell(ColPSK, reports.Succeeded, "the psk design's msg1 names the device in plaintext (docs/protocol.md, psk)"),
+			cell(ColTLSNone, reports.Rejected, "RFC 8446 §2: all after ServerHello is encrypted, the MQTT CONNECT included (only SNI, RFC 6066 §3, is clear)"),
 		},
 		run: runEavesdropIdentity,
 	},
 	{
 		Name: "impersonate-server", Title: "key substitution: the attacker answers with keys or a certificate of its own", Kind: KindAttack,
 		Cells: []Cell{
-			cell(ColNoise, Rejected, "Noise rev. 34 §7.7: IK message 2 authenticates the responder's pinned static key (source 2); message 1 opens only with it (destination 2)"),
-			cell(ColSeedP256, Rejected, "the seed's own argument: without the device's \"public\" key the attacker cannot compute the ECDH secret"),
-			cell(ColSeedSecp160r1, Rejected, "the seed's own argument: without the device's \"public\" key the attacker cannot compute the ECDH secret"),
-			cell(ColPSK, Rejected, "without the pre-shared key the attacker derives other keys (RFC 5869), which AES-GCM refuses (NIST SP 800-38D)"),
-			cell(ColTLSNone, Succeeded, "the seed's complaint: a device that checks no certificate accepts any (RFC 8446 §4.4.2.4 leaves the check to it)"),
-			cell(ColTLSFingerprint, Rejected, "the attacker's certificate has another hash than the pinned one (the seed's ESP8266 example)"),
-			cell(ColTLSSPKI, Rejected, "RFC 7469 §2.4: the attacker's key is not the pinned key"),
-			cell(ColTLSCA, Rejected, "RFC 5280 §6.1: a self-signed certificate does not chain to the device's roots"),
-			cell(ColTLSCANoClock, Rejected, "RFC 5280 §6.1: refusing a certificate the CA never signed needs no clock"),
+			cell(ColNoise, reports.Rejected, "Noise rev. 34 §7.7: IK message 2 authenticates the responder's pinned static key (source 2); message 1 opens only with it (destination 2)"),
+			cell(ColSeedP256, reports.Rejected, "the seed's own argument: without the device's \"public\" key the attacker cannot compute the ECDH secret"),
+			cell(ColSeedSecp160r1, reports.Rejected, "the seed's own argument: without the device's \"public\" key the attacker cannot compute the ECDH secret"),
+			cell(ColPSK, reports.Rejected, "without the pre-shared key the attacker derives other keys (RFC 5869), which AES-GCM refuses (NIST SP 800-38D)"),
+			cell(ColTLSNone, reports.Succeeded, "the seed's complaint: a device that checks no certificate accepts any (RFC 8446 §4.4.2.4 leaves the check to it)"),
+			cell(ColTLSFingerprint, reports.Rejected, "the attacker's certificate has another hash than the pinned one (the seed's ESP8266 example)"),
+			cell(ColTLSSPKI, reports.Rejected, "RFC 7469 §2.4: the attacker's key is not the pinned key"),
+			cell(ColTLSCA, reports.Rejected, "RFC 5280 §6.1: a self-signed certificate does not chain to the device's roots"),
+			cell(ColTLSCANoClock, reports.Rejected, "RFC 5280 §6.1: refusing a certificate the CA never signed needs no clock"),
 		},
 		run: runImpersonateServer,
 	},
 	{
 		Name: "leaked-public-key", Title: "the attacker holds the device's public key (the seed's \"not actually public\" key)", Kind: KindAttack,
 		Cells: []Cell{
-			cell(ColNoise, Rejected, "Noise rev. 34 §14 (\"Misusing public keys as secrets\"): public keys are public; a handshake proves the private keys"),
-			cell(ColSeedP256, Succeeded, "Noise rev. 34 §14 (\"Misusing public keys as secrets\") against the seed's \"the public key is not actually public\": whoever holds D computes e·D"),
-			cell(ColSeedSecp160r1, Succeeded, "Noise rev. 34 §14 (\"Misusing public keys as secrets\") against the seed's \"the public key is not actually public\": whoever holds D computes e·D"),
+			cell(ColNoise, reports.Rejected, "Noise rev. 34 §14 (\"Misusing public keys as secrets\"): public keys are public; a handshake proves the private keys"),
+			cell(ColSeedP256, reports.Succeeded, "Noise rev. 34 §14 (\"Misusing public keys as secrets\") against the seed's \"the public key is not actually public\": whoever holds D computes e·D"),
+			cell(ColSeedSecp160r1, reports.Succeeded, "Noise rev. 34 §14 (\"Misusing public keys as secrets\") against the seed's \"the public key is not actually public\": whoever holds D computes e·D"),
 		},
 		run: runLeakedPublicKey,
 	},
 	{
 		Name: "invalid-point", Title: "low-order, off-curve and identity points in place of the server's key", Kind: KindAttack,
 		Cells: []Cell{
-			cell(ColNoise, Rejected, "RFC 7748 §6.1, §7: X25519 with a low-order point gives all zeros, which the profile refuses (Noise rev. 34 §12.1 allows it)"),
-			cell(ColSeedP256, Rejected, "SEC 1 v2.0 §3.2.2.1: a correct device validates the point (not the identity, coordinates below p, on the curve)"),
-			cell(ColSeedSecp160r1, Rejected, "SEC 1 v2.0 §3.2.2.1: a correct device validates the point (not the identity, coordinates below p, on the curve)"),
-			cell(ColSeedP256NoCheck, Succeeded, "SEC 1 v2.0 §3.2.2 skipped: the invalid-curve attack; small-order and identity points give secrets the attacker predicts"),
-			cell(ColSeedSecp160r1NoCheck, Succeeded, "SEC 1 v2.0 §3.2.2 skipped: the invalid-curve attack; small-order and identity points give secrets the attacker predicts"),
+			cell(ColNoise, reports.Rejected, "RFC 7748 §6.1, §7: X25519 with a low-order point gives all zeros, which the profile refuses (Noise rev. 34 §12.1 allows it)"),
+			cell(ColSeedP256, reports.Rejected, "SEC 1 v2.0 §3.2.2.1: a correct device validates the point (not the identity, coordinates below p, on the curve)"),
+			cell(ColSeedSecp160r1, reports.Rejected, "SEC 1 v2.0 §3.2.2.1: a correct device validates the point (not the identity, coordinates below p, on the curve)"),
+			cell(ColSeedP256NoCheck, reports.Succeeded, "SEC 1 v2.0 §3.2.2 skipped: the invalid-curve attack; small-order and identity points give secrets the attacker predicts"),
+			cell(ColSeedSecp160r1NoCheck, reports.Succeeded, "SEC 1 v2.0 §3.2.2 skipped: the invalid-curve attack; small-order and identity points give secrets the attacker predicts"),
 		},
 		run: runInvalidPoint,
 	},
 	{
 		Name: "expired-certificate", Title: "the attacker holds a leaked CA-signed certificate that has expired, with its key", Kind: KindAttack,
 		Cells: []Cell{
-			cell(ColTLSNone, Succeeded, "checks nothing: any certificate with its key passes"),
-			cell(ColTLSFingerprint, Rejected, "the expired certificate is not the pinned one"),
-			cell(ColTLSSPKI, Rejected, "RFC 7469 §2.4: the expired certificate carries another key than the pinned one"),
-			cell(ColTLSCA, Rejected, "RFC 5280 §6.1.3 (a)(2): a certificate must be valid at the current time"),
-			cell(ColTLSCANoClock, Succeeded, "the seed's clock complaint: at its build date the clockless device finds the expired certificate valid (RFC 5280 §6.1.3 needs the current time)"),
+			cell(ColTLSNone, reports.Succeeded, "checks nothing: any certificate with its key passes"),
+			cell(ColTLSFingerprint, reports.Rejected, "the expired certificate is not the pinned one"),
+			cell(ColTLSSPKI, reports.Rejected, "RFC 7469 §2.4: the expired certificate carries another key than the pinned one"),
+			cell(ColTLSCA, reports.Rejected, "RFC 5280 §6.1.3 (a)(2): a certificate must be valid at the current time"),
+			cell(ColTLSCANoClock, reports.Succeeded, "the seed's clock complaint: at its build date the clockless device finds the expired certificate valid (RFC 5280 §6.1.3 needs the current time)"),
 		},
 		run: runExpiredCertificate,
 	},
 	{
 		Name: "certificate-renewal", Title: "the server renews its certificate with the same key", Kind: KindChange,
 		Cells: []Cell{
-			cell(ColTLSNone, Survived, "checks nothing"),
-			cell(ColTLSFingerprint, LockedOut, "the seed's rollover complaint: a new certificate has a new fingerprint"),
-			cell(ColTLSSPKI, Survived, "RFC 7469 §2.4: the pin covers the key, which a renewal keeps"),
-			cell(ColTLSCA, Survived, "RFC 5280 §6.1: the renewed certificate chains to the same CA and is valid now"),
-			cell(ColTLSCANoClock, LockedOut, "RFC 5280 §4.1.2.5: the renewed certificate is not yet valid at the device's build date"),
+			cell(ColTLSNone, reports.Survived, "checks nothing"),
+			cell(ColTLSFingerprint, reports.LockedOut, "the seed's rollover complaint: a new certificate has a new fingerprint"),
+			cell(ColTLSSPKI, reports.Survived, "RFC 7469 §2.4: the pin covers the key, which a renewal keeps"),
+			cell(ColTLSCA, reports.Survived, "RFC 5280 §6.1: the renewed certificate chains to the same CA and is valid now"),
+			cell(ColTLSCANoClock, reports.LockedOut, "RFC 5280 §4.1.2.5: the renewed certificate is not yet valid at the device's build date"),
 		},
 		run: runCertificateChange(ListenTLSRenewed),
 	},
 	{
 		Name: "certificate-rollover", Title: "the server rolls its certificate over to a new key", Kind: KindChange,
 		Cells: []Cell{
-			cell(ColTLSNone, Survived, "checks nothing"),
-			cell(ColTLSFingerprint, LockedOut, "the seed's rollover complaint: \"when the broker has a certificate roll-over, the device would stop working\""),
-			cell(ColTLSSPKI, LockedOut, "RFC 7469 §2.4: a new key is a new pin (§4.3 asks for a backup pin)"),
-			cell(ColTLSCA, Survived, "RFC 5280 §6.1: the new certificate chains to the same CA and is valid now"),
-			cell(ColTLSCANoClock, LockedOut, "RFC 5280 §4.1.2.5: the new certificate is not yet valid at the device's build date"),
+			cell(ColTLSNone, reports.Survived, "checks nothing"),
+			cell(ColTLSFingerprint, reports.LockedOut, "the seed's rollover complaint: \"when the broker has a certificate roll-over, the device would stop working\""),
+			cell(ColTLSSPKI, reports.LockedOut, "RFC 7469 §2.4: a new key is a new pin (§4.3 asks for a backup pin)"),
+			cell(ColTLSCA, reports.Survived, "RFC 5280 §6.1: the new certificate chains to the same CA and is valid now"),
+			cell(ColTLSCANoClock, reports.LockedOut, "RFC 5280 §4.1.2.5: the new certificate is not yet valid at the device's build date"),
 		},
 		run: runCertificateChange(ListenTLSRolled),
 	},
 	{
 		Name: "server-key-rollover", Title: "the server rolls its static key over with the attacker in the middle", Kind: KindAttack,
 		Cells: []Cell{
-			cell(ColNoise, Rejected, "Noise rev. 34 §7.7: the announcement rides in message 2 (source 2, destination 4); the device pins only what an authenticated message 2 announced"),
+			cell(ColNoise, reports.Rejected, "Noise rev. 34 §7.7: the announcement rides in message 2 (source 2, destination 4); the device pins only what an authenticated message 2 announced"),
 		},
 		run: runServerKeyRollover,
 	},
 	{
 		Name: "replay-to-device", Title: "a recorded server session replayed to the device (message-2 replay)", Kind: KindAttack,
 		Cells: []Cell{
-			cell(ColNoise, Rejected, "Noise rev. 34 §7.7: message 2 mixes the device's fresh ephemeral (ee, se): a recorded message 2 fits no other handshake"),
-			cell(ColSeedP256, Succeeded, "Noise rev. 34 §7.7 destination 2 (the seed's shape is pattern N): \"vulnerable to replay\"; the device adds no freshness; NIST SP 800-38D §8 on the reused nonces"),
-			cell(ColSeedSecp160r1, Succeeded, "Noise rev. 34 §7.7 destination 2 (the seed's shape is pattern N): \"vulnerable to replay\"; the device adds no freshness; NIST SP 800-38D §8 on the reused nonces"),
-			cell(ColPSK, Succeeded, "no freshness: the same keys every session (docs/protocol.md, psk); NIST SP 800-38D §8 on the reused nonces"),
-			cell(ColTLSNone, Rejected, "RFC 8446 §4.1.2, §7.1: the client's random and key share enter every key; a recorded server flight fits no new handshake"),
+			cell(ColNoise, reports.Rejected, "Noise rev. 34 §7.7: message 2 mixes the device's fresh ephemeral (ee, se): a recorded message 2 fits no other handshake"),
+			cell(ColSeedP256, reports.Succeeded, "Noise rev. 34 §7.7 destination 2 (the seed's shape is pattern N): \"vulnerable to replay\"; the device adds no freshness; NIST SP 800-38D §8 on the reused nonces"),
+			cell(ColSeedSecp160r1, reports.Succeeded, "Noise rev. 34 §7.7 destination 2 (the seed's shape is pattern N): \"vulnerable to replay\"; the device adds no freshness; NIST SP 800-38D §8 on the reused nonces"),
+			cell(ColPSK, reports.Succeeded, "no freshness: the same keys every session (docs/protocol.md, psk); NIST SP 800-38D §8 on the reused nonces"),
+			cell(ColTLSNone, reports.Rejected, "RFC 8446 §4.1.2, §7.1: the client's random and key share enter every key; a recorded server flight fits no new handshake"),
 		},
 		run: runReplayToDevice,
 	},
 	{
 		Name: "replay-to-server", Title: "a recorded device session replayed to the server (message-1 replay)", Kind: KindAttack,
 		Cells: []Cell{
-			cell(ColNoise, Rejected, "the profile's message-1 counter (docs/protocol.md, noise) closes what Noise rev. 34 §7.7 destination 2 leaves open (\"can also be replayed\")"),
-			cell(ColSeedP256, Rejected, "the server draws a fresh ephemeral per handshake: the replayed records meet new keys"),
-			cell(ColSeedSecp160r1, Rejected, "the server draws a fresh ephemeral per handshake: the replayed records meet new keys"),
-			cell(ColPSK, Succeeded, "no freshness: the same keys and nonces every session (docs/protocol.md, psk)"),
-			cell(ColTLSNone, Rejected, "RFC 8446 §4.1.3 (the server's random), §8 (only 0-RTT data replays; the server accepts none)"),
+			cell(ColNoise, reports.Rejected, "the profile's message-1 counter (docs/protocol.md, noise) closes what Noise rev. 34 §7.7 destination 2 leaves open (\"can also be replayed\")"),
+			cell(ColSeedP256, reports.Rejected, "the server draws a fresh ephemeral per handshake: the replayed records meet new keys"),
+			cell(ColSeedSecp160r1, reports.Rejected, "the server draws a fresh ephemeral per handshake: the replayed records meet new keys"),
+			cell(ColPSK, reports.Succeeded, "no freshness: the same keys and nonces every session (docs/protocol.md, psk)"),
+			cell(ColTLSNone, reports.Rejected, "RFC 8446 §4.1.3 (the server's random), §8 (only 0-RTT data replays; the server accepts none)"),
 		},
 		run: runReplayToServer,
 	},
 	{
 		Name: "tamper-handshake", Title: "every byte of every handshake message altered in turn", Kind: KindAttack,
 		Cells: []Cell{
-			cell(ColNoise, Rejected, "Noise rev. 34 §5.2, §5.3: every handshake byte enters h, which each message's payload authenticates"),
-			cell(ColSeedP256, Rejected, "a correct device checks the point; the server refuses bad IDs; the rest shows at the first record (docs/protocol.md, seed)"),
-			cell(ColSeedSecp160r1, Rejected, "a correct device checks the point; the server refuses bad IDs; the rest shows at the first record (docs/protocol.md, seed)"),
-			cell(ColPSK, Rejected, "msg1 selects the keys: an altered ID names no device or other keys (docs/protocol.md, psk)"),
-			cell(ColTLSNone, Rejected, "RFC 8446 §4.4.1, §4.4.4: the transcript hash covers every handshake byte; Finished fails"),
+			cell(ColNoise, reports.Rejected, "Noise rev. 34 §5.2, §5.3: every handshake byte enters h, which each message's payload authenticates"),
+			cell(ColSeedP256, reports.Rejected, "a correct device checks the point; the server refuses bad IDs; the rest shows at the first record (docs/protocol.md, seed)"),
+			cell(ColSeedSecp160r1, reports.Rejected, "a correct device checks the point; the server refuses bad IDs; the rest shows at the first record (docs/protocol.md, seed)"),
+			cell(ColPSK, reports.Rejected, "msg1 selects the keys: an altered ID names no device or other keys (docs/protocol.md, psk)"),
+			cell(ColTLSNone, reports.Rejected, "RFC 8446 §4.4.1, §4.4.4: the transcript hash covers every handshake byte; Finished fails"),
 		},
 		run: runTamperHandshake,
 	},
@@ -319,16 +336,16 @@ var catalogue = []*Scenario{
 	},
 	{
 		Name: "downgrade", Title: "the device's identity taken to another profile's listener", Kind: KindAttack,
-		Cells: cells(Rejected, srcDowngrade, ColNoise, ColSeedP256, ColPSK),
+		Cells: cells(reports.Rejected, srcDowngrade, ColNoise, ColSeedP256, ColPSK),
 		run:   runDowngrade,
 	},
 	{
 		Name: "leaked-device-key", Title: "the device's key leaks later: recorded sessions decrypted (forward secrecy)", Kind: KindAttack,
 		Cells: []Cell{
-			cell(ColNoise, Rejected, "Noise rev. 34 §7.7: IK transport payloads have destination property 5 (strong forward secrecy); only message 1 falls to the server's static key (destination 2)"),
-			cell(ColSeedP256, Succeeded, "Noise rev. 34 §7.7 destination 2: \"if the recipient's static private key is compromised, even at a later date, this payload can be decrypted\""),
-			cell(ColSeedSecp160r1, Succeeded, "Noise rev. 34 §7.7 destination 2: \"if the recipient's static private key is compromised, even at a later date, this payload can be decrypted\""),
-			cell(ColPSK, Succeeded, "the seed's own caveat: \"all traffic is using the same symmetric key\""),
+			cell(ColNoise, reports.Rejected, "Noise rev. 34 §7.7: IK transport payloads have destination property 5 (strong forward secrecy); only message 1 falls to the server's static key (destination 2)"),
+			cell(ColSeedP256, reports.Succeeded, "Noise rev. 34 §7.7 destination 2: \"if the recipient's static private key is compromised, even at a later date, this payload can be decrypted\""),
+			cell(ColSeedSecp160r1, reports.Succeeded, "Noise rev. 34 §7.7 destination 2: \"if the recipient's static private key is compromised, even at a later date, this payload can be decrypted\""),
+			cell(ColPSK, reports.Succeeded, "the seed's own caveat: \"all traffic is using the same symmetric key\""),
 		},
 		run: runLeakedDeviceKey,
 	},
@@ -336,9 +353,20 @@ var catalogue = []*Scenario{
 
 func transportCells() []Cell {
 	return []Cell{
-		cell(ColNoise, Rejected, srcNoiseTransport),
-		cell(ColSeedP256, Rejected, srcCounterNonces),
-		cell(ColPSK, Rejected, srcCounterNonces),
-		cell(ColTLSNone, Rejected, srcTLSRecords),
+		cell(ColNoise, reports.Rejected, srcNoiseTransport),
+		cell(ColSeedP256, reports.Rejected, srcCounterNonces),
+		cell(ColPSK, reports.Rejected, srcCounterNonces),
+		cell(ColTLSNone, reports.Rejected, srcTLSRecords),
+	}
+}
+
+// WriteCatalogue lists the scenarios with each cell's expectation and source.
+func WriteCatalogue(w io.Writer) {
+	for _, s := range catalogue {
+		fmt.Fprintf(w, "%s (%s): %s\n", s.Name, s.Kind, s.Title)
+		for _, c := range s.Cells {
+			fmt.Fprintf(w, "  %-24s %-10s %s\n", c.Column.Name(), c.Expected.Label(), c.Source)
+		}
+		fmt.Fprintln(w)
 	}
 }

@@ -2,13 +2,12 @@ package mitm_test
 
 import (
 	"bytes"
-	"strings"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"shakedown/handshake"
 	"shakedown/mitm"
+	"shakedown/reports"
 )
 
 var _ = Describe("the catalogue", func() {
@@ -25,9 +24,9 @@ var _ = Describe("the catalogue", func() {
 				cols[c.Column.Name()] = true
 				Expect(c.Source).NotTo(BeEmpty(), s.Name)
 				if s.Kind == mitm.KindAttack {
-					Expect(c.Expected).To(BeElementOf(mitm.Rejected, mitm.Succeeded), s.Name)
+					Expect(c.Expected).To(BeElementOf(reports.Rejected, reports.Succeeded), s.Name)
 				} else {
-					Expect(c.Expected).To(BeElementOf(mitm.Survived, mitm.LockedOut), s.Name)
+					Expect(c.Expected).To(BeElementOf(reports.Survived, reports.LockedOut), s.Name)
 				}
 				_, err := mitm.ParseColumn(c.Column.Name())
 				Expect(err).NotTo(HaveOccurred())
@@ -82,44 +81,5 @@ var _ = Describe("the catalogue", func() {
 			Expect(b.String()).To(ContainSubstring(s.Name + " (" + string(s.Kind) + ")"))
 		}
 		Expect(b.String()).To(ContainSubstring("Noise rev. 34 §7.7"))
-	})
-})
-
-var _ = Describe("results", func() {
-	sample := func() *mitm.Results {
-		return &mitm.Results{Format: mitm.ResultsFormat, FixturesSeed: "s", Target: "t",
-			Columns: []string{"noise", "tls-none"}, Scenarios: []string{"impersonate-server"}, Mismatches: 1,
-			Verdicts: []mitm.Verdict{
-				{Scenario: "impersonate-server", Column: "noise", Profile: handshake.Noise, Device: "noise-0001",
-					Expected: mitm.Rejected, Outcome: mitm.Rejected, AsExpected: true, Source: "src",
-					Evidence: []mitm.Fact{{Side: mitm.SideDevice, Kind: mitm.FactRefused, Stage: handshake.StageMsg2, Reason: handshake.ReasonDecrypt}}},
-				{Scenario: "impersonate-server", Column: "tls-none", Profile: handshake.TLS, Variant: "none", Device: "tls-0001",
-					Expected: mitm.Succeeded, Outcome: mitm.Rejected, Source: "src",
-					Evidence: []mitm.Fact{{Side: mitm.SideAttacker, Kind: mitm.FactRead, Field: "connect.password", Value: "pw"}}},
-			}}
-	}
-
-	It("round-trips through JSON and refuses another format", func() {
-		var b bytes.Buffer
-		Expect(sample().WriteJSON(&b)).To(Succeed())
-		Expect(b.String()).To(ContainSubstring(`"format": "shakedown-mitm/1"`))
-		got, err := mitm.ReadResults(bytes.NewReader(b.Bytes()))
-		Expect(err).NotTo(HaveOccurred())
-		Expect(got).To(Equal(sample()))
-		_, err = mitm.ReadResults(strings.NewReader(`{"format":"other"}`))
-		Expect(err).To(MatchError(ContainSubstring("format")))
-	})
-
-	It("prints the matrix, marking surprises and giving their evidence", func() {
-		var b bytes.Buffer
-		Expect(sample().WriteText(&b, false)).To(Succeed())
-		out := b.String()
-		Expect(out).To(ContainSubstring("1 not as expected"))
-		Expect(out).To(MatchRegexp(`impersonate-server\s+rejected\s+rejected!`))
-		Expect(out).To(ContainSubstring(`attacker read connect.password = "pw"`))
-		Expect(out).NotTo(ContainSubstring("device refused at msg2"), "expected rejections print no evidence by default")
-		b.Reset()
-		Expect(sample().WriteText(&b, true)).To(Succeed())
-		Expect(b.String()).To(ContainSubstring("device refused at msg2: decrypt_failed"))
 	})
 })

@@ -1,6 +1,9 @@
-// Package mitm is shakedown's man-in-the-middle and replay lab: an attack
-// proxy and a catalogue of scenarios, each judged on every profile where it
-// means something, with the evidence of each verdict.
+// Package mitm is shakedown's attacker: a man-in-the-middle and replay
+// proxy, its taps, and a catalogue of scenarios, each judged on every
+// profile where it means something, with the evidence of each verdict. It
+// sees only the wire: the server and the devices under test are
+// interfaces of its own (Target, DeviceSource), which package lab
+// implements with the reference server, simulated devices and boards.
 //
 // # The byte path
 //
@@ -10,8 +13,8 @@
 // paths of a device's connections. Proxy is the TCP one (devices dial its
 // address instead of the server's); TapSource takes the paths of a board
 // harness's relay, whose Carry(ctx, board, server) it implements, so the
-// same scenario code runs on the serial relay path of a board; PipeByway
-// runs it over in-memory pipes.
+// same scenario code runs on the serial relay path of a board (RelayByway
+// is a cell's byway there); PipeByway runs it over in-memory pipes.
 //
 // On a path the attacker does what each scenario needs: a Relay carries
 // the units of the profile's framing (2-byte-length frames for noise, seed
@@ -26,42 +29,37 @@
 //
 // Catalogue lists the scenarios. Each has cells: a Column (a profile, and
 // the device's variant: tls verification mode, seed curve and point check)
-// with the expected Outcome and the Source of that expectation (Noise
-// rev. 34, the RFCs, the seed discussion's own argument). Lab.Run runs the
-// selected cells one at a time against a Target (package mitm/labserver
-// runs the reference server in process) with simulated devices from a
-// fixture set, or a board, and returns Results: one Verdict per cell, whose Evidence
-// is the Facts seen — the reason a device or the server refused, what the
-// attacker read, what a side accepted, how often the backend received a
-// message. A verdict is never assumed: "rejected" needs an observed
-// refusal, "succeeded" needs recovered plaintext or an accepted message.
+// with the expected outcome and the Source of that expectation (Noise
+// rev. 34, the RFCs, the seed discussion's own argument). Matrix.Run runs
+// the selected cells one at a time and returns the matrix as a
+// reports.MITM: one reports.Verdict per cell, whose Evidence is the facts
+// seen — the reason a device or the server refused, what the attacker
+// read, what a side accepted, how often the backend received a message. A
+// verdict is never assumed: "rejected" needs an observed refusal,
+// "succeeded" needs recovered plaintext or an accepted message.
 //
-//	srv, err := labserver.Start(set, nil)
-//	defer srv.Close()
-//	lab := &mitm.Lab{Set: set, Target: srv, TargetName: "in-process"}
-//	res, err := lab.Run(ctx, mitm.Selection{Columns: []string{"tls"}})
+// # What a cell runs against
+//
+// A Matrix is given:
+//
+//   - a Target, the server as seen from outside: its listeners' addresses,
+//     the refusals it logged, what its backend subscriber received, a way
+//     to send a device a command, and the operator's hand on its noise
+//     keys;
+//   - a DeviceSource, the devices under test: for each column the fixture
+//     device the cell runs as (a Victim: identity and keys), the cell's
+//     Byway (a TCP Proxy that simulated devices dial, or a RelayByway for
+//     a board's relay), fresh Devices on it, the cells that have no
+//     meaning on these devices (outcome not_applicable, never a mismatch),
+//     what a device said about its refusal, and its slack on every step;
+//   - the lab's key Material: the noise server's keys, the tls server name
+//     and the certificates the attacker presents.
+//
+// Package lab composes them; a test may give the matrix any of its own:
+//
+//	m := &mitm.Matrix{Target: srv, Devices: devs, Material: keys, TargetName: "in-process"}
+//	res, err := m.Run(ctx, mitm.Selection{Columns: []string{"tls"}})
 //	res.WriteText(os.Stdout, false)
-//	res.WriteFile("mitm.json") // the JSON shape is documented on Results
-//
-// # On a board
-//
-// With Lab.Board set, each cell's device is that board instead of a
-// simulated one: before each device of a cell the lab provisions it with
-// the cell's fixture device (keys, pins, curve, tls mode, a message-1
-// counter above any the server saw), and runs its handshake in relay mode
-// through Board.Handshake with the cell's TapSource as the tap, so every
-// attacker action acts on the board's relay bytes; MQTT runs over the
-// session's Conn. Only the harness API and the board's INFO are used, so
-// the board may be the virtual one, an emulated chip or a real board. Cells
-// the board cannot run (a profile or curve its INFO lacks, the seed device
-// that skips point validation, the tls ca modes unless BoardTrustsSetCA)
-// get the outcome NotApplicable with the reason, in Results.NotApplicable;
-// they are never a mismatch. Where the board refused, its log and console
-// output are kept as evidence (FactLog).
-//
-//	b, err := harness.Open(ctx, port, opts)
-//	lab := &mitm.Lab{Set: set, Target: srv, TargetName: "in-process", Board: b}
-//	res, err := lab.Run(ctx, mitm.Selection{})
 //
 // docs/security.md explains the matrix.
 package mitm

@@ -14,6 +14,7 @@ import (
 
 	"shakedown/handshake"
 	"shakedown/handshake/psk"
+	"shakedown/reports"
 )
 
 // relayed opens a session of dev through an honest or intercepting relay
@@ -79,9 +80,9 @@ func (r *cellRun) work(dev Device, dc *DeviceConn) error {
 	if !r.awaitDelivery(r.topic("telemetry"), tele, 1) {
 		return errors.New("the backend never received the telemetry")
 	}
-	r.add(Fact{Side: SideBackend, Kind: FactDelivered, Field: r.topic("telemetry"), Value: string(tele), Count: 1})
+	r.add(reports.Fact{Side: reports.SideBackend, Kind: reports.FactDelivered, Field: r.topic("telemetry"), Value: string(tele), Count: 1})
 	cmd := r.payload("command")
-	if err := r.lab.Target.Command(r.topic("cmd"), cmd); err != nil {
+	if err := r.m.Target.Command(r.topic("cmd"), cmd); err != nil {
 		return fmt.Errorf("sending a command: %w", err)
 	}
 	// The command is an exchange of its own: the wait for the telemetry
@@ -95,7 +96,7 @@ func (r *cellRun) work(dev Device, dc *DeviceConn) error {
 	if !bytes.Equal(pk.Payload, cmd) {
 		return errors.New("the device received another command than the backend sent")
 	}
-	r.add(Fact{Side: SideDevice, Kind: FactWorked, Field: "connect, subscribe, publish, command", Value: string(cmd)})
+	r.add(reports.Fact{Side: reports.SideDevice, Kind: reports.FactWorked, Field: "connect, subscribe, publish, command", Value: string(cmd)})
 	return nil
 }
 
@@ -132,7 +133,7 @@ func shapeOf(rec *Recording, dc *DeviceConn) shape {
 // shape returns the column's handshake shape, measured once through an
 // honest relay.
 func (r *cellRun) shape() (shape, error) {
-	l := r.lab
+	l := r.m
 	l.mu.Lock()
 	sh, ok := l.shapes[r.col.Name()]
 	l.mu.Unlock()

@@ -1,98 +1,140 @@
 package mitm
 
 import (
-	"fmt"
-	"io"
-	"strings"
-	"text/tabwriter"
+	"context"
+	"errors"
+	"sync"
 	"time"
+
+	"shakedown/reports"
+	"shakedown/version"
 )
 
-// WriteText prints the matrix, scenario by column, then the evidence of
-// the cells that matter: every SUCCEEDED, LOCKED OUT and ERROR cell and
-// every outcome other than expected; with all, every cell. A run on a board
-// ends with the cells not applicable on it, each with its reason.
-func (r *Results) WriteText(w io.Writer, all bool) error {
-	verdicts := map[[2]string]Verdict{}
-	for _, list := range [][]Verdict{r.Verdicts, r.NotApplicable} {
-		for _, v := range list {
-			verdicts[[2]string{v.Scenario, v.Column}] = v
+// Matrix runs the catalogue's cells, one at a time, against a Target with
+// the devices of a DeviceSource, and judges each. It is the attacker's
+// whole part of the lab; package lab composes it with a server, simulated
+// devices or a board.
+type Matrix struct {
+	Target   Target
+	Devices  DeviceSource
+	Material Material
+	// FixturesSeed and TargetName are reported in the results (e.g. the
+	// fixture set's seed and "in-process").
+	FixturesSeed, TargetName string
+	// Timeout bounds each cell; DefaultCellTimeout when zero.
+	Timeout time.Duration
+	// Progress, when set, is told about each verdict as it is made.
+	Progress func(reports.Verdict)
+
+	mu     sync.Mutex
+	shapes map[string]shape // column -> the units of its handshake
+}
+
+// DefaultCellTimeout bounds one cell of the matrix.
+const DefaultCellTimeout = 60 * time.Second
+
+// Timeouts of the steps inside a cell (tuning, not spec); the devices'
+// slack adds to the first two (cellRun.stepTimeout, cellRun.failTimeout).
+const (
+	// StepTimeout bounds one handshake or MQTT exchange expected to work:
+	// it returns as soon as it does, so generous for a loaded machine.
+	StepTimeout = 20 * time.Second
+	// FailTimeout bounds one exchange expected to fail.
+	FailTimeout     = 2 * time.Second
+	settle          = 150 * time.Millisecond // quiet time after a refusal before counting deliveries
+	pollInterval    = 5 * time.Millisecond
+	deliveryTimeout = 20 * time.Second // as StepTimeout
+)
+
+// errNoLab is a matrix without a server or devices.
+var errNoLab = errors.New("mitm: the matrix needs a target and a device source")
+
+// Run runs the selected cells, one at a time, and returns the matrix. Cut
+// short by ctx, it returns the verdicts of the cells that ran, marked
+// interrupted, with ctx's error.
+func (m *Matrix) Run(ctx context.Context, sel Selection) (*reports.MITM, error) {
+	if err := sel.Check(); err != nil {
+		return nil, err
+	}
+	if m.Target == nil || m.Devices == nil {
+		return nil, errNoLab
+	}
+	start := time.Now()
+	res := &reports.MITM{Format: reports.MITMFormat, ShakedownVersion: version.String(), Started: start.UTC(),
+		FixturesSeed: m.FixturesSeed, Target: m.TargetName}
+	for _, c := range Columns {
+		if sel.column(c) {
+			res.Columns = append(res.Columns, c.Name())
 		}
 	}
-	fmt.Fprintf(w, "MITM matrix: %d cells, %d not as expected (fixtures %q, target %s, %s)\n",
-		len(r.Verdicts), r.Mismatches, r.FixturesSeed, r.Target, (time.Duration(r.DurationMS) * time.Millisecond).Round(time.Millisecond))
-	if b := r.Board; b != nil {
-		fmt.Fprintf(w, "on board %q (%s, firmware %q, serial %q) through its relay; %d cells not applicable on it\n",
-			b.Board, b.Chip, b.Firmware, b.Serial, len(r.NotApplicable))
-	}
-	fmt.Fprintln(w)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "scenario\t%s\t\n", strings.Join(r.Columns, "\t"))
-	for _, s := range r.Scenarios {
-		row := []string{s}
-		for _, c := range r.Columns {
-			v, ok := verdicts[[2]string{s, c}]
-			switch {
-			case !ok:
-				row = append(row, "-")
-			case v.AsExpected || v.Outcome == NotApplicable:
-				row = append(row, v.Outcome.Label())
-			default:
-				row = append(row, v.Outcome.Label()+"!")
-			}
-		}
-		fmt.Fprintf(tw, "%s\t\n", strings.Join(row, "\t"))
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "\nrejected: the attack failed, a side was seen refusing it; SUCCEEDED: the attack worked, evidence below;\n"+
-		"survived / LOCKED OUT: a legitimate server change; !: not the expected outcome; -: no such cell.\n")
-	if r.Board != nil {
-		fmt.Fprintf(w, "n/a: the cell has no meaning on this board (reasons below); it is not a mismatch.\n")
-	}
-	header := false
-	for _, v := range r.Verdicts {
-		if !all && v.AsExpected && (v.Outcome == Rejected || v.Outcome == Survived) {
+	for _, s := range catalogue {
+		if !sel.scenario(s.Name) {
 			continue
 		}
-		if !header {
-			fmt.Fprintf(w, "\nEvidence\n")
-			header = true
-		}
-		writeVerdict(w, v)
-	}
-	if len(r.NotApplicable) > 0 {
-		fmt.Fprintf(w, "\nNot applicable on this board\n\n")
-		for _, v := range r.NotApplicable {
-			fmt.Fprintf(w, "  %s × %s (expected %s): %s\n", v.Scenario, v.Column, v.Expected.Label(), v.NotApplicable)
-		}
-	}
-	return nil
-}
-
-func writeVerdict(w io.Writer, v Verdict) {
-	exp := "expected"
-	if !v.AsExpected {
-		exp = "EXPECTED " + v.Expected.Label()
-	}
-	fmt.Fprintf(w, "\n  %s × %s (device %s): %s (%s)\n", v.Scenario, v.Column, v.Device, v.Outcome.Label(), exp)
-	fmt.Fprintf(w, "    source: %s\n", v.Source)
-	if v.Error != "" {
-		fmt.Fprintf(w, "    error: %s\n", v.Error)
-	}
-	for _, f := range v.Evidence {
-		fmt.Fprintf(w, "    - %s\n", f)
-	}
-}
-
-// WriteCatalogue lists the scenarios with each cell's expectation and source.
-func WriteCatalogue(w io.Writer) {
-	for _, s := range catalogue {
-		fmt.Fprintf(w, "%s (%s): %s\n", s.Name, s.Kind, s.Title)
+		res.Scenarios = append(res.Scenarios, s.Name)
 		for _, c := range s.Cells {
-			fmt.Fprintf(w, "  %-24s %-10s %s\n", c.Column.Name(), c.Expected.Label(), c.Source)
+			if !sel.column(c.Column) {
+				continue
+			}
+			var v reports.Verdict
+			err := ctx.Err()
+			if err == nil {
+				v = m.runCell(ctx, s, c)
+				// Cut short by ctx, the cell has no verdict: leave it out.
+				err = ctx.Err()
+			}
+			if err != nil {
+				res.Interrupted = true
+				res.DurationMS = time.Since(start).Milliseconds()
+				return res, err
+			}
+			res.Add(v)
+			if m.Progress != nil {
+				m.Progress(v)
+			}
 		}
-		fmt.Fprintln(w)
 	}
+	res.DurationMS = time.Since(start).Milliseconds()
+	return res, nil
+}
+
+// RunCell runs one cell.
+func (m *Matrix) RunCell(ctx context.Context, scenario string, col Column) (reports.Verdict, error) {
+	s, c, err := LookupCell(scenario, col)
+	if err != nil {
+		return reports.Verdict{}, err
+	}
+	if m.Target == nil || m.Devices == nil {
+		return reports.Verdict{}, errNoLab
+	}
+	return m.runCell(ctx, s, c), nil
+}
+
+func (m *Matrix) runCell(ctx context.Context, s *Scenario, c Cell) reports.Verdict {
+	start := time.Now()
+	timeout := m.Timeout
+	if timeout <= 0 {
+		timeout = DefaultCellTimeout
+	}
+	cctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	v := reports.Verdict{Scenario: s.Name, Column: c.Column.Name(), Profile: string(c.Column.Profile), Variant: c.Column.Variant,
+		Expected: c.Expected, Source: c.Source}
+	if why := m.Devices.NotApplicable(c.Column); why != "" {
+		v.Outcome, v.NotApplicable = reports.NotApplicable, why
+		return v
+	}
+	r, err := m.newCellRun(cctx, s, c)
+	if err == nil {
+		v.Device = r.victim.ID
+		v.Outcome, err = s.run(r)
+		r.way.Close()
+		v.Evidence = r.facts
+	}
+	if err != nil {
+		v.Outcome, v.Error = reports.Broken, err.Error()
+	}
+	v.AsExpected = v.Outcome == v.Expected
+	v.DurationMS = time.Since(start).Milliseconds()
+	return v
 }

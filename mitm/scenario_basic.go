@@ -7,57 +7,58 @@ import (
 
 	"shakedown/handshake"
 	"shakedown/handshake/seed"
+	"shakedown/reports"
 )
 
 // runPassThrough: the device's whole session through an honest relay.
-func runPassThrough(r *cellRun) (Outcome, error) {
+func runPassThrough(r *cellRun) (reports.Outcome, error) {
 	dev, err := r.newDevice()
 	if err != nil {
-		return Broken, err
+		return reports.Broken, err
 	}
 	dc, relay, err := r.relayed(dev, ListenerOf(r.col.Profile), nil, r.stepTimeout())
 	defer closeAll(dc, relay)
 	if err != nil {
-		r.refused(SideDevice, err, "through an honest relay")
-		return LockedOut, nil
+		r.refused(reports.SideDevice, err, "through an honest relay")
+		return reports.LockedOut, nil
 	}
 	if err := r.work(dev, dc); err != nil {
-		return Broken, err
+		return reports.Broken, err
 	}
 	sh := shapeOf(relay.Recording(), dc)
 	r.note("handshake: %d unit(s) from the device, %d from the server", len(sh.up), len(sh.down))
-	return Survived, nil
+	return reports.Survived, nil
 }
 
 // runEavesdropIdentity: record a session passively and look for the
 // device's identity in it.
-func runEavesdropIdentity(r *cellRun) (Outcome, error) {
+func runEavesdropIdentity(r *cellRun) (reports.Outcome, error) {
 	dev, err := r.newDevice()
 	if err != nil {
-		return Broken, err
+		return reports.Broken, err
 	}
 	dc, relay, err := r.relayed(dev, ListenerOf(r.col.Profile), nil, r.stepTimeout())
 	if err != nil {
 		closeAll(relay)
-		return Broken, fmt.Errorf("recording a session: %w", err)
+		return reports.Broken, fmt.Errorf("recording a session: %w", err)
 	}
 	werr := r.work(dev, dc)
 	closeAll(dc, relay)
 	if werr != nil {
-		return Broken, werr
+		return reports.Broken, werr
 	}
 	rec := relay.Recording()
 	up := rec.Units(Upstream)
 	if len(up) == 0 {
-		return Broken, errors.New("nothing recorded")
+		return reports.Broken, errors.New("nothing recorded")
 	}
 	if r.col.Profile == handshake.Seed || r.col.Profile == handshake.PSK {
 		id, err := PlaintextID(r.col.Profile, up[0].Body())
 		if err != nil {
-			return Broken, fmt.Errorf("parsing message 1: %w", err)
+			return reports.Broken, fmt.Errorf("parsing message 1: %w", err)
 		}
 		r.read("device_id", id, "from message 1, in plaintext")
-		return Succeeded, nil
+		return reports.Succeeded, nil
 	}
 	// No plaintext field to parse: search every recorded byte for the ID
 	// and, for noise, the device's static public key.
@@ -72,40 +73,40 @@ func runEavesdropIdentity(r *cellRun) (Outcome, error) {
 			r.read(field, string(needle), "found in the recorded bytes")
 			return
 		}
-		r.add(Fact{Side: SideAttacker, Kind: FactNotFound, Field: field,
+		r.add(reports.Fact{Side: reports.SideAttacker, Kind: reports.FactNotFound, Field: field,
 			Note: fmt.Sprintf("searched %d recorded bytes", len(all))})
 	}
-	look("device_id", []byte(r.fx.ID))
+	look("device_id", []byte(r.victim.ID))
 	if r.col.Profile == handshake.Noise {
-		look("device_static_key", r.fx.Public)
+		look("device_static_key", r.victim.Public)
 	}
 	if found {
-		return Succeeded, nil
+		return reports.Succeeded, nil
 	}
-	return Rejected, nil
+	return reports.Rejected, nil
 }
 
 // runCertificateChange returns the scenario of a legitimate certificate
 // change: the device connects to the listener that serves the new
 // certificate.
-func runCertificateChange(l Listener) func(r *cellRun) (Outcome, error) {
-	return func(r *cellRun) (Outcome, error) {
+func runCertificateChange(l Listener) func(r *cellRun) (reports.Outcome, error) {
+	return func(r *cellRun) (reports.Outcome, error) {
 		dev, err := r.newDevice()
 		if err != nil {
-			return Broken, err
+			return reports.Broken, err
 		}
 		dc, relay, err := r.relayed(dev, l, nil, r.stepTimeout())
 		defer closeAll(dc, relay)
 		if err != nil {
-			if reason := r.refused(SideDevice, err, "the server's new certificate"); reason != handshake.ReasonCertificate {
-				return Broken, fmt.Errorf("the device failed for another reason than its certificate check: %w", err)
+			if reason := r.refused(reports.SideDevice, err, "the server's new certificate"); reason != handshake.ReasonCertificate {
+				return reports.Broken, fmt.Errorf("the device failed for another reason than its certificate check: %w", err)
 			}
-			return LockedOut, nil
+			return reports.LockedOut, nil
 		}
 		if err := r.work(dev, dc); err != nil {
-			return Broken, err
+			return reports.Broken, err
 		}
-		return Survived, nil
+		return reports.Survived, nil
 	}
 }
 

@@ -16,91 +16,92 @@ import (
 	"shakedown/handshake/noise"
 	"shakedown/handshake/psk"
 	"shakedown/handshake/seed"
+	"shakedown/reports"
 )
 
-func runImpersonateServer(r *cellRun) (Outcome, error) {
+func runImpersonateServer(r *cellRun) (reports.Outcome, error) {
 	switch r.col.Profile {
 	case handshake.Noise:
 		kp, err := noise.GenerateKeypair(nil)
 		if err != nil {
-			return Broken, err
+			return reports.Broken, err
 		}
 		devOK, err := r.noiseImpersonation(noise.NewKeyRing(noise.ServerKeys{Current: kp}), "the attacker answers with a static key of its own")
 		if err != nil {
-			return Broken, err
+			return reports.Broken, err
 		}
 		akp, err := noise.GenerateKeypair(nil)
 		if err != nil {
-			return Broken, err
+			return reports.Broken, err
 		}
 		srvOK, err := r.noiseClaim(akp, "the attacker connects to the server with a static key of its own")
 		if err != nil {
-			return Broken, err
+			return reports.Broken, err
 		}
 		return outcome(devOK || srvOK), nil
 	case handshake.Seed:
 		// Without D the attacker can only guess it: any point of its own.
-		_, guess, err := seed.GenerateKey(seed.Curve(r.fx.Curve), nil)
+		_, guess, err := seed.GenerateKey(seed.Curve(r.victim.Curve), nil)
 		if err != nil {
-			return Broken, err
+			return reports.Broken, err
 		}
 		srv, err := seed.NewServer(seed.ServerConfig{Directory: oneDevice{r.guessRecord(guess)}})
 		if err != nil {
-			return Broken, err
+			return reports.Broken, err
 		}
 		return r.framedImpersonation(srv, "the attacker answers with its own ephemeral point, guessing the device's \"public\" key")
 	case handshake.PSK:
 		srv, err := psk.NewServer(psk.ServerConfig{Directory: oneDevice{r.guessRecord(random(psk.KeyLen))}})
 		if err != nil {
-			return Broken, err
+			return reports.Broken, err
 		}
 		return r.framedImpersonation(srv, "the attacker answers with a pre-shared key it guessed")
 	default:
-		return r.tlsMITM(r.lab.Set.Attacker, "the attacker's self-signed certificate")
+		return r.tlsMITM(r.m.Material.Attacker, "the attacker's self-signed certificate")
 	}
 }
 
-func runLeakedPublicKey(r *cellRun) (Outcome, error) {
+func runLeakedPublicKey(r *cellRun) (reports.Outcome, error) {
 	if r.col.Profile == handshake.Noise {
 		// The device's public key with a private key that is not its own:
 		// the only way to "use" a public key.
-		kp := fnoise.DHKey{Private: random(noise.KeyLen), Public: r.fx.Public}
+		kp := fnoise.DHKey{Private: random(noise.KeyLen), Public: r.victim.Public}
 		srvOK, err := r.noiseClaim(kp, "the attacker claims the device's public key as its static key")
 		if err != nil {
-			return Broken, err
+			return reports.Broken, err
 		}
 		akp, err := noise.GenerateKeypair(nil)
 		if err != nil {
-			return Broken, err
+			return reports.Broken, err
 		}
 		devOK, err := r.noiseImpersonation(noise.NewKeyRing(noise.ServerKeys{Current: akp}), "the attacker, knowing the device's public key, answers with its own static key")
 		if err != nil {
-			return Broken, err
+			return reports.Broken, err
 		}
 		return outcome(devOK || srvOK), nil
 	}
-	srv, err := seed.NewServer(seed.ServerConfig{Directory: oneDevice{r.guessRecord(r.fx.Public)}})
+	srv, err := seed.NewServer(seed.ServerConfig{Directory: oneDevice{r.guessRecord(r.victim.Public)}})
 	if err != nil {
-		return Broken, err
+		return reports.Broken, err
 	}
 	return r.framedImpersonation(srv, "the attacker holds the device's \"public\" point D, from a registry dump")
 }
 
-func runExpiredCertificate(r *cellRun) (Outcome, error) {
-	return r.tlsMITM(r.lab.Set.BrokerExpired, "the leaked, expired, CA-signed certificate and its key")
+func runExpiredCertificate(r *cellRun) (reports.Outcome, error) {
+	return r.tlsMITM(r.m.Material.Expired, "the leaked, expired, CA-signed certificate and its key")
 }
 
-func outcome(succeeded bool) Outcome {
+func outcome(succeeded bool) reports.Outcome {
 	if succeeded {
-		return Succeeded
+		return reports.Succeeded
 	}
-	return Rejected
+	return reports.Rejected
 }
 
 // guessRecord is the victim's registry record with the key the attacker
 // holds or guesses.
 func (r *cellRun) guessRecord(key []byte) handshake.DeviceRecord {
-	return handshake.DeviceRecord{ID: r.fx.ID, Profile: r.col.Profile, Curve: r.fx.Curve, Key: key}
+	return handshake.DeviceRecord{ID: r.victim.ID, Profile: r.col.Profile, Curve: r.victim.Curve, Key: key}
 }
 
 // noiseImpersonation plays the server to a noise device with the keys of
@@ -122,7 +123,7 @@ func (r *cellRun) noiseImpersonate(dev Device, ring *noise.KeyRing, note string)
 		return false, err
 	}
 	defer p.Close()
-	fake, err := noise.NewServer(noise.ServerConfig{Keys: ring, Directory: oneDevice{r.guessRecord(r.fx.Public)}, Counters: oneDevice{}})
+	fake, err := noise.NewServer(noise.ServerConfig{Keys: ring, Directory: oneDevice{r.guessRecord(r.victim.Public)}, Counters: oneDevice{}})
 	if err != nil {
 		return false, err
 	}
@@ -130,7 +131,7 @@ func (r *cellRun) noiseImpersonate(dev Device, ring *noise.KeyRing, note string)
 	ctx, cancel := r.stepCtx(r.failTimeout())
 	defer cancel()
 	if _, _, err := fake.Handshake(ctx, conn); err != nil {
-		r.refused(SideAttacker, err, note+": its responder cannot open message 1")
+		r.refused(reports.SideAttacker, err, note+": its responder cannot open message 1")
 		// A failed write is no verdict: the device's answer below is. (A
 		// board's relay may report its end while the bytes reach the board.)
 		handshake.WriteFrame(conn, random(noise.MsgLenIK2))
@@ -140,14 +141,14 @@ func (r *cellRun) noiseImpersonate(dev Device, ring *noise.KeyRing, note string)
 		return false, r.deviceRefused(err, "the attacker's message 2")
 	}
 	dc.Close()
-	r.add(Fact{Side: SideDevice, Kind: FactAccepted, Field: "message 2", Note: note})
+	r.add(reports.Fact{Side: reports.SideDevice, Kind: reports.FactAccepted, Field: "message 2", Note: note})
 	return true, nil
 }
 
 // noiseClaim connects to the noise listener as a device whose static
 // keypair is kp, and reports whether the server accepted it.
 func (r *cellRun) noiseClaim(kp fnoise.DHKey, note string) (bool, error) {
-	pins, err := noise.NewPins(r.lab.Set.NoiseCurrent.Public)
+	pins, err := noise.NewPins(r.m.Material.NoiseCurrent.Public)
 	if err != nil {
 		return false, err
 	}
@@ -157,7 +158,7 @@ func (r *cellRun) noiseClaim(kp fnoise.DHKey, note string) (bool, error) {
 	}
 	ctx, cancel := r.stepCtx(r.failTimeout())
 	defer cancel()
-	mark := r.lab.Target.Mark()
+	mark := r.m.Target.Mark()
 	raw, err := r.dial(ctx, ListenNoise)
 	if err != nil {
 		return false, err
@@ -166,7 +167,7 @@ func (r *cellRun) noiseClaim(kp fnoise.DHKey, note string) (bool, error) {
 	conn, err := adev.Handshake(ctx, raw)
 	if err == nil {
 		conn.Close()
-		r.add(Fact{Side: SideServer, Kind: FactAccepted, Field: "message 1", Note: note})
+		r.add(reports.Fact{Side: reports.SideServer, Kind: reports.FactAccepted, Field: "message 1", Note: note})
 		return true, nil
 	}
 	if r.serverRefusal(mark, ListenNoise, note) == "" {
@@ -179,29 +180,29 @@ func (r *cellRun) noiseClaim(kp fnoise.DHKey, note string) (bool, error) {
 // real server of the profile holding the attacker's key), answering its
 // MQTT session with a fake broker. The attack succeeds when the attacker
 // reads the device's CONNECT and the device accepts the attacker's command.
-func (r *cellRun) framedImpersonation(srv handshake.Server, note string) (Outcome, error) {
+func (r *cellRun) framedImpersonation(srv handshake.Server, note string) (reports.Outcome, error) {
 	dev, err := r.newDevice()
 	if err != nil {
-		return Broken, err
+		return reports.Broken, err
 	}
 	ch := r.open(dev, r.stepTimeout())
 	p, err := r.next()
 	if err != nil {
-		return Broken, err
+		return reports.Broken, err
 	}
 	defer p.Close()
 	ctx, cancel := r.stepCtx(r.stepTimeout())
 	defer cancel()
 	sess, _, err := srv.Handshake(ctx, asConn(p.Device()))
 	if err != nil {
-		return Broken, fmt.Errorf("the attacker's server side: %w", err)
+		return reports.Broken, fmt.Errorf("the attacker's server side: %w", err)
 	}
 	dc, err := r.wait(ch)
 	if err != nil {
 		if err := r.deviceRefused(err, note); err != nil {
-			return Broken, err
+			return reports.Broken, err
 		}
-		return Rejected, nil
+		return reports.Rejected, nil
 	}
 	defer dc.Close()
 	r.note("%s: both handshakes completed (nothing authenticates the server's message)", note)
@@ -224,46 +225,46 @@ func (r *cellRun) framedImpersonation(srv handshake.Server, note string) (Outcom
 		if fb.err != nil {
 			err = fb.err
 		}
-		r.refused(SideAttacker, err, "the device's first record does not open under the attacker's keys")
+		r.refused(reports.SideAttacker, err, "the device's first record does not open under the attacker's keys")
 		// The attacker answers anyway, under its keys.
 		if err := writePacket(sess, packets.Packet{FixedHeader: header(packets.Connack)}); err != nil {
-			return Broken, err
+			return reports.Broken, err
 		}
 		res := <-cc
 		if res.err == nil {
-			r.add(Fact{Side: SideDevice, Kind: FactAccepted, Field: "forged CONNACK"})
-			return Succeeded, nil
+			r.add(reports.Fact{Side: reports.SideDevice, Kind: reports.FactAccepted, Field: "forged CONNACK"})
+			return reports.Succeeded, nil
 		}
 		if err := r.deviceRefused(res.err, "the attacker's CONNACK"); err != nil {
-			return Broken, err
+			return reports.Broken, err
 		}
-		return Rejected, nil
+		return reports.Rejected, nil
 	}
 	r.read("connect.client_id", pk.Connect.ClientIdentifier, "the device's CONNECT, decrypted")
 	if res := <-cc; res.err != nil || res.code != 0 {
-		return Broken, fmt.Errorf("the device's CONNECT to the attacker: code %d: %w", res.code, res.err)
+		return reports.Broken, fmt.Errorf("the device's CONNECT to the attacker: code %d: %w", res.code, res.err)
 	}
 	if _, err := cl.Subscribe(ctx, r.topic("cmd")); err != nil {
-		return Broken, fmt.Errorf("subscribing at the attacker: %w", err)
+		return reports.Broken, fmt.Errorf("subscribing at the attacker: %w", err)
 	}
 	tele := r.payload("telemetry")
 	if err := cl.Publish(ctx, r.topic("telemetry"), tele); err != nil {
-		return Broken, fmt.Errorf("publishing to the attacker: %w", err)
+		return reports.Broken, fmt.Errorf("publishing to the attacker: %w", err)
 	}
 	if pub, err := fb.awaitPacket(ctx, packets.Publish); err == nil {
 		r.read("publish.payload", string(pub.Payload), "telemetry on "+pub.TopicName)
 	}
 	cmd := r.payload("attacker's command")
 	if err := fb.Publish(r.topic("cmd"), cmd); err != nil {
-		return Broken, err
+		return reports.Broken, err
 	}
 	got, err := cl.Receive(ctx)
 	if err != nil {
-		r.refused(SideDevice, err, "the attacker's command")
-		return Succeeded, nil
+		r.refused(reports.SideDevice, err, "the attacker's command")
+		return reports.Succeeded, nil
 	}
-	r.add(Fact{Side: SideDevice, Kind: FactAccepted, Field: "command", Value: string(got.Payload), Note: "sent by the attacker"})
-	return Succeeded, nil
+	r.add(reports.Fact{Side: reports.SideDevice, Kind: reports.FactAccepted, Field: "command", Value: string(got.Payload), Note: "sent by the attacker"})
+	return reports.Succeeded, nil
 }
 
 func writePacket(conn interface{ Write([]byte) (int, error) }, pk packets.Packet) error {
@@ -278,15 +279,15 @@ func writePacket(conn interface{ Write([]byte) (int, error) }, pk packets.Packet
 // tlsMITM terminates the device's TLS with cert and, if the device accepts
 // it, opens its own TLS to the server and carries the MQTT session,
 // reading it.
-func (r *cellRun) tlsMITM(cert tls.Certificate, note string) (Outcome, error) {
+func (r *cellRun) tlsMITM(cert tls.Certificate, note string) (reports.Outcome, error) {
 	dev, err := r.newDevice()
 	if err != nil {
-		return Broken, err
+		return reports.Broken, err
 	}
 	ch := r.open(dev, r.stepTimeout())
 	p, err := r.next()
 	if err != nil {
-		return Broken, err
+		return reports.Broken, err
 	}
 	defer p.Close()
 	ctx, cancel := r.stepCtx(r.stepTimeout())
@@ -297,23 +298,23 @@ func (r *cellRun) tlsMITM(cert tls.Certificate, note string) (Outcome, error) {
 	dc, err := r.wait(ch)
 	if err != nil {
 		if err := r.deviceRefused(err, note); err != nil {
-			return Broken, err
+			return reports.Broken, err
 		}
-		return Rejected, nil
+		return reports.Rejected, nil
 	}
 	defer dc.Close()
 	if aerr != nil {
-		return Broken, fmt.Errorf("the device finished a handshake the attacker did not: %w", aerr)
+		return reports.Broken, fmt.Errorf("the device finished a handshake the attacker did not: %w", aerr)
 	}
 	r.note("the device accepted %s", note)
 	raw, err := p.Server(ctx)
 	if err != nil {
-		return Broken, err
+		return reports.Broken, err
 	}
-	stls := tls.Client(asConn(raw), &tls.Config{InsecureSkipVerify: true, ServerName: r.lab.Set.ServerName,
+	stls := tls.Client(asConn(raw), &tls.Config{InsecureSkipVerify: true, ServerName: r.m.Material.ServerName,
 		MinVersion: tls.VersionTLS13, MaxVersion: tls.VersionTLS13})
 	if err := stls.HandshakeContext(ctx); err != nil {
-		return Broken, fmt.Errorf("the attacker's TLS to the server: %w", err)
+		return reports.Broken, fmt.Errorf("the attacker's TLS to the server: %w", err)
 	}
 	var mu sync.Mutex
 	var seen []packets.Packet
@@ -332,7 +333,7 @@ func (r *cellRun) tlsMITM(cert tls.Certificate, note string) (Outcome, error) {
 	stls.Close()
 	<-done
 	if werr != nil {
-		return Broken, fmt.Errorf("the device's session through the attacker: %w", werr)
+		return reports.Broken, fmt.Errorf("the device's session through the attacker: %w", werr)
 	}
 	mu.Lock()
 	defer mu.Unlock()
@@ -349,9 +350,9 @@ func (r *cellRun) tlsMITM(cert tls.Certificate, note string) (Outcome, error) {
 		}
 	}
 	if !read {
-		return Broken, errors.New("the attacker carried the session but read no CONNECT")
+		return reports.Broken, errors.New("the attacker carried the session but read no CONNECT")
 	}
-	return Succeeded, nil
+	return reports.Succeeded, nil
 }
 
 // invalid points of the seed scenario, by name.
@@ -375,24 +376,24 @@ func seedInvalidPoints(c seed.Curve) ([]namedPoint, error) {
 	}, nil
 }
 
-func runInvalidPoint(r *cellRun) (Outcome, error) {
+func runInvalidPoint(r *cellRun) (reports.Outcome, error) {
 	if r.col.Profile == handshake.Noise {
 		return r.noiseLowOrder()
 	}
-	c := seed.Curve(r.fx.Curve)
+	c := seed.Curve(r.victim.Curve)
 	points, err := seedInvalidPoints(c)
 	if err != nil {
-		return Broken, err
+		return reports.Broken, err
 	}
 	dev, err := r.newDevice()
 	if err != nil {
-		return Broken, err
+		return reports.Broken, err
 	}
 	succeeded := false
 	for _, np := range points {
 		ok, err := r.seedPoint(dev, c, np)
 		if err != nil {
-			return Broken, fmt.Errorf("%s: %w", np.name, err)
+			return reports.Broken, fmt.Errorf("%s: %w", np.name, err)
 		}
 		succeeded = succeeded || ok
 	}
@@ -424,7 +425,7 @@ func (r *cellRun) seedPoint(dev Device, c seed.Curve, np namedPoint) (bool, erro
 	if err != nil {
 		return false, r.deviceRefused(err, np.name)
 	}
-	r.add(Fact{Side: SideDevice, Kind: FactAccepted, Field: "message 2 point", Value: np.name})
+	r.add(reports.Fact{Side: reports.SideDevice, Kind: reports.FactAccepted, Field: "message 2 point", Value: np.name})
 	// The device goes on with its CONNECT; the attacker reads the record.
 	done := make(chan struct{})
 	defer func() { dc.Close(); <-done }()
@@ -472,10 +473,10 @@ var x25519LowOrder = []namedPoint{
 
 // noiseLowOrder sends low-order ephemeral keys: in message 2 to the device
 // and in message 1 to the server.
-func (r *cellRun) noiseLowOrder() (Outcome, error) {
+func (r *cellRun) noiseLowOrder() (reports.Outcome, error) {
 	dev, err := r.newDevice()
 	if err != nil {
-		return Broken, err
+		return reports.Broken, err
 	}
 	accepted := false
 	for _, lo := range x25519LowOrder {
@@ -484,32 +485,32 @@ func (r *cellRun) noiseLowOrder() (Outcome, error) {
 		ch := r.open(dev, r.failTimeout())
 		p, err := r.next()
 		if err != nil {
-			return Broken, err
+			return reports.Broken, err
 		}
 		conn := asConn(p.Device())
 		if _, err := handshake.ReadFrame(conn, nil, handshake.MaxFrameLen); err != nil {
 			p.Close()
-			return Broken, fmt.Errorf("reading message 1: %w", err)
+			return reports.Broken, fmt.Errorf("reading message 1: %w", err)
 		}
 		handshake.WriteFrame(conn, append(u, random(noise.MsgLenIK2-noise.KeyLen)...))
 		dc, err := r.wait(ch)
 		p.Close()
 		if err != nil {
 			if err := r.deviceRefused(err, "message 2 with the ephemeral key "+lo.name); err != nil {
-				return Broken, err
+				return reports.Broken, err
 			}
 		} else {
 			dc.Close()
 			accepted = true
-			r.add(Fact{Side: SideDevice, Kind: FactAccepted, Field: "message 2 ephemeral key", Value: lo.name})
+			r.add(reports.Fact{Side: reports.SideDevice, Kind: reports.FactAccepted, Field: "message 2 ephemeral key", Value: lo.name})
 		}
 
 		ctx, cancel := r.stepCtx(r.failTimeout())
-		mark := r.lab.Target.Mark()
+		mark := r.m.Target.Mark()
 		raw, err := r.dial(ctx, ListenNoise)
 		if err != nil {
 			cancel()
-			return Broken, err
+			return reports.Broken, err
 		}
 		handshake.WriteFrame(raw, append(u, random(noise.MsgLenIK1-noise.KeyLen)...))
 		raw.SetReadDeadline(time.Now().Add(r.failTimeout()))
@@ -517,7 +518,7 @@ func (r *cellRun) noiseLowOrder() (Outcome, error) {
 		raw.Close()
 		cancel()
 		if r.serverRefusal(mark, ListenNoise, "message 1 with the ephemeral key "+lo.name) == "" {
-			return Broken, errors.New("the server logged no refusal of a low-order message 1")
+			return reports.Broken, errors.New("the server logged no refusal of a low-order message 1")
 		}
 	}
 	return outcome(accepted), nil

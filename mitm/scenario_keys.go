@@ -17,25 +17,26 @@ import (
 	"shakedown/handshake/noise"
 	"shakedown/handshake/psk"
 	"shakedown/handshake/seed"
+	"shakedown/reports"
 )
 
 // runDowngrade takes the device's identity to the other profiles'
 // listeners: its own message 1 as it is, a message 1 of that profile naming
 // the device, and a tls CONNECT as the device without its password.
-func runDowngrade(r *cellRun) (Outcome, error) {
+func runDowngrade(r *cellRun) (reports.Outcome, error) {
 	dev, err := r.newDevice()
 	if err != nil {
-		return Broken, err
+		return reports.Broken, err
 	}
 	ch := r.open(dev, r.failTimeout())
 	p, err := r.next()
 	if err != nil {
-		return Broken, err
+		return reports.Broken, err
 	}
 	msg1, err := ReadUnit(p.Device(), FramingOf(r.col.Profile), r.col.Profile)
 	if err != nil {
 		p.Close()
-		return Broken, fmt.Errorf("reading the device's message 1: %w", err)
+		return reports.Broken, fmt.Errorf("reading the device's message 1: %w", err)
 	}
 	defer func() { p.Close(); r.wait(ch) }()
 	accepted := false
@@ -44,20 +45,20 @@ func runDowngrade(r *cellRun) (Outcome, error) {
 			continue
 		}
 		if err := r.downgradeFrame(p, l, msg1.Wire); err != nil {
-			return Broken, err
+			return reports.Broken, err
 		}
 		if l == ListenNoise {
 			continue // noise finds devices by their static key: no ID to name
 		}
 		ok, err := r.downgradeForged(p, l)
 		if err != nil {
-			return Broken, err
+			return reports.Broken, err
 		}
 		accepted = accepted || ok
 	}
 	ok, err := r.downgradeTLS(p)
 	if err != nil {
-		return Broken, err
+		return reports.Broken, err
 	}
 	return outcome(accepted || ok), nil
 }
@@ -66,7 +67,7 @@ func runDowngrade(r *cellRun) (Outcome, error) {
 func (r *cellRun) downgradeFrame(p Path, l Listener, wire []byte) error {
 	ctx, cancel := r.stepCtx(r.failTimeout())
 	defer cancel()
-	mark := r.lab.Target.Mark()
+	mark := r.m.Target.Mark()
 	c, err := p.Dial(ctx, l)
 	if err != nil {
 		return err
@@ -90,16 +91,16 @@ func (r *cellRun) downgradeForged(p Path, l Listener) (bool, error) {
 		if kerr != nil {
 			return false, kerr
 		}
-		forged, err = seed.NewDevice(seed.DeviceConfig{DeviceID: r.fx.ID, Curve: seed.P256, Private: priv})
+		forged, err = seed.NewDevice(seed.DeviceConfig{DeviceID: r.victim.ID, Curve: seed.P256, Private: priv})
 	} else {
-		forged, err = psk.NewDevice(psk.DeviceConfig{DeviceID: r.fx.ID, Key: random(psk.KeyLen)})
+		forged, err = psk.NewDevice(psk.DeviceConfig{DeviceID: r.victim.ID, Key: random(psk.KeyLen)})
 	}
 	if err != nil {
 		return false, err
 	}
 	ctx, cancel := r.stepCtx(r.failTimeout())
 	defer cancel()
-	mark := r.lab.Target.Mark()
+	mark := r.m.Target.Mark()
 	c, err := p.Dial(ctx, l)
 	if err != nil {
 		return false, err
@@ -107,12 +108,12 @@ func (r *cellRun) downgradeForged(p Path, l Listener) (bool, error) {
 	defer c.Close()
 	if sess, err := forged.Handshake(ctx, asConn(c)); err == nil {
 		// psk sends one message and waits for nothing: push a CONNECT.
-		writePacket(sess, connectPacket(r.fx.ID, "", ""))
+		writePacket(sess, connectPacket(r.victim.ID, "", ""))
 		drain(ctx, sess)
 	}
 	note := "a " + string(l) + " message 1 naming the device, on the " + string(l) + " listener"
 	if r.serverRefusal(mark, l, note) == "" {
-		r.add(Fact{Side: SideServer, Kind: FactAccepted, Field: "message 1", Value: r.fx.ID, Note: note})
+		r.add(reports.Fact{Side: reports.SideServer, Kind: reports.FactAccepted, Field: "message 1", Value: r.victim.ID, Note: note})
 		return true, nil
 	}
 	return false, nil
@@ -128,20 +129,20 @@ func (r *cellRun) downgradeTLS(p Path) (bool, error) {
 		return false, err
 	}
 	defer c.Close()
-	tc := tls.Client(asConn(c), &tls.Config{InsecureSkipVerify: true, ServerName: r.lab.Set.ServerName, MinVersion: tls.VersionTLS13})
+	tc := tls.Client(asConn(c), &tls.Config{InsecureSkipVerify: true, ServerName: r.m.Material.ServerName, MinVersion: tls.VersionTLS13})
 	if err := tc.HandshakeContext(ctx); err != nil {
 		return false, fmt.Errorf("the attacker's TLS: %w", err)
 	}
 	cl := newClient(tc, handshake.TLS)
-	code, err := cl.Connect(ctx, r.fx.ID, r.fx.ID, "")
+	code, err := cl.Connect(ctx, r.victim.ID, r.victim.ID, "")
 	if err != nil {
 		return false, fmt.Errorf("the attacker's CONNECT: %w", err)
 	}
 	if code == 0 {
-		r.add(Fact{Side: SideServer, Kind: FactAccepted, Field: "CONNECT", Value: r.fx.ID, Note: "on the tls listener without a password"})
+		r.add(reports.Fact{Side: reports.SideServer, Kind: reports.FactAccepted, Field: "CONNECT", Value: r.victim.ID, Note: "on the tls listener without a password"})
 		return true, nil
 	}
-	r.add(Fact{Side: SideServer, Kind: FactRefused, Stage: handshake.StageTransport, Reason: handshake.ReasonConnackRefused,
+	r.add(reports.Fact{Side: reports.SideServer, Kind: reports.FactRefused, Stage: string(handshake.StageTransport), Reason: string(handshake.ReasonConnackRefused),
 		Field: "connack", Value: "return code " + strconv.Itoa(int(code)), Note: "a CONNECT as the device on the tls listener"})
 	return false, nil
 }
@@ -159,13 +160,13 @@ type pinnedDevice interface {
 // they are checked after steps 1 and 2; on a board, steps 3 and 4 show
 // what it pinned (a board that did not pin the announced key accepts the
 // retired one, or fails after the promotion).
-func runServerKeyRollover(r *cellRun) (Outcome, error) {
-	set, target := r.lab.Set, r.lab.Target
+func runServerKeyRollover(r *cellRun) (reports.Outcome, error) {
+	set, target := r.m.Material, r.m.Target
 	defer target.SetNoiseKeys(noise.ServerKeys{Current: set.NoiseCurrent})
 	target.SetNoiseKeys(noise.ServerKeys{Current: set.NoiseCurrent, Next: set.NoiseNext})
 	dev, err := r.newDevice()
 	if err != nil {
-		return Broken, err
+		return reports.Broken, err
 	}
 	pinned, readable := dev.(pinnedDevice)
 
@@ -175,16 +176,16 @@ func runServerKeyRollover(r *cellRun) (Outcome, error) {
 	dc, relay, err := r.relayed(dev, ListenNoise, alterAt(position{Downstream, 0, at}), r.failTimeout())
 	closeAll(dc, relay)
 	if err == nil {
-		r.add(Fact{Side: SideDevice, Kind: FactAccepted, Field: "altered announcement"})
-		return Succeeded, nil
+		r.add(reports.Fact{Side: reports.SideDevice, Kind: reports.FactAccepted, Field: "altered announcement"})
+		return reports.Succeeded, nil
 	}
 	if err := r.deviceRefused(err, "message 2 with an altered key announcement"); err != nil {
-		return Broken, err
+		return reports.Broken, err
 	}
 	if readable {
 		if keys := pinned.Pins().Keys(); keys.Next != nil || !bytes.Equal(keys.Current, set.NoiseCurrent.Public) {
-			r.add(Fact{Side: SideDevice, Kind: FactAccepted, Field: "pinned keys", Note: "changed by a refused message"})
-			return Succeeded, nil
+			r.add(reports.Fact{Side: reports.SideDevice, Kind: reports.FactAccepted, Field: "pinned keys", Note: "changed by a refused message"})
+			return reports.Succeeded, nil
 		}
 		r.note("the device's pins are unchanged: the current key only")
 	}
@@ -193,15 +194,15 @@ func runServerKeyRollover(r *cellRun) (Outcome, error) {
 	dc, relay, err = r.relayed(dev, ListenNoise, nil, r.stepTimeout())
 	closeAll(dc, relay)
 	if err != nil {
-		return Broken, fmt.Errorf("the honest handshake during the announcement: %w", err)
+		return reports.Broken, fmt.Errorf("the honest handshake during the announcement: %w", err)
 	}
 	if readable {
 		if !bytes.Equal(pinned.Pins().Keys().Next, set.NoiseNext.Public) {
-			return Broken, errors.New("the device did not pin the announced key")
+			return reports.Broken, errors.New("the device did not pin the announced key")
 		}
-		r.add(Fact{Side: SideDevice, Kind: FactWorked, Field: "pinned the announced next key through an authenticated message 2"})
+		r.add(reports.Fact{Side: reports.SideDevice, Kind: reports.FactWorked, Field: "pinned the announced next key through an authenticated message 2"})
 	} else {
-		r.add(Fact{Side: SideDevice, Kind: FactWorked, Field: "completed the handshake that announces the next key",
+		r.add(reports.Fact{Side: reports.SideDevice, Kind: reports.FactWorked, Field: "completed the handshake that announces the next key",
 			Note: "its pins are not readable over the board protocol: steps 3 and 4 show them"})
 	}
 
@@ -210,33 +211,33 @@ func runServerKeyRollover(r *cellRun) (Outcome, error) {
 	ok, err := r.noiseImpersonate(dev, noise.NewKeyRing(noise.ServerKeys{Current: set.NoiseCurrent}),
 		"the attacker holds the retired server key")
 	if err != nil {
-		return Broken, err
+		return reports.Broken, err
 	}
 	if ok {
-		return Succeeded, nil
+		return reports.Succeeded, nil
 	}
 
 	// 4. The device keeps working with the promoted key.
 	dc, relay, err = r.relayed(dev, ListenNoise, nil, r.stepTimeout())
 	defer closeAll(dc, relay)
 	if err != nil {
-		return Broken, fmt.Errorf("the device after the promotion: %w", err)
+		return reports.Broken, fmt.Errorf("the device after the promotion: %w", err)
 	}
 	if _, code, err := r.connect(dev, dc, r.stepTimeout()); err != nil || code != 0 {
-		return Broken, fmt.Errorf("the device after the promotion: connect (code %d): %w", code, err)
+		return reports.Broken, fmt.Errorf("the device after the promotion: connect (code %d): %w", code, err)
 	}
-	r.add(Fact{Side: SideDevice, Kind: FactWorked, Field: "connected after the promotion"})
-	return Rejected, nil
+	r.add(reports.Fact{Side: reports.SideDevice, Kind: reports.FactWorked, Field: "connected after the promotion"})
+	return reports.Rejected, nil
 }
 
 // runLeakedDeviceKey records two sessions, then the device's key leaks and
 // the attacker decrypts what it can.
-func runLeakedDeviceKey(r *cellRun) (Outcome, error) {
+func runLeakedDeviceKey(r *cellRun) (reports.Outcome, error) {
 	var sessions []recorded
 	for range 2 {
 		s, err := r.record(false)
 		if err != nil {
-			return Broken, err
+			return reports.Broken, err
 		}
 		sessions = append(sessions, s)
 	}
@@ -252,18 +253,18 @@ func runLeakedDeviceKey(r *cellRun) (Outcome, error) {
 			// shared = x(d·E): E is the recorded message 2.
 			down := s.rec.Units(Downstream)
 			if len(down) == 0 {
-				return Broken, errors.New("no message 2 recorded")
+				return reports.Broken, errors.New("no message 2 recorded")
 			}
-			shared, serr := seed.ECDH(seed.Curve(r.fx.Curve), r.fx.Private, down[0].Body())
+			shared, serr := seed.ECDH(seed.Curve(r.victim.Curve), r.victim.Private, down[0].Body())
 			if serr != nil {
-				return Broken, serr
+				return reports.Broken, serr
 			}
-			sess, err = seed.NewSession(conn, shared, r.fx.ID, seed.ServerSide)
+			sess, err = seed.NewSession(conn, shared, r.victim.ID, seed.ServerSide)
 		} else {
-			sess, err = pskServerSession(conn, r.fx.Private, r.fx.ID)
+			sess, err = pskServerSession(conn, r.victim.Private, r.victim.ID)
 		}
 		if err != nil {
-			return Broken, err
+			return reports.Broken, err
 		}
 		if r.readRecorded(sess, fmt.Sprintf("recorded session %d", i+1)) {
 			opened++
@@ -280,7 +281,7 @@ func (r *cellRun) readRecorded(sess net.Conn, note string) bool {
 		pk, _, err := ReadPacket(br, r.col.Profile)
 		if err != nil {
 			if !read {
-				r.refused(SideAttacker, err, note)
+				r.refused(reports.SideAttacker, err, note)
 			}
 			return read
 		}
@@ -297,11 +298,11 @@ func (r *cellRun) readRecorded(sess net.Conn, note string) bool {
 
 // noiseForwardSecrecy tries to open a recorded noise session with the
 // leaked device key, then with the server's static key as well.
-func (r *cellRun) noiseForwardSecrecy(s recorded) (Outcome, error) {
-	set := r.lab.Set
+func (r *cellRun) noiseForwardSecrecy(s recorded) (reports.Outcome, error) {
+	set := r.m.Material
 	up, down := s.rec.Units(Upstream), s.rec.Units(Downstream)
 	if len(up) < 2 || len(down) < 2 {
-		return Broken, errors.New("the recording is too short")
+		return reports.Broken, errors.New("the recording is too short")
 	}
 	msg1, msg2 := up[0].Body(), down[0].Body()
 
@@ -309,18 +310,18 @@ func (r *cellRun) noiseForwardSecrecy(s recorded) (Outcome, error) {
 	// ephemeral key is gone, so the attacker's message 1 differs from the
 	// recorded one, and the recorded message 2 does not open.
 	ini, err := fnoise.NewHandshakeState(fnoise.Config{CipherSuite: noise.CipherSuite, Pattern: fnoise.HandshakeIK,
-		Initiator: true, Prologue: noise.Prologue, StaticKeypair: r.fx.Keypair(), PeerStatic: set.NoiseCurrent.Public})
+		Initiator: true, Prologue: noise.Prologue, StaticKeypair: r.victim.keypair(), PeerStatic: set.NoiseCurrent.Public})
 	if err != nil {
-		return Broken, err
+		return reports.Broken, err
 	}
 	if _, _, _, err := ini.WriteMessage(nil, make([]byte, noise.CounterLen)); err != nil {
-		return Broken, err
+		return reports.Broken, err
 	}
 	if _, _, _, err := ini.ReadMessage(nil, msg2); err == nil {
 		r.read("message 2", "opened with the device key", "")
-		return Succeeded, nil
+		return reports.Succeeded, nil
 	}
-	r.add(Fact{Side: SideAttacker, Kind: FactRefused, Stage: handshake.StageMsg2, Reason: handshake.ReasonDecrypt,
+	r.add(reports.Fact{Side: reports.SideAttacker, Kind: reports.FactRefused, Stage: string(handshake.StageMsg2), Reason: string(handshake.ReasonDecrypt),
 		Note: "with the leaked device key: the recorded message 2 does not open without the device's ephemeral key"})
 
 	// With the server's static key too: message 1 opens (destination
@@ -328,17 +329,17 @@ func (r *cellRun) noiseForwardSecrecy(s recorded) (Outcome, error) {
 	resp, err := fnoise.NewHandshakeState(fnoise.Config{CipherSuite: noise.CipherSuite, Pattern: fnoise.HandshakeIK,
 		Prologue: noise.Prologue, StaticKeypair: set.NoiseCurrent})
 	if err != nil {
-		return Broken, err
+		return reports.Broken, err
 	}
 	payload, _, _, err := resp.ReadMessage(nil, msg1)
 	if err != nil || len(payload) != noise.CounterLen {
-		return Broken, fmt.Errorf("message 1 does not open with the server's key: %v", err)
+		return reports.Broken, fmt.Errorf("message 1 does not open with the server's key: %v", err)
 	}
 	r.read("message1.counter", strconv.FormatUint(binary.BigEndian.Uint64(payload), 10),
 		"message 1 opens with the server's static key: its payload has no forward secrecy")
 	_, cs1, cs2, err := resp.WriteMessage(nil, noise.AppendAnnouncement(nil, noise.Announcement{Current: set.NoiseCurrent.Public}))
 	if err != nil {
-		return Broken, err
+		return reports.Broken, err
 	}
 	tried, opened := 0, 0
 	try := func(cs *fnoise.CipherState, units []Capture) {
@@ -354,9 +355,9 @@ func (r *cellRun) noiseForwardSecrecy(s recorded) (Outcome, error) {
 	try(cs2, down[1:])
 	if opened > 0 {
 		r.read("transport records", strconv.Itoa(opened), "opened with both static keys")
-		return Succeeded, nil
+		return reports.Succeeded, nil
 	}
-	r.add(Fact{Side: SideAttacker, Kind: FactRefused, Stage: handshake.StageTransport, Reason: handshake.ReasonDecrypt, Count: tried,
+	r.add(reports.Fact{Side: reports.SideAttacker, Kind: reports.FactRefused, Stage: string(handshake.StageTransport), Reason: string(handshake.ReasonDecrypt), Count: tried,
 		Note: fmt.Sprintf("with the device and server static keys: none of %d recorded transport records opens", tried)})
-	return Rejected, nil
+	return reports.Rejected, nil
 }

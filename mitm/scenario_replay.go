@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"shakedown/reports"
 )
 
 // recorded is a session the attacker recorded through an honest relay.
@@ -74,7 +76,7 @@ func (r *cellRun) recordedSession(dev Device, dc *DeviceConn, s *recorded, comma
 		return nil
 	}
 	s.command = r.payload("command")
-	if err := r.lab.Target.Command(r.topic("cmd"), s.command); err != nil {
+	if err := r.m.Target.Command(r.topic("cmd"), s.command); err != nil {
 		return err
 	}
 	rctx, rcancel := r.stepCtx(r.stepTimeout()) // an exchange of its own, as in work
@@ -86,25 +88,25 @@ func (r *cellRun) recordedSession(dev Device, dc *DeviceConn, s *recorded, comma
 	if !bytes.Equal(pk.Payload, s.command) {
 		return errors.New("the device received another command")
 	}
-	r.add(Fact{Side: SideDevice, Kind: FactWorked, Field: "received a command in the recorded session", Value: string(s.command)})
+	r.add(reports.Fact{Side: reports.SideDevice, Kind: reports.FactWorked, Field: "received a command in the recorded session", Value: string(s.command)})
 	return nil
 }
 
 // runReplayToDevice: record a session, then answer the device's next
 // connection with the server's recorded units, without any server.
-func runReplayToDevice(r *cellRun) (Outcome, error) {
+func runReplayToDevice(r *cellRun) (reports.Outcome, error) {
 	s, err := r.record(true)
 	if err != nil {
-		return Broken, err
+		return reports.Broken, err
 	}
 	dev, err := r.newDevice()
 	if err != nil {
-		return Broken, err
+		return reports.Broken, err
 	}
 	ch := r.open(dev, r.failTimeout())
 	p, err := r.next()
 	if err != nil {
-		return Broken, err
+		return reports.Broken, err
 	}
 	defer p.Close()
 	// Read what the device sends, as it comes.
@@ -133,32 +135,32 @@ func runReplayToDevice(r *cellRun) (Outcome, error) {
 	dc, err := r.wait(ch)
 	if err != nil {
 		if err := r.deviceRefused(err, "the replayed handshake"); err != nil {
-			return Broken, err
+			return reports.Broken, err
 		}
-		return Rejected, nil
+		return reports.Rejected, nil
 	}
 	defer dc.Close()
 	cl, code, err := r.connect(dev, dc, r.failTimeout())
 	if err != nil {
 		if err := r.deviceRefused(err, "the replayed CONNACK"); err != nil {
-			return Broken, err
+			return reports.Broken, err
 		}
-		return Rejected, nil
+		return reports.Rejected, nil
 	}
-	r.add(Fact{Side: SideDevice, Kind: FactAccepted, Field: "CONNACK", Value: fmt.Sprintf("return code %d", code), Note: "replayed from the recording"})
+	r.add(reports.Fact{Side: reports.SideDevice, Kind: reports.FactAccepted, Field: "CONNACK", Value: fmt.Sprintf("return code %d", code), Note: "replayed from the recording"})
 	ctx, cancel := r.stepCtx(r.failTimeout())
 	defer cancel()
 	if _, err := cl.Subscribe(ctx, r.topic("cmd")); err != nil {
-		r.refused(SideDevice, err, "the replayed SUBACK")
-		return Succeeded, nil
+		r.refused(reports.SideDevice, err, "the replayed SUBACK")
+		return reports.Succeeded, nil
 	}
 	if err := cl.Publish(ctx, r.topic("telemetry"), r.payload("telemetry")); err != nil {
-		r.refused(SideDevice, err, "the replayed PUBACK")
-		return Succeeded, nil
+		r.refused(reports.SideDevice, err, "the replayed PUBACK")
+		return reports.Succeeded, nil
 	}
 	pk, err := cl.Receive(ctx)
 	if err == nil {
-		r.add(Fact{Side: SideDevice, Kind: FactAccepted, Field: "command", Value: string(pk.Payload), Note: "replayed: the backend sent it once, in the recorded session"})
+		r.add(reports.Fact{Side: reports.SideDevice, Kind: reports.FactAccepted, Field: "command", Value: string(pk.Payload), Note: "replayed: the backend sent it once, in the recorded session"})
 	}
 	// The device's first record equals the recorded one: the same CONNECT
 	// under the same key and nonce.
@@ -177,23 +179,23 @@ func runReplayToDevice(r *cellRun) (Outcome, error) {
 		r.read("reused keystream", fmt.Sprintf("the device's first record (%d bytes) is byte for byte the recorded one", len(replayed.Wire)),
 			"same key and nonce twice (NIST SP 800-38D §8)")
 	}
-	return Succeeded, nil
+	return reports.Succeeded, nil
 }
 
 // runReplayToServer: record a session, then send the device's recorded
 // units to the server on a connection of the attacker's own.
-func runReplayToServer(r *cellRun) (Outcome, error) {
+func runReplayToServer(r *cellRun) (reports.Outcome, error) {
 	s, err := r.record(false)
 	if err != nil {
-		return Broken, err
+		return reports.Broken, err
 	}
 	topic := r.topic("telemetry")
 	ctx, cancel := r.stepCtx(deliveryTimeout + r.failTimeout())
 	defer cancel()
-	mark := r.lab.Target.Mark()
+	mark := r.m.Target.Mark()
 	conn, err := r.dial(ctx, ListenerOf(r.col.Profile))
 	if err != nil {
-		return Broken, err
+		return reports.Broken, err
 	}
 	drained := make(chan struct{})
 	defer func() { conn.Close(); <-drained }()
@@ -216,24 +218,24 @@ func runReplayToServer(r *cellRun) (Outcome, error) {
 		return false
 	})
 	if refusal.Reason != "" {
-		r.add(Fact{Side: SideServer, Kind: FactRefused, Stage: refusal.Stage, Reason: refusal.Reason, Note: "the replayed session"})
+		r.add(reports.Fact{Side: reports.SideServer, Kind: reports.FactRefused, Stage: string(refusal.Stage), Reason: string(refusal.Reason), Note: "the replayed session"})
 	}
 	r.settle()
 	n := r.delivered(topic, s.telemetry, "the recorded telemetry; once is the original")
 	switch {
 	case n >= 2:
-		return Succeeded, nil
+		return reports.Succeeded, nil
 	case refusal.Reason != "":
-		return Rejected, nil
+		return reports.Rejected, nil
 	}
-	return Broken, errors.New("the replay was neither delivered nor refused")
+	return reports.Broken, errors.New("the replay was neither delivered nor refused")
 }
 
 // firstRefusal returns the first refusal the cell's listener logged after
 // mark.
 func (r *cellRun) firstRefusal(mark int) (ServerEvent, bool) {
 	match := refusalOn(ListenerOf(r.col.Profile))
-	for _, e := range r.lab.Target.Events(mark) {
+	for _, e := range r.m.Target.Events(mark) {
 		if match(e) {
 			return e, true
 		}

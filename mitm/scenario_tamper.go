@@ -10,6 +10,7 @@ import (
 	"github.com/mochi-mqtt/server/v2/packets"
 
 	"shakedown/handshake"
+	"shakedown/reports"
 )
 
 // tlsSamplesPerUnit bounds the altered positions of one TLS record: every
@@ -63,25 +64,25 @@ func alterAt(pos position) Interceptor {
 
 // runTamperHandshake alters each handshake byte in turn on a new session
 // and requires every session to fail.
-func runTamperHandshake(r *cellRun) (Outcome, error) {
+func runTamperHandshake(r *cellRun) (reports.Outcome, error) {
 	sh, err := r.shape()
 	if err != nil {
-		return Broken, err
+		return reports.Broken, err
 	}
 	positions := tamperPositions(sh, FramingOf(r.col.Profile))
 	dev, err := r.newDevice()
 	if err != nil {
-		return Broken, err
+		return reports.Broken, err
 	}
 	tally := map[string]int{}
 	var survived []position
 	for _, pos := range positions {
 		if err := r.ctx.Err(); err != nil {
-			return Broken, err
+			return reports.Broken, err
 		}
 		who, ok, err := r.tamperOnce(dev, pos)
 		if err != nil {
-			return Broken, fmt.Errorf("%s: %w", pos, err)
+			return reports.Broken, fmt.Errorf("%s: %w", pos, err)
 		}
 		if ok {
 			survived = append(survived, pos)
@@ -93,18 +94,18 @@ func runTamperHandshake(r *cellRun) (Outcome, error) {
 	if FramingOf(r.col.Profile) == FramingTLS {
 		sampled = fmt.Sprintf(" (at most %d evenly spaced bytes per TLS record)", tlsSamplesPerUnit)
 	}
-	r.add(Fact{Side: SideAttacker, Kind: FactNote, Field: "altered sessions", Count: len(positions),
+	r.add(reports.Fact{Side: reports.SideAttacker, Kind: reports.FactNote, Field: "altered sessions", Count: len(positions),
 		Note: fmt.Sprintf("altered %d positions: every byte of the %d+%d handshake units%s", len(positions), len(sh.up), len(sh.down), sampled)})
 	for _, k := range slices.Sorted(maps.Keys(tally)) {
 		side, reason, _ := strings.Cut(k, ":")
-		r.add(Fact{Side: Side(side), Kind: FactRefused, Reason: handshake.Reason(reason), Count: tally[k],
+		r.add(reports.Fact{Side: reports.Side(side), Kind: reports.FactRefused, Reason: reason, Count: tally[k],
 			Note: fmt.Sprintf("%d of %d altered sessions", tally[k], len(positions))})
 	}
 	for i, pos := range survived {
 		if i == 5 {
 			break
 		}
-		r.add(Fact{Side: SideServer, Kind: FactAccepted, Field: "altered handshake", Value: pos.String()})
+		r.add(reports.Fact{Side: reports.SideServer, Kind: reports.FactAccepted, Field: "altered handshake", Value: pos.String()})
 	}
 	return outcome(len(survived) > 0), nil
 }
@@ -112,7 +113,7 @@ func runTamperHandshake(r *cellRun) (Outcome, error) {
 // tamperOnce runs one session with the byte at pos altered. It returns
 // who refused it, as "side:reason", or ok when the session worked.
 func (r *cellRun) tamperOnce(dev Device, pos position) (who string, ok bool, err error) {
-	mark := r.lab.Target.Mark()
+	mark := r.m.Target.Mark()
 	dc, relay, err := r.relayed(dev, ListenerOf(r.col.Profile), alterAt(pos), r.failTimeout())
 	defer closeAll(dc, relay)
 	var devErr error
@@ -185,35 +186,35 @@ func (t transportAttack) interceptor(a int) Interceptor {
 
 // runTransport returns the scenario of a record-layer attack: after
 // CONNECT the device publishes A and B at QoS 0, then pings.
-func runTransport(t transportAttack) func(r *cellRun) (Outcome, error) {
-	return func(r *cellRun) (Outcome, error) {
+func runTransport(t transportAttack) func(r *cellRun) (reports.Outcome, error) {
+	return func(r *cellRun) (reports.Outcome, error) {
 		sh, err := r.shape()
 		if err != nil {
-			return Broken, err
+			return reports.Broken, err
 		}
 		// Upstream application units: CONNECT, A, B, PINGREQ.
 		a := len(sh.up) + 1
 		dev, err := r.newDevice()
 		if err != nil {
-			return Broken, err
+			return reports.Broken, err
 		}
-		mark := r.lab.Target.Mark()
+		mark := r.m.Target.Mark()
 		dc, relay, err := r.relayed(dev, ListenerOf(r.col.Profile), t.interceptor(a), r.stepTimeout())
 		defer closeAll(dc, relay)
 		if err != nil {
-			return Broken, fmt.Errorf("handshake: %w", err)
+			return reports.Broken, fmt.Errorf("handshake: %w", err)
 		}
 		cl, code, err := r.connect(dev, dc, r.stepTimeout())
 		if err != nil || code != 0 {
-			return Broken, fmt.Errorf("connect (code %d): %w", code, err)
+			return reports.Broken, fmt.Errorf("connect (code %d): %w", code, err)
 		}
 		topic := r.topic("telemetry")
 		pa, pb := r.payload("record A"), r.payload("record B")
 		if err := cl.PublishNow(topic, pa); err != nil {
-			return Broken, err
+			return reports.Broken, err
 		}
 		if err := cl.PublishNow(topic, pb); err != nil {
-			return Broken, err
+			return reports.Broken, err
 		}
 		ctx, cancel := r.stepCtx(r.failTimeout())
 		defer cancel()
@@ -224,7 +225,7 @@ func runTransport(t transportAttack) func(r *cellRun) (Outcome, error) {
 		refused := r.serverRefusal(mark, ListenerOf(r.col.Profile), "the device's records after the attack") != ""
 		if pingErr != nil {
 			if he := sessionError(r.col.Profile, pingErr); he.Reason != handshake.ReasonIO && he.Reason != handshake.ReasonTimeout {
-				r.refused(SideDevice, pingErr, "")
+				r.refused(reports.SideDevice, pingErr, "")
 			}
 		}
 		r.settle()
@@ -241,27 +242,27 @@ func runTransport(t transportAttack) func(r *cellRun) (Outcome, error) {
 		}
 		switch {
 		case hit:
-			return Succeeded, nil
+			return reports.Succeeded, nil
 		case refused:
-			return Rejected, nil
+			return reports.Rejected, nil
 		}
-		return Broken, errors.New("the attack showed no effect and no side refused")
+		return reports.Broken, errors.New("the attack showed no effect and no side refused")
 	}
 }
 
 // reflectVerdict: the device must refuse its own record coming back.
-func (r *cellRun) reflectVerdict(cl *client, pingErr error, pa []byte) (Outcome, error) {
+func (r *cellRun) reflectVerdict(cl *client, pingErr error, pa []byte) (reports.Outcome, error) {
 	for _, pk := range cl.queued {
 		if pk.FixedHeader.Type == packets.Publish && string(pk.Payload) == string(pa) {
-			r.add(Fact{Side: SideDevice, Kind: FactAccepted, Field: "reflected record", Value: string(pa)})
-			return Succeeded, nil
+			r.add(reports.Fact{Side: reports.SideDevice, Kind: reports.FactAccepted, Field: "reflected record", Value: string(pa)})
+			return reports.Succeeded, nil
 		}
 	}
 	if pingErr == nil {
-		return Broken, errors.New("the device neither refused nor received the reflected record")
+		return reports.Broken, errors.New("the device neither refused nor received the reflected record")
 	}
 	if err := r.deviceRefused(pingErr, "its own record, reflected"); err != nil {
-		return Broken, err
+		return reports.Broken, err
 	}
-	return Rejected, nil
+	return reports.Rejected, nil
 }

@@ -3,11 +3,13 @@
 // script, so it opens offline), a Markdown summary for a CI job summary, JSON,
 // and a comparison with a stored baseline that fails on a regression.
 //
-// Reports know nothing of how results were made. The input types mirror the
-// JSON documents the other commands write, field for field where the report
-// uses them:
+// Reports know nothing of how results were made. The MITM matrix's types
+// are this package's own: package mitm makes a MITM, with its Verdicts and
+// Facts, and writes it; the other input types mirror the JSON documents the
+// other commands write, field for field where the report uses them:
 //
-//   - MITM: the matrix of `shakedown mitm run --out` (format "shakedown-mitm/1");
+//   - MITM: the matrix of `shakedown mitm run --out` (format "shakedown-mitm/1"),
+//     which MITM.WriteJSON writes and MITM.WriteText prints;
 //   - Sim: the results of `shakedown sim --out` (results version 1), with
 //     its HDR histograms, and optionally a Timeline of throughput samples.
 //     This is the simulator's own results model, not a mirror: the

@@ -13,11 +13,10 @@ import (
 var reportTemplate string
 
 var tmpl = template.Must(template.New("report").Funcs(template.FuncMap{
-	"count":   countAny,
-	"micros":  FormatMicros,
-	"ms":      msOrDash,
-	"outcome": outcomeLabel,
-	"mix":     mixString,
+	"count":  countAny,
+	"micros": FormatMicros,
+	"ms":     msOrDash,
+	"mix":    mixString,
 }).Parse(reportTemplate))
 
 // WriteHTML writes the run as one self-contained HTML page: styles, data
@@ -104,10 +103,10 @@ func matrixView(m *MITM) *matrix {
 				ev = append(ev, "error: "+v.Error)
 			}
 			if v.Source != "" {
-				ev = append(ev, "expected "+v.Expected+": "+v.Source)
+				ev = append(ev, "expected "+string(v.Expected)+": "+v.Source)
 			}
-			row.Cells = append(row.Cells, matrixCell{Present: true, Class: strings.ReplaceAll(v.Outcome, "_", "-"), Label: outcomeLabel(v.Outcome),
-				Expected: outcomeLabel(v.Expected), Mismatch: !v.AsExpected, Evidence: strings.Join(ev, "\n")})
+			row.Cells = append(row.Cells, matrixCell{Present: true, Class: strings.ReplaceAll(string(v.Outcome), "_", "-"), Label: v.Outcome.Label(),
+				Expected: v.Expected.Label(), Mismatch: !v.AsExpected, Evidence: strings.Join(ev, "\n")})
 		}
 		mx.Rows = append(mx.Rows, row)
 	}
@@ -116,7 +115,7 @@ func matrixView(m *MITM) *matrix {
 
 func factLine(f Fact) string {
 	var b strings.Builder
-	b.WriteString(f.Side + " " + f.Kind)
+	b.WriteString(string(f.Side) + " " + string(f.Kind))
 	for _, kv := range [][2]string{{"stage", f.Stage}, {"reason", f.Reason}, {"field", f.Field}, {"value", f.Value}, {"note", f.Note}} {
 		if kv[1] != "" {
 			fmt.Fprintf(&b, " %s=%s", kv[0], kv[1])

@@ -44,9 +44,9 @@ func WriteMarkdown(w io.Writer, run *Run) error {
 				case !ok:
 					p(" |")
 				case v.AsExpected:
-					p(" %s |", outcomeLabel(v.Outcome))
+					p(" %s |", v.Outcome.Label())
 				default:
-					p(" **%s** (expected %s) |", outcomeLabel(v.Outcome), outcomeLabel(v.Expected))
+					p(" **%s** (expected %s) |", v.Outcome.Label(), v.Expected.Label())
 				}
 			}
 			p("\n")

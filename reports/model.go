@@ -35,60 +35,6 @@ type Run struct {
 	ShakedownVersion string `json:"shakedown_version,omitempty"`
 }
 
-// MITM mirrors the matrix document of `shakedown mitm run --out`.
-type MITM struct {
-	Format       string    `json:"format"`
-	Started      time.Time `json:"started"`
-	DurationMS   int64     `json:"duration_ms"`
-	FixturesSeed string    `json:"fixtures_seed"`
-	Target       string    `json:"target"`
-	Columns      []string  `json:"columns"`
-	Scenarios    []string  `json:"scenarios"`
-	Verdicts     []Verdict `json:"verdicts"`
-	Mismatches   int       `json:"mismatches"`
-	// Interrupted: the matrix stopped before its last cell. ShakedownVersion
-	// is the build that ran it.
-	Interrupted      bool   `json:"interrupted,omitempty"`
-	ShakedownVersion string `json:"shakedown_version,omitempty"`
-}
-
-// Outcomes of a MITM cell.
-const (
-	Rejected  = "rejected"   // the attack failed, and a refusal was seen
-	Succeeded = "succeeded"  // the attack worked
-	Survived  = "survived"   // a legitimate change left the device working
-	LockedOut = "locked_out" // a legitimate change locked the device out
-	Broken    = "error"      // the scenario could not run to a verdict
-)
-
-// Verdict is one cell of the matrix: a scenario on one column.
-type Verdict struct {
-	Scenario   string `json:"scenario"`
-	Column     string `json:"column"`
-	Profile    string `json:"profile"`
-	Variant    string `json:"variant,omitempty"`
-	Device     string `json:"device"`
-	Expected   string `json:"expected"`
-	Outcome    string `json:"outcome"`
-	AsExpected bool   `json:"as_expected"`
-	Evidence   []Fact `json:"evidence"`
-	Source     string `json:"source"`
-	Error      string `json:"error,omitempty"`
-	DurationMS int64  `json:"duration_ms"`
-}
-
-// Fact is one observation behind a verdict.
-type Fact struct {
-	Side   string `json:"side"`
-	Kind   string `json:"kind"`
-	Stage  string `json:"stage,omitempty"`
-	Reason string `json:"reason,omitempty"`
-	Field  string `json:"field,omitempty"`
-	Value  string `json:"value,omitempty"`
-	Count  int    `json:"count,omitempty"`
-	Note   string `json:"note,omitempty"`
-}
-
 // Sim is what a simulated fleet measured, the results of `shakedown sim
 // --out`: counts, failures by stage and reason, hostile outcomes, one HDR
 // histogram per stage, and a Timeline of throughput samples when the run

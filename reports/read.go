@@ -86,7 +86,8 @@ func readFile[T any](path string, read func(io.Reader) (T, error)) (T, error) {
 	return read(f)
 }
 
-// ReadMITM reads the matrix of `shakedown mitm run --out`.
+// ReadMITM reads the matrix of `shakedown mitm run --out` and checks that
+// every cell, run or not applicable, is one of its scenarios and columns.
 func ReadMITM(r io.Reader) (*MITM, error) {
 	var m MITM
 	if err := decode("mitm", r, &m); err != nil {
@@ -95,9 +96,12 @@ func ReadMITM(r io.Reader) (*MITM, error) {
 	if m.Format != MITMFormat {
 		return nil, &InputError{Doc: "mitm", Field: "format", Err: ErrFormat}
 	}
-	for i, v := range m.Verdicts {
-		if !slices.Contains(m.Scenarios, v.Scenario) || !slices.Contains(m.Columns, v.Column) {
-			return nil, &InputError{Doc: "mitm", Field: fmt.Sprintf("verdicts[%d]", i), Err: fmt.Errorf("%w: cell outside the matrix", ErrInvalid)}
+	for j, list := range [][]Verdict{m.Verdicts, m.NotApplicable} {
+		for i, v := range list {
+			if !slices.Contains(m.Scenarios, v.Scenario) || !slices.Contains(m.Columns, v.Column) {
+				field := [...]string{"verdicts", "not_applicable"}[j]
+				return nil, &InputError{Doc: "mitm", Field: fmt.Sprintf("%s[%d]", field, i), Err: fmt.Errorf("%w: cell outside the matrix", ErrInvalid)}
+			}
 		}
 	}
 	return &m, nil

@@ -29,6 +29,7 @@ var _ = Describe("Readers", func() {
 		},
 		Entry("mitm of another format", readMITM, `{"format":"SECRET"}`, "format"),
 		Entry("mitm cell outside the matrix", readMITM, `{"format":"shakedown-mitm/1","columns":["noise"],"scenarios":["a"],"verdicts":[{"scenario":"SECRET","column":"noise"}]}`, "verdicts[0]"),
+		Entry("mitm cell not applicable outside the matrix", readMITM, `{"format":"shakedown-mitm/1","columns":["noise"],"scenarios":["a"],"not_applicable":[{"scenario":"a","column":"SECRET"}]}`, "not_applicable[0]"),
 		Entry("sim of another version", readSim, `{"version":2,"fleet_id":"SECRET"}`, "version"),
 		Entry("sim histogram total off", readSim, `{"version":1,"fleet_id":"f","shards":[{"index":0,"count":1}],"histograms":{"connect":{"lowest":1,"highest":600000000,"significant_figures":3,"total":5,"counts":[1,2]}}}`, "histograms.connect"),
 		Entry("sim histogram with too many counts", readSim, `{"version":1,"fleet_id":"f","shards":[{"index":0,"count":1}],"histograms":{"connect":{"lowest":1,"highest":100,"significant_figures":1,"total":0,"counts":[`+strings.Repeat("0,", 4000)+`0]}}}`, "histograms.connect"),

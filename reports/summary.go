@@ -124,23 +124,6 @@ func FormatCount(v float64) string {
 	return string(out)
 }
 
-// cellClass is the CSS class and short label of an outcome.
-func outcomeLabel(o string) string {
-	switch o {
-	case Rejected:
-		return "rejected"
-	case Succeeded:
-		return "SUCCEEDED"
-	case Survived:
-		return "survived"
-	case LockedOut:
-		return "LOCKED OUT"
-	case Broken:
-		return "ERROR"
-	}
-	return "?"
-}
-
 // failureRows flattens a stage -> reason -> count map, sorted.
 func failureRows(m map[string]map[string]int64) [][3]string {
 	var rows [][3]string

@@ -20,7 +20,7 @@ func describeBench() {
 	Describe("ecdh-bench", Label("ecdh-bench", "bench"), func() {
 		BeforeEach(needBoard)
 
-		It("times every curve, AEAD and hash the board lists", func() {
+		It("times every curve, AEAD and hash the board lists", func(_ SpecContext) {
 			plan, err := measure.BenchPlan(cur.b.Info, measure.BenchSpec{Sizes: benchSizes, Iterations: byte(cur.cfg.Iterations)})
 			must(err, "planning the benchmarks")
 			Expect(plan).NotTo(BeEmpty(), "the board lists nothing to time")

@@ -16,7 +16,6 @@ import (
 	"shakedown/handshake"
 	"shakedown/harness"
 	bp "shakedown/harness/boardproto"
-	"shakedown/mitm"
 )
 
 // column is a profile as the board runs it: seed once per curve.
@@ -63,7 +62,7 @@ func (c column) become(n int) fixtures.Device {
 // handshakeOptions are the options of a relayed handshake of c against
 // the reference server, the board's deadline leaving room over its limit.
 func (c column) handshakeOptions(tap harness.Tap) harness.HandshakeOptions {
-	addr, err := cur.srv.Addr(mitm.ListenerOf(c.p))
+	addr, err := cur.srv.AddrOf(c.p)
 	must(err, "finding the %s listener", c.p)
 	return harness.HandshakeOptions{Profile: c.p, Server: addr, Tap: tap, Timeout: 2*cur.b.Profile.Limit(c.p) + 10*time.Second}
 }

@@ -15,13 +15,14 @@
 //   - ecdh-bench (labels ecdh-bench, bench): the board times each curve,
 //     AEAD and SHA-256; on an emulated chip a second run repeats the count
 //     exactly;
-//   - mitm (label mitm): the MITM matrix of package mitm on the board's
-//     relay path, every verdict as expected;
+//   - mitm (label mitm): the MITM matrix of package mitm, run by package
+//     lab with the board as the device, on the board's relay path, every
+//     verdict as expected;
 //   - fleet (label fleet): a simulator scenario, every device connected,
 //     every message delivered and the scenario's thresholds held.
 //
 // The board talks to the reference server run in process (package
-// mitm/labserver) with a fixture set generated from a fixed seed, or the
+// lab/labserver) with a fixture set generated from a fixed seed, or the
 // set of --fixtures. One set of flags chooses the target (Config.Bind):
 //
 //	shakedown test --virtual

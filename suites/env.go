@@ -17,8 +17,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"shakedown/fixtures"
-	"shakedown/mitm"
-	"shakedown/mitm/labserver"
+	"shakedown/lab/labserver"
 	"shakedown/reports"
 	"shakedown/simulator"
 	"shakedown/version"
@@ -37,7 +36,7 @@ type env struct {
 
 	mu      sync.Mutex
 	results reports.Board
-	matrix  *mitm.Results
+	matrix  *reports.MITM
 	sim     *simulator.Results
 }
 

@@ -8,7 +8,6 @@ import (
 	"github.com/onsi/gomega/gmeasure"
 
 	"shakedown/handshake"
-	"shakedown/mitm"
 	"shakedown/simulator"
 )
 
@@ -34,7 +33,7 @@ func describeFleet() {
 			if sc.Target == simulator.TargetGateway && len(sc.Gateway) == 0 {
 				run.Scenario.Gateway = map[string]string{}
 				for _, p := range []handshake.Name{handshake.Noise, handshake.Seed, handshake.PSK, handshake.TLS} {
-					addr, err := cur.srv.Addr(mitm.ListenerOf(p))
+					addr, err := cur.srv.AddrOf(p)
 					must(err, "finding the %s listener", p)
 					run.Scenario.Gateway[string(p)] = addr
 				}

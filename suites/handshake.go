@@ -19,7 +19,7 @@ func describeHandshake() {
 	Describe("handshake", Label("handshake"), func() {
 		BeforeEach(needBoard)
 		for _, c := range columns {
-			It(c.String()+" completes within the board profile's limit and carries MQTT", func() {
+			It(c.String()+" completes within the board profile's limit and carries MQTT", func(_ SpecContext) {
 				c.need()
 				d := c.become(1)
 				limit := cur.b.Profile.Limit(c.p)

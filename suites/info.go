@@ -15,7 +15,7 @@ func describeInfo() {
 	Describe("board", Label("info"), func() {
 		BeforeEach(needBoard)
 
-		It("is the board its profile describes", func() {
+		It("is the board its profile describes", func(_ SpecContext) {
 			in, p := cur.b.Info, cur.b.Profile
 			Expect(strings.EqualFold(chipFamily(in.Chip), chipFamily(p.Chip))).To(BeTrue(),
 				"the board says chip %q, its profile %s says %q", in.Chip, p.Name, p.Chip)
@@ -31,7 +31,7 @@ func describeInfo() {
 			}
 		})
 
-		It("answers again after a soft reset, with its identity kept", func() {
+		It("answers again after a soft reset, with its identity kept", func(_ SpecContext) {
 			ctx := step()
 			c0, err := cur.b.Counters(ctx)
 			must(err, "reading the counters")

@@ -8,6 +8,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"shakedown/lab"
 	"shakedown/mitm"
 	"shakedown/reports"
 )
@@ -32,13 +33,13 @@ func describeMITM() {
 			defer inflight.Add(-1)
 			ctx, cancel := specContext(sctx, matrixTimeout)
 			defer cancel()
-			lab := &mitm.Lab{Set: cur.set, Target: cur.srv, TargetName: cur.b.Label,
+			l := &lab.Lab{Set: cur.set, Target: cur.srv, TargetName: cur.b.Label,
 				Board: cur.b.Board, BoardSlack: cur.b.Profile.LongestLimit(), BoardTrustsSetCA: cur.b.TrustsSetCA(),
 				Timeout: cellTimeout(),
-				Progress: func(v mitm.Verdict) {
+				Progress: func(v reports.Verdict) {
 					GinkgoWriter.Printf("%-28s %-22s %-13s %s\n", v.Scenario, v.Column, v.Outcome.Label(), expectedMark(v))
 				}}
-			res, err := lab.Run(ctx, mitm.Selection{})
+			res, err := l.Run(ctx, mitm.Selection{})
 			if res != nil { // an interrupted matrix keeps the cells that ran
 				cur.mu.Lock()
 				cur.matrix = res
@@ -75,9 +76,9 @@ func cellTimeout() time.Duration {
 // one column: one per byte of noise IK's two messages.
 const tamperHandshakes = 200
 
-func expectedMark(v mitm.Verdict) string {
+func expectedMark(v reports.Verdict) string {
 	switch {
-	case v.Outcome == mitm.NotApplicable:
+	case v.Outcome == reports.NotApplicable:
 		return v.NotApplicable
 	case v.AsExpected:
 		return "as expected"

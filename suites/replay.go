@@ -25,7 +25,7 @@ func describeReplay() {
 	Describe("replay", Label("replay"), func() {
 		BeforeEach(needBoard)
 
-		It("noise: the server refuses the board's message 1 replayed", func() {
+		It("noise: the server refuses the board's message 1 replayed", func(_ SpecContext) {
 			noiseCol.need()
 			noiseCol.become(2)
 			rec := &recorder{}
@@ -36,7 +36,7 @@ func describeReplay() {
 			msg1 := rec.firstFrame()
 			Expect(msg1).NotTo(BeEmpty(), "no message 1 was recorded")
 			mark := cur.srv.Mark()
-			addr, err := cur.srv.Addr(mitm.ListenNoise)
+			addr, err := cur.srv.AddrOf(handshake.Noise)
 			must(err, "finding the noise listener")
 			conn, err := net.Dial("tcp", addr)
 			must(err, "connecting to the noise listener")
@@ -50,7 +50,7 @@ func describeReplay() {
 				Should(ContainElement(handshake.ReasonCounterReplay))
 		})
 
-		It("noise: the counter survives a reboot, and the board never reuses a value", func() {
+		It("noise: the counter survives a reboot, and the board never reuses a value", func(_ SpecContext) {
 			noiseCol.need()
 			noiseCol.become(3)
 			s, err := cur.b.Handshake(step(), noiseCol.handshakeOptions(nil))

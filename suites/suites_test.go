@@ -3,6 +3,9 @@ package suites_test
 import (
 	"context"
 	"flag"
+	"os"
+	"os/signal"
+	"syscall"
 	"testing"
 	"time"
 
@@ -25,7 +28,10 @@ func TestSuites(t *testing.T) {
 	suite, rep := GinkgoConfiguration()
 	cfg.Console, cfg.Log = GinkgoWriter, GinkgoWriter
 	before := goleak.IgnoreCurrent()
-	if _, err := suites.Run(context.Background(), t, cfg, suite, rep); err != nil {
+	// Ctrl-C stops the running step, as in `shakedown test`.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if _, err := suites.Run(ctx, t, cfg, suite, rep); err != nil {
 		t.Fatal(err)
 	}
 	// The last specs' goroutines may still be winding down on a loaded

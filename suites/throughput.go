@@ -23,7 +23,7 @@ func describeThroughput() {
 	Describe("throughput", Label("throughput"), func() {
 		BeforeEach(needBoard)
 		for _, c := range []column{{handshake.Noise, ""}, {handshake.PSK, ""}} {
-			It(c.String()+": every message through the board's session arrives once", func() {
+			It(c.String()+": every message through the board's session arrives once", func(_ SpecContext) {
 				c.need()
 				d := c.become(4)
 				s, err := cur.b.Handshake(step(), c.handshakeOptions(nil))

@@ -7,26 +7,35 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"shakedown/boards"
 	"shakedown/boards/virtual"
 	"shakedown/fixtures"
 	"shakedown/handshake/seed"
 	"shakedown/harness"
+	"shakedown/lab"
+	"shakedown/lab/labserver"
 	"shakedown/mitm"
-	"shakedown/mitm/labserver"
+	"shakedown/reports"
 )
 
-func init() {
-	var o struct {
-		scenarios, profiles []string
-		out, fixtureFS      string
-		seed                string
-		list, all           bool
-		virtual, trustsCA   bool
-		cellTimeout         time.Duration
-	}
-	var bf boardFlags
+func init() { root.AddCommand(newMITMCmd()) }
+
+// mitmOptions are the flags of `shakedown mitm run`.
+type mitmOptions struct {
+	scenarios, profiles []string
+	out, fixtureFS      string
+	seed                string
+	list, all           bool
+	virtual, trustsCA   bool
+	cellTimeout         time.Duration
+	board               boardFlags
+}
+
+// newMITMCmd is `shakedown mitm`, with its one subcommand, run.
+func newMITMCmd() *cobra.Command {
+	o := &mitmOptions{}
 	run := &cobra.Command{
 		Use:   "run",
 		Short: "Run the man-in-the-middle scenario matrix against simulated devices or a board",
@@ -58,7 +67,7 @@ validation (no board can be provisioned into it), and the tls ca modes unless
 virtual board is started trusting the set's CA). On a slow board raise
 --cell-timeout: tamper-handshake runs one handshake per altered byte.
 
---out writes the matrix as JSON (format shakedown-mitm/1, see package mitm),
+--out writes the matrix as JSON (format shakedown-mitm/1, see package reports),
 with the board and the cells not applicable on it. Interrupted (Ctrl-C,
 SIGTERM), it writes the cells that ran, marked "interrupted": true, and
 exits 3.`,
@@ -74,104 +83,15 @@ exits 3.`,
   # a real board on USB
   shakedown mitm run --port /dev/ttyACM0 --board uno --profile noise --cell-timeout 30m`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			out := cmd.OutOrStdout()
-			if o.list {
-				mitm.WriteCatalogue(out)
-				return nil
-			}
-			onBoard := bf.port != "" || bf.serial != ""
-			switch {
-			case o.virtual && (onBoard || bf.board != "" || bf.profileFile != ""):
-				return usageErrorf("--virtual starts a board of its own: give it, or --port/--serial with --board, not both")
-			case !onBoard && (bf.board != "" || bf.profileFile != "" || bf.baud != 0):
-				return usageErrorf("--board: which board? give --port (or --serial) with it, or --virtual")
-			case o.trustsCA && !onBoard:
-				return usageErrorf("--trusts-fixture-ca: for a board given by --port or --serial (the virtual board trusts the fixture CA already)")
-			}
-			sel := mitm.Selection{Scenarios: o.scenarios, Columns: o.profiles}
-			if err := sel.Check(); err != nil {
-				return usageError(err)
-			}
-			var set *fixtures.Set
-			var err error
-			if o.fixtureFS != "" {
-				set, err = fixtures.Load(o.fixtureFS)
-			} else {
-				set, err = fixtures.Build(fixtures.Options{Seed: o.seed})
-			}
-			if err != nil {
-				return setupError(err)
-			}
-			progress := cmd.ErrOrStderr()
-			lab := &mitm.Lab{Set: set, TargetName: "in-process", Timeout: o.cellTimeout, Progress: func(v mitm.Verdict) {
-				mark := ""
-				switch {
-				case v.Outcome == mitm.NotApplicable:
-					mark = "  (" + v.NotApplicable + ")"
-				case !v.AsExpected:
-					mark = "  (expected " + v.Expected.Label() + ")"
-				}
-				fmt.Fprintf(progress, "%-22s %-24s %s%s\n", v.Scenario, v.Column, v.Outcome.Label(), mark)
-			}}
-			ctx := cmd.Context()
-			switch {
-			case o.virtual:
-				vb, b, prof, err := startVirtualBoard(ctx, set)
-				if err != nil {
-					return setupError(err)
-				}
-				defer vb.Close()
-				defer b.Close()
-				lab.Board, lab.BoardTrustsSetCA, lab.BoardSlack = b, true, prof.LongestLimit()
-				fmt.Fprintf(progress, "virtual board %s on %s\n", vb.Serial(), vb.Path())
-			case onBoard:
-				b, prof, err := bf.open(ctx, cmd, false)
-				if err != nil {
-					return err
-				}
-				defer b.Close()
-				lab.Board, lab.BoardTrustsSetCA, lab.BoardSlack = b, o.trustsCA, prof.LongestLimit()
-				fmt.Fprintf(progress, "board on %s (profile %s)\n", b.PortName(), prof.Name)
-			}
-			// A board computes its first handshake message after the
-			// harness has connected to the server: the server's handshake
-			// deadline takes the board's slack on top of the lab's.
-			srv, err := labserver.StartOptions(set, labserver.Options{HandshakeTimeout: labserver.HandshakeTimeout + lab.BoardSlack})
-			if err != nil {
-				return setupError(fmt.Errorf("starting the lab's server: %w", err))
-			}
-			defer srv.Close()
-			lab.Target = srv
-			// Set up, the run starts: the warning is for a run, not for a
-			// board that is not there.
-			if selectsSeed(sel) {
-				fmt.Fprintln(cmd.ErrOrStderr(), seed.Warning)
-			}
-			res, err := lab.Run(ctx, sel)
-			if err != nil && (res == nil || !res.Interrupted) {
-				return setupError(err)
-			}
-			fmt.Fprintln(progress)
-			if err := res.WriteText(out, o.all); err != nil {
-				return err
-			}
-			if o.out != "" {
-				if err := res.WriteFile(o.out); err != nil {
-					return err
-				}
-				fmt.Fprintf(progress, "wrote %s\n", o.out)
-			}
-			if res.Interrupted {
-				return interruptedError(fmt.Errorf("interrupted after %d cells; their verdicts are kept", len(res.Verdicts)+len(res.NotApplicable)))
-			}
-			if res.Mismatches > 0 {
-				return checkFailed(fmt.Errorf("mitm: %d of %d verdicts differ from their expectation", res.Mismatches, len(res.Verdicts)))
-			}
-			return nil
-		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return runMITM(cmd, o) },
 	}
-	fl := run.Flags()
+	o.bind(run.Flags())
+	cmd := &cobra.Command{Use: "mitm", Short: "Man-in-the-middle and replay lab: attack proxy and scenario matrix"}
+	cmd.AddCommand(run)
+	return cmd
+}
+
+func (o *mitmOptions) bind(fl *pflag.FlagSet) {
 	fl.StringSliceVarP(&o.scenarios, "scenario", "s", nil, "run only these scenarios (repeat or comma-separate; see --list)")
 	fl.StringSliceVarP(&o.profiles, "profile", "p", nil, "run only these profiles or columns: noise, seed, psk, tls, or a column such as tls-ca-noclock")
 	// -p is --port in the board commands: one meaning for a shorthand.
@@ -184,17 +104,139 @@ exits 3.`,
 	fl.BoolVar(&o.all, "all", false, "print the evidence of every cell, not only of the attacks that succeeded and the surprises")
 	fl.BoolVar(&o.virtual, "virtual", false, "run the cells on a virtual board started in this process, through its relay")
 	// The board flags of "shakedown board", without -p (here --profile).
-	fl.StringVar(&bf.port, "port", "", "run the cells on the board on this serial port, e.g. /dev/ttyACM0 or an emulator's /dev/pts/N")
-	fl.StringVar(&bf.serial, "serial", "", "find the board by its USB serial number instead of --port")
-	fl.StringVarP(&bf.board, "board", "b", "", "board profile of --port ("+strings.Join(boards.Names(), ", ")+"); recognised from the USB ids when omitted")
-	fl.StringVar(&bf.profileFile, "board-file", "", "a board profile YAML file of your own instead of --board")
+	fl.StringVar(&o.board.port, "port", "", "run the cells on the board on this serial port, e.g. /dev/ttyACM0 or an emulator's /dev/pts/N")
+	fl.StringVar(&o.board.serial, "serial", "", "find the board by its USB serial number instead of --port")
+	fl.StringVarP(&o.board.board, "board", "b", "", "board profile of --port ("+strings.Join(boards.Names(), ", ")+"); recognised from the USB ids when omitted")
+	fl.StringVar(&o.board.profileFile, "board-file", "", "a board profile YAML file of your own instead of --board")
 	renamed(fl, "profile-file", "board-file")
-	fl.IntVar(&bf.baud, "baud", 0, "override the board profile's baud rate")
+	fl.IntVar(&o.board.baud, "baud", 0, "override the board profile's baud rate")
 	fl.BoolVar(&o.trustsCA, "trusts-fixture-ca", false, "the board of --port trusts the fixture set's CA, with the devices' build date as its ca-noclock clock")
 	fl.DurationVar(&o.cellTimeout, "cell-timeout", mitm.DefaultCellTimeout, "bound on each cell; raise it on a slow board")
-	cmd := &cobra.Command{Use: "mitm", Short: "Man-in-the-middle and replay lab: attack proxy and scenario matrix"}
-	cmd.AddCommand(run)
-	root.AddCommand(cmd)
+}
+
+// check refuses board flags that contradict each other.
+func (o *mitmOptions) check() error {
+	bf := &o.board
+	onBoard := bf.port != "" || bf.serial != ""
+	switch {
+	case o.virtual && (onBoard || bf.board != "" || bf.profileFile != ""):
+		return usageErrorf("--virtual starts a board of its own: give it, or --port/--serial with --board, not both")
+	case !onBoard && (bf.board != "" || bf.profileFile != "" || bf.baud != 0):
+		return usageErrorf("--board: which board? give --port (or --serial) with it, or --virtual")
+	case o.trustsCA && !onBoard:
+		return usageErrorf("--trusts-fixture-ca: for a board given by --port or --serial (the virtual board trusts the fixture CA already)")
+	}
+	return nil
+}
+
+// runMITM runs the matrix: the fixture set, the board if any, the lab's
+// server, the cells, and the results.
+func runMITM(cmd *cobra.Command, o *mitmOptions) error {
+	out := cmd.OutOrStdout()
+	if o.list {
+		mitm.WriteCatalogue(out)
+		return nil
+	}
+	if err := o.check(); err != nil {
+		return err
+	}
+	sel := mitm.Selection{Scenarios: o.scenarios, Columns: o.profiles}
+	if err := sel.Check(); err != nil {
+		return usageError(err)
+	}
+	var set *fixtures.Set
+	var err error
+	if o.fixtureFS != "" {
+		set, err = fixtures.Load(o.fixtureFS)
+	} else {
+		set, err = fixtures.Build(fixtures.Options{Seed: o.seed})
+	}
+	if err != nil {
+		return setupError(err)
+	}
+	progress := cmd.ErrOrStderr()
+	l := &lab.Lab{Set: set, TargetName: "in-process", Timeout: o.cellTimeout, Progress: func(v reports.Verdict) {
+		mark := ""
+		switch {
+		case v.Outcome == reports.NotApplicable:
+			mark = "  (" + v.NotApplicable + ")"
+		case !v.AsExpected:
+			mark = "  (expected " + v.Expected.Label() + ")"
+		}
+		fmt.Fprintf(progress, "%-22s %-24s %s%s\n", v.Scenario, v.Column, v.Outcome.Label(), mark)
+	}}
+	closeBoard, err := o.openBoard(cmd, l)
+	if err != nil {
+		return err
+	}
+	defer closeBoard()
+	// A board computes its first handshake message after the harness has
+	// connected to the server: the server's handshake deadline takes the
+	// board's slack on top of the lab's.
+	srv, err := labserver.StartOptions(set, labserver.Options{HandshakeTimeout: labserver.HandshakeTimeout + l.BoardSlack})
+	if err != nil {
+		return setupError(fmt.Errorf("starting the lab's server: %w", err))
+	}
+	defer srv.Close()
+	l.Target = srv
+	// Set up, the run starts: the warning is for a run, not for a board
+	// that is not there.
+	if selectsSeed(sel) {
+		fmt.Fprintln(cmd.ErrOrStderr(), seed.Warning)
+	}
+	res, err := l.Run(cmd.Context(), sel)
+	if err != nil && (res == nil || !res.Interrupted) {
+		return setupError(err)
+	}
+	return o.results(cmd, res)
+}
+
+// openBoard opens the board the flags name, if any, as the lab's device
+// under test; closeBoard closes it.
+func (o *mitmOptions) openBoard(cmd *cobra.Command, l *lab.Lab) (closeBoard func(), err error) {
+	ctx, progress := cmd.Context(), cmd.ErrOrStderr()
+	switch {
+	case o.virtual:
+		vb, b, prof, err := startVirtualBoard(ctx, l.Set)
+		if err != nil {
+			return nil, setupError(err)
+		}
+		l.Board, l.BoardTrustsSetCA, l.BoardSlack = b, true, prof.LongestLimit()
+		fmt.Fprintf(progress, "virtual board %s on %s\n", vb.Serial(), vb.Path())
+		return func() { b.Close(); vb.Close() }, nil
+	case o.board.port != "" || o.board.serial != "":
+		b, prof, err := o.board.open(ctx, cmd, false)
+		if err != nil {
+			return nil, err
+		}
+		l.Board, l.BoardTrustsSetCA, l.BoardSlack = b, o.trustsCA, prof.LongestLimit()
+		fmt.Fprintf(progress, "board on %s (profile %s)\n", b.PortName(), prof.Name)
+		return func() { b.Close() }, nil
+	}
+	return func() {}, nil
+}
+
+// results prints the matrix, writes it with --out, and says how the run
+// ended: interrupted, a mismatch, or as expected.
+func (o *mitmOptions) results(cmd *cobra.Command, res *reports.MITM) error {
+	progress := cmd.ErrOrStderr()
+	fmt.Fprintln(progress)
+	if err := res.WriteText(cmd.OutOrStdout(), o.all); err != nil {
+		return err
+	}
+	if o.out != "" {
+		if err := res.WriteFile(o.out); err != nil {
+			return err
+		}
+		fmt.Fprintf(progress, "wrote %s\n", o.out)
+	}
+	if res.Interrupted {
+		return interruptedError(fmt.Errorf("interrupted after %d cells; their verdicts are kept", len(res.Verdicts)+len(res.NotApplicable)))
+	}
+	if res.Mismatches > 0 {
+		return checkFailed(fmt.Errorf("mitm: %d of %d verdicts differ from their expectation", res.Mismatches, len(res.Verdicts)))
+	}
+	return nil
 }
 
 // startVirtualBoard starts a virtual board on a pseudo-terminal, trusting

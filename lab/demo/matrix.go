@@ -1,14 +1,14 @@
 package demo
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
 
 	"shakedown/fixtures"
+	"shakedown/lab"
+	"shakedown/lab/labserver"
 	"shakedown/mitm"
-	"shakedown/mitm/labserver"
 	"shakedown/reports"
 )
 
@@ -21,25 +21,17 @@ func runMatrix(ctx context.Context, set *fixtures.Set, sel mitm.Selection, out i
 	}
 	defer srv.Close()
 	n := 0
-	lab := &mitm.Lab{Set: set, Target: srv, TargetName: "in-process", Progress: func(mitm.Verdict) { n++ }}
-	res, err := lab.Run(ctx, sel)
+	l := &lab.Lab{Set: set, Target: srv, TargetName: "in-process", Progress: func(reports.Verdict) { n++ }}
+	res, err := l.Run(ctx, sel)
 	if err != nil && (res == nil || !res.Interrupted) {
 		return nil, err
 	}
-	var buf bytes.Buffer
-	if err := res.WriteJSON(&buf); err != nil {
-		return nil, err
-	}
-	m, err := reports.ReadMITM(&buf)
-	if err != nil {
-		return nil, err
-	}
 	succeeded := 0
-	for _, v := range m.Verdicts {
+	for _, v := range res.Verdicts {
 		if v.Outcome == reports.Succeeded {
 			succeeded++
 		}
 	}
-	fmt.Fprintf(out, "   %d cells, %d attacks succeeded, %d outcomes other than expected\n", n, succeeded, m.Mismatches)
-	return m, nil
+	fmt.Fprintf(out, "   %d cells, %d attacks succeeded, %d outcomes other than expected\n", n, succeeded, res.Mismatches)
+	return res, nil
 }

@@ -1,8 +1,7 @@
 package labserver
 
 import (
-	"crypto/rand"
-	"encoding/hex"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,12 +13,11 @@ import (
 
 	"shakedown/fixtures"
 	"shakedown/handshake"
-	"shakedown/handshake/handshaketest"
 	"shakedown/handshake/noise"
 	"shakedown/handshake/tlsprofile"
 	"shakedown/mitm"
 	"shakedown/server"
-	"shakedown/server/broker"
+	"shakedown/server/servertest"
 )
 
 // HandshakeTimeout bounds each handshake on the lab's listeners: short, so
@@ -37,22 +35,15 @@ const ConnectTimeout = time.Minute
 const drainTimeout = time.Second
 
 // Server is the lab's target: the reference server's gateway and embedded
-// broker in process, on 127.0.0.1, with an in-memory registry of a fixture
-// set. It implements mitm.Target.
+// broker in process (package server/servertest), on 127.0.0.1, with an
+// in-memory registry of a fixture set. It implements mitm.Target.
 type Server struct {
-	Directory *handshaketest.Directory
-	Broker    *broker.Embedded
-
-	ring     *noise.KeyRing
-	gateways []*server.Gateway
-	addrs    map[mitm.Listener]string
-
-	handshakeTimeout time.Duration
+	srv   *servertest.Server
+	addrs map[mitm.Listener]string
 
 	mu     sync.Mutex
 	events []mitm.ServerEvent
 	inbox  map[string][][]byte
-	once   sync.Once
 }
 
 var _ mitm.Target = (*Server)(nil)
@@ -74,76 +65,48 @@ func Start(set *fixtures.Set, log *slog.Logger) (*Server, error) {
 	return StartOptions(set, Options{Log: log})
 }
 
-// StartOptions runs the server for set with o.
+// StartOptions runs the server for set with o: a listener per profile, then
+// the tls listeners with the renewed and the rolled broker certificate,
+// each on a gateway of its own (a gateway keeps one listener per profile).
 func StartOptions(set *fixtures.Set, o Options) (*Server, error) {
-	log := o.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
 	if o.HandshakeTimeout <= 0 {
 		o.HandshakeTimeout = HandshakeTimeout
 	}
-	dir := handshaketest.NewDirectory(set.Records()...)
-	pass := make([]byte, 16)
-	rand.Read(pass)
-	pw, err := server.MachinePasswords(dir, set.Passwords())
+	s := &Server{addrs: map[mitm.Listener]string{}, inbox: map[string][][]byte{}}
+	obs, wrap := s.watch(mitm.ListenNoise, mitm.ListenSeed, mitm.ListenPSK, mitm.ListenTLS)
+	srv, err := servertest.Start(servertest.Options{Devices: set.Records(), Passwords: set.Passwords(),
+		NoiseCurrent: set.NoiseCurrent, Certificate: set.Broker,
+		Limits: server.Limits{HandshakeTimeout: o.HandshakeTimeout}, ConnectTimeout: ConnectTimeout, Drain: drainTimeout,
+		Observer: obs, Wrap: wrap, Logger: o.Log, Subscriber: s.receive})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("labserver: starting the server: %w", err)
 	}
-	brk, err := broker.New(broker.Options{Passwords: pw.Check, ConnectTimeout: ConnectTimeout,
-		BackendUser: "lab-backend", BackendPassword: hex.EncodeToString(pass), Logger: log})
-	if err != nil {
-		return nil, err
+	s.srv = srv
+	for p, a := range srv.Addrs() {
+		s.addrs[mitm.ListenerOf(p)] = a
 	}
-	s := &Server{Directory: dir, Broker: brk, ring: noise.NewKeyRing(noise.ServerKeys{Current: set.NoiseCurrent}),
-		addrs: map[mitm.Listener]string{}, inbox: map[string][][]byte{}, handshakeTimeout: o.HandshakeTimeout}
-	if err := brk.Subscribe("devices/#", 1, s.receive); err != nil {
-		brk.Close()
-		return nil, fmt.Errorf("labserver: subscribing the backend: %w", err)
-	}
-	deps := server.ProfileDeps{Directory: dir, Counters: dir, NoiseKeys: s.ring, Certificate: set.Broker}
-	renewed, rolled := deps, deps
-	renewed.Certificate, rolled.Certificate = set.BrokerRenewed, set.BrokerRolled
-	// One gateway per certificate: a gateway keeps one listener per profile.
-	groups := []struct {
-		deps      server.ProfileDeps
-		listeners []mitm.Listener
-	}{
-		{deps, []mitm.Listener{mitm.ListenNoise, mitm.ListenSeed, mitm.ListenPSK, mitm.ListenTLS}},
-		{renewed, []mitm.Listener{mitm.ListenTLSRenewed}},
-		{rolled, []mitm.Listener{mitm.ListenTLSRolled}},
-	}
-	for _, g := range groups {
-		if err := s.listen(g.deps, g.listeners, log); err != nil {
-			s.Close()
-			return nil, err
+	for _, x := range []struct {
+		l    mitm.Listener
+		cert tls.Certificate
+	}{{mitm.ListenTLSRenewed, set.BrokerRenewed}, {mitm.ListenTLSRolled, set.BrokerRolled}} {
+		obs, wrap := s.watch(x.l)
+		if s.addrs[x.l], err = srv.Listen(servertest.Listener{Profile: handshake.TLS, Certificate: x.cert, Observer: obs, Wrap: wrap}); err != nil {
+			srv.Close()
+			return nil, fmt.Errorf("labserver: starting the %s listener: %w", x.l, err)
 		}
 	}
 	return s, nil
 }
 
-func (s *Server) listen(deps server.ProfileDeps, ls []mitm.Listener, log *slog.Logger) error {
-	// A gateway has one listener per profile: the profile names the listener.
+// watch returns the observer and the sink wrapper of a gateway that serves
+// listeners ls (one per profile): they log its refused handshakes and the
+// ends of its sessions under the listeners' names.
+func (s *Server) watch(ls ...mitm.Listener) (server.Observer, func(server.Sink) server.Sink) {
 	names := map[handshake.Name]mitm.Listener{}
 	for _, l := range ls {
 		names[profileOf(l)] = l
 	}
-	gw := server.NewGateway(&sink{s: s, names: names, b: s.Broker}, server.Limits{HandshakeTimeout: s.handshakeTimeout},
-		&observer{s: s, names: names}, log)
-	s.gateways = append(s.gateways, gw)
-	for _, l := range ls {
-		p := profileOf(l)
-		srv, err := server.NewProfileServer(p, deps)
-		if err != nil {
-			return err
-		}
-		a, err := gw.Listen("127.0.0.1:0", srv)
-		if err != nil {
-			return err
-		}
-		s.addrs[l] = a.String()
-	}
-	return nil
+	return &observer{s: s, names: names}, func(next server.Sink) server.Sink { return &sink{s: s, names: names, next: next} }
 }
 
 // profileOf returns the profile a listener serves.
@@ -162,6 +125,12 @@ func (s *Server) Addr(l mitm.Listener) (string, error) {
 		return "", fmt.Errorf("labserver: no %s listener", l)
 	}
 	return a, nil
+}
+
+// AddrOf returns the TCP address of the listener of profile p: the one a
+// device or board of that profile dials.
+func (s *Server) AddrOf(p handshake.Name) (string, error) {
+	return s.Addr(mitm.ListenerOf(p))
 }
 
 // Mark implements mitm.Target.
@@ -214,23 +183,14 @@ func (s *Server) Count(topic string, payload []byte) int {
 // Command implements mitm.Target: a QoS 1 publish from the broker's inline
 // backend client.
 func (s *Server) Command(topic string, payload []byte) error {
-	return s.Broker.Publish(topic, payload, 1)
+	return s.srv.Broker.Publish(topic, payload, 1)
 }
 
 // SetNoiseKeys implements mitm.Target.
-func (s *Server) SetNoiseKeys(k noise.ServerKeys) { s.ring.Set(k) }
+func (s *Server) SetNoiseKeys(k noise.ServerKeys) { s.srv.SetNoiseKeys(k) }
 
 // Close stops the gateways and the broker. Safe to call twice.
-func (s *Server) Close() error {
-	var err error
-	s.once.Do(func() {
-		for _, gw := range s.gateways {
-			err = errors.Join(err, gw.Close(drainTimeout))
-		}
-		err = errors.Join(err, s.Broker.Close())
-	})
-	return err
-}
+func (s *Server) Close() error { return s.srv.Close() }
 
 // observer logs the gateway's refused handshakes.
 type observer struct {
@@ -251,11 +211,11 @@ func (o *observer) Bytes(handshake.Name, bool, int) {}
 type sink struct {
 	s     *Server
 	names map[handshake.Name]mitm.Listener
-	b     *broker.Embedded
+	next  server.Sink
 }
 
 func (k *sink) AttachDevice(conn net.Conn, id handshake.Identity) error {
-	err := k.b.AttachDevice(conn, id)
+	err := k.next.AttachDevice(conn, id)
 	if err != nil {
 		he := sessionEnd(id.Profile, err)
 		k.s.event(mitm.ServerEvent{Listener: k.names[id.Profile], Profile: id.Profile, Stage: he.Stage, Reason: he.Reason})

@@ -1,4 +1,4 @@
-package mitm_test
+package lab_test
 
 import (
 	"bytes"
@@ -13,8 +13,10 @@ import (
 	"shakedown/boards/virtual"
 	"shakedown/handshake"
 	"shakedown/harness"
+	"shakedown/lab"
+	"shakedown/lab/labserver"
 	"shakedown/mitm"
-	"shakedown/mitm/labserver"
+	"shakedown/reports"
 )
 
 // notApplicableOnVirtual are the cells that have no meaning on the virtual
@@ -54,13 +56,13 @@ func startBoard(e *env, serial string, devices map[handshake.Name]virtual.Device
 // what they observe, so a long slack costs time only when nothing comes.
 const virtualSlack = 10 * time.Second
 
-func cellName(v mitm.Verdict) string { return v.Scenario + "/" + v.Column }
+func cellName(v reports.Verdict) string { return v.Scenario + "/" + v.Column }
 
 var _ = Describe("the MITM matrix on a board through its relay", Label("mitm", "board"), Ordered, ContinueOnFailure, func() {
 	var (
 		e   *env // the board's lab
-		ref *mitm.Results
-		res *mitm.Results
+		ref *reports.MITM
+		res *reports.MITM
 		vb  *virtual.Board
 		b   *harness.Board
 	)
@@ -72,14 +74,14 @@ var _ = Describe("the MITM matrix on a board through its relay", Label("mitm", "
 		Expect(err).NotTo(HaveOccurred())
 		ctx, cancel := context.WithTimeout(context.Background(), 2*matrixTimeout)
 		defer cancel()
-		ref, err = (&mitm.Lab{Set: e.set, Target: refSrv, TargetName: "in-process"}).Run(ctx, mitm.Selection{})
+		ref, err = (&lab.Lab{Set: e.set, Target: refSrv, TargetName: "in-process"}).Run(ctx, mitm.Selection{})
 		Expect(refSrv.Close()).To(Succeed())
 		Expect(err).NotTo(HaveOccurred())
 
 		vb, b = startBoard(e, "MITM-BOARD-0001", nil)
-		lab := e.lab()
-		lab.Board, lab.BoardTrustsSetCA, lab.BoardSlack = b, true, virtualSlack
-		res, err = lab.Run(ctx, mitm.Selection{})
+		l := e.newLab()
+		l.Board, l.BoardTrustsSetCA, l.BoardSlack = b, true, virtualSlack
+		res, err = l.Run(ctx, mitm.Selection{})
 		Expect(err).NotTo(HaveOccurred())
 		Expect(res.WriteText(GinkgoWriter, false)).To(Succeed())
 		AddReportEntry("matrix on the virtual board", fmt.Sprintf("%d cells run, %d not applicable, %d mismatches in %d ms",
@@ -104,7 +106,7 @@ var _ = Describe("the MITM matrix on a board through its relay", Label("mitm", "
 				want = append(want, s.Name+"/"+c.Column.Name())
 			}
 		}
-		for _, v := range append(append([]mitm.Verdict(nil), res.Verdicts...), res.NotApplicable...) {
+		for _, v := range append(append([]reports.Verdict(nil), res.Verdicts...), res.NotApplicable...) {
 			got = append(got, cellName(v))
 		}
 		Expect(got).To(ConsistOf(want))
@@ -117,7 +119,7 @@ var _ = Describe("the MITM matrix on a board through its relay", Label("mitm", "
 		var got []string
 		for _, v := range res.NotApplicable {
 			got = append(got, cellName(v))
-			Expect(v.Outcome).To(Equal(mitm.NotApplicable))
+			Expect(v.Outcome).To(Equal(reports.NotApplicable))
 			Expect(v.NotApplicable).To(ContainSubstring("skips point validation"))
 			Expect(v.Evidence).To(BeEmpty(), "a cell not run has no evidence")
 		}
@@ -133,7 +135,7 @@ var _ = Describe("the MITM matrix on a board through its relay", Label("mitm", "
 		}
 		var doc bytes.Buffer
 		Expect(res.WriteJSON(&doc)).To(Succeed())
-		back, err := mitm.ReadResults(&doc)
+		back, err := reports.ReadMITM(&doc)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(back.NotApplicable).To(Equal(res.NotApplicable))
 		Expect(back.Board).To(Equal(res.Board))
@@ -142,7 +144,7 @@ var _ = Describe("the MITM matrix on a board through its relay", Label("mitm", "
 	It("keeps the board's own words where it refused", func() {
 		logged := 0
 		for _, v := range res.Verdicts {
-			for _, f := range of(v, mitm.FactLog, mitm.SideDevice) {
+			for _, f := range of(v, reports.FactLog, reports.SideDevice) {
 				if f.Field == "log" && strings.Contains(f.Value, "handshake failed") {
 					logged++
 				}
@@ -152,7 +154,7 @@ var _ = Describe("the MITM matrix on a board through its relay", Label("mitm", "
 		v, ok := res.Verdict("impersonate-server", mitm.ColNoise.Name())
 		Expect(ok).To(BeTrue())
 		var words []string
-		for _, f := range of(v, mitm.FactLog, mitm.SideDevice) {
+		for _, f := range of(v, reports.FactLog, reports.SideDevice) {
 			words = append(words, f.Value)
 		}
 		Expect(words).To(ContainElement(ContainSubstring("handshake failed: decrypt")), describe(v))
@@ -198,16 +200,16 @@ var _ = Describe("cells a board cannot run", Label("mitm", "board"), Ordered, fu
 	})
 
 	It("are the profiles missing from its INFO, and the ca modes unless it trusts the set's CA", func() {
-		lab := e.lab()
-		lab.Board, lab.BoardSlack = b, virtualSlack // BoardTrustsSetCA left false
+		l := e.newLab()
+		l.Board, l.BoardSlack = b, virtualSlack // BoardTrustsSetCA left false
 		ctx, cancel := context.WithTimeout(context.Background(), matrixTimeout)
 		defer cancel()
-		res, err := lab.Run(ctx, mitm.Selection{Scenarios: []string{"pass-through"}})
+		res, err := l.Run(ctx, mitm.Selection{Scenarios: []string{"pass-through"}})
 		Expect(err).NotTo(HaveOccurred())
 		var run []string
 		for _, v := range res.Verdicts {
 			run = append(run, v.Column)
-			Expect(v.Outcome).To(Equal(mitm.Survived), describe(v))
+			Expect(v.Outcome).To(Equal(reports.Survived), describe(v))
 			checkEvidence(e, v)
 		}
 		Expect(run).To(Equal([]string{"noise", "tls-none", "tls-fingerprint", "tls-spki"}))
@@ -226,13 +228,13 @@ var _ = Describe("cells a board cannot run", Label("mitm", "board"), Ordered, fu
 	})
 
 	It("are reported by RunCell too, without running", func() {
-		lab := e.lab()
-		lab.Board, lab.BoardSlack = b, virtualSlack
+		l := e.newLab()
+		l.Board, l.BoardSlack = b, virtualSlack
 		ctx, cancel := context.WithTimeout(context.Background(), matrixTimeout)
 		defer cancel()
-		v, err := lab.RunCell(ctx, "expired-certificate", mitm.ColTLSCANoClock)
+		v, err := l.RunCell(ctx, "expired-certificate", mitm.ColTLSCANoClock)
 		Expect(err).NotTo(HaveOccurred())
-		Expect(v.Outcome).To(Equal(mitm.NotApplicable))
+		Expect(v.Outcome).To(Equal(reports.NotApplicable))
 		Expect(v.Evidence).To(BeEmpty())
 		Expect(v.NotApplicable).To(ContainSubstring("trust anchor"))
 	})

@@ -1,4 +1,4 @@
-package mitm_test
+package lab_test
 
 import (
 	"context"
@@ -11,8 +11,10 @@ import (
 
 	"shakedown/fixtures"
 	"shakedown/handshake"
+	"shakedown/lab"
+	"shakedown/lab/labserver"
 	"shakedown/mitm"
-	"shakedown/mitm/labserver"
+	"shakedown/reports"
 )
 
 // matrixTimeout bounds a hung matrix. The goal of under three
@@ -39,19 +41,19 @@ func startEnvFor(seed string, slack time.Duration) *env {
 	return &env{set: set, srv: srv}
 }
 
-func (e *env) lab() *mitm.Lab { return &mitm.Lab{Set: e.set, Target: e.srv, TargetName: "in-process"} }
+func (e *env) newLab() *lab.Lab { return &lab.Lab{Set: e.set, Target: e.srv, TargetName: "in-process"} }
 
 var _ = Describe("the MITM matrix", Label("mitm"), Ordered, func() {
 	var (
 		e   *env
-		res *mitm.Results
+		res *reports.MITM
 	)
 	BeforeAll(func() {
 		e = startEnv("mitm-matrix")
 		ctx, cancel := context.WithTimeout(context.Background(), matrixTimeout)
 		defer cancel()
 		var err error
-		res, err = e.lab().Run(ctx, mitm.Selection{})
+		res, err = e.newLab().Run(ctx, mitm.Selection{})
 		Expect(err).NotTo(HaveOccurred())
 		AddReportEntry("matrix", fmt.Sprintf("%d cells in %d ms", len(res.Verdicts), res.DurationMS))
 	})
@@ -97,7 +99,7 @@ var _ = Describe("the MITM matrix", Label("mitm"), Ordered, func() {
 })
 
 // describe renders a verdict for a failure message.
-func describe(v mitm.Verdict) string {
+func describe(v reports.Verdict) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s on %s: %s (expected %s) %s\n", v.Scenario, v.Column, v.Outcome, v.Expected, v.Error)
 	for _, f := range v.Evidence {
@@ -107,8 +109,8 @@ func describe(v mitm.Verdict) string {
 }
 
 // of returns the facts of a kind, from a side when side is not empty.
-func of(v mitm.Verdict, kind mitm.FactKind, side mitm.Side) []mitm.Fact {
-	var out []mitm.Fact
+func of(v reports.Verdict, kind reports.FactKind, side reports.Side) []reports.Fact {
+	var out []reports.Fact
 	for _, f := range v.Evidence {
 		if f.Kind == kind && (side == "" || f.Side == side) {
 			out = append(out, f)
@@ -118,9 +120,9 @@ func of(v mitm.Verdict, kind mitm.FactKind, side mitm.Side) []mitm.Fact {
 }
 
 // reads returns the values the attacker read for field.
-func reads(v mitm.Verdict, field string) []string {
+func reads(v reports.Verdict, field string) []string {
 	var out []string
-	for _, f := range of(v, mitm.FactRead, mitm.SideAttacker) {
+	for _, f := range of(v, reports.FactRead, reports.SideAttacker) {
 		if f.Field == field {
 			out = append(out, f.Value)
 		}
@@ -130,29 +132,29 @@ func reads(v mitm.Verdict, field string) []string {
 
 // reasons returns the reasons side refused with ("" for any side),
 // leaving out hang-ups.
-func reasons(v mitm.Verdict, side mitm.Side) []handshake.Reason {
+func reasons(v reports.Verdict, side reports.Side) []handshake.Reason {
 	var out []handshake.Reason
-	for _, f := range of(v, mitm.FactRefused, side) {
-		if f.Reason != handshake.ReasonIO && f.Reason != handshake.ReasonTimeout {
-			out = append(out, f.Reason)
+	for _, f := range of(v, reports.FactRefused, side) {
+		if r := handshake.Reason(f.Reason); r != handshake.ReasonIO && r != handshake.ReasonTimeout {
+			out = append(out, r)
 		}
 	}
 	return out
 }
 
-func topicOf(v mitm.Verdict, leaf string) string { return "devices/" + v.Device + "/" + leaf }
+func topicOf(v reports.Verdict, leaf string) string { return "devices/" + v.Device + "/" + leaf }
 
 // checkEvidence holds every verdict to its evidence: a success shows what
 // the attacker read or made a side accept, checked against the fixtures
 // and the backend; a rejection shows a refusal with its reason, and every
 // delivery count it reports stays put.
-func checkEvidence(e *env, v mitm.Verdict) {
+func checkEvidence(e *env, v reports.Verdict) {
 	d, ok := e.set.Device(v.Device)
 	Expect(ok).To(BeTrue(), "the verdict names a fixture device")
 	switch v.Outcome {
-	case mitm.Rejected:
+	case reports.Rejected:
 		if v.Scenario == "eavesdrop-identity" {
-			Expect(of(v, mitm.FactNotFound, mitm.SideAttacker)).NotTo(BeEmpty(), describe(v))
+			Expect(of(v, reports.FactNotFound, reports.SideAttacker)).NotTo(BeEmpty(), describe(v))
 		} else {
 			Expect(reasons(v, "")).NotTo(BeEmpty(), "a rejection is observed, not assumed\n"+describe(v))
 		}
@@ -160,23 +162,23 @@ func checkEvidence(e *env, v mitm.Verdict) {
 			check(v)
 		}
 		// What the backend got when the verdict was made, it keeps getting.
-		for _, f := range of(v, mitm.FactDelivered, mitm.SideBackend) {
+		for _, f := range of(v, reports.FactDelivered, reports.SideBackend) {
 			Consistently(func() int { return e.srv.Count(f.Field, []byte(f.Value)) }).
 				WithTimeout(100*time.Millisecond).WithPolling(10*time.Millisecond).Should(Equal(f.Count), f.Value)
 		}
-	case mitm.Succeeded:
+	case reports.Succeeded:
 		check, ok := succeeded[v.Scenario]
 		Expect(ok).To(BeTrue(), "every successful attack has an evidence check")
 		check(e, v, d)
-	case mitm.Survived:
-		Expect(of(v, mitm.FactWorked, mitm.SideDevice)).NotTo(BeEmpty(), describe(v))
-		delivered := of(v, mitm.FactDelivered, mitm.SideBackend)
+	case reports.Survived:
+		Expect(of(v, reports.FactWorked, reports.SideDevice)).NotTo(BeEmpty(), describe(v))
+		delivered := of(v, reports.FactDelivered, reports.SideBackend)
 		Expect(delivered).NotTo(BeEmpty(), describe(v))
 		for _, f := range delivered {
 			Expect(e.srv.Count(f.Field, []byte(f.Value))).To(Equal(1), f.Value)
 		}
-	case mitm.LockedOut:
-		Expect(reasons(v, mitm.SideDevice)).To(ConsistOf(handshake.ReasonCertificate), describe(v))
+	case reports.LockedOut:
+		Expect(reasons(v, reports.SideDevice)).To(ConsistOf(handshake.ReasonCertificate), describe(v))
 	default:
 		Fail("no evidence for outcome " + string(v.Outcome))
 	}
@@ -184,7 +186,7 @@ func checkEvidence(e *env, v mitm.Verdict) {
 
 // checkCredentials: the attacker in the middle of a tls session read the
 // device's real CONNECT and telemetry, and the backend got that telemetry.
-func checkCredentials(e *env, v mitm.Verdict, d fixtures.Device) {
+func checkCredentials(e *env, v reports.Verdict, d fixtures.Device) {
 	Expect(reads(v, "connect.client_id")).To(Equal([]string{d.ID}), describe(v))
 	Expect(reads(v, "connect.username")).To(Equal([]string{d.ID}))
 	Expect(reads(v, "connect.password")).To(Equal([]string{d.Password()}), "the attacker read the device's password")
@@ -193,45 +195,45 @@ func checkCredentials(e *env, v mitm.Verdict, d fixtures.Device) {
 	Expect(e.srv.Count(topicOf(v, "telemetry"), []byte(payloads[0]))).To(Equal(1), "the telemetry the attacker read is what the backend received")
 }
 
-var succeeded = map[string]func(e *env, v mitm.Verdict, d fixtures.Device){
-	"eavesdrop-identity": func(_ *env, v mitm.Verdict, d fixtures.Device) {
+var succeeded = map[string]func(e *env, v reports.Verdict, d fixtures.Device){
+	"eavesdrop-identity": func(_ *env, v reports.Verdict, d fixtures.Device) {
 		Expect(reads(v, "device_id")).To(Equal([]string{d.ID}), describe(v))
 	},
 	"impersonate-server":  checkCredentials,
 	"expired-certificate": checkCredentials,
-	"leaked-public-key": func(e *env, v mitm.Verdict, d fixtures.Device) {
+	"leaked-public-key": func(e *env, v reports.Verdict, d fixtures.Device) {
 		Expect(reads(v, "connect.client_id")).To(Equal([]string{d.ID}), describe(v))
 		payloads := reads(v, "publish.payload")
 		Expect(payloads).To(HaveLen(1))
 		Expect(e.srv.Count(topicOf(v, "telemetry"), []byte(payloads[0]))).To(BeZero(), "the telemetry went to the attacker only")
-		accepted := of(v, mitm.FactAccepted, mitm.SideDevice)
+		accepted := of(v, reports.FactAccepted, reports.SideDevice)
 		Expect(accepted).To(HaveLen(1))
 		Expect(accepted[0].Field).To(Equal("command"))
 		Expect(accepted[0].Value).To(HavePrefix("attacker's command"))
 	},
-	"invalid-point": func(_ *env, v mitm.Verdict, d fixtures.Device) {
+	"invalid-point": func(_ *env, v reports.Verdict, d fixtures.Device) {
 		Expect(reads(v, "connect.client_id")).To(ContainElement(d.ID), describe(v))
 		// The order-2 point opens the session exactly for an odd key and
 		// says so; the identity opens it for any key.
 		odd := d.Private[len(d.Private)-1]&1 == 1
 		var notes []string
-		for _, f := range of(v, mitm.FactRead, mitm.SideAttacker) {
+		for _, f := range of(v, reports.FactRead, reports.SideAttacker) {
 			notes = append(notes, f.Note)
 		}
 		Expect(notes).To(ContainElement(ContainSubstring("identity")))
 		if odd {
 			Expect(notes).To(ContainElement(ContainSubstring("private key is odd")))
 		}
-		Expect(of(v, mitm.FactAccepted, mitm.SideDevice)).To(HaveLen(3), "the device accepted all three invalid points")
+		Expect(of(v, reports.FactAccepted, reports.SideDevice)).To(HaveLen(3), "the device accepted all three invalid points")
 	},
-	"replay-to-device": func(_ *env, v mitm.Verdict, _ fixtures.Device) {
+	"replay-to-device": func(_ *env, v reports.Verdict, _ fixtures.Device) {
 		var recorded string
-		for _, f := range of(v, mitm.FactWorked, mitm.SideDevice) {
+		for _, f := range of(v, reports.FactWorked, reports.SideDevice) {
 			recorded = f.Value
 		}
 		Expect(recorded).NotTo(BeEmpty(), describe(v))
 		var replayed []string
-		for _, f := range of(v, mitm.FactAccepted, mitm.SideDevice) {
+		for _, f := range of(v, reports.FactAccepted, reports.SideDevice) {
 			if f.Field == "command" {
 				replayed = append(replayed, f.Value)
 			}
@@ -239,14 +241,14 @@ var succeeded = map[string]func(e *env, v mitm.Verdict, d fixtures.Device){
 		Expect(replayed).To(Equal([]string{recorded}), "the device accepted the recorded command a second time")
 		Expect(reads(v, "reused keystream")).To(HaveLen(1), "the device reused its key and nonce")
 	},
-	"replay-to-server": func(e *env, v mitm.Verdict, _ fixtures.Device) {
-		delivered := of(v, mitm.FactDelivered, mitm.SideBackend)
+	"replay-to-server": func(e *env, v reports.Verdict, _ fixtures.Device) {
+		delivered := of(v, reports.FactDelivered, reports.SideBackend)
 		Expect(delivered).To(HaveLen(1), describe(v))
 		Expect(delivered[0].Count).To(Equal(2))
 		Consistently(func() int { return e.srv.Count(delivered[0].Field, []byte(delivered[0].Value)) }).
 			WithTimeout(100*time.Millisecond).Should(Equal(2), "the replayed PUBLISH arrived again at the backend")
 	},
-	"leaked-device-key": func(e *env, v mitm.Verdict, d fixtures.Device) {
+	"leaked-device-key": func(e *env, v reports.Verdict, d fixtures.Device) {
 		Expect(reads(v, "connect.client_id")).To(Equal([]string{d.ID, d.ID}), "both recorded sessions decrypted\n"+describe(v))
 		payloads := reads(v, "publish.payload")
 		Expect(payloads).To(HaveLen(2))
@@ -256,51 +258,51 @@ var succeeded = map[string]func(e *env, v mitm.Verdict, d fixtures.Device){
 	},
 }
 
-var rejected = map[string]func(v mitm.Verdict){
-	"impersonate-server": func(v mitm.Verdict) {
-		switch v.Profile {
+var rejected = map[string]func(v reports.Verdict){
+	"impersonate-server": func(v reports.Verdict) {
+		switch handshake.Name(v.Profile) {
 		case handshake.TLS:
-			Expect(reasons(v, mitm.SideDevice)).To(Equal([]handshake.Reason{handshake.ReasonCertificate}), describe(v))
+			Expect(reasons(v, reports.SideDevice)).To(Equal([]handshake.Reason{handshake.ReasonCertificate}), describe(v))
 		case handshake.Noise:
-			Expect(reasons(v, mitm.SideDevice)).To(Equal([]handshake.Reason{handshake.ReasonDecrypt}), describe(v))
-			Expect(reasons(v, mitm.SideServer)).To(Equal([]handshake.Reason{handshake.ReasonUnknownDevice}))
+			Expect(reasons(v, reports.SideDevice)).To(Equal([]handshake.Reason{handshake.ReasonDecrypt}), describe(v))
+			Expect(reasons(v, reports.SideServer)).To(Equal([]handshake.Reason{handshake.ReasonUnknownDevice}))
 		default:
-			Expect(reasons(v, mitm.SideAttacker)).To(Equal([]handshake.Reason{handshake.ReasonDecrypt}), describe(v))
-			Expect(reasons(v, mitm.SideDevice)).To(Equal([]handshake.Reason{handshake.ReasonDecrypt}))
+			Expect(reasons(v, reports.SideAttacker)).To(Equal([]handshake.Reason{handshake.ReasonDecrypt}), describe(v))
+			Expect(reasons(v, reports.SideDevice)).To(Equal([]handshake.Reason{handshake.ReasonDecrypt}))
 		}
 	},
-	"expired-certificate": func(v mitm.Verdict) {
-		Expect(reasons(v, mitm.SideDevice)).To(Equal([]handshake.Reason{handshake.ReasonCertificate}), describe(v))
+	"expired-certificate": func(v reports.Verdict) {
+		Expect(reasons(v, reports.SideDevice)).To(Equal([]handshake.Reason{handshake.ReasonCertificate}), describe(v))
 	},
-	"invalid-point": func(v mitm.Verdict) {
-		if v.Profile == handshake.Seed {
-			Expect(reasons(v, mitm.SideDevice)).To(Equal([]handshake.Reason{handshake.ReasonBadPoint, handshake.ReasonBadPoint, handshake.ReasonBadPoint}), describe(v))
+	"invalid-point": func(v reports.Verdict) {
+		if v.Profile == string(handshake.Seed) {
+			Expect(reasons(v, reports.SideDevice)).To(Equal([]handshake.Reason{handshake.ReasonBadPoint, handshake.ReasonBadPoint, handshake.ReasonBadPoint}), describe(v))
 			return
 		}
-		Expect(reasons(v, mitm.SideDevice)).To(HaveLen(2), describe(v))
-		Expect(reasons(v, mitm.SideServer)).To(HaveLen(2))
+		Expect(reasons(v, reports.SideDevice)).To(HaveLen(2), describe(v))
+		Expect(reasons(v, reports.SideServer)).To(HaveLen(2))
 	},
-	"replay-to-device": func(v mitm.Verdict) {
-		Expect(reasons(v, mitm.SideDevice)).To(HaveLen(1), describe(v))
-		Expect(of(v, mitm.FactAccepted, "")).To(BeEmpty())
+	"replay-to-device": func(v reports.Verdict) {
+		Expect(reasons(v, reports.SideDevice)).To(HaveLen(1), describe(v))
+		Expect(of(v, reports.FactAccepted, "")).To(BeEmpty())
 	},
-	"replay-to-server": func(v mitm.Verdict) {
+	"replay-to-server": func(v reports.Verdict) {
 		want := handshake.ReasonDecrypt
-		if v.Profile == handshake.Noise {
+		if v.Profile == string(handshake.Noise) {
 			want = handshake.ReasonCounterReplay
 		}
-		Expect(reasons(v, mitm.SideServer)).To(Equal([]handshake.Reason{want}), describe(v))
-		delivered := of(v, mitm.FactDelivered, mitm.SideBackend)
+		Expect(reasons(v, reports.SideServer)).To(Equal([]handshake.Reason{want}), describe(v))
+		delivered := of(v, reports.FactDelivered, reports.SideBackend)
 		Expect(delivered).To(HaveLen(1))
 		Expect(delivered[0].Count).To(Equal(1), "only the original arrived")
 	},
-	"tamper-handshake": func(v mitm.Verdict) {
+	"tamper-handshake": func(v reports.Verdict) {
 		var total int
-		for _, f := range of(v, mitm.FactNote, mitm.SideAttacker) {
+		for _, f := range of(v, reports.FactNote, reports.SideAttacker) {
 			total += f.Count
 		}
 		refused := 0
-		for _, f := range of(v, mitm.FactRefused, "") {
+		for _, f := range of(v, reports.FactRefused, "") {
 			refused += f.Count
 		}
 		Expect(total).To(BeNumerically(">", 0), describe(v))
@@ -311,24 +313,24 @@ var rejected = map[string]func(v mitm.Verdict){
 	"transport-reorder":  transportRejected(0),
 	"transport-drop":     transportRejected(0),
 	"transport-truncate": transportRejected(0),
-	"reflection": func(v mitm.Verdict) {
-		Expect(reasons(v, mitm.SideDevice)).To(Equal([]handshake.Reason{handshake.ReasonDecrypt}), describe(v))
+	"reflection": func(v reports.Verdict) {
+		Expect(reasons(v, reports.SideDevice)).To(Equal([]handshake.Reason{handshake.ReasonDecrypt}), describe(v))
 	},
-	"downgrade": func(v mitm.Verdict) {
-		got := reasons(v, mitm.SideServer)
+	"downgrade": func(v reports.Verdict) {
+		got := reasons(v, reports.SideServer)
 		Expect(got).To(ContainElement(handshake.ReasonWrongProfile), describe(v))
 		Expect(got).To(ContainElement(handshake.ReasonConnackRefused))
-		Expect(of(v, mitm.FactAccepted, "")).To(BeEmpty())
+		Expect(of(v, reports.FactAccepted, "")).To(BeEmpty())
 	},
-	"server-key-rollover": func(v mitm.Verdict) {
-		Expect(reasons(v, mitm.SideDevice)).To(Equal([]handshake.Reason{handshake.ReasonDecrypt, handshake.ReasonDecrypt}), describe(v))
-		Expect(of(v, mitm.FactWorked, mitm.SideDevice)).To(HaveLen(2), "the honest rollover went through")
+	"server-key-rollover": func(v reports.Verdict) {
+		Expect(reasons(v, reports.SideDevice)).To(Equal([]handshake.Reason{handshake.ReasonDecrypt, handshake.ReasonDecrypt}), describe(v))
+		Expect(of(v, reports.FactWorked, reports.SideDevice)).To(HaveLen(2), "the honest rollover went through")
 	},
-	"leaked-device-key": func(v mitm.Verdict) {
+	"leaked-device-key": func(v reports.Verdict) {
 		Expect(reads(v, "message1.counter")).To(HaveLen(1), describe(v))
 		Expect(reads(v, "publish.payload")).To(BeEmpty())
 		var tried int
-		for _, f := range of(v, mitm.FactRefused, mitm.SideAttacker) {
+		for _, f := range of(v, reports.FactRefused, reports.SideAttacker) {
 			tried += f.Count
 		}
 		Expect(tried).To(BeNumerically(">=", 6), "every recorded transport record was tried")
@@ -337,10 +339,10 @@ var rejected = map[string]func(v mitm.Verdict){
 
 // transportRejected: the server refused the attacked records and record A
 // arrived at most maxA times, record B never.
-func transportRejected(maxA int) func(v mitm.Verdict) {
-	return func(v mitm.Verdict) {
-		Expect(reasons(v, mitm.SideServer)).To(Equal([]handshake.Reason{handshake.ReasonDecrypt}), describe(v))
-		delivered := of(v, mitm.FactDelivered, mitm.SideBackend)
+func transportRejected(maxA int) func(v reports.Verdict) {
+	return func(v reports.Verdict) {
+		Expect(reasons(v, reports.SideServer)).To(Equal([]handshake.Reason{handshake.ReasonDecrypt}), describe(v))
+		delivered := of(v, reports.FactDelivered, reports.SideBackend)
 		Expect(delivered).To(HaveLen(2))
 		Expect(delivered[0].Count).To(Equal(maxA), "record A")
 		Expect(delivered[1].Count).To(BeZero(), "record B")

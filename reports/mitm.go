@@ -1,18 +1,18 @@
-package mitm
+package reports
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"time"
-
-	"shakedown/handshake"
 )
 
-// Outcome is what became of a scenario on one column.
+// Outcome is what became of a MITM scenario on one column.
 type Outcome string
 
+// Outcomes of a MITM cell.
 const (
 	// Rejected: the attack failed, and a side was seen refusing it (an
 	// error with its reason) or its effect was seen missing (a replayed
@@ -34,9 +34,12 @@ const (
 )
 
 // Label is the outcome as the matrix prints it: the outcomes that hurt in
-// capitals.
+// capitals; "?" for an outcome this package does not know (a document is
+// never echoed).
 func (o Outcome) Label() string {
 	switch o {
+	case Rejected, Survived:
+		return string(o)
 	case Succeeded:
 		return "SUCCEEDED"
 	case LockedOut:
@@ -46,12 +49,13 @@ func (o Outcome) Label() string {
 	case NotApplicable:
 		return "n/a"
 	}
-	return string(o)
+	return "?"
 }
 
 // Side is who saw a fact.
 type Side string
 
+// Sides of a fact.
 const (
 	SideDevice   Side = "device"
 	SideServer   Side = "server"
@@ -62,6 +66,7 @@ const (
 // FactKind says what a fact records.
 type FactKind string
 
+// Kinds of facts.
 const (
 	// FactRefused: Side refused at Stage for Reason.
 	FactRefused FactKind = "refused"
@@ -85,16 +90,17 @@ const (
 	FactLog FactKind = "log"
 )
 
-// Fact is one observation behind a verdict.
+// Fact is one observation behind a verdict. Stage and Reason are a
+// handshake stage and reason code (docs/protocol.md).
 type Fact struct {
-	Side   Side             `json:"side"`
-	Kind   FactKind         `json:"kind"`
-	Stage  handshake.Stage  `json:"stage,omitempty"`
-	Reason handshake.Reason `json:"reason,omitempty"`
-	Field  string           `json:"field,omitempty"`
-	Value  string           `json:"value,omitempty"`
-	Count  int              `json:"count,omitempty"`
-	Note   string           `json:"note,omitempty"`
+	Side   Side     `json:"side"`
+	Kind   FactKind `json:"kind"`
+	Stage  string   `json:"stage,omitempty"`
+	Reason string   `json:"reason,omitempty"`
+	Field  string   `json:"field,omitempty"`
+	Value  string   `json:"value,omitempty"`
+	Count  int      `json:"count,omitempty"`
+	Note   string   `json:"note,omitempty"`
 }
 
 // String renders the fact on one line.
@@ -104,9 +110,9 @@ func (f Fact) String() string {
 	case FactRefused:
 		s += "refused"
 		if f.Stage != "" {
-			s += " at " + string(f.Stage)
+			s += " at " + f.Stage
 		}
-		s += ": " + string(f.Reason)
+		s += ": " + f.Reason
 	case FactRead:
 		s += fmt.Sprintf("read %s = %q", f.Field, f.Value)
 	case FactAccepted:
@@ -130,13 +136,13 @@ func (f Fact) String() string {
 
 // Verdict is one cell of the matrix: a scenario on one column.
 type Verdict struct {
-	Scenario string         `json:"scenario"`
-	Column   string         `json:"column"` // profile, or profile-variant
-	Profile  handshake.Name `json:"profile"`
-	Variant  string         `json:"variant,omitempty"` // tls mode, seed curve
-	Device   string         `json:"device"`            // the fixture device under test
-	Expected Outcome        `json:"expected"`
-	Outcome  Outcome        `json:"outcome"`
+	Scenario string  `json:"scenario"`
+	Column   string  `json:"column"` // profile, or profile-variant
+	Profile  string  `json:"profile"`
+	Variant  string  `json:"variant,omitempty"` // tls mode, seed curve
+	Device   string  `json:"device"`            // the fixture device under test
+	Expected Outcome `json:"expected"`
+	Outcome  Outcome `json:"outcome"`
 	// AsExpected is Outcome == Expected.
 	AsExpected bool   `json:"as_expected"`
 	Evidence   []Fact `json:"evidence"`
@@ -149,10 +155,8 @@ type Verdict struct {
 	DurationMS    int64  `json:"duration_ms"`
 }
 
-// ResultsFormat names the JSON document of Results.
-const ResultsFormat = "shakedown-mitm/1"
-
-// Results is the matrix of a run, as `shakedown mitm run --out` writes it:
+// MITM is the matrix of a MITM run, as package mitm makes it and
+// `shakedown mitm run --out` writes it:
 //
 //	{
 //	  "format": "shakedown-mitm/1",
@@ -171,8 +175,8 @@ const ResultsFormat = "shakedown-mitm/1"
 //	  "mismatches": 0
 //	}
 //
-// A run on a board (Lab.Board) adds the board and the cells it does not
-// apply to, each a verdict with outcome not_applicable and the reason:
+// A run on a board adds the board and the cells it does not apply to, each
+// a verdict with outcome not_applicable and the reason:
 //
 //	"board": {"board": "shakedown virtual board", "chip": "host",
 //	          "firmware": "shakedown virtual 1", "serial": "VIRTUAL-0001",
@@ -189,7 +193,7 @@ const ResultsFormat = "shakedown-mitm/1"
 // rejected, succeeded, survived, locked_out and error (not_applicable in
 // its own list); fact kinds are refused, read, accepted, delivered,
 // not_found, worked, note and log.
-type Results struct {
+type MITM struct {
 	Format       string    `json:"format"`
 	Started      time.Time `json:"started"`
 	DurationMS   int64     `json:"duration_ms"`
@@ -201,7 +205,7 @@ type Results struct {
 	// Mismatches counts the verdicts whose outcome is not the expected one.
 	Mismatches int `json:"mismatches"`
 	// Board is the board under test; nil for simulated devices.
-	Board *BoardInfo `json:"board,omitempty"`
+	Board *MITMBoard `json:"board,omitempty"`
 	// NotApplicable are the cells that have no meaning on the board.
 	NotApplicable []Verdict `json:"not_applicable,omitempty"`
 	// Interrupted is true when the run stopped before its last cell (a
@@ -211,19 +215,19 @@ type Results struct {
 	ShakedownVersion string `json:"shakedown_version,omitempty"`
 }
 
-// BoardInfo is the board under test as its INFO describes it.
-type BoardInfo struct {
-	Board    string           `json:"board"`
-	Chip     string           `json:"chip"`
-	Firmware string           `json:"firmware"`
-	Serial   string           `json:"serial,omitempty"`
-	Profiles []handshake.Name `json:"profiles"`
-	Curves   []string         `json:"curves"`
+// MITMBoard is the board under test of a MITM run, as its INFO describes it.
+type MITMBoard struct {
+	Board    string   `json:"board"`
+	Chip     string   `json:"chip"`
+	Firmware string   `json:"firmware"`
+	Serial   string   `json:"serial,omitempty"`
+	Profiles []string `json:"profiles"`
+	Curves   []string `json:"curves"`
 }
 
 // Verdict returns the verdict of a cell, run or not applicable.
-func (r *Results) Verdict(scenario, column string) (Verdict, bool) {
-	for _, list := range [][]Verdict{r.Verdicts, r.NotApplicable} {
+func (m *MITM) Verdict(scenario, column string) (Verdict, bool) {
+	for _, list := range [][]Verdict{m.Verdicts, m.NotApplicable} {
 		for _, v := range list {
 			if v.Scenario == scenario && v.Column == column {
 				return v, true
@@ -233,34 +237,35 @@ func (r *Results) Verdict(scenario, column string) (Verdict, bool) {
 	return Verdict{}, false
 }
 
-// WriteJSON writes r as indented JSON.
-func (r *Results) WriteJSON(w io.Writer) error {
+// Add adds a cell's verdict: to NotApplicable when the cell was not
+// applicable, else to Verdicts, counting a mismatch.
+func (m *MITM) Add(v Verdict) {
+	if v.Outcome == NotApplicable {
+		m.NotApplicable = append(m.NotApplicable, v)
+		return
+	}
+	if !v.AsExpected {
+		m.Mismatches++
+	}
+	m.Verdicts = append(m.Verdicts, v)
+}
+
+// WriteJSON writes m as indented JSON (the document ReadMITM reads).
+func (m *MITM) WriteJSON(w io.Writer) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(r)
+	return enc.Encode(m)
 }
 
-// WriteFile writes r to path (mode 0644), replacing the file.
-func (r *Results) WriteFile(path string) error {
-	f, err := os.Create(path)
+// WriteFile writes m to path (mode 0644), replacing the file.
+func (m *MITM) WriteFile(path string) error {
+	var b bytes.Buffer
+	err := m.WriteJSON(&b)
+	if err == nil {
+		err = os.WriteFile(path, b.Bytes(), 0o644)
+	}
 	if err != nil {
-		return fmt.Errorf("mitm: writing results: %w", err)
+		return fmt.Errorf("reports: writing the mitm results: %w", err)
 	}
-	if err := r.WriteJSON(f); err != nil {
-		f.Close()
-		return fmt.Errorf("mitm: writing results: %w", err)
-	}
-	return f.Close()
-}
-
-// ReadResults decodes a results document and checks its format.
-func ReadResults(rd io.Reader) (*Results, error) {
-	var r Results
-	if err := json.NewDecoder(rd).Decode(&r); err != nil {
-		return nil, fmt.Errorf("mitm: reading results: %w", err)
-	}
-	if r.Format != ResultsFormat {
-		return nil, fmt.Errorf("mitm: results format is not %s", ResultsFormat)
-	}
-	return &r, nil
+	return nil
 }

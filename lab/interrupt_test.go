@@ -1,4 +1,4 @@
-package mitm_test
+package lab_test
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"shakedown/mitm"
+	"shakedown/reports"
 )
 
 // cutting is a target that cancels the run when a cell after the first
@@ -32,14 +33,14 @@ var _ = Describe("an interrupted matrix", Label("mitm"), func() {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		var n atomic.Int32
-		lab := e.lab()
-		lab.Target = cutting{Target: e.srv, verdicts: &n, cancel: cancel}
-		lab.Progress = func(mitm.Verdict) { n.Add(1) }
-		res, err := lab.Run(ctx, mitm.Selection{Columns: []string{"noise"}})
+		l := e.newLab()
+		l.Target = cutting{Target: e.srv, verdicts: &n, cancel: cancel}
+		l.Progress = func(reports.Verdict) { n.Add(1) }
+		res, err := l.Run(ctx, mitm.Selection{Columns: []string{"noise"}})
 		Expect(err).To(MatchError(context.Canceled))
 		Expect(res.Interrupted).To(BeTrue())
 		Expect(res.Verdicts).To(HaveLen(1), "the second cell began and was cut short: no verdict")
-		Expect(res.Verdicts[0].Outcome).NotTo(Equal(mitm.Broken))
+		Expect(res.Verdicts[0].Outcome).NotTo(Equal(reports.Broken))
 		Expect(res.Mismatches).To(BeZero())
 		Expect(res.ShakedownVersion).NotTo(BeEmpty())
 	})
@@ -47,7 +48,7 @@ var _ = Describe("an interrupted matrix", Label("mitm"), func() {
 	It("is not marked interrupted when every cell ran", func() {
 		e := startEnv("mitm-whole")
 		DeferCleanup(e.srv.Close)
-		res, err := e.lab().Run(context.Background(), mitm.Selection{Scenarios: []string{mitm.Catalogue()[0].Name}, Columns: []string{"noise"}})
+		res, err := e.newLab().Run(context.Background(), mitm.Selection{Scenarios: []string{mitm.Catalogue()[0].Name}, Columns: []string{"noise"}})
 		Expect(err).NotTo(HaveOccurred())
 		Expect(res.Interrupted).To(BeFalse())
 		Expect(res.Verdicts).To(HaveLen(1))

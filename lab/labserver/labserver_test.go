@@ -14,8 +14,8 @@ import (
 	"shakedown/fixtures"
 	"shakedown/handshake"
 	"shakedown/handshake/noise"
+	"shakedown/lab/labserver"
 	"shakedown/mitm"
-	"shakedown/mitm/labserver"
 	"shakedown/simulator"
 )
 
@@ -44,6 +44,19 @@ var _ = Describe("the lab's server", Ordered, func() {
 		}
 		_, err := srv.Addr("tls-elsewhere")
 		Expect(err).To(HaveOccurred())
+	})
+
+	It("gives a device of each profile its profile's listener, and none to another profile", func() {
+		seen := map[string]bool{}
+		for _, p := range []handshake.Name{handshake.Noise, handshake.Seed, handshake.PSK, handshake.TLS} {
+			a, err := srv.AddrOf(p)
+			Expect(err).NotTo(HaveOccurred(), string(p))
+			Expect(srv.Addr(mitm.ListenerOf(p))).To(Equal(a))
+			Expect(seen).NotTo(HaveKey(a), "one listener per profile")
+			seen[a] = true
+		}
+		_, err := srv.AddrOf("telnet")
+		Expect(err).To(MatchError(ContainSubstring("no telnet listener")))
 	})
 
 	It("logs a refused handshake with its profile, listener and reason", func() {

@@ -1,4 +1,4 @@
-package mitm_test
+package lab_test
 
 import (
 	"context"
@@ -20,11 +20,11 @@ var _ = Describe("scenarios over a tap's path", Label("mitm"), Ordered, func() {
 
 	DescribeTable("give the verdicts they give over TCP",
 		func(scenario string, column mitm.Column) {
-			lab := e.lab()
-			lab.NewByway = mitm.NewPipeByway
+			l := e.newLab()
+			l.NewByway = mitm.NewPipeByway
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
-			v, err := lab.RunCell(ctx, scenario, column)
+			v, err := l.RunCell(ctx, scenario, column)
 			Expect(err).NotTo(HaveOccurred())
 			Expect(v.Error).To(BeEmpty(), describe(v))
 			Expect(v.AsExpected).To(BeTrue(), describe(v))
@@ -43,7 +43,7 @@ var _ = Describe("scenarios over a tap's path", Label("mitm"), Ordered, func() {
 	)
 
 	It("refuses a cell the catalogue does not have", func() {
-		_, err := e.lab().RunCell(context.Background(), "server-key-rollover", mitm.ColPSK)
+		_, err := e.newLab().RunCell(context.Background(), "server-key-rollover", mitm.ColPSK)
 		Expect(err).To(MatchError(ContainSubstring("no psk column")))
 	})
 })

@@ -1,4 +1,4 @@
-package mitm
+package lab
 
 import (
 	"context"
@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"shakedown/boards/measure"
@@ -16,6 +15,8 @@ import (
 	"shakedown/handshake"
 	"shakedown/harness"
 	bp "shakedown/harness/boardproto"
+	"shakedown/mitm"
+	"shakedown/reports"
 )
 
 // A board as the device under test (Lab.Board). Each device a scenario
@@ -23,8 +24,8 @@ import (
 // as a simulated device would hold it (its keys; for noise the pinned
 // current server key and a message-1 counter above any the server saw; for
 // tls the verification mode, pin and server name), and its handshake runs
-// in relay mode through Board.Handshake with the cell's TapSource as the
-// tap: every byte between board and server passes the attacker. MQTT then
+// in relay mode through Board.Handshake with a tap of the cell's
+// mitm.RelayByway: every byte between board and server passes the attacker. MQTT then
 // runs over Session.Conn, as over a simulated device's connection.
 //
 // The board protocol reaches less of a device than a simulator does, so
@@ -61,10 +62,10 @@ const (
 func (l *Lab) attachBoard(ctx context.Context) (detach func(), err error) {
 	info, err := l.Board.Info(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("mitm: asking the board for its INFO: %w", err)
+		return nil, fmt.Errorf("lab: asking the board for its INFO: %w", err)
 	}
 	if info.Caps&bp.CapRelay == 0 {
-		return nil, errors.New("mitm: the board cannot relay its handshakes (no relay in its INFO caps): the attacker has no path to stand on")
+		return nil, errors.New("lab: the board cannot relay its handshakes (no relay in its INFO caps): the attacker has no path to stand on")
 	}
 	st := &boardState{b: l.Board, info: info, console: &textTail{max: consoleKeep}}
 	st.stop = l.Board.CaptureConsole(st.console)
@@ -73,7 +74,7 @@ func (l *Lab) attachBoard(ctx context.Context) (detach func(), err error) {
 	return func() {
 		st.stop()
 		// The lab's counters keep up with the board's, for later devices.
-		sctx, cancel := context.WithTimeout(context.Background(), baseStepTimeout+l.BoardSlack)
+		sctx, cancel := context.WithTimeout(context.Background(), mitm.StepTimeout+l.BoardSlack)
 		l.syncCounter(sctx)
 		cancel()
 		l.board = nil
@@ -81,9 +82,12 @@ func (l *Lab) attachBoard(ctx context.Context) (detach func(), err error) {
 }
 
 // describe returns the board for the results.
-func (st *boardState) describe() *BoardInfo {
+func (st *boardState) describe() *reports.MITMBoard {
 	in := st.info
-	bi := &BoardInfo{Board: in.Board, Chip: in.Chip, Firmware: in.Firmware, Serial: in.Serial, Profiles: in.Profiles}
+	bi := &reports.MITMBoard{Board: in.Board, Chip: in.Chip, Firmware: in.Firmware, Serial: in.Serial}
+	for _, p := range in.Profiles {
+		bi.Profiles = append(bi.Profiles, string(p))
+	}
 	for _, c := range in.Curves {
 		bi.Curves = append(bi.Curves, c.String())
 	}
@@ -91,21 +95,21 @@ func (st *boardState) describe() *BoardInfo {
 }
 
 // notApplicable says why column c has no meaning on the board, or "".
-func (st *boardState) notApplicable(c Column, trustsCA bool) string {
+func (st *boardState) notApplicable(c mitm.Column, trustsCA bool) string {
 	in := st.info
 	if !slices.Contains(in.Profiles, c.Profile) {
 		return fmt.Sprintf("the board does not run the %s profile (its INFO lists %s)", c.Profile, profileList(in.Profiles))
 	}
 	switch c.Profile {
 	case handshake.Seed:
-		if c.nocheck() {
+		if c.NoCheck() {
 			return "the column models a device that skips point validation (SEC 1 v2.0 §3.2.2); a board runs its firmware's own check, which the board protocol cannot switch off"
 		}
-		if cv, ok := bp.ParseCurve(c.curve()); !ok || !slices.Contains(in.Curves, cv) {
-			return fmt.Sprintf("the board does not list the %s curve in its INFO", c.curve())
+		if cv, ok := bp.ParseCurve(c.Curve()); !ok || !slices.Contains(in.Curves, cv) {
+			return fmt.Sprintf("the board does not list the %s curve in its INFO", c.Curve())
 		}
 	case handshake.TLS:
-		if (c == ColTLSCA || c == ColTLSCANoClock) && !trustsCA {
+		if (c == mitm.ColTLSCA || c == mitm.ColTLSCANoClock) && !trustsCA {
 			return "the board protocol provisions no trust anchor and no clock: a ca mode needs a board built to trust the fixture set's CA (and, for ca-noclock, with the devices' build date as its clock)"
 		}
 	}
@@ -140,21 +144,31 @@ func (st *boardState) readLog(ctx context.Context) string {
 	return lastLines(text)
 }
 
-// boardWords records what the board wrote up to a refusal: its console
-// output since the last refusal and the end of its log.
-func (r *cellRun) boardWords() {
-	st := r.lab.board
-	if st == nil {
-		return
-	}
+// onBoard is the lab's board as the matrix's DeviceSource: every device
+// of a cell is the board, provisioned anew, its connections the harness's
+// relays.
+type onBoard struct{ labDevices }
+
+func (d onBoard) NotApplicable(c mitm.Column) string {
+	return d.l.board.notApplicable(c, d.l.BoardTrustsSetCA)
+}
+
+func (onBoard) Byway(to mitm.Listener, dial mitm.Dialer) (mitm.Byway, error) {
+	return mitm.NewRelayByway(to, dial), nil
+}
+
+// Words returns what the board wrote up to a refusal: its console output
+// since the last refusal and the end of its log.
+func (d onBoard) Words(ctx context.Context) []reports.Fact {
+	st := d.l.board
+	var fs []reports.Fact
 	if text := st.console.take(); text != "" {
-		r.add(Fact{Side: SideDevice, Kind: FactLog, Field: "console", Value: text, Note: "the board's console output up to its refusal"})
+		fs = append(fs, reports.Fact{Side: reports.SideDevice, Kind: reports.FactLog, Field: "console", Value: text, Note: "the board's console output up to its refusal"})
 	}
-	ctx, cancel := r.stepCtx(baseFailTimeout)
-	defer cancel()
 	if text := st.readLog(ctx); text != "" {
-		r.add(Fact{Side: SideDevice, Kind: FactLog, Field: "log", Value: text, Note: "the board's log up to its refusal"})
+		fs = append(fs, reports.Fact{Side: reports.SideDevice, Kind: reports.FactLog, Field: "log", Value: text, Note: "the board's log up to its refusal"})
 	}
+	return fs
 }
 
 // textTail keeps the last max bytes written to it.
@@ -209,110 +223,66 @@ func lastLines(text []byte) string {
 	return s
 }
 
-// boardByway is the byway of a cell on a board: the TapSource the board's
-// relays go through, and the refusals of handshakes that never reached
-// the relay (so that a scenario waiting for the path hears of them).
-type boardByway struct {
-	*TapSource
-	refusals chan error
-}
-
-func newBoardByway(to Listener, dial Dialer) (Byway, error) {
-	return &boardByway{TapSource: NewTapSource(to, dial), refusals: make(chan error, 1)}, nil
-}
-
-// Next returns the path of the board's next relay.
-func (w *boardByway) Next(ctx context.Context) (Path, error) {
-	select {
-	case p := <-w.paths:
-		return p, nil
-	case err := <-w.refusals:
-		return nil, fmt.Errorf("mitm: the board's handshake never reached the relay: %w", err)
-	case <-w.closed:
-		return nil, net.ErrClosed
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-}
-
-// errBoardDials: a board's connections are the harness's relays.
-var errBoardDials = errors.New("mitm: the board connects through its harness's relay, not by dialling the lab")
-
-func (w *boardByway) DialDevice(context.Context) (net.Conn, error) { return nil, errBoardDials }
-
-// refused tells a waiting Next of a handshake that never started its relay.
-func (w *boardByway) refused(err error) {
-	select {
-	case w.refusals <- err:
-	default:
-	}
-}
-
-// boardTap is the tap of one handshake: the cell's TapSource, and whether a
-// scenario took the relay's path.
-type boardTap struct {
-	src   *TapSource
-	taken atomic.Bool
-}
-
-func (t *boardTap) Carry(ctx context.Context, board, server net.Conn) error {
-	taken, err := t.src.carry(ctx, board, server)
-	t.taken.Store(taken)
-	return err
-}
-
-// boardDevice is the board, provisioned as the cell's device.
+// boardDevice is the board, provisioned as a cell's device.
 type boardDevice struct {
-	r          *cellRun
-	col        Column
+	lab        *Lab
+	col        mitm.Column
 	fx         fixtures.Device
+	way        *mitm.RelayByway
 	user, pass string
 }
 
-// newBoardDevice provisions the board with the cell's fixture device, after
+// NewDevice provisions the board with the victim's fixture device, after
 // wiping what an earlier cell left on it.
-func (r *cellRun) newBoardDevice() (*boardDevice, error) {
-	ctx, cancel := r.stepCtx(r.stepTimeout())
-	defer cancel()
-	if err := r.awaitIdle(ctx); err != nil {
-		return nil, err
-	}
-	used, err := r.lab.syncCounter(ctx)
+func (d onBoard) NewDevice(ctx context.Context, c mitm.Column, v mitm.Victim, way mitm.Byway) (mitm.Device, error) {
+	fx, err := d.device(v)
 	if err != nil {
 		return nil, err
 	}
-	p, id, err := r.provisioning(used)
+	rw, ok := way.(*mitm.RelayByway)
+	if !ok {
+		return nil, errors.New("lab: a board's byway is a relay byway")
+	}
+	l := d.l
+	if err := l.awaitIdle(ctx, c.Profile); err != nil {
+		return nil, err
+	}
+	used, err := l.syncCounter(ctx)
 	if err != nil {
 		return nil, err
 	}
-	st := r.lab.board
+	p, id, err := l.provisioning(c, fx, used)
+	if err != nil {
+		return nil, err
+	}
+	st := l.board
 	st.mu.Lock()
 	st.noiseID = ""
 	if p.Profile == handshake.Noise {
-		st.noiseID = r.fx.ID
+		st.noiseID = fx.ID
 	}
 	st.mu.Unlock()
-	if err := r.lab.Board.Provision(ctx, p); err != nil {
-		return nil, fmt.Errorf("mitm: provisioning the board as %s: %w", r.fx.ID, err)
+	if err := l.Board.Provision(ctx, p); err != nil {
+		return nil, fmt.Errorf("lab: provisioning the board as %s: %w", fx.ID, err)
 	}
-	return &boardDevice{r: r, col: r.col, fx: r.fx, user: id.User, pass: id.Password}, nil
+	return &boardDevice{lab: l, col: c, fx: fx, way: rw, user: id.User, pass: id.Password}, nil
 }
 
-// provisioning is the cell's fixture device as the board stores it, over
-// whatever an earlier cell left (a noise device's counter above both the
-// lab's and the board's, used), with its identity.
-func (r *cellRun) provisioning(used uint64) (bp.Provision, fixtures.Identity, error) {
-	id, err := r.identity()
+// provisioning is fixture device fx of column c as the board stores it,
+// over whatever an earlier cell left (a noise device's counter above both
+// the lab's and the board's, used), with its identity.
+func (l *Lab) provisioning(c mitm.Column, fx fixtures.Device, used uint64) (bp.Provision, fixtures.Identity, error) {
+	id, err := l.identity(c, fx)
 	if err != nil {
 		return bp.Provision{}, id, err
 	}
 	p, err := measure.ProvisionOf(id)
 	if err != nil {
-		return p, id, fmt.Errorf("mitm: provisioning the board as %s: %w", r.fx.ID, err)
+		return p, id, fmt.Errorf("lab: provisioning the board as %s: %w", fx.ID, err)
 	}
 	p.Erase = true
 	if p.Profile == handshake.Noise {
-		ctr, err := r.boardCounter(used)
+		ctr, err := l.boardCounter(fx.ID, used)
 		if err != nil {
 			return p, id, err
 		}
@@ -329,7 +299,7 @@ func (l *Lab) syncCounter(ctx context.Context) (uint64, error) {
 	st := l.board
 	cs, err := st.b.Counters(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("mitm: reading the board's counters: %w", err)
+		return 0, fmt.Errorf("lab: reading the board's counters: %w", err)
 	}
 	used, _ := cs.Get(bp.CounterMessageCounter)
 	st.mu.Lock()
@@ -341,11 +311,11 @@ func (l *Lab) syncCounter(ctx context.Context) (uint64, error) {
 	return used, nil
 }
 
-// boardCounter returns the message-1 counter to provision for the cell's
-// noise device: the next of the lab's counter for it, or the board's own
-// when that is greater (a board may keep one counter for every identity).
-func (r *cellRun) boardCounter(used uint64) (uint64, error) {
-	next, err := r.lab.counter(r.fx.ID).Next()
+// boardCounter returns the message-1 counter to provision for noise
+// device id: the next of the lab's counter for it, or the board's own when
+// that is greater (a board may keep one counter for every identity).
+func (l *Lab) boardCounter(id string, used uint64) (uint64, error) {
+	next, err := l.counter(id).Next()
 	if err != nil {
 		return 0, err
 	}
@@ -354,36 +324,32 @@ func (r *cellRun) boardCounter(used uint64) (uint64, error) {
 
 // awaitIdle waits for the board to be idle (harness Board.WaitIdle): the
 // next handshake or provisioning must not find it still in its last run.
-func (r *cellRun) awaitIdle(ctx context.Context) error {
-	if err := r.lab.Board.WaitIdle(ctx); err != nil {
+func (l *Lab) awaitIdle(ctx context.Context, p handshake.Name) error {
+	if err := l.Board.WaitIdle(ctx); err != nil {
 		if handshake.ReasonOf(err) == handshake.ReasonTimeout {
-			return handshake.Fail(r.col.Profile, handshake.StageDial, handshake.ReasonTimeout, err)
+			return handshake.Fail(p, handshake.StageDial, handshake.ReasonTimeout, err)
 		}
-		return fmt.Errorf("mitm: waiting for the board to be idle: %w", err)
+		return fmt.Errorf("lab: waiting for the board to be idle: %w", err)
 	}
 	return nil
 }
 
-func (d *boardDevice) Column() Column                   { return d.col }
+func (d *boardDevice) Column() mitm.Column              { return d.col }
 func (d *boardDevice) ID() string                       { return d.fx.ID }
 func (d *boardDevice) Credentials() (user, pass string) { return d.user, d.pass }
 
 // Handshake runs the board's handshake in relay mode, the harness dialling
 // the profile's listener and carrying the bytes through the cell's tap.
 // The board's own deadline is ctx's.
-func (d *boardDevice) Handshake(ctx context.Context) (*DeviceConn, error) {
-	r := d.r
-	way := r.way.(*boardByway)
-	tap := &boardTap{src: way.TapSource}
+func (d *boardDevice) Handshake(ctx context.Context) (*mitm.DeviceConn, error) {
+	tap := d.way.Tap()
 	s, err := d.handshake(ctx, tap)
 	if err != nil {
 		// The harness has stopped carrying; a path nobody took never will be.
-		if !tap.taken.Load() {
-			way.refused(err)
-		}
+		tap.Failed(err)
 		return nil, err
 	}
-	return &DeviceConn{Conn: &boardConn{Conn: s.Conn(), s: s}, Sent: int64(s.Result.Sent), Received: int64(s.Result.Received)}, nil
+	return &mitm.DeviceConn{Conn: &boardConn{Conn: s.Conn(), s: s}, Sent: int64(s.Result.Sent), Received: int64(s.Result.Received)}, nil
 }
 
 // boardConn is the board's session as the lab's device conn. A write into a
@@ -408,13 +374,12 @@ func (c *boardConn) Write(p []byte) (int, error) {
 	return n, err
 }
 
-func (d *boardDevice) handshake(ctx context.Context, tap *boardTap) (*harness.Session, error) {
-	r := d.r
-	addr, err := r.lab.Target.Addr(ListenerOf(d.col.Profile))
+func (d *boardDevice) handshake(ctx context.Context, tap *mitm.RelayTap) (*harness.Session, error) {
+	addr, err := d.lab.Target.Addr(mitm.ListenerOf(d.col.Profile))
 	if err != nil {
 		return nil, handshake.Fail(d.col.Profile, handshake.StageDial, handshake.ReasonIO, err)
 	}
-	if err := r.awaitIdle(ctx); err != nil {
+	if err := d.lab.awaitIdle(ctx, d.col.Profile); err != nil {
 		return nil, err
 	}
 	opts := harness.HandshakeOptions{Profile: d.col.Profile, Server: addr, Tap: tap}
@@ -424,5 +389,5 @@ func (d *boardDevice) handshake(ctx context.Context, tap *boardTap) (*harness.Se
 			return nil, handshake.Fail(d.col.Profile, handshake.StageDial, handshake.ReasonTimeout, context.DeadlineExceeded)
 		}
 	}
-	return r.lab.Board.Handshake(ctx, opts)
+	return d.lab.Board.Handshake(ctx, opts)
 }
