@@ -34,6 +34,7 @@ func TestSuites(t *testing.T) {
 	if _, err := suites.Run(ctx, t, cfg, suite, rep); err != nil {
 		t.Fatal(err)
 	}
+	stop() // its goroutine is no leak of the suites
 	// The last specs' goroutines may still be winding down on a loaded
 	// machine (goleak alone waits about half a second): give them time
 	// before calling them leaks.
