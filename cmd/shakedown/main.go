@@ -59,11 +59,10 @@ drives real or emulated boards over serial.
 }
 
 // The subcommands, each built with its flags by its constructor, newXCmd,
-// in its own file. (mitm still adds itself in an init function
-// of its file.)
+// in its own file.
 func init() {
 	root.AddCommand(newServeCmd(), newDevicesCmd(), newServerKeyCmd(), newFixturesCmd(),
-		newReportCmd(), newResultsCmd(), newTestCmd(), newSimCmd(), newBoardCmd(), newDemoCmd())
+		newReportCmd(), newResultsCmd(), newTestCmd(), newSimCmd(), newBoardCmd(), newDemoCmd(), newMITMCmd())
 }
 
 // exitError carries a process exit code chosen by a command. Build one with

@@ -20,8 +20,6 @@ import (
 	"shakedown/reports"
 )
 
-func init() { root.AddCommand(newMITMCmd()) }
-
 // mitmOptions are the flags of `shakedown mitm run`.
 type mitmOptions struct {
 	scenarios, profiles []string
