@@ -59,6 +59,7 @@ bench: ## run the benchmarks and write docs-ready figures to out/bench.txt
 	@mkdir -p $(OUT)
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./handshake/... ./server/registry/... ./harness/boardproto | tee $(OUT)/bench.txt
 	scripts/with-services.sh $(GO) test -run '^$$' -bench 'NoiseHandshakeRate' -benchtime 3000x -count 5 ./server | tee -a $(OUT)/bench.txt
+	$(GO) test -run '^$$' -bench '^BenchmarkServerCPU$$' -benchtime 3000x -count 5 -timeout 30m ./server/app | tee -a $(OUT)/bench.txt
 	$(GO) run ./scripts/benchratio < $(OUT)/bench.txt | tee $(OUT)/ratios.txt
 
 .PHONY: bench-sim

@@ -1,10 +1,7 @@
 package server_test
 
 import (
-	"bytes"
 	"context"
-	"fmt"
-	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -23,81 +20,19 @@ import (
 	"shakedown/server/registry/pgtest"
 )
 
-// captureConn records what a device writes and ends the handshake at its
-// first read: it yields a message 1 without a server.
-type captureConn struct {
-	net.Conn
-	out bytes.Buffer
-}
-
-func (c *captureConn) Write(p []byte) (int, error)      { return c.out.Write(p) }
-func (c *captureConn) Read([]byte) (int, error)         { return 0, io.EOF }
-func (c *captureConn) SetDeadline(time.Time) error      { return nil }
-func (c *captureConn) SetReadDeadline(time.Time) error  { return nil }
-func (c *captureConn) SetWriteDeadline(time.Time) error { return nil }
-func (c *captureConn) Close() error                     { return nil }
-
-// messages1 makes n framed IK messages 1 from the set's noise devices, each
-// device counting up from start, so every one is fresh for the server.
+// messages1 makes n messages 1 of the set's noise devices (package
+// handshaketest), each device counting up from start.
 func messages1(b *testing.B, set *fixtures.Set, n int, start uint64) [][]byte {
-	devs := set.DevicesOf(handshake.Noise)
-	pins, _ := noise.NewPins(set.NoiseCurrent.Public)
-	out := make([][]byte, n)
-	counters := make([]*noise.MemCounter, len(devs))
-	for i := range counters {
-		counters[i] = noise.NewMemCounter(start)
+	var keys []fnoise.DHKey
+	for _, d := range set.DevicesOf(handshake.Noise) {
+		keys = append(keys, d.Keypair())
 	}
-	for i := range out {
-		k := i % len(devs)
-		dev, err := noise.NewDevice(noise.DeviceConfig{Static: devs[k].Keypair(), Pins: pins, Counter: counters[k]})
-		if err != nil {
-			b.Fatal(err)
-		}
-		cc := &captureConn{}
-		dev.Handshake(context.Background(), cc)
-		out[i] = bytes.Clone(cc.out.Bytes())
+	msgs, err := handshaketest.NoiseMessages1(keys, set.NoiseCurrent.Public, n, start)
+	if err != nil {
+		b.Fatal(err)
 	}
-	return out
+	return msgs
 }
-
-// queue hands out messages 1 in order. Message i and message i+devs are
-// one device's: the server must see the first before the second, or it
-// refuses the second as a replay, so a client that takes a message waits
-// until the device's previous handshake has finished.
-type queue struct {
-	msgs [][]byte
-	done []chan struct{}
-	devs int64
-	next atomic.Int64
-}
-
-func newQueue(msgs [][]byte, devs int) *queue {
-	q := &queue{msgs: msgs, done: make([]chan struct{}, len(msgs)), devs: int64(devs)}
-	for i := range q.done {
-		q.done[i] = make(chan struct{})
-	}
-	return q
-}
-
-// take returns the next message, once its device's previous one finished.
-func (q *queue) take() (int64, []byte) {
-	i := q.next.Add(1) - 1
-	if i >= q.devs {
-		<-q.done[i-q.devs]
-	}
-	return i, q.msgs[i]
-}
-
-// finish marks message i's handshake finished, whatever its result.
-func (q *queue) finish(i int64) { close(q.done[i]) }
-
-// memConn reads a fixed message 1 and discards what the server writes.
-type memConn struct {
-	captureConn
-	r *bytes.Reader
-}
-
-func (c *memConn) Read(p []byte) (int, error) { return c.r.Read(p) }
 
 // closeSink ends every session at once: the benchmark measures handshakes.
 type closeSink struct{}
@@ -122,13 +57,13 @@ func BenchmarkNoiseHandshakeRate(b *testing.B) {
 	b.Run("crypto", func(b *testing.B) {
 		dir := handshaketest.NewDirectory(set.Records()...)
 		srv, _ := noise.NewServer(noise.ServerConfig{Keys: ring, Directory: dir, Counters: dir})
-		q := newQueue(messages1(b, set, b.N, epoch.Add(1<<32)), len(set.DevicesOf(handshake.Noise)))
+		q := handshaketest.NewQueue(messages1(b, set, b.N, epoch.Add(1<<32)), len(set.DevicesOf(handshake.Noise)))
 		b.ResetTimer()
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
-				i, m := q.take()
-				_, _, err := srv.Handshake(context.Background(), &memConn{r: bytes.NewReader(m)})
-				q.finish(i)
+				i, m := q.Take()
+				_, _, err := srv.Handshake(context.Background(), handshaketest.ReplayConn(m))
+				q.Finish(i)
 				if err != nil {
 					b.Error(err)
 					return
@@ -156,15 +91,14 @@ func BenchmarkNoiseHandshakeRate(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		q := newQueue(messages1(b, set, b.N, epoch.Add(1<<32)), len(set.DevicesOf(handshake.Noise)))
+		q := handshaketest.NewQueue(messages1(b, set, b.N, epoch.Add(1<<32)), len(set.DevicesOf(handshake.Noise)))
 		b.ResetTimer()
 		b.SetParallelism(16) // enough connections in flight to keep both cores busy
 		b.RunParallel(func(pb *testing.PB) {
-			reply := make([]byte, handshake.FrameHeaderLen+noise.MsgLenIK2)
 			for pb.Next() {
-				i, m := q.take()
-				err := handshakeOnce(addr.String(), m, reply)
-				q.finish(i)
+				i, m := q.Take()
+				err := handshaketest.Replay(addr.String(), m, handshake.FrameHeaderLen+noise.MsgLenIK2)
+				q.Finish(i)
 				if err != nil {
 					b.Error(err)
 					return
@@ -181,22 +115,4 @@ func BenchmarkNoiseHandshakeRate(b *testing.B) {
 			fullPath(b, pgtest.Schema(b, "bench_"))
 		})
 	}
-}
-
-var _ = fnoise.DHKey{}
-
-// handshakeOnce sends message 1 on a new connection and reads message 2.
-func handshakeOnce(addr string, m, reply []byte) error {
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	if _, err := c.Write(m); err != nil {
-		return err
-	}
-	if _, err := io.ReadFull(c, reply); err != nil {
-		return fmt.Errorf("no message 2: %w", err)
-	}
-	return nil
 }

@@ -5,8 +5,12 @@
 //   - the noise IK responder's handshake against five X25519 operations,
 //     interleaved in one benchmark (BenchmarkHandshakeCostRatio; bound 1.25);
 //   - full-path noise handshakes per second (TCP, registry lookup, counter
-//     persisted) against the responder's crypto alone, on the same cores
-//     (BenchmarkNoiseHandshakeRate; goal 0.7).
+//     persisted) against the responder's crypto alone, on the same cores as
+//     the clients (BenchmarkNoiseHandshakeRate; no goal: it mixes the
+//     clients' CPU with the server's);
+//   - the responder's crypto CPU per handshake against the CPU a separate
+//     `shakedown serve` spends per full-path handshake (BenchmarkServerCPU;
+//     goal 0.7).
 package main
 
 import (
@@ -62,9 +66,15 @@ func main() {
 		full, ok2 := med("BenchmarkNoiseHandshakeRate/fullpath-"+backend, "hs/s")
 		if ok1 && ok2 {
 			r := full / crypto
-			fmt.Printf("noise full path (%s) %.0f handshakes/s vs responder crypto %.0f/s: ratio %.2f (goal 0.7: %s)\n", backend, full, crypto, r, verdict(r >= 0.7))
+			fmt.Printf("noise full path (%s) %.0f handshakes/s vs responder crypto %.0f/s: ratio %.2f (clients and server share the cores; the goal is on the server's own CPU)\n", backend, full, crypto, r)
 			printed = true
 		}
+	}
+	if r, ok := med("BenchmarkServerCPU", "ratio"); ok {
+		c, _ := med("BenchmarkServerCPU", "crypto-cpu-µs/hs")
+		sv, _ := med("BenchmarkServerCPU", "server-cpu-µs/hs")
+		fmt.Printf("server CPU per full-path noise handshake %.0f µs vs responder crypto %.0f µs: ratio %.2f (goal 0.7: %s)\n", sv, c, r, verdict(r >= 0.7))
+		printed = true
 	}
 	if !printed {
 		fmt.Fprintln(os.Stderr, "benchmark: no ratio benchmarks in the input")
