@@ -1,0 +1,31 @@
+package clock_test
+
+import (
+	"crypto/ed25519"
+	"testing"
+	"time"
+
+	"shakedown/handshake/clock"
+)
+
+// FuzzVerifyResponse feeds the client's check any response: it must never
+// panic, and never accept one under a key that signed nothing.
+func FuzzVerifyResponse(f *testing.F) {
+	nonce := make([]byte, 32)
+	key := ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))
+	rs, err := clock.NewRoughtimeServer(key, nowFixed)
+	if err != nil {
+		f.Fatal(err)
+	}
+	req := clock.Request(nonce, key.Public().(ed25519.PublicKey))
+	f.Add(rs.Respond(req))
+	f.Add([]byte("ROUGHTIM\x04\x00\x00\x00\x00\x00\x00\x00"))
+	other := ed25519.NewKeyFromSeed(append(make([]byte, ed25519.SeedSize-1), 1)).Public().(ed25519.PublicKey)
+	f.Fuzz(func(t *testing.T, resp []byte) {
+		if _, _, err := clock.VerifyResponse(req, resp, other); err == nil {
+			t.Fatal("accepted a response under a key that signed nothing")
+		}
+	})
+}
+
+func nowFixed() time.Time { return time.Unix(1_800_000_000, 0) }
