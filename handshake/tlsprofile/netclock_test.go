@@ -90,4 +90,3 @@ var _ = Describe("the network-clock modes", func() {
 		Expect(err).To(HaveOccurred())
 	})
 })
-
