@@ -6,24 +6,9 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha512"
-	"errors"
 	"fmt"
 	"net"
 	"time"
-)
-
-// The checks of a Roughtime response (§5.4); a rejected answer wraps one.
-// SNTP's checks are the nonce (the originate timestamp echoes the request's
-// transmit timestamp) and ErrUnusable (RFC 5905's sanity checks).
-var (
-	ErrMalformed  = errors.New("clock: the answer does not parse")
-	ErrNonce      = errors.New("clock: the answer is not for this request")
-	ErrDelegation = errors.New("clock: the delegation is not signed by the pinned key")
-	ErrSignature  = errors.New("clock: the signed response does not verify under the delegated key")
-	ErrValidity   = errors.New("clock: the response's time lies outside its delegation")
-	ErrMerkle     = errors.New("clock: the request is not in the signed Merkle tree")
-	ErrVersion    = errors.New("clock: the response's version was not requested")
-	ErrUnusable   = errors.New("clock: the server declares its time unusable")
 )
 
 // Roughtime is a device's clock from one Roughtime server whose long-term
@@ -108,19 +93,11 @@ func exchange(ctx context.Context, addr string, req []byte) ([]byte, error) {
 // VerifyResponse checks response packet resp to request packet req under
 // the long-term key (§5.4) and returns MIDP and RADI.
 func VerifyResponse(req, resp []byte, key ed25519.PublicKey) (mid time.Time, radius time.Duration, err error) {
-	reqMsg, err := parsePacket(req)
+	rq, err := parseFramed(req)
 	if err != nil {
 		return time.Time{}, 0, ErrMalformed
 	}
-	rq, err := parseMessage(reqMsg)
-	if err != nil {
-		return time.Time{}, 0, ErrMalformed
-	}
-	body, err := parsePacket(resp)
-	if err != nil {
-		return time.Time{}, 0, ErrMalformed
-	}
-	m, err := parseMessage(body)
+	m, err := parseFramed(resp)
 	if err != nil {
 		return time.Time{}, 0, ErrMalformed
 	}

@@ -144,6 +144,15 @@ func parsePacket(b []byte) ([]byte, error) {
 	return b[rtHeaderLen:], nil
 }
 
+// parseFramed parses the message of a §5 packet.
+func parseFramed(b []byte) (rtMessage, error) {
+	msg, err := parsePacket(b)
+	if err != nil {
+		return nil, err
+	}
+	return parseMessage(msg)
+}
+
 // packet frames a message.
 func packet(msg []byte) []byte {
 	out := append([]byte(rtMagic), binary.LittleEndian.AppendUint32(nil, uint32(len(msg)))...)

@@ -66,12 +66,8 @@ func (s *RoughtimeServer) Handler() Handler { return s.Respond }
 // of another key; a message shorter than 1024 bytes (answering it is
 // optional, and a response must not be larger than its request).
 func (s *RoughtimeServer) Respond(req []byte) []byte {
-	body, err := parsePacket(req)
-	if err != nil || len(body) < rtMinRequest {
-		return nil
-	}
-	m, err := parseMessage(body)
-	if err != nil {
+	m, err := parseFramed(req)
+	if err != nil || len(req)-rtHeaderLen < rtMinRequest {
 		return nil
 	}
 	typ, okT := m.getU32(tagTYPE)
