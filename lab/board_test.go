@@ -35,7 +35,7 @@ var notApplicableOnVirtual = []string{
 // set's CA with the lab's build date as its ca-noclock clock, and opens it
 // through the harness.
 func startBoard(e *env, serial string, devices map[handshake.Name]virtual.DeviceFactory) (*virtual.Board, *harness.Board) {
-	gate, err := lab.NewTimeGate(e.srv)
+	gate, err := mitm.NewTimeGate()
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(gate.Close)
 	e.gate, e.board = gate, true

@@ -57,7 +57,7 @@
 // CA when started with the set's roots and Set.BuildDate() as its clock,
 // and asks the lab's time gate when started with its addresses and the
 // set's Roughtime key (virtual.Config.Clocks; make the gate first with
-// lab.NewTimeGate and give it as Lab.Time).
+// mitm.NewTimeGate and give it as Lab.Time).
 //
 // # Other users of the lab's server
 //

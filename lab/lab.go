@@ -57,10 +57,10 @@ type Lab struct {
 	// its longest handshake (a board profile's limit). Zero for a fast one.
 	BoardSlack time.Duration
 	// Time is the attacker on the way to the devices' time servers (the
-	// ca-ntp and ca-roughtime columns). When nil, Run makes one in front
-	// of the Target's time servers, if it has them (TimeTarget), and
-	// closes it after; a board built to ask fixed time servers needs it
-	// made first (NewTimeGate).
+	// ca-ntp and ca-roughtime columns), in front of the Target's honest
+	// ones (TimeTarget). When nil, Run makes one and closes it after; a
+	// board built to ask the gate's addresses needs it made first
+	// (mitm.NewTimeGate), and its owner closes it.
 	Time *mitm.TimeGate
 
 	counters sync.Map    // device ID -> *noise.MemCounter, shared by every device of that ID
@@ -73,17 +73,6 @@ type Lab struct {
 // lab/labserver's does.
 type TimeTarget interface {
 	TimeServers() (ntp, roughtime string)
-}
-
-// NewTimeGate makes the attacker's time gate in front of target's time
-// servers, for a Lab's Time field.
-func NewTimeGate(target mitm.Target) (*mitm.TimeGate, error) {
-	tt, ok := target.(TimeTarget)
-	if !ok {
-		return nil, errors.New("lab: the target runs no time servers")
-	}
-	ntp, rt := tt.TimeServers()
-	return mitm.NewTimeGate(ntp, rt)
 }
 
 // Run runs the selected cells, one at a time, and returns the matrix (see
@@ -140,19 +129,30 @@ func (l *Lab) attach(ctx context.Context) (detach func(), err error) {
 	return func() { detachBoard(); closeGate() }, nil
 }
 
-// attachTime takes the lab's time gate, or makes one when the target has
-// time servers; without either, the network-clock columns do not run.
+// attachTime puts the lab's time gate (Lab.Time, or one of its own) in
+// front of the target's time servers; a target without them leaves the
+// network-clock columns without a gate, and they do not run.
 func (l *Lab) attachTime() (detach func()) {
-	l.gate = l.Time
-	if l.gate != nil {
-		return func() { l.gate = nil }
-	}
-	g, err := NewTimeGate(l.Target)
-	if err != nil {
+	tt, ok := l.Target.(TimeTarget)
+	if !ok {
 		return func() {}
 	}
+	g, own := l.Time, false
+	if g == nil {
+		var err error
+		if g, err = mitm.NewTimeGate(); err != nil {
+			return func() {}
+		}
+		own = true
+	}
+	g.SetUpstream(tt.TimeServers())
 	l.gate = g
-	return func() { g.Close(); l.gate = nil }
+	return func() {
+		if own {
+			g.Close()
+		}
+		l.gate = nil
+	}
 }
 
 // matrix is the attacker's part of the lab, with the lab's server, devices

@@ -21,25 +21,26 @@ import (
 // answer nothing (drop). The attacker holds no key the devices pin: it
 // signs a forged Roughtime answer with a key of its own.
 type TimeGate struct {
-	ntp, rt                *clock.Server
-	honestNTP, honestRough string
-	impostor               ed25519.PrivateKey
+	ntp, rt  *clock.Server
+	impostor ed25519.PrivateKey
 
-	mu     sync.Mutex
-	forged time.Time // the last forged time, zero while passing or dropping
+	mu                     sync.Mutex
+	honestNTP, honestRough string    // the lab's servers (SetUpstream)
+	forged                 time.Time // the last forged time, zero while passing or dropping
 }
 
 // relayTimeout bounds the honest server's answer to one relayed query.
 const relayTimeout = 2 * time.Second
 
-// NewTimeGate stands between the devices and the lab's honest SNTP and
-// Roughtime servers at honestNTP and honestRoughtime.
-func NewTimeGate(honestNTP, honestRoughtime string) (*TimeGate, error) {
+// NewTimeGate opens the gate's two sockets, so that devices (a board built
+// to ask them) can be given its addresses before the lab's servers run;
+// until SetUpstream names those, it answers nothing.
+func NewTimeGate() (*TimeGate, error) {
 	_, imp, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		return nil, fmt.Errorf("mitm: making the attacker's Roughtime key: %w", err)
 	}
-	g := &TimeGate{honestNTP: honestNTP, honestRough: honestRoughtime, impostor: imp}
+	g := &TimeGate{impostor: imp}
 	if g.ntp, err = clock.Listen("127.0.0.1:0", nil); err != nil {
 		return nil, err
 	}
@@ -49,6 +50,25 @@ func NewTimeGate(honestNTP, honestRoughtime string) (*TimeGate, error) {
 	}
 	g.pass()
 	return g, nil
+}
+
+// SetUpstream names the lab's honest SNTP and Roughtime servers, to which
+// the gate carries the queries between cells.
+func (g *TimeGate) SetUpstream(ntp, roughtime string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.honestNTP, g.honestRough = ntp, roughtime
+}
+
+// upstream returns the honest server of the SNTP (false) or Roughtime
+// (true) socket.
+func (g *TimeGate) upstream(rough bool) string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if rough {
+		return g.honestRough
+	}
+	return g.honestNTP
 }
 
 // NTPAddr is the SNTP server address the ca-ntp devices ask.
@@ -67,8 +87,8 @@ func (g *TimeGate) Close() error {
 // pass carries every query to the honest servers.
 func (g *TimeGate) pass() {
 	g.set(time.Time{})
-	g.ntp.SetHandler(relayTo(g.honestNTP))
-	g.rt.SetHandler(relayTo(g.honestRough))
+	g.ntp.SetHandler(g.relay(false))
+	g.rt.SetHandler(g.relay(true))
 }
 
 // forge answers every query with time t: SNTP as a server would, Roughtime
@@ -107,10 +127,14 @@ func (g *TimeGate) queries(m tlsprofile.Mode) (read, dropped int64) {
 	return s.Queries(), s.Dropped()
 }
 
-// relayTo returns a handler that carries a query to addr and its answer
-// back; no answer in relayTimeout is none.
-func relayTo(addr string) clock.Handler {
+// relay returns a handler that carries a query to the honest server and
+// its answer back; no answer in relayTimeout is none.
+func (g *TimeGate) relay(rough bool) clock.Handler {
 	return func(req []byte) []byte {
+		addr := g.upstream(rough)
+		if addr == "" {
+			return nil
+		}
 		c, err := net.Dial("udp", addr)
 		if err != nil {
 			return nil
