@@ -29,3 +29,21 @@ func FuzzVerifyResponse(f *testing.F) {
 }
 
 func nowFixed() time.Time { return time.Unix(1_800_000_000, 0) }
+
+// FuzzRespond feeds the server any request: it must never panic, and
+// answer nothing larger than the request (draft-ietf-ntp-roughtime-19
+// §5.1: no amplification).
+func FuzzRespond(f *testing.F) {
+	key := ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))
+	rs, err := clock.NewRoughtimeServer(key, nowFixed)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(clock.Request(make([]byte, 32), key.Public().(ed25519.PublicKey)))
+	f.Add([]byte("ROUGHTIM"))
+	f.Fuzz(func(t *testing.T, req []byte) {
+		if resp := rs.Respond(req); len(resp) > len(req) {
+			t.Fatalf("answered %d bytes to a request of %d", len(resp), len(req))
+		}
+	})
+}
