@@ -9,6 +9,7 @@ import (
 type Stage string
 
 const (
+	StageClock     Stage = "clock" // a tls device asks its time server, before it dials
 	StageDial      Stage = "dial"
 	StageHello     Stage = "hello"     // plaintext device ID (seed, psk, noise KK)
 	StageMsg1      Stage = "msg1"      // first handshake message

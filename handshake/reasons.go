@@ -39,6 +39,14 @@ const (
 	ReasonCertificate   Reason = "cert_rejected"  // the TLS certificate failed the device's check
 	ReasonRegistry      Reason = "registry"       // the registry failed
 	ReasonInternal      Reason = "internal"       // a local failure (randomness, state)
+	// ReasonTimeUnavailable: a tls device that sets its clock from the
+	// network (modes ca-ntp, ca-roughtime) got no answer from its time
+	// server, and fails closed: it checks no certificate without a time.
+	ReasonTimeUnavailable Reason = "time_unavailable"
+	// ReasonTimeRejected: the time server's answer failed the device's
+	// check (a Roughtime signature, nonce or Merkle path; an SNTP answer to
+	// another request or one that declares itself unusable).
+	ReasonTimeRejected Reason = "time_rejected"
 	// ReasonCounterReserved refuses a message-1 counter of 2^64-1: the
 	// value is reserved, because erased flash reads as all ones
 	// (noise.CounterReserved).

@@ -38,6 +38,8 @@ var contract = map[string]struct {
 	"ReasonRegistry":        {handshake.ReasonRegistry, "registry"},
 	"ReasonInternal":        {handshake.ReasonInternal, "internal"},
 	"ReasonCounterReserved": {handshake.ReasonCounterReserved, "counter_reserved"},
+	"ReasonTimeUnavailable": {handshake.ReasonTimeUnavailable, "time_unavailable"},
+	"ReasonTimeRejected":    {handshake.ReasonTimeRejected, "time_rejected"},
 	// admission (was package server)
 	"ReasonRateLimited":  {handshake.ReasonRateLimited, "rate_limited"},
 	"ReasonEvicted":      {handshake.ReasonEvicted, "evicted"},

@@ -34,7 +34,8 @@ import (
 // point validation (the firmware's check cannot be switched off); the tls
 // ca modes unless the board trusts the fixture set's CA
 // (Lab.BoardTrustsSetCA), since no trust anchor or clock can be
-// provisioned. A board's pinned noise keys cannot be read either: the
+// provisioned; the network-clock modes unless the board also asks the
+// lab's time gate (Lab.BoardAsksTimeGate). A board's pinned noise keys cannot be read either: the
 // server-key-rollover scenario shows them by the board's behaviour.
 
 // boardState is the board while Run or RunCell drives it.
@@ -95,7 +96,7 @@ func (st *boardState) describe() *reports.MITMBoard {
 }
 
 // notApplicable says why column c has no meaning on the board, or "".
-func (st *boardState) notApplicable(c mitm.Column, trustsCA bool) string {
+func (st *boardState) notApplicable(c mitm.Column, trustsCA, asksGate bool) string {
 	in := st.info
 	if !slices.Contains(in.Profiles, c.Profile) {
 		return fmt.Sprintf("the board does not run the %s profile (its INFO lists %s)", c.Profile, profileList(in.Profiles))
@@ -109,8 +110,11 @@ func (st *boardState) notApplicable(c mitm.Column, trustsCA bool) string {
 			return fmt.Sprintf("the board does not list the %s curve in its INFO", c.Curve())
 		}
 	case handshake.TLS:
-		if (c == mitm.ColTLSCA || c == mitm.ColTLSCANoClock) && !trustsCA {
+		if (c == mitm.ColTLSCA || c == mitm.ColTLSCANoClock || c.NetworkClock()) && !trustsCA {
 			return "the board protocol provisions no trust anchor and no clock: a ca mode needs a board built to trust the fixture set's CA (and, for ca-noclock, with the devices' build date as its clock)"
+		}
+		if c.NetworkClock() && !asksGate {
+			return "the board protocol provisions no time server: a network-clock mode needs a board built to ask the lab's time gate and to pin its Roughtime key (Lab.BoardAsksTimeGate)"
 		}
 	}
 	return ""
@@ -150,7 +154,7 @@ func (st *boardState) readLog(ctx context.Context) string {
 type onBoard struct{ labDevices }
 
 func (d onBoard) NotApplicable(c mitm.Column) string {
-	return d.l.board.notApplicable(c, d.l.BoardTrustsSetCA)
+	return d.l.board.notApplicable(c, d.l.BoardTrustsSetCA, d.l.BoardAsksTimeGate)
 }
 
 func (onBoard) Byway(to mitm.Listener, dial mitm.Dialer) (mitm.Byway, error) {

@@ -3,6 +3,7 @@ package lab_test
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"fmt"
 	"strings"
 	"time"
@@ -34,8 +35,15 @@ var notApplicableOnVirtual = []string{
 // set's CA with the lab's build date as its ca-noclock clock, and opens it
 // through the harness.
 func startBoard(e *env, serial string, devices map[handshake.Name]virtual.DeviceFactory) (*virtual.Board, *harness.Board) {
+	gate, err := mitm.NewTimeGate()
+	Expect(err).NotTo(HaveOccurred())
+	DeferCleanup(gate.Close)
+	e.gate, e.board = gate, true
+	key, err := e.set.RoughtimeKey()
+	Expect(err).NotTo(HaveOccurred())
 	vb, err := virtual.Start(virtual.Config{Serial: serial, Devices: devices,
-		TLSRoots: e.set.Roots, BuildTime: e.set.BuildDate()})
+		TLSRoots: e.set.Roots, BuildTime: e.set.BuildDate(),
+		Clocks: virtual.Clocks{NTP: gate.NTPAddr(), Roughtime: gate.RoughtimeAddr(), RoughtimeKey: key.Public().(ed25519.PublicKey)}})
 	Expect(err).NotTo(HaveOccurred())
 	ctx, cancel := context.WithTimeout(context.Background(), matrixTimeout)
 	defer cancel()
@@ -81,6 +89,7 @@ var _ = Describe("the MITM matrix on a board through its relay", Label("mitm", "
 		vb, b = startBoard(e, "MITM-BOARD-0001", nil)
 		l := e.newLab()
 		l.Board, l.BoardTrustsSetCA, l.BoardSlack = b, true, virtualSlack
+		l.Time, l.BoardAsksTimeGate = e.gate, true
 		res, err = l.Run(ctx, mitm.Selection{})
 		Expect(err).NotTo(HaveOccurred())
 		Expect(res.WriteText(GinkgoWriter, false)).To(Succeed())
@@ -221,7 +230,7 @@ var _ = Describe("cells a board cannot run", Label("mitm", "board"), Ordered, fu
 		for _, c := range []string{"seed-p256", "seed-secp160r1", "seed-p256-nocheck", "seed-secp160r1-nocheck", "psk"} {
 			Expect(why[c]).To(MatchRegexp(`^the board does not run the (seed|psk) profile \(its INFO lists noise, tls\)$`), c)
 		}
-		for _, c := range []string{"tls-ca", "tls-ca-noclock"} {
+		for _, c := range []string{"tls-ca", "tls-ca-noclock", "tls-ca-ntp", "tls-ca-roughtime"} {
 			Expect(why[c]).To(ContainSubstring("provisions no trust anchor and no clock"), c)
 		}
 		Expect(res.Mismatches).To(BeZero())

@@ -49,11 +49,15 @@
 // server's handshake deadline: it computes its first message after the
 // harness has connected. Cells the board cannot run (a profile or curve
 // its INFO lacks, the seed device that skips point validation, the tls ca
-// modes unless Lab.BoardTrustsSetCA) get the outcome not_applicable with
+// modes unless Lab.BoardTrustsSetCA, the network-clock modes unless also
+// Lab.BoardAsksTimeGate) get the outcome not_applicable with
 // the reason, in the matrix's NotApplicable list; they are never a
 // mismatch. Where the board refused, its log and console output are kept
 // as evidence (fact kind log). The virtual board trusts the fixture set's
-// CA when started with the set's roots and Set.BuildDate() as its clock.
+// CA when started with the set's roots and Set.BuildDate() as its clock,
+// and asks the lab's time gate when started with its addresses and the
+// set's Roughtime key (virtual.Config.Clocks; make the gate first with
+// mitm.NewTimeGate and give it as Lab.Time).
 //
 // # Other users of the lab's server
 //

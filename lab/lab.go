@@ -2,6 +2,8 @@ package lab
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -11,6 +13,7 @@ import (
 
 	"shakedown/fixtures"
 	"shakedown/handshake"
+	"shakedown/handshake/clock"
 	"shakedown/handshake/noise"
 	"shakedown/handshake/tlsprofile"
 	"shakedown/harness"
@@ -44,12 +47,32 @@ type Lab struct {
 	// protocol provisions neither, so without it the tls-ca and
 	// tls-ca-noclock cells are not applicable.
 	BoardTrustsSetCA bool
+	// BoardAsksTimeGate says that the board was built to ask the time
+	// servers of Lab.Time (its NTPAddr and RoughtimeAddr) and to pin the
+	// fixture set's Roughtime key, in the ca-ntp and ca-roughtime modes:
+	// the board protocol provisions neither, so without it (or without
+	// BoardTrustsSetCA) those cells are not applicable.
+	BoardAsksTimeGate bool
 	// BoardSlack is added to every step's timeout on a slow board: about
 	// its longest handshake (a board profile's limit). Zero for a fast one.
 	BoardSlack time.Duration
+	// Time is the attacker on the way to the devices' time servers (the
+	// ca-ntp and ca-roughtime columns), in front of the Target's honest
+	// ones (TimeTarget). When nil, Run makes one and closes it after; a
+	// board built to ask the gate's addresses needs it made first
+	// (mitm.NewTimeGate), and its owner closes it.
+	Time *mitm.TimeGate
 
 	counters sync.Map    // device ID -> *noise.MemCounter, shared by every device of that ID
 	board    *boardState // while Run or RunCell drives Board
+	gate     *mitm.TimeGate
+	retired  tls.Certificate
+}
+
+// TimeTarget is a Target that runs honest time servers (UDP addresses):
+// lab/labserver's does.
+type TimeTarget interface {
+	TimeServers() (ntp, roughtime string)
 }
 
 // Run runs the selected cells, one at a time, and returns the matrix (see
@@ -89,10 +112,47 @@ func (l *Lab) attach(ctx context.Context) (detach func(), err error) {
 	if l.Set == nil || l.Target == nil {
 		return nil, errors.New("lab: the lab needs a fixture set and a target")
 	}
-	if l.Board == nil {
-		return func() {}, nil
+	retired, err := l.Set.BrokerRetired()
+	if err != nil {
+		return nil, fmt.Errorf("lab: %w", err)
 	}
-	return l.attachBoard(ctx)
+	l.retired = retired
+	closeGate := l.attachTime()
+	if l.Board == nil {
+		return closeGate, nil
+	}
+	detachBoard, err := l.attachBoard(ctx)
+	if err != nil {
+		closeGate()
+		return nil, err
+	}
+	return func() { detachBoard(); closeGate() }, nil
+}
+
+// attachTime puts the lab's time gate (Lab.Time, or one of its own) in
+// front of the target's time servers; a target without them leaves the
+// network-clock columns without a gate, and they do not run.
+func (l *Lab) attachTime() (detach func()) {
+	tt, ok := l.Target.(TimeTarget)
+	if !ok {
+		return func() {}
+	}
+	g, own := l.Time, false
+	if g == nil {
+		var err error
+		if g, err = mitm.NewTimeGate(); err != nil {
+			return func() {}
+		}
+		own = true
+	}
+	g.SetUpstream(tt.TimeServers())
+	l.gate = g
+	return func() {
+		if own {
+			g.Close()
+		}
+		l.gate = nil
+	}
 }
 
 // matrix is the attacker's part of the lab, with the lab's server, devices
@@ -104,9 +164,9 @@ func (l *Lab) matrix() *mitm.Matrix {
 	}
 	set := l.Set
 	return &mitm.Matrix{Target: l.Target, Devices: devs, FixturesSeed: set.Seed, TargetName: l.TargetName,
-		Timeout: l.Timeout, Progress: l.Progress,
+		Timeout: l.Timeout, Progress: l.Progress, Time: l.gate,
 		Material: mitm.Material{NoiseCurrent: set.NoiseCurrent, NoiseNext: set.NoiseNext, ServerName: set.ServerName,
-			Attacker: set.Attacker, Expired: set.BrokerExpired}}
+			Attacker: set.Attacker, Expired: set.BrokerExpired, Retired: l.retired}}
 }
 
 // labDevices is what the lab's simulated devices and its board have in
@@ -239,12 +299,36 @@ func (l *Lab) identity(c mitm.Column, fx fixtures.Device) (fixtures.Identity, er
 		o.SkipPointCheck = c.NoCheck()
 	case handshake.TLS:
 		o.TLSMode, o.TLSPassword = tlsprofile.Mode(c.Variant), true
+		if c.NetworkClock() {
+			src, err := l.timeSource(o.TLSMode)
+			if err != nil {
+				return fixtures.Identity{}, err
+			}
+			o.Clock = src
+		}
 	}
 	id, err := fixtures.Provision(l.Set, fx.ID, o)
 	if err != nil {
 		return id, fmt.Errorf("lab: provisioning the %s device: %w", c.Name(), err)
 	}
 	return id, nil
+}
+
+// timeSource is the time server a network-clock device of mode m asks:
+// the attacker's gate, in front of the lab's servers; a ca-roughtime
+// device pins the set's Roughtime key.
+func (l *Lab) timeSource(m tlsprofile.Mode) (clock.Source, error) {
+	if l.gate == nil {
+		return nil, errors.New("lab: no time gate for the network-clock columns")
+	}
+	if m == tlsprofile.CANTP {
+		return clock.NewSNTP(l.gate.NTPAddr()), nil
+	}
+	key, err := l.Set.RoughtimeKey()
+	if err != nil {
+		return nil, fmt.Errorf("lab: %w", err)
+	}
+	return clock.NewRoughtime(l.gate.RoughtimeAddr(), key.Public().(ed25519.PublicKey)), nil
 }
 
 func (d *simDevice) Column() mitm.Column              { return d.col }
@@ -254,7 +338,28 @@ func (d *simDevice) Credentials() (user, pass string) { return d.user, d.pass }
 // Pins returns a noise device's pinned server keys.
 func (d *simDevice) Pins() *noise.Pins { return d.pins }
 
+// clockSyncer is a device that asks its time server before it dials
+// (tlsprofile's ca-ntp and ca-roughtime devices).
+type clockSyncer interface {
+	SyncClock(ctx context.Context) error
+	ClockReading() (time.Time, bool)
+}
+
+// ClockReading returns the time a network-clock device last checked a
+// certificate at.
+func (d *simDevice) ClockReading() (time.Time, bool) {
+	if cs, ok := d.dev.(clockSyncer); ok {
+		return cs.ClockReading()
+	}
+	return time.Time{}, false
+}
+
 func (d *simDevice) Handshake(ctx context.Context) (*mitm.DeviceConn, error) {
+	if cs, ok := d.dev.(clockSyncer); ok {
+		if err := cs.SyncClock(ctx); err != nil {
+			return nil, err
+		}
+	}
 	raw, err := d.dial(ctx)
 	if err != nil {
 		return nil, handshake.Fail(d.col.Profile, handshake.StageDial, handshake.ReasonIO, err)

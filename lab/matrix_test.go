@@ -27,6 +27,10 @@ const matrixTimeout = 10 * time.Minute
 type env struct {
 	set *fixtures.Set
 	srv *labserver.Server
+	// board: the verdicts come from a board, which reports a refusal's
+	// reason and its log, not its time server's check or its clock.
+	board bool
+	gate  *mitm.TimeGate // made before a board that asks it
 }
 
 func startEnv(seed string) *env { return startEnvFor(seed, 0) }
@@ -161,6 +165,9 @@ func checkEvidence(e *env, v reports.Verdict) {
 		if check, ok := rejected[v.Scenario]; ok {
 			check(v)
 		}
+		if v.Column == mitm.ColTLSCARoughtime.Name() && (v.Scenario == "expired-certificate" || v.Scenario == "ntp-rollback") {
+			rejectedTime(e, v)
+		}
 		// What the backend got when the verdict was made, it keeps getting.
 		for _, f := range of(v, reports.FactDelivered, reports.SideBackend) {
 			Consistently(func() int { return e.srv.Count(f.Field, []byte(f.Value)) }).
@@ -179,6 +186,15 @@ func checkEvidence(e *env, v reports.Verdict) {
 		}
 	case reports.LockedOut:
 		Expect(reasons(v, reports.SideDevice)).To(ConsistOf(handshake.ReasonCertificate), describe(v))
+	case reports.FailedClosed:
+		Expect(reasons(v, reports.SideDevice)).To(Equal([]handshake.Reason{handshake.ReasonTimeUnavailable}), describe(v))
+		var dropped int
+		for _, f := range of(v, reports.FactNote, reports.SideAttacker) {
+			if strings.HasSuffix(f.Field, ".dropped") {
+				dropped += f.Count
+			}
+		}
+		Expect(dropped).To(BeNumerically(">=", 1), "the attacker dropped the device's time queries\n"+describe(v))
 	default:
 		Fail("no evidence for outcome " + string(v.Outcome))
 	}
@@ -200,7 +216,8 @@ var succeeded = map[string]func(e *env, v reports.Verdict, d fixtures.Device){
 		Expect(reads(v, "device_id")).To(Equal([]string{d.ID}), describe(v))
 	},
 	"impersonate-server":  checkCredentials,
-	"expired-certificate": checkCredentials,
+	"expired-certificate": checkClockOrCredentials,
+	"ntp-rollback":        checkClockOrCredentials,
 	"leaked-public-key": func(e *env, v reports.Verdict, d fixtures.Device) {
 		Expect(reads(v, "connect.client_id")).To(Equal([]string{d.ID}), describe(v))
 		payloads := reads(v, "publish.payload")
@@ -271,9 +288,8 @@ var rejected = map[string]func(v reports.Verdict){
 			Expect(reasons(v, reports.SideDevice)).To(Equal([]handshake.Reason{handshake.ReasonDecrypt}))
 		}
 	},
-	"expired-certificate": func(v reports.Verdict) {
-		Expect(reasons(v, reports.SideDevice)).To(Equal([]handshake.Reason{handshake.ReasonCertificate}), describe(v))
-	},
+	"expired-certificate": rejectedCertificate,
+	"ntp-rollback":        rejectedCertificate,
 	"invalid-point": func(v reports.Verdict) {
 		if v.Profile == string(handshake.Seed) {
 			Expect(reasons(v, reports.SideDevice)).To(Equal([]handshake.Reason{handshake.ReasonBadPoint, handshake.ReasonBadPoint, handshake.ReasonBadPoint}), describe(v))
@@ -347,4 +363,70 @@ func transportRejected(maxA int) func(v reports.Verdict) {
 		Expect(delivered[0].Count).To(Equal(maxA), "record A")
 		Expect(delivered[1].Count).To(BeZero(), "record B")
 	}
+}
+
+// times returns the times of the verdict's time facts by field.
+func times(v reports.Verdict) map[string]time.Time {
+	out := map[string]time.Time{}
+	for _, f := range of(v, reports.FactTime, "") {
+		t, err := time.Parse(time.RFC3339, f.Value)
+		Expect(err).NotTo(HaveOccurred(), describe(v))
+		out[f.Field] = t
+	}
+	return out
+}
+
+// checkClockOrCredentials: on ca-ntp the attacker forged the device's
+// clock into the certificate's validity, the device checked the chain at
+// that time, and then handed over its credentials.
+func checkClockOrCredentials(e *env, v reports.Verdict, d fixtures.Device) {
+	checkCredentials(e, v, d)
+	if v.Column != mitm.ColTLSCANTP.Name() {
+		return
+	}
+	ts := times(v)
+	forged, notBefore, notAfter := ts["sntp.forged_time"], ts["certificate.not_before"], ts["certificate.not_after"]
+	Expect(forged).NotTo(BeZero(), describe(v))
+	Expect(notAfter.Before(time.Now())).To(BeTrue(), "the certificate has expired")
+	Expect(forged.After(notBefore) && forged.Before(notAfter)).To(BeTrue(), "the forged time lies inside the certificate's validity\n"+describe(v))
+	if !e.board {
+		Expect(ts["device.clock"]).To(BeTemporally("~", forged, time.Minute), "the device set its clock to the forged time")
+	}
+	if v.Scenario == "ntp-rollback" {
+		Expect(notAfter.Before(e.set.BuildDate())).To(BeTrue(), "the retired certificate expired before the device was built")
+	}
+}
+
+// rejectedCertificate: the device refused the certificate (on
+// ca-roughtime, after refusing the attacker's time: rejectedTime).
+func rejectedCertificate(v reports.Verdict) {
+	if v.Column != mitm.ColTLSCARoughtime.Name() {
+		Expect(reasons(v, reports.SideDevice)).To(Equal([]handshake.Reason{handshake.ReasonCertificate}), describe(v))
+		return
+	}
+	Expect(reasons(v, reports.SideDevice)).To(Equal([]handshake.Reason{handshake.ReasonTimeRejected, handshake.ReasonCertificate}), describe(v))
+}
+
+// rejectedTime: on ca-roughtime the device refused the attacker's time,
+// which is not signed under the pinned key (the failed check, or a board's
+// own words on it), and then found the certificate expired at the true
+// time it checked at (a simulated device's clock).
+func rejectedTime(e *env, v reports.Verdict) {
+	refusals := of(v, reports.FactRefused, reports.SideDevice)
+	Expect(refusals).NotTo(BeEmpty(), describe(v))
+	Expect(refusals[0].Stage).To(Equal(string(handshake.StageClock)), describe(v))
+	ts := times(v)
+	Expect(ts["roughtime.forged_time"].Before(ts["certificate.not_after"])).To(BeTrue(), describe(v))
+	if e.board {
+		var words []string
+		for _, f := range of(v, reports.FactLog, reports.SideDevice) {
+			words = append(words, f.Value)
+		}
+		Expect(words).To(ContainElement(ContainSubstring("not signed by the pinned key")), describe(v))
+		return
+	}
+	Expect(refusals[0].Field).To(Equal("roughtime.check"))
+	Expect(refusals[0].Value).To(Equal("delegation_signature"), "the attacker's time is not signed under the pinned key")
+	Expect(ts["device.clock"]).To(BeTemporally("~", time.Now(), 10*time.Minute), "the device checked at the true time")
+	Expect(ts["device.clock"].After(ts["certificate.not_after"])).To(BeTrue())
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"shakedown/handshake"
+	"shakedown/handshake/tlsprofile"
 	"shakedown/reports"
 )
 
@@ -42,8 +43,17 @@ var (
 	ColTLSSPKI              = Column{handshake.TLS, "spki"}
 	ColTLSCA                = Column{handshake.TLS, "ca"}
 	ColTLSCANoClock         = Column{handshake.TLS, "ca-noclock"}
-	Columns                 = []Column{ColNoise, ColSeedP256, ColSeedSecp160r1, ColSeedP256NoCheck, ColSeedSecp160r1NoCheck, ColPSK, ColTLSNone, ColTLSFingerprint, ColTLSSPKI, ColTLSCA, ColTLSCANoClock}
+	ColTLSCANTP             = Column{handshake.TLS, "ca-ntp"}
+	ColTLSCARoughtime       = Column{handshake.TLS, "ca-roughtime"}
+	Columns                 = []Column{ColNoise, ColSeedP256, ColSeedSecp160r1, ColSeedP256NoCheck, ColSeedSecp160r1NoCheck, ColPSK, ColTLSNone, ColTLSFingerprint, ColTLSSPKI, ColTLSCA, ColTLSCANoClock, ColTLSCANTP, ColTLSCARoughtime}
 )
+
+// NetworkClock reports whether the devices of column c set their clock
+// from a time server before each handshake (the ca-ntp and ca-roughtime
+// columns): the cell's attacker also stands on that way (TimeGate).
+func (c Column) NetworkClock() bool {
+	return c.Profile == handshake.TLS && tlsprofile.Mode(c.Variant).NetworkClock()
+}
 
 // Curve returns a seed column's curve name.
 func (c Column) Curve() string { return strings.TrimSuffix(c.Variant, nocheckSuffix) }
@@ -65,7 +75,7 @@ func ParseColumn(s string) (Column, error) {
 type Kind string
 
 const (
-	KindAttack Kind = "attack" // outcomes: rejected or succeeded
+	KindAttack Kind = "attack" // outcomes: rejected, succeeded, or failed_closed (the device refused to go on without a precondition the attacker withheld)
 	KindChange Kind = "change" // a legitimate change; outcomes: survived or locked_out
 )
 
@@ -186,6 +196,9 @@ const (
 	srcNoiseTransport = "Noise rev. 34 §5.1, §5.2: a key per direction (Split) and a nonce counting one per message: a record opens only under its own number (§11.4: out of order needs explicit nonces, which the profile does not send)"
 	srcCounterNonces  = "counter nonces per direction (docs/protocol.md, records): a record opens only under its own number and key"
 	srcTLSRecords     = "RFC 8446 §5.3: the record nonce is the sequence number; §7.3: client and server write keys differ"
+	srcNTPForged      = "RFC 4330 §3: nothing authenticates the server (\"the device cannot verify the identity of the NTP server\", the seed's step 3): the attacker names a time inside the certificate's validity"
+	srcRoughtime      = "draft-ietf-ntp-roughtime-19 §5.4: the time must be signed over the device's nonce through a delegation from the pinned key; the attacker's is refused, and the true time finds the certificate expired (RFC 5280 §6.1.3)"
+	srcHonestTime     = "RFC 5280 §6.1: with the true time from its time server the new certificate is valid now"
 	srcDowngrade      = "each profile's server checks the registered profile (docs/protocol.md): a device is refused on every other listener; the broker checks tls CONNECT credentials"
 )
 
@@ -218,6 +231,8 @@ var catalogue = []*Scenario{
 			cell(ColTLSSPKI, reports.Rejected, "RFC 7469 §2.4: the attacker's key is not the pinned key"),
 			cell(ColTLSCA, reports.Rejected, "RFC 5280 §6.1: a self-signed certificate does not chain to the device's roots"),
 			cell(ColTLSCANoClock, reports.Rejected, "RFC 5280 §6.1: refusing a certificate the CA never signed needs no clock"),
+			cell(ColTLSCANTP, reports.Rejected, "RFC 5280 §6.1: no time makes a self-signed certificate chain to the device's roots"),
+			cell(ColTLSCARoughtime, reports.Rejected, "RFC 5280 §6.1: no time makes a self-signed certificate chain to the device's roots"),
 		},
 		run: runImpersonateServer,
 	},
@@ -249,8 +264,26 @@ var catalogue = []*Scenario{
 			cell(ColTLSSPKI, reports.Rejected, "RFC 7469 §2.4: the expired certificate carries another key than the pinned one"),
 			cell(ColTLSCA, reports.Rejected, "RFC 5280 §6.1.3 (a)(2): a certificate must be valid at the current time"),
 			cell(ColTLSCANoClock, reports.Succeeded, "the seed's clock complaint: at its build date the clockless device finds the expired certificate valid (RFC 5280 §6.1.3 needs the current time)"),
+			cell(ColTLSCANTP, reports.Succeeded, srcNTPForged),
+			cell(ColTLSCARoughtime, reports.Rejected, srcRoughtime),
 		},
 		run: runExpiredCertificate,
+	},
+	{
+		Name: "ntp-rollback", Title: "the attacker sets the device's clock back and replays a broker certificate retired by expiry, with its leaked key", Kind: KindAttack,
+		Cells: []Cell{
+			cell(ColTLSCA, reports.Rejected, "RFC 5280 §6.1.3 (a)(2): a device with its own clock finds the certificate expired"),
+			cell(ColTLSCANoClock, reports.Rejected, "RFC 5280 §6.1.3 (a)(2): the certificate expired before the device was built, so its build date refuses it too"),
+			cell(ColTLSCANTP, reports.Succeeded, srcNTPForged+"; the device takes even a date before its own build"),
+			cell(ColTLSCARoughtime, reports.Rejected, srcRoughtime),
+		},
+		run: runNTPRollback,
+	},
+	{
+		Name: "time-blocked", Title: "the attacker drops every query to the device's time server", Kind: KindAttack,
+		Cells: cells(reports.FailedClosed, "the device checks no certificate without a time it trusts: it stays offline while the attacker blocks (draft-ietf-ntp-roughtime-19 §5: no unauthenticated error message to force it off)",
+			ColTLSCANTP, ColTLSCARoughtime),
+		run: runTimeBlocked,
 	},
 	{
 		Name: "certificate-renewal", Title: "the server renews its certificate with the same key", Kind: KindChange,
@@ -260,6 +293,8 @@ var catalogue = []*Scenario{
 			cell(ColTLSSPKI, reports.Survived, "RFC 7469 §2.4: the pin covers the key, which a renewal keeps"),
 			cell(ColTLSCA, reports.Survived, "RFC 5280 §6.1: the renewed certificate chains to the same CA and is valid now"),
 			cell(ColTLSCANoClock, reports.LockedOut, "RFC 5280 §4.1.2.5: the renewed certificate is not yet valid at the device's build date"),
+			cell(ColTLSCANTP, reports.Survived, srcHonestTime),
+			cell(ColTLSCARoughtime, reports.Survived, srcHonestTime),
 		},
 		run: runCertificateChange(ListenTLSRenewed),
 	},
@@ -271,6 +306,8 @@ var catalogue = []*Scenario{
 			cell(ColTLSSPKI, reports.LockedOut, "RFC 7469 §2.4: a new key is a new pin (§4.3 asks for a backup pin)"),
 			cell(ColTLSCA, reports.Survived, "RFC 5280 §6.1: the new certificate chains to the same CA and is valid now"),
 			cell(ColTLSCANoClock, reports.LockedOut, "RFC 5280 §4.1.2.5: the new certificate is not yet valid at the device's build date"),
+			cell(ColTLSCANTP, reports.Survived, srcHonestTime),
+			cell(ColTLSCARoughtime, reports.Survived, srcHonestTime),
 		},
 		run: runCertificateChange(ListenTLSRolled),
 	},

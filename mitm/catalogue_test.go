@@ -24,7 +24,7 @@ var _ = Describe("the catalogue", func() {
 				cols[c.Column.Name()] = true
 				Expect(c.Source).NotTo(BeEmpty(), s.Name)
 				if s.Kind == mitm.KindAttack {
-					Expect(c.Expected).To(BeElementOf(reports.Rejected, reports.Succeeded), s.Name)
+					Expect(c.Expected).To(BeElementOf(reports.Rejected, reports.Succeeded, reports.FailedClosed), s.Name)
 				} else {
 					Expect(c.Expected).To(BeElementOf(reports.Survived, reports.LockedOut), s.Name)
 				}
@@ -64,6 +64,28 @@ var _ = Describe("the catalogue", func() {
 				Expect(ok).To(BeTrue(), name+" on "+c)
 			}
 		}
+	})
+
+	It("expects of the network-clock columns what issue 20 lists", func() {
+		want := map[string]map[mitm.Column]reports.Outcome{
+			"expired-certificate":  {mitm.ColTLSCANTP: reports.Succeeded, mitm.ColTLSCARoughtime: reports.Rejected},
+			"ntp-rollback":         {mitm.ColTLSCANTP: reports.Succeeded, mitm.ColTLSCARoughtime: reports.Rejected},
+			"pass-through":         {mitm.ColTLSCANTP: reports.Survived, mitm.ColTLSCARoughtime: reports.Survived},
+			"certificate-renewal":  {mitm.ColTLSCANTP: reports.Survived, mitm.ColTLSCARoughtime: reports.Survived},
+			"certificate-rollover": {mitm.ColTLSCANTP: reports.Survived, mitm.ColTLSCARoughtime: reports.Survived},
+			"time-blocked":         {mitm.ColTLSCARoughtime: reports.FailedClosed},
+		}
+		for name, cells := range want {
+			s, err := mitm.Lookup(name)
+			Expect(err).NotTo(HaveOccurred())
+			for col, o := range cells {
+				c, ok := s.Cell(col)
+				Expect(ok).To(BeTrue(), name+" on "+col.Name())
+				Expect(c.Expected).To(Equal(o), name+" on "+col.Name())
+			}
+		}
+		Expect(mitm.ColTLSCANTP.NetworkClock()).To(BeTrue())
+		Expect(mitm.ColTLSCA.NetworkClock()).To(BeFalse())
 	})
 
 	It("selects by scenario, profile and column, and refuses unknown names", func() {

@@ -92,12 +92,13 @@ func (v Victim) keypair() fnoise.DHKey {
 // victim's: the noise server's static keys (the current one, which the
 // devices pin, and the next one that a rollover promotes), the server name
 // of the tls certificates, and the certificates the attacker presents:
-// one of its own, self-signed for the same names, and the CA-signed one
-// that expired and leaked with its key.
+// one of its own, self-signed for the same names, the CA-signed one that
+// expired and leaked with its key, and an older CA-signed one, retired by
+// expiry before the devices were built, whose key leaked too.
 type Material struct {
-	NoiseCurrent, NoiseNext fnoise.DHKey
-	ServerName              string
-	Attacker, Expired       tls.Certificate
+	NoiseCurrent, NoiseNext    fnoise.DHKey
+	ServerName                 string
+	Attacker, Expired, Retired tls.Certificate
 }
 
 // Device is the device under test as scenarios drive it.

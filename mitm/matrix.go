@@ -25,6 +25,10 @@ type Matrix struct {
 	Timeout time.Duration
 	// Progress, when set, is told about each verdict as it is made.
 	Progress func(reports.Verdict)
+	// Time is the attacker on the way to the devices' time servers, which
+	// the network-clock columns need (their cells are not applicable
+	// without it); after each cell it passes queries honestly again.
+	Time *TimeGate
 
 	mu     sync.Mutex
 	shapes map[string]shape // column -> the units of its handshake
@@ -120,9 +124,16 @@ func (m *Matrix) runCell(ctx context.Context, s *Scenario, c Cell) reports.Verdi
 	defer cancel()
 	v := reports.Verdict{Scenario: s.Name, Column: c.Column.Name(), Profile: string(c.Column.Profile), Variant: c.Column.Variant,
 		Expected: c.Expected, Source: c.Source}
-	if why := m.Devices.NotApplicable(c.Column); why != "" {
+	why := m.Devices.NotApplicable(c.Column)
+	if why == "" && c.Column.NetworkClock() && m.Time == nil {
+		why = "the lab runs no time servers for the devices to ask"
+	}
+	if why != "" {
 		v.Outcome, v.NotApplicable = reports.NotApplicable, why
 		return v
+	}
+	if m.Time != nil {
+		defer m.Time.pass()
 	}
 	r, err := m.newCellRun(cctx, s, c)
 	if err == nil {

@@ -87,10 +87,6 @@ func runLeakedPublicKey(r *cellRun) (reports.Outcome, error) {
 	return r.framedImpersonation(srv, "the attacker holds the device's \"public\" point D, from a registry dump")
 }
 
-func runExpiredCertificate(r *cellRun) (reports.Outcome, error) {
-	return r.tlsMITM(r.m.Material.Expired, "the leaked, expired, CA-signed certificate and its key")
-}
-
 func outcome(succeeded bool) reports.Outcome {
 	if succeeded {
 		return reports.Succeeded
@@ -285,9 +281,12 @@ func (r *cellRun) tlsMITM(cert tls.Certificate, note string) (reports.Outcome, e
 		return reports.Broken, err
 	}
 	ch := r.open(dev, r.stepTimeout())
-	p, err := r.next()
+	p, early, err := r.pathOrEnd(ch)
 	if err != nil {
 		return reports.Broken, err
+	}
+	if early != nil {
+		return r.endedEarly(early, note)
 	}
 	defer p.Close()
 	ctx, cancel := r.stepCtx(r.stepTimeout())
@@ -296,11 +295,9 @@ func (r *cellRun) tlsMITM(cert tls.Certificate, note string) (reports.Outcome, e
 		MinVersion: tls.VersionTLS13, MaxVersion: tls.VersionTLS13, SessionTicketsDisabled: true})
 	aerr := atls.HandshakeContext(ctx)
 	dc, err := r.wait(ch)
+	r.deviceClock(dev)
 	if err != nil {
-		if err := r.deviceRefused(err, note); err != nil {
-			return reports.Broken, err
-		}
-		return reports.Rejected, nil
+		return r.endedEarly(&opened{err: err}, note)
 	}
 	defer dc.Close()
 	if aerr != nil {

@@ -26,6 +26,11 @@ const (
 	Survived Outcome = "survived"
 	// LockedOut: a legitimate change on the server locked the device out.
 	LockedOut Outcome = "locked_out"
+	// FailedClosed: the attacker kept the device from a precondition of its
+	// check (its time server's answer), and the device refused to connect
+	// rather than connect unchecked: safe, but out of service while the
+	// attacker stays.
+	FailedClosed Outcome = "failed_closed"
 	// Broken: the scenario could not run to a verdict (Verdict.Error says why).
 	Broken Outcome = "error"
 	// NotApplicable: the cell has no meaning on the board under test
@@ -44,6 +49,8 @@ func (o Outcome) Label() string {
 		return "SUCCEEDED"
 	case LockedOut:
 		return "LOCKED OUT"
+	case FailedClosed:
+		return "failed closed"
 	case Broken:
 		return "ERROR"
 	case NotApplicable:
@@ -84,6 +91,10 @@ const (
 	FactWorked FactKind = "worked"
 	// FactNote: a step of the scenario, in the lab's words.
 	FactNote FactKind = "note"
+	// FactTime: a time the verdict rests on (Field names it: the time the
+	// attacker forged, the device's clock, a certificate's notBefore or
+	// notAfter; Value is RFC 3339 UTC).
+	FactTime FactKind = "time"
 	// FactLog: what a board under test wrote about its refusal, in its own
 	// words (Field: "log" for its agent log, "console" for its console
 	// output; Value: the last lines, printable ASCII only).
@@ -113,6 +124,9 @@ func (f Fact) String() string {
 			s += " at " + f.Stage
 		}
 		s += ": " + f.Reason
+		if f.Field != "" {
+			s += ", " + f.Field + " " + f.Value
+		}
 	case FactRead:
 		s += fmt.Sprintf("read %s = %q", f.Field, f.Value)
 	case FactAccepted:
@@ -125,8 +139,16 @@ func (f Fact) String() string {
 		s += "session worked: " + f.Field
 	case FactLog:
 		s += fmt.Sprintf("%s: %q", f.Field, f.Value)
+	case FactTime:
+		s += "time " + f.Field + " = " + f.Value
 	default:
 		s += string(f.Kind)
+		if f.Field != "" {
+			s += " " + f.Field
+		}
+		if f.Count != 0 {
+			s += fmt.Sprintf(": %d", f.Count)
+		}
 	}
 	if f.Note != "" {
 		s += " (" + f.Note + ")"
@@ -190,9 +212,9 @@ type Verdict struct {
 // scenario by scenario, column by column, and only for the cells the
 // catalogue defines and that ran; not_applicable lists the others, so
 // verdicts and not_applicable together cover the selection. Outcomes are
-// rejected, succeeded, survived, locked_out and error (not_applicable in
+// rejected, succeeded, failed_closed, survived, locked_out and error (not_applicable in
 // its own list); fact kinds are refused, read, accepted, delivered,
-// not_found, worked, note and log.
+// not_found, worked, note, time and log.
 type MITM struct {
 	Format       string    `json:"format"`
 	Started      time.Time `json:"started"`

@@ -101,6 +101,7 @@ var _ = Describe("MITM results", func() {
 	It("label the outcomes they know, and no other", func() {
 		Expect(reports.Succeeded.Label()).To(Equal("SUCCEEDED"))
 		Expect(reports.LockedOut.Label()).To(Equal("LOCKED OUT"))
+		Expect(reports.FailedClosed.Label()).To(Equal("failed closed"))
 		Expect(reports.NotApplicable.Label()).To(Equal("n/a"))
 		Expect(reports.Outcome("<script>").Label()).To(Equal("?"))
 	})

@@ -47,6 +47,7 @@ func (m *MITM) WriteText(w io.Writer, all bool) error {
 		return err
 	}
 	fmt.Fprintf(w, "\nrejected: the attack failed, a side was seen refusing it; SUCCEEDED: the attack worked, evidence below;\n"+
+		"failed closed: the attacker withheld the device's time and it refused to connect unchecked;\n"+
 		"survived / LOCKED OUT: a legitimate server change; !: not the expected outcome; -: no such cell.\n")
 	if m.Board != nil {
 		fmt.Fprintf(w, "n/a: the cell has no meaning on this board (reasons below); it is not a mismatch.\n")

@@ -64,6 +64,29 @@ var _ = Describe("Writers", func() {
 		Expect(page).To(ContainSubstring("SUCCEEDED"))
 	})
 
+	It("show the network-clock columns of the matrix, with their times as evidence", func() {
+		run := sampleRun()
+		m := run.MITM
+		m.Columns = append(m.Columns, "tls-ca-ntp", "tls-ca-roughtime")
+		m.Scenarios = append(m.Scenarios, "time-blocked")
+		forged := reports.Fact{Side: reports.SideAttacker, Kind: reports.FactTime, Field: "sntp.forged_time", Value: "2025-06-01T00:00:00Z"}
+		m.Add(reports.Verdict{Scenario: "time-blocked", Column: "tls-ca-ntp", Expected: reports.FailedClosed, Outcome: reports.FailedClosed, AsExpected: true,
+			Evidence: []reports.Fact{forged, {Side: reports.SideDevice, Kind: reports.FactRefused, Stage: "clock", Reason: "time_unavailable"}}})
+		m.Add(reports.Verdict{Scenario: "time-blocked", Column: "tls-ca-roughtime", Expected: reports.FailedClosed, Outcome: reports.Rejected})
+		var buf bytes.Buffer
+		Expect(reports.WriteHTML(&buf, run)).To(Succeed())
+		page := buf.String()
+		Expect(page).To(ContainSubstring(`<th class="col">tls-ca-ntp</th>`))
+		Expect(page).To(ContainSubstring(`<th class="col">tls-ca-roughtime</th>`))
+		Expect(page).To(MatchRegexp(`<td class="failed-closed[^"]*"[^>]*>\s*failed closed`))
+		Expect(page).To(ContainSubstring("attacker time field=sntp.forged_time value=2025-06-01T00:00:00Z"))
+		Expect(page).To(ContainSubstring("device refused stage=clock reason=time_unavailable"))
+		var text bytes.Buffer
+		Expect(m.WriteText(&text, true)).To(Succeed())
+		Expect(text.String()).To(ContainSubstring("attacker time sntp.forged_time = 2025-06-01T00:00:00Z"))
+		Expect(text.String()).To(ContainSubstring("rejected!"), "the roughtime cell is a mismatch")
+	})
+
 	It("say in place of a chart that the run has no data for it", func() {
 		run := sampleRun()
 		run.Sim.Timeline = nil

@@ -2,6 +2,7 @@ package virtual
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -44,8 +45,19 @@ type Config struct {
 	// TLSRoots and BuildTime serve the tls profile's ca modes.
 	TLSRoots  *x509.CertPool
 	BuildTime time.Time
+	// Clocks are the time servers the board was built to ask in the
+	// ca-ntp and ca-roughtime modes (the board protocol provisions none).
+	Clocks Clocks
 	// Console receives the board's own log lines as it writes them.
 	Console io.Writer
+}
+
+// Clocks are a board's time servers: an SNTP server, and a Roughtime
+// server with the Ed25519 key the board pins. Empty: the mode is refused.
+type Clocks struct {
+	NTP          string
+	Roughtime    string
+	RoughtimeKey ed25519.PublicKey
 }
 
 // Faults make the board misbehave the way real boards do.

@@ -1,6 +1,7 @@
 package virtual
 
 import (
+	"context"
 	"crypto/ed25519"
 	"crypto/x509"
 	"errors"
@@ -8,6 +9,7 @@ import (
 
 	"shakedown/fixtures"
 	"shakedown/handshake"
+	"shakedown/handshake/clock"
 	"shakedown/handshake/noise"
 	"shakedown/handshake/seed"
 	"shakedown/handshake/tlsprofile"
@@ -35,6 +37,24 @@ func Device(id fixtures.Identity) (handshake.Device, error) { return id.NewDevic
 
 var errIncomplete = errors.New("virtual: the identity lacks a field its profile needs")
 
+// clockSyncer is a device that asks its time server before it sends a
+// byte (tlsprofile's ca-ntp and ca-roughtime devices).
+type clockSyncer interface {
+	SyncClock(ctx context.Context) error
+}
+
+// source returns the board's time server for mode m; nil when it has none
+// (the device then refuses to be built, as a board without the mode).
+func (c Clocks) source(m tlsprofile.Mode) clock.Source {
+	switch {
+	case m == tlsprofile.CANTP && c.NTP != "":
+		return clock.NewSNTP(c.NTP)
+	case m == tlsprofile.CARoughtime && c.Roughtime != "" && len(c.RoughtimeKey) == ed25519.PublicKeySize:
+		return clock.NewRoughtime(c.Roughtime, c.RoughtimeKey)
+	}
+	return nil
+}
+
 // certNotBefore is the notBefore of a board's self-made client
 // certificate: a board has no clock to date it by, and the reference server
 // pins the key and checks no date.
@@ -48,7 +68,7 @@ var certNotBefore = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 // registry pins the key, so the certificate the fixtures issued and this
 // one are the same credential. Without a key it presents none and logs in
 // with its MQTT password. The noise counter and pins are the caller's.
-func identityOf(p bp.Provision, roots *x509.CertPool, build time.Time) (fixtures.Identity, error) {
+func identityOf(p bp.Provision, roots *x509.CertPool, build time.Time, clocks Clocks) (fixtures.Identity, error) {
 	id := fixtures.Identity{Profile: p.Profile, DeviceID: p.DeviceID, DeviceKey: p.DeviceKey,
 		ServerKey: p.ServerKey, ServerKeyNext: p.ServerKeyNext, TLSPin: p.TLSPin, ServerName: p.ServerName}
 	switch p.Profile {
@@ -60,6 +80,7 @@ func identityOf(p bp.Provision, roots *x509.CertPool, build time.Time) (fixtures
 		id.Curve = seed.Curve(p.Curve.String())
 	case handshake.TLS:
 		id.TLSMode, id.Roots, id.BuildTime = tlsprofile.Mode(p.TLSVerify.String()), roots, build
+		id.Clock = clocks.source(id.TLSMode)
 		if p.DeviceKey == nil {
 			break
 		}

@@ -110,7 +110,7 @@ func (b *Board) identity(r *run, s *slot) (fixtures.Identity, error) {
 	b.mu.Lock()
 	p := s.prov
 	b.mu.Unlock()
-	id, err := identityOf(p, b.cfg.TLSRoots, b.cfg.BuildTime)
+	id, err := identityOf(p, b.cfg.TLSRoots, b.cfg.BuildTime, b.cfg.Clocks)
 	if err != nil || p.Profile != handshake.Noise {
 		return id, err
 	}
@@ -163,6 +163,14 @@ func (b *Board) runHandshake(r *run, dev handshake.Device, req bp.HandshakeReque
 		raw = c
 	}
 	raw = &meter{Conn: raw, b: b, r: r, ctx: ctx, before: plan.before}
+	if cs, ok := dev.(clockSyncer); ok {
+		// A network-clock device asks its time server first; without a
+		// time it trusts it sends no byte.
+		if err := cs.SyncClock(ctx); err != nil {
+			b.handshakeFailed(r, start, plan, err)
+			return
+		}
+	}
 	conn, err := dev.Handshake(ctx, raw)
 	if err == nil && plan.after > 0 {
 		err = b.spend(ctx, plan.after)
@@ -205,6 +213,11 @@ func (b *Board) handshakeFailed(r *run, start time.Time, plan costPlan, err erro
 	b.counters[bp.CounterLastFailureReason] = uint64(bp.ReasonCode(reason))
 	b.mu.Unlock()
 	b.logf("handshake failed: %s at %s", reason, stage)
+	if stage == handshake.StageClock {
+		// The board's own words on its time server: fixed texts of
+		// package clock, no byte the server sent.
+		b.logf("time server: %v", err)
+	}
 	b.emit(r, bp.EvtHandshakeDone, done.Append(nil))
 	if r.mode == bp.ModeRelay {
 		b.emit(r, bp.EvtClosed, bp.AppendReason(nil, reason))

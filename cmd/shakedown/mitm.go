@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"fmt"
 	"strings"
 	"time"
@@ -48,7 +49,11 @@ P-256 and secp160r1 (and a device that skips point validation), psk, and tls
 with each verification mode. The matrix shows, per cell, "rejected" (a side
 was seen refusing the attack) or "SUCCEEDED" with the evidence (what the
 attacker read, what a side accepted), and, for legitimate certificate
-changes, "survived" or "LOCKED OUT". Every cell carries its expected outcome
+changes, "survived" or "LOCKED OUT"; "failed closed" when the attacker
+withheld a device's time and the device refused to connect unchecked. The
+tls columns ca-ntp and ca-roughtime ask a time server before each handshake
+(SNTP, or Roughtime under a pinned key, in front of which the attacker
+stands too: the seed's clock question). Every cell carries its expected outcome
 and the source of that expectation (--list shows them); the exit status is 1
 when any outcome differs from its expectation.
 
@@ -62,7 +67,9 @@ Cells a board cannot run are "n/a", with the reason, and never a mismatch:
 profiles and curves its INFO does not list, the seed device that skips point
 validation (no board can be provisioned into it), and the tls ca modes unless
 --trusts-fixture-ca (the board protocol provisions no CA and no clock; the
-virtual board is started trusting the set's CA). On a slow board raise
+virtual board is started trusting the set's CA), and ca-ntp and ca-roughtime
+on any board but the virtual one (no time server can be provisioned; the
+virtual board is started asking the attacker's). On a slow board raise
 --cell-timeout: tamper-handshake runs one handshake per altered byte.
 
 --out writes the matrix as JSON (format shakedown-mitm/1, see package reports),
@@ -73,6 +80,8 @@ exits 3.`,
   shakedown mitm run --list
   shakedown mitm run --scenario impersonate-server --scenario expired-certificate --profile tls
   shakedown mitm run --profile seed-secp160r1 --all --out mitm.json
+  # the seed's clock question: a clock set by NTP falls, Roughtime holds
+  shakedown mitm run --profile tls-ca-noclock,tls-ca-ntp,tls-ca-roughtime --all
 
   # the same matrix on a virtual board, through its relay
   shakedown mitm run --virtual --out mitm-board.json
@@ -195,13 +204,19 @@ func (o *mitmOptions) openBoard(cmd *cobra.Command, l *lab.Lab) (closeBoard func
 	ctx, progress := cmd.Context(), cmd.ErrOrStderr()
 	switch {
 	case o.virtual:
-		vb, b, prof, err := startVirtualBoard(ctx, l.Set)
+		gate, err := mitm.NewTimeGate()
 		if err != nil {
 			return nil, setupError(err)
 		}
+		vb, b, prof, err := startVirtualBoard(ctx, l.Set, gate)
+		if err != nil {
+			gate.Close()
+			return nil, setupError(err)
+		}
 		l.Board, l.BoardTrustsSetCA, l.BoardSlack = b, true, prof.LongestLimit()
+		l.Time, l.BoardAsksTimeGate = gate, true
 		fmt.Fprintf(progress, "virtual board %s on %s\n", vb.Serial(), vb.Path())
-		return func() { b.Close(); vb.Close() }, nil
+		return func() { b.Close(); vb.Close(); gate.Close() }, nil
 	case o.board.port != "" || o.board.serial != "":
 		b, prof, err := o.board.open(ctx, cmd, false)
 		if err != nil {
@@ -238,15 +253,21 @@ func (o *mitmOptions) results(cmd *cobra.Command, res *reports.MITM) error {
 }
 
 // startVirtualBoard starts a virtual board on a pseudo-terminal, trusting
-// the set's CA with the lab's build date as its ca-noclock clock, and opens
-// it through the harness as any board.
-func startVirtualBoard(ctx context.Context, set *fixtures.Set) (*virtual.Board, *harness.Board, boards.Profile, error) {
+// the set's CA with the lab's build date as its ca-noclock clock, asking
+// the attacker's time gate in the network-clock modes and pinning the
+// set's Roughtime key, and opens it through the harness as any board.
+func startVirtualBoard(ctx context.Context, set *fixtures.Set, gate *mitm.TimeGate) (*virtual.Board, *harness.Board, boards.Profile, error) {
 	prof, err := boards.Lookup("virtual")
+	if err != nil {
+		return nil, nil, prof, err
+	}
+	key, err := set.RoughtimeKey()
 	if err != nil {
 		return nil, nil, prof, err
 	}
 	cfg := virtual.FromProfile(prof, "MITM-VIRTUAL-0001", false)
 	cfg.TLSRoots, cfg.BuildTime = set.Roots, set.BuildDate()
+	cfg.Clocks = virtual.Clocks{NTP: gate.NTPAddr(), Roughtime: gate.RoughtimeAddr(), RoughtimeKey: key.Public().(ed25519.PublicKey)}
 	vb, err := virtual.Start(cfg)
 	if err != nil {
 		return nil, nil, prof, err

@@ -13,6 +13,14 @@
 //	spki         SHA-256 of the leaf's SubjectPublicKeyInfo equals the pin (RFC 7469 §2.4)
 //	ca           chain to the roots, at the device's current time, valid for ServerName
 //	ca-noclock   the same at the device's build time (x509.VerifyOptions.CurrentTime = BuildTime)
+//	ca-ntp       the same at the time an SNTP server named (RFC 4330), asked before each handshake
+//	ca-roughtime the same at the time a Roughtime server signed under its pinned key
+//	             (draft-ietf-ntp-roughtime-19), asked before each handshake
+//
+// The two network-clock modes ask their time server (DeviceConfig.Clock,
+// package handshake/clock) before the device dials (Device.SyncClock) and
+// fail closed at StageClock: time_unavailable when no server answered,
+// time_rejected when the answer failed its check.
 //
 // The device turns crypto/tls's own check off (InsecureSkipVerify) and runs
 // its mode in tls.Config.VerifyConnection, which crypto/tls calls when the

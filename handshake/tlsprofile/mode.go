@@ -28,10 +28,21 @@ const (
 	// CANoClock is CA on a device without a clock: the chain is checked at
 	// the device's build time.
 	CANoClock Mode = "ca-noclock"
+	// CANTP is CA on a device that sets its clock by SNTP (RFC 4330) before
+	// each handshake: the chain is checked at the time an unauthenticated
+	// server named.
+	CANTP Mode = "ca-ntp"
+	// CARoughtime is CA on a device that gets its time from a Roughtime
+	// server whose Ed25519 key it pins (draft-ietf-ntp-roughtime-19).
+	CARoughtime Mode = "ca-roughtime"
 )
 
 // Modes lists every mode in a stable order.
-var Modes = []Mode{None, Fingerprint, SPKI, CA, CANoClock}
+var Modes = []Mode{None, Fingerprint, SPKI, CA, CANoClock, CANTP, CARoughtime}
+
+// NetworkClock reports whether a device of mode m asks a time server
+// before each handshake (DeviceConfig.Clock).
+func (m Mode) NetworkClock() bool { return m == CANTP || m == CARoughtime }
 
 // Pin lengths.
 const (
@@ -46,7 +57,7 @@ func ParseMode(s string) (Mode, error) {
 			return m, nil
 		}
 	}
-	return "", errors.New("tlsprofile: unknown mode (want none, fingerprint, spki, ca or ca-noclock)")
+	return "", errors.New("tlsprofile: unknown mode (want none, fingerprint, spki, ca, ca-noclock, ca-ntp or ca-roughtime)")
 }
 
 // Why a certificate was rejected. The errors a device returns wrap one of
@@ -102,7 +113,7 @@ func (v *verifier) verify(cs tls.ConnectionState) error {
 	case SPKI:
 		sum := sha256.Sum256(leaf.RawSubjectPublicKeyInfo)
 		return v.matchPin(sum[:])
-	case CA:
+	case CA, CANTP, CARoughtime:
 		return v.chain(cs.PeerCertificates, v.now())
 	default: // CANoClock
 		return v.chain(cs.PeerCertificates, v.buildTime)

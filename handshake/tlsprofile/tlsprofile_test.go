@@ -405,7 +405,7 @@ var _ = Describe("configuration", func() {
 		}
 		_, err := tlsprofile.ParseMode("CA")
 		Expect(err).To(HaveOccurred())
-		Expect(strings.Join(modeNames(), ",")).To(Equal("none,fingerprint,spki,ca,ca-noclock"))
+		Expect(strings.Join(modeNames(), ",")).To(Equal("none,fingerprint,spki,ca,ca-noclock,ca-ntp,ca-roughtime"))
 	})
 
 	It("needs a server certificate with its key", func() {

@@ -203,6 +203,8 @@ var wireReasons = []handshake.Reason{
 	handshake.ReasonCertificate,
 	handshake.ReasonInternal,
 	handshake.ReasonBoardReset,
+	handshake.ReasonTimeUnavailable,
+	handshake.ReasonTimeRejected,
 }
 
 // ReasonCode returns the wire code of r; reasons a board cannot report map
@@ -228,6 +230,7 @@ func ReasonOfCode(c byte) (handshake.Reason, bool) {
 var wireStages = []handshake.Stage{
 	"", handshake.StageDial, handshake.StageHello, handshake.StageMsg1,
 	handshake.StageMsg2, handshake.StageMsg3, handshake.StageTransport,
+	handshake.StageClock,
 }
 
 // StageCode returns the wire code of st, 0 when st has none.

@@ -83,7 +83,7 @@ var _ = Describe("payloads", func() {
 
 	It("keeps the reason of every wire code and status (docs/board-protocol.md §6.1, §6.2)", func() {
 		wire := []string{"", "io", "timeout", "short_frame", "oversize_frame", "malformed", "decrypt_failed",
-			"bad_point", "unknown_server", "cert_rejected", "internal", "board_reset"}
+			"bad_point", "unknown_server", "cert_rejected", "internal", "board_reset", "time_unavailable", "time_rejected"}
 		for c, want := range wire {
 			r, ok := bp.ReasonOfCode(byte(c))
 			Expect(ok).To(BeTrue())

@@ -44,6 +44,8 @@ const (
 	TLSVerifySPKI        TLSVerify = 3
 	TLSVerifyCA          TLSVerify = 4
 	TLSVerifyCANoClock   TLSVerify = 5
+	TLSVerifyCANTP       TLSVerify = 6 // the chain at the time an SNTP server named
+	TLSVerifyCARoughtime TLSVerify = 7 // the chain at the time a pinned Roughtime server signed
 )
 
 // NoisePattern selects the Noise pattern of the noise profile.
@@ -59,14 +61,15 @@ const (
 // words of package tlsprofile's modes and of the Noise patterns.
 var (
 	tlsVerifyNames = codeNames{TLSVerifyNone: "none", TLSVerifyFingerprint: "fingerprint",
-		TLSVerifySPKI: "spki", TLSVerifyCA: "ca", TLSVerifyCANoClock: "ca-noclock"}
+		TLSVerifySPKI: "spki", TLSVerifyCA: "ca", TLSVerifyCANoClock: "ca-noclock",
+		TLSVerifyCANTP: "ca-ntp", TLSVerifyCARoughtime: "ca-roughtime"}
 	noisePatternNames = codeNames{NoiseIK: "IK", NoiseXK: "XK", NoiseKK: "KK"}
 )
 
 func (v TLSVerify) String() string { return tlsVerifyNames.name(byte(v), "tlsverify_") }
 
-// ParseTLSVerify returns the mode named s: none, fingerprint, spki, ca or
-// ca-noclock.
+// ParseTLSVerify returns the mode named s: none, fingerprint, spki, ca,
+// ca-noclock, ca-ntp or ca-roughtime.
 func ParseTLSVerify(s string) (TLSVerify, bool) {
 	c, ok := tlsVerifyNames.code(s)
 	return TLSVerify(c), ok
@@ -249,7 +252,7 @@ func applyTLV(p *Provision, tag byte, v []byte) bool {
 		}
 		p.Curve = Curve(v[0])
 	case TagTLSVerify:
-		if len(v) != 1 || v[0] < byte(TLSVerifyNone) || v[0] > byte(TLSVerifyCANoClock) {
+		if len(v) != 1 || v[0] < byte(TLSVerifyNone) || v[0] > byte(TLSVerifyCARoughtime) {
 			return false
 		}
 		p.TLSVerify = TLSVerify(v[0])

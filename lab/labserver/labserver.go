@@ -13,6 +13,7 @@ import (
 
 	"shakedown/fixtures"
 	"shakedown/handshake"
+	"shakedown/handshake/clock"
 	"shakedown/handshake/noise"
 	"shakedown/handshake/tlsprofile"
 	"shakedown/mitm"
@@ -40,6 +41,9 @@ const drainTimeout = time.Second
 type Server struct {
 	srv   *servertest.Server
 	addrs map[mitm.Listener]string
+	// ntp and roughtime are the honest time servers the devices of the
+	// network-clock columns ask (through the attacker's mitm.TimeGate).
+	ntp, roughtime *clock.Server
 
 	mu     sync.Mutex
 	events []mitm.ServerEvent
@@ -85,13 +89,17 @@ func StartOptions(set *fixtures.Set, o Options) (*Server, error) {
 	for p, a := range srv.Addrs() {
 		s.addrs[mitm.ListenerOf(p)] = a
 	}
+	if err := s.startClocks(set); err != nil {
+		srv.Close()
+		return nil, err
+	}
 	for _, x := range []struct {
 		l    mitm.Listener
 		cert tls.Certificate
 	}{{mitm.ListenTLSRenewed, set.BrokerRenewed}, {mitm.ListenTLSRolled, set.BrokerRolled}} {
 		obs, wrap := s.watch(x.l)
 		if s.addrs[x.l], err = srv.Listen(servertest.Listener{Profile: handshake.TLS, Certificate: x.cert, Observer: obs, Wrap: wrap}); err != nil {
-			srv.Close()
+			s.Close()
 			return nil, fmt.Errorf("labserver: starting the %s listener: %w", x.l, err)
 		}
 	}
@@ -189,8 +197,40 @@ func (s *Server) Command(topic string, payload []byte) error {
 // SetNoiseKeys implements mitm.Target.
 func (s *Server) SetNoiseKeys(k noise.ServerKeys) { s.srv.SetNoiseKeys(k) }
 
-// Close stops the gateways and the broker. Safe to call twice.
-func (s *Server) Close() error { return s.srv.Close() }
+// startClocks runs the honest time servers on 127.0.0.1: SNTP and
+// Roughtime under the set's key, both on the real clock.
+func (s *Server) startClocks(set *fixtures.Set) error {
+	key, err := set.RoughtimeKey()
+	if err != nil {
+		return err
+	}
+	rs, err := clock.NewRoughtimeServer(key, time.Now)
+	if err != nil {
+		return fmt.Errorf("labserver: %w", err)
+	}
+	if s.ntp, err = clock.Listen("127.0.0.1:0", clock.NTPResponder(time.Now)); err != nil {
+		return fmt.Errorf("labserver: starting the SNTP server: %w", err)
+	}
+	if s.roughtime, err = clock.Listen("127.0.0.1:0", rs.Handler()); err != nil {
+		s.ntp.Close()
+		return fmt.Errorf("labserver: starting the Roughtime server: %w", err)
+	}
+	return nil
+}
+
+// TimeServers returns the addresses of the honest SNTP and Roughtime
+// servers (UDP on 127.0.0.1).
+func (s *Server) TimeServers() (ntp, roughtime string) { return s.ntp.Addr(), s.roughtime.Addr() }
+
+// Close stops the gateways, the broker and the time servers. Safe to call
+// twice.
+func (s *Server) Close() error {
+	if s.ntp != nil {
+		s.ntp.Close()
+		s.roughtime.Close()
+	}
+	return s.srv.Close()
+}
 
 // observer logs the gateway's refused handshakes.
 type observer struct {
