@@ -58,6 +58,11 @@ type Sim struct {
 	Hostile    map[string]map[string]int64 `json:"hostile"`
 	Histograms map[string]*Histogram       `json:"histograms"` // by stage (StageOrder)
 	Timeline   *Timeline                   `json:"timeline,omitempty"`
+	// Seconds is the run second by second (SimSecond), sorted by At: every
+	// run of the simulator writes it, and MergeSim merges it exactly.
+	Seconds []SimSecond `json:"seconds,omitempty"`
+	// Capacity is the search of `sim --capacity`: the knee and the curve.
+	Capacity *SimCapacity `json:"capacity,omitempty"`
 	// ShakedownVersion is the build that wrote the results.
 	ShakedownVersion string `json:"shakedown_version,omitempty"`
 }
@@ -102,6 +107,11 @@ type SimShard struct {
 	LastHandshake  time.Time `json:"last_handshake"`
 	FirstPublish   time.Time `json:"first_publish"`
 	LastAck        time.Time `json:"last_ack"`
+	// RampEnd is when the shard's last device first connected: the ramp
+	// ends there. SteadyEnd is when its first device ended its hold, or the
+	// run was interrupted: the steady state lies between (Sim.Phases).
+	RampEnd   time.Time `json:"ramp_end,omitzero"`
+	SteadyEnd time.Time `json:"steady_end,omitzero"`
 	// Memory at the peak, against the baseline before the first device:
 	// resident set size (Linux), and the Go runtime's heap and stacks in use.
 	BaselineRSS    uint64  `json:"baseline_rss"`
