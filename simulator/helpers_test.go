@@ -12,6 +12,7 @@ import (
 	mqttserver "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/listeners"
 	"github.com/mochi-mqtt/server/v2/packets"
+	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
 	"shakedown/fixtures"
@@ -184,6 +185,25 @@ func canBind(ip string) bool {
 func run(ctx context.Context, cfg simulator.Config) *simulator.Results {
 	res, err := simulator.Run(ctx, cfg)
 	Expect(err).NotTo(HaveOccurred())
+	return res
+}
+
+// runAsync runs the fleet in a goroutine and hands its results over.
+func runAsync(ctx context.Context, cfg simulator.Config) <-chan *simulator.Results {
+	done := make(chan *simulator.Results, 1)
+	go func() {
+		defer GinkgoRecover()
+		done <- run(ctx, cfg)
+	}()
+	return done
+}
+
+// interrupt cancels a run of runAsync and returns its interrupted results.
+func interrupt(cancel context.CancelFunc, done <-chan *simulator.Results) *simulator.Results {
+	cancel()
+	var res *simulator.Results
+	Eventually(done).WithTimeout(30 * time.Second).Should(Receive(&res))
+	Expect(res.Interrupted).To(BeTrue())
 	return res
 }
 
