@@ -27,6 +27,8 @@ type SimCapacity struct {
 	// Thresholds are the ones each step was judged by.
 	Thresholds []string  `json:"thresholds"`
 	Steps      []SimStep `json:"steps"` // in the order they ran
+	// Note says why the search ended before its precision, when it did.
+	Note string `json:"note,omitempty"`
 }
 
 // SimStep is one step of a capacity search.
@@ -37,6 +39,15 @@ type SimStep struct {
 	P99US    int64    `json:"p99_us"`           // the p99 of Stage, µs; 0 when it had no samples
 	Errors   int64    `json:"errors"`           // failed steps of every stage
 	Failed   []string `json:"failed,omitempty"` // the thresholds that failed, with the step's value
+}
+
+// RateUnit is the unit of a capacity search's rates: "connects/s" or
+// "publishes/s".
+func RateUnit(vary string) string {
+	if vary == VaryPublish {
+		return "publishes/s"
+	}
+	return "connects/s"
 }
 
 // maxSteps bounds a capacity search in a results file.
@@ -52,7 +63,7 @@ func (c *SimCapacity) check() error {
 	switch {
 	case c.Vary != VaryConnect && c.Vary != VaryPublish:
 		return fail("vary", "want connect or publish")
-	case len(c.Stage) > maxLabelLen:
+	case len(c.Stage) > maxLabelLen || len(c.Note) > 1024:
 		return fail("stage", "too long")
 	case !finiteNonNeg(c.Knee) || !finiteNonNeg(c.StepSeconds):
 		return fail("knee", "want a finite rate, 0 or more")

@@ -134,9 +134,9 @@ func capacityChart(c *SimCapacity) chart.Lines {
 	}
 	l := chart.Lines{
 		ID:     "chart-capacity",
-		Title:  fmt.Sprintf("Capacity: knee at %s %ss/s", chart.Compact(c.Knee), c.Vary),
+		Title:  fmt.Sprintf("Capacity: knee at %s %s", chart.Compact(c.Knee), RateUnit(c.Vary)),
 		Desc:   fmt.Sprintf("Each step of the search: the offered %s rate, the p99 of %s and the failed steps; the knee is the highest rate whose thresholds held for a whole step", c.Vary, c.Stage),
-		XAxis:  chart.Axis{Label: "offered " + c.Vary + "s per second", Zero: true},
+		XAxis:  chart.Axis{Label: "offered " + RateUnit(c.Vary), Zero: true},
 		Y:      chart.Axis{Label: c.Stage + " p99 (log scale)", Log: true, Format: msTick},
 		Y2:     chart.Axis{Label: "failed steps", Zero: true},
 		Points: true,

@@ -71,16 +71,22 @@ type proxy struct {
 	ln     net.Listener
 	target string
 
+	admit func() bool // nil: every connection
+
 	mu      sync.Mutex
 	sources map[string]int
 	conns   map[net.Conn]struct{}
 	wg      sync.WaitGroup
 }
 
-func startProxy(target string) *proxy {
+func startProxy(target string) *proxy { return startProxyWith(target, nil) }
+
+// startProxyWith is a proxy that closes a connection at once unless admit
+// lets it through.
+func startProxyWith(target string, admit func() bool) *proxy {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	Expect(err).NotTo(HaveOccurred())
-	p := &proxy{ln: ln, target: target, sources: map[string]int{}, conns: map[net.Conn]struct{}{}}
+	p := &proxy{ln: ln, target: target, admit: admit, sources: map[string]int{}, conns: map[net.Conn]struct{}{}}
 	p.wg.Add(1)
 	go p.accept()
 	return p
@@ -94,6 +100,10 @@ func (p *proxy) accept() {
 		c, err := p.ln.Accept()
 		if err != nil {
 			return
+		}
+		if p.admit != nil && !p.admit() {
+			c.Close()
+			continue
 		}
 		up, err := net.Dial("tcp", p.target)
 		if err != nil {

@@ -142,6 +142,7 @@ type simOptions struct {
 	resultsOut string
 	progress   time.Duration
 	quiet      bool
+	capacity   capacityOptions
 }
 
 // newSimCmd is `shakedown sim`.
@@ -150,13 +151,16 @@ func newSimCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "sim",
 		Short:   "Run a fleet of simulated devices against the gateway or any MQTT broker",
-		Long:    simLong,
+		Long:    simLong + capacityHelp,
 		Example: simExample,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			sc, err := buildScenario(cmd, o.file, o.readyFile, &o.fs, o.fields)
 			if err != nil {
 				return &exitError{code: exitUsage, err: err}
+			}
+			if o.capacity.vary != "" {
+				return runCapacity(cmd, &o.capacity, sc, o.resultsOut)
 			}
 			shard, err := simShard(cmd, o.shardFlag)
 			if err != nil {
@@ -181,6 +185,7 @@ func (o *simOptions) bind(f *pflag.FlagSet) {
 	f.BoolVar(&o.quiet, "quiet", false, "no progress lines")
 	o.bindFleet(f)
 	o.bindEnds(f)
+	o.capacity.bind(f)
 }
 
 // add records that flag sets one scenario field, copied by cp.
@@ -204,7 +209,7 @@ func (o *simOptions) bindFleet(f *pflag.FlagSet) {
 	add("rate", func(d, s *simulator.Scenario) { d.Rate = s.Rate })
 	f.DurationVar(&fs.Ramp, "ramp", fs.Ramp, "the arrival rate rises linearly from 0 to --rate over this time")
 	add("ramp", func(d, s *simulator.Scenario) { d.Ramp = s.Ramp })
-	f.DurationVar(&fs.Hold, "hold", fs.Hold, "how long each device stays connected")
+	f.DurationVar(&fs.Hold, "hold", fs.Hold, "how long each device stays connected; 0: until interrupted (exit 3, results complete up to the signal)")
 	add("hold", func(d, s *simulator.Scenario) { d.Hold = s.Hold })
 	f.DurationVar(&fs.PublishInterval, "publish-interval", fs.PublishInterval, "time between a device's publishes (0: none); hold/interval messages each")
 	add("publish-interval", func(d, s *simulator.Scenario) { d.PublishInterval = s.PublishInterval })
