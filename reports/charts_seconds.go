@@ -43,6 +43,7 @@ func spans(secs []SimSecond, withLatency bool) []span {
 		sp.sum.Acks += s.Acks
 		sp.sum.Received += s.Received
 		sp.sum.Failures += s.Failures
+		sp.sum.Delivered += s.Delivered
 		if !withLatency {
 			continue
 		}
@@ -74,10 +75,11 @@ func secondsChart(s *Sim) chart.Lines {
 		{Name: "acks/s", Color: chart.Palette[2]},
 		{Name: "received/s", Color: chart.Palette[3], Reference: true},
 		{Name: "failures/s", Color: colourFailure},
+		{Name: "delivered to devices/s", Color: chart.Palette[4]},
 	}
 	for _, sp := range spans(s.Seconds, false) {
 		l.X = append(l.X, sp.at)
-		for i, v := range []int64{sp.sum.Connects, sp.sum.Publishes, sp.sum.Acks, sp.sum.Received, sp.sum.Failures} {
+		for i, v := range []int64{sp.sum.Connects, sp.sum.Publishes, sp.sum.Acks, sp.sum.Received, sp.sum.Failures, sp.sum.Delivered} {
 			series[i].Values = append(series[i].Values, float64(v)/sp.seconds)
 		}
 	}

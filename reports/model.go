@@ -129,27 +129,28 @@ type SimShard struct {
 
 // SimCounts are the fleet's totals; each sums over shards.
 type SimCounts struct {
-	Slots           int64 `json:"slots"`            // devices this result covers
-	Legit           int64 `json:"legit"`            // legitimate devices among them
-	HostileDevices  int64 `json:"hostile_devices"`  // hostile devices among them
-	Connected       int64 `json:"connected"`        // devices that got a CONNACK
-	ConnectFailed   int64 `json:"connect_failed"`   // legitimate devices that never did
-	DevicesLost     int64 `json:"devices_lost"`     // legitimate devices that never connected or whose session ended for good before their hold was over
-	ConnectAttempts int64 `json:"connect_attempts"` // every attempt, reconnects included
-	Handshakes      int64 `json:"handshakes"`       // completed handshakes
-	Reconnects      int64 `json:"reconnects"`       // CONNACKs after the first of a device
-	SessionsLost    int64 `json:"sessions_lost"`    // sessions the network or server ended
-	Subscribed      int64 `json:"subscribed"`       // devices whose SUBACK granted every filter
-	Published       int64 `json:"published"`        // PUBLISH packets handed to the client
-	Acked           int64 `json:"acked"`            // publishes acknowledged (written, for QoS 0)
-	PublishFailed   int64 `json:"publish_failed"`   // publishes that failed or were never acknowledged
-	Unpublished     int64 `json:"unpublished"`      // scheduled publishes of devices that were not connected
-	Received        int64 `json:"received"`         // distinct messages at the subscriber
-	Duplicates      int64 `json:"duplicates"`       // repeated deliveries (QoS 1)
-	Missing         int64 `json:"missing"`          // acknowledged messages that never arrived
-	Malformed       int64 `json:"malformed"`        // payloads at the subscriber without a valid header
-	NotStarted      int64 `json:"not_started"`      // slots the interruption kept from starting
-	CutShort        int64 `json:"cut_short"`        // legitimate devices the interruption ended before their hold was over
+	Slots           int64 `json:"slots"`               // devices this result covers
+	Legit           int64 `json:"legit"`               // legitimate devices among them
+	HostileDevices  int64 `json:"hostile_devices"`     // hostile devices among them
+	Connected       int64 `json:"connected"`           // devices that got a CONNACK
+	ConnectFailed   int64 `json:"connect_failed"`      // legitimate devices that never did
+	DevicesLost     int64 `json:"devices_lost"`        // legitimate devices that never connected or whose session ended for good before their hold was over
+	ConnectAttempts int64 `json:"connect_attempts"`    // every attempt, reconnects included
+	Handshakes      int64 `json:"handshakes"`          // completed handshakes
+	Reconnects      int64 `json:"reconnects"`          // CONNACKs after the first of a device
+	SessionsLost    int64 `json:"sessions_lost"`       // sessions the network or server ended
+	Subscribed      int64 `json:"subscribed"`          // devices whose SUBACK granted every filter
+	Published       int64 `json:"published"`           // PUBLISH packets handed to the client
+	Acked           int64 `json:"acked"`               // publishes acknowledged (written, for QoS 0)
+	PublishFailed   int64 `json:"publish_failed"`      // publishes that failed or were never acknowledged
+	Unpublished     int64 `json:"unpublished"`         // scheduled publishes of devices that were not connected
+	Received        int64 `json:"received"`            // distinct messages at the subscriber
+	Duplicates      int64 `json:"duplicates"`          // repeated deliveries (QoS 1)
+	Missing         int64 `json:"missing"`             // acknowledged messages that never arrived
+	Malformed       int64 `json:"malformed"`           // payloads at the subscriber without a valid header
+	Delivered       int64 `json:"delivered,omitempty"` // messages the devices' own subscriptions received (sim sub)
+	NotStarted      int64 `json:"not_started"`         // slots the interruption kept from starting
+	CutShort        int64 `json:"cut_short"`           // legitimate devices the interruption ended before their hold was over
 }
 
 // Timeline is throughput over time: cumulative counters sampled during a run.

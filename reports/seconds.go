@@ -14,12 +14,13 @@ import (
 // seconds of shards started apart line up): what completed in it. Latencies
 // go into the second their step ended in.
 type SimSecond struct {
-	At        int64 `json:"at"`        // Unix second the bucket starts
-	Connects  int64 `json:"connects"`  // CONNACKs, reconnects included
-	Publishes int64 `json:"publishes"` // PUBLISH packets handed to the client
-	Acks      int64 `json:"acks"`      // PUBACKs (QoS 1) and PUBCOMPs (QoS 2); none for QoS 0
-	Received  int64 `json:"received"`  // distinct messages at the end-to-end subscriber
-	Failures  int64 `json:"failures"`  // failed steps of every stage
+	At        int64 `json:"at"`                  // Unix second the bucket starts
+	Connects  int64 `json:"connects"`            // CONNACKs, reconnects included
+	Publishes int64 `json:"publishes"`           // PUBLISH packets handed to the client
+	Acks      int64 `json:"acks"`                // PUBACKs (QoS 1) and PUBCOMPs (QoS 2); none for QoS 0
+	Received  int64 `json:"received"`            // distinct messages at the end-to-end subscriber
+	Failures  int64 `json:"failures"`            // failed steps of every stage
+	Delivered int64 `json:"delivered,omitempty"` // messages the devices' own subscriptions received
 	// Latency holds, by stage, the latencies of the steps that ended in
 	// this second.
 	Latency map[string]*SecondHistogram `json:"latency,omitempty"`
@@ -139,7 +140,7 @@ func checkSeconds(secs []SimSecond) error {
 		if i > 0 && s.At <= secs[i-1].At {
 			return fail(i, "out of order")
 		}
-		for _, n := range []int64{s.Connects, s.Publishes, s.Acks, s.Received, s.Failures} {
+		for _, n := range []int64{s.Connects, s.Publishes, s.Acks, s.Received, s.Failures, s.Delivered} {
 			if n < 0 || n > maxCount {
 				return fail(i, "a count is negative or too large")
 			}
@@ -187,7 +188,7 @@ func mergeSeconds(dst, src []SimSecond) ([]SimSecond, error) {
 
 func addSecond(a, b SimSecond) (SimSecond, error) {
 	s := SimSecond{At: a.At, Connects: a.Connects + b.Connects, Publishes: a.Publishes + b.Publishes,
-		Acks: a.Acks + b.Acks, Received: a.Received + b.Received, Failures: a.Failures + b.Failures}
+		Acks: a.Acks + b.Acks, Received: a.Received + b.Received, Failures: a.Failures + b.Failures, Delivered: a.Delivered + b.Delivered}
 	if len(a.Latency)+len(b.Latency) > 0 {
 		s.Latency = map[string]*SecondHistogram{}
 	}
@@ -218,6 +219,7 @@ type Phase struct {
 	Acks      float64
 	Received  float64
 	Failures  float64
+	Delivered float64
 }
 
 // Phases splits the run in two by its shards' marks: the ramp, from the
@@ -268,8 +270,9 @@ func (s *Sim) phase(from, to int64) Phase {
 		p.Acks += float64(sec.Acks)
 		p.Received += float64(sec.Received)
 		p.Failures += float64(sec.Failures)
+		p.Delivered += float64(sec.Delivered)
 	}
-	for _, f := range []*float64{&p.Connects, &p.Publishes, &p.Acks, &p.Received, &p.Failures} {
+	for _, f := range []*float64{&p.Connects, &p.Publishes, &p.Acks, &p.Received, &p.Failures, &p.Delivered} {
 		*f /= p.Seconds
 	}
 	return p

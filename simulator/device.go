@@ -343,7 +343,7 @@ func (d *device) subscribe(c mqtt.Client) {
 		filters[expand(s, d.ep.clientID)] = d.f.sc.QoS
 	}
 	start := time.Now()
-	tok := c.SubscribeMultiple(filters, nil)
+	tok := c.SubscribeMultiple(filters, d.f.onDelivered)
 	if !tok.WaitTimeout(d.f.sc.Timeouts.Ack) {
 		if d.ctx.Err() == nil {
 			d.f.rec.fail(FailSuback, handshake.ReasonAckTimeout)
@@ -366,6 +366,12 @@ func (d *device) subscribe(c mqtt.Client) {
 		}
 	}
 	d.f.rec.subscribed.Add(1)
+}
+
+// onDelivered counts a message a device's own subscription received.
+func (f *fleet) onDelivered(mqtt.Client, mqtt.Message) {
+	f.rec.delivered.Add(1)
+	f.rec.sec.add(secDelivered, 1)
 }
 
 var errConnLost = errors.New("simulator: connection lost")

@@ -22,6 +22,7 @@ type recorder struct {
 	reconnects, lost, subscribed                     atomic.Int64
 	published, acked, publishFailed, unpublished     atomic.Int64
 	received, duplicates, malformed, missing         atomic.Int64
+	delivered                                        atomic.Int64
 	devicesLost, notStarted, cutShort                atomic.Int64
 	started, active                                  atomic.Int64
 	firstConnect, lastConnect, firstPublish, lastAck atomic.Int64 // Unix nanoseconds
@@ -129,7 +130,7 @@ func (r *recorder) counts() reports.SimCounts {
 		Handshakes: r.handshakes.Load(), Reconnects: r.reconnects.Load(), SessionsLost: r.lost.Load(),
 		Subscribed: r.subscribed.Load(), Published: r.published.Load(), Acked: r.acked.Load(),
 		PublishFailed: r.publishFailed.Load(), Unpublished: r.unpublished.Load(),
-		Received: r.received.Load(), Duplicates: r.duplicates.Load(), Malformed: r.malformed.Load(),
+		Received: r.received.Load(), Duplicates: r.duplicates.Load(), Malformed: r.malformed.Load(), Delivered: r.delivered.Load(),
 		DevicesLost: r.devicesLost.Load(), NotStarted: r.notStarted.Load(), CutShort: r.cutShort.Load(),
 	}
 }

@@ -77,8 +77,8 @@ type sampler struct {
 	wg       sync.WaitGroup
 	peak     peakSample
 	// The counts of the last progress line (connects, publishes, acks,
-	// received) and its time, for the rates of the next.
-	last   [4]int64
+	// received, delivered) and its time, for the rates of the next.
+	last   [5]int64
 	lastAt time.Time
 }
 
@@ -153,7 +153,7 @@ var progressStages = []Stage{StageHandshake, StageConnect, StagePublish, StageEn
 // line.
 func (s *sampler) line(now time.Time) string {
 	r := s.f.rec
-	cur := [4]int64{r.connected.Load() + r.reconnects.Load(), r.published.Load(), r.acked.Load(), r.received.Load()}
+	cur := [5]int64{r.connected.Load() + r.reconnects.Load(), r.published.Load(), r.acked.Load(), r.received.Load(), r.delivered.Load()}
 	dt := now.Sub(s.lastAt).Seconds()
 	if s.lastAt.IsZero() {
 		dt = now.Sub(s.f.start).Seconds()
@@ -168,6 +168,9 @@ func (s *sampler) line(now time.Time) string {
 	fmt.Fprintf(&b, "%6.1fs  %.0f connects/s  %.0f publishes/s", now.Sub(s.f.start).Seconds(), rate(0), rate(1))
 	if s.f.sc.QoS > 0 {
 		fmt.Fprintf(&b, "  %.0f acks/s", rate(2))
+	}
+	if cur[4] > 0 {
+		fmt.Fprintf(&b, "  %.0f delivered/s", rate(4))
 	}
 	fmt.Fprintf(&b, "  %.0f received/s  |  started %d/%d  connected %d  active %d  failed %d  hostile %d",
 		rate(3), r.started.Load(), len(s.f.plan), r.connected.Load(), r.active.Load(), r.connectFailed.Load(), r.hostileDevices.Load())

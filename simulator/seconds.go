@@ -18,6 +18,7 @@ const (
 	secAcks
 	secReceived
 	secFailures
+	secDelivered
 )
 
 // seconds records a run second by second on the wall clock: what completed
@@ -29,7 +30,7 @@ type seconds struct {
 	mu     sync.Mutex
 	sealed []reports.SimSecond
 	open   reports.SimSecond
-	counts [secFailures + 1]int64
+	counts [secDelivered + 1]int64
 	hist   map[Stage]*hdrhistogram.Histogram // the open second's
 	used   bool                              // the open second has something
 	full   bool
@@ -65,7 +66,7 @@ func (s *seconds) sealLocked() {
 		return
 	}
 	s.sealed = append(s.sealed, s.snapshotLocked())
-	s.counts = [secFailures + 1]int64{}
+	s.counts = [secDelivered + 1]int64{}
 	for _, h := range s.hist {
 		h.Reset()
 	}
@@ -78,7 +79,7 @@ func (s *seconds) sealLocked() {
 // snapshotLocked is the open second as results hold it.
 func (s *seconds) snapshotLocked() reports.SimSecond {
 	sec := reports.SimSecond{At: s.open.At, Connects: s.counts[secConnects], Publishes: s.counts[secPublishes],
-		Acks: s.counts[secAcks], Received: s.counts[secReceived], Failures: s.counts[secFailures]}
+		Acks: s.counts[secAcks], Received: s.counts[secReceived], Failures: s.counts[secFailures], Delivered: s.counts[secDelivered]}
 	for st, h := range s.hist {
 		if h.TotalCount() == 0 {
 			continue

@@ -48,6 +48,9 @@ func WriteSummary(w io.Writer, r *Results) error {
 	}
 	fmt.Fprintf(w, "messages: published %d, %s %d, failed %d, not published %d, %s\n",
 		c.Published, acked, c.Acked, c.PublishFailed, c.Unpublished, received)
+	if c.Delivered > 0 {
+		fmt.Fprintf(w, "          delivered to the devices' own subscriptions %d\n", c.Delivered)
+	}
 	rt := r.Rates()
 	fmt.Fprintf(w, "rates:    %.1f connects/s", rt.ConnectsPerSecond)
 	if c.Handshakes > 0 {

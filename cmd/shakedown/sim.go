@@ -170,6 +170,7 @@ func newSimCmd() *cobra.Command {
 		},
 	}
 	o.bind(cmd.Flags())
+	cmd.AddCommand(newSimBenchCmds()...)
 	return cmd
 }
 
