@@ -47,10 +47,15 @@ connection and stays silent, and the results say what the server did with each.
 
 Timings per stage (TCP connect, handshake, CONNACK, SUBACK, publish to ack, end
 to end) go into HDR histograms; failures are counted by stage and reason code.
-A progress line shows while it runs (--metrics-addr serves Prometheus metrics);
-at the end a summary table prints and --out writes the results JSON, which
-holds the histograms themselves so that shard results merge exactly
-(shakedown results merge).
+A progress line shows while it runs, with rates per second and the current p99s
+(--metrics-addr serves Prometheus metrics; deploy/grafana has a dashboard); at
+the end a summary prints, the ramp apart from the steady state, and --out
+writes the results JSON, which holds the histograms themselves and the run
+second by second (counts and latencies per wall-clock second), so that shard
+results merge exactly (shakedown results merge) and report draws the timeline.
+--hold 0 holds the devices until SIGINT. QoS 0 has no publish_ack stage (no
+acknowledgement), plain MQTT no handshake stage. Shorthands with
+emqtt-bench's flags: sim conn, sim pub, sim sub.
 
 A scenario file (--scenario, YAML) holds the same settings as the flags; flags
 win over it. Its keys: target, devices, mix, rate, ramp, hold, publish_interval,
