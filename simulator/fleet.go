@@ -340,7 +340,13 @@ func (f *fleet) drain(measured bool) {
 	deadline := time.Now().Add(f.sc.Timeouts.Drain)
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
-	for f.rec.received.Load() < f.rec.acked.Load() && time.Now().Before(deadline) {
+	// The counts first (cheap), then the messages themselves: an
+	// interruption can deliver a message whose acknowledgement it cut off,
+	// so equal counts do not mean every acknowledged message arrived.
+	for time.Now().Before(deadline) {
+		if f.rec.received.Load() >= f.rec.acked.Load() && f.acked.countAndNot(f.recvd) == 0 {
+			break
+		}
 		<-tick.C
 	}
 	if n := f.acked.countAndNot(f.recvd); n > 0 {
