@@ -17,6 +17,8 @@ type charts struct {
 	Chips      template.HTML
 	Latency    template.HTML
 	Timeline   template.HTML
+	P99s       template.HTML // each stage's p99 second by second
+	Capacity   template.HTML // the capacity search's curve
 }
 
 // latencyQuantiles are the percentiles of the latency chart.
@@ -52,8 +54,16 @@ func drawCharts(run *Run) (charts, error) {
 	if s := run.Sim; s != nil {
 		svg, err := latencyChart(s).SVG()
 		draw(&cs.Latency, svg, err)
-		svg, err = timelineChart(s).SVG()
+		if len(s.Seconds) > 0 {
+			svg, err = secondsChart(s).SVG()
+		} else {
+			svg, err = timelineChart(s).SVG()
+		}
 		draw(&cs.Timeline, svg, err)
+		svg, err = p99Chart(s).SVG()
+		draw(&cs.P99s, svg, err)
+		svg, err = capacityChart(s.Capacity).SVG()
+		draw(&cs.Capacity, svg, err)
 	}
 	if err := errors.Join(errs...); err != nil {
 		return cs, fmt.Errorf("reports: drawing charts: %w", err)

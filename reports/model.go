@@ -58,6 +58,11 @@ type Sim struct {
 	Hostile    map[string]map[string]int64 `json:"hostile"`
 	Histograms map[string]*Histogram       `json:"histograms"` // by stage (StageOrder)
 	Timeline   *Timeline                   `json:"timeline,omitempty"`
+	// Seconds is the run second by second (SimSecond), sorted by At: every
+	// run of the simulator writes it, and MergeSim merges it exactly.
+	Seconds []SimSecond `json:"seconds,omitempty"`
+	// Capacity is the search of `sim --capacity`: the knee and the curve.
+	Capacity *SimCapacity `json:"capacity,omitempty"`
 	// ShakedownVersion is the build that wrote the results.
 	ShakedownVersion string `json:"shakedown_version,omitempty"`
 }
@@ -102,6 +107,11 @@ type SimShard struct {
 	LastHandshake  time.Time `json:"last_handshake"`
 	FirstPublish   time.Time `json:"first_publish"`
 	LastAck        time.Time `json:"last_ack"`
+	// RampEnd is when the shard's last device first connected: the ramp
+	// ends there. SteadyEnd is when its first device ended its hold, or the
+	// run was interrupted: the steady state lies between (Sim.Phases).
+	RampEnd   time.Time `json:"ramp_end,omitzero"`
+	SteadyEnd time.Time `json:"steady_end,omitzero"`
 	// Memory at the peak, against the baseline before the first device:
 	// resident set size (Linux), and the Go runtime's heap and stacks in use.
 	BaselineRSS    uint64  `json:"baseline_rss"`
@@ -119,27 +129,28 @@ type SimShard struct {
 
 // SimCounts are the fleet's totals; each sums over shards.
 type SimCounts struct {
-	Slots           int64 `json:"slots"`            // devices this result covers
-	Legit           int64 `json:"legit"`            // legitimate devices among them
-	HostileDevices  int64 `json:"hostile_devices"`  // hostile devices among them
-	Connected       int64 `json:"connected"`        // devices that got a CONNACK
-	ConnectFailed   int64 `json:"connect_failed"`   // legitimate devices that never did
-	DevicesLost     int64 `json:"devices_lost"`     // legitimate devices that never connected or whose session ended for good before their hold was over
-	ConnectAttempts int64 `json:"connect_attempts"` // every attempt, reconnects included
-	Handshakes      int64 `json:"handshakes"`       // completed handshakes
-	Reconnects      int64 `json:"reconnects"`       // CONNACKs after the first of a device
-	SessionsLost    int64 `json:"sessions_lost"`    // sessions the network or server ended
-	Subscribed      int64 `json:"subscribed"`       // devices whose SUBACK granted every filter
-	Published       int64 `json:"published"`        // PUBLISH packets handed to the client
-	Acked           int64 `json:"acked"`            // publishes acknowledged (written, for QoS 0)
-	PublishFailed   int64 `json:"publish_failed"`   // publishes that failed or were never acknowledged
-	Unpublished     int64 `json:"unpublished"`      // scheduled publishes of devices that were not connected
-	Received        int64 `json:"received"`         // distinct messages at the subscriber
-	Duplicates      int64 `json:"duplicates"`       // repeated deliveries (QoS 1)
-	Missing         int64 `json:"missing"`          // acknowledged messages that never arrived
-	Malformed       int64 `json:"malformed"`        // payloads at the subscriber without a valid header
-	NotStarted      int64 `json:"not_started"`      // slots the interruption kept from starting
-	CutShort        int64 `json:"cut_short"`        // legitimate devices the interruption ended before their hold was over
+	Slots           int64 `json:"slots"`               // devices this result covers
+	Legit           int64 `json:"legit"`               // legitimate devices among them
+	HostileDevices  int64 `json:"hostile_devices"`     // hostile devices among them
+	Connected       int64 `json:"connected"`           // devices that got a CONNACK
+	ConnectFailed   int64 `json:"connect_failed"`      // legitimate devices that never did
+	DevicesLost     int64 `json:"devices_lost"`        // legitimate devices that never connected or whose session ended for good before their hold was over
+	ConnectAttempts int64 `json:"connect_attempts"`    // every attempt, reconnects included
+	Handshakes      int64 `json:"handshakes"`          // completed handshakes
+	Reconnects      int64 `json:"reconnects"`          // CONNACKs after the first of a device
+	SessionsLost    int64 `json:"sessions_lost"`       // sessions the network or server ended
+	Subscribed      int64 `json:"subscribed"`          // devices whose SUBACK granted every filter
+	Published       int64 `json:"published"`           // PUBLISH packets handed to the client
+	Acked           int64 `json:"acked"`               // publishes acknowledged (written, for QoS 0)
+	PublishFailed   int64 `json:"publish_failed"`      // publishes that failed or were never acknowledged
+	Unpublished     int64 `json:"unpublished"`         // scheduled publishes of devices that were not connected
+	Received        int64 `json:"received"`            // distinct messages at the subscriber
+	Duplicates      int64 `json:"duplicates"`          // repeated deliveries (QoS 1)
+	Missing         int64 `json:"missing"`             // acknowledged messages that never arrived
+	Malformed       int64 `json:"malformed"`           // payloads at the subscriber without a valid header
+	Delivered       int64 `json:"delivered,omitempty"` // messages the devices' own subscriptions received (sim sub)
+	NotStarted      int64 `json:"not_started"`         // slots the interruption kept from starting
+	CutShort        int64 `json:"cut_short"`           // legitimate devices the interruption ended before their hold was over
 }
 
 // Timeline is throughput over time: cumulative counters sampled during a run.

@@ -141,6 +141,36 @@ func ReadTimeline(r io.Reader) (*Timeline, error) {
 // ReadTimelineFile reads a timeline from a file.
 func ReadTimelineFile(path string) (*Timeline, error) { return readFile(path, ReadTimeline) }
 
+// ReadThroughput reads what a report draws throughput over time from: a
+// timeline document (samples), or the results of `shakedown sim --out`,
+// whose seconds it returns.
+func ReadThroughput(r io.Reader) (*Timeline, []SimSecond, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxInputSize+1))
+	if err != nil {
+		return nil, nil, &InputError{Doc: "timeline", Err: err}
+	}
+	t, err := ReadTimeline(bytes.NewReader(data))
+	var ie *InputError
+	if err == nil || !errors.As(err, &ie) || ie.Field != "format" {
+		return t, nil, err
+	}
+	s, serr := ReadSim(bytes.NewReader(data))
+	if serr != nil {
+		return nil, nil, err // neither: say what a timeline lacks
+	}
+	return nil, s.Seconds, nil
+}
+
+// ReadThroughputFile reads ReadThroughput's input from a file.
+func ReadThroughputFile(path string) (*Timeline, []SimSecond, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	return ReadThroughput(f)
+}
+
 func (t *Timeline) check() error {
 	if t.Format != TimelineFormat {
 		return &InputError{Doc: "timeline", Field: "format", Err: ErrFormat}

@@ -84,8 +84,10 @@ var (
 // failures and hostile outcomes add up per key, and histograms merge
 // exactly (hdrhistogram Import then Merge, bucket by bucket). The merged
 // result lists every shard, sorted by index; it may lack some (Complete),
-// and it is interrupted when any shard was. Timelines do not merge: the
-// result has none.
+// and it is interrupted when any shard was. The seconds (Sim.Seconds)
+// merge exactly too: counts add up and each stage's histogram of a second
+// merges bucket by bucket. Sampled timelines (Sim.Timeline) and capacity
+// searches do not merge: the result has neither.
 func MergeSim(rs ...*Sim) (*Sim, error) {
 	if len(rs) == 0 || len(rs[0].Shards) == 0 {
 		return nil, ErrNoResults
@@ -120,6 +122,11 @@ func MergeSim(rs ...*Sim) (*Sim, error) {
 		if err := mergeHistograms(out.Histograms, r.Histograms); err != nil {
 			return nil, err
 		}
+		secs, err := mergeSeconds(out.Seconds, r.Seconds)
+		if err != nil {
+			return nil, err
+		}
+		out.Seconds = secs
 	}
 	slices.SortFunc(out.Shards, func(a, b SimShard) int { return a.Index - b.Index })
 	return out, nil
@@ -237,9 +244,14 @@ func (s *Sim) Check() error {
 		}
 	}
 	if s.Timeline != nil {
-		return s.Timeline.check()
+		if err := s.Timeline.check(); err != nil {
+			return err
+		}
 	}
-	return nil
+	if err := checkSeconds(s.Seconds); err != nil {
+		return err
+	}
+	return s.Capacity.check()
 }
 
 // checkLabels bounds a map of counts by two labels.

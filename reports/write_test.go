@@ -2,6 +2,8 @@ package reports_test
 
 import (
 	"bytes"
+	"encoding/json"
+	"errors"
 	"regexp"
 	"strings"
 
@@ -118,4 +120,79 @@ var _ = Describe("Writers", func() {
 		Expect(buf.String()).NotTo(ContainSubstring("<svg onload"))
 		Expect(buf.String()).To(ContainSubstring("&lt;/svg&gt;&lt;svg onload=alert(1)&gt;"))
 	})
+})
+
+var _ = Describe("The fleet's seconds and capacity search in the HTML page", func() {
+	// withSeconds adds ten seconds to the sample run, a gap in the middle,
+	// and a capacity search.
+	withSeconds := func() *reports.Run {
+		run := sampleRun()
+		run.Sim.Timeline = nil
+		h := reports.NewSecondHDR()
+		for v := range int64(100) {
+			h.RecordValue(1000 + v*10)
+		}
+		for i := range int64(10) {
+			if i == 5 {
+				continue
+			}
+			run.Sim.Seconds = append(run.Sim.Seconds, reports.SimSecond{At: 1_800_000_000 + i, Connects: 10 * i, Publishes: 100, Acks: 100, Received: 99,
+				Latency: map[string]*reports.SecondHistogram{"connect": reports.SecondHistogramOf(h), "publish_ack": reports.SecondHistogramOf(h)}})
+		}
+		run.Sim.Capacity = &reports.SimCapacity{Vary: reports.VaryConnect, Stage: "connect", Knee: 850, StepSeconds: 5,
+			Steps: []reports.SimStep{{Rate: 200, Held: true, P99US: 3000}, {Rate: 400, Held: true, P99US: 5000},
+				{Rate: 800, Held: true, P99US: 9000}, {Rate: 1600, P99US: 2e6, Errors: 40}, {Rate: 1200, P99US: 1e6, Errors: 3}, {Rate: 1000, Errors: 1, P99US: 4e5}, {Rate: 900, Held: false, P99US: 2e5, Errors: 1}, {Rate: 850, Held: true, P99US: 11000}}}
+		return run
+	}
+
+	It("draw the throughput and each stage's p99 second by second, and the capacity curve", func() {
+		run := withSeconds()
+		Expect(run.Sim.Check()).To(Succeed())
+		var buf bytes.Buffer
+		Expect(reports.WriteHTML(&buf, run)).To(Succeed())
+		page := buf.String()
+		for _, chart := range []string{"chart-timeline", "chart-p99s", "chart-capacity"} {
+			Expect(page).To(ContainSubstring(`aria-labelledby="%s-title %s-desc"`, chart, chart))
+		}
+		Expect(page).To(ContainSubstring("Capacity: knee at 850 connects/s"))
+		Expect(page).To(ContainSubstring("<strong>850/s</strong> (8 steps)"))
+		Expect(page).To(ContainSubstring("received/s"))
+		Expect(page).NotTo(ContainSubstring("failures/s"), "a series only where it is not zero throughout")
+	})
+
+	It("read from a results file by report --timeline as from a timeline", func() {
+		run := withSeconds()
+		var buf bytes.Buffer
+		Expect(json.NewEncoder(&buf).Encode(run.Sim)).To(Succeed())
+		tl, secs, err := reports.ReadThroughput(&buf)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(tl).To(BeNil())
+		Expect(secs).To(Equal(run.Sim.Seconds))
+		tl, secs, err = reports.ReadThroughput(strings.NewReader(`{"format":"shakedown-timeline/1","samples":[{"at_ms":0}]}`))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(tl.Samples).To(HaveLen(1))
+		Expect(secs).To(BeNil())
+		_, _, err = reports.ReadThroughput(strings.NewReader(`{"format":"other"}`))
+		Expect(err).To(MatchError(reports.ErrFormat))
+	})
+
+	DescribeTable("refuse seconds that cannot be trusted",
+		func(change func(*reports.Sim), field string) {
+			run := withSeconds()
+			change(run.Sim)
+			err := run.Sim.Check()
+			var ie *reports.InputError
+			Expect(errors.As(err, &ie)).To(BeTrue())
+			Expect(ie.Field).To(HavePrefix(field))
+		},
+		Entry("out of order", func(s *reports.Sim) { s.Seconds[1].At = s.Seconds[0].At }, "seconds[1]"),
+		Entry("a negative count", func(s *reports.Sim) { s.Seconds[2].Acks = -1 }, "seconds[2]"),
+		Entry("a histogram index past its buckets", func(s *reports.Sim) {
+			s.Seconds[0].Latency["connect"] = &reports.SecondHistogram{Total: 1, Counts: [][2]int64{{1 << 20, 1}}}
+		}, "seconds[0].latency.connect"),
+		Entry("a histogram total that differs", func(s *reports.Sim) {
+			s.Seconds[0].Latency["connect"] = &reports.SecondHistogram{Total: 2, Counts: [][2]int64{{5, 1}}}
+		}, "seconds[0].latency.connect"),
+		Entry("a capacity search of another kind", func(s *reports.Sim) { s.Capacity.Vary = "bytes" }, "capacity.vary"),
+	)
 })

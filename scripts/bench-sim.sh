@@ -6,12 +6,19 @@
 #   (c) the embedded broker, MQTT over TLS 1.3 (the gateway's tls profile)
 #   (d) mosquitto, plain MQTT                Debian's mosquitto, temporary config
 #
-# For each: connect rate, handshake and connect p99, publish throughput, and
-# the simulator's memory per device; then the ratios a/b and a/c. Not a test:
-# the figures depend on the machine and on what else runs on it.
+# MODE=capacity (the default): a capacity search per target (sim --capacity),
+# which steps the offered connect rate up while connect.p99<1s and the
+# default thresholds (no device lost) hold for a whole step, then bisects;
+# it prints each target's knee and the ratios of knees a/b, a/c and a/d.
+# MODE=fleet: one fixed fleet per target, as before the capacity search:
+# connect rate, handshake and connect p99, publish throughput, and the
+# simulator's memory per device; then the ratios a/b and a/c. That measures
+# the offered load, not the targets' limits. Not a test: the figures depend
+# on the machine and on what else runs on it.
 #
-# Usage: scripts/bench-sim.sh [DEVICES]          (default 5000)
-#   RATE=1000 HOLD=20s INTERVAL=1s QOS=1    the fleet (arrivals/s, hold, publish interval, QoS)
+# Usage: scripts/bench-sim.sh [DEVICES]          (default 5000; capacity: identities per profile, at most 9999)
+#   VARY=connect START=100 STEP=3s          the search (what it varies, first rate, step length)
+#   RATE=1000 HOLD=20s INTERVAL=1s QOS=1    the fleet of MODE=fleet (arrivals/s, hold, publish interval, QoS)
 #   TARGETS="a b c d"                       which targets to run
 #   KEEP=1                                  keep the work directory (results JSON, logs)
 #
@@ -21,7 +28,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+mode=${MODE:-capacity}
 devices=${1:-5000}
+vary=${VARY:-connect}
+start=${START:-100}
+step=${STEP:-3s}
 rate=${RATE:-1000}
 hold=${HOLD:-20s}
 interval=${INTERVAL:-1s}
@@ -71,8 +82,10 @@ case " $targets " in *" a "* | *" b "* | *" c "*)
 esac
 
 # mosquitto on a free port with a temporary configuration; sets mosq_addr.
+# Under scripts/with-services.sh, its throwaway mosquitto serves instead.
 mosq_addr=""
 start_mosquitto() {
+  if [ -n "${SHAKEDOWN_MOSQUITTO_ADDR:-}" ]; then mosq_addr=$SHAKEDOWN_MOSQUITTO_ADDR; return 0; fi
   scripts/apt-install.sh mosquitto >&2
   local bin port=""
   bin=$(command -v mosquitto || echo /usr/sbin/mosquitto)
@@ -107,8 +120,15 @@ EOF
 fleet=(--devices "$devices" --rate "$rate" --hold "$hold" --publish-interval "$interval" --qos "$qos" --quiet
   --source-addrs 127.0.0.2-127.0.0.101)
 
-# run NAME ARGS...: one fleet run; exit status 1 (a threshold failed: losses)
-# is a result, not an error: the results file is written.
+# A capacity step of the gateway needs an identity per device: its rate
+# times the step must stay within DEVICES; the search says where it stopped.
+if [ "$mode" = capacity ]; then
+  fleet=(--capacity "$vary" --capacity-start "$start" --capacity-step "$step" --quiet --source-addrs 127.0.0.2-127.0.0.101)
+  [ "$vary" = publish ] && fleet+=(--devices "${PUBLISHERS:-200}" --rate 200 --qos "$qos")
+fi
+
+# run NAME ARGS...: one fleet run or search; exit status 1 (a threshold
+# failed: losses, or no step held) is a result, not an error.
 run() {
   local name=$1; shift
   log "($name) $*"
@@ -129,16 +149,35 @@ for t in $targets; do
   esac
 done
 
+ratio() { awk -v x="$1" -v y="$2" 'BEGIN { if (x == "-" || y == "-" || y == 0) print "-"; else printf "%.3g\n", x / y }'; }
+
+# knee NAME: the knee of a target's search, or "-".
+knee() {
+  [ -f "$work/$1.json" ] || { echo -; return; }
+  sed -n 's/^ *"knee": *\([0-9.e+]*\),*$/\1/p' "$work/$1.json" | head -1 | grep . || echo -
+}
+
+declare -A names=([a]="(a) gateway noise" [b]="(b) embedded broker plain" [c]="(c) embedded broker TLS 1.3" [d]="(d) mosquitto plain")
+if [ "$mode" = capacity ]; then
+  echo "== capacity search: $vary rate from $start/s, steps of $step; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+  printf "%-34s %14s\n" target "knee ($vary/s)"
+  for t in $targets; do printf "%-34s %14s\n" "${names[$t]}" "$(knee "$t")"; done
+  for o in b c d; do
+    case " $targets " in *" a "*) ;; *) continue ;; esac
+    case " $targets " in *" $o "*) ;; *) continue ;; esac
+    echo "a/$o: knees $(ratio "$(knee a)" "$(knee "$o")")"
+  done
+  exit 0
+fi
+
 # fig NAME KEY: one figure of a run, or "-".
 fig() {
   [ -f "$work/$1.json" ] || { echo -; return; }
   "$sd" results show --figures "$work/$1.json" | awk -F= -v k="$2" '$1 == k { print $2; found = 1 } END { if (!found) print "-" }'
 }
-ratio() { awk -v x="$1" -v y="$2" 'BEGIN { if (x == "-" || y == "-" || y == 0) print "-"; else printf "%.3g\n", x / y }'; }
 
 echo "== $devices devices, $rate arrivals/s, hold $hold, a publish every $interval, QoS $qos"
 printf "%-34s %12s %12s %12s %12s %12s %10s\n" target "connects/s" "hs p99 ms" "conn p99 ms" "publishes/s" "e2e p99 ms" "KiB/dev"
-declare -A names=([a]="(a) gateway noise" [b]="(b) embedded broker plain" [c]="(c) embedded broker TLS 1.3" [d]="(d) mosquitto plain")
 for t in $targets; do
   printf "%-34s %12s %12s %12s %12s %12s %10s\n" "${names[$t]}" "$(fig "$t" connects_per_s)" "$(fig "$t" handshake_p99_ms)" \
     "$(fig "$t" connect_p99_ms)" "$(fig "$t" publishes_per_s)" "$(fig "$t" end_to_end_p99_ms)" "$(fig "$t" kib_per_device)"

@@ -109,7 +109,9 @@ func (d *device) startSession(c mqtt.Client, gen int) {
 	defer d.mu.Unlock()
 	if d.base.IsZero() {
 		d.base = time.Now()
-		d.holdEnd = d.base.Add(d.f.sc.Hold)
+		if d.f.sc.Hold > 0 { // else held until the run is interrupted
+			d.holdEnd = d.base.Add(d.f.sc.Hold)
+		}
 	}
 	d.armLocked(gen)
 }
@@ -129,11 +131,15 @@ func (d *device) detachLocked() mqtt.Client {
 	return c
 }
 
-// armLocked sets the timer of the next event: a publish, or the hold's end.
+// armLocked sets the timer of the next event: a publish, or the hold's
+// end; a device held until the run is interrupted has no end to arm.
 func (d *device) armLocked(gen int) {
 	t := d.holdEnd
-	if d.next < d.f.msgs {
+	switch {
+	case d.next < d.f.msgs:
 		t = d.base.Add(time.Duration(d.next) * d.f.sc.PublishInterval)
+	case t.IsZero():
+		return
 	}
 	d.timer = time.AfterFunc(time.Until(t), func() { d.fire(gen) })
 }
@@ -159,6 +165,7 @@ func (d *device) fire(gen int) {
 	d.ending, d.completed = true, true
 	c := d.detachLocked()
 	d.mu.Unlock()
+	lowerTo(&d.f.rec.steadyEnd, time.Now())
 	d.flights.Wait()
 	c.Disconnect(disconnectQuiesce)
 	d.finish()
@@ -199,6 +206,7 @@ func (d *device) lost(gen int, err error) {
 
 // cancel ends the device when the run is cancelled.
 func (d *device) cancel() {
+	lowerTo(&d.f.rec.steadyEnd, time.Now())
 	d.mu.Lock()
 	d.ending = true
 	c := d.detachLocked()
@@ -230,7 +238,9 @@ func (d *device) finish() {
 		default:
 			rec.devicesLost.Add(1)
 		}
-		rec.unpublished.Add(int64(d.f.msgs - d.next))
+		if d.f.sc.Hold > 0 { // a device held until interrupted had no schedule to miss
+			rec.unpublished.Add(int64(d.f.msgs - d.next))
+		}
 		d.mu.Unlock()
 		d.f.wg.Done()
 	})
@@ -310,12 +320,14 @@ func (d *device) connect(at time.Time, gen int) (mqtt.Client, error) {
 	rec.observe(StageConnect, now.Sub(at))
 	span(&rec.firstConnect, &rec.lastConnect, now)
 	rec.m.connects.Inc()
+	rec.sec.add(secConnects, 1)
 	d.mu.Lock()
 	if d.connected {
 		inc(&rec.reconnects, rec.m.reconnects)
 	} else {
 		d.connected = true
 		rec.connected.Add(1)
+		raiseTo(&rec.rampEnd, now)
 	}
 	d.mu.Unlock()
 	return c, nil
@@ -331,7 +343,7 @@ func (d *device) subscribe(c mqtt.Client) {
 		filters[expand(s, d.ep.clientID)] = d.f.sc.QoS
 	}
 	start := time.Now()
-	tok := c.SubscribeMultiple(filters, nil)
+	tok := c.SubscribeMultiple(filters, d.f.onDelivered)
 	if !tok.WaitTimeout(d.f.sc.Timeouts.Ack) {
 		if d.ctx.Err() == nil {
 			d.f.rec.fail(FailSuback, handshake.ReasonAckTimeout)
@@ -356,6 +368,12 @@ func (d *device) subscribe(c mqtt.Client) {
 	d.f.rec.subscribed.Add(1)
 }
 
+// onDelivered counts a message a device's own subscription received.
+func (f *fleet) onDelivered(mqtt.Client, mqtt.Message) {
+	f.rec.delivered.Add(1)
+	f.rec.sec.add(secDelivered, 1)
+}
+
 var errConnLost = errors.New("simulator: connection lost")
 
 // subackFailure is the SUBACK return code of a refused filter (MQTT 3.1.1 §3.9.3).
@@ -370,6 +388,7 @@ func (d *device) publish(c mqtt.Client, seq int, sched time.Time) {
 	lowerTo(&rec.firstPublish, sched)
 	tok := c.Publish(expand(d.f.sc.Topic, d.ep.clientID), d.f.sc.QoS, false, payload)
 	inc(&rec.published, rec.m.published)
+	rec.sec.add(secPublishes, 1)
 	t := time.NewTimer(d.f.sc.Timeouts.Ack)
 	defer t.Stop()
 	select {
@@ -389,7 +408,10 @@ func (d *device) publish(c mqtt.Client, seq int, sched time.Time) {
 		return
 	}
 	inc(&rec.acked, rec.m.acked)
-	rec.observe(StagePublish, now.Sub(sched))
+	if d.f.sc.QoS > 0 { // QoS 0 has no acknowledgement: the token says only that it was written
+		rec.observe(StagePublish, now.Sub(sched))
+		rec.sec.add(secAcks, 1)
+	}
 	raiseTo(&rec.lastAck, now)
-	d.f.acked.set(d.local*d.f.msgs + seq)
+	d.f.acked.set(d.f.msgIndex(d.local, seq))
 }

@@ -24,8 +24,8 @@
 // its scheduled time whether or not earlier devices are done, at Rate per
 // second after a linear Ramp. Each device connects (TCP, the profile's
 // handshake, MQTT CONNECT), subscribes, publishes every PublishInterval for
-// Hold, and disconnects; a failed connect or a lost session is retried by
-// the Reconnect policy. A Hostile share of the slots sends a garbage frame,
+// Hold, and disconnects; a Hold of 0 keeps it until the run is cancelled. A
+// failed connect or a lost session is retried by the Reconnect policy. A Hostile share of the slots sends a garbage frame,
 // replays its own earlier first flight (noise: message 1), or opens a
 // connection and stays silent, and the results count what the server did:
 // closed, answered or held.
@@ -40,11 +40,25 @@
 // broker itself), with the scheduled publish time in the payload's header:
 // one clock, no skew. Failures are counted by stage and reason code
 // (handshake.ReasonOf, and the device reasons of package handshake). While
-// a run goes, Prometheus metrics and a progress line show it. The Results
+// a run goes, Prometheus metrics and a progress line show it: rates per
+// second since the last line and the p99s of the seconds since. Every run
+// also records its seconds (reports.SimSecond): what completed in each
+// wall-clock second and each stage's latencies in a sparse HDR histogram,
+// which merge exactly across shards; the summary splits the ramp from the
+// steady state with them (reports.Sim.Phases). QoS 0 publishes have no
+// acknowledgement and no publish_ack stage, and plain MQTT no handshake
+// stage. The Results
 // are the reports' results model (reports.Sim) with the whole scenario:
 // they hold the histograms themselves (hdrhistogram Export), so Merge
 // combines the results of shards exactly, and a report takes &Results.Sim
 // as it is.
+//
+// # Capacity
+//
+// Capacity runs the scenario as steps at a rising offered rate (connects or
+// publishes per second), each judged by the thresholds, and bisects between
+// the highest rate that held and the lowest that failed: the knee, and the
+// curve of rate against p99 and failures, go into Results.Capacity.
 //
 // # Verdict
 //

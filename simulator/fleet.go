@@ -283,7 +283,9 @@ func (f *fleet) schedule(ctx context.Context) {
 		}
 		if ctx.Err() != nil {
 			f.rec.notStarted.Add(int64(len(f.plan) - i))
-			f.rec.unpublished.Add(int64(f.msgs * f.remaining(sl)))
+			if f.sc.Hold > 0 { // a fleet held until interrupted had no schedule to miss
+				f.rec.unpublished.Add(int64(f.msgs * f.remaining(sl)))
+			}
 			return
 		}
 		f.wg.Add(1)
@@ -338,16 +340,25 @@ func (f *fleet) drain(measured bool) {
 	deadline := time.Now().Add(f.sc.Timeouts.Drain)
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
-	for f.rec.received.Load() < f.rec.acked.Load() && time.Now().Before(deadline) {
+	// The counts first (cheap), then the messages themselves: an
+	// interruption can deliver a message whose acknowledgement it cut off,
+	// so equal counts do not mean every acknowledged message arrived.
+	for time.Now().Before(deadline) {
+		if f.rec.received.Load() >= f.rec.acked.Load() && f.acked.countAndNot(f.recvd) == 0 {
+			break
+		}
 		<-tick.C
 	}
-	for i := range f.acked.len() {
-		if f.acked.get(i) && !f.recvd.get(i) {
-			f.rec.fail(FailReceive, handshake.ReasonNotReceived)
-			f.rec.missing.Add(1)
-		}
+	if n := f.acked.countAndNot(f.recvd); n > 0 {
+		f.rec.failN(FailReceive, handshake.ReasonNotReceived, n)
+		f.rec.missing.Add(n)
 	}
 }
+
+// msgIndex is the flag of message seq of the shard's slot local in the
+// acked and received sets: by sequence number first, so that the flags of
+// the messages sent so far lie together.
+func (f *fleet) msgIndex(local, seq int) int { return seq*len(f.plan) + local }
 
 func (f *fleet) results(started time.Time, base memSample, peak peakSample, measured bool) *Results {
 	failures, hostile := f.rec.nested()
@@ -355,6 +366,7 @@ func (f *fleet) results(started time.Time, base memSample, peak peakSample, meas
 	run := reports.SimShard{
 		Index: f.shard.Index, Count: f.shard.Count, Host: host, Started: started, Ended: time.Now().UTC(),
 		Slots: len(f.plan), PeakActive: peak.active,
+		RampEnd: unixTime(f.rec.rampEnd.Load()), SteadyEnd: unixTime(f.rec.steadyEnd.Load()),
 		FirstConnect: unixTime(f.rec.firstConnect.Load()), LastConnect: unixTime(f.rec.lastConnect.Load()),
 		FirstHandshake: unixTime(f.rec.firstHandshake.Load()), LastHandshake: unixTime(f.rec.lastHandshake.Load()),
 		FirstPublish: unixTime(f.rec.firstPublish.Load()), LastAck: unixTime(f.rec.lastAck.Load()),
@@ -372,7 +384,7 @@ func (f *fleet) results(started time.Time, base memSample, peak peakSample, meas
 	counts := f.rec.counts()
 	counts.Missing = f.rec.missing.Load()
 	return newResults(&reports.Sim{Version: ResultsVersion, FleetID: f.sc.FleetID(), Shards: []reports.SimShard{run},
-		Counts: counts, Failures: failures, Hostile: hostile, Histograms: hist}, *f.sc)
+		Counts: counts, Failures: failures, Hostile: hostile, Histograms: hist, Seconds: f.rec.sec.all()}, *f.sc)
 }
 
 func perDevice(at, base uint64, n int) float64 {

@@ -11,6 +11,7 @@ import (
 
 	"shakedown/fixtures"
 	"shakedown/handshake"
+	"shakedown/reports"
 	"shakedown/server"
 	"shakedown/simulator"
 )
@@ -61,6 +62,63 @@ var _ = Describe("a fleet against the in-process gateway", Ordered, func() {
 		Expect(total(res, simulator.StageEndToEnd)).To(BeEquivalentTo(180))
 		Expect(res.Shards).To(HaveLen(1))
 		Expect(res.Shards[0].PeakActive).To(BeNumerically(">", 0))
+
+		By("writing its seconds, which add up to the totals")
+		sum := sumSeconds(res)
+		Expect(sum.Connects).To(Equal(c.Connected + c.Reconnects))
+		Expect(sum.Publishes).To(Equal(c.Published))
+		Expect(sum.Acks).To(Equal(c.Acked))
+		Expect(sum.Received).To(Equal(c.Received))
+		Expect(sum.Failures).To(BeZero())
+		Expect(sum.Latency).To(HaveKeyWithValue(string(simulator.StageConnect), BeEquivalentTo(60)))
+		Expect(sum.Latency).To(HaveKeyWithValue(string(simulator.StageEndToEnd), BeEquivalentTo(180)))
+		ramp, _, _ := res.Phases()
+		Expect(ramp.Seconds).To(BeNumerically(">", 0))
+	})
+
+	It("holds its devices until interrupted when the hold is 0, with results complete and merge-able", func() {
+		sc := gw.scenario(10)
+		sc.Hold = 0
+		sc.PublishInterval = 100 * time.Millisecond
+		reg := prometheus.NewRegistry()
+		cctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		done := runAsync(cctx, simulator.Config{Scenario: sc, Set: set, Metrics: reg})
+		// Ten messages a device: a second of publishing, past any end a hold of 0 once meant.
+		Eventually(func() float64 { return gaugeValue(reg, "shakedown_sim_received_total") }).WithTimeout(time.Minute).Should(BeNumerically(">=", 100))
+		Consistently(done).WithTimeout(200 * time.Millisecond).ShouldNot(Receive())
+		res := interrupt(cancel, done)
+		c := res.Counts
+		Expect(c.Connected).To(BeEquivalentTo(10))
+		Expect(c.CutShort).To(BeEquivalentTo(10))
+		Expect(c.DevicesLost+c.Unpublished+c.Missing).To(BeZero(), "a fleet held until interrupted misses no schedule")
+		Expect(c.Received).To(Equal(c.Acked))
+		Expect(c.Acked).To(BeNumerically(">=", 100))
+		Expect(res.Shards[0].SteadyEnd).NotTo(BeZero())
+		Expect(sumSeconds(res).Received).To(Equal(c.Received))
+
+		var buf bytes.Buffer
+		Expect(res.Encode(&buf)).To(Succeed())
+		back, err := simulator.DecodeResults(&buf)
+		Expect(err).NotTo(HaveOccurred())
+		merged, err := simulator.Merge(back)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(merged.Interrupted).To(BeTrue())
+		Expect(merged.Counts).To(Equal(c))
+		Expect(merged.Seconds).To(Equal(back.Seconds))
+	})
+
+	It("has no acknowledgement stage for QoS 0", func() {
+		sc := gw.scenario(10)
+		sc.QoS = 0
+		res := run(ctx, simulator.Config{Scenario: sc, Set: set})
+		Expect(res.Counts.Published).To(BeEquivalentTo(30))
+		Expect(total(res, simulator.StagePublish)).To(BeZero())
+		Expect(sumSeconds(res).Acks).To(BeZero())
+		var out bytes.Buffer
+		Expect(simulator.WriteSummary(&out, res)).To(Succeed())
+		Expect(out.String()).NotTo(ContainSubstring("publish_ack"))
+		Expect(out.String()).To(ContainSubstring("written (QoS 0: no acknowledgement) 30"))
 	})
 
 	It("logs tls devices in with their MQTT password when the scenario says so", func() {
@@ -214,6 +272,7 @@ var _ = Describe("a fleet against the in-process gateway", Ordered, func() {
 		Expect(res.Failures).To(BeEmpty())
 		Expect(c.Connected).To(BeEquivalentTo(30))
 		Expect(c.Handshakes).To(BeZero(), "plain MQTT has no handshake")
+		Expect(total(res, simulator.StageHandshake)).To(BeZero(), "nor a handshake stage")
 		Expect(c.Received).To(BeEquivalentTo(90))
 		Expect(total(res, simulator.StageEndToEnd)).To(BeEquivalentTo(90))
 		Expect(total(res, simulator.StageConnack)).To(BeEquivalentTo(30))
@@ -335,6 +394,8 @@ var _ = Describe("a fleet against the in-process gateway", Ordered, func() {
 		Expect(gaugeValue(reg, "shakedown_sim_devices_connected")).To(BeZero())
 		Expect(stageLabels(reg)).To(ContainElements("tcp_connect", "handshake", "connack", "suback", "publish_ack", "end_to_end"))
 		Expect(progress.String()).To(ContainSubstring("connected 20"))
+		Expect(progress.String()).To(MatchRegexp(`\d+ connects/s  \d+ publishes/s  \d+ acks/s  \d+ received/s`))
+		Expect(progress.String()).To(MatchRegexp(`p99 .*end_to_end \S+`))
 	})
 
 	It("refuses a fleet larger than its fixture set", func() {
@@ -353,6 +414,28 @@ var _ = Describe("a fleet against the in-process gateway", Ordered, func() {
 		Expect(err.(*simulator.ScenarioError).Field).To(Equal("gateway"))
 	})
 })
+
+// secondsSum is the run's seconds added up: counts, and each stage's
+// number of latencies.
+type secondsSum struct {
+	reports.SimSecond
+	Latency map[string]int64
+}
+
+func sumSeconds(r *simulator.Results) secondsSum {
+	out := secondsSum{Latency: map[string]int64{}}
+	for _, s := range r.Seconds {
+		out.Connects += s.Connects
+		out.Publishes += s.Publishes
+		out.Acks += s.Acks
+		out.Received += s.Received
+		out.Failures += s.Failures
+		for st, h := range s.Latency {
+			out.Latency[st] += h.Total
+		}
+	}
+	return out
+}
 
 // gaugeValue sums the samples of a metric family in reg.
 func gaugeValue(reg *prometheus.Registry, name string) float64 {

@@ -12,6 +12,7 @@ import (
 	mqttserver "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/listeners"
 	"github.com/mochi-mqtt/server/v2/packets"
+	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
 	"shakedown/fixtures"
@@ -70,16 +71,22 @@ type proxy struct {
 	ln     net.Listener
 	target string
 
+	admit func() bool // nil: every connection
+
 	mu      sync.Mutex
 	sources map[string]int
 	conns   map[net.Conn]struct{}
 	wg      sync.WaitGroup
 }
 
-func startProxy(target string) *proxy {
+func startProxy(target string) *proxy { return startProxyWith(target, nil) }
+
+// startProxyWith is a proxy that closes a connection at once unless admit
+// lets it through.
+func startProxyWith(target string, admit func() bool) *proxy {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	Expect(err).NotTo(HaveOccurred())
-	p := &proxy{ln: ln, target: target, sources: map[string]int{}, conns: map[net.Conn]struct{}{}}
+	p := &proxy{ln: ln, target: target, admit: admit, sources: map[string]int{}, conns: map[net.Conn]struct{}{}}
 	p.wg.Add(1)
 	go p.accept()
 	return p
@@ -93,6 +100,10 @@ func (p *proxy) accept() {
 		c, err := p.ln.Accept()
 		if err != nil {
 			return
+		}
+		if p.admit != nil && !p.admit() {
+			c.Close()
+			continue
 		}
 		up, err := net.Dial("tcp", p.target)
 		if err != nil {
@@ -184,6 +195,25 @@ func canBind(ip string) bool {
 func run(ctx context.Context, cfg simulator.Config) *simulator.Results {
 	res, err := simulator.Run(ctx, cfg)
 	Expect(err).NotTo(HaveOccurred())
+	return res
+}
+
+// runAsync runs the fleet in a goroutine and hands its results over.
+func runAsync(ctx context.Context, cfg simulator.Config) <-chan *simulator.Results {
+	done := make(chan *simulator.Results, 1)
+	go func() {
+		defer GinkgoRecover()
+		done <- run(ctx, cfg)
+	}()
+	return done
+}
+
+// interrupt cancels a run of runAsync and returns its interrupted results.
+func interrupt(cancel context.CancelFunc, done <-chan *simulator.Results) *simulator.Results {
+	cancel()
+	var res *simulator.Results
+	Eventually(done).WithTimeout(30 * time.Second).Should(Receive(&res))
+	Expect(res.Interrupted).To(BeTrue())
 	return res
 }
 

@@ -24,7 +24,7 @@ const (
 	StageConnack   Stage = "connack"        // CONNECT to CONNACK
 	StageConnect   Stage = "connect"        // scheduled arrival to CONNACK: the whole connect
 	StageSuback    Stage = "suback"         // SUBSCRIBE to SUBACK
-	StagePublish   Stage = "publish_ack"    // scheduled publish to PUBACK (QoS 1), PUBCOMP (QoS 2), written (QoS 0)
+	StagePublish   Stage = "publish_ack"    // scheduled publish to PUBACK (QoS 1), PUBCOMP (QoS 2); QoS 0 has none
 	StageEndToEnd  Stage = "end_to_end"     // scheduled publish to arrival at the subscriber
 	StageHalfOpen  Stage = "halfopen_close" // a half-open connection until the server closed it
 )

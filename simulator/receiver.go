@@ -74,10 +74,11 @@ func (f *fleet) onMessage(_ mqtt.Client, m mqtt.Message) {
 		f.rec.malformed.Add(1)
 		return
 	}
-	if !f.recvd.set((slot/f.shard.Count)*f.msgs + seq) {
+	if !f.recvd.set(f.msgIndex(slot/f.shard.Count, seq)) {
 		f.rec.duplicates.Add(1)
 		return
 	}
 	inc(&f.rec.received, f.rec.m.received)
+	f.rec.sec.add(secReceived, 1)
 	f.rec.observe(StageEndToEnd, now.Sub(time.Unix(0, h.Scheduled)))
 }

@@ -22,17 +22,21 @@ type recorder struct {
 	reconnects, lost, subscribed                     atomic.Int64
 	published, acked, publishFailed, unpublished     atomic.Int64
 	received, duplicates, malformed, missing         atomic.Int64
+	delivered                                        atomic.Int64
 	devicesLost, notStarted, cutShort                atomic.Int64
 	started, active                                  atomic.Int64
 	firstConnect, lastConnect, firstPublish, lastAck atomic.Int64 // Unix nanoseconds
 	firstHandshake, lastHandshake                    atomic.Int64
+	rampEnd, steadyEnd                               atomic.Int64 // Unix nanoseconds: reports.SimShard's marks
+	sec                                              *seconds
 	mu                                               sync.Mutex
 	failures, hostile                                map[string]map[string]int64
 	m                                                *metrics
 }
 
 func newRecorder(m *metrics) *recorder {
-	r := &recorder{hist: map[Stage]*histogram{}, failures: map[string]map[string]int64{}, hostile: map[string]map[string]int64{}, m: m}
+	r := &recorder{hist: map[Stage]*histogram{}, failures: map[string]map[string]int64{}, hostile: map[string]map[string]int64{},
+		m: m, sec: newSeconds()}
 	for _, st := range Stages {
 		r.hist[st] = newHistogram()
 	}
@@ -42,15 +46,23 @@ func newRecorder(m *metrics) *recorder {
 // observe records a latency of stage st.
 func (r *recorder) observe(st Stage, d time.Duration) {
 	r.hist[st].record(d)
+	r.sec.observe(st, d)
 	r.m.stage.WithLabelValues(string(st)).Observe(d.Seconds())
 }
 
 // fail counts a failed step.
-func (r *recorder) fail(stage string, reason handshake.Reason) {
+func (r *recorder) fail(stage string, reason handshake.Reason) { r.failN(stage, reason, 1) }
+
+// failN counts n failed steps of one stage and reason.
+func (r *recorder) failN(stage string, reason handshake.Reason, n int64) {
 	r.mu.Lock()
-	bump(r.failures, stage, string(reason))
+	if r.failures[stage] == nil {
+		r.failures[stage] = map[string]int64{}
+	}
+	r.failures[stage][string(reason)] += n
 	r.mu.Unlock()
-	r.m.failures.WithLabelValues(stage, string(reason)).Inc()
+	r.sec.add(secFailures, n)
+	r.m.failures.WithLabelValues(stage, string(reason)).Add(float64(n))
 }
 
 // hostileOutcome counts what the server did with a hostile connection.
@@ -118,7 +130,7 @@ func (r *recorder) counts() reports.SimCounts {
 		Handshakes: r.handshakes.Load(), Reconnects: r.reconnects.Load(), SessionsLost: r.lost.Load(),
 		Subscribed: r.subscribed.Load(), Published: r.published.Load(), Acked: r.acked.Load(),
 		PublishFailed: r.publishFailed.Load(), Unpublished: r.unpublished.Load(),
-		Received: r.received.Load(), Duplicates: r.duplicates.Load(), Malformed: r.malformed.Load(),
+		Received: r.received.Load(), Duplicates: r.duplicates.Load(), Malformed: r.malformed.Load(), Delivered: r.delivered.Load(),
 		DevicesLost: r.devicesLost.Load(), NotStarted: r.notStarted.Load(), CutShort: r.cutShort.Load(),
 	}
 }

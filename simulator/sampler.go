@@ -76,6 +76,10 @@ type sampler struct {
 	done     chan struct{}
 	wg       sync.WaitGroup
 	peak     peakSample
+	// The counts of the last progress line (connects, publishes, acks,
+	// received, delivered) and its time, for the rates of the next.
+	last   [5]int64
+	lastAt time.Time
 }
 
 func startSampler(f *fleet, cfg Config, base memSample) *sampler {
@@ -130,11 +134,7 @@ func (s *sampler) print(last bool) {
 	if s.out == nil {
 		return
 	}
-	r := s.f.rec
-	line := fmt.Sprintf("%6.1fs  started %d/%d  connected %d  active %d  failed %d  published %d  acked %d  received %d  hostile %d  handshake p99 %s  rss %d MiB",
-		time.Since(s.f.start).Seconds(), r.started.Load(), len(s.f.plan), r.connected.Load(), r.active.Load(),
-		r.connectFailed.Load(), r.published.Load(), r.acked.Load(), r.received.Load(), r.hostileDevices.Load(),
-		FormatLatency(r.hist[StageHandshake].quantile(0.99)), residentBytes()>>20)
+	line := s.line(time.Now())
 	switch {
 	case s.terminal && last:
 		fmt.Fprintf(s.out, "\r\x1b[K%s\n", line)
@@ -143,4 +143,50 @@ func (s *sampler) print(last bool) {
 	default:
 		fmt.Fprintln(s.out, line)
 	}
+}
+
+// progressStages are the stages whose current p99 a progress line shows.
+var progressStages = []Stage{StageHandshake, StageConnect, StagePublish, StageEndToEnd}
+
+// line is a progress line: rates per second since the last line, where the
+// fleet stands, and the p99 of each stage over the seconds since the last
+// line.
+func (s *sampler) line(now time.Time) string {
+	r := s.f.rec
+	cur := [5]int64{r.connected.Load() + r.reconnects.Load(), r.published.Load(), r.acked.Load(), r.received.Load(), r.delivered.Load()}
+	dt := now.Sub(s.lastAt).Seconds()
+	if s.lastAt.IsZero() {
+		dt = now.Sub(s.f.start).Seconds()
+	}
+	rate := func(i int) float64 {
+		if dt <= 0 {
+			return 0
+		}
+		return float64(cur[i]-s.last[i]) / dt
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%6.1fs  %.0f connects/s  %.0f publishes/s", now.Sub(s.f.start).Seconds(), rate(0), rate(1))
+	if s.f.sc.QoS > 0 {
+		fmt.Fprintf(&b, "  %.0f acks/s", rate(2))
+	}
+	if cur[4] > 0 {
+		fmt.Fprintf(&b, "  %.0f delivered/s", rate(4))
+	}
+	fmt.Fprintf(&b, "  %.0f received/s  |  started %d/%d  connected %d  active %d  failed %d  hostile %d",
+		rate(3), r.started.Load(), len(s.f.plan), r.connected.Load(), r.active.Load(), r.connectFailed.Load(), r.hostileDevices.Load())
+	from := s.lastAt
+	if from.IsZero() {
+		from = s.f.start
+	}
+	win := r.sec.window(from.Unix())
+	sep := "  |  p99"
+	for _, st := range progressStages {
+		if h := win[st]; h != nil && h.TotalCount() > 0 {
+			fmt.Fprintf(&b, "%s %s %s", sep, st, FormatLatency(time.Duration(h.ValueAtQuantile(99))*time.Microsecond))
+			sep = ","
+		}
+	}
+	fmt.Fprintf(&b, "  |  rss %d MiB", residentBytes()>>20)
+	s.last, s.lastAt = cur, now
+	return b.String()
 }

@@ -455,10 +455,19 @@ func profileOfKind(k string) handshake.Name {
 	return handshake.Name(k)
 }
 
-// Messages is the number of messages each device publishes.
+// HoldForeverMessages is the most messages a device publishes when it is
+// held until the run is interrupted (Hold 0): at one a second, 18 hours.
+const HoldForeverMessages = 1 << 16
+
+// Messages is the number of messages each device publishes: Hold /
+// PublishInterval, or at most HoldForeverMessages when Hold is 0 (the
+// devices stay until the run is interrupted).
 func (s *Scenario) Messages() int {
-	if s.PublishInterval <= 0 {
+	switch {
+	case s.PublishInterval <= 0:
 		return 0
+	case s.Hold == 0:
+		return HoldForeverMessages
 	}
 	return int(s.Hold / s.PublishInterval)
 }

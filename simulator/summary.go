@@ -42,10 +42,22 @@ func WriteSummary(w io.Writer, r *Results) error {
 			received = fmt.Sprintf("received %d, missing %d, duplicates %d, malformed %d", c.Received, c.Missing, c.Duplicates, c.Malformed)
 		}
 	}
-	fmt.Fprintf(w, "messages: published %d, acknowledged %d, failed %d, not published %d, %s\n",
-		c.Published, c.Acked, c.PublishFailed, c.Unpublished, received)
+	acked := "acknowledged"
+	if r.Scenario.QoS == 0 {
+		acked = "written (QoS 0: no acknowledgement)"
+	}
+	fmt.Fprintf(w, "messages: published %d, %s %d, failed %d, not published %d, %s\n",
+		c.Published, acked, c.Acked, c.PublishFailed, c.Unpublished, received)
+	if c.Delivered > 0 {
+		fmt.Fprintf(w, "          delivered to the devices' own subscriptions %d\n", c.Delivered)
+	}
 	rt := r.Rates()
-	fmt.Fprintf(w, "rates:    %.1f connects/s, %.1f handshakes/s, %.1f publishes/s\n", rt.ConnectsPerSecond, rt.HandshakesPerSecond, rt.PublishesPerSecond)
+	fmt.Fprintf(w, "rates:    %.1f connects/s", rt.ConnectsPerSecond)
+	if c.Handshakes > 0 {
+		fmt.Fprintf(w, ", %.1f handshakes/s", rt.HandshakesPerSecond)
+	}
+	fmt.Fprintf(w, ", %.1f publishes/s\n", rt.PublishesPerSecond) // over the whole run: the phases follow
+	writePhases(w, r)
 	if len(r.Shards) == 1 && r.Shards[0].KiBPerDevice > 0 {
 		s := r.Shards[0]
 		fmt.Fprintf(w, "memory:   %.1f KiB/device resident, %.1f KiB/device Go heap+stacks, at %d devices connected (%d goroutines)\n",
@@ -85,6 +97,26 @@ func WriteSummary(w io.Writer, r *Results) error {
 	writeNested(w, "failures", r.Failures)
 	writeNested(w, "hostile", r.Hostile)
 	return nil
+}
+
+// writePhases prints the rates of the ramp and of the steady state
+// (reports.Sim.Phases), from the run's seconds.
+func writePhases(w io.Writer, r *Results) {
+	ramp, steady, ok := r.Phases()
+	if ramp.Seconds == 0 {
+		return
+	}
+	fmt.Fprintf(w, "ramp:     %gs, until every device had connected: %.1f connects/s, %.1f publishes/s, %.1f received/s, %.1f failures/s\n",
+		ramp.Seconds, ramp.Connects, ramp.Publishes, ramp.Received, ramp.Failures)
+	if !ok {
+		fmt.Fprintln(w, "steady:   none: no whole second had every device connected and holding")
+		return
+	}
+	fmt.Fprintf(w, "steady:   %gs, every device connected: %.1f publishes/s", steady.Seconds, steady.Publishes)
+	if r.Scenario.QoS > 0 {
+		fmt.Fprintf(w, ", %.1f acks/s", steady.Acks)
+	}
+	fmt.Fprintf(w, ", %.1f received/s, %.1f connects/s, %.1f failures/s\n", steady.Received, steady.Connects, steady.Failures)
 }
 
 func writeNested(w io.Writer, title string, m map[string]map[string]int64) {
@@ -149,6 +181,13 @@ func Figures(r *Results) map[string]float64 {
 		"acked":            float64(r.Counts.Acked),
 		"received":         float64(r.Counts.Received),
 		"missing":          float64(r.Counts.Missing),
+	}
+	if ramp, steady, ok := r.Phases(); ramp.Seconds > 0 {
+		out["ramp_connects_per_s"] = ramp.Connects
+		if ok {
+			out["steady_publishes_per_s"] = steady.Publishes
+			out["steady_received_per_s"] = steady.Received
+		}
 	}
 	for _, st := range []Stage{StageHandshake, StageConnect, StagePublish, StageEndToEnd} {
 		if s, ok := r.Histograms[string(st)]; ok && s.Total > 0 {

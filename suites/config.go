@@ -125,7 +125,7 @@ func (c *Config) Bind(fs *flag.FlagSet) {
 	fs.StringVar(&c.ProfileFile, "board-file", "", "a board profile YAML file of your own, instead of --board")
 	fs.StringVar(&c.ProfileFile, "profile-file", "", "deprecated: use --board-file")
 	fs.IntVar(&c.Baud, "baud", 0, "override the profile's baud rate")
-	fs.StringVar(&c.Fleet, "fleet", "", "target a simulated fleet: a scenario file as shakedown sim takes")
+	fs.StringVar(&c.Fleet, "fleet", "", "target a simulated fleet: a scenario file, as shakedown sim --scenario reads")
 	fs.StringVar(&c.Fixtures, "fixtures", "", "fixture folder (shakedown fixtures gen); default: a set generated from a fixed seed")
 	fs.IntVar(&c.Runs, "runs", DefaultRuns, "handshakes measured per profile")
 	fs.IntVar(&c.Messages, "messages", DefaultMessages, "MQTT messages of the throughput suite")

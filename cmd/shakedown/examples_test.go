@@ -200,11 +200,12 @@ func (w *exampleWorld) services(line string) (string, bool) {
 		}
 		line = strings.ReplaceAll(line, "postgres://gw@db/shakedown", pg)
 	}
-	if strings.Contains(line, "mosquitto:1883") || strings.Contains(line, "127.0.0.1:1883") {
+	if strings.Contains(line, "mosquitto:1883") || strings.Contains(line, "127.0.0.1:1883") || strings.Contains(line, "-h 127.0.0.1 -p 1883") {
 		if mq == "" {
 			return line, false
 		}
-		line = strings.NewReplacer("mosquitto:1883", mq, "127.0.0.1:1883", mq).Replace(line)
+		host, port, _ := strings.Cut(mq, ":")
+		line = strings.NewReplacer("mosquitto:1883", mq, "127.0.0.1:1883", mq, "-h 127.0.0.1 -p 1883", "-h "+host+" -p "+port).Replace(line)
 	}
 	return line, true
 }

@@ -67,7 +67,7 @@ read, an output that cannot be written.`,
 	f := cmd.Flags()
 	f.StringVar(&o.mitm, "mitm", "", "MITM matrix results (shakedown mitm run --out)")
 	f.StringVar(&o.sim, "sim", "", "fleet results (shakedown sim --out)")
-	f.StringVar(&o.timeline, "timeline", "", "throughput timeline of the fleet (format shakedown-timeline/1)")
+	f.StringVar(&o.timeline, "timeline", "", "throughput over time: a timeline (format shakedown-timeline/1) or results of sim --out, whose seconds it draws (--sim's own are drawn without it)")
 	f.StringVar(&o.boards, "boards", "", "board measurements (format shakedown-boards/1, as shakedown demo and test write them)")
 	f.StringVar(&o.baseline, "baseline", "", "a run's JSON (--json of an earlier run) to compare against; exit 1 on a regression")
 	f.Float64Var(&o.wallTolerance, "tolerance", reports.DefaultWallPercent, "how far the median of a wall-clock figure may move the wrong way, percent")
@@ -107,9 +107,9 @@ func runReport(stdout io.Writer, o reportOptions) error {
 	read("mitm", o.mitm, func(p string) (err error) { run.MITM, err = reports.ReadMITMFile(p); return })
 	read("sim", o.sim, func(p string) (err error) { run.Sim, err = reports.ReadSimFile(p); return })
 	read("timeline", o.timeline, func(p string) error {
-		t, err := reports.ReadTimelineFile(p)
+		t, secs, err := reports.ReadThroughputFile(p)
 		if err == nil && run.Sim != nil {
-			run.Sim.Timeline = t
+			run.Sim.Timeline, run.Sim.Seconds = t, secs
 		}
 		return err
 	})

@@ -47,10 +47,15 @@ connection and stays silent, and the results say what the server did with each.
 
 Timings per stage (TCP connect, handshake, CONNACK, SUBACK, publish to ack, end
 to end) go into HDR histograms; failures are counted by stage and reason code.
-A progress line shows while it runs (--metrics-addr serves Prometheus metrics);
-at the end a summary table prints and --out writes the results JSON, which
-holds the histograms themselves so that shard results merge exactly
-(shakedown results merge).
+A progress line shows while it runs, with rates per second and the current p99s
+(--metrics-addr serves Prometheus metrics; deploy/grafana has a dashboard); at
+the end a summary prints, the ramp apart from the steady state, and --out
+writes the results JSON, which holds the histograms themselves and the run
+second by second (counts and latencies per wall-clock second), so that shard
+results merge exactly (shakedown results merge) and report draws the timeline.
+--hold 0 holds the devices until SIGINT. QoS 0 has no publish_ack stage (no
+acknowledgement), plain MQTT no handshake stage. Shorthands with
+emqtt-bench's flags: sim conn, sim pub, sim sub.
 
 A scenario file (--scenario, YAML) holds the same settings as the flags; flags
 win over it. Its keys: target, devices, mix, rate, ramp, hold, publish_interval,
@@ -142,6 +147,7 @@ type simOptions struct {
 	resultsOut string
 	progress   time.Duration
 	quiet      bool
+	capacity   capacityOptions
 }
 
 // newSimCmd is `shakedown sim`.
@@ -150,13 +156,16 @@ func newSimCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "sim",
 		Short:   "Run a fleet of simulated devices against the gateway or any MQTT broker",
-		Long:    simLong,
+		Long:    simLong + capacityHelp,
 		Example: simExample,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			sc, err := buildScenario(cmd, o.file, o.readyFile, &o.fs, o.fields)
 			if err != nil {
 				return &exitError{code: exitUsage, err: err}
+			}
+			if o.capacity.vary != "" {
+				return runCapacity(cmd, &o.capacity, sc, o.resultsOut)
 			}
 			shard, err := simShard(cmd, o.shardFlag)
 			if err != nil {
@@ -166,6 +175,7 @@ func newSimCmd() *cobra.Command {
 		},
 	}
 	o.bind(cmd.Flags())
+	cmd.AddCommand(newSimBenchCmds()...)
 	return cmd
 }
 
@@ -181,6 +191,7 @@ func (o *simOptions) bind(f *pflag.FlagSet) {
 	f.BoolVar(&o.quiet, "quiet", false, "no progress lines")
 	o.bindFleet(f)
 	o.bindEnds(f)
+	o.capacity.bind(f)
 }
 
 // add records that flag sets one scenario field, copied by cp.
@@ -204,7 +215,7 @@ func (o *simOptions) bindFleet(f *pflag.FlagSet) {
 	add("rate", func(d, s *simulator.Scenario) { d.Rate = s.Rate })
 	f.DurationVar(&fs.Ramp, "ramp", fs.Ramp, "the arrival rate rises linearly from 0 to --rate over this time")
 	add("ramp", func(d, s *simulator.Scenario) { d.Ramp = s.Ramp })
-	f.DurationVar(&fs.Hold, "hold", fs.Hold, "how long each device stays connected")
+	f.DurationVar(&fs.Hold, "hold", fs.Hold, "how long each device stays connected; 0: until interrupted (exit 3, results complete up to the signal)")
 	add("hold", func(d, s *simulator.Scenario) { d.Hold = s.Hold })
 	f.DurationVar(&fs.PublishInterval, "publish-interval", fs.PublishInterval, "time between a device's publishes (0: none); hold/interval messages each")
 	add("publish-interval", func(d, s *simulator.Scenario) { d.PublishInterval = s.PublishInterval })
