@@ -314,7 +314,7 @@ func (h *bindingHook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
 // OnSessionEstablish: a session that takes over another waits until mochi
 // has finished with the old one (takeover.go).
 func (h *bindingHook) OnSessionEstablish(cl *mqtt.Client, _ packets.Packet) {
-	if h.e.sessions.establish(h.e.srv, cl) {
+	if h.e.sessions.establish(cl) {
 		h.e.opts.Logger.Warn("the session taken over did not end in time; going on", "wait", TakeoverWait.String())
 	}
 }

@@ -47,9 +47,9 @@ func newSessions() *sessions {
 // establish registers cl's session (mochi's OnSessionEstablish, after the
 // CONNECT was authenticated, before mochi looks for a session to take
 // over) and, if the client ID has a live session, disconnects it as MQTT
-// asks (3.1.1 §3.1.4, [MQTT-3.1.4-2]) and waits, at most TakeoverWait,
+// asks (3.1.1 §3.1.4, [MQTT-3.1.4-2]) by closing its conn, and waits, at most TakeoverWait,
 // until mochi has finished with it. It reports whether the wait ran out.
-func (s *sessions) establish(srv *mqtt.Server, cl *mqtt.Client) (late bool) {
+func (s *sessions) establish(cl *mqtt.Client) (late bool) {
 	me := &session{id: cl.ID, cl: cl, ended: make(chan struct{})}
 	s.mu.Lock()
 	prev := s.live[cl.ID]
@@ -59,7 +59,11 @@ func (s *sessions) establish(srv *mqtt.Server, cl *mqtt.Client) (late bool) {
 	if prev == nil {
 		return false
 	}
-	_ = srv.DisconnectClient(prev.cl, packets.ErrSessionTakenOver)
+	// Stop closes the old conn without writing to it: mochi's
+	// DisconnectClient would first write a DISCONNECT under the old
+	// client's lock, and block as long as a write to a device that stopped
+	// reading does (MQTT 5 only asks that the server SHOULD send one, §3.14).
+	prev.cl.Stop(packets.ErrSessionTakenOver)
 	t := time.NewTimer(TakeoverWait)
 	defer t.Stop()
 	select {

@@ -133,4 +133,36 @@ var _ = Describe("a session that takes over its client ID", func() {
 		Expect(string(pk.(*paho.PublishPacket).Payload)).To(Equal("command"))
 		Expect(e.Clients()).To(BeEquivalentTo(1))
 	})
+
+	It("takes over a session whose device stopped reading", func(ctx SpecContext) {
+		e, err := New(Options{})
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(e.Close)
+		attach := func() *peer {
+			a, b := net.Pipe()
+			p := &peer{conn: a, ended: make(chan struct{})}
+			go func() {
+				defer close(p.ended)
+				e.AttachDevice(b, handshake.Identity{Profile: handshake.Noise, DeviceID: "d"})
+			}()
+			DeferCleanup(func() {
+				a.Close()
+				Eventually(p.ended).WithTimeout(time.Minute).Should(BeClosed())
+			})
+			return p
+		}
+		const topic = "devices/d/cmd"
+		old := attach()
+		old.session("d", topic)
+		// The device reads no more: the broker's write of the next message
+		// to it blocks (a pipe holds no bytes), with the client's lock held.
+		Expect(e.Publish(topic, []byte("unread"), 0)).To(Succeed())
+		young := attach()
+		young.session("d", topic) // fails if the takeover waits on the stuck write
+		Eventually(old.ended).WithTimeout(time.Minute).Should(BeClosed())
+		Expect(e.Publish(topic, []byte("command"), 1)).To(Succeed())
+		pk, err := young.receive(30 * time.Second)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(string(pk.(*paho.PublishPacket).Payload)).To(Equal("command"))
+	})
 })
