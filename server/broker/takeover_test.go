@@ -72,6 +72,22 @@ func (p *peer) receive(d time.Duration) (paho.ControlPacket, error) {
 	return paho.ReadPacket(p.conn)
 }
 
+// attachD attaches a pipe to e as device d's session after its handshake
+// and returns the device's end, and the broker's end of the pipe.
+func attachD(e *Embedded) (*peer, net.Conn) {
+	a, b := net.Pipe()
+	p := &peer{conn: a, ended: make(chan struct{})}
+	go func() {
+		defer close(p.ended)
+		e.AttachDevice(b, handshake.Identity{Profile: handshake.Noise, DeviceID: "d"})
+	}()
+	DeferCleanup(func() {
+		a.Close()
+		Eventually(p.ended).WithTimeout(time.Minute).Should(BeClosed())
+	})
+	return p, b
+}
+
 // session connects a clean session of id and subscribes it to topic.
 func (p *peer) session(id, topic string) {
 	GinkgoHelper()
@@ -94,19 +110,7 @@ var _ = Describe("a session that takes over its client ID", func() {
 		e, err := New(Options{})
 		Expect(err).NotTo(HaveOccurred())
 		DeferCleanup(e.Close)
-		attach := func() (*peer, net.Conn) {
-			a, b := net.Pipe()
-			p := &peer{conn: a, ended: make(chan struct{})}
-			go func() {
-				defer close(p.ended)
-				e.AttachDevice(b, handshake.Identity{Profile: handshake.Noise, DeviceID: "d"})
-			}()
-			DeferCleanup(func() {
-				a.Close()
-				Eventually(p.ended).WithTimeout(time.Minute).Should(BeClosed())
-			})
-			return p, b
-		}
+		attach := func() (*peer, net.Conn) { return attachD(e) }
 		const topic = "devices/d/cmd"
 		old, oldConn := attach()
 		old.session("d", topic)
@@ -138,19 +142,7 @@ var _ = Describe("a session that takes over its client ID", func() {
 		e, err := New(Options{})
 		Expect(err).NotTo(HaveOccurred())
 		DeferCleanup(e.Close)
-		attach := func() *peer {
-			a, b := net.Pipe()
-			p := &peer{conn: a, ended: make(chan struct{})}
-			go func() {
-				defer close(p.ended)
-				e.AttachDevice(b, handshake.Identity{Profile: handshake.Noise, DeviceID: "d"})
-			}()
-			DeferCleanup(func() {
-				a.Close()
-				Eventually(p.ended).WithTimeout(time.Minute).Should(BeClosed())
-			})
-			return p
-		}
+		attach := func() *peer { p, _ := attachD(e); return p }
 		const topic = "devices/d/cmd"
 		old := attach()
 		old.session("d", topic)
