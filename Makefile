@@ -54,6 +54,10 @@ test: tidy-check deps ## run every test: Go packages, the suites on a fleet and 
 test-under-load: ## make test RUNS times in a row (default 3), each in a fresh clone of HEAD, under stress-ng --cpu 2; prints each run's time
 	scripts/test-under-load.sh $(or $(RUNS),3)
 
+.PHONY: screenshot
+screenshot: ## photograph a report in headless Chromium for the README (docs/report.png)
+	SHAKEDOWN_REQUIRE_CHROMIUM=1 SHAKEDOWN_UPDATE_SCREENSHOT=1 $(GO) test -count=1 -run TestReports ./reports -ginkgo.label-filter=browser
+
 .PHONY: bench
 bench: ## run the benchmarks and write docs-ready figures to out/bench.txt
 	@mkdir -p $(OUT)
