@@ -62,17 +62,11 @@ func (m manifests) add(t *testing.T, where string, doc []byte) {
 	var obj interface{ GetName() string }
 	switch meta.APIVersion + " " + meta.Kind {
 	case "batch/v1 Job":
-		j := &batchv1.Job{}
-		obj = j
-		defer func() { m.jobs[j.Name] = j }()
+		obj = &batchv1.Job{}
 	case "v1 ConfigMap":
-		c := &corev1.ConfigMap{}
-		obj = c
-		defer func() { m.configMaps[c.Name] = c }()
+		obj = &corev1.ConfigMap{}
 	case "v1 PersistentVolumeClaim":
-		c := &corev1.PersistentVolumeClaim{}
-		obj = c
-		defer func() { m.claims[c.Name] = c }()
+		obj = &corev1.PersistentVolumeClaim{}
 	default:
 		t.Fatalf("%s: %s %s is not a kind this test knows", where, meta.APIVersion, meta.Kind)
 	}
@@ -81,6 +75,14 @@ func (m manifests) add(t *testing.T, where string, doc []byte) {
 	}
 	if obj.GetName() == "" {
 		t.Fatalf("%s: no metadata.name", where)
+	}
+	switch o := obj.(type) {
+	case *batchv1.Job:
+		m.jobs[o.Name] = o
+	case *corev1.ConfigMap:
+		m.configMaps[o.Name] = o
+	case *corev1.PersistentVolumeClaim:
+		m.claims[o.Name] = o
 	}
 }
 

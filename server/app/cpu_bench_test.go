@@ -41,11 +41,10 @@ func BenchmarkServerCPU(b *testing.B) {
 	set, err := fixtures.Load(filepath.Join(dir, "fx"))
 	Expect(err).NotTo(HaveOccurred())
 	var keys []fnoise.DHKey
-	var recs []handshake.DeviceRecord
 	for _, d := range set.DevicesOf(handshake.Noise) {
 		keys = append(keys, d.Keypair())
 	}
-	recs = set.Records()
+	recs := set.Records()
 	epoch := uint64(time.Now().UnixNano())
 
 	crypto := func(n int) time.Duration {
