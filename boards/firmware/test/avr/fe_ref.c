@@ -12,7 +12,7 @@
 
 void ref_fe_mul(uint8_t r[32], const uint8_t a[32], const uint8_t b[32])
 {
-	sd_limb t[2 * FE_LIMBS];
+	sd_limb t[FE_SCRATCH];
 	fe x, y;
 
 	sd_bn_from_le(x, FE_LIMBS, a, 32);
@@ -23,11 +23,41 @@ void ref_fe_mul(uint8_t r[32], const uint8_t a[32], const uint8_t b[32])
 
 void ref_fe_sqr(uint8_t r[32], const uint8_t a[32])
 {
-	sd_limb t[2 * FE_LIMBS];
+	sd_limb t[FE_SCRATCH];
 	fe x;
 
 	sd_bn_from_le(x, FE_LIMBS, a, 32);
 	fe_sqr(x, x, t);
+	sd_bn_to_le(r, 32, x);
+}
+
+void ref_fe_add(uint8_t r[32], const uint8_t a[32], const uint8_t b[32])
+{
+	fe x, y;
+
+	sd_bn_from_le(x, FE_LIMBS, a, 32);
+	sd_bn_from_le(y, FE_LIMBS, b, 32);
+	fe_add(x, x, y);
+	sd_bn_to_le(r, 32, x);
+}
+
+void ref_fe_sub(uint8_t r[32], const uint8_t a[32], const uint8_t b[32])
+{
+	fe x, y;
+
+	sd_bn_from_le(x, FE_LIMBS, a, 32);
+	sd_bn_from_le(y, FE_LIMBS, b, 32);
+	fe_sub(x, x, y);
+	sd_bn_to_le(r, 32, x);
+}
+
+void ref_fe_a24(uint8_t r[32], const uint8_t a[32])
+{
+	sd_limb t[FE_SCRATCH];
+	fe x;
+
+	sd_bn_from_le(x, FE_LIMBS, a, 32);
+	fe_mul_a24(x, x, t);
 	sd_bn_to_le(r, 32, x);
 }
 

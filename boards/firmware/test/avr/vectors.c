@@ -11,7 +11,8 @@
  *   - SHA-256 of "abc" (FIPS 180-4 example, RFC 6234 TEST1);
  *   - ECDH: RFC 5903 §8.1 on P-256 and GEC 2's example on secp160r1;
  *   - the assembly against the portable C of crypto/x25519.c
- *     (test/avr/fe_ref.c): multiplication and squaring of edge values and
+ *     (test/avr/fe_ref.c): multiplication, squaring and (in the fast
+ *     build) add, sub and the product by a24, of edge values and
  *     of pseudo-random values, and whole X25519 calls on pseudo-random
  *     scalars and u-coordinates.
  *
@@ -33,10 +34,17 @@
 #include "crypto/x25519.h"
 #include "fe_ref.h"
 
-/* port/avr/fe25519.S */
+/* port/avr/fe25519_fast.S, or port/avr/fe25519.S with SD_CRYPTO_SMALL
+ * (multiplication and squaring only, 64 bytes of scratch). */
+#define FE_SCRATCH_BYTES 144
 void sd_fe25519_mul_avr(uint8_t r[32], const uint8_t a[32], const uint8_t b[32],
-			uint8_t t[64]);
-void sd_fe25519_sqr_avr(uint8_t r[32], const uint8_t a[32], uint8_t t[64]);
+			uint8_t *t);
+void sd_fe25519_sqr_avr(uint8_t r[32], const uint8_t a[32], uint8_t *t);
+#if !defined(SD_CRYPTO_SMALL)
+void sd_fe25519_add_avr(uint8_t r[32], const uint8_t a[32], const uint8_t b[32]);
+void sd_fe25519_sub_avr(uint8_t r[32], const uint8_t a[32], const uint8_t b[32]);
+void sd_fe25519_mul121665_avr(uint8_t r[32], const uint8_t a[32]);
+#endif
 
 #define RANDOM_FIELD_CASES 200
 #define RANDOM_X25519_CASES 2
@@ -120,7 +128,7 @@ static const char edges[][65] SD_ROM = {
 };
 #define EDGES (sizeof edges / sizeof edges[0])
 
-static uint8_t x[32], y[32], z[32], w[32], t[64];
+static uint8_t x[32], y[32], z[32], w[32], t[FE_SCRATCH_BYTES];
 static uint8_t msg[AEAD_PT_LEN], tag[SD_AEAD_TAG_LEN];
 static uint8_t pt[SD_ECC_MAX_POINT_LEN];
 static uint16_t checks, failures;
@@ -303,6 +311,24 @@ static void field_case(void)
 	ref_fe_canon(a, z);
 	ref_fe_canon(b, w);
 	check(memcmp(a, b, 32) == 0);
+#if !defined(SD_CRYPTO_SMALL)
+	sd_fe25519_add_avr(z, x, y);
+	ref_fe_add(w, x, y);
+	ref_fe_canon(a, z);
+	ref_fe_canon(b, w);
+	check(memcmp(a, b, 32) == 0);
+	sd_fe25519_sub_avr(z, x, y);
+	ref_fe_sub(w, x, y);
+	ref_fe_canon(a, z);
+	ref_fe_canon(b, w);
+	check(memcmp(a, b, 32) == 0);
+	memcpy(z, x, 32);
+	sd_fe25519_mul121665_avr(z, z);
+	ref_fe_a24(w, x);
+	ref_fe_canon(a, z);
+	ref_fe_canon(b, w);
+	check(memcmp(a, b, 32) == 0);
+#endif
 }
 
 static void assembly_against_c(void)
@@ -322,7 +348,7 @@ static void assembly_against_c(void)
 		random_bytes(y, 32);
 		field_case();
 	}
-	group("fe25519.S against the C field arithmetic");
+	group("the field assembly against the C field arithmetic");
 
 	for (i = 0; i < RANDOM_X25519_CASES; i++) {
 		random_bytes(x, 32);
@@ -331,7 +357,7 @@ static void assembly_against_c(void)
 		ref_x25519(w, x, y);
 		check(memcmp(z, w, 32) == 0);
 	}
-	group("X25519 with fe25519.S against the C X25519");
+	group("X25519 with the field assembly against the C X25519");
 }
 
 int main(void)

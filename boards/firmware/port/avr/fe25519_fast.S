@@ -1,0 +1,733 @@
+/*
+ * port/avr/fe25519_fast.S: arithmetic in GF(2^255 - 19) for the AVR
+ * (ATmega328P), hand-written for crypto/x25519.c: the fast build. The
+ * Makefile links it, with -DSD_FE25519_AVR, into the benchmark and vector
+ * images; SD_CRYPTO_SMALL builds (the Uno agent, agent.mk) link the
+ * compact port/avr/fe25519.S instead, which has only mul and sqr. Every
+ * other target keeps the portable C of crypto/x25519.c.
+ *
+ *   void sd_fe25519_mul_avr(uint8_t r[32], const uint8_t a[32],
+ *                           const uint8_t b[32], uint8_t t[144]);
+ *   void sd_fe25519_sqr_avr(uint8_t r[32], const uint8_t a[32],
+ *                           uint8_t t[144]);
+ *   void sd_fe25519_add_avr(uint8_t r[32], const uint8_t a[32],
+ *                           const uint8_t b[32]);
+ *   void sd_fe25519_sub_avr(uint8_t r[32], const uint8_t a[32],
+ *                           const uint8_t b[32]);
+ *   void sd_fe25519_mul121665_avr(uint8_t r[32], const uint8_t a[32]);
+ *
+ * Field elements are 256-bit little-endian numbers: byte 0 is the least
+ * significant, the same bytes as crypto/x25519.c's limbs on this
+ * little-endian chip. Inputs are any values below 2^256; r is congruent
+ * to the result modulo p = 2^255 - 19 and below 2^256, as the C code's
+ * fe_* functions promise. r may alias a or b: products are formed in t
+ * (the caller's 144-byte scratch, SD_FE25519_AVR_SCRATCH) before r is
+ * written, and the linear functions read each byte before writing it.
+ *
+ * Multiplication. Two levels of subtractive Karatsuba over a product of
+ * 8-byte blocks held in registers (Karatsuba and Ofman 1962; the
+ * subtractive form and the register-resident small products follow
+ * Hutter and Schwabe, "Multiprecision multiplication on AVR revisited",
+ * J. Cryptographic Engineering 5(3), 2015, who report 4,797 cycles for a
+ * 256-bit product without reduction; this code is written from the
+ * method, not from theirs). With a = a0 + 2^(8k) a1 and b likewise,
+ *
+ *   a b = L + 2^(8k) (L + H - (-1)^s |a0 - a1| |b0 - b1|) + 2^(16k) H,
+ *
+ * L = a0 b0, H = a1 b1, s the sign of (a0 - a1)(b0 - b1). The sign is a
+ * mask (0x00 or 0xFF) from the borrow of the subtraction; absolute values
+ * and the signed addition are formed with XOR and add-with-carry of the
+ * mask, so nothing branches on it. 256 bits split into three 128-bit
+ * products, each into three 64-bit block products: 9 products of 64
+ * 8-bit multiplications (576) instead of 1,024. A block product (`kmul')
+ * is product scanning (Comba, IBM Systems Journal 29(4), 1990) with both
+ * operands in registers and a 3-byte rolling column accumulator.
+ *
+ * Squaring uses the same two levels with |a0 - a1|^2, which is never
+ * negative, and a dedicated block square (`ksqr') that forms each column's
+ * cross products once and doubles them.
+ *
+ * Reduction uses 2^256 = 38 (mod p): r = t_lo + 38 * t_hi, then the byte
+ * carried past bit 255 folds back as 38 times itself, and a last carry
+ * (possible only when r has become smaller than 38 * 39) as 38 more,
+ * which cannot carry again.
+ *
+ * Constant time: no branch depends on data (loops count fixed numbers of
+ * bytes), no address depends on data, and MUL, ADD, ADC, SBC, EOR, LD,
+ * LDD, ST and STD take fixed numbers of cycles on this core (AVR
+ * Instruction Set Manual). test/avr/ctime.c checks whole X25519 calls on
+ * the chip. Cycle counts: docs/benchmarks.md.
+ *
+ * Calling convention (avr-gcc ABI): arguments in r25:r24, r23:r22,
+ * r21:r20, r19:r18; r2-r17 and r28-r29 are saved; r1 is zero on return.
+ * Registers are named by number in the macros (GNU as accepts an
+ * expression there): 2+i is A_i, 10+i is B_i.
+ */
+
+#define A0 2   /* the block of a, r2..r9, least significant byte first */
+#define B0 10  /* the block of b, r10..r17 */
+#define ACC 18 /* the rolling column accumulator, r18..r20 */
+#define ZERO r21
+#define MASK r22 /* sign and carry masks */
+#define MASK2 r23
+#define SIGN r24 /* the 256-bit level's sign mask, kept across mul128 */
+#define COLS r25
+
+#define FE_BYTES 32
+#define FOLD 38 /* 2^256 mod p */
+/* Scratch layout of t (144 bytes; see mul256 below). */
+#define T_H 32     /* H = a1 b1 */
+#define T_M 64     /* M = |a0 - a1| |b0 - b1| */
+#define T_DA 112   /* |a0 - a1| */
+#define T_DB 128   /* |b0 - b1| */
+#define T_BYTES 144
+
+/* lo:mid:hi += a * b */
+.macro MAC a, b, lo, mid, hi
+	mul	\a, \b
+	add	\lo, r0
+	adc	\mid, r1
+	adc	\hi, ZERO
+.endm
+
+/* Column s (1..14) of an 8x8-byte product: lo:mid hold the carry of
+ * column s - 1; adds every a_i b_(s-i), stores the column's byte. */
+.macro KCOL s, lo, mid, hi
+	clr	\hi
+	.irp	i, 0, 1, 2, 3, 4, 5, 6, 7
+	.if	(\s - \i >= 0) && (\s - \i <= 7)
+	MAC	A0+\i, B0+\s-\i, \lo, \mid, \hi
+	.endif
+	.endr
+	st	X+, \lo
+.endm
+
+/* Column s of an 8-byte square: the cross products a_i a_(s-i), i < s - i,
+ * summed in B0..B0+2 and doubled, then the carry of column s - 1 (in
+ * lo:mid) and, for even s, a_(s/2)^2. */
+.macro SCOL s, lo, mid, hi
+	clr	\hi
+	.if	(\s >= 1) && (\s <= 13)
+	clr	B0+1
+	clr	B0+2
+	clr	B0
+	.irp	i, 0, 1, 2, 3, 4, 5, 6
+	.if	(\i < \s - \i) && (\s - \i <= 7)
+	MAC	A0+\i, A0+\s-\i, B0, B0+1, B0+2
+	.endif
+	.endr
+	lsl	B0
+	rol	B0+1
+	rol	B0+2
+	add	\lo, B0
+	adc	\mid, B0+1
+	adc	\hi, B0+2
+	.endif
+	.if	(\s % 2) == 0
+	MAC	A0+\s/2, A0+\s/2, \lo, \mid, \hi
+	.endif
+	st	X+, \lo
+.endm
+
+/* d..d+n-1 = *(p + off)..: n bytes by displacement. */
+.macro LDDN d, p, off, n
+	.irp	i, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
+	.if	\i < \n
+	ldd	\d+\i, \p+\off+\i
+	.endif
+	.endr
+.endm
+
+/* Conditional negation of the n-byte d: (d ^ m) - m, m = 0x00 or 0xFF. */
+.macro CNEG d, m, n
+	.irp	i, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
+	.if	\i < \n
+	eor	\d+\i, \m
+	.endif
+	.endr
+	sub	\d, \m
+	.irp	i, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
+	.if	\i < \n
+	sbc	\d+\i, \m
+	.endif
+	.endr
+.endm
+
+/* d..d+7 = |p[0..8) - d..d+7| and m = 0xFF if p[0..8) < d..d+7, else 0. */
+.macro DIFF8 d, p, m
+	.irp	i, 0, 1, 2, 3, 4, 5, 6, 7
+	ldd	r0, \p+\i
+	.if	\i == 0
+	sub	r0, \d
+	.else
+	sbc	r0, \d+\i
+	.endif
+	mov	\d+\i, r0
+	.endr
+	sbc	\m, \m
+	CNEG	\d, \m, 8
+.endm
+
+/* r2..r17 = |p[0..16) - p[16..32)|, m the mask of the borrow. */
+.macro DIFF16 p, m
+	.irp	i, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
+	ldd	A0+\i, \p+\i
+	ldd	r0, \p+16+\i
+	.if	\i == 0
+	sub	A0, r0
+	.else
+	sbc	A0+\i, r0
+	.endif
+	.endr
+	sbc	\m, \m
+	CNEG	A0, \m, 16
+.endm
+
+.macro STN p, s, n
+	.irp	i, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
+	.if	\i < \n
+	st	\p+, \s+\i
+	.endif
+	.endr
+.endm
+
+.macro SAVE
+	.irp	r, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 28, 29
+	push	\r
+	.endr
+.endm
+
+.macro RESTORE
+	.irp	r, 29, 28, 17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2
+	pop	\r
+	.endr
+.endm
+
+	.text
+
+/*
+ * kmul: X[0..16) = A * B (8-byte blocks A = r2..r9, B = r10..r17), X
+ * advanced by 16. Clobbers r0, r1, r18-r20. 64 multiplications.
+ */
+kmul:
+	mul	A0, B0
+	st	X+, r0
+	mov	ACC, r1
+	clr	ACC+1
+	.irp	s, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14
+	KCOL	\s, ACC+(\s-1)%3, ACC+\s%3, ACC+(\s+1)%3
+	.endr
+	st	X+, ACC+2	/* column 15: the carry of column 14 */
+	ret
+
+/*
+ * ksqr: X[0..16) = A^2, X advanced by 16. Clobbers r0, r1, r10-r12,
+ * r18-r20. 36 multiplications.
+ */
+ksqr:
+	mul	A0, A0
+	st	X+, r0
+	mov	ACC, r1
+	clr	ACC+1
+	.irp	s, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14
+	SCOL	\s, ACC+(\s-1)%3, ACC+\s%3, ACC+(\s+1)%3
+	.endr
+	st	X+, ACC+2
+	ret
+
+/*
+ * combine128: with Y = out, out[0..16) = L, out[16..32) = H and
+ * out[32..48) = M, adds the middle term L + H - (-1)^s M at out + 8,
+ * given MASK = n = ~s (0xFF when M is subtracted). The middle is below
+ * 2^129: its byte 16 is c + n + carry modulo 256, 0 or 1. Clobbers r0,
+ * r1, r2-r17, MASK2.
+ */
+combine128:
+	LDDN	A0, Y, 0, 16
+	clr	MASK2
+	.irp	i, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
+	ldd	r0, Y+16+\i
+	.if	\i == 0
+	add	A0, r0
+	.else
+	adc	A0+\i, r0
+	.endif
+	.endr
+	adc	MASK2, ZERO	/* c, the carry of L + H */
+	mov	r0, MASK
+	lsr	r0		/* carry = n & 1: -M = ~M + 1 - 2^128 */
+	.irp	i, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
+	ldd	r0, Y+32+\i
+	eor	r0, MASK
+	adc	A0+\i, r0
+	.endr
+	adc	MASK2, MASK	/* byte 16 of the middle */
+	.irp	i, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
+	ldd	r0, Y+8+\i
+	.if	\i == 0
+	add	r0, A0
+	.else
+	adc	r0, A0+\i
+	.endif
+	std	Y+8+\i, r0
+	.endr
+	ldd	r0, Y+24
+	adc	r0, MASK2
+	std	Y+24, r0
+	.irp	i, 25, 26, 27, 28, 29, 30, 31
+	ldd	r0, Y+\i
+	adc	r0, ZERO
+	std	Y+\i, r0
+	.endr
+	ret
+
+/*
+ * mul128: X[0..32) = Y[0..16) * Z[0..16), one level of Karatsuba over
+ * kmul; X[32..48) is scratch (M). Keeps X, Y and Z. Clobbers r0, r1,
+ * r2-r20, MASK, MASK2.
+ */
+mul128:
+	push	r28
+	push	r29
+	LDDN	A0, Y, 0, 8
+	LDDN	B0, Z, 0, 8
+	rcall	kmul		/* L */
+	LDDN	A0, Y, 8, 8
+	LDDN	B0, Z, 8, 8
+	rcall	kmul		/* H */
+	DIFF8	A0, Y, MASK	/* |a0 - a1|, with a1 still in A */
+	DIFF8	B0, Z, MASK2
+	eor	MASK, MASK2	/* s */
+	rcall	kmul		/* M */
+	sbiw	r26, 48
+	movw	r28, r26
+	com	MASK		/* n */
+	rcall	combine128
+	pop	r29
+	pop	r28
+	ret
+
+/* sqr128: X[0..32) = Y[0..16)^2, X[32..48) scratch; keeps X and Y. */
+sqr128:
+	push	r28
+	push	r29
+	LDDN	A0, Y, 0, 8
+	rcall	ksqr		/* L */
+	LDDN	A0, Y, 8, 8
+	rcall	ksqr		/* H */
+	DIFF8	A0, Y, MASK
+	rcall	ksqr		/* M = (a0 - a1)^2 */
+	sbiw	r26, 48
+	movw	r28, r26
+	ldi	MASK, 0xFF	/* always subtracted */
+	rcall	combine128
+	pop	r29
+	pop	r28
+	ret
+
+/*
+ * combine256: with Y = t (L at t[0..32), H at t[32..64)) and Z = t + 64
+ * (M), adds the middle L + H - (-1)^s M at t + 16, given SIGN = n. First
+ * Z[0..32) = (M ^ n) + (n & 1) + L + H in four 8-byte chunks, each of the
+ * two carry chains parked in a register between chunks (LSR takes it
+ * out, ROL puts it back); then t[16..64) += Z[0..32) and byte 32 of the
+ * middle (c1 + c2 + n modulo 256, 0 or 1). Clobbers r0, r1, r2-r9,
+ * MASK, MASK2.
+ */
+.macro MIDCHUNK k
+	LDDN	A0, Z, \k, 8
+	.irp	i, 0, 1, 2, 3, 4, 5, 6, 7
+	eor	A0+\i, SIGN
+	.endr
+	lsr	MASK
+	.irp	i, 0, 1, 2, 3, 4, 5, 6, 7
+	ldd	r0, Y+\k+\i
+	adc	A0+\i, r0
+	.endr
+	rol	MASK
+	lsr	MASK2
+	.irp	i, 0, 1, 2, 3, 4, 5, 6, 7
+	ldd	r0, Y+T_H+\k+\i
+	adc	A0+\i, r0
+	.endr
+	rol	MASK2
+	.irp	i, 0, 1, 2, 3, 4, 5, 6, 7
+	std	Z+\k+\i, A0+\i
+	.endr
+.endm
+
+combine256:
+	mov	MASK, SIGN
+	andi	MASK, 1
+	clr	MASK2
+	MIDCHUNK 0
+	MIDCHUNK 8
+	MIDCHUNK 16
+	MIDCHUNK 24
+	add	MASK, MASK2
+	add	MASK, SIGN
+	.irp	i, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31
+	ldd	r0, Z+\i
+	ldd	r1, Y+16+\i
+	.if	\i == 0
+	add	r1, r0
+	.else
+	adc	r1, r0
+	.endif
+	std	Y+16+\i, r1
+	.endr
+	ldd	r0, Y+48
+	adc	r0, MASK
+	std	Y+48, r0
+	.irp	i, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63
+	ldd	r0, Y+\i
+	adc	r0, ZERO
+	std	Y+\i, r0
+	.endr
+	ret
+
+/*
+ * reduce: r = t[0..32) + 38 * t[32..64) modulo p, below 2^256. Y = t,
+ * X = r; ZERO must be zero. Clobbers r0, r1, r18-r20, COLS, X, Y.
+ */
+reduce:
+	ldi	r20, FOLD
+	clr	r19		/* carry between bytes, at most 39 */
+	ldi	COLS, FE_BYTES / 4
+1:
+	.rept 4
+	ldd	r18, Y+FE_BYTES	/* t[32 + k] */
+	mul	r18, r20
+	ld	r18, Y+		/* t[k] */
+	add	r0, r18
+	adc	r1, ZERO
+	add	r0, r19
+	adc	r1, ZERO
+	st	X+, r0
+	mov	r19, r1
+	.endr
+	dec	COLS
+	brne	1b
+	/* r19 counts multiples of 2^256: add 38 * r19 (at most 1482). DEC
+	 * and BRNE leave the carry flag alone, so it runs through the loop. */
+	sbiw	r26, FE_BYTES
+	mul	r19, r20
+	ld	r18, X
+	add	r18, r0
+	st	X+, r18
+	ld	r18, X
+	adc	r18, r1
+	st	X+, r18
+	ldi	COLS, (FE_BYTES - 2) / 2
+2:
+	ld	r18, X
+	adc	r18, ZERO
+	st	X+, r18
+	ld	r18, X
+	adc	r18, ZERO
+	st	X+, r18
+	dec	COLS
+	brne	2b
+	/* A carry out means r wrapped to below 1482: adding 38 more stays
+	 * within its two low bytes. */
+	clr	r18		/* EOR: the carry flag survives */
+	adc	r18, ZERO
+	mul	r18, r20
+	sbiw	r26, FE_BYTES
+	ld	r18, X
+	add	r18, r0
+	st	X+, r18
+	ld	r18, X
+	adc	r18, ZERO
+	st	X, r18
+	ret
+
+/*
+ * mul256: r = a * b mod p. t (144 bytes) holds L at t[0..32), H at
+ * t[32..64), M at t[64..96), the 128-bit products' scratch above each,
+ * |a0 - a1| at t[112..128) and |b0 - b1| at t[128..144).
+ */
+	.global	sd_fe25519_mul_avr
+	.type	sd_fe25519_mul_avr, @function
+sd_fe25519_mul_avr:
+	SAVE
+	push	r24		/* r */
+	push	r25
+	movw	r28, r22	/* Y = a */
+	movw	r30, r20	/* Z = b */
+	movw	r26, r18	/* X = t */
+	clr	ZERO
+	subi	r26, lo8(-T_DA)
+	sbci	r27, hi8(-T_DA)
+	DIFF16	Y, SIGN
+	STN	X, A0, 16
+	DIFF16	Z, COLS
+	STN	X, A0, 16
+	eor	SIGN, COLS
+	com	SIGN		/* n */
+	subi	r26, lo8(T_BYTES)
+	sbci	r27, hi8(T_BYTES)
+	rcall	mul128		/* L = a0 b0 */
+	adiw	r26, T_H
+	adiw	r28, 16
+	adiw	r30, 16
+	rcall	mul128		/* H = a1 b1 */
+	adiw	r26, T_M - T_H
+	movw	r28, r26
+	adiw	r28, T_DA - T_M
+	movw	r30, r26
+	subi	r30, lo8(-(T_DB - T_M))
+	sbci	r31, hi8(-(T_DB - T_M))
+	rcall	mul128		/* M = |a0 - a1| |b0 - b1| */
+	movw	r30, r26	/* Z = t + 64 */
+	movw	r28, r26
+	subi	r28, T_M	/* Y = t */
+	sbci	r29, 0
+	rcall	combine256
+	pop	r27		/* X = r */
+	pop	r26
+	rcall	reduce
+	clr	r1
+	RESTORE
+	ret
+	.size	sd_fe25519_mul_avr, . - sd_fe25519_mul_avr
+
+/* sqr256: r = a^2 mod p, t laid out as for mul256 (t[128..144) unused). */
+	.global	sd_fe25519_sqr_avr
+	.type	sd_fe25519_sqr_avr, @function
+sd_fe25519_sqr_avr:
+	SAVE
+	push	r24		/* r */
+	push	r25
+	movw	r28, r22	/* Y = a */
+	movw	r26, r20	/* X = t */
+	clr	ZERO
+	subi	r26, lo8(-T_DA)
+	sbci	r27, hi8(-T_DA)
+	DIFF16	Y, SIGN
+	STN	X, A0, 16
+	subi	r26, lo8(T_DA + 16)
+	sbci	r27, hi8(T_DA + 16)
+	rcall	sqr128		/* L = a0^2 */
+	adiw	r26, T_H
+	adiw	r28, 16
+	rcall	sqr128		/* H = a1^2 */
+	adiw	r26, T_M - T_H
+	movw	r28, r26
+	adiw	r28, T_DA - T_M
+	rcall	sqr128		/* M = (a0 - a1)^2 */
+	movw	r30, r26
+	movw	r28, r26
+	subi	r28, T_M
+	sbci	r29, 0
+	ldi	SIGN, 0xFF	/* M is always subtracted */
+	rcall	combine256
+	pop	r27
+	pop	r26
+	rcall	reduce
+	clr	r1
+	RESTORE
+	ret
+	.size	sd_fe25519_sqr_avr, . - sd_fe25519_sqr_avr
+
+/*
+ * add: r = a + b; the carry out of bit 255 folds back as 38, and the
+ * carry of that (r then below 38) as 38 more into byte 0, which cannot
+ * carry (r below 76). r1 is the ABI's zero register.
+ */
+	.global	sd_fe25519_add_avr
+	.type	sd_fe25519_add_avr, @function
+sd_fe25519_add_avr:
+	push	r28
+	push	r29
+	movw	r26, r24	/* X = r */
+	movw	r30, r22	/* Z = a */
+	movw	r28, r20	/* Y = b */
+	ldi	COLS, FE_BYTES / 4
+	clc
+1:
+	.rept	4
+	ld	r18, Z+
+	ld	r19, Y+
+	adc	r18, r19
+	st	X+, r18
+	.endr
+	dec	COLS		/* DEC and BRNE keep the carry */
+	brne	1b
+	sbc	r20, r20
+	andi	r20, FOLD
+	sbiw	r26, FE_BYTES
+	rcall	fold_add
+	pop	r29
+	pop	r28
+	ret
+	.size	sd_fe25519_add_avr, . - sd_fe25519_add_avr
+
+/* X[0..32) += r20 (below 256); then the carry out, times 38, into X[0].
+ * Leaves X unchanged; clobbers r18, r20, COLS. */
+fold_add:
+	ld	r18, X
+	add	r18, r20
+	st	X+, r18
+	ldi	COLS, FE_BYTES - 1
+1:
+	ld	r18, X
+	adc	r18, r1
+	st	X+, r18
+	dec	COLS
+	brne	1b
+	sbc	r20, r20
+	andi	r20, FOLD
+	sbiw	r26, FE_BYTES
+	ld	r18, X
+	add	r18, r20
+	st	X, r18
+	ret
+
+/*
+ * sub: r = a - b; a borrow out of bit 255 means 2^256 was added, so 38
+ * is taken away, and once more if that borrows (r was then at least
+ * 2^256 - 38, and byte 0 cannot borrow again).
+ */
+	.global	sd_fe25519_sub_avr
+	.type	sd_fe25519_sub_avr, @function
+sd_fe25519_sub_avr:
+	push	r28
+	push	r29
+	movw	r26, r24
+	movw	r30, r22
+	movw	r28, r20
+	ldi	COLS, FE_BYTES / 4
+	clc
+1:
+	.rept	4
+	ld	r18, Z+
+	ld	r19, Y+
+	sbc	r18, r19
+	st	X+, r18
+	.endr
+	dec	COLS
+	brne	1b
+	sbc	r20, r20
+	andi	r20, FOLD
+	sbiw	r26, FE_BYTES
+	ld	r18, X
+	sub	r18, r20
+	st	X+, r18
+	ldi	COLS, FE_BYTES - 1
+2:
+	ld	r18, X
+	sbc	r18, r1
+	st	X+, r18
+	dec	COLS
+	brne	2b
+	sbc	r20, r20
+	andi	r20, FOLD
+	sbiw	r26, FE_BYTES
+	ld	r18, X
+	sub	r18, r20
+	st	X, r18
+	pop	r29
+	pop	r28
+	ret
+	.size	sd_fe25519_sub_avr, . - sd_fe25519_sub_avr
+
+/*
+ * mul121665: r = a * 121665 = a * 0x01DB41, RFC 7748's a24. Byte j of
+ * the product gathers a_j * 0x41, a_(j-1) * 0xDB and a_(j-2) through a
+ * 3-byte carry r18:r19:r20; the three bytes past byte 31 (below 2^17)
+ * then fold back times 38 (below 2^23) and the carry of that as 38 more.
+ * Byte j of a is read before byte j of r is written.
+ */
+#define K_LO r23 /* 0x41 */
+#define K_HI r24 /* 0xDB */
+#define PREV1 r22 /* a_(j-1) */
+#define PREV2 r25 /* a_(j-2) */
+	.global	sd_fe25519_mul121665_avr
+	.type	sd_fe25519_mul121665_avr, @function
+sd_fe25519_mul121665_avr:
+	movw	r26, r24	/* X = r */
+	movw	r30, r22	/* Z = a */
+	ldi	K_LO, 0x41
+	ldi	K_HI, 0xDB
+	clr	r18
+	clr	r19
+	clr	r20
+	clr	PREV1
+	clr	PREV2
+	ldi	r21, FE_BYTES
+1:
+	add	r18, PREV2	/* a_(j-2) * 2^16 */
+	adc	r19, r1
+	adc	r20, r1
+	ld	PREV2, Z+	/* a_j, for now */
+	mul	PREV2, K_LO
+	add	r18, r0
+	adc	r19, r1
+	clr	r1
+	adc	r20, r1
+	mul	PREV1, K_HI	/* a_(j-1) * 0xDB * 2^8 */
+	add	r18, r0
+	adc	r19, r1
+	clr	r1
+	adc	r20, r1
+	st	X+, r18
+	mov	r18, r19
+	mov	r19, r20
+	clr	r20
+	mov	r0, PREV1	/* shift the window: PREV2 = a_(j-1), PREV1 = a_j */
+	mov	PREV1, PREV2
+	mov	PREV2, r0
+	dec	r21
+	brne	1b
+	/* Bytes 32..34: a_31 * 0xDB * 2^8, a_30 * 2^16 and a_31 * 2^24. */
+	add	r18, PREV2
+	adc	r19, PREV1
+	adc	r20, r1
+	mul	PREV1, K_HI
+	add	r18, r0
+	adc	r19, r1
+	clr	r1
+	adc	r20, r1
+	/* h = r20:r19:r18 < 2^17; r += 38 h */
+	ldi	r25, FOLD
+	sbiw	r26, FE_BYTES
+	mul	r18, r25
+	movw	r22, r0		/* 38 h in r22:r23:r24 */
+	mul	r20, r25
+	mov	r24, r0
+	mul	r19, r25
+	add	r23, r0
+	adc	r24, r1
+	clr	r1
+	ld	r18, X
+	add	r18, r22
+	st	X+, r18
+	ld	r18, X
+	adc	r18, r23
+	st	X+, r18
+	ld	r18, X
+	adc	r18, r24
+	st	X+, r18
+	ldi	r21, FE_BYTES - 3
+2:
+	ld	r18, X
+	adc	r18, r1
+	st	X+, r18
+	dec	r21
+	brne	2b
+	/* A carry out leaves r below 2^23: 38 more stays in three bytes. */
+	sbc	r20, r20
+	andi	r20, FOLD
+	sbiw	r26, FE_BYTES
+	ld	r18, X
+	add	r18, r20
+	st	X+, r18
+	ld	r18, X
+	adc	r18, r1
+	st	X+, r18
+	ld	r18, X
+	adc	r18, r1
+	st	X, r18
+	ret
+	.size	sd_fe25519_mul121665_avr, . - sd_fe25519_mul121665_avr
