@@ -43,9 +43,10 @@
  * is product scanning (Comba, IBM Systems Journal 29(4), 1990) with both
  * operands in registers and a 3-byte rolling column accumulator.
  *
- * Squaring uses the same two levels with |a0 - a1|^2, which is never
- * negative, and a dedicated block square (`ksqr') that forms each column's
- * cross products once and doubles them.
+ * Squaring uses the same top level with |a0 - a1|^2, which is never
+ * negative; below it, a0^2 + 2^128 a1^2 + 2^65 a0 a1, with a dedicated
+ * block square (`ksqr') that forms each column's cross products once and
+ * doubles them.
  *
  * Reduction uses 2^256 = 38 (mod p): r = t_lo + 38 * t_hi, then the byte
  * carried past bit 255 folds back as 38 times itself, and a last carry
@@ -307,20 +308,47 @@ mul128:
 	pop	r28
 	ret
 
-/* sqr128: X[0..32) = Y[0..16)^2, X[32..48) scratch; keeps X and Y. */
+/*
+ * sqr128: X[0..32) = Y[0..16)^2 = L + 2^128 H + 2^65 P with L = a0^2,
+ * H = a1^2 and P = a0 a1; X[32..48) is scratch (P). Keeps X and Y.
+ * Clobbers r0, r1, r2-r20, MASK2.
+ */
 sqr128:
-	push	r28
-	push	r29
 	LDDN	A0, Y, 0, 8
 	rcall	ksqr		/* L */
 	LDDN	A0, Y, 8, 8
 	rcall	ksqr		/* H */
-	DIFF8	A0, Y, MASK
-	rcall	ksqr		/* M = (a0 - a1)^2 */
+	LDDN	B0, Y, 0, 8
+	rcall	kmul		/* P = a1 a0 */
 	sbiw	r26, 48
+	push	r28
+	push	r29
 	movw	r28, r26
-	ldi	MASK, 0xFF	/* always subtracted */
-	rcall	combine128
+	/* out[8..25) += 2P: P doubled in registers, its bit 128 in MASK2. */
+	LDDN	A0, Y, 32, 16
+	clr	MASK2
+	lsl	A0
+	.irp	i, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
+	rol	A0+\i
+	.endr
+	rol	MASK2
+	.irp	i, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
+	ldd	r0, Y+8+\i
+	.if	\i == 0
+	add	r0, A0
+	.else
+	adc	r0, A0+\i
+	.endif
+	std	Y+8+\i, r0
+	.endr
+	ldd	r0, Y+24
+	adc	r0, MASK2
+	std	Y+24, r0
+	.irp	i, 25, 26, 27, 28, 29, 30, 31
+	ldd	r0, Y+\i
+	adc	r0, ZERO
+	std	Y+\i, r0
+	.endr
 	pop	r29
 	pop	r28
 	ret
