@@ -274,61 +274,7 @@ kernel:
 	mov	CIN8, ACC1	/* column 16's accumulator: the carry out */
 	ret
 
-/*
- * reduce: r = t[0..32) + 38 * t[32..64) modulo p, below 2^256. Y = t,
- * X = r; ZERO must be zero. Clobbers r0, r1, r18-r20, COLS, X, Y.
- */
-reduce:
-	ldi	r20, FOLD
-	clr	r19		/* carry between bytes, at most 39 */
-	ldi	COLS, FE_BYTES / 4
-1:
-	.rept 4
-	ldd	r18, Y+FE_BYTES	/* t[32 + k] */
-	mul	r18, r20
-	ld	r18, Y+		/* t[k] */
-	add	r0, r18
-	adc	r1, ZERO
-	add	r0, r19
-	adc	r1, ZERO
-	st	X+, r0
-	mov	r19, r1
-	.endr
-	dec	COLS
-	brne	1b
-	/* r19 counts multiples of 2^256: add 38 * r19 (at most 1482). DEC
-	 * and BRNE leave the carry flag alone, so it runs through the loop. */
-	sbiw	r26, FE_BYTES
-	mul	r19, r20
-	ld	r18, X
-	add	r18, r0
-	st	X+, r18
-	ld	r18, X
-	adc	r18, r1
-	st	X+, r18
-	ldi	COLS, (FE_BYTES - 2) / 2
-2:
-	ld	r18, X
-	adc	r18, ZERO
-	st	X+, r18
-	ld	r18, X
-	adc	r18, ZERO
-	st	X+, r18
-	dec	COLS
-	brne	2b
-	/* A carry out means r wrapped to below 1482: adding 38 more stays
-	 * within its two low bytes. */
-	clr	r18		/* EOR: the carry flag survives */
-	adc	r18, ZERO
-	mul	r18, r20
-	sbiw	r26, FE_BYTES
-	ld	r18, X
-	add	r18, r0
-	st	X+, r18
-	ld	r18, X
-	adc	r18, ZERO
-	st	X, r18
-	ret
+#include "fe25519_reduce.inc"
 
 /* t[0..64) = 0, with Z = t; leaves Z = t. */
 zero_t:

@@ -263,6 +263,11 @@ combine128:
 	adc	A0+\i, r0
 	.endr
 	adc	MASK2, MASK	/* byte 16 of the middle */
+	rjmp	addmid128
+
+/* addmid128: out[8..24) += r2..r17, out[24] += MASK2 and the carry,
+ * out[25..32) += the carry, with Y = out. */
+addmid128:
 	.irp	i, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
 	ldd	r0, Y+8+\i
 	.if	\i == 0
@@ -332,23 +337,7 @@ sqr128:
 	rol	A0+\i
 	.endr
 	rol	MASK2
-	.irp	i, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
-	ldd	r0, Y+8+\i
-	.if	\i == 0
-	add	r0, A0
-	.else
-	adc	r0, A0+\i
-	.endif
-	std	Y+8+\i, r0
-	.endr
-	ldd	r0, Y+24
-	adc	r0, MASK2
-	std	Y+24, r0
-	.irp	i, 25, 26, 27, 28, 29, 30, 31
-	ldd	r0, Y+\i
-	adc	r0, ZERO
-	std	Y+\i, r0
-	.endr
+	rcall	addmid128
 	pop	r29
 	pop	r28
 	ret
@@ -414,61 +403,7 @@ combine256:
 	.endr
 	ret
 
-/*
- * reduce: r = t[0..32) + 38 * t[32..64) modulo p, below 2^256. Y = t,
- * X = r; ZERO must be zero. Clobbers r0, r1, r18-r20, COLS, X, Y.
- */
-reduce:
-	ldi	r20, FOLD
-	clr	r19		/* carry between bytes, at most 39 */
-	ldi	COLS, FE_BYTES / 4
-1:
-	.rept 4
-	ldd	r18, Y+FE_BYTES	/* t[32 + k] */
-	mul	r18, r20
-	ld	r18, Y+		/* t[k] */
-	add	r0, r18
-	adc	r1, ZERO
-	add	r0, r19
-	adc	r1, ZERO
-	st	X+, r0
-	mov	r19, r1
-	.endr
-	dec	COLS
-	brne	1b
-	/* r19 counts multiples of 2^256: add 38 * r19 (at most 1482). DEC
-	 * and BRNE leave the carry flag alone, so it runs through the loop. */
-	sbiw	r26, FE_BYTES
-	mul	r19, r20
-	ld	r18, X
-	add	r18, r0
-	st	X+, r18
-	ld	r18, X
-	adc	r18, r1
-	st	X+, r18
-	ldi	COLS, (FE_BYTES - 2) / 2
-2:
-	ld	r18, X
-	adc	r18, ZERO
-	st	X+, r18
-	ld	r18, X
-	adc	r18, ZERO
-	st	X+, r18
-	dec	COLS
-	brne	2b
-	/* A carry out means r wrapped to below 1482: adding 38 more stays
-	 * within its two low bytes. */
-	clr	r18		/* EOR: the carry flag survives */
-	adc	r18, ZERO
-	mul	r18, r20
-	sbiw	r26, FE_BYTES
-	ld	r18, X
-	add	r18, r0
-	st	X+, r18
-	ld	r18, X
-	adc	r18, ZERO
-	st	X, r18
-	ret
+#include "fe25519_reduce.inc"
 
 /*
  * mul256: r = a * b mod p. t (144 bytes) holds L at t[0..32), H at
