@@ -20,6 +20,7 @@ import (
 	"shakedown/handshake/noise"
 	"shakedown/server"
 	"shakedown/server/registry"
+	"shakedown/server/registry/pgtest"
 )
 
 // captureConn records what a device writes and ends the handshake at its
@@ -59,6 +60,37 @@ func messages1(b *testing.B, set *fixtures.Set, n int, start uint64) [][]byte {
 	return out
 }
 
+// queue hands out messages 1 in order. Message i and message i+devs are
+// one device's: the server must see the first before the second, or it
+// refuses the second as a replay, so a client that takes a message waits
+// until the device's previous handshake has finished.
+type queue struct {
+	msgs [][]byte
+	done []chan struct{}
+	devs int64
+	next atomic.Int64
+}
+
+func newQueue(msgs [][]byte, devs int) *queue {
+	q := &queue{msgs: msgs, done: make([]chan struct{}, len(msgs)), devs: int64(devs)}
+	for i := range q.done {
+		q.done[i] = make(chan struct{})
+	}
+	return q
+}
+
+// take returns the next message, once its device's previous one finished.
+func (q *queue) take() (int64, []byte) {
+	i := q.next.Add(1) - 1
+	if i >= q.devs {
+		<-q.done[i-q.devs]
+	}
+	return i, q.msgs[i]
+}
+
+// finish marks message i's handshake finished, whatever its result.
+func (q *queue) finish(i int64) { close(q.done[i]) }
+
 // memConn reads a fixed message 1 and discards what the server writes.
 type memConn struct {
 	captureConn
@@ -90,13 +122,14 @@ func BenchmarkNoiseHandshakeRate(b *testing.B) {
 	b.Run("crypto", func(b *testing.B) {
 		dir := handshaketest.NewDirectory(set.Records()...)
 		srv, _ := noise.NewServer(noise.ServerConfig{Keys: ring, Directory: dir, Counters: dir})
-		msgs := messages1(b, set, b.N, epoch.Add(1<<32))
-		var next atomic.Int64
+		q := newQueue(messages1(b, set, b.N, epoch.Add(1<<32)), len(set.DevicesOf(handshake.Noise)))
 		b.ResetTimer()
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
-				m := msgs[next.Add(1)-1]
-				if _, _, err := srv.Handshake(context.Background(), &memConn{r: bytes.NewReader(m)}); err != nil {
+				i, m := q.take()
+				_, _, err := srv.Handshake(context.Background(), &memConn{r: bytes.NewReader(m)})
+				q.finish(i)
+				if err != nil {
 					b.Error(err)
 					return
 				}
@@ -112,7 +145,9 @@ func BenchmarkNoiseHandshakeRate(b *testing.B) {
 		}
 		defer reg.Close()
 		for _, d := range set.DevicesOf(handshake.Noise) {
-			reg.AddDevice(context.Background(), registry.Device{ID: d.ID, Profile: d.Profile, Key: d.Public, State: registry.Active})
+			if err := reg.AddDevice(context.Background(), registry.Device{ID: d.ID, Profile: d.Profile, Key: d.Public, State: registry.Active}); err != nil {
+				b.Fatal(err)
+			}
 		}
 		srv, _ := noise.NewServer(noise.ServerConfig{Keys: ring, Directory: reg, Counters: reg})
 		gw := server.NewGateway(closeSink{}, server.Limits{MaxHalfOpen: 4096}, nil, nil)
@@ -121,26 +156,19 @@ func BenchmarkNoiseHandshakeRate(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		msgs := messages1(b, set, b.N, epoch.Add(1<<32))
-		var next atomic.Int64
+		q := newQueue(messages1(b, set, b.N, epoch.Add(1<<32)), len(set.DevicesOf(handshake.Noise)))
 		b.ResetTimer()
 		b.SetParallelism(16) // enough connections in flight to keep both cores busy
 		b.RunParallel(func(pb *testing.PB) {
 			reply := make([]byte, handshake.FrameHeaderLen+noise.MsgLenIK2)
 			for pb.Next() {
-				m := msgs[next.Add(1)-1]
-				c, err := net.Dial("tcp", addr.String())
+				i, m := q.take()
+				err := handshakeOnce(addr.String(), m, reply)
+				q.finish(i)
 				if err != nil {
 					b.Error(err)
 					return
 				}
-				c.Write(m)
-				if _, err := io.ReadFull(c, reply); err != nil {
-					b.Errorf("no message 2: %v", err)
-					c.Close()
-					return
-				}
-				c.Close()
 			}
 		})
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "hs/s")
@@ -148,20 +176,27 @@ func BenchmarkNoiseHandshakeRate(b *testing.B) {
 	b.Run("fullpath-sqlite", func(b *testing.B) {
 		fullPath(b, "sqlite:"+filepath.Join(b.TempDir(), "registry.db"))
 	})
-	if dsn := os.Getenv("SHAKEDOWN_PG_DSN"); dsn != "" {
+	if os.Getenv(pgtest.EnvDSN) != "" {
 		b.Run("fullpath-postgres", func(b *testing.B) {
-			schema := fmt.Sprintf("bench_%d", time.Now().UnixNano())
-			fullPath(b, withSearchPath(dsn, schema))
+			fullPath(b, pgtest.Schema(b, "bench_"))
 		})
 	}
 }
 
-func withSearchPath(dsn, schema string) string {
-	sep := "?"
-	if bytes.ContainsRune([]byte(dsn), '?') {
-		sep = "&"
-	}
-	return dsn + sep + "search_path=" + schema
-}
-
 var _ = fnoise.DHKey{}
+
+// handshakeOnce sends message 1 on a new connection and reads message 2.
+func handshakeOnce(addr string, m, reply []byte) error {
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if _, err := c.Write(m); err != nil {
+		return err
+	}
+	if _, err := io.ReadFull(c, reply); err != nil {
+		return fmt.Errorf("no message 2: %w", err)
+	}
+	return nil
+}

@@ -84,6 +84,7 @@ type Embedded struct {
 	srv      *mqtt.Server
 	opts     Options
 	refusals *lograte.Logger
+	sessions *sessions
 	once     sync.Once
 	wg       sync.WaitGroup // backend listener loops
 }
@@ -112,7 +113,7 @@ func New(opts Options) (*Embedded, error) {
 	caps.MaximumClientWritesPending = int32(opts.WriteQueue)
 	caps.MaximumPacketSize = uint32(min(opts.MaxPacket, math.MaxInt32))
 	srv := mqtt.New(&mqtt.Options{InlineClient: true, Logger: slog.New(mochiLogs{opts.Logger.Handler()}), Capabilities: caps})
-	e := &Embedded{srv: srv, opts: opts, refusals: lograte.New(opts.Logger, lograte.DefaultInterval, lograte.DefaultBurst)}
+	e := &Embedded{srv: srv, opts: opts, sessions: newSessions(), refusals: lograte.New(opts.Logger, lograte.DefaultInterval, lograte.DefaultBurst)}
 	if err := srv.AddHook(&bindingHook{e: e}, nil); err != nil {
 		return nil, fmt.Errorf("broker: adding hook: %w", err)
 	}
@@ -142,7 +143,7 @@ func (e *Embedded) AddBackendListener(addr string) (net.Addr, error) {
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
-		l.Serve(e.srv.EstablishConnection)
+		l.Serve(e.establish)
 	}()
 	return ln.Addr(), nil
 }
@@ -152,7 +153,7 @@ func (e *Embedded) AddBackendListener(addr string) (net.Addr, error) {
 func (e *Embedded) AttachDevice(conn net.Conn, id handshake.Identity) error {
 	dc := &deviceConn{Conn: conn, id: id, wait: connectWait{obs: e.opts.Observer, label: id.Profile}}
 	startConnectWait(conn, e.opts.ConnectTimeout)
-	err := e.srv.EstablishConnection(DeviceListenerID, dc)
+	err := e.establish(DeviceListenerID, dc)
 	conn.Close()
 	if err == nil || errors.Is(err, net.ErrClosed) {
 		return nil
@@ -167,7 +168,7 @@ func (e *Embedded) AttachDevice(conn net.Conn, id handshake.Identity) error {
 func (e *Embedded) AttachPlain(conn net.Conn) error {
 	dc := &deviceConn{Conn: conn, plain: true, wait: connectWait{obs: e.opts.Observer, label: LabelPlain}}
 	startConnectWait(conn, e.opts.ConnectTimeout)
-	err := e.srv.EstablishConnection(DeviceListenerID, dc)
+	err := e.establish(DeviceListenerID, dc)
 	conn.Close()
 	if err == nil || errors.Is(err, net.ErrClosed) {
 		return nil
@@ -294,7 +295,7 @@ type bindingHook struct {
 func (h *bindingHook) ID() string { return "shakedown-binding" }
 
 func (h *bindingHook) Provides(b byte) bool {
-	return bytes.Contains([]byte{mqtt.OnConnect, mqtt.OnConnectAuthenticate, mqtt.OnACLCheck, mqtt.OnSubscribe}, []byte{b})
+	return bytes.Contains([]byte{mqtt.OnConnect, mqtt.OnConnectAuthenticate, mqtt.OnSessionEstablish, mqtt.OnACLCheck, mqtt.OnSubscribe}, []byte{b})
 }
 
 // refuse counts and logs a refused CONNECT; it returns false, the hook's
@@ -308,6 +309,14 @@ func (h *bindingHook) refuse(dc *deviceConn, reason handshake.Reason) bool {
 func (h *bindingHook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
 	markConnect(cl, pk)
 	return nil
+}
+
+// OnSessionEstablish: a session that takes over another waits until mochi
+// has finished with the old one (takeover.go).
+func (h *bindingHook) OnSessionEstablish(cl *mqtt.Client, _ packets.Packet) {
+	if h.e.sessions.establish(h.e.srv, cl) {
+		h.e.opts.Logger.Warn("the session taken over did not end in time; going on", "wait", TakeoverWait.String())
+	}
 }
 
 // OnConnectAuthenticate: the client ID must be the authenticated device ID.

@@ -27,4 +27,10 @@
 // the backend listener) a client that sends no CONNECT within
 // Options.ConnectTimeout is closed, and counted through Options.Observer
 // with reason connect_timeout.
+//
+// A session that takes over a client ID (a device reconnecting at once after
+// its link dropped) disconnects the live one and waits until mochi has
+// finished with it (takeover.go): mochi v2 on its own can lose the new
+// session to the old one's clean-up, which leaves the device connected and
+// subscribed but deaf.
 package broker

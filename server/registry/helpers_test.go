@@ -5,10 +5,7 @@ import (
 	"crypto/ecdh"
 	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"fmt"
-	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -18,13 +15,14 @@ import (
 	"shakedown/handshake"
 	"shakedown/server/credential"
 	"shakedown/server/registry"
+	"shakedown/server/registry/pgtest"
 )
 
 // Environment of the PostgreSQL tests.
 const (
-	envPGDSN     = "SHAKEDOWN_PG_DSN"     // a database the tests may create schemas in
-	envRequirePG = "SHAKEDOWN_REQUIRE_PG" // "1": fail, rather than skip, without a DSN
-	pgHowTo      = "PostgreSQL specs need " + envPGDSN + "; run: export " + envPGDSN + "=$(scripts/postgres.sh start)"
+	envPGDSN     = pgtest.EnvDSN
+	envRequirePG = pgtest.EnvRequire
+	pgHowTo      = pgtest.HowTo
 )
 
 // tb is what the helpers need of a test, a benchmark or GinkgoT().
@@ -131,41 +129,10 @@ func postgresExec(t tb, dsn, stmt string) error {
 	return err
 }
 
-// freshPostgres creates a schema of its own in the database of
-// SHAKEDOWN_PG_DSN and returns a DSN whose search_path selects it; the
-// schema is dropped when the test ends. Runs and tests never share tables.
+// freshPostgres gives the test a schema of its own (package pgtest).
 func freshPostgres(t tb) string {
 	t.Helper()
-	base := os.Getenv(envPGDSN)
-	if base == "" {
-		t.Fatalf("%s", pgHowTo)
-	}
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatalf("connecting to %s: %v", envPGDSN, err)
-	}
-	defer conn.Close(ctx)
-	schema := "registry_test_" + hex.EncodeToString(randomBytes(6))
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatalf("creating schema: %v", err)
-	}
-	t.Cleanup(func() {
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			return
-		}
-		defer conn.Close(ctx)
-		conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE")
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("parsing %s: %v", envPGDSN, err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
+	return pgtest.Schema(t, "registry_test_")
 }
 
 func randomBytes(n int) []byte {
