@@ -494,13 +494,15 @@ sd_fe25519_sqr_avr:
 	.size	sd_fe25519_sqr_avr, . - sd_fe25519_sqr_avr
 
 /*
- * add: r = a + b; the carry out of bit 255 folds back as 38, and the
+ * LINEAR op: r = a op b for op adc (add) or sbc (sub), with X = r, Z = a,
+ * Y = b. For add, a carry out of bit 255 folds back as 38, and the
  * carry of that (r then below 38) as 38 more into byte 0, which cannot
- * carry (r below 76). r1 is the ABI's zero register.
+ * carry (r below 76). For sub, a borrow out of bit 255 means 2^256 was
+ * added, so 38 is taken away, and once more if that borrows (r was then
+ * at least 2^256 - 38, and byte 0 cannot borrow again). r1 is the ABI's
+ * zero register.
  */
-	.global	sd_fe25519_add_avr
-	.type	sd_fe25519_add_avr, @function
-sd_fe25519_add_avr:
+.macro LINEAR op, op0
 	push	r28
 	push	r29
 	movw	r26, r24	/* X = r */
@@ -512,87 +514,29 @@ sd_fe25519_add_avr:
 	.rept	4
 	ld	r18, Z+
 	ld	r19, Y+
-	adc	r18, r19
+	\op	r18, r19
 	st	X+, r18
 	.endr
 	dec	COLS		/* DEC and BRNE keep the carry */
 	brne	1b
-	sbc	r20, r20
-	andi	r20, FOLD
-	sbiw	r26, FE_BYTES
-	rcall	fold_add
+	FOLDBACK \op0
+	RIPPLE	\op, r1, COLS, FE_BYTES - 1
+	FOLDBACK \op0
 	pop	r29
 	pop	r28
 	ret
+.endm
+
+	.global	sd_fe25519_add_avr
+	.type	sd_fe25519_add_avr, @function
+sd_fe25519_add_avr:
+	LINEAR	adc, add
 	.size	sd_fe25519_add_avr, . - sd_fe25519_add_avr
 
-/* X[0..32) += r20 (below 256); then the carry out, times 38, into X[0].
- * Leaves X unchanged; clobbers r18, r20, COLS. */
-fold_add:
-	ld	r18, X
-	add	r18, r20
-	st	X+, r18
-	ldi	COLS, FE_BYTES - 1
-1:
-	ld	r18, X
-	adc	r18, r1
-	st	X+, r18
-	dec	COLS
-	brne	1b
-	sbc	r20, r20
-	andi	r20, FOLD
-	sbiw	r26, FE_BYTES
-	ld	r18, X
-	add	r18, r20
-	st	X, r18
-	ret
-
-/*
- * sub: r = a - b; a borrow out of bit 255 means 2^256 was added, so 38
- * is taken away, and once more if that borrows (r was then at least
- * 2^256 - 38, and byte 0 cannot borrow again).
- */
 	.global	sd_fe25519_sub_avr
 	.type	sd_fe25519_sub_avr, @function
 sd_fe25519_sub_avr:
-	push	r28
-	push	r29
-	movw	r26, r24
-	movw	r30, r22
-	movw	r28, r20
-	ldi	COLS, FE_BYTES / 4
-	clc
-1:
-	.rept	4
-	ld	r18, Z+
-	ld	r19, Y+
-	sbc	r18, r19
-	st	X+, r18
-	.endr
-	dec	COLS
-	brne	1b
-	sbc	r20, r20
-	andi	r20, FOLD
-	sbiw	r26, FE_BYTES
-	ld	r18, X
-	sub	r18, r20
-	st	X+, r18
-	ldi	COLS, FE_BYTES - 1
-2:
-	ld	r18, X
-	sbc	r18, r1
-	st	X+, r18
-	dec	COLS
-	brne	2b
-	sbc	r20, r20
-	andi	r20, FOLD
-	sbiw	r26, FE_BYTES
-	ld	r18, X
-	sub	r18, r20
-	st	X, r18
-	pop	r29
-	pop	r28
-	ret
+	LINEAR	sbc, sub
 	.size	sd_fe25519_sub_avr, . - sd_fe25519_sub_avr
 
 /*
@@ -672,25 +616,9 @@ sd_fe25519_mul121665_avr:
 	ld	r18, X
 	adc	r18, r24
 	st	X+, r18
-	ldi	r21, FE_BYTES - 3
-2:
-	ld	r18, X
-	adc	r18, r1
-	st	X+, r18
-	dec	r21
-	brne	2b
+	RIPPLE	adc, r1, r21, FE_BYTES - 3
 	/* A carry out leaves r below 2^23: 38 more stays in three bytes. */
-	sbc	r20, r20
-	andi	r20, FOLD
-	sbiw	r26, FE_BYTES
-	ld	r18, X
-	add	r18, r20
-	st	X+, r18
-	ld	r18, X
-	adc	r18, r1
-	st	X+, r18
-	ld	r18, X
-	adc	r18, r1
-	st	X, r18
+	FOLDBACK add
+	RIPPLE	adc, r1, r21, 2
 	ret
 	.size	sd_fe25519_mul121665_avr, . - sd_fe25519_mul121665_avr

@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "port/chip.h"
+#include "out.h"
 #include "crypto/chachapoly.h"
 #include "crypto/common.h"
 #include "crypto/ecc.h"
@@ -100,25 +101,6 @@ static const uint8_t s_z[20] SD_ROM = {
 static uint8_t a[SD_ECC_MAX_POINT_LEN], b[SD_ECC_MAX_POINT_LEN];
 static uint8_t buf[AEAD_LONG + SD_AEAD_TAG_LEN];
 static uint8_t wrong;
-
-static void put_str(const char *s)
-{
-	while (*s != '\0')
-		sd_chip_putc((uint8_t)*s++);
-}
-
-static void put_u32(uint32_t v)
-{
-	char d[11];
-	uint8_t i = sizeof d;
-
-	d[--i] = '\0';
-	do {
-		d[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
-	put_str(d + i);
-}
 
 static uint8_t same_rom(const uint8_t *ram, const uint8_t *rom, uint8_t n)
 {

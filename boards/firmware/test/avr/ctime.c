@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "port/chip.h"
+#include "out.h"
 #include "crypto/x25519.h"
 
 #define RANDOM_SCALARS 3
@@ -39,25 +40,6 @@
 
 static uint8_t k[SD_X25519_LEN], u[SD_X25519_LEN], out[SD_X25519_LEN];
 static uint32_t rng = 0x2545F491u;
-
-static void put_str(const char *s)
-{
-	while (*s != '\0')
-		sd_chip_putc((uint8_t)*s++);
-}
-
-static void put_u32(uint32_t v)
-{
-	char d[11];
-	uint8_t i = sizeof d;
-
-	d[--i] = '\0';
-	do {
-		d[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
-	put_str(d + i);
-}
 
 /* xorshift32 (Marsaglia 2003): the same scalars every run. */
 static void random_bytes(uint8_t *p, uint8_t n)

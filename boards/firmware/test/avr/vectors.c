@@ -33,6 +33,7 @@
 #include "crypto/sha256.h"
 #include "crypto/x25519.h"
 #include "fe_ref.h"
+#include "out.h"
 
 /* port/avr/fe25519_fast.S, or port/avr/fe25519.S with SD_CRYPTO_SMALL
  * (multiplication and squaring only, 64 bytes of scratch). */
@@ -134,25 +135,6 @@ static uint8_t pt[SD_ECC_MAX_POINT_LEN];
 static uint16_t checks, failures;
 static uint8_t group_failed;
 static uint32_t rng = 0x7748u;
-
-static void put_str(const char *s)
-{
-	while (*s != '\0')
-		sd_chip_putc((uint8_t)*s++);
-}
-
-static void put_u16(uint16_t v)
-{
-	char d[6];
-	uint8_t i = sizeof d;
-
-	d[--i] = '\0';
-	do {
-		d[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
-	put_str(d + i);
-}
 
 static uint8_t nibble(char c)
 {
@@ -370,9 +352,9 @@ int main(void)
 	aead_rfc();
 	ecdh_published();
 	assembly_against_c();
-	put_u16(checks);
+	put_u32(checks);
 	put_str(" checks, ");
-	put_u16(failures);
+	put_u32(failures);
 	put_str(" failed\r\n");
 	sd_chip_exit(failures != 0);
 }
