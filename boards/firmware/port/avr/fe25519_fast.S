@@ -83,6 +83,9 @@
 #define T_DB 128   /* |b0 - b1| */
 #define T_BYTES 144
 
+#define FE_FUSED_REDUCE /* fold256 below: no separate reduce */
+#include "fe25519_reduce.inc"
+
 /* lo:mid:hi += a * b */
 .macro MAC a, b, lo, mid, hi
 	mul	\a, \b
@@ -343,13 +346,12 @@ sqr128:
 	ret
 
 /*
- * combine256: with Y = t (L at t[0..32), H at t[32..64)) and Z = t + 64
- * (M), adds the middle L + H - (-1)^s M at t + 16, given SIGN = n. First
- * Z[0..32) = (M ^ n) + (n & 1) + L + H in four 8-byte chunks, each of the
- * two carry chains parked in a register between chunks (LSR takes it
- * out, ROL puts it back); then t[16..64) += Z[0..32) and byte 32 of the
- * middle (c1 + c2 + n modulo 256, 0 or 1). Clobbers r0, r1, r2-r9,
- * MASK, MASK2.
+ * middle256: with Y = t (L at t[0..32), H at t[32..64)) and Z = t + 64
+ * (M), Z[0..32) = the middle L + H - (-1)^s M modulo 2^256, given SIGN =
+ * n, as (M ^ n) + (n & 1) + L + H in four 8-byte chunks, each of the two
+ * carry chains parked in a register between chunks (LSR takes it out,
+ * ROL puts it back). Returns in MASK byte 32 of the middle (c1 + c2 + n
+ * modulo 256, 0 or 1). Clobbers r0, r2-r9, MASK2.
  */
 .macro MIDCHUNK k
 	LDDN	A0, Z, \k, 8
@@ -373,7 +375,7 @@ sqr128:
 	.endr
 .endm
 
-combine256:
+middle256:
 	mov	MASK, SIGN
 	andi	MASK, 1
 	clr	MASK2
@@ -383,27 +385,83 @@ combine256:
 	MIDCHUNK 24
 	add	MASK, MASK2
 	add	MASK, SIGN
-	.irp	i, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31
-	ldd	r0, Z+\i
-	ldd	r1, Y+16+\i
-	.if	\i == 0
-	add	r1, r0
-	.else
-	adc	r1, r0
-	.endif
-	std	Y+16+\i, r1
-	.endr
-	ldd	r0, Y+48
-	adc	r0, MASK
-	std	Y+48, r0
-	.irp	i, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63
-	ldd	r0, Y+\i
-	adc	r0, ZERO
-	std	Y+\i, r0
-	.endr
 	ret
 
-#include "fe25519_reduce.inc"
+/*
+ * fold256: the product's combination and its reduction in one pass. With
+ * Y = t (L at t[0..32), H at t[32..64)), Z = t + 64 (a third 32-byte
+ * term W = W0 + 2^128 W1) and X = r, it writes
+ *
+ *   r = L + 38 H + K_LO W1 + 2^128 (K_HI W0 + E)   (mod p, below 2^256)
+ *
+ * byte by byte with a rolling 2-byte column sum, the low 16 bytes kept in
+ * r2..r17. Multiplication passes W = L + H - (-1)^s M (the middle, below
+ * 2^257: 2^128 W = 2^128 W0 + 2^256 W1 + 2^384 w32 = 2^128 W0 + 38 W1 +
+ * 2^128 38 w32), so K_LO = 38, K_HI = 1 and E = 38 w32; squaring passes
+ * W = a0 a1 (2^129 W = 2^129 W0 + 76 W1), so K_LO = 76, K_HI = 2, E = 0.
+ * A column is at most 255 + 38 * 255 + 76 * 255 + 114 < 2^15, its carry
+ * below 115. The carry c out of byte 31 folds back as 38 c into r2..r17,
+ * runs through r[16..32), and if that carries out (r then below 38 * 115)
+ * 38 more go into r2:r3, which cannot carry; then r2..r17 are stored.
+ * Clobbers r0, r1, r2-r20, COLS; X ends at r + 16.
+ */
+#define K38 r22  /* 38 */
+#define K_LO r23
+#define K_HI r24
+#define E r25
+
+.macro FCOL k, lo, hi
+	clr	\hi
+	ldd	r20, Y+\k		/* L_k */
+	add	\lo, r20
+	adc	\hi, ZERO
+	ldd	r20, Y+T_H+\k		/* H_k */
+	mul	r20, K38
+	add	\lo, r0
+	adc	\hi, r1
+	.if	\k < 16
+	ldd	r20, Z+16+\k		/* W1_k */
+	mul	r20, K_LO
+	.else
+	ldd	r20, Z+\k-16		/* W0_(k-16) */
+	mul	r20, K_HI
+	.endif
+	add	\lo, r0
+	adc	\hi, r1
+	.if	\k == 16
+	add	\lo, E
+	adc	\hi, ZERO
+	.endif
+	.if	\k < 16
+	mov	A0+\k, \lo
+	.else
+	st	X+, \lo
+	.endif
+.endm
+
+fold256:
+	ldi	K38, FOLD
+	clr	ACC
+	adiw	r26, 16		/* the high half goes to memory */
+	.irp	k, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30
+	FCOL	\k, ACC, ACC+1
+	FCOL	\k+1, ACC+1, ACC
+	.endr
+	sbiw	r26, 16	/* before the carry chain: SBIW sets C */
+	mul	ACC, K38	/* c, times 38 */
+	add	A0, r0
+	adc	A0+1, r1
+	.irp	i, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
+	adc	A0+\i, ZERO
+	.endr
+	RIPPLE	adc, ZERO, COLS, 16, 4
+	sbc	r20, r20
+	andi	r20, FOLD
+	add	A0, r20
+	adc	A0+1, ZERO
+	sbiw	r26, FE_BYTES
+	STN	X, A0, 16
+	ret
 
 /*
  * mul256: r = a * b mod p. t (144 bytes) holds L at t[0..32), H at
@@ -446,16 +504,20 @@ sd_fe25519_mul_avr:
 	movw	r28, r26
 	subi	r28, T_M	/* Y = t */
 	sbci	r29, 0
-	rcall	combine256
-	pop	r27		/* X = r */
-	pop	r26
-	rcall	reduce
-	clr	r1
-	RESTORE
-	ret
+	rcall	middle256
+	ldi	r20, FOLD
+	mul	MASK, r20
+	mov	E, r0		/* 38 w32 */
+	ldi	K_LO, FOLD
+	ldi	K_HI, 1
+	rjmp	fold_out
 	.size	sd_fe25519_mul_avr, . - sd_fe25519_mul_avr
 
-/* sqr256: r = a^2 mod p, t laid out as for mul256 (t[128..144) unused). */
+/*
+ * sqr256: r = a^2 mod p = L + 2^256 H + 2^129 W with L = a0^2, H = a1^2
+ * and W = a0 a1; t holds L at t[0..32), H at t[32..64) and W at
+ * t[64..96), the 128-bit products' scratch above W (t[96..144) unused).
+ */
 	.global	sd_fe25519_sqr_avr
 	.type	sd_fe25519_sqr_avr, @function
 sd_fe25519_sqr_avr:
@@ -465,29 +527,26 @@ sd_fe25519_sqr_avr:
 	movw	r28, r22	/* Y = a */
 	movw	r26, r20	/* X = t */
 	clr	ZERO
-	subi	r26, lo8(-T_DA)
-	sbci	r27, hi8(-T_DA)
-	DIFF16	Y, SIGN
-	STN	X, A0, 16
-	subi	r26, lo8(T_DA + 16)
-	sbci	r27, hi8(T_DA + 16)
 	rcall	sqr128		/* L = a0^2 */
 	adiw	r26, T_H
 	adiw	r28, 16
 	rcall	sqr128		/* H = a1^2 */
 	adiw	r26, T_M - T_H
+	movw	r30, r28	/* Z = a1 */
+	sbiw	r28, 16		/* Y = a0 */
+	rcall	mul128		/* W = a0 a1 */
+	movw	r30, r26	/* Z = t + 64 */
 	movw	r28, r26
-	adiw	r28, T_DA - T_M
-	rcall	sqr128		/* M = (a0 - a1)^2 */
-	movw	r30, r26
-	movw	r28, r26
-	subi	r28, T_M
+	subi	r28, T_M	/* Y = t */
 	sbci	r29, 0
-	ldi	SIGN, 0xFF	/* M is always subtracted */
-	rcall	combine256
-	pop	r27
+	ldi	K_LO, 2 * FOLD
+	ldi	K_HI, 2
+	clr	E
+	/* The tail both share: the combination, the reduction, the return. */
+fold_out:
+	pop	r27		/* X = r */
 	pop	r26
-	rcall	reduce
+	rcall	fold256
 	clr	r1
 	RESTORE
 	ret
