@@ -43,15 +43,19 @@
  * is product scanning (Comba, IBM Systems Journal 29(4), 1990) with both
  * operands in registers and a 3-byte rolling column accumulator.
  *
- * Squaring uses the same top level with |a0 - a1|^2, which is never
- * negative; below it, a0^2 + 2^128 a1^2 + 2^65 a0 a1, with a dedicated
- * block square (`ksqr') that forms each column's cross products once and
- * doubles them.
+ * Squaring splits the same way but needs no middle product: a^2 =
+ * a0^2 + 2^256 a1^2 + 2^129 a0 a1 at the top (two 128-bit squares and
+ * one 128-bit product), and a0^2 + 2^128 a1^2 + 2^65 a0 a1 below it,
+ * with a dedicated block square (`ksqr') that forms each column's cross
+ * products once and doubles them.
  *
- * Reduction uses 2^256 = 38 (mod p): r = t_lo + 38 * t_hi, then the byte
+ * Reduction uses 2^256 = 38 (mod p) and is fused with the top level's
+ * combination (`fold256'): each byte of r is L_k + 38 H_k plus the
+ * middle (or 2 a0 a1) term's byte times 1, 2, 38 or 76, summed in one
+ * pass over t with the low 16 bytes of r kept in registers; the byte
  * carried past bit 255 folds back as 38 times itself, and a last carry
- * (possible only when r has become smaller than 38 * 39) as 38 more,
- * which cannot carry again.
+ * (possible only when r has become small) as 38 more, which cannot carry
+ * again. add, sub and a24 are straight code (no loops).
  *
  * Constant time: no branch depends on data (loops count fixed numbers of
  * bytes), no address depends on data, and MUL, ADD, ADC, SBC, EOR, LD,
@@ -86,12 +90,19 @@
 #define FE_FUSED_REDUCE /* fold256 below: no separate reduce */
 #include "fe25519_reduce.inc"
 
-/* lo:mid:hi += a * b */
-.macro MAC a, b, lo, mid, hi
-	mul	\a, \b
-	add	\lo, r0
-	adc	\mid, r1
-	adc	\hi, ZERO
+/* d..d+n-1 op= *(p + off).., one carry chain: op0 on the first byte
+ * (add or sub), op on the rest (adc or sbc). */
+.macro CHAIN op0, op, d, p, off, n
+	.irp	i, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
+	.if	\i < \n
+	ldd	r0, \p+\off+\i
+	.if	\i == 0
+	\op0	\d, r0
+	.else
+	\op	\d+\i, r0
+	.endif
+	.endif
+	.endr
 .endm
 
 /* Column s (1..14) of an 8x8-byte product: lo:mid hold the carry of
@@ -174,15 +185,8 @@
 
 /* r2..r17 = |p[0..16) - p[16..32)|, m the mask of the borrow. */
 .macro DIFF16 p, m
-	.irp	i, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
-	ldd	A0+\i, \p+\i
-	ldd	r0, \p+16+\i
-	.if	\i == 0
-	sub	A0, r0
-	.else
-	sbc	A0+\i, r0
-	.endif
-	.endr
+	LDDN	A0, \p, 0, 16
+	CHAIN	sub, sbc, A0, \p, 16, 16
 	sbc	\m, \m
 	CNEG	A0, \m, 16
 .endm
@@ -195,49 +199,35 @@
 	.endr
 .endm
 
-.macro SAVE
-	.irp	r, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 28, 29
-	push	\r
-	.endr
-.endm
-
-.macro RESTORE
-	.irp	r, 29, 28, 17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2
-	pop	\r
-	.endr
-.endm
-
 	.text
+
+/* The body of kmul (col KCOL, b B0) and ksqr (col SCOL, b A0): column 0,
+ * columns 1..14 by col, column 15 the carry of column 14. */
+.macro BLOCKPRODUCT col, b
+	mul	A0, \b
+	st	X+, r0
+	mov	ACC, r1
+	clr	ACC+1
+	.irp	s, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14
+	\col	\s, ACC+(\s-1)%3, ACC+\s%3, ACC+(\s+1)%3
+	.endr
+	st	X+, ACC+2
+	ret
+.endm
 
 /*
  * kmul: X[0..16) = A * B (8-byte blocks A = r2..r9, B = r10..r17), X
  * advanced by 16. Clobbers r0, r1, r18-r20. 64 multiplications.
  */
 kmul:
-	mul	A0, B0
-	st	X+, r0
-	mov	ACC, r1
-	clr	ACC+1
-	.irp	s, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14
-	KCOL	\s, ACC+(\s-1)%3, ACC+\s%3, ACC+(\s+1)%3
-	.endr
-	st	X+, ACC+2	/* column 15: the carry of column 14 */
-	ret
+	BLOCKPRODUCT KCOL, B0
 
 /*
  * ksqr: X[0..16) = A^2, X advanced by 16. Clobbers r0, r1, r10-r12,
  * r18-r20. 36 multiplications.
  */
 ksqr:
-	mul	A0, A0
-	st	X+, r0
-	mov	ACC, r1
-	clr	ACC+1
-	.irp	s, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14
-	SCOL	\s, ACC+(\s-1)%3, ACC+\s%3, ACC+(\s+1)%3
-	.endr
-	st	X+, ACC+2
-	ret
+	BLOCKPRODUCT SCOL, A0
 
 /*
  * combine128: with Y = out, out[0..16) = L, out[16..32) = H and
@@ -249,14 +239,7 @@ ksqr:
 combine128:
 	LDDN	A0, Y, 0, 16
 	clr	MASK2
-	.irp	i, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
-	ldd	r0, Y+16+\i
-	.if	\i == 0
-	add	A0, r0
-	.else
-	adc	A0+\i, r0
-	.endif
-	.endr
+	CHAIN	add, adc, A0, Y, 16, 16
 	adc	MASK2, ZERO	/* c, the carry of L + H */
 	mov	r0, MASK
 	lsr	r0		/* carry = n & 1: -M = ~M + 1 - 2^128 */
@@ -454,7 +437,7 @@ fold256:
 	.irp	i, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
 	adc	A0+\i, ZERO
 	.endr
-	RIPPLE	adc, ZERO, COLS, 16, 4
+	RIPPLE	adc, ZERO, COLS, 16, 16
 	sbc	r20, r20
 	andi	r20, FOLD
 	add	A0, r20
@@ -468,12 +451,7 @@ fold256:
  * t[32..64), M at t[64..96), the 128-bit products' scratch above each,
  * |a0 - a1| at t[112..128) and |b0 - b1| at t[128..144).
  */
-	.global	sd_fe25519_mul_avr
-	.type	sd_fe25519_mul_avr, @function
-sd_fe25519_mul_avr:
-	SAVE
-	push	r24		/* r */
-	push	r25
+	ENTER	sd_fe25519_mul_avr
 	movw	r28, r22	/* Y = a */
 	movw	r30, r20	/* Z = b */
 	movw	r26, r18	/* X = t */
@@ -518,12 +496,7 @@ sd_fe25519_mul_avr:
  * and W = a0 a1; t holds L at t[0..32), H at t[32..64) and W at
  * t[64..96), the 128-bit products' scratch above W (t[96..144) unused).
  */
-	.global	sd_fe25519_sqr_avr
-	.type	sd_fe25519_sqr_avr, @function
-sd_fe25519_sqr_avr:
-	SAVE
-	push	r24		/* r */
-	push	r25
+	ENTER	sd_fe25519_sqr_avr
 	movw	r28, r22	/* Y = a */
 	movw	r26, r20	/* X = t */
 	clr	ZERO
@@ -567,19 +540,15 @@ fold_out:
 	movw	r26, r24	/* X = r */
 	movw	r30, r22	/* Z = a */
 	movw	r28, r20	/* Y = b */
-	ldi	COLS, FE_BYTES / 4
 	clc
-1:
-	.rept	4
+	.rept	FE_BYTES
 	ld	r18, Z+
 	ld	r19, Y+
 	\op	r18, r19
 	st	X+, r18
 	.endr
-	dec	COLS		/* DEC and BRNE keep the carry */
-	brne	1b
 	FOLDBACK \op0
-	RIPPLE	\op, r1, COLS, FE_BYTES - 1
+	RIPPLE	\op, r1, COLS, FE_BYTES - 1, FE_BYTES - 1
 	FOLDBACK \op0
 	pop	r29
 	pop	r28
@@ -600,61 +569,71 @@ sd_fe25519_sub_avr:
 
 /*
  * mul121665: r = a * 121665 = a * 0x01DB41, RFC 7748's a24. Byte j of
- * the product gathers a_j * 0x41, a_(j-1) * 0xDB and a_(j-2) through a
- * 3-byte carry r18:r19:r20; the three bytes past byte 31 (below 2^17)
- * then fold back times 38 (below 2^23) and the carry of that as 38 more.
- * Byte j of a is read before byte j of r is written.
+ * the product gathers a_j * 0x41, a_(j-1) * 0xDB and a_(j-2) in a
+ * rolling 3-byte column sum (r18..r20, the byte stored is cleared and
+ * becomes the top of the next column), a_j in a rolling window of three
+ * registers (r21..r23), in straight code; the three bytes past byte 31
+ * (below 2^17) then fold back times 38 (below 2^23) and the carry of
+ * that as 38 more. Byte j of a is read before byte j of r is written.
  */
-#define K_LO r23 /* 0x41 */
-#define K_HI r24 /* 0xDB */
-#define PREV1 r22 /* a_(j-1) */
-#define PREV2 r25 /* a_(j-2) */
+#define A24_K41 r24
+#define A24_KDB r25
+#define A24_ZERO r28
+#define A24_ACC 18 /* r18..r20 */
+#define A24_WIN 21 /* r21..r23: a_j in r(21 + j % 3) */
+
+/* Column j of a * 121665. */
+.macro A24COL j, lo, mid, hi
+	ld	A24_WIN+\j%3, Z+
+	mul	A24_WIN+\j%3, A24_K41
+	add	\lo, r0
+	adc	\mid, r1
+	adc	\hi, A24_ZERO
+	.if	\j >= 1
+	mul	A24_WIN+(\j-1)%3, A24_KDB	/* a_(j-1) * 0xDB * 2^8 */
+	add	\lo, r0
+	adc	\mid, r1
+	adc	\hi, A24_ZERO
+	.endif
+	.if	\j >= 2
+	add	\lo, A24_WIN+(\j-2)%3	/* a_(j-2) * 2^16 */
+	adc	\mid, A24_ZERO
+	adc	\hi, A24_ZERO
+	.endif
+	st	X+, \lo
+	clr	\lo
+.endm
+
 	.global	sd_fe25519_mul121665_avr
 	.type	sd_fe25519_mul121665_avr, @function
 sd_fe25519_mul121665_avr:
+	push	A24_ZERO
 	movw	r26, r24	/* X = r */
 	movw	r30, r22	/* Z = a */
-	ldi	K_LO, 0x41
-	ldi	K_HI, 0xDB
-	clr	r18
-	clr	r19
-	clr	r20
-	clr	PREV1
-	clr	PREV2
-	ldi	r21, FE_BYTES
-1:
-	add	r18, PREV2	/* a_(j-2) * 2^16 */
-	adc	r19, r1
-	adc	r20, r1
-	ld	PREV2, Z+	/* a_j, for now */
-	mul	PREV2, K_LO
-	add	r18, r0
-	adc	r19, r1
+	ldi	A24_K41, 0x41
+	ldi	A24_KDB, 0xDB
+	clr	A24_ZERO
+	clr	A24_ACC
+	clr	A24_ACC+1
+	clr	A24_ACC+2
+	.irp	j, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31
+	A24COL	\j, A24_ACC+\j%3, A24_ACC+(\j+1)%3, A24_ACC+(\j+2)%3
+	.endr
+	/* Bytes 32..34: a_31 * 0xDB * 2^8, a_30 * 2^16 and a_31 * 2^24; the
+	 * column sum of byte 32 starts in r20 (32 % 3 = 2). */
+	add	r20, A24_WIN+30%3
+	adc	r18, A24_WIN+31%3
+	adc	r19, A24_ZERO
+	mul	A24_WIN+31%3, A24_KDB
+	add	r20, r0
+	adc	r18, r1
+	adc	r19, A24_ZERO
+	mov	r0, r20		/* h to r20:r19:r18 */
+	mov	r20, r19
+	mov	r19, r18
+	mov	r18, r0
 	clr	r1
-	adc	r20, r1
-	mul	PREV1, K_HI	/* a_(j-1) * 0xDB * 2^8 */
-	add	r18, r0
-	adc	r19, r1
-	clr	r1
-	adc	r20, r1
-	st	X+, r18
-	mov	r18, r19
-	mov	r19, r20
-	clr	r20
-	mov	r0, PREV1	/* shift the window: PREV2 = a_(j-1), PREV1 = a_j */
-	mov	PREV1, PREV2
-	mov	PREV2, r0
-	dec	r21
-	brne	1b
-	/* Bytes 32..34: a_31 * 0xDB * 2^8, a_30 * 2^16 and a_31 * 2^24. */
-	add	r18, PREV2
-	adc	r19, PREV1
-	adc	r20, r1
-	mul	PREV1, K_HI
-	add	r18, r0
-	adc	r19, r1
-	clr	r1
-	adc	r20, r1
+	pop	A24_ZERO
 	/* h = r20:r19:r18 < 2^17; r += 38 h */
 	ldi	r25, FOLD
 	sbiw	r26, FE_BYTES
@@ -675,7 +654,7 @@ sd_fe25519_mul121665_avr:
 	ld	r18, X
 	adc	r18, r24
 	st	X+, r18
-	RIPPLE	adc, r1, r21, FE_BYTES - 3
+	RIPPLE	adc, r1, r21, FE_BYTES - 3, FE_BYTES - 3
 	/* A carry out leaves r below 2^23: 38 more stays in three bytes. */
 	FOLDBACK add
 	RIPPLE	adc, r1, r21, 2
