@@ -1,12 +1,15 @@
 /*
- * crypto/ecc.c: arithmetic on y^2 = x^3 - 3x + b over GF(p), generic in p.
+ * crypto/ecc.c: arithmetic on y^2 = x^3 - 3x + b over GF(p), for the two
+ * special forms of p of ecc_curves.c.
  *
- * Field elements are kept in the Montgomery domain (x R mod p, R =
- * 2^(w n) for n limbs of w bits) and always fully reduced below p, so
- * equal values have equal limbs. Multiplication is Montgomery's CIOS
- * method; R mod p, R^2 mod p and -p^-1 mod 2^w are derived from p when an
- * operation starts, so a curve is only its published constants
- * (ecc_curves.c). Points are projective (X : Y : Z) with the point at
+ * Field elements are plain residues, always fully reduced below p, so
+ * equal values have equal limbs. Multiplication forms the whole product
+ * and reduces it by the form of p: for P-256 the fast reduction of FIPS
+ * 186-4 Appendix D.2.3 (Solinas, "Generalized Mersenne numbers", 1999),
+ * for secp160r1's p = 2^160 - 2^31 - 1 by 2^160 = 2^31 + 1 (mod p). Both
+ * work on 16-bit columns, whatever the limb width: P-256's terms are
+ * 32-bit words of the product, so each column sums halves of them.
+ * Points are projective (X : Y : Z) with the point at
  * infinity (0 : 1 : 0), added and doubled by the complete formulas of
  * Renes, Costello and Batina, "Complete addition formulas for prime order
  * elliptic curves" (EUROCRYPT 2016), Algorithm 4 (addition) and Algorithm
@@ -25,6 +28,11 @@
 
 typedef sd_limb ec_fe[EC_LIMBS];
 
+/* 16-bit columns of a product of two field elements. */
+#define HW_PRODUCT SD_ECC_MAX_FIELD_LEN
+#define HW_P256 16 /* columns of a P-256 element */
+#define HW_P160 10 /* of a secp160r1 element */
+
 struct ec_point {
 	ec_fe x, y, z;
 };
@@ -35,15 +43,20 @@ struct ec_work {
 	sd_len ns;           /* limbs of a scalar */
 	uint8_t flen, slen;  /* bytes of a field element, of a scalar */
 	uint16_t bits;       /* bits of the group order n */
-	sd_limb p0inv;       /* -p^-1 mod 2^w */
+	uint8_t form;        /* SD_ECC_FORM_* */
 	ec_fe p;             /* the field prime */
-	ec_fe one;           /* R mod p, i.e. 1 in the Montgomery domain */
-	ec_fe r2;            /* R^2 mod p, to enter the Montgomery domain */
-	ec_fe b;             /* b R mod p */
+	ec_fe one;           /* 1 */
+	ec_fe b;             /* the curve's b */
 	ec_fe k;             /* the scalar */
 	struct ec_point r0, r1, out;
 	ec_fe t0, t1, t2, t3, t4;
-	sd_limb t[EC_LIMBS + 2]; /* scratch of mul, add, sub */
+	sd_limb t[EC_LIMBS]; /* scratch of add, sub, mul */
+	/* The product being reduced, as 16-bit columns (HW: 2 per 32 bits):
+	 * with 16-bit limbs the product's own limbs. */
+	uint16_t v[HW_PRODUCT];
+#if SD_LIMB_BITS != 16
+	sd_limb prod[2 * EC_LIMBS];
+#endif
 };
 
 /* ---- GF(p) ---- */
@@ -71,40 +84,173 @@ static void fsub(struct ec_work *w, sd_limb *r, const sd_limb *a,
 	sd_bn_add(r, r, w->t, w->n);
 }
 
-/* r = a b R^-1 mod p (Montgomery product, CIOS), for a, b < p. r may
- * alias a or b. */
+#if SD_LIMB_BITS == 16
+#define PRODUCT(w) ((w)->v)
+#else
+#define PRODUCT(w) ((w)->prod)
+#endif
+
+/* w->v[0..n) = the 16-bit columns of PRODUCT(w), and back. */
+static void to_columns(struct ec_work *w, sd_len n)
+{
+#if SD_LIMB_BITS != 16
+	uint8_t i;
+
+	for (i = 0; i < n; i++) {
+		sd_len k = (sd_len)(2 * i);
+
+		w->v[i] = (uint16_t)((PRODUCT(w)[k / SD_LIMB_BYTES] >>
+				      (8 * (k % SD_LIMB_BYTES))) & 0xFF);
+		k++;
+		w->v[i] |= (uint16_t)(((PRODUCT(w)[k / SD_LIMB_BYTES] >>
+					(8 * (k % SD_LIMB_BYTES))) & 0xFF) << 8);
+	}
+#else
+	(void)w;
+	(void)n;
+#endif
+}
+
+static void from_columns(struct ec_work *w, sd_limb *r)
+{
+#if SD_LIMB_BITS != 16
+	sd_len i;
+
+	memset(r, 0, sizeof(ec_fe));
+	for (i = 0; i < w->flen; i++)
+		r[i / SD_LIMB_BYTES] |= (sd_limb)((sd_limb)((w->v[i / 2] >>
+						(8 * (i % 2))) & 0xFF)
+					<< (8 * (i % SD_LIMB_BYTES)));
+#else
+	memcpy(r, w->v, w->flen);
+#endif
+}
+
+/*
+ * FIPS 186-4 D.2.3: with c0..c15 the 32-bit words of the product, r =
+ * s1 + 2 s2 + 2 s3 + s4 + s5 - s6 - s7 - s8 - s9 (mod p); row j holds
+ * the coefficient of c8..c15 in word j of that sum (c_j itself adds 1).
+ */
+static const int8_t p256_terms[8][8] SD_ROM = {
+	/* c8 c9 c10 c11 c12 c13 c14 c15 */
+	{1, 1, 0, -1, -1, -1, -1, 0},
+	{0, 1, 1, 0, -1, -1, -1, -1},
+	{0, 0, 1, 1, 0, -1, -1, -1},
+	{-1, -1, 0, 2, 2, 1, 0, -1},
+	{0, -1, -1, 0, 2, 2, 1, 0},
+	{0, 0, -1, -1, 0, 2, 2, 1},
+	{-1, -1, 0, 0, 0, 1, 3, 2},
+	{1, 0, -1, -1, -1, -1, 0, 3},
+};
+
+/* Adds x times the public coefficient k (-1 to 3): the branches follow
+ * the table, not the data. */
+static int32_t times(int32_t acc, uint16_t x, int8_t k)
+{
+	if (k < 0)
+		acc -= x;
+	for (; k > 0; k--)
+		acc += x;
+	return acc;
+}
+
+/* v[0..16) += c (2^224 - 2^192 - 2^96 + 1), 2^256 mod p, for a small
+ * signed c; returns the signed carry out of bit 255. Right shifts of
+ * negative values are arithmetic (GCC, "Integers implementation"). */
+static int32_t p256_fold(uint16_t *v, int32_t c)
+{
+	int32_t acc = 0;
+	uint8_t i;
+
+	for (i = 0; i < HW_P256; i++) {
+		acc += v[i];
+		if (i == 0 || i == 14)
+			acc += c;
+		if (i == 6 || i == 12)
+			acc -= c;
+		v[i] = (uint16_t)acc;
+		acc >>= 16;
+	}
+	return acc;
+}
+
+/* v[0..16) = v[0..32) mod p, below 2^256: the columns of D.2.3 leave a
+ * carry c in [-4, 6]; folding it back leaves one in [-1, 1], and folding
+ * that leaves none. */
+static void p256_reduce(uint16_t *v)
+{
+	int32_t acc = 0;
+	uint8_t j, h, i;
+
+	for (j = 0; j < 8; j++) {
+		for (h = 0; h < 2; h++) {
+			acc += v[2 * j + h];
+			for (i = 0; i < 8; i++)
+				acc = times(acc, v[HW_P256 + 2 * i + h],
+					    (int8_t)sd_rom_u8((const uint8_t *)
+							      &p256_terms[j][i]));
+			v[2 * j + h] = (uint16_t)acc;
+			acc >>= 16;
+		}
+	}
+	(void)p256_fold(v, p256_fold(v, acc));
+}
+
+/* v[0..12) = v[0..10) + h (2^31 + 1) for h = v[10..10+nh), 2^160 = 2^31 +
+ * 1 (mod p): column j adds h_j and h_(j-1) 2^15. */
+static void p160_fold(uint16_t *v, uint8_t nh)
+{
+	uint16_t h[HW_P160];
+	uint32_t acc = 0;
+	uint8_t j;
+
+	memcpy(h, v + HW_P160, nh * sizeof h[0]);
+	v[HW_P160] = 0;
+	v[HW_P160 + 1] = 0;
+	for (j = 0; j < HW_P160 + 2; j++) {
+		acc += v[j];
+		if (j < nh)
+			acc += h[j];
+		if (j >= 1 && j <= nh)
+			acc += (uint32_t)h[j - 1] << 15;
+		v[j] = (uint16_t)acc;
+		acc >>= 16;
+	}
+	sd_wipe(h, sizeof h);
+}
+
+/* v[0..10) = v[0..20) mod p, below 2^160: the first fold leaves a top
+ * below 2^32, the second one of 0 or 1, which the third folds into the
+ * low 64 bits without a carry. */
+static void p160_reduce(uint16_t *v)
+{
+	p160_fold(v, HW_P160);
+	p160_fold(v, 2);
+	p160_fold(v, 2);
+}
+
+/* r = a b mod p, for a, b < p. r may alias a or b. */
 static void fmul(struct ec_work *w, sd_limb *r, const sd_limb *a,
 		 const sd_limb *b)
 {
-	sd_limb *t = w->t;
-	sd_len n = w->n, i, j;
-	sd_limb c, m;
-	sd_dlimb s;
+	sd_limb *t = PRODUCT(w), c;
+	sd_len n = w->n, i;
 
-	memset(t, 0, (size_t)(n + 2) * sizeof(sd_limb));
-	for (i = 0; i < n; i++) {
-		/* t += a b_i */
-		c = sd_bn_mac(t, a, b[i], n);
-		s = (sd_dlimb)t[n] + c;
-		t[n] = (sd_limb)s;
-		t[n + 1] = (sd_limb)(s >> SD_LIMB_BITS);
-		/* t += m p, with m chosen so that the low limb becomes 0 */
-		m = (sd_limb)((sd_dlimb)t[0] * w->p0inv);
-		c = sd_bn_mac(t, w->p, m, n);
-		s = (sd_dlimb)t[n] + c;
-		t[n] = (sd_limb)s;
-		t[n + 1] = (sd_limb)(t[n + 1] + (sd_limb)(s >> SD_LIMB_BITS));
-		/* t /= 2^w */
-		for (j = 0; j <= n; j++)
-			t[j] = t[j + 1];
-		t[n + 1] = 0;
-	}
-	/* t < 2p: subtract p unless that goes below zero. */
-	c = sd_bn_sub(r, t, w->p, n);
-	sd_bn_cmov(r, t, n, SD_BN_MASK(c & (t[n] ^ 1) & 1));
+	memset(t, 0, 2 * sizeof(ec_fe));
+	for (i = 0; i < n; i++)
+		t[i + n] = sd_bn_mac(t + i, a, b[i], n);
+	to_columns(w, (sd_len)(2 * w->flen / 2));
+	if (w->form == SD_ECC_FORM_P256)
+		p256_reduce(w->v);
+	else
+		p160_reduce(w->v);
+	from_columns(w, w->t);
+	/* t < 2^(8 flen) < 2p: subtract p unless that goes below zero. */
+	c = sd_bn_sub(r, w->t, w->p, n);
+	sd_bn_cmov(r, w->t, n, SD_BN_MASK(c & 1));
 }
 
-/* r = a^(p-2) = a^-1 mod p (Fermat), in the Montgomery domain. The
+/* r = a^(p-2) = a^-1 mod p (Fermat). The
  * exponent is public, so its bits may steer the loop. r must not alias a;
  * uses t4. */
 static void finv(struct ec_work *w, sd_limb *r, const sd_limb *a)
@@ -266,9 +412,6 @@ static void load_rom(struct ec_work *w, sd_limb *r, sd_len n,
 
 static void setup(struct ec_work *w, const sd_ecc_curve *c)
 {
-	uint32_t x, p0;
-	unsigned i;
-
 	memset(w, 0, sizeof *w);
 	w->flen = sd_rom_u8(&c->field_len);
 	w->slen = sd_rom_u8(&c->scalar_len);
@@ -277,24 +420,9 @@ static void setup(struct ec_work *w, const sd_ecc_curve *c)
 	w->ns = (sd_len)SD_LIMBS(w->slen);
 	load_rom(w, w->p, w->n, c->p, w->flen);
 
-	/* -p^-1 mod 2^w by Newton's iteration x <- x (2 - p x), which
-	 * doubles the correct low bits; x = p is right mod 8 for odd p. */
-	p0 = w->p[0];
-	x = p0;
-	for (i = 0; i < 4; i++)
-		x *= 2 - p0 * x;
-	w->p0inv = (sd_limb)(0 - x);
-
-	/* R mod p and R^2 mod p by doubling 1, w n times each. */
+	w->form = sd_rom_u8(&c->form);
 	w->one[0] = 1;
-	for (i = 0; i < (unsigned)w->n * SD_LIMB_BITS; i++)
-		fadd(w, w->one, w->one, w->one);
-	memcpy(w->r2, w->one, sizeof(ec_fe));
-	for (i = 0; i < (unsigned)w->n * SD_LIMB_BITS; i++)
-		fadd(w, w->r2, w->r2, w->r2);
-
 	load_rom(w, w->b, w->n, c->b, w->flen);
-	fmul(w, w->b, w->b, w->r2);
 }
 
 /* Loads the scalar into w->k; SD_ERR_SCALAR unless 1 <= k < n. */
@@ -311,7 +439,7 @@ static int load_scalar(struct ec_work *w, const sd_ecc_curve *c,
 }
 
 /* Decodes and validates (SEC 1 v2.0 §3.2.2.1) an uncompressed point into
- * q, in the Montgomery domain with Z = 1. */
+ * q, with Z = 1. */
 static int load_point(struct ec_work *w, struct ec_point *q,
 		      const uint8_t *pub, size_t len)
 {
@@ -329,8 +457,6 @@ static int load_point(struct ec_work *w, struct ec_point *q,
 	in_range &= sd_bn_sub(w->t0, q->y, w->p, w->n);
 
 	/* Step 3: y^2 = x^3 - 3x + b (mod p). */
-	fmul(w, q->x, q->x, w->r2);
-	fmul(w, q->y, q->y, w->r2);
 	memcpy(q->z, w->one, sizeof(ec_fe));
 	fmul(w, w->t0, q->y, q->y);
 	fmul(w, w->t1, q->x, q->x);
@@ -344,22 +470,17 @@ static int load_point(struct ec_work *w, struct ec_point *q,
 	return (in_range & on_curve & 1) ? SD_OK : SD_ERR_POINT;
 }
 
-/* Leaves the affine x (and y if wanted) of r0, out of the Montgomery
- * domain, in t0 (and t1). SD_ERR_LOW_ORDER for the point at infinity. */
+/* Leaves the affine x (and y if wanted) of r0 in t0 (and t1).
+ * SD_ERR_LOW_ORDER for the point at infinity. */
 static int affine(struct ec_work *w, int want_y)
 {
-	sd_limb *zinv = w->t2, *plain1 = w->t3;
+	sd_limb *zinv = w->t2;
 	sd_limb infinity = sd_bn_zero_mask(w->r0.z, w->n);
 
 	finv(w, zinv, w->r0.z);
-	memset(plain1, 0, sizeof(ec_fe));
-	plain1[0] = 1;
 	fmul(w, w->t0, w->r0.x, zinv);
-	fmul(w, w->t0, w->t0, plain1);
-	if (want_y) {
+	if (want_y)
 		fmul(w, w->t1, w->r0.y, zinv);
-		fmul(w, w->t1, w->t1, plain1);
-	}
 	return (infinity & 1) ? SD_ERR_LOW_ORDER : SD_OK;
 }
 
@@ -401,8 +522,6 @@ int sd_ecc_public(const sd_ecc_curve *c, uint8_t *pub, const uint8_t *priv)
 	if (err == SD_OK) {
 		load_rom(&w, w.r1.x, w.n, c->gx, w.flen);
 		load_rom(&w, w.r1.y, w.n, c->gy, w.flen);
-		fmul(&w, w.r1.x, w.r1.x, w.r2);
-		fmul(&w, w.r1.y, w.r1.y, w.r2);
 		memcpy(w.r1.z, w.one, sizeof(ec_fe));
 		ladder(&w);
 		err = affine(&w, 1);
