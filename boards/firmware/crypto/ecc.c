@@ -30,6 +30,17 @@ typedef sd_limb ec_fe[EC_LIMBS];
 
 /* 16-bit columns of a product of two field elements. */
 #define HW_PRODUCT SD_ECC_MAX_FIELD_LEN
+
+/* The fast AVR build (the Makefile's AVR_FE=asm) forms P-256's products
+ * with the Karatsuba multiplication of port/avr/fe25519_fast.S, which
+ * needs 144 bytes of scratch and leaves the product at its start. */
+#if defined(SD_FE25519_AVR) && !defined(SD_CRYPTO_SMALL)
+#define EC_AVR_MUL256
+#define HW_SCRATCH 72
+void sd_mul256_avr(uint8_t t[144], const uint8_t a[32], const uint8_t b[32]);
+#else
+#define HW_SCRATCH HW_PRODUCT
+#endif
 #define HW_P256 16 /* columns of a P-256 element */
 #define HW_P160 10 /* of a secp160r1 element */
 
@@ -53,7 +64,7 @@ struct ec_work {
 	sd_limb t[EC_LIMBS]; /* scratch of add, sub, mul */
 	/* The product being reduced, as 16-bit columns (HW: 2 per 32 bits):
 	 * with 16-bit limbs the product's own limbs. */
-	uint16_t v[HW_PRODUCT];
+	uint16_t v[HW_SCRATCH];
 #if SD_LIMB_BITS != 16
 	sd_limb prod[2 * EC_LIMBS];
 #endif
@@ -128,9 +139,13 @@ static void from_columns(struct ec_work *w, sd_limb *r)
 
 /*
  * FIPS 186-4 D.2.3: with c0..c15 the 32-bit words of the product, r =
- * s1 + 2 s2 + 2 s3 + s4 + s5 - s6 - s7 - s8 - s9 (mod p); row j holds
- * the coefficient of c8..c15 in word j of that sum (c_j itself adds 1).
+ * s1 + 2 s2 + 2 s3 + s4 + s5 - s6 - s7 - s8 - s9 (mod p). Word j of that
+ * sum, less c_j, gathers the c8..c15 below; the column of half h of word
+ * j takes half h of each word (C(i)). SD_CRYPTO_SMALL (the Uno agent)
+ * reads the same sums from a table, in less flash and more time.
  */
+#define C(i) ((int32_t)v[2 * (i) + h])
+#if defined(SD_CRYPTO_SMALL)
 static const int8_t p256_terms[8][8] SD_ROM = {
 	/* c8 c9 c10 c11 c12 c13 c14 c15 */
 	{1, 1, 0, -1, -1, -1, -1, 0},
@@ -143,16 +158,38 @@ static const int8_t p256_terms[8][8] SD_ROM = {
 	{1, 0, -1, -1, -1, -1, 0, 3},
 };
 
-/* Adds x times the public coefficient k (-1 to 3): the branches follow
- * the table, not the data. */
-static int32_t times(int32_t acc, uint16_t x, int8_t k)
+/* The branches follow the table, not the data. */
+static int32_t p256_word(const uint16_t *v, uint8_t j, uint8_t h)
 {
-	if (k < 0)
-		acc -= x;
-	for (; k > 0; k--)
-		acc += x;
+	int32_t acc = 0;
+	int8_t k;
+	uint8_t i;
+
+	for (i = 0; i < 8; i++) {
+		k = (int8_t)sd_rom_u8((const uint8_t *)&p256_terms[j][i]);
+		if (k < 0)
+			acc -= C(8 + i);
+		for (; k > 0; k--)
+			acc += C(8 + i);
+	}
 	return acc;
 }
+#else
+static int32_t p256_word(const uint16_t *v, uint8_t j, uint8_t h)
+{
+	switch (j) {
+	case 0: return C(8) + C(9) - C(11) - C(12) - C(13) - C(14);
+	case 1: return C(9) + C(10) - C(12) - C(13) - C(14) - C(15);
+	case 2: return C(10) + C(11) - C(13) - C(14) - C(15);
+	case 3: return 2 * (C(11) + C(12)) + C(13) - C(8) - C(9) - C(15);
+	case 4: return 2 * (C(12) + C(13)) + C(14) - C(9) - C(10);
+	case 5: return 2 * (C(13) + C(14)) + C(15) - C(10) - C(11);
+	case 6: return 3 * C(14) + 2 * C(15) + C(13) - C(8) - C(9);
+	default: return 3 * C(15) + C(8) - C(10) - C(11) - C(12) - C(13);
+	}
+}
+#endif
+#undef C
 
 /* v[0..16) += c (2^224 - 2^192 - 2^96 + 1), 2^256 mod p, for a small
  * signed c; returns the signed carry out of bit 255. Right shifts of
@@ -180,15 +217,11 @@ static int32_t p256_fold(uint16_t *v, int32_t c)
 static void p256_reduce(uint16_t *v)
 {
 	int32_t acc = 0;
-	uint8_t j, h, i;
+	uint8_t j, h;
 
 	for (j = 0; j < 8; j++) {
 		for (h = 0; h < 2; h++) {
-			acc += v[2 * j + h];
-			for (i = 0; i < 8; i++)
-				acc = times(acc, v[HW_P256 + 2 * i + h],
-					    (int8_t)sd_rom_u8((const uint8_t *)
-							      &p256_terms[j][i]));
+			acc += v[2 * j + h] + p256_word(v, j, h);
 			v[2 * j + h] = (uint16_t)acc;
 			acc >>= 16;
 		}
@@ -236,9 +269,17 @@ static void fmul(struct ec_work *w, sd_limb *r, const sd_limb *a,
 	sd_limb *t = PRODUCT(w), c;
 	sd_len n = w->n, i;
 
-	memset(t, 0, 2 * sizeof(ec_fe));
-	for (i = 0; i < n; i++)
-		t[i + n] = sd_bn_mac(t + i, a, b[i], n);
+#if defined(EC_AVR_MUL256)
+	if (w->form == SD_ECC_FORM_P256) /* 16-bit limbs: t is w->v */
+		sd_mul256_avr((uint8_t *)w->v, (const uint8_t *)a,
+			      (const uint8_t *)b);
+	else
+#endif
+	{
+		memset(t, 0, 2 * sizeof(ec_fe));
+		for (i = 0; i < n; i++)
+			t[i + n] = sd_bn_mac(t + i, a, b[i], n);
+	}
 	to_columns(w, (sd_len)(2 * w->flen / 2));
 	if (w->form == SD_ECC_FORM_P256)
 		p256_reduce(w->v);

@@ -144,13 +144,18 @@
 	st	X+, \lo
 .endm
 
-/* d..d+n-1 = *(p + off)..: n bytes by displacement. */
-.macro LDDN d, p, off, n
+/* op x+i, y+i for i = 0..n-1 (n at most 16). */
+.macro EACH n, op, x, y
 	.irp	i, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
 	.if	\i < \n
-	ldd	\d+\i, \p+\off+\i
+	\op	\x+\i, \y+\i
 	.endif
 	.endr
+.endm
+
+/* d..d+n-1 = *(p + off)..: n bytes by displacement. */
+.macro LDDN d, p, off, n
+	EACH	\n, ldd, \d, \p+\off
 .endm
 
 /* Conditional negation of the n-byte d: (d ^ m) - m, m = 0x00 or 0xFF. */
@@ -189,6 +194,11 @@
 	CHAIN	sub, sbc, A0, \p, 16, 16
 	sbc	\m, \m
 	CNEG	A0, \m, 16
+.endm
+
+/* *(p + off).. = s..s+n-1, by displacement. */
+.macro STDN p, off, s, n
+	EACH	\n, std, \p+\off, \s
 .endm
 
 .macro STN p, s, n
@@ -447,14 +457,14 @@ fold256:
 	ret
 
 /*
- * mul256: r = a * b mod p. t (144 bytes) holds L at t[0..32), H at
- * t[32..64), M at t[64..96), the 128-bit products' scratch above each,
- * |a0 - a1| at t[112..128) and |b0 - b1| at t[128..144).
+ * product256: the three 128-bit products of a * b (Y = a, Z = b, X = t)
+ * and their middle: t (144 bytes) holds L at t[0..32), H at t[32..64),
+ * the middle's low 32 bytes at t[64..96) (M before), the 128-bit
+ * products' scratch above each, |a0 - a1| at t[112..128) and |b0 - b1|
+ * at t[128..144); the middle's byte 32 in MASK. Ends with Y = t and Z =
+ * t + 64, and ZERO cleared. Clobbers r0-r25, X, Y, Z.
  */
-	ENTER	sd_fe25519_mul_avr
-	movw	r28, r22	/* Y = a */
-	movw	r30, r20	/* Z = b */
-	movw	r26, r18	/* X = t */
+product256:
 	clr	ZERO
 	subi	r26, lo8(-T_DA)
 	sbci	r27, hi8(-T_DA)
@@ -482,7 +492,49 @@ fold256:
 	movw	r28, r26
 	subi	r28, T_M	/* Y = t */
 	sbci	r29, 0
-	rcall	middle256
+	rjmp	middle256
+
+/*
+ * sd_mul256_avr(t, a, b): t[0..64) = a * b, the whole 512-bit product,
+ * for the P-256 field of crypto/ecc.c (t: 144 bytes of scratch, as for
+ * mul256). The middle is added at t + 16 in one carry chain.
+ */
+	.global	sd_mul256_avr
+	.type	sd_mul256_avr, @function
+sd_mul256_avr:
+	SAVE
+	movw	r28, r22	/* Y = a */
+	movw	r30, r20	/* Z = b */
+	movw	r26, r24	/* X = t */
+	rcall	product256
+	.irp	k, 0, 16	/* t[16..48) += the middle's 32 bytes */
+	LDDN	A0, Y, 16+\k, 16
+	.if	\k == 0
+	CHAIN	add, adc, A0, Z, \k, 16
+	.else
+	CHAIN	adc, adc, A0, Z, \k, 16
+	.endif
+	STDN	Y, 16+\k, A0, 16
+	.endr
+	ldd	r0, Y+48	/* its byte 32, then the carry to the top */
+	adc	r0, MASK
+	std	Y+48, r0
+	.irp	i, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63
+	ldd	r0, Y+\i
+	adc	r0, ZERO
+	std	Y+\i, r0
+	.endr
+	clr	r1
+	RESTORE
+	ret
+	.size	sd_mul256_avr, . - sd_mul256_avr
+
+/* mul256: r = a * b mod p, with product256 and fold256. */
+	ENTER	sd_fe25519_mul_avr
+	movw	r28, r22	/* Y = a */
+	movw	r30, r20	/* Z = b */
+	movw	r26, r18	/* X = t */
+	rcall	product256
 	ldi	r20, FOLD
 	mul	MASK, r20
 	mov	E, r0		/* 38 w32 */
@@ -572,34 +624,32 @@ sd_fe25519_sub_avr:
  * the product gathers a_j * 0x41, a_(j-1) * 0xDB and a_(j-2) in a
  * rolling 3-byte column sum (r18..r20, the byte stored is cleared and
  * becomes the top of the next column), a_j in a rolling window of three
- * registers (r21..r23), in straight code; the three bytes past byte 31
- * (below 2^17) then fold back times 38 (below 2^23) and the carry of
- * that as 38 more. Byte j of a is read before byte j of r is written.
+ * registers (r21..r23), three columns each time round a loop; the three
+ * bytes past byte 31 (below 2^17) then fold back times 38 (below 2^23)
+ * and the carry of that as 38 more. Byte j of a is read before byte j of r is written.
  */
 #define A24_K41 r24
 #define A24_KDB r25
 #define A24_ZERO r28
+#define A24_COUNT r29
 #define A24_ACC 18 /* r18..r20 */
 #define A24_WIN 21 /* r21..r23: a_j in r(21 + j % 3) */
 
-/* Column j of a * 121665. */
+/* Column j of a * 121665; only j % 3 matters (a_(-1) = a_(-2) = 0: the
+ * window starts cleared). */
 .macro A24COL j, lo, mid, hi
 	ld	A24_WIN+\j%3, Z+
 	mul	A24_WIN+\j%3, A24_K41
 	add	\lo, r0
 	adc	\mid, r1
 	adc	\hi, A24_ZERO
-	.if	\j >= 1
-	mul	A24_WIN+(\j-1)%3, A24_KDB	/* a_(j-1) * 0xDB * 2^8 */
+	mul	A24_WIN+(\j+2)%3, A24_KDB	/* a_(j-1) * 0xDB * 2^8 */
 	add	\lo, r0
 	adc	\mid, r1
 	adc	\hi, A24_ZERO
-	.endif
-	.if	\j >= 2
-	add	\lo, A24_WIN+(\j-2)%3	/* a_(j-2) * 2^16 */
+	add	\lo, A24_WIN+(\j+1)%3	/* a_(j-2) * 2^16 */
 	adc	\mid, A24_ZERO
 	adc	\hi, A24_ZERO
-	.endif
 	st	X+, \lo
 	clr	\lo
 .endm
@@ -608,6 +658,7 @@ sd_fe25519_sub_avr:
 	.type	sd_fe25519_mul121665_avr, @function
 sd_fe25519_mul121665_avr:
 	push	A24_ZERO
+	push	A24_COUNT
 	movw	r26, r24	/* X = r */
 	movw	r30, r22	/* Z = a */
 	ldi	A24_K41, 0x41
@@ -616,7 +667,17 @@ sd_fe25519_mul121665_avr:
 	clr	A24_ACC
 	clr	A24_ACC+1
 	clr	A24_ACC+2
-	.irp	j, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31
+	.irp	i, 0, 1, 2
+	clr	A24_WIN+\i
+	.endr
+	ldi	A24_COUNT, 10	/* columns 0..29, three a time */
+1:
+	.irp	j, 0, 1, 2
+	A24COL	\j, A24_ACC+\j%3, A24_ACC+(\j+1)%3, A24_ACC+(\j+2)%3
+	.endr
+	dec	A24_COUNT
+	brne	1b
+	.irp	j, 30, 31
 	A24COL	\j, A24_ACC+\j%3, A24_ACC+(\j+1)%3, A24_ACC+(\j+2)%3
 	.endr
 	/* Bytes 32..34: a_31 * 0xDB * 2^8, a_30 * 2^16 and a_31 * 2^24; the
@@ -633,6 +694,7 @@ sd_fe25519_mul121665_avr:
 	mov	r19, r18
 	mov	r18, r0
 	clr	r1
+	pop	A24_COUNT
 	pop	A24_ZERO
 	/* h = r20:r19:r18 < 2^17; r += 38 h */
 	ldi	r25, FOLD
