@@ -1,6 +1,7 @@
 /* crypto/bn.c: fixed-size, constant-time multiprecision arithmetic. */
 #include "bn.h"
 
+#if !defined(SD_BN_AVR)
 sd_limb sd_bn_add(sd_limb *r, const sd_limb *a, const sd_limb *b, sd_len n)
 {
 	sd_dlimb t = 0;
@@ -28,6 +29,8 @@ sd_limb sd_bn_sub(sd_limb *r, const sd_limb *a, const sd_limb *b, sd_len n)
 	}
 	return borrow;
 }
+
+#endif /* SD_BN_AVR */
 
 sd_limb sd_bn_mac(sd_limb *r, const sd_limb *a, sd_limb b, sd_len n)
 {
@@ -69,6 +72,7 @@ sd_limb sd_bn_sub_word(sd_limb *r, sd_len n, sd_limb w)
 	return w;
 }
 
+#if !defined(SD_BN_AVR)
 void sd_bn_cmov(sd_limb *r, const sd_limb *a, sd_len n, sd_limb mask)
 {
 	sd_len i;
@@ -88,6 +92,8 @@ void sd_bn_cswap(sd_limb *a, sd_limb *b, sd_len n, sd_limb mask)
 		b[i] ^= d;
 	}
 }
+
+#endif /* SD_BN_AVR */
 
 sd_limb sd_bn_zero_mask(const sd_limb *a, sd_len n)
 {

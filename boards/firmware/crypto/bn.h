@@ -47,6 +47,12 @@ typedef uint64_t sd_dlimb;
 /* A count of limbs; at most 2 * 256 / 8 + 2 = 66. */
 typedef uint_fast8_t sd_len;
 
+/* The fast AVR build (SD_FE25519_AVR without SD_CRYPTO_SMALL) takes add,
+ * sub, cmov and cswap from port/avr/bn_fast.S (n at least 1 there). */
+#if defined(SD_FE25519_AVR) && !defined(SD_CRYPTO_SMALL)
+#define SD_BN_AVR
+#endif
+
 /* r = a + b, returns the carry (0 or 1). r may alias a or b. */
 sd_limb sd_bn_add(sd_limb *r, const sd_limb *a, const sd_limb *b, sd_len n);
 /* r = a - b, returns the borrow (0 or 1). r may alias a or b. */

@@ -1,0 +1,106 @@
+/*
+ * port/avr/bn_fast.S: crypto/bn.h's add, sub, cmov and cswap for the AVR
+ * (ATmega328P) with 16-bit limbs, hand-written for the fast build (the
+ * Makefile's AVR_FE=asm, which defines SD_FE25519_AVR without
+ * SD_CRYPTO_SMALL; crypto/bn.c then leaves these four out). Same
+ * contracts as bn.h: n limbs of 2 bytes, little-endian, r may alias a
+ * or b, masks all-zero or all-one. ecc.c's field add, sub and the final
+ * subtraction of its product run on them.
+ *
+ * Constant time: the loops count limbs (n is public), no branch or
+ * address depends on the data, and LD, ST, ADC, SBC, EOR and AND take
+ * fixed cycles on this core (AVR Instruction Set Manual).
+ *
+ * Calling convention (avr-gcc ABI): arguments in r25:r24, r23:r22,
+ * r21:r20, r19:r18; r18-r27, r30, r31 are free; r28, r29 are saved; r1
+ * is zero on return.
+ */
+
+	.text
+
+/* r = a op b over n limbs (X = r, Z = a, Y = b, r18 = n), op adc or
+ * sbc; returns the carry (borrow) in r25:r24. */
+.macro CHAINOP op
+	push	r28
+	push	r29
+	movw	r26, r24	/* X = r */
+	movw	r30, r22	/* Z = a */
+	movw	r28, r20	/* Y = b */
+	clc
+1:
+	.rept	2
+	ld	r20, Z+
+	ld	r21, Y+
+	\op	r20, r21
+	st	X+, r20
+	.endr
+	dec	r18		/* DEC and BRNE keep the carry */
+	brne	1b
+	clr	r24		/* EOR keeps it too */
+	clr	r25
+	adc	r24, r24
+	pop	r29
+	pop	r28
+	ret
+.endm
+
+/* sd_limb sd_bn_add(sd_limb *r, const sd_limb *a, const sd_limb *b,
+ * sd_len n) */
+	.global	sd_bn_add
+	.type	sd_bn_add, @function
+sd_bn_add:
+	CHAINOP	adc
+	.size	sd_bn_add, . - sd_bn_add
+
+/* sd_limb sd_bn_sub(sd_limb *r, const sd_limb *a, const sd_limb *b,
+ * sd_len n) */
+	.global	sd_bn_sub
+	.type	sd_bn_sub, @function
+sd_bn_sub:
+	CHAINOP	sbc
+	.size	sd_bn_sub, . - sd_bn_sub
+
+/* void sd_bn_cmov(sd_limb *r, const sd_limb *a, sd_len n, sd_limb mask):
+ * r ^= mask & (r ^ a), byte by byte (both bytes of mask are equal). */
+	.global	sd_bn_cmov
+	.type	sd_bn_cmov, @function
+sd_bn_cmov:
+	movw	r26, r24	/* X = r */
+	movw	r30, r22	/* Z = a */
+1:
+	.rept	2
+	ld	r24, X
+	ld	r25, Z+
+	eor	r25, r24
+	and	r25, r18
+	eor	r24, r25
+	st	X+, r24
+	.endr
+	dec	r20
+	brne	1b
+	ret
+	.size	sd_bn_cmov, . - sd_bn_cmov
+
+/* void sd_bn_cswap(sd_limb *a, sd_limb *b, sd_len n, sd_limb mask): d =
+ * mask & (a ^ b); a ^= d; b ^= d. */
+	.global	sd_bn_cswap
+	.type	sd_bn_cswap, @function
+sd_bn_cswap:
+	movw	r26, r24	/* X = a */
+	movw	r30, r22	/* Z = b */
+1:
+	.rept	2
+	ld	r24, X
+	ld	r25, Z
+	mov	r21, r24
+	eor	r21, r25
+	and	r21, r18
+	eor	r24, r21
+	eor	r25, r21
+	st	X+, r24
+	st	Z+, r25
+	.endr
+	dec	r20
+	brne	1b
+	ret
+	.size	sd_bn_cswap, . - sd_bn_cswap
