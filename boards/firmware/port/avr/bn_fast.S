@@ -16,16 +16,14 @@
  * is zero on return.
  */
 
+#include "entry3.inc"
+
 	.text
 
 /* r = a op b over n limbs (X = r, Z = a, Y = b, r18 = n), op adc or
  * sbc; returns the carry (borrow) in r25:r24. */
 .macro CHAINOP op
-	push	r28
-	push	r29
-	movw	r26, r24	/* X = r */
-	movw	r30, r22	/* Z = a */
-	movw	r28, r20	/* Y = b */
+	ENTER3
 	clc
 1:
 	.rept	2
@@ -39,9 +37,7 @@
 	clr	r24		/* EOR keeps it too */
 	clr	r25
 	adc	r24, r24
-	pop	r29
-	pop	r28
-	ret
+	LEAVE3
 .endm
 
 /* sd_limb sd_bn_add(sd_limb *r, const sd_limb *a, const sd_limb *b,
@@ -60,25 +56,42 @@ sd_bn_sub:
 	CHAINOP	sbc
 	.size	sd_bn_sub, . - sd_bn_sub
 
-/* void sd_bn_cmov(sd_limb *r, const sd_limb *a, sd_len n, sd_limb mask):
- * r ^= mask & (r ^ a), byte by byte (both bytes of mask are equal). */
-	.global	sd_bn_cmov
-	.type	sd_bn_cmov, @function
-sd_bn_cmov:
-	movw	r26, r24	/* X = r */
-	movw	r30, r22	/* Z = a */
+/*
+ * SELECT swap: X = r24, Z = r22, n = r20 limbs, mask = r18: d = mask &
+ * (x ^ z) byte by byte, x ^= d and, with swap = 1, z ^= d too.
+ */
+.macro SELECT swap
+	movw	r26, r24
+	movw	r30, r22
 1:
 	.rept	2
 	ld	r24, X
+	.if	\swap
+	ld	r25, Z
+	.else
 	ld	r25, Z+
-	eor	r25, r24
-	and	r25, r18
-	eor	r24, r25
+	.endif
+	mov	r21, r24
+	eor	r21, r25
+	and	r21, r18
+	eor	r24, r21
 	st	X+, r24
+	.if	\swap
+	eor	r25, r21
+	st	Z+, r25
+	.endif
 	.endr
 	dec	r20
 	brne	1b
 	ret
+.endm
+
+/* void sd_bn_cmov(sd_limb *r, const sd_limb *a, sd_len n, sd_limb mask):
+ * r ^= mask & (r ^ a). */
+	.global	sd_bn_cmov
+	.type	sd_bn_cmov, @function
+sd_bn_cmov:
+	SELECT	0
 	.size	sd_bn_cmov, . - sd_bn_cmov
 
 /* void sd_bn_cswap(sd_limb *a, sd_limb *b, sd_len n, sd_limb mask): d =
@@ -86,21 +99,5 @@ sd_bn_cmov:
 	.global	sd_bn_cswap
 	.type	sd_bn_cswap, @function
 sd_bn_cswap:
-	movw	r26, r24	/* X = a */
-	movw	r30, r22	/* Z = b */
-1:
-	.rept	2
-	ld	r24, X
-	ld	r25, Z
-	mov	r21, r24
-	eor	r21, r25
-	and	r21, r18
-	eor	r24, r21
-	eor	r25, r21
-	st	X+, r24
-	st	Z+, r25
-	.endr
-	dec	r20
-	brne	1b
-	ret
+	SELECT	1
 	.size	sd_bn_cswap, . - sd_bn_cswap

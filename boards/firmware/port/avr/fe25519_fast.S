@@ -89,6 +89,7 @@
 
 #define FE_FUSED_REDUCE /* fold256 below: no separate reduce */
 #include "fe25519_reduce.inc"
+#include "entry3.inc"
 
 /* d..d+n-1 op= *(p + off).., one carry chain: op0 on the first byte
  * (add or sub), op on the rest (adc or sbc). */
@@ -587,11 +588,7 @@ fold_out:
  * zero register.
  */
 .macro LINEAR op, op0
-	push	r28
-	push	r29
-	movw	r26, r24	/* X = r */
-	movw	r30, r22	/* Z = a */
-	movw	r28, r20	/* Y = b */
+	ENTER3
 	clc
 	.rept	FE_BYTES
 	ld	r18, Z+
@@ -602,9 +599,7 @@ fold_out:
 	FOLDBACK \op0
 	RIPPLE	\op, r1, COLS, FE_BYTES - 1, FE_BYTES - 1
 	FOLDBACK \op0
-	pop	r29
-	pop	r28
-	ret
+	LEAVE3
 .endm
 
 	.global	sd_fe25519_add_avr
