@@ -33,11 +33,14 @@ typedef sd_limb ec_fe[EC_LIMBS];
 
 /* The fast AVR build (the Makefile's AVR_FE=asm) forms P-256's products
  * with the Karatsuba multiplication of port/avr/fe25519_fast.S, which
- * needs 144 bytes of scratch and leaves the product at its start. */
+ * needs 144 bytes of scratch and leaves the product at its start, and
+ * reduces them with port/avr/p256_fast.S (the same sums as p256_reduce
+ * below). */
 #if defined(SD_FE25519_AVR) && !defined(SD_CRYPTO_SMALL)
-#define EC_AVR_MUL256
+#define EC_AVR_P256
 #define HW_SCRATCH 72
 void sd_mul256_avr(uint8_t t[144], const uint8_t a[32], const uint8_t b[32]);
+void sd_p256_reduce_avr(uint8_t t[64]);
 #else
 #define HW_SCRATCH HW_PRODUCT
 #endif
@@ -137,15 +140,18 @@ static void from_columns(struct ec_work *w, sd_limb *r)
 #endif
 }
 
+#if !defined(EC_AVR_P256)
 /*
  * FIPS 186-4 D.2.3: with c0..c15 the 32-bit words of the product, r =
  * s1 + 2 s2 + 2 s3 + s4 + s5 - s6 - s7 - s8 - s9 (mod p). Word j of that
  * sum, less c_j, gathers the c8..c15 below; the column of half h of word
- * j takes half h of each word (C(i)). SD_CRYPTO_SMALL (the Uno agent)
- * reads the same sums from a table, in less flash and more time.
+ * j takes half h of each word (C(i)). On the AVR (the Uno agent, the
+ * AVR_FE=c build) and with SD_CRYPTO_SMALL the same sums come from a
+ * table, in less flash and more time; the fast AVR build has them in
+ * port/avr/p256_fast.S.
  */
 #define C(i) ((int32_t)v[2 * (i) + h])
-#if defined(SD_CRYPTO_SMALL)
+#if defined(SD_CRYPTO_SMALL) || defined(__AVR__)
 static const int8_t p256_terms[8][8] SD_ROM = {
 	/* c8 c9 c10 c11 c12 c13 c14 c15 */
 	{1, 1, 0, -1, -1, -1, -1, 0},
@@ -228,6 +234,7 @@ static void p256_reduce(uint16_t *v)
 	}
 	(void)p256_fold(v, p256_fold(v, acc));
 }
+#endif /* EC_AVR_P256 */
 
 /* v[0..12) = v[0..10) + h (2^31 + 1) for h = v[10..10+nh), 2^160 = 2^31 +
  * 1 (mod p): column j adds h_j and h_(j-1) 2^15. */
@@ -262,29 +269,47 @@ static void p160_reduce(uint16_t *v)
 	p160_fold(v, 2);
 }
 
+/* w->v[0..flen/2) = w->v mod p, below 2^(8 flen), by the form of p. */
+static void reduce(struct ec_work *w)
+{
+#if !defined(EC_AVR_P256)
+	if (w->form == SD_ECC_FORM_P256) {
+		p256_reduce(w->v);
+		return;
+	}
+#endif
+	p160_reduce(w->v);
+}
+
+/* t[0..2n) = a b, schoolbook by rows. */
+static void product(sd_limb *t, const sd_limb *a, const sd_limb *b, sd_len n)
+{
+	sd_len i;
+
+	memset(t, 0, 2 * (size_t)n * sizeof(sd_limb));
+	for (i = 0; i < n; i++)
+		t[i + n] = sd_bn_mac(t + i, a, b[i], n);
+}
+
 /* r = a b mod p, for a, b < p. r may alias a or b. */
 static void fmul(struct ec_work *w, sd_limb *r, const sd_limb *a,
 		 const sd_limb *b)
 {
 	sd_limb *t = PRODUCT(w), c;
-	sd_len n = w->n, i;
+	sd_len n = w->n;
 
-#if defined(EC_AVR_MUL256)
-	if (w->form == SD_ECC_FORM_P256) /* 16-bit limbs: t is w->v */
+#if defined(EC_AVR_P256)
+	if (w->form == SD_ECC_FORM_P256) { /* 16-bit limbs: t is w->v */
 		sd_mul256_avr((uint8_t *)w->v, (const uint8_t *)a,
 			      (const uint8_t *)b);
-	else
+		sd_p256_reduce_avr((uint8_t *)w->v);
+	} else
 #endif
 	{
-		memset(t, 0, 2 * sizeof(ec_fe));
-		for (i = 0; i < n; i++)
-			t[i + n] = sd_bn_mac(t + i, a, b[i], n);
+		product(t, a, b, n);
+		to_columns(w, w->flen);
+		reduce(w);
 	}
-	to_columns(w, (sd_len)(2 * w->flen / 2));
-	if (w->form == SD_ECC_FORM_P256)
-		p256_reduce(w->v);
-	else
-		p160_reduce(w->v);
 	from_columns(w, w->t);
 	/* t < 2^(8 flen) < 2p: subtract p unless that goes below zero. */
 	c = sd_bn_sub(r, w->t, w->p, n);

@@ -10,6 +10,9 @@
  *     flipped tag bit refused;
  *   - SHA-256 of "abc" (FIPS 180-4 example, RFC 6234 TEST1);
  *   - ECDH: RFC 5903 §8.1 on P-256 and GEC 2's example on secp160r1;
+ *   - in the fast build, port/avr/p256_fast.S's reduction of P-256
+ *     products against long division, on words of 0, all ones and
+ *     pseudo-random values (every carry the reduction can take);
  *   - the assembly against the portable C of crypto/x25519.c
  *     (test/avr/fe_ref.c): multiplication, squaring and (in the fast
  *     build) add, sub and the product by a24, of edge values and
@@ -45,10 +48,12 @@ void sd_fe25519_sqr_avr(uint8_t r[32], const uint8_t a[32], uint8_t *t);
 void sd_fe25519_add_avr(uint8_t r[32], const uint8_t a[32], const uint8_t b[32]);
 void sd_fe25519_sub_avr(uint8_t r[32], const uint8_t a[32], const uint8_t b[32]);
 void sd_fe25519_mul121665_avr(uint8_t r[32], const uint8_t a[32]);
+void sd_p256_reduce_avr(uint8_t t[64]);
 #endif
 
 #define RANDOM_FIELD_CASES 200
 #define RANDOM_X25519_CASES 2
+#define P256_REDUCE_CASES 150
 
 /* RFC 7748 §5.2 */
 static const char v1_k[] SD_ROM =
@@ -316,6 +321,93 @@ static void field_case(void)
 #endif
 }
 
+#if !defined(SD_CRYPTO_SMALL)
+/* P-256's p, little-endian: words (from the top) FFFFFFFF 00000001
+ * 00000000 00000000 00000000 FFFFFFFF FFFFFFFF FFFFFFFF. */
+static void p256_p(uint8_t p[33])
+{
+	memset(p, 0, 33);
+	memset(p, 0xFF, 12);
+	p[24] = 1;
+	memset(p + 28, 0xFF, 4);
+}
+
+/* r (33 bytes) -= p if r >= p. */
+static void sub_p_if_above(uint8_t r[33], const uint8_t p[33])
+{
+	uint8_t d[33], i;
+	int16_t s = 0;
+
+	for (i = 0; i < 33; i++) {
+		s = (int16_t)(r[i] - p[i] + s);
+		d[i] = (uint8_t)s;
+		s = s < 0 ? -1 : 0;
+	}
+	if (s == 0)
+		memcpy(r, d, 33);
+}
+
+/* r = t mod p by long division, one bit of t at a time. */
+static void p256_mod(uint8_t r[33], const uint8_t t[64])
+{
+	uint8_t p[33], i, carry;
+	int16_t bit;
+
+	p256_p(p);
+	memset(r, 0, 33);
+	for (bit = 511; bit >= 0; bit--) {
+		carry = (uint8_t)((t[bit >> 3] >> (bit & 7)) & 1);
+		for (i = 0; i < 33; i++) {
+			uint8_t top = (uint8_t)(r[i] >> 7);
+
+			r[i] = (uint8_t)(r[i] << 1 | carry);
+			carry = top;
+		}
+		sub_p_if_above(r, p);
+	}
+}
+
+/* Each word of a test product is 0 (half of them, so that sums near zero
+ * and below it come up), all ones or pseudo-random. */
+static void p256_case(uint8_t t[64])
+{
+	uint8_t w, kind[1];
+
+	for (w = 0; w < 16; w++) {
+		random_bytes(kind, 1);
+		random_bytes(t + 4 * w, 4);
+		if (kind[0] % 4 < 2)
+			memset(t + 4 * w, 0, 4);
+		else if (kind[0] % 4 == 2)
+			memset(t + 4 * w, 0xFF, 4);
+	}
+}
+
+static void p256_reduction(void)
+{
+	uint8_t t[64], want[33], got[33], p[33];
+	uint16_t n;
+
+	p256_p(p);
+	for (n = 0; n < P256_REDUCE_CASES; n++) {
+		p256_case(t);
+		if (n == 0)
+			memset(t, 0xFF, 64);
+		if (n == 1) { /* c10 alone: a sum just below -2^256 */
+			memset(t, 0, 64);
+			memset(t + 40, 0xFF, 4);
+		}
+		p256_mod(want, t);
+		sd_p256_reduce_avr(t);
+		memcpy(got, t, 32);
+		got[32] = 0;
+		sub_p_if_above(got, p);
+		check(memcmp(got, want, 33) == 0);
+	}
+	group("P-256 reduction (assembly) against long division");
+}
+#endif
+
 static void assembly_against_c(void)
 {
 	uint8_t i, j;
@@ -354,6 +446,9 @@ int main(void)
 	x25519_rfc();
 	aead_rfc();
 	ecdh_published();
+#if !defined(SD_CRYPTO_SMALL)
+	p256_reduction();
+#endif
 	assembly_against_c();
 	put_u32(checks);
 	put_str(" checks, ");
