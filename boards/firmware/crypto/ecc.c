@@ -64,7 +64,7 @@ struct ec_work {
 	ec_fe k;             /* the scalar */
 	struct ec_point r0, r1, out;
 	ec_fe t0, t1, t2, t3, t4;
-	sd_limb t[EC_LIMBS]; /* scratch of add, sub, mul */
+	sd_limb t[EC_LIMBS]; /* scratch of mul */
 	/* The product being reduced, as 16-bit columns (HW: 2 per 32 bits):
 	 * with 16-bit limbs the product's own limbs. */
 	uint16_t v[HW_SCRATCH];
@@ -79,23 +79,14 @@ struct ec_work {
 static void fadd(struct ec_work *w, sd_limb *r, const sd_limb *a,
 		 const sd_limb *b)
 {
-	sd_limb carry = sd_bn_add(r, a, b, w->n);
-	sd_limb borrow = sd_bn_sub(w->t, r, w->p, w->n);
-
-	/* a + b >= p exactly when the sum carried or r - p did not borrow. */
-	sd_bn_cmov(r, w->t, w->n, SD_BN_MASK((carry | (borrow ^ 1)) & 1));
+	sd_bn_csub(r, r, w->p, w->n, sd_bn_add(r, a, b, w->n));
 }
 
-/* r = a - b mod p, for a, b < p. */
+/* r = a - b mod p, for a, b < p: p added back after a borrow. */
 static void fsub(struct ec_work *w, sd_limb *r, const sd_limb *a,
 		 const sd_limb *b)
 {
-	sd_limb mask = SD_BN_MASK(sd_bn_sub(r, a, b, w->n));
-	sd_len i;
-
-	for (i = 0; i < w->n; i++)
-		w->t[i] = (sd_limb)(w->p[i] & mask);
-	sd_bn_add(r, r, w->t, w->n);
+	sd_bn_cadd(r, w->p, w->n, SD_BN_MASK(sd_bn_sub(r, a, b, w->n)));
 }
 
 #if SD_LIMB_BITS == 16
@@ -104,7 +95,7 @@ static void fsub(struct ec_work *w, sd_limb *r, const sd_limb *a,
 #define PRODUCT(w) ((w)->prod)
 #endif
 
-/* w->v[0..n) = the 16-bit columns of PRODUCT(w), and back. */
+/* w->v[0..n) = the 16-bit columns of PRODUCT(w). */
 static void to_columns(struct ec_work *w, sd_len n)
 {
 #if SD_LIMB_BITS != 16
@@ -125,18 +116,21 @@ static void to_columns(struct ec_work *w, sd_len n)
 #endif
 }
 
-static void from_columns(struct ec_work *w, sd_limb *r)
+/* The limbs of w->v[0..flen/2): with 16-bit limbs w->v itself, else
+ * w->t. */
+static const sd_limb *from_columns(struct ec_work *w)
 {
 #if SD_LIMB_BITS != 16
 	sd_len i;
 
-	memset(r, 0, sizeof(ec_fe));
+	memset(w->t, 0, sizeof(ec_fe));
 	for (i = 0; i < w->flen; i++)
-		r[i / SD_LIMB_BYTES] |= (sd_limb)((sd_limb)((w->v[i / 2] >>
+		w->t[i / SD_LIMB_BYTES] |= (sd_limb)((sd_limb)((w->v[i / 2] >>
 						(8 * (i % 2))) & 0xFF)
 					<< (8 * (i % SD_LIMB_BYTES)));
+	return w->t;
 #else
-	memcpy(r, w->v, w->flen);
+	return w->v;
 #endif
 }
 
@@ -295,7 +289,7 @@ static void product(sd_limb *t, const sd_limb *a, const sd_limb *b, sd_len n)
 static void fmul(struct ec_work *w, sd_limb *r, const sd_limb *a,
 		 const sd_limb *b)
 {
-	sd_limb *t = PRODUCT(w), c;
+	sd_limb *t = PRODUCT(w);
 	sd_len n = w->n;
 
 #if defined(EC_AVR_P256)
@@ -310,10 +304,8 @@ static void fmul(struct ec_work *w, sd_limb *r, const sd_limb *a,
 		to_columns(w, w->flen);
 		reduce(w);
 	}
-	from_columns(w, w->t);
-	/* t < 2^(8 flen) < 2p: subtract p unless that goes below zero. */
-	c = sd_bn_sub(r, w->t, w->p, n);
-	sd_bn_cmov(r, w->t, n, SD_BN_MASK(c & 1));
+	/* below 2^(8 flen) < 2p */
+	sd_bn_csub(r, from_columns(w), w->p, n, 0);
 }
 
 /* r = a^(p-2) = a^-1 mod p (Fermat). The
