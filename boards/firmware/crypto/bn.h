@@ -49,7 +49,7 @@ typedef uint_fast8_t sd_len;
 
 /* The fast AVR build (SD_FE25519_AVR without SD_CRYPTO_SMALL) takes add,
  * sub, csub, cadd, cmov and cswap from port/avr/bn_fast.S (n at least 1
- * there). */
+ * there, and even for csub and cadd). */
 #if defined(SD_FE25519_AVR) && !defined(SD_CRYPTO_SMALL)
 #define SD_BN_AVR
 #endif

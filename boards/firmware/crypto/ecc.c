@@ -33,13 +33,14 @@ typedef sd_limb ec_fe[EC_LIMBS];
 
 /* The fast AVR build (the Makefile's AVR_FE=asm) forms P-256's products
  * with the Karatsuba multiplication of port/avr/fe25519_fast.S, which
- * needs 144 bytes of scratch and leaves the product at its start, and
- * reduces them with port/avr/p256_fast.S (the same sums as p256_reduce
- * below). */
+ * needs 144 bytes of scratch and leaves the product at its start (and
+ * squares with its squaring), and reduces them with
+ * port/avr/p256_fast.S (the same sums as p256_reduce below). */
 #if defined(SD_FE25519_AVR) && !defined(SD_CRYPTO_SMALL)
 #define EC_AVR_P256
 #define HW_SCRATCH 72
 void sd_mul256_avr(uint8_t t[144], const uint8_t a[32], const uint8_t b[32]);
+void sd_sqr256_avr(uint8_t t[144], const uint8_t a[32]);
 void sd_p256_reduce_avr(uint8_t t[64]);
 #else
 #define HW_SCRATCH HW_PRODUCT
@@ -285,44 +286,78 @@ static void product(sd_limb *t, const sd_limb *a, const sd_limb *b, sd_len n)
 		t[i + n] = sd_bn_mac(t + i, a, b[i], n);
 }
 
-/* r = a b mod p, for a, b < p. r may alias a or b. */
-static void fmul(struct ec_work *w, sd_limb *r, const sd_limb *a,
-		 const sd_limb *b)
+/* r = w->v mod p, fully reduced: the product's columns reduced by the
+ * form of p, then p subtracted once if needed. */
+static void reduced(struct ec_work *w, sd_limb *r)
 {
-	sd_limb *t = PRODUCT(w);
-	sd_len n = w->n;
-
 #if defined(EC_AVR_P256)
-	if (w->form == SD_ECC_FORM_P256) { /* 16-bit limbs: t is w->v */
-		sd_mul256_avr((uint8_t *)w->v, (const uint8_t *)a,
-			      (const uint8_t *)b);
+	if (w->form == SD_ECC_FORM_P256)
 		sd_p256_reduce_avr((uint8_t *)w->v);
-	} else
+	else
 #endif
 	{
-		product(t, a, b, n);
 		to_columns(w, w->flen);
 		reduce(w);
 	}
 	/* below 2^(8 flen) < 2p */
-	sd_bn_csub(r, from_columns(w), w->p, n, 0);
+	sd_bn_csub(r, from_columns(w), w->p, w->n, 0);
 }
 
-/* r = a^(p-2) = a^-1 mod p (Fermat). The
- * exponent is public, so its bits may steer the loop. r must not alias a;
- * uses t4. */
+/* r = a b mod p, for a, b < p. r may alias a or b. */
+static void fmul(struct ec_work *w, sd_limb *r, const sd_limb *a,
+		 const sd_limb *b)
+{
+#if defined(EC_AVR_P256)
+	if (w->form == SD_ECC_FORM_P256) /* 16-bit limbs: the product is w->v */
+		sd_mul256_avr((uint8_t *)w->v, (const uint8_t *)a,
+			      (const uint8_t *)b);
+	else
+#endif
+		product(PRODUCT(w), a, b, w->n);
+	reduced(w, r);
+}
+
+/* r = a^2 mod p, for a < p. r may alias a. Only the fast AVR build has a
+ * squaring of its own. */
+#if defined(EC_AVR_P256)
+static void fsqr(struct ec_work *w, sd_limb *r, const sd_limb *a)
+{
+	if (w->form == SD_ECC_FORM_P256) {
+		sd_sqr256_avr((uint8_t *)w->v, (const uint8_t *)a);
+		reduced(w, r);
+		return;
+	}
+	fmul(w, r, a, a);
+}
+#else
+#define fsqr(w, r, a) fmul(w, r, a, a)
+#endif
+
+/* r = a^(p-2) = a^-1 mod p (Fermat), two bits of the exponent at a time
+ * (a, a^2 and a^3 at hand). The exponent is public, so its bits may steer
+ * the loop. r must not alias a; uses t4, and t0 and t1 for a^2 and a^3. */
 static void finv(struct ec_work *w, sd_limb *r, const sd_limb *a)
 {
-	sd_limb *e = w->t4;
+	sd_limb *e = w->t4, *a2 = w->t0, *a3 = w->t1;
+	const sd_limb *m[4];
 	int i;
 
 	memcpy(e, w->p, sizeof(ec_fe));
 	sd_bn_sub_word(e, w->n, 2);
+	fsqr(w, a2, a);
+	fmul(w, a3, a2, a);
+	m[1] = a;
+	m[2] = a2;
+	m[3] = a3;
 	memcpy(r, w->one, sizeof(ec_fe));
-	for (i = (int)w->n * SD_LIMB_BITS - 1; i >= 0; i--) {
-		fmul(w, r, r, r);
-		if ((e[i / SD_LIMB_BITS] >> (i % SD_LIMB_BITS)) & 1)
-			fmul(w, r, r, a);
+	for (i = (int)w->n * SD_LIMB_BITS - 2; i >= 0; i -= 2) {
+		unsigned d = (unsigned)(e[i / SD_LIMB_BITS] >>
+					(i % SD_LIMB_BITS)) & 3;
+
+		fsqr(w, r, r);
+		fsqr(w, r, r);
+		if (d != 0)
+			fmul(w, r, r, m[d]);
 	}
 }
 
@@ -386,9 +421,9 @@ static void pdbl(struct ec_work *w, struct ec_point *o, const struct ec_point *p
 	sd_limb *t0 = w->t0, *t1 = w->t1, *t2 = w->t2, *t3 = w->t3;
 	sd_limb *x3 = o->x, *y3 = o->y, *z3 = o->z;
 
-	fmul(w, t0, p->x, p->x);  /*  1. t0 <- X X */
-	fmul(w, t1, p->y, p->y);  /*  2. t1 <- Y Y */
-	fmul(w, t2, p->z, p->z);  /*  3. t2 <- Z Z */
+	fsqr(w, t0, p->x);        /*  1. t0 <- X X */
+	fsqr(w, t1, p->y);        /*  2. t1 <- Y Y */
+	fsqr(w, t2, p->z);        /*  3. t2 <- Z Z */
 	fmul(w, t3, p->x, p->y);  /*  4. t3 <- X Y */
 	fadd(w, t3, t3, t3);      /*  5. t3 <- t3 + t3 */
 	fmul(w, z3, p->x, p->z);  /*  6. Z3 <- X Z */
@@ -516,8 +551,8 @@ static int load_point(struct ec_work *w, struct ec_point *q,
 
 	/* Step 3: y^2 = x^3 - 3x + b (mod p). */
 	memcpy(q->z, w->one, sizeof(ec_fe));
-	fmul(w, w->t0, q->y, q->y);
-	fmul(w, w->t1, q->x, q->x);
+	fsqr(w, w->t0, q->y);
+	fsqr(w, w->t1, q->x);
 	fmul(w, w->t1, w->t1, q->x);
 	fadd(w, w->t2, q->x, q->x);
 	fadd(w, w->t2, w->t2, q->x);

@@ -3,9 +3,10 @@
  * for the AVR (ATmega328P) with 16-bit limbs, hand-written for the fast
  * build (the Makefile's AVR_FE=asm, which defines SD_FE25519_AVR without
  * SD_CRYPTO_SMALL; crypto/bn.c then leaves these six out). Same
- * contracts as bn.h: n limbs of 2 bytes, little-endian, r may alias a
- * or b, masks all-zero or all-one. ecc.c's field add, sub and the final
- * subtraction of its product run on them.
+ * contracts as bn.h, with n at least 1 and, for csub and cadd, even
+ * (ecc.c's 16 and 10 limbs): n limbs of 2 bytes, little-endian, r may
+ * alias a or b, masks all-zero or all-one. ecc.c's field add, sub and the
+ * final subtraction of its product run on them.
  *
  * Constant time: the loops count limbs (n is public), no branch or
  * address depends on the data, and LD, ST, ADC, SBC, EOR, AND, OR, COM
@@ -72,9 +73,11 @@ sd_bn_csub:
 	movw	r30, r22	/* Z = a */
 	movw	r28, r20	/* Y = p */
 	mov	r19, r18
+	lsr	r19		/* two limbs each time round: n is even */
+	lsr	r18
 	clc
 1:
-	.rept	2
+	.rept	4
 	ld	r0, Z+
 	ld	r24, Y+
 	sbc	r0, r24
@@ -90,7 +93,7 @@ sd_bn_csub:
 	movw	r28, r20
 	clc
 2:
-	.rept	2
+	.rept	4
 	ld	r0, Z+
 	ld	r24, Y+
 	and	r24, r25
@@ -109,9 +112,10 @@ sd_bn_csub:
 sd_bn_cadd:
 	movw	r26, r24	/* X = r */
 	movw	r30, r22	/* Z = p */
+	lsr	r20		/* two limbs each time round: n is even */
 	clc
 1:
-	.rept	2
+	.rept	4
 	ld	r0, X
 	ld	r24, Z+
 	and	r24, r18

@@ -197,6 +197,18 @@
 	CNEG	A0, \m, 16
 .endm
 
+/* t[48] += m + the carry flag, and the carry on through t[49..64) (Y = t). */
+.macro TOP48 m
+	ldd	r0, Y+48
+	adc	r0, \m
+	std	Y+48, r0
+	.irp	i, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63
+	ldd	r0, Y+\i
+	adc	r0, ZERO
+	std	Y+\i, r0
+	.endr
+.endm
+
 /* *(p + off).. = s..s+n-1, by displacement. */
 .macro STDN p, off, s, n
 	EACH	\n, std, \p+\off, \s
@@ -495,15 +507,21 @@ product256:
 	sbci	r29, 0
 	rjmp	middle256
 
+/* Entry of a global function name that saves r2-r17 and Y (SAVE), for
+ * the whole products below. */
+.macro SAVED name
+	.global	\name
+	.type	\name, @function
+\name:
+	SAVE
+.endm
+
 /*
  * sd_mul256_avr(t, a, b): t[0..64) = a * b, the whole 512-bit product,
  * for the P-256 field of crypto/ecc.c (t: 144 bytes of scratch, as for
  * mul256). The middle is added at t + 16 in one carry chain.
  */
-	.global	sd_mul256_avr
-	.type	sd_mul256_avr, @function
-sd_mul256_avr:
-	SAVE
+	SAVED	sd_mul256_avr
 	movw	r28, r22	/* Y = a */
 	movw	r30, r20	/* Z = b */
 	movw	r26, r24	/* X = t */
@@ -517,18 +535,64 @@ sd_mul256_avr:
 	.endif
 	STDN	Y, 16+\k, A0, 16
 	.endr
-	ldd	r0, Y+48	/* its byte 32, then the carry to the top */
-	adc	r0, MASK
-	std	Y+48, r0
-	.irp	i, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63
-	ldd	r0, Y+\i
-	adc	r0, ZERO
-	std	Y+\i, r0
-	.endr
+	TOP48	MASK		/* its byte 32, then the carry to the top */
 	clr	r1
 	RESTORE
 	ret
 	.size	sd_mul256_avr, . - sd_mul256_avr
+
+/*
+ * square256: the parts of a^2 (Y = a, X = t) = L + 2^256 H + 2^129 W:
+ * L = a0^2 at t[0..32), H = a1^2 at t[32..64), W = a0 a1 at t[64..96),
+ * the 128-bit products' scratch above W. Ends with Y = t, Z = t + 64
+ * and ZERO cleared. Clobbers r0-r25, X, Y, Z.
+ */
+square256:
+	clr	ZERO
+	rcall	sqr128		/* L = a0^2 */
+	adiw	r26, T_H
+	adiw	r28, 16
+	rcall	sqr128		/* H = a1^2 */
+	adiw	r26, T_M - T_H
+	movw	r30, r28	/* Z = a1 */
+	sbiw	r28, 16		/* Y = a0 */
+	rcall	mul128		/* W = a0 a1 */
+	movw	r30, r26	/* Z = t + 64 */
+	movw	r28, r26
+	subi	r28, T_M	/* Y = t */
+	sbci	r29, 0
+	ret
+
+/*
+ * sd_sqr256_avr(t, a): t[0..64) = a^2, the whole 512-bit square, for the
+ * P-256 field of crypto/ecc.c (t: 144 bytes of scratch). 2 W is added at
+ * t + 16 in two 16-byte chunks, the doubling's and the addition's carries
+ * parked in MASK2 and MASK between them.
+ */
+	SAVED	sd_sqr256_avr
+	movw	r28, r22	/* Y = a */
+	movw	r26, r24	/* X = t */
+	rcall	square256
+	clr	MASK
+	clr	MASK2
+	.irp	k, 0, 16
+	LDDN	A0, Z, \k, 16
+	lsr	MASK2
+	.irp	i, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
+	rol	A0+\i
+	.endr
+	rol	MASK2
+	lsr	MASK
+	CHAIN	adc, adc, A0, Y, 16+\k, 16
+	rol	MASK
+	STDN	Y, 16+\k, A0, 16
+	.endr
+	add	MASK, MASK2	/* bit 256 of 2 W and the carry, at most 2; C = 0 */
+	TOP48	MASK
+	clr	r1
+	RESTORE
+	ret
+	.size	sd_sqr256_avr, . - sd_sqr256_avr
 
 /* mul256: r = a * b mod p, with product256 and fold256. */
 	ENTER	sd_fe25519_mul_avr
@@ -552,19 +616,7 @@ sd_mul256_avr:
 	ENTER	sd_fe25519_sqr_avr
 	movw	r28, r22	/* Y = a */
 	movw	r26, r20	/* X = t */
-	clr	ZERO
-	rcall	sqr128		/* L = a0^2 */
-	adiw	r26, T_H
-	adiw	r28, 16
-	rcall	sqr128		/* H = a1^2 */
-	adiw	r26, T_M - T_H
-	movw	r30, r28	/* Z = a1 */
-	sbiw	r28, 16		/* Y = a0 */
-	rcall	mul128		/* W = a0 a1 */
-	movw	r30, r26	/* Z = t + 64 */
-	movw	r28, r26
-	subi	r28, T_M	/* Y = t */
-	sbci	r29, 0
+	rcall	square256
 	ldi	K_LO, 2 * FOLD
 	ldi	K_HI, 2
 	clr	E
