@@ -28,8 +28,22 @@
 
 typedef sd_limb ec_fe[EC_LIMBS];
 
-/* 16-bit columns of a product of two field elements. */
-#define HW_PRODUCT SD_ECC_MAX_FIELD_LEN
+/* The reductions sum columns of the product: 32-bit with 32-bit limbs,
+ * else 16-bit (8-bit limbs are paired). ec_sacc and ec_uacc hold a
+ * column's signed and unsigned sums. */
+#if SD_LIMB_BITS == 32
+#define COL_BITS 32
+typedef uint32_t ec_col;
+typedef int64_t ec_sacc;
+typedef uint64_t ec_uacc;
+#else
+#define COL_BITS 16
+typedef uint16_t ec_col;
+typedef int32_t ec_sacc;
+typedef uint32_t ec_uacc;
+#endif
+#define COLS(bits) ((bits) / COL_BITS)
+#define COL_PRODUCT COLS(16 * SD_ECC_MAX_FIELD_LEN)
 
 /* The fast AVR build (the Makefile's AVR_FE=asm) forms P-256's products
  * with the Karatsuba multiplication of port/avr/fe25519_fast.S, which
@@ -38,15 +52,13 @@ typedef sd_limb ec_fe[EC_LIMBS];
  * port/avr/p256_fast.S (the same sums as p256_reduce below). */
 #if defined(SD_FE25519_AVR) && !defined(SD_CRYPTO_SMALL)
 #define EC_AVR_P256
-#define HW_SCRATCH 72
+#define COL_SCRATCH 72
 void sd_mul256_avr(uint8_t t[144], const uint8_t a[32], const uint8_t b[32]);
 void sd_sqr256_avr(uint8_t t[144], const uint8_t a[32]);
 void sd_p256_reduce_avr(uint8_t t[64]);
 #else
-#define HW_SCRATCH HW_PRODUCT
+#define COL_SCRATCH COL_PRODUCT
 #endif
-#define HW_P256 16 /* columns of a P-256 element */
-#define HW_P160 10 /* of a secp160r1 element */
 
 struct ec_point {
 	ec_fe x, y, z;
@@ -66,10 +78,10 @@ struct ec_work {
 	struct ec_point r0, r1, out;
 	ec_fe t0, t1, t2, t3, t4;
 	sd_limb t[EC_LIMBS]; /* scratch of mul */
-	/* The product being reduced, as 16-bit columns (HW: 2 per 32 bits):
-	 * with 16-bit limbs the product's own limbs. */
-	uint16_t v[HW_SCRATCH];
-#if SD_LIMB_BITS != 16
+	/* The product being reduced, in columns: with 16- and 32-bit limbs
+	 * the product's own limbs. */
+	ec_col v[COL_SCRATCH];
+#if SD_LIMB_BITS == 8
 	sd_limb prod[2 * EC_LIMBS];
 #endif
 };
@@ -90,62 +102,45 @@ static void fsub(struct ec_work *w, sd_limb *r, const sd_limb *a,
 	sd_bn_cadd(r, w->p, w->n, SD_BN_MASK(sd_bn_sub(r, a, b, w->n)));
 }
 
-#if SD_LIMB_BITS == 16
-#define PRODUCT(w) ((w)->v)
-#else
+#if SD_LIMB_BITS == 8
 #define PRODUCT(w) ((w)->prod)
-#endif
 
-/* w->v[0..n) = the 16-bit columns of PRODUCT(w). */
+/* w->v[0..n) = the 16-bit columns of PRODUCT(w), bytes paired. */
 static void to_columns(struct ec_work *w, sd_len n)
 {
-#if SD_LIMB_BITS != 16
-	uint8_t i;
-
-	for (i = 0; i < n; i++) {
-		sd_len k = (sd_len)(2 * i);
-
-		w->v[i] = (uint16_t)((PRODUCT(w)[k / SD_LIMB_BYTES] >>
-				      (8 * (k % SD_LIMB_BYTES))) & 0xFF);
-		k++;
-		w->v[i] |= (uint16_t)(((PRODUCT(w)[k / SD_LIMB_BYTES] >>
-					(8 * (k % SD_LIMB_BYTES))) & 0xFF) << 8);
-	}
-#else
-	(void)w;
-	(void)n;
-#endif
-}
-
-/* The limbs of w->v[0..flen/2): with 16-bit limbs w->v itself, else
- * w->t. */
-static const sd_limb *from_columns(struct ec_work *w)
-{
-#if SD_LIMB_BITS != 16
 	sd_len i;
 
-	memset(w->t, 0, sizeof(ec_fe));
-	for (i = 0; i < w->flen; i++)
-		w->t[i / SD_LIMB_BYTES] |= (sd_limb)((sd_limb)((w->v[i / 2] >>
-						(8 * (i % 2))) & 0xFF)
-					<< (8 * (i % SD_LIMB_BYTES)));
-	return w->t;
-#else
-	return w->v;
-#endif
+	for (i = 0; i < n; i++)
+		w->v[i] = (uint16_t)(w->prod[2 * i] | w->prod[2 * i + 1] << 8);
 }
+
+/* The limbs of w->v[0..flen/2), in w->t. */
+static const sd_limb *from_columns(struct ec_work *w)
+{
+	sd_len i;
+
+	for (i = 0; i < w->flen; i++)
+		w->t[i] = (sd_limb)(w->v[i / 2] >> (8 * (i % 2)));
+	return w->t;
+}
+#else
+/* The columns are the limbs. */
+#define PRODUCT(w) ((w)->v)
+#define to_columns(w, n) ((void)0)
+#define from_columns(w) ((const sd_limb *)(w)->v)
+#endif
 
 #if !defined(EC_AVR_P256)
 /*
  * FIPS 186-4 D.2.3: with c0..c15 the 32-bit words of the product, r =
  * s1 + 2 s2 + 2 s3 + s4 + s5 - s6 - s7 - s8 - s9 (mod p). Word j of that
- * sum, less c_j, gathers the c8..c15 below; the column of half h of word
- * j takes half h of each word (C(i)). On the AVR (the Uno agent, the
- * AVR_FE=c build) and with SD_CRYPTO_SMALL the same sums come from a
- * table, in less flash and more time; the fast AVR build has them in
- * port/avr/p256_fast.S.
+ * sum, less c_j, gathers the c8..c15 below; with 16-bit columns, the
+ * column of half h of word j takes half h of each word (C(i)). On the
+ * AVR (the Uno agent, the AVR_FE=c build) and with SD_CRYPTO_SMALL the
+ * same sums come from a table, in less flash and more time; the fast AVR
+ * build has them in port/avr/p256_fast.S.
  */
-#define C(i) ((int32_t)v[2 * (i) + h])
+#define C(i) ((ec_sacc)v[COLS(32) * (i) + h])
 #if defined(SD_CRYPTO_SMALL) || defined(__AVR__)
 static const int8_t p256_terms[8][8] SD_ROM = {
 	/* c8 c9 c10 c11 c12 c13 c14 c15 */
@@ -160,9 +155,9 @@ static const int8_t p256_terms[8][8] SD_ROM = {
 };
 
 /* The branches follow the table, not the data. */
-static int32_t p256_word(const uint16_t *v, uint8_t j, uint8_t h)
+static ec_sacc p256_word(const ec_col *v, uint8_t j, uint8_t h)
 {
-	int32_t acc = 0;
+	ec_sacc acc = 0;
 	int8_t k;
 	uint8_t i;
 
@@ -176,7 +171,7 @@ static int32_t p256_word(const uint16_t *v, uint8_t j, uint8_t h)
 	return acc;
 }
 #else
-static int32_t p256_word(const uint16_t *v, uint8_t j, uint8_t h)
+static ec_sacc p256_word(const ec_col *v, uint8_t j, uint8_t h)
 {
 	switch (j) {
 	case 0: return C(8) + C(9) - C(11) - C(12) - C(13) - C(14);
@@ -192,76 +187,77 @@ static int32_t p256_word(const uint16_t *v, uint8_t j, uint8_t h)
 #endif
 #undef C
 
-/* v[0..16) += c (2^224 - 2^192 - 2^96 + 1), 2^256 mod p, for a small
- * signed c; returns the signed carry out of bit 255. Right shifts of
- * negative values are arithmetic (GCC, "Integers implementation"). */
-static int32_t p256_fold(uint16_t *v, int32_t c)
+/* v[0..256 bits) += c (2^224 - 2^192 - 2^96 + 1), 2^256 mod p, for a
+ * small signed c; returns the signed carry out of bit 255. Right shifts
+ * of negative values are arithmetic (GCC, "Integers implementation"). */
+static ec_sacc p256_fold(ec_col *v, ec_sacc c)
 {
-	int32_t acc = 0;
+	ec_sacc acc = 0;
 	uint8_t i;
 
-	for (i = 0; i < HW_P256; i++) {
+	for (i = 0; i < COLS(256); i++) {
 		acc += v[i];
-		if (i == 0 || i == 14)
+		if (i == COLS(0) || i == COLS(224))
 			acc += c;
-		if (i == 6 || i == 12)
+		if (i == COLS(96) || i == COLS(192))
 			acc -= c;
-		v[i] = (uint16_t)acc;
-		acc >>= 16;
+		v[i] = (ec_col)acc;
+		acc >>= COL_BITS;
 	}
 	return acc;
 }
 
-/* v[0..16) = v[0..32) mod p, below 2^256: the columns of D.2.3 leave a
- * carry c in [-4, 6]; folding it back leaves one in [-1, 1], and folding
- * that leaves none. */
-static void p256_reduce(uint16_t *v)
+/* v[0..256 bits) = v[0..512 bits) mod p, below 2^256: the columns of
+ * D.2.3 leave a carry c in [-4, 6]; folding it back leaves one in
+ * [-1, 1], and folding that leaves none. */
+static void p256_reduce(ec_col *v)
 {
-	int32_t acc = 0;
+	ec_sacc acc = 0;
 	uint8_t j, h;
 
 	for (j = 0; j < 8; j++) {
-		for (h = 0; h < 2; h++) {
-			acc += v[2 * j + h] + p256_word(v, j, h);
-			v[2 * j + h] = (uint16_t)acc;
-			acc >>= 16;
+		for (h = 0; h < COLS(32); h++) {
+			acc += v[COLS(32) * j + h] + p256_word(v, j, h);
+			v[COLS(32) * j + h] = (ec_col)acc;
+			acc >>= COL_BITS;
 		}
 	}
 	(void)p256_fold(v, p256_fold(v, acc));
 }
 #endif /* EC_AVR_P256 */
 
-/* v[0..12) = v[0..10) + h (2^31 + 1) for h = v[10..10+nh), 2^160 = 2^31 +
- * 1 (mod p): column j adds h_j and h_(j-1) 2^15. */
-static void p160_fold(uint16_t *v, uint8_t nh)
+/* v[0..192 bits) = v[0..160 bits) + h (2^31 + 1) for h the nh columns from
+ * bit 160, 2^160 = 2^31 + 1 (mod p): column j adds h_j and h_(j - s)
+ * 2^b, with 31 = s COL_BITS + b. In place: column j reads h_j and
+ * h_(j - s) from above column 160/COL_BITS + j - s - 1 >= j, before
+ * column j is written. */
+static void p160_fold(ec_col *v, uint8_t nh)
 {
-	uint16_t h[HW_P160];
-	uint32_t acc = 0;
+	enum { S = 31 / COL_BITS, B = 31 % COL_BITS };
+	const ec_col *h = v + COLS(160);
+	ec_uacc acc = 0;
 	uint8_t j;
 
-	memcpy(h, v + HW_P160, nh * sizeof h[0]);
-	v[HW_P160] = 0;
-	v[HW_P160 + 1] = 0;
-	for (j = 0; j < HW_P160 + 2; j++) {
-		acc += v[j];
+	for (j = 0; j < COLS(192); j++) {
+		if (j < COLS(160))
+			acc += v[j];
 		if (j < nh)
 			acc += h[j];
-		if (j >= 1 && j <= nh)
-			acc += (uint32_t)h[j - 1] << 15;
-		v[j] = (uint16_t)acc;
-		acc >>= 16;
+		if ((uint8_t)(j - S) < nh) /* wraps above nh for j < S */
+			acc += (ec_uacc)h[(uint8_t)(j - S)] << B;
+		v[j] = (ec_col)acc;
+		acc >>= COL_BITS;
 	}
-	sd_wipe(h, sizeof h);
 }
 
-/* v[0..10) = v[0..20) mod p, below 2^160: the first fold leaves a top
- * below 2^32, the second one of 0 or 1, which the third folds into the
- * low 64 bits without a carry. */
-static void p160_reduce(uint16_t *v)
+/* v[0..160 bits) = v[0..320 bits) mod p, below 2^160: the first fold
+ * leaves a top below 2^32, the second one of 0 or 1, which the third
+ * folds into the low 64 bits without a carry. */
+static void p160_reduce(ec_col *v)
 {
-	p160_fold(v, HW_P160);
-	p160_fold(v, 2);
-	p160_fold(v, 2);
+	p160_fold(v, COLS(160));
+	p160_fold(v, COLS(32));
+	p160_fold(v, COLS(32));
 }
 
 /* w->v[0..flen/2) = w->v mod p, below 2^(8 flen), by the form of p. */
