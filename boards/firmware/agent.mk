@@ -193,7 +193,7 @@ build/%/rng_seed.h:
 
 AGENT_CHIP_DEPS := $(AGENT_LIB_SRC) $(AGENT_LIB_HDR) $(AGENT_PORT_SRC) $(AGENT_PORT_HDR) agent.mk
 
-build/agent-atmega328p.elf: $(AGENT_CHIP_DEPS) $(AGENT_AVR_CHIP_SRC) port/avr/chip_port.h build/atmega328p/rng_seed.h
+build/agent-atmega328p.elf: $(AGENT_CHIP_DEPS) $(AGENT_AVR_CHIP_SRC) port/avr/fe25519_reduce.inc port/avr/chip_port.h build/atmega328p/rng_seed.h
 	$(AGENT_AVR_CC) $(AGENT_AVR_CHIP_FLAGS) $(call agent-strings,atmega328p) -Wl,--gc-sections \
 		-o $@ $(AGENT_LIB_SRC) $(AGENT_PORT_SRC) $(AGENT_AVR_CHIP_SRC)
 

@@ -1,6 +1,7 @@
 /* crypto/bn.c: fixed-size, constant-time multiprecision arithmetic. */
 #include "bn.h"
 
+#if !defined(SD_BN_AVR)
 sd_limb sd_bn_add(sd_limb *r, const sd_limb *a, const sd_limb *b, sd_len n)
 {
 	sd_dlimb t = 0;
@@ -28,6 +29,8 @@ sd_limb sd_bn_sub(sd_limb *r, const sd_limb *a, const sd_limb *b, sd_len n)
 	}
 	return borrow;
 }
+
+#endif /* SD_BN_AVR */
 
 sd_limb sd_bn_mac(sd_limb *r, const sd_limb *a, sd_limb b, sd_len n)
 {
@@ -69,6 +72,39 @@ sd_limb sd_bn_sub_word(sd_limb *r, sd_len n, sd_limb w)
 	return w;
 }
 
+#if !defined(SD_BN_AVR)
+void sd_bn_csub(sd_limb *r, const sd_limb *a, const sd_limb *p, sd_len n,
+		sd_limb carry)
+{
+	sd_limb borrow = 0, mask;
+	sd_dlimb t;
+	sd_len i;
+
+	/* First only the borrow of a - p, then the subtraction of p or 0. */
+	for (i = 0; i < n; i++) {
+		t = (sd_dlimb)a[i] - p[i] - borrow;
+		borrow = (sd_limb)(t >> SD_LIMB_BITS) & 1;
+	}
+	mask = SD_BN_MASK((carry | (borrow ^ 1)) & 1);
+	borrow = 0;
+	for (i = 0; i < n; i++) {
+		t = (sd_dlimb)a[i] - (sd_limb)(p[i] & mask) - borrow;
+		r[i] = (sd_limb)t;
+		borrow = (sd_limb)(t >> SD_LIMB_BITS) & 1;
+	}
+}
+
+void sd_bn_cadd(sd_limb *r, const sd_limb *p, sd_len n, sd_limb mask)
+{
+	sd_dlimb t = 0;
+	sd_len i;
+
+	for (i = 0; i < n; i++) {
+		t = (sd_dlimb)r[i] + (sd_limb)(p[i] & mask) + (t >> SD_LIMB_BITS);
+		r[i] = (sd_limb)t;
+	}
+}
+
 void sd_bn_cmov(sd_limb *r, const sd_limb *a, sd_len n, sd_limb mask)
 {
 	sd_len i;
@@ -88,6 +124,8 @@ void sd_bn_cswap(sd_limb *a, sd_limb *b, sd_len n, sd_limb mask)
 		b[i] ^= d;
 	}
 }
+
+#endif /* SD_BN_AVR */
 
 sd_limb sd_bn_zero_mask(const sd_limb *a, sd_len n)
 {

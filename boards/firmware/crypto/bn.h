@@ -47,6 +47,13 @@ typedef uint64_t sd_dlimb;
 /* A count of limbs; at most 2 * 256 / 8 + 2 = 66. */
 typedef uint_fast8_t sd_len;
 
+/* The fast AVR build (SD_FE25519_AVR without SD_CRYPTO_SMALL) takes add,
+ * sub, csub, cadd, cmov and cswap from port/avr/bn_fast.S (n at least 1
+ * there, and even for csub and cadd). */
+#if defined(SD_FE25519_AVR) && !defined(SD_CRYPTO_SMALL)
+#define SD_BN_AVR
+#endif
+
 /* r = a + b, returns the carry (0 or 1). r may alias a or b. */
 sd_limb sd_bn_add(sd_limb *r, const sd_limb *a, const sd_limb *b, sd_len n);
 /* r = a - b, returns the borrow (0 or 1). r may alias a or b. */
@@ -58,6 +65,13 @@ sd_limb sd_bn_mac(sd_limb *r, const sd_limb *a, sd_limb b, sd_len n);
 sd_dlimb sd_bn_add_word(sd_limb *r, sd_len n, sd_dlimb w);
 /* r[0..n) -= w, w < 2^SD_LIMB_BITS; returns the borrow (0 or 1). */
 sd_limb sd_bn_sub_word(sd_limb *r, sd_len n, sd_limb w);
+
+/* r = a - p if carry * 2^(w n) + a >= p, else a; carry is 0 or 1 and the
+ * value below 2p. r may alias a. */
+void sd_bn_csub(sd_limb *r, const sd_limb *a, const sd_limb *p, sd_len n,
+		sd_limb carry);
+/* r += mask & p, the carry out dropped. */
+void sd_bn_cadd(sd_limb *r, const sd_limb *p, sd_len n, sd_limb mask);
 
 /* r = mask ? a : r. */
 void sd_bn_cmov(sd_limb *r, const sd_limb *a, sd_len n, sd_limb mask);

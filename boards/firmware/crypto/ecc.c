@@ -1,12 +1,15 @@
 /*
- * crypto/ecc.c: arithmetic on y^2 = x^3 - 3x + b over GF(p), generic in p.
+ * crypto/ecc.c: arithmetic on y^2 = x^3 - 3x + b over GF(p), for the two
+ * special forms of p of ecc_curves.c.
  *
- * Field elements are kept in the Montgomery domain (x R mod p, R =
- * 2^(w n) for n limbs of w bits) and always fully reduced below p, so
- * equal values have equal limbs. Multiplication is Montgomery's CIOS
- * method; R mod p, R^2 mod p and -p^-1 mod 2^w are derived from p when an
- * operation starts, so a curve is only its published constants
- * (ecc_curves.c). Points are projective (X : Y : Z) with the point at
+ * Field elements are plain residues, always fully reduced below p, so
+ * equal values have equal limbs. Multiplication forms the whole product
+ * and reduces it by the form of p: for P-256 the fast reduction of FIPS
+ * 186-4 Appendix D.2.3 (Solinas, "Generalized Mersenne numbers", 1999),
+ * for secp160r1's p = 2^160 - 2^31 - 1 by 2^160 = 2^31 + 1 (mod p). Both
+ * work on 16-bit columns, whatever the limb width: P-256's terms are
+ * 32-bit words of the product, so each column sums halves of them.
+ * Points are projective (X : Y : Z) with the point at
  * infinity (0 : 1 : 0), added and doubled by the complete formulas of
  * Renes, Costello and Batina, "Complete addition formulas for prime order
  * elliptic curves" (EUROCRYPT 2016), Algorithm 4 (addition) and Algorithm
@@ -25,6 +28,38 @@
 
 typedef sd_limb ec_fe[EC_LIMBS];
 
+/* The reductions sum columns of the product: 32-bit with 32-bit limbs,
+ * else 16-bit (8-bit limbs are paired). ec_sacc and ec_uacc hold a
+ * column's signed and unsigned sums. */
+#if SD_LIMB_BITS == 32
+#define COL_BITS 32
+typedef uint32_t ec_col;
+typedef int64_t ec_sacc;
+typedef uint64_t ec_uacc;
+#else
+#define COL_BITS 16
+typedef uint16_t ec_col;
+typedef int32_t ec_sacc;
+typedef uint32_t ec_uacc;
+#endif
+#define COLS(bits) ((bits) / COL_BITS)
+#define COL_PRODUCT COLS(16 * SD_ECC_MAX_FIELD_LEN)
+
+/* The fast AVR build (the Makefile's AVR_FE=asm) forms P-256's products
+ * with the Karatsuba multiplication of port/avr/fe25519_fast.S, which
+ * needs 144 bytes of scratch and leaves the product at its start (and
+ * squares with its squaring), and reduces them with
+ * port/avr/p256_fast.S (the same sums as p256_reduce below). */
+#if defined(SD_FE25519_AVR) && !defined(SD_CRYPTO_SMALL)
+#define EC_AVR_P256
+#define COL_SCRATCH 72
+void sd_mul256_avr(uint8_t t[144], const uint8_t a[32], const uint8_t b[32]);
+void sd_sqr256_avr(uint8_t t[144], const uint8_t a[32]);
+void sd_p256_reduce_avr(uint8_t t[64]);
+#else
+#define COL_SCRATCH COL_PRODUCT
+#endif
+
 struct ec_point {
 	ec_fe x, y, z;
 };
@@ -35,15 +70,20 @@ struct ec_work {
 	sd_len ns;           /* limbs of a scalar */
 	uint8_t flen, slen;  /* bytes of a field element, of a scalar */
 	uint16_t bits;       /* bits of the group order n */
-	sd_limb p0inv;       /* -p^-1 mod 2^w */
+	uint8_t form;        /* SD_ECC_FORM_* */
 	ec_fe p;             /* the field prime */
-	ec_fe one;           /* R mod p, i.e. 1 in the Montgomery domain */
-	ec_fe r2;            /* R^2 mod p, to enter the Montgomery domain */
-	ec_fe b;             /* b R mod p */
+	ec_fe one;           /* 1 */
+	ec_fe b;             /* the curve's b */
 	ec_fe k;             /* the scalar */
 	struct ec_point r0, r1, out;
 	ec_fe t0, t1, t2, t3, t4;
-	sd_limb t[EC_LIMBS + 2]; /* scratch of mul, add, sub */
+	sd_limb t[EC_LIMBS]; /* scratch of mul */
+	/* The product being reduced, in columns: with 16- and 32-bit limbs
+	 * the product's own limbs. */
+	ec_col v[COL_SCRATCH];
+#if SD_LIMB_BITS == 8
+	sd_limb prod[2 * EC_LIMBS];
+#endif
 };
 
 /* ---- GF(p) ---- */
@@ -52,73 +92,268 @@ struct ec_work {
 static void fadd(struct ec_work *w, sd_limb *r, const sd_limb *a,
 		 const sd_limb *b)
 {
-	sd_limb carry = sd_bn_add(r, a, b, w->n);
-	sd_limb borrow = sd_bn_sub(w->t, r, w->p, w->n);
-
-	/* a + b >= p exactly when the sum carried or r - p did not borrow. */
-	sd_bn_cmov(r, w->t, w->n, SD_BN_MASK((carry | (borrow ^ 1)) & 1));
+	sd_bn_csub(r, r, w->p, w->n, sd_bn_add(r, a, b, w->n));
 }
 
-/* r = a - b mod p, for a, b < p. */
+/* r = a - b mod p, for a, b < p: p added back after a borrow. */
 static void fsub(struct ec_work *w, sd_limb *r, const sd_limb *a,
 		 const sd_limb *b)
 {
-	sd_limb mask = SD_BN_MASK(sd_bn_sub(r, a, b, w->n));
-	sd_len i;
-
-	for (i = 0; i < w->n; i++)
-		w->t[i] = (sd_limb)(w->p[i] & mask);
-	sd_bn_add(r, r, w->t, w->n);
+	sd_bn_cadd(r, w->p, w->n, SD_BN_MASK(sd_bn_sub(r, a, b, w->n)));
 }
 
-/* r = a b R^-1 mod p (Montgomery product, CIOS), for a, b < p. r may
- * alias a or b. */
+#if SD_LIMB_BITS == 8
+#define PRODUCT(w) ((w)->prod)
+
+/* w->v[0..n) = the 16-bit columns of PRODUCT(w), bytes paired. */
+static void to_columns(struct ec_work *w, sd_len n)
+{
+	sd_len i;
+
+	for (i = 0; i < n; i++)
+		w->v[i] = (uint16_t)(w->prod[2 * i] | w->prod[2 * i + 1] << 8);
+}
+
+/* The limbs of w->v[0..flen/2), in w->t. */
+static const sd_limb *from_columns(struct ec_work *w)
+{
+	sd_len i;
+
+	for (i = 0; i < w->flen; i++)
+		w->t[i] = (sd_limb)(w->v[i / 2] >> (8 * (i % 2)));
+	return w->t;
+}
+#else
+/* The columns are the limbs. */
+#define PRODUCT(w) ((w)->v)
+#define to_columns(w, n) ((void)0)
+#define from_columns(w) ((const sd_limb *)(w)->v)
+#endif
+
+#if !defined(EC_AVR_P256)
+/*
+ * FIPS 186-4 D.2.3: with c0..c15 the 32-bit words of the product, r =
+ * s1 + 2 s2 + 2 s3 + s4 + s5 - s6 - s7 - s8 - s9 (mod p). Word j of that
+ * sum, less c_j, gathers the c8..c15 below; with 16-bit columns, the
+ * column of half h of word j takes half h of each word (C(i)). On the
+ * AVR (the Uno agent, the AVR_FE=c build) and with SD_CRYPTO_SMALL the
+ * same sums come from a table, in less flash and more time; the fast AVR
+ * build has them in port/avr/p256_fast.S.
+ */
+#define C(i) ((ec_sacc)v[COLS(32) * (i) + h])
+#if defined(SD_CRYPTO_SMALL) || defined(__AVR__)
+static const int8_t p256_terms[8][8] SD_ROM = {
+	/* c8 c9 c10 c11 c12 c13 c14 c15 */
+	{1, 1, 0, -1, -1, -1, -1, 0},
+	{0, 1, 1, 0, -1, -1, -1, -1},
+	{0, 0, 1, 1, 0, -1, -1, -1},
+	{-1, -1, 0, 2, 2, 1, 0, -1},
+	{0, -1, -1, 0, 2, 2, 1, 0},
+	{0, 0, -1, -1, 0, 2, 2, 1},
+	{-1, -1, 0, 0, 0, 1, 3, 2},
+	{1, 0, -1, -1, -1, -1, 0, 3},
+};
+
+/* The branches follow the table, not the data. */
+static ec_sacc p256_word(const ec_col *v, uint8_t j, uint8_t h)
+{
+	ec_sacc acc = 0;
+	int8_t k;
+	uint8_t i;
+
+	for (i = 0; i < 8; i++) {
+		k = (int8_t)sd_rom_u8((const uint8_t *)&p256_terms[j][i]);
+		if (k < 0)
+			acc -= C(8 + i);
+		for (; k > 0; k--)
+			acc += C(8 + i);
+	}
+	return acc;
+}
+#else
+static ec_sacc p256_word(const ec_col *v, uint8_t j, uint8_t h)
+{
+	switch (j) {
+	case 0: return C(8) + C(9) - C(11) - C(12) - C(13) - C(14);
+	case 1: return C(9) + C(10) - C(12) - C(13) - C(14) - C(15);
+	case 2: return C(10) + C(11) - C(13) - C(14) - C(15);
+	case 3: return 2 * (C(11) + C(12)) + C(13) - C(8) - C(9) - C(15);
+	case 4: return 2 * (C(12) + C(13)) + C(14) - C(9) - C(10);
+	case 5: return 2 * (C(13) + C(14)) + C(15) - C(10) - C(11);
+	case 6: return 3 * C(14) + 2 * C(15) + C(13) - C(8) - C(9);
+	default: return 3 * C(15) + C(8) - C(10) - C(11) - C(12) - C(13);
+	}
+}
+#endif
+#undef C
+
+/* v[0..256 bits) += c (2^224 - 2^192 - 2^96 + 1), 2^256 mod p, for a
+ * small signed c; returns the signed carry out of bit 255. Right shifts
+ * of negative values are arithmetic (GCC, "Integers implementation"). */
+static ec_sacc p256_fold(ec_col *v, ec_sacc c)
+{
+	ec_sacc acc = 0;
+	uint8_t i;
+
+	for (i = 0; i < COLS(256); i++) {
+		acc += v[i];
+		if (i == COLS(0) || i == COLS(224))
+			acc += c;
+		if (i == COLS(96) || i == COLS(192))
+			acc -= c;
+		v[i] = (ec_col)acc;
+		acc >>= COL_BITS;
+	}
+	return acc;
+}
+
+/* v[0..256 bits) = v[0..512 bits) mod p, below 2^256: the columns of
+ * D.2.3 leave a carry c in [-4, 6]; folding it back leaves one in
+ * [-1, 1], and folding that leaves none. */
+static void p256_reduce(ec_col *v)
+{
+	ec_sacc acc = 0;
+	uint8_t j, h;
+
+	for (j = 0; j < 8; j++) {
+		for (h = 0; h < COLS(32); h++) {
+			acc += v[COLS(32) * j + h] + p256_word(v, j, h);
+			v[COLS(32) * j + h] = (ec_col)acc;
+			acc >>= COL_BITS;
+		}
+	}
+	(void)p256_fold(v, p256_fold(v, acc));
+}
+#endif /* EC_AVR_P256 */
+
+/* v[0..192 bits) = v[0..160 bits) + h (2^31 + 1) for h the nh columns from
+ * bit 160, 2^160 = 2^31 + 1 (mod p): column j adds h_j and h_(j - s)
+ * 2^b, with 31 = s COL_BITS + b. In place: column j reads h_j and
+ * h_(j - s) from above column 160/COL_BITS + j - s - 1 >= j, before
+ * column j is written. */
+static void p160_fold(ec_col *v, uint8_t nh)
+{
+	enum { S = 31 / COL_BITS, B = 31 % COL_BITS };
+	const ec_col *h = v + COLS(160);
+	ec_uacc acc = 0;
+	uint8_t j;
+
+	for (j = 0; j < COLS(192); j++) {
+		if (j < COLS(160))
+			acc += v[j];
+		if (j < nh)
+			acc += h[j];
+		if ((uint8_t)(j - S) < nh) /* wraps above nh for j < S */
+			acc += (ec_uacc)h[(uint8_t)(j - S)] << B;
+		v[j] = (ec_col)acc;
+		acc >>= COL_BITS;
+	}
+}
+
+/* v[0..160 bits) = v[0..320 bits) mod p, below 2^160: the first fold
+ * leaves a top below 2^32, the second one of 0 or 1, which the third
+ * folds into the low 64 bits without a carry. */
+static void p160_reduce(ec_col *v)
+{
+	p160_fold(v, COLS(160));
+	p160_fold(v, COLS(32));
+	p160_fold(v, COLS(32));
+}
+
+/* w->v[0..flen/2) = w->v mod p, below 2^(8 flen), by the form of p. */
+static void reduce(struct ec_work *w)
+{
+#if !defined(EC_AVR_P256)
+	if (w->form == SD_ECC_FORM_P256) {
+		p256_reduce(w->v);
+		return;
+	}
+#endif
+	p160_reduce(w->v);
+}
+
+/* t[0..2n) = a b, schoolbook by rows. */
+static void product(sd_limb *t, const sd_limb *a, const sd_limb *b, sd_len n)
+{
+	sd_len i;
+
+	memset(t, 0, 2 * (size_t)n * sizeof(sd_limb));
+	for (i = 0; i < n; i++)
+		t[i + n] = sd_bn_mac(t + i, a, b[i], n);
+}
+
+/* r = w->v mod p, fully reduced: the product's columns reduced by the
+ * form of p, then p subtracted once if needed. */
+static void reduced(struct ec_work *w, sd_limb *r)
+{
+#if defined(EC_AVR_P256)
+	if (w->form == SD_ECC_FORM_P256)
+		sd_p256_reduce_avr((uint8_t *)w->v);
+	else
+#endif
+	{
+		to_columns(w, w->flen);
+		reduce(w);
+	}
+	/* below 2^(8 flen) < 2p */
+	sd_bn_csub(r, from_columns(w), w->p, w->n, 0);
+}
+
+/* r = a b mod p, for a, b < p. r may alias a or b. */
 static void fmul(struct ec_work *w, sd_limb *r, const sd_limb *a,
 		 const sd_limb *b)
 {
-	sd_limb *t = w->t;
-	sd_len n = w->n, i, j;
-	sd_limb c, m;
-	sd_dlimb s;
-
-	memset(t, 0, (size_t)(n + 2) * sizeof(sd_limb));
-	for (i = 0; i < n; i++) {
-		/* t += a b_i */
-		c = sd_bn_mac(t, a, b[i], n);
-		s = (sd_dlimb)t[n] + c;
-		t[n] = (sd_limb)s;
-		t[n + 1] = (sd_limb)(s >> SD_LIMB_BITS);
-		/* t += m p, with m chosen so that the low limb becomes 0 */
-		m = (sd_limb)((sd_dlimb)t[0] * w->p0inv);
-		c = sd_bn_mac(t, w->p, m, n);
-		s = (sd_dlimb)t[n] + c;
-		t[n] = (sd_limb)s;
-		t[n + 1] = (sd_limb)(t[n + 1] + (sd_limb)(s >> SD_LIMB_BITS));
-		/* t /= 2^w */
-		for (j = 0; j <= n; j++)
-			t[j] = t[j + 1];
-		t[n + 1] = 0;
-	}
-	/* t < 2p: subtract p unless that goes below zero. */
-	c = sd_bn_sub(r, t, w->p, n);
-	sd_bn_cmov(r, t, n, SD_BN_MASK(c & (t[n] ^ 1) & 1));
+#if defined(EC_AVR_P256)
+	if (w->form == SD_ECC_FORM_P256) /* 16-bit limbs: the product is w->v */
+		sd_mul256_avr((uint8_t *)w->v, (const uint8_t *)a,
+			      (const uint8_t *)b);
+	else
+#endif
+		product(PRODUCT(w), a, b, w->n);
+	reduced(w, r);
 }
 
-/* r = a^(p-2) = a^-1 mod p (Fermat), in the Montgomery domain. The
- * exponent is public, so its bits may steer the loop. r must not alias a;
- * uses t4. */
+/* r = a^2 mod p, for a < p. r may alias a. Only the fast AVR build has a
+ * squaring of its own. */
+#if defined(EC_AVR_P256)
+static void fsqr(struct ec_work *w, sd_limb *r, const sd_limb *a)
+{
+	if (w->form == SD_ECC_FORM_P256) {
+		sd_sqr256_avr((uint8_t *)w->v, (const uint8_t *)a);
+		reduced(w, r);
+		return;
+	}
+	fmul(w, r, a, a);
+}
+#else
+#define fsqr(w, r, a) fmul(w, r, a, a)
+#endif
+
+/* r = a^(p-2) = a^-1 mod p (Fermat), two bits of the exponent at a time
+ * (a, a^2 and a^3 at hand). The exponent is public, so its bits may steer
+ * the loop. r must not alias a; uses t4, and t0 and t1 for a^2 and a^3. */
 static void finv(struct ec_work *w, sd_limb *r, const sd_limb *a)
 {
-	sd_limb *e = w->t4;
+	sd_limb *e = w->t4, *a2 = w->t0, *a3 = w->t1;
+	const sd_limb *m[4];
 	int i;
 
 	memcpy(e, w->p, sizeof(ec_fe));
 	sd_bn_sub_word(e, w->n, 2);
+	fsqr(w, a2, a);
+	fmul(w, a3, a2, a);
+	m[1] = a;
+	m[2] = a2;
+	m[3] = a3;
 	memcpy(r, w->one, sizeof(ec_fe));
-	for (i = (int)w->n * SD_LIMB_BITS - 1; i >= 0; i--) {
-		fmul(w, r, r, r);
-		if ((e[i / SD_LIMB_BITS] >> (i % SD_LIMB_BITS)) & 1)
-			fmul(w, r, r, a);
+	for (i = (int)w->n * SD_LIMB_BITS - 2; i >= 0; i -= 2) {
+		unsigned d = (unsigned)(e[i / SD_LIMB_BITS] >>
+					(i % SD_LIMB_BITS)) & 3;
+
+		fsqr(w, r, r);
+		fsqr(w, r, r);
+		if (d != 0)
+			fmul(w, r, r, m[d]);
 	}
 }
 
@@ -182,9 +417,9 @@ static void pdbl(struct ec_work *w, struct ec_point *o, const struct ec_point *p
 	sd_limb *t0 = w->t0, *t1 = w->t1, *t2 = w->t2, *t3 = w->t3;
 	sd_limb *x3 = o->x, *y3 = o->y, *z3 = o->z;
 
-	fmul(w, t0, p->x, p->x);  /*  1. t0 <- X X */
-	fmul(w, t1, p->y, p->y);  /*  2. t1 <- Y Y */
-	fmul(w, t2, p->z, p->z);  /*  3. t2 <- Z Z */
+	fsqr(w, t0, p->x);        /*  1. t0 <- X X */
+	fsqr(w, t1, p->y);        /*  2. t1 <- Y Y */
+	fsqr(w, t2, p->z);        /*  3. t2 <- Z Z */
 	fmul(w, t3, p->x, p->y);  /*  4. t3 <- X Y */
 	fadd(w, t3, t3, t3);      /*  5. t3 <- t3 + t3 */
 	fmul(w, z3, p->x, p->z);  /*  6. Z3 <- X Z */
@@ -266,9 +501,6 @@ static void load_rom(struct ec_work *w, sd_limb *r, sd_len n,
 
 static void setup(struct ec_work *w, const sd_ecc_curve *c)
 {
-	uint32_t x, p0;
-	unsigned i;
-
 	memset(w, 0, sizeof *w);
 	w->flen = sd_rom_u8(&c->field_len);
 	w->slen = sd_rom_u8(&c->scalar_len);
@@ -277,24 +509,9 @@ static void setup(struct ec_work *w, const sd_ecc_curve *c)
 	w->ns = (sd_len)SD_LIMBS(w->slen);
 	load_rom(w, w->p, w->n, c->p, w->flen);
 
-	/* -p^-1 mod 2^w by Newton's iteration x <- x (2 - p x), which
-	 * doubles the correct low bits; x = p is right mod 8 for odd p. */
-	p0 = w->p[0];
-	x = p0;
-	for (i = 0; i < 4; i++)
-		x *= 2 - p0 * x;
-	w->p0inv = (sd_limb)(0 - x);
-
-	/* R mod p and R^2 mod p by doubling 1, w n times each. */
+	w->form = sd_rom_u8(&c->form);
 	w->one[0] = 1;
-	for (i = 0; i < (unsigned)w->n * SD_LIMB_BITS; i++)
-		fadd(w, w->one, w->one, w->one);
-	memcpy(w->r2, w->one, sizeof(ec_fe));
-	for (i = 0; i < (unsigned)w->n * SD_LIMB_BITS; i++)
-		fadd(w, w->r2, w->r2, w->r2);
-
 	load_rom(w, w->b, w->n, c->b, w->flen);
-	fmul(w, w->b, w->b, w->r2);
 }
 
 /* Loads the scalar into w->k; SD_ERR_SCALAR unless 1 <= k < n. */
@@ -311,7 +528,7 @@ static int load_scalar(struct ec_work *w, const sd_ecc_curve *c,
 }
 
 /* Decodes and validates (SEC 1 v2.0 §3.2.2.1) an uncompressed point into
- * q, in the Montgomery domain with Z = 1. */
+ * q, with Z = 1. */
 static int load_point(struct ec_work *w, struct ec_point *q,
 		      const uint8_t *pub, size_t len)
 {
@@ -329,11 +546,9 @@ static int load_point(struct ec_work *w, struct ec_point *q,
 	in_range &= sd_bn_sub(w->t0, q->y, w->p, w->n);
 
 	/* Step 3: y^2 = x^3 - 3x + b (mod p). */
-	fmul(w, q->x, q->x, w->r2);
-	fmul(w, q->y, q->y, w->r2);
 	memcpy(q->z, w->one, sizeof(ec_fe));
-	fmul(w, w->t0, q->y, q->y);
-	fmul(w, w->t1, q->x, q->x);
+	fsqr(w, w->t0, q->y);
+	fsqr(w, w->t1, q->x);
 	fmul(w, w->t1, w->t1, q->x);
 	fadd(w, w->t2, q->x, q->x);
 	fadd(w, w->t2, w->t2, q->x);
@@ -344,22 +559,17 @@ static int load_point(struct ec_work *w, struct ec_point *q,
 	return (in_range & on_curve & 1) ? SD_OK : SD_ERR_POINT;
 }
 
-/* Leaves the affine x (and y if wanted) of r0, out of the Montgomery
- * domain, in t0 (and t1). SD_ERR_LOW_ORDER for the point at infinity. */
+/* Leaves the affine x (and y if wanted) of r0 in t0 (and t1).
+ * SD_ERR_LOW_ORDER for the point at infinity. */
 static int affine(struct ec_work *w, int want_y)
 {
-	sd_limb *zinv = w->t2, *plain1 = w->t3;
+	sd_limb *zinv = w->t2;
 	sd_limb infinity = sd_bn_zero_mask(w->r0.z, w->n);
 
 	finv(w, zinv, w->r0.z);
-	memset(plain1, 0, sizeof(ec_fe));
-	plain1[0] = 1;
 	fmul(w, w->t0, w->r0.x, zinv);
-	fmul(w, w->t0, w->t0, plain1);
-	if (want_y) {
+	if (want_y)
 		fmul(w, w->t1, w->r0.y, zinv);
-		fmul(w, w->t1, w->t1, plain1);
-	}
 	return (infinity & 1) ? SD_ERR_LOW_ORDER : SD_OK;
 }
 
@@ -401,8 +611,6 @@ int sd_ecc_public(const sd_ecc_curve *c, uint8_t *pub, const uint8_t *priv)
 	if (err == SD_OK) {
 		load_rom(&w, w.r1.x, w.n, c->gx, w.flen);
 		load_rom(&w, w.r1.y, w.n, c->gy, w.flen);
-		fmul(&w, w.r1.x, w.r1.x, w.r2);
-		fmul(&w, w.r1.y, w.r1.y, w.r2);
 		memcpy(w.r1.z, w.one, sizeof(ec_fe));
 		ladder(&w);
 		err = affine(&w, 1);

@@ -19,6 +19,41 @@
 
 typedef sd_limb fe[FE_LIMBS];
 
+/* Limbs of fe_mul's and fe_sqr's scratch: the 2N-limb product, or the
+ * 144 bytes of the fast AVR code's two Karatsuba levels. */
+#if defined(SD_FE25519_AVR) && !defined(SD_CRYPTO_SMALL)
+#define SD_FE25519_FAST
+#define FE_SCRATCH (144 / SD_LIMB_BYTES)
+#else
+#define FE_SCRATCH (2 * FE_LIMBS)
+#endif
+
+#if defined(SD_FE25519_FAST)
+/* port/avr/fe25519_fast.S: the linear functions, on the same bytes. */
+void sd_fe25519_add_avr(uint8_t r[SD_X25519_LEN], const uint8_t a[SD_X25519_LEN],
+			const uint8_t b[SD_X25519_LEN]);
+void sd_fe25519_sub_avr(uint8_t r[SD_X25519_LEN], const uint8_t a[SD_X25519_LEN],
+			const uint8_t b[SD_X25519_LEN]);
+void sd_fe25519_mul121665_avr(uint8_t r[SD_X25519_LEN],
+			      const uint8_t a[SD_X25519_LEN]);
+
+static void fe_add(fe r, const fe a, const fe b)
+{
+	sd_fe25519_add_avr((uint8_t *)r, (const uint8_t *)a, (const uint8_t *)b);
+}
+
+static void fe_sub(fe r, const fe a, const fe b)
+{
+	sd_fe25519_sub_avr((uint8_t *)r, (const uint8_t *)a, (const uint8_t *)b);
+}
+
+/* r = a * 121665, the a24 of §5. */
+static void fe_mul_a24(fe r, const fe a, sd_limb t[FE_SCRATCH])
+{
+	(void)t;
+	sd_fe25519_mul121665_avr((uint8_t *)r, (const uint8_t *)a);
+}
+#else
 /* a24 = (486662 - 2) / 4 = 121665 (§5), split into limbs. */
 #if SD_LIMB_BITS == 8
 #define A24_LIMBS 3
@@ -64,30 +99,44 @@ static void reduce(fe r, const sd_limb *t, sd_len hi)
 	fold(r, sd_bn_add_word(r + hi, (sd_len)(FE_LIMBS - hi), c));
 }
 
-#if defined(SD_FE25519_AVR)
-/* The AVR's hand-written multiplication and squaring (port/avr/fe25519.S,
- * selected by the Makefile for AVR builds). They work on the same 32
- * little-endian bytes as these limbs and keep fe_mul's and fe_sqr's
- * contract: any inputs below 2^256, a result below 2^256, r may alias a
- * or b, t is scratch. */
-void sd_fe25519_mul_avr(uint8_t r[SD_X25519_LEN], const uint8_t a[SD_X25519_LEN],
-			const uint8_t b[SD_X25519_LEN], uint8_t t[2 * SD_X25519_LEN]);
-void sd_fe25519_sqr_avr(uint8_t r[SD_X25519_LEN], const uint8_t a[SD_X25519_LEN],
-			uint8_t t[2 * SD_X25519_LEN]);
+/* r = a * 121665. */
+static void fe_mul_a24(fe r, const fe a, sd_limb t[FE_SCRATCH])
+{
+	sd_len i;
 
-static void fe_mul(fe r, const fe a, const fe b, sd_limb t[2 * FE_LIMBS])
+	memset(t, 0, (FE_LIMBS + A24_LIMBS) * sizeof(sd_limb));
+	for (i = 0; i < A24_LIMBS; i++)
+		t[i + FE_LIMBS] = sd_bn_mac(t + i, a, a24[i], FE_LIMBS);
+	reduce(r, t, A24_LIMBS);
+}
+#endif /* SD_FE25519_FAST */
+
+#if defined(SD_FE25519_AVR)
+/* The AVR's hand-written field arithmetic, selected by the Makefile for
+ * AVR builds: port/avr/fe25519_fast.S (multiplication, squaring, add, sub
+ * and a24) or, with SD_CRYPTO_SMALL, the compact port/avr/fe25519.S
+ * (multiplication and squaring only). They work on the same 32
+ * little-endian bytes as these limbs and keep the C functions' contract:
+ * any inputs below 2^256, a result below 2^256, r may alias a or b, t is
+ * scratch. */
+void sd_fe25519_mul_avr(uint8_t r[SD_X25519_LEN], const uint8_t a[SD_X25519_LEN],
+			const uint8_t b[SD_X25519_LEN], uint8_t *t);
+void sd_fe25519_sqr_avr(uint8_t r[SD_X25519_LEN], const uint8_t a[SD_X25519_LEN],
+			uint8_t *t);
+
+static void fe_mul(fe r, const fe a, const fe b, sd_limb t[FE_SCRATCH])
 {
 	sd_fe25519_mul_avr((uint8_t *)r, (const uint8_t *)a, (const uint8_t *)b,
 			   (uint8_t *)t);
 }
 
-static void fe_sqr(fe r, const fe a, sd_limb t[2 * FE_LIMBS])
+static void fe_sqr(fe r, const fe a, sd_limb t[FE_SCRATCH])
 {
 	sd_fe25519_sqr_avr((uint8_t *)r, (const uint8_t *)a, (uint8_t *)t);
 }
 #else
 /* Schoolbook product by rows (operand scanning) into the 2N-limb t. */
-static void fe_mul(fe r, const fe a, const fe b, sd_limb t[2 * FE_LIMBS])
+static void fe_mul(fe r, const fe a, const fe b, sd_limb t[FE_SCRATCH])
 {
 	sd_len i;
 
@@ -99,7 +148,7 @@ static void fe_mul(fe r, const fe a, const fe b, sd_limb t[2 * FE_LIMBS])
 
 /* Squaring: the cross products a_i a_j (i < j) once, doubled, plus the
  * squares a_i^2 on the diagonal; about half the limb products of fe_mul. */
-static void fe_sqr(fe r, const fe a, sd_limb t[2 * FE_LIMBS])
+static void fe_sqr(fe r, const fe a, sd_limb t[FE_SCRATCH])
 {
 	sd_limb carry;
 	sd_dlimb s, p;
@@ -130,19 +179,8 @@ static void fe_sqr(fe r, const fe a, sd_limb t[2 * FE_LIMBS])
 }
 #endif /* SD_FE25519_AVR */
 
-/* r = a * 121665. */
-static void fe_mul_a24(fe r, const fe a, sd_limb t[2 * FE_LIMBS])
-{
-	sd_len i;
-
-	memset(t, 0, (FE_LIMBS + A24_LIMBS) * sizeof(sd_limb));
-	for (i = 0; i < A24_LIMBS; i++)
-		t[i + FE_LIMBS] = sd_bn_mac(t + i, a, a24[i], FE_LIMBS);
-	reduce(r, t, A24_LIMBS);
-}
-
 /* r = a^(2^n) */
-static void fe_sqr_n(fe r, const fe a, unsigned n, sd_limb t[2 * FE_LIMBS])
+static void fe_sqr_n(fe r, const fe a, unsigned n, sd_limb t[FE_SCRATCH])
 {
 	fe_sqr(r, a, t);
 	while (--n > 0)
@@ -156,7 +194,7 @@ static void fe_sqr_n(fe r, const fe a, unsigned n, sd_limb t[2 * FE_LIMBS])
  * and x are scratch.
  */
 static void fe_invert(fe r, const fe z, fe z11, fe z_10_0, fe z_50_0, fe x,
-		      sd_limb t[2 * FE_LIMBS])
+		      sd_limb t[FE_SCRATCH])
 {
 
 	fe_sqr(x, z, t);              /* z^2 */
@@ -208,7 +246,7 @@ struct ladder {
 	uint8_t k[SD_X25519_LEN]; /* the clamped scalar */
 	fe x1, x2, z2, x3, z3;
 	fe a, aa, b, bb, e, c, d; /* the ladder's; the inversion's scratch after */
-	sd_limb t[2 * FE_LIMBS];
+	sd_limb t[FE_SCRATCH];
 };
 
 int sd_x25519(uint8_t out[SD_X25519_LEN], const uint8_t scalar[SD_X25519_LEN],

@@ -266,25 +266,19 @@ static void bad_points(const struct curve_case *cc)
 
 static struct ec_work W; /* white-box state, static: it is large */
 
-/* r = the big-endian hex value, in the Montgomery domain. */
+/* r = the big-endian hex value. */
 static void fe_in(sd_limb *r, const char *hex)
 {
 	uint8_t b[32];
 	size_t n = unhex(b, sizeof b, hex);
 
 	sd_bn_from_be(r, W.n, b, n);
-	fmul(&W, r, r, W.r2);
 }
 
-/* The big-endian encoding of a (Montgomery domain) into out. */
+/* The big-endian encoding of a into out. */
 static void fe_out(uint8_t *out, const sd_limb *a)
 {
-	ec_fe plain1, v;
-
-	memset(plain1, 0, sizeof plain1);
-	plain1[0] = 1;
-	fmul(&W, v, a, plain1);
-	sd_bn_to_be(out, W.flen, v);
+	sd_bn_to_be(out, W.flen, a);
 }
 
 static void field_arithmetic(const struct curve_case *cc)

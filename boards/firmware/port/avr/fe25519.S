@@ -74,15 +74,10 @@
 #define WINDOW 16  /* bytes of t a block product is added to */
 #define FOLD 38    /* 2^256 mod p */
 
-/* lo:mid:hi += a * b (a product of at most 2^16 - 2^9 + 1; a column of
- * eight of them plus its carry and a byte of t stays below 2^20, so the
- * accumulator never overflows). */
-.macro MAC a, b, lo, mid, hi
-	mul	\a, \b
-	add	\lo, r0
-	adc	\mid, r1
-	adc	\hi, ZERO
-.endm
+/* MAC (fe25519_reduce.inc): a product of at most 2^16 - 2^9 + 1; a
+ * column of eight of them plus its carry and a byte of t stays below
+ * 2^20, so the accumulator never overflows. */
+#include "fe25519_reduce.inc"
 
 /* Column 0 of a window: lo:mid:hi = t[0] + CIN0. */
 .macro COL0
@@ -120,48 +115,6 @@
 	ld	\d5, \ptr+
 	ld	\d6, \ptr+
 	ld	\d7, \ptr+
-.endm
-
-.macro SAVE
-	push	r2
-	push	r3
-	push	r4
-	push	r5
-	push	r6
-	push	r7
-	push	r8
-	push	r9
-	push	r10
-	push	r11
-	push	r12
-	push	r13
-	push	r14
-	push	r15
-	push	r16
-	push	r17
-	push	r28
-	push	r29
-.endm
-
-.macro RESTORE
-	pop	r29
-	pop	r28
-	pop	r17
-	pop	r16
-	pop	r15
-	pop	r14
-	pop	r13
-	pop	r12
-	pop	r11
-	pop	r10
-	pop	r9
-	pop	r8
-	pop	r7
-	pop	r6
-	pop	r5
-	pop	r4
-	pop	r3
-	pop	r2
 .endm
 
 	.text
@@ -274,62 +227,6 @@ kernel:
 	mov	CIN8, ACC1	/* column 16's accumulator: the carry out */
 	ret
 
-/*
- * reduce: r = t[0..32) + 38 * t[32..64) modulo p, below 2^256. Y = t,
- * X = r; ZERO must be zero. Clobbers r0, r1, r18-r20, COLS, X, Y.
- */
-reduce:
-	ldi	r20, FOLD
-	clr	r19		/* carry between bytes, at most 39 */
-	ldi	COLS, FE_BYTES / 4
-1:
-	.rept 4
-	ldd	r18, Y+FE_BYTES	/* t[32 + k] */
-	mul	r18, r20
-	ld	r18, Y+		/* t[k] */
-	add	r0, r18
-	adc	r1, ZERO
-	add	r0, r19
-	adc	r1, ZERO
-	st	X+, r0
-	mov	r19, r1
-	.endr
-	dec	COLS
-	brne	1b
-	/* r19 counts multiples of 2^256: add 38 * r19 (at most 1482). DEC
-	 * and BRNE leave the carry flag alone, so it runs through the loop. */
-	sbiw	r26, FE_BYTES
-	mul	r19, r20
-	ld	r18, X
-	add	r18, r0
-	st	X+, r18
-	ld	r18, X
-	adc	r18, r1
-	st	X+, r18
-	ldi	COLS, (FE_BYTES - 2) / 2
-2:
-	ld	r18, X
-	adc	r18, ZERO
-	st	X+, r18
-	ld	r18, X
-	adc	r18, ZERO
-	st	X+, r18
-	dec	COLS
-	brne	2b
-	/* A carry out means r wrapped to below 1482: adding 38 more stays
-	 * within its two low bytes. */
-	clr	r18		/* EOR: the carry flag survives */
-	adc	r18, ZERO
-	mul	r18, r20
-	sbiw	r26, FE_BYTES
-	ld	r18, X
-	add	r18, r0
-	st	X+, r18
-	ld	r18, X
-	adc	r18, ZERO
-	st	X, r18
-	ret
-
 /* t[0..64) = 0, with Z = t; leaves Z = t. */
 zero_t:
 	ldi	COLS, PRODUCT_BYTES / 4
@@ -362,12 +259,7 @@ row:
 	brne	1b
 	ret
 
-	.global	sd_fe25519_mul_avr
-	.type	sd_fe25519_mul_avr, @function
-sd_fe25519_mul_avr:
-	SAVE
-	push	r24		/* r */
-	push	r25
+	ENTER	sd_fe25519_mul_avr
 	push	r18		/* t */
 	push	r19
 	movw	r26, r22	/* X = a */
@@ -401,12 +293,7 @@ sd_fe25519_mul_avr:
 	ret
 	.size	sd_fe25519_mul_avr, . - sd_fe25519_mul_avr
 
-	.global	sd_fe25519_sqr_avr
-	.type	sd_fe25519_sqr_avr, @function
-sd_fe25519_sqr_avr:
-	SAVE
-	push	r24		/* r */
-	push	r25
+	ENTER	sd_fe25519_sqr_avr
 	push	r20		/* t */
 	push	r21
 	movw	r28, r22	/* Y = a */

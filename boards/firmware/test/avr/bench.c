@@ -9,9 +9,12 @@
  *   bench <op> <count> <stack bytes> <ok|WRONG>
  *   #exit <number of wrong results>
  *
- * count is the chip's own counter (port/chip.h: sd_chip_count);
- * on the AVR the simavr runner also counts the exact cycles between the
- * GPIOR0 markers around each operation (sd_chip_mark). The stack figure
+ * count is the chip's own counter less what its own interrupt took
+ * (port/chip.h: sd_chip_cycles), so it does not depend on where the
+ * ATmega328P's Timer1 stood when an operation began, which moves with
+ * the moment the runner's start byte arrives: two runs agree exactly. On
+ * the AVR the simavr runner also prints the cycles between the GPIOR0
+ * markers around each operation (sd_chip_mark), interrupts included. The stack figure
  * is the deepest byte the operation wrote below the caller's frame
  * (sd_chip_stack_paint/peak). The vectors stay in flash (SD_ROM) so the
  * ATmega328P's 2 KB of RAM hold only the working buffers.
@@ -28,6 +31,7 @@
 #include <string.h>
 
 #include "port/chip.h"
+#include "out.h"
 #include "crypto/chachapoly.h"
 #include "crypto/common.h"
 #include "crypto/ecc.h"
@@ -98,25 +102,6 @@ static uint8_t a[SD_ECC_MAX_POINT_LEN], b[SD_ECC_MAX_POINT_LEN];
 static uint8_t buf[AEAD_LONG + SD_AEAD_TAG_LEN];
 static uint8_t wrong;
 
-static void put_str(const char *s)
-{
-	while (*s != '\0')
-		sd_chip_putc((uint8_t)*s++);
-}
-
-static void put_u32(uint32_t v)
-{
-	char d[11];
-	uint8_t i = sizeof d;
-
-	d[--i] = '\0';
-	do {
-		d[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
-	put_str(d + i);
-}
-
 static uint8_t same_rom(const uint8_t *ram, const uint8_t *rom, uint8_t n)
 {
 	uint8_t diff = 0, i;
@@ -135,12 +120,12 @@ static void start(uint8_t op)
 	cur = op;
 	sd_chip_stack_paint();
 	sd_chip_mark(op);
-	t0 = sd_chip_count();
+	t0 = sd_chip_cycles();
 }
 
 static uint32_t stop(const char *name, uint8_t ok)
 {
-	uint32_t n = sd_chip_count() - t0;
+	uint32_t n = sd_chip_cycles() - t0;
 
 	sd_chip_mark((uint8_t)(SD_CHIP_MARK_END | cur));
 	put_str("bench ");

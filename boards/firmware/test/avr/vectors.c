@@ -10,8 +10,12 @@
  *     flipped tag bit refused;
  *   - SHA-256 of "abc" (FIPS 180-4 example, RFC 6234 TEST1);
  *   - ECDH: RFC 5903 §8.1 on P-256 and GEC 2's example on secp160r1;
+ *   - in the fast build, port/avr/p256_fast.S's reduction of P-256
+ *     products against long division, on words of 0, all ones and
+ *     pseudo-random values (every carry the reduction can take);
  *   - the assembly against the portable C of crypto/x25519.c
- *     (test/avr/fe_ref.c): multiplication and squaring of edge values and
+ *     (test/avr/fe_ref.c): multiplication, squaring and (in the fast
+ *     build) add, sub and the product by a24, of edge values and
  *     of pseudo-random values, and whole X25519 calls on pseudo-random
  *     scalars and u-coordinates.
  *
@@ -32,14 +36,24 @@
 #include "crypto/sha256.h"
 #include "crypto/x25519.h"
 #include "fe_ref.h"
+#include "out.h"
 
-/* port/avr/fe25519.S */
+/* port/avr/fe25519_fast.S, or port/avr/fe25519.S with SD_CRYPTO_SMALL
+ * (multiplication and squaring only, 64 bytes of scratch). */
+#define FE_SCRATCH_BYTES 144
 void sd_fe25519_mul_avr(uint8_t r[32], const uint8_t a[32], const uint8_t b[32],
-			uint8_t t[64]);
-void sd_fe25519_sqr_avr(uint8_t r[32], const uint8_t a[32], uint8_t t[64]);
+			uint8_t *t);
+void sd_fe25519_sqr_avr(uint8_t r[32], const uint8_t a[32], uint8_t *t);
+#if !defined(SD_CRYPTO_SMALL)
+void sd_fe25519_add_avr(uint8_t r[32], const uint8_t a[32], const uint8_t b[32]);
+void sd_fe25519_sub_avr(uint8_t r[32], const uint8_t a[32], const uint8_t b[32]);
+void sd_fe25519_mul121665_avr(uint8_t r[32], const uint8_t a[32]);
+void sd_p256_reduce_avr(uint8_t t[64]);
+#endif
 
 #define RANDOM_FIELD_CASES 200
 #define RANDOM_X25519_CASES 2
+#define P256_REDUCE_CASES 150
 
 /* RFC 7748 §5.2 */
 static const char v1_k[] SD_ROM =
@@ -105,46 +119,22 @@ static const char s160_qv[] SD_ROM =
 static const char s160_z[] SD_ROM = "ca7c0f8c3ffa87a96e1b74ac8e6af594347bb40a";
 
 /* Field values that stress carries: 0, 1, p - 1, p, p + 1, 2^255 - 1,
- * 2^256 - 1, 2^256 - 38, 2^255, and 19 * 2^248. */
-static const char edges[][65] SD_ROM = {
-	"0000000000000000000000000000000000000000000000000000000000000000",
-	"0100000000000000000000000000000000000000000000000000000000000000",
-	"ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
-	"edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
-	"eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
-	"ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
-	"ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
-	"daffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
-	"0000000000000000000000000000000000000000000000000000000000000080",
-	"0000000000000000000000000000000000000000000000000000000000000013",
+ * 2^256 - 1, 2^256 - 38, 2^255, and 19 * 2^248. Each is byte 0, then
+ * 30 bytes alike, then byte 31 (little-endian): edge() spells it out. */
+static const uint8_t edges[][3] SD_ROM = {
+	{0x00, 0x00, 0x00}, {0x01, 0x00, 0x00}, {0xec, 0xff, 0x7f},
+	{0xed, 0xff, 0x7f}, {0xee, 0xff, 0x7f}, {0xff, 0xff, 0x7f},
+	{0xff, 0xff, 0xff}, {0xda, 0xff, 0xff}, {0x00, 0x00, 0x80},
+	{0x00, 0x00, 0x13},
 };
 #define EDGES (sizeof edges / sizeof edges[0])
 
-static uint8_t x[32], y[32], z[32], w[32], t[64];
+static uint8_t x[32], y[32], z[32], w[32], t[FE_SCRATCH_BYTES];
 static uint8_t msg[AEAD_PT_LEN], tag[SD_AEAD_TAG_LEN];
 static uint8_t pt[SD_ECC_MAX_POINT_LEN];
 static uint16_t checks, failures;
 static uint8_t group_failed;
 static uint32_t rng = 0x7748u;
-
-static void put_str(const char *s)
-{
-	while (*s != '\0')
-		sd_chip_putc((uint8_t)*s++);
-}
-
-static void put_u16(uint16_t v)
-{
-	char d[6];
-	uint8_t i = sizeof d;
-
-	d[--i] = '\0';
-	do {
-		d[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
-	put_str(d + i);
-}
 
 static uint8_t nibble(char c)
 {
@@ -185,6 +175,14 @@ static void group(const char *name)
 	put_str(name);
 	put_str("\r\n");
 	group_failed = 0;
+}
+
+/* out = edge value i. */
+static void edge(uint8_t out[32], uint8_t i)
+{
+	memset(out, sd_rom_u8(&edges[i][1]), 32);
+	out[0] = sd_rom_u8(&edges[i][0]);
+	out[31] = sd_rom_u8(&edges[i][2]);
 }
 
 /* xorshift32 (Marsaglia 2003): deterministic inputs, the same each run. */
@@ -303,7 +301,112 @@ static void field_case(void)
 	ref_fe_canon(a, z);
 	ref_fe_canon(b, w);
 	check(memcmp(a, b, 32) == 0);
+#if !defined(SD_CRYPTO_SMALL)
+	sd_fe25519_add_avr(z, x, y);
+	ref_fe_add(w, x, y);
+	ref_fe_canon(a, z);
+	ref_fe_canon(b, w);
+	check(memcmp(a, b, 32) == 0);
+	sd_fe25519_sub_avr(z, x, y);
+	ref_fe_sub(w, x, y);
+	ref_fe_canon(a, z);
+	ref_fe_canon(b, w);
+	check(memcmp(a, b, 32) == 0);
+	memcpy(z, x, 32);
+	sd_fe25519_mul121665_avr(z, z);
+	ref_fe_a24(w, x);
+	ref_fe_canon(a, z);
+	ref_fe_canon(b, w);
+	check(memcmp(a, b, 32) == 0);
+#endif
 }
+
+#if !defined(SD_CRYPTO_SMALL)
+/* P-256's p, little-endian: words (from the top) FFFFFFFF 00000001
+ * 00000000 00000000 00000000 FFFFFFFF FFFFFFFF FFFFFFFF. */
+static void p256_p(uint8_t p[33])
+{
+	memset(p, 0, 33);
+	memset(p, 0xFF, 12);
+	p[24] = 1;
+	memset(p + 28, 0xFF, 4);
+}
+
+/* r (33 bytes) -= p if r >= p. */
+static void sub_p_if_above(uint8_t r[33], const uint8_t p[33])
+{
+	uint8_t d[33], i;
+	int16_t s = 0;
+
+	for (i = 0; i < 33; i++) {
+		s = (int16_t)(r[i] - p[i] + s);
+		d[i] = (uint8_t)s;
+		s = s < 0 ? -1 : 0;
+	}
+	if (s == 0)
+		memcpy(r, d, 33);
+}
+
+/* r = t mod p by long division, one bit of t at a time. */
+static void p256_mod(uint8_t r[33], const uint8_t t[64])
+{
+	uint8_t p[33], i, carry;
+	int16_t bit;
+
+	p256_p(p);
+	memset(r, 0, 33);
+	for (bit = 511; bit >= 0; bit--) {
+		carry = (uint8_t)((t[bit >> 3] >> (bit & 7)) & 1);
+		for (i = 0; i < 33; i++) {
+			uint8_t top = (uint8_t)(r[i] >> 7);
+
+			r[i] = (uint8_t)(r[i] << 1 | carry);
+			carry = top;
+		}
+		sub_p_if_above(r, p);
+	}
+}
+
+/* Each word of a test product is 0 (half of them, so that sums near zero
+ * and below it come up), all ones or pseudo-random. */
+static void p256_case(uint8_t t[64])
+{
+	uint8_t w, kind[1];
+
+	for (w = 0; w < 16; w++) {
+		random_bytes(kind, 1);
+		random_bytes(t + 4 * w, 4);
+		if (kind[0] % 4 < 2)
+			memset(t + 4 * w, 0, 4);
+		else if (kind[0] % 4 == 2)
+			memset(t + 4 * w, 0xFF, 4);
+	}
+}
+
+static void p256_reduction(void)
+{
+	uint8_t t[64], want[33], got[33], p[33];
+	uint16_t n;
+
+	p256_p(p);
+	for (n = 0; n < P256_REDUCE_CASES; n++) {
+		p256_case(t);
+		if (n == 0)
+			memset(t, 0xFF, 64);
+		if (n == 1) { /* c10 alone: a sum just below -2^256 */
+			memset(t, 0, 64);
+			memset(t + 40, 0xFF, 4);
+		}
+		p256_mod(want, t);
+		sd_p256_reduce_avr(t);
+		memcpy(got, t, 32);
+		got[32] = 0;
+		sub_p_if_above(got, p);
+		check(memcmp(got, want, 33) == 0);
+	}
+	group("P-256 reduction (assembly) against long division");
+}
+#endif
 
 static void assembly_against_c(void)
 {
@@ -312,8 +415,8 @@ static void assembly_against_c(void)
 
 	for (i = 0; i < EDGES; i++) {
 		for (j = 0; j < EDGES; j++) {
-			unhex(x, edges[i], 32);
-			unhex(y, edges[j], 32);
+			edge(x, i);
+			edge(y, j);
 			field_case();
 		}
 	}
@@ -322,7 +425,7 @@ static void assembly_against_c(void)
 		random_bytes(y, 32);
 		field_case();
 	}
-	group("fe25519.S against the C field arithmetic");
+	group("the field assembly against the C field arithmetic");
 
 	for (i = 0; i < RANDOM_X25519_CASES; i++) {
 		random_bytes(x, 32);
@@ -331,7 +434,7 @@ static void assembly_against_c(void)
 		ref_x25519(w, x, y);
 		check(memcmp(z, w, 32) == 0);
 	}
-	group("X25519 with fe25519.S against the C X25519");
+	group("X25519 with the field assembly against the C X25519");
 }
 
 int main(void)
@@ -343,10 +446,13 @@ int main(void)
 	x25519_rfc();
 	aead_rfc();
 	ecdh_published();
+#if !defined(SD_CRYPTO_SMALL)
+	p256_reduction();
+#endif
 	assembly_against_c();
-	put_u16(checks);
+	put_u32(checks);
 	put_str(" checks, ");
-	put_u16(failures);
+	put_u32(failures);
 	put_str(" failed\r\n");
 	sd_chip_exit(failures != 0);
 }
