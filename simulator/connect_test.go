@@ -74,3 +74,62 @@ var _ = Describe("Connect's failure reasons after a completed handshake", func()
 		Expect(reason).To(BeElementOf(handshake.ReasonIO, handshake.ReasonConnReset))
 	})
 })
+
+// A lean device meets a broker that answers CONNECT and then sends what no
+// server sends: the session ends with a typed reason, counted, and the
+// process goes on.
+var _ = Describe("a lean device against a hostile broker", func() {
+	DescribeTable("ends the session with the reason of what it read",
+		func(after []byte, reason handshake.Reason) {
+			addr, stop := hostileBroker(after)
+			defer stop()
+			sc := simulator.DefaultScenario()
+			sc.Target, sc.Engine = simulator.TargetBroker, simulator.EngineLean
+			sc.Broker = simulator.Broker{Addr: addr, ClientID: "lean-{n}"}
+			sc.Devices, sc.Hold, sc.PublishInterval, sc.Subscriptions = 1, time.Hour, 0, nil
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			res := run(ctx, simulator.Config{Scenario: sc})
+			Expect(res.Interrupted).To(BeFalse(), "the device ended at once, not at the hold's end")
+			Expect(res.Counts.Connected).To(BeEquivalentTo(1))
+			Expect(res.Counts.SessionsLost).To(BeEquivalentTo(1))
+			Expect(res.Failures).To(Equal(map[string]map[string]int64{simulator.FailSession: {string(reason): 1}}))
+		},
+		Entry("a remaining length over the limit", []byte{0x30, 0xff, 0xff, 0xff, 0x7f}, handshake.ReasonOversizePacket),
+		Entry("a remaining length of five bytes", []byte{0x30, 0xff, 0xff, 0xff, 0xff, 0x01}, handshake.ReasonMalformed),
+		Entry("a second CONNACK", []byte{0x20, 0x02, 0x00, 0x00}, handshake.ReasonProtocolViolation),
+		Entry("a SUBSCRIBE", []byte{0x82, 0x06, 0x00, 0x01, 0x00, 0x01, 'a', 0x00}, handshake.ReasonProtocolViolation),
+		Entry("a PUBLISH of QoS 3", []byte{0x36, 0x05, 0x00, 0x01, 'a', 0x00, 0x01}, handshake.ReasonMalformed),
+		Entry("a PUBLISH shorter than its topic", []byte{0x30, 0x03, 0x00, 0x09, 'a'}, handshake.ReasonMalformed),
+		Entry("a closed connection", []byte{}, handshake.ReasonIO),
+	)
+})
+
+// hostileBroker accepts one connection, answers its CONNECT with an
+// accepting CONNACK and writes after; then it closes when the device does,
+// or at once when after is empty.
+func hostileBroker(after []byte) (addr string, stop func()) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	Expect(err).NotTo(HaveOccurred())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		buf := make([]byte, 256)
+		if _, err := c.Read(buf); err != nil { // the CONNECT: small, in one segment on loopback
+			return
+		}
+		c.Write(append([]byte{0x20, 0x02, 0x00, 0x00}, after...))
+		if len(after) > 0 {
+			io.Copy(io.Discard, c) // until the device closes
+		}
+	}()
+	return ln.Addr().String(), func() {
+		ln.Close()
+		Eventually(done).WithTimeout(30 * time.Second).Should(BeClosed())
+	}
+}

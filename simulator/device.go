@@ -6,8 +6,6 @@ import (
 	"sync"
 	"time"
 
-	mqtt "github.com/eclipse/paho.mqtt.golang"
-
 	"shakedown/handshake"
 )
 
@@ -16,10 +14,11 @@ import (
 // connect fails or the session is lost.
 //
 // A connected device owns no goroutine: its next publish and the end of its
-// hold are timers (time.AfterFunc), a lost session is paho's callback, and
-// a cancelled run is context.AfterFunc. Goroutines exist only while a
-// device connects and while a publish waits for its acknowledgement. This
-// keeps a held device down to paho's own goroutines and buffers.
+// hold are timers (time.AfterFunc), a lost session is its link's callback,
+// and a cancelled run is context.AfterFunc. Goroutines of ours exist only
+// while a device connects and, on paho, while a publish waits for its
+// acknowledgement. This keeps a held device down to its engine's own
+// goroutines and buffers: paho's nine or ten, or the lean engine's reader.
 //
 // Exactly one path ends a device (finish): the hold timer, the lost-session
 // callback when the policy gives up, the connect loop when a connect fails
@@ -32,7 +31,7 @@ type device struct {
 	ctx   context.Context
 
 	mu            sync.Mutex
-	client        mqtt.Client // the session in progress; nil between sessions
+	client        link        // the session in progress; nil between sessions
 	gen           int         // the current connect's generation: callbacks of older ones are ignored
 	timer         *time.Timer // the next publish, or the end of the hold
 	ending        bool        // the hold is over or the run was cancelled
@@ -80,12 +79,12 @@ func (d *device) connectLoop(at time.Time) {
 
 // startSession subscribes and arms the publish schedule, unless the run was
 // cancelled or the session lost meanwhile (their paths then own the device).
-func (d *device) startSession(c mqtt.Client, gen int) {
+func (d *device) startSession(c link, gen int) {
 	rec := d.f.rec
 	d.mu.Lock()
 	if d.ending {
 		d.mu.Unlock()
-		c.Disconnect(0)
+		c.close(false)
 		d.finish()
 		return
 	}
@@ -99,8 +98,8 @@ func (d *device) startSession(c mqtt.Client, gen int) {
 		d.mu.Unlock()
 		return
 	}
-	if !c.IsConnectionOpen() {
-		// Lost before the session was registered: paho's callback may have
+	if !c.open() {
+		// Lost before the session was registered: the link's callback may have
 		// come and gone. Whichever of the two runs first takes it.
 		d.mu.Unlock()
 		d.lost(gen, errConnLost)
@@ -117,7 +116,7 @@ func (d *device) startSession(c mqtt.Client, gen int) {
 }
 
 // detachLocked ends the session's bookkeeping and returns its client.
-func (d *device) detachLocked() mqtt.Client {
+func (d *device) detachLocked() link {
 	c := d.client
 	if c == nil {
 		return nil
@@ -158,8 +157,7 @@ func (d *device) fire(gen int) {
 		d.armLocked(gen) // the schedule goes on whether or not this publish is acknowledged
 		d.flights.Add(1)
 		d.mu.Unlock()
-		d.publish(c, seq, sched)
-		d.flights.Done()
+		d.publish(c, seq, sched) // releases the flight when the publish is done
 		return
 	}
 	d.ending, d.completed = true, true
@@ -167,11 +165,12 @@ func (d *device) fire(gen int) {
 	d.mu.Unlock()
 	lowerTo(&d.f.rec.steadyEnd, time.Now())
 	d.flights.Wait()
-	c.Disconnect(disconnectQuiesce)
+	c.close(true)
 	d.finish()
 }
 
-// lost is paho's connection-lost callback (in a goroutine of paho's).
+// lost is the link's connection-lost callback (in a goroutine of paho's, or
+// the lean engine's reader).
 func (d *device) lost(gen int, err error) {
 	d.mu.Lock()
 	if gen != d.gen || d.ending {
@@ -212,7 +211,7 @@ func (d *device) cancel() {
 	c := d.detachLocked()
 	d.mu.Unlock()
 	if c != nil {
-		c.Disconnect(0)
+		c.close(false)
 		d.finish()
 	}
 	// Without a session, the connect loop or the lost callback sees the
@@ -285,14 +284,13 @@ func (d *device) sleep(delay time.Duration) bool {
 
 // connect opens a session; at is the attempt's scheduled time, from which
 // the connect latency counts.
-func (d *device) connect(at time.Time, gen int) (mqtt.Client, error) {
+func (d *device) connect(at time.Time, gen int) (link, error) {
 	rec := d.f.rec
 	var tm ConnectTimings
 	cfg := d.f.clientConfig(d.sl, d.ep)
 	cfg.Timings = &tm
-	cfg.OnConnectionLost = func(err error) { d.lost(gen, err) }
 	rec.attempts.Add(1)
-	c, err := Connect(d.ctx, cfg)
+	c, err := d.f.dialLink(d.ctx, cfg, linkHooks{lost: func(err error) { d.lost(gen, err) }, delivered: d.f.onDelivered})
 	now := time.Now()
 	if !tm.Dialed.IsZero() {
 		rec.observe(StageTCP, tm.Dialed.Sub(tm.DialStart))
@@ -333,7 +331,7 @@ func (d *device) connect(at time.Time, gen int) (mqtt.Client, error) {
 	return c, nil
 }
 
-func (d *device) subscribe(c mqtt.Client) {
+func (d *device) subscribe(c link) {
 	subs := d.f.sc.Subscriptions
 	if len(subs) == 0 {
 		return
@@ -343,33 +341,25 @@ func (d *device) subscribe(c mqtt.Client) {
 		filters[expand(s, d.ep.clientID)] = d.f.sc.QoS
 	}
 	start := time.Now()
-	tok := c.SubscribeMultiple(filters, d.f.onDelivered)
-	if !tok.WaitTimeout(d.f.sc.Timeouts.Ack) {
-		if d.ctx.Err() == nil {
-			d.f.rec.fail(FailSuback, handshake.ReasonAckTimeout)
-		}
-		return
-	}
-	if err := tok.Error(); err != nil {
+	codes, err := c.subscribe(filters, d.f.sc.Timeouts.Ack)
+	if err != nil {
 		if d.ctx.Err() == nil { // else the interruption ended the session
 			d.f.rec.fail(FailSuback, FailureReason(err))
 		}
 		return
 	}
 	d.f.rec.observe(StageSuback, time.Since(start))
-	if st, ok := tok.(*mqtt.SubscribeToken); ok {
-		for _, code := range st.Result() {
-			if code == subackFailure {
-				d.f.rec.fail(FailSuback, handshake.ReasonSubackRefused)
-				return
-			}
+	for _, code := range codes {
+		if code == subackFailure {
+			d.f.rec.fail(FailSuback, handshake.ReasonSubackRefused)
+			return
 		}
 	}
 	d.f.rec.subscribed.Add(1)
 }
 
 // onDelivered counts a message a device's own subscription received.
-func (f *fleet) onDelivered(mqtt.Client, mqtt.Message) {
+func (f *fleet) onDelivered() {
 	f.rec.delivered.Add(1)
 	f.rec.sec.add(secDelivered, 1)
 }
@@ -379,36 +369,41 @@ var errConnLost = errors.New("simulator: connection lost")
 // subackFailure is the SUBACK return code of a refused filter (MQTT 3.1.1 §3.9.3).
 const subackFailure = 0x80
 
-// publish sends message seq, scheduled at sched, and waits for its
-// acknowledgement (at most timeouts.ack).
-func (d *device) publish(c mqtt.Client, seq int, sched time.Time) {
+// publish sends message seq, scheduled at sched; its acknowledgement (at
+// most timeouts.ack later) is counted by published, which releases the
+// device's flight.
+func (d *device) publish(c link, seq int, sched time.Time) {
 	rec := d.f.rec
 	h := payloadHeader{Run: d.f.run, Slot: uint32(d.sl.N), Seq: uint32(seq), Scheduled: sched.UnixNano()}
 	payload := appendPayload(make([]byte, 0, d.f.sc.PayloadSize), h, d.f.sc.PayloadSize)
 	lowerTo(&rec.firstPublish, sched)
-	tok := c.Publish(expand(d.f.sc.Topic, d.ep.clientID), d.f.sc.QoS, false, payload)
 	inc(&rec.published, rec.m.published)
 	rec.sec.add(secPublishes, 1)
-	t := time.NewTimer(d.f.sc.Timeouts.Ack)
-	defer t.Stop()
-	select {
-	case <-tok.Done():
-	case <-t.C:
+	c.publish(expand(d.f.sc.Topic, d.ep.clientID), d.f.sc.QoS, payload, d.f.sc.Timeouts.Ack, func(err error) {
+		defer d.flights.Done()
+		d.published(seq, sched, err)
+	})
+}
+
+// published counts the end of message seq's publish: acknowledged, timed
+// out, or failed with its session.
+func (d *device) published(seq int, sched time.Time, err error) {
+	rec := d.f.rec
+	now := time.Now()
+	switch {
+	case errors.Is(err, errAckTimeout):
 		rec.publishFailed.Add(1)
 		rec.fail(FailPublish, handshake.ReasonAckTimeout)
 		return
-	}
-	now := time.Now()
-	if err := tok.Error(); err != nil {
-		if d.ctx.Err() != nil {
-			return // the interruption closed the session under it: in flight, not failed
-		}
+	case err != nil && d.ctx.Err() != nil:
+		return // the interruption closed the session under it: in flight, not failed
+	case err != nil:
 		rec.publishFailed.Add(1)
 		rec.fail(FailPublish, FailureReason(err))
 		return
 	}
 	inc(&rec.acked, rec.m.acked)
-	if d.f.sc.QoS > 0 { // QoS 0 has no acknowledgement: the token says only that it was written
+	if d.f.sc.QoS > 0 { // QoS 0 has no acknowledgement: done says only that it was written
 		rec.observe(StagePublish, now.Sub(sched))
 		rec.sec.add(secAcks, 1)
 	}

@@ -1,7 +1,8 @@
-// Package simulator runs fleets of simulated devices: paho.mqtt.golang
-// clients whose network connection is the device side of a shakedown
-// handshake profile, each with its own identity from a fixture set, against
-// the reference gateway or, over plain MQTT or MQTT over TLS, any broker.
+// Package simulator runs fleets of simulated devices: MQTT clients (paho's,
+// or the lean engine's) whose network connection is the device side of a
+// shakedown handshake profile, each with its own identity from a fixture
+// set, against the reference gateway or, over plain MQTT or MQTT over TLS,
+// any broker.
 // It is `shakedown sim`.
 //
 // One device:
@@ -71,11 +72,29 @@
 // Results.Interrupted set; the devices it cut short and the slots it kept
 // from starting are counted as such, not as failures.
 //
+// # Engines
+//
+// Two engines speak the devices' MQTT (Scenario.Engine). paho runs each
+// device as a paho.mqtt.golang client, the reference that every fidelity
+// spec runs. lean speaks MQTT 3.1.1 with paho's packet codec
+// (github.com/eclipse/paho.mqtt.golang/packets) and no client around it: a
+// connected device has one goroutine, its reader, and writes its PUBLISH,
+// PUBACK and PINGREQ in the goroutine that has them to say (a timer or the
+// reader). Both run the same handshakes, CONNECT, SUBSCRIBE, publishes of
+// QoS 0, 1 and 2 with their acknowledgements, keep-alive, reconnects,
+// stages and results, and a spec holds their counts equal on one gateway. A
+// fleet of more than LeanAbove devices runs lean unless the scenario names
+// paho. The lean engine reads a packet's remaining length before anything
+// else and refuses one over its limit, a malformed one or one a server
+// never sends with a counted reason (oversize_packet, malformed,
+// protocol_violation), never echoing what it read.
+//
 // # Scale
 //
 // A connected device owns no goroutine of the simulator: its publishes and
-// the end of its hold are timers, and only paho's own goroutines remain
-// (nine per client, ten with a keep-alive). Connections spread over several
+// the end of its hold are timers, and only its engine's goroutines remain:
+// paho's nine per client (ten with a keep-alive), or the lean engine's one
+// reader. Connections spread over several
 // local addresses (Scenario.SourceAddrs) to pass the ephemeral ports of one
 // address pair; RaiseFileLimit lifts RLIMIT_NOFILE; and Shard splits a fleet
 // over processes or Kubernetes pods (deploy/k8s), each running slots

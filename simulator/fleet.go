@@ -45,7 +45,8 @@ type Config struct {
 const disconnectQuiesce = 100
 
 // fleet is one run in progress. It owns the device goroutines (wg), the
-// end-to-end subscriber and the sampler.
+// lean engine's readers (readers), the end-to-end subscriber and the
+// sampler.
 type fleet struct {
 	sc    *Scenario
 	shard Shard
@@ -62,7 +63,8 @@ type fleet struct {
 
 	rec          *recorder
 	acked, recvd *bitset
-	wg           sync.WaitGroup
+	wg           sync.WaitGroup // the slots, until each device ends
+	readers      sync.WaitGroup // the lean engine's readers, until each session ends
 }
 
 // Run runs the shard's part of the scenario and returns its results. It
@@ -88,6 +90,7 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	started := time.Now().UTC()
 	f.schedule(ctx)
 	f.wg.Wait()
+	f.readers.Wait() // every device has closed its session: its reader is on its way out
 	f.drain(rx != nil)
 	interrupted := ctx.Err() != nil
 	if rx != nil {
@@ -104,6 +107,7 @@ func newFleet(cfg Config) (*fleet, error) {
 	if err := sc.Check(); err != nil {
 		return nil, err
 	}
+	sc.Engine = sc.EngineOf() // the results say which engine ran
 	shard := cfg.Shard
 	if shard.Count == 0 {
 		shard = Whole
@@ -258,7 +262,7 @@ func (f *fleet) endpoint(sl Slot) (endpoint, error) {
 	return ep, err
 }
 
-// clientConfig is the paho configuration of a slot's connection.
+// clientConfig is the configuration of a slot's connection, on either engine.
 func (f *fleet) clientConfig(sl Slot, ep endpoint) ClientConfig {
 	ka := f.sc.KeepAlive
 	if ka == 0 {

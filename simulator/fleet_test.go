@@ -170,10 +170,11 @@ var _ = Describe("a fleet against the in-process gateway", Ordered, func() {
 	// hour), and a reconnecting fleet is stopped once every device is back
 	// and publishing: no step depends on how fast the machine is.
 	DescribeTable("reconnects after lost sessions by the policy",
-		func(policy string, wantReconnects bool) {
+		func(policy string, wantReconnects bool, engine string) {
 			p := startProxy(gw.addrs()["noise"])
 			defer p.close()
 			sc := gw.scenario(20)
+			sc.Engine = engine
 			sc.Gateway = map[string]string{"noise": p.addr()}
 			sc.Hold = time.Hour
 			sc.PublishInterval = 250 * time.Millisecond
@@ -222,14 +223,17 @@ var _ = Describe("a fleet against the in-process gateway", Ordered, func() {
 			Expect(c.Received).To(BeNumerically(">=", c.Acked))
 			Expect(c.Received).To(BeNumerically("<=", c.Published))
 		},
-		Entry("none ends the devices", simulator.ReconnectNone, false),
-		Entry("immediate reconnects them", simulator.ReconnectImmediate, true),
-		Entry("backoff reconnects them", simulator.ReconnectBackoff, true),
+		Entry("none ends the devices", simulator.ReconnectNone, false, simulator.EnginePaho),
+		Entry("immediate reconnects them", simulator.ReconnectImmediate, true, simulator.EnginePaho),
+		Entry("backoff reconnects them", simulator.ReconnectBackoff, true, simulator.EnginePaho),
+		Entry("none ends the devices, lean", simulator.ReconnectNone, false, simulator.EngineLean),
+		Entry("backoff reconnects them, lean", simulator.ReconnectBackoff, true, simulator.EngineLean),
 	)
 
 	DescribeTable("retries a failed connect as often as the policy says",
-		func(policy string, attempts int64) {
+		func(policy string, attempts int64, engine string) {
 			sc := gw.scenario(10)
+			sc.Engine = engine
 			sc.Gateway = map[string]string{"noise": freeAddr()}
 			sc.Reconnect = simulator.Reconnect{Policy: policy, MaxAttempts: 2, Backoff: 5 * time.Millisecond}
 			res := run(ctx, simulator.Config{Scenario: sc, Set: set})
@@ -242,9 +246,10 @@ var _ = Describe("a fleet against the in-process gateway", Ordered, func() {
 				simulator.FailDial: {string(handshake.ReasonConnRefused): 10 * attempts},
 			}))
 		},
-		Entry("none: one attempt", simulator.ReconnectNone, int64(1)),
-		Entry("immediate: one and two retries", simulator.ReconnectImmediate, int64(3)),
-		Entry("backoff: one and two retries", simulator.ReconnectBackoff, int64(3)),
+		Entry("none: one attempt", simulator.ReconnectNone, int64(1), simulator.EnginePaho),
+		Entry("immediate: one and two retries", simulator.ReconnectImmediate, int64(3), simulator.EnginePaho),
+		Entry("backoff: one and two retries", simulator.ReconnectBackoff, int64(3), simulator.EnginePaho),
+		Entry("immediate: one and two retries, lean", simulator.ReconnectImmediate, int64(3), simulator.EngineLean),
 	)
 
 	It("spreads connections over the source addresses", func() {
@@ -396,6 +401,77 @@ var _ = Describe("a fleet against the in-process gateway", Ordered, func() {
 		Expect(progress.String()).To(ContainSubstring("connected 20"))
 		Expect(progress.String()).To(MatchRegexp(`\d+ connects/s  \d+ publishes/s  \d+ acks/s  \d+ received/s`))
 		Expect(progress.String()).To(MatchRegexp(`p99 .*end_to_end \S+`))
+	})
+
+	// The lean engine is held to paho, the reference client: the same
+	// scenario on both engines against one gateway counts the same. Every
+	// count a clean run fixes is compared exactly: slots, connects,
+	// handshakes, subscriptions, messages published, acknowledged,
+	// received, and the samples of every stage; latencies are the machine's
+	// and are not compared.
+	Describe("on the paho and the lean engine", func() {
+		onBoth := func(sc simulator.Scenario) (paho, lean *simulator.Results) {
+			sc.Engine = simulator.EnginePaho
+			paho = run(ctx, simulator.Config{Scenario: sc, Set: set})
+			sc.Engine = simulator.EngineLean
+			lean = run(ctx, simulator.Config{Scenario: sc, Set: set})
+			Expect(paho.Scenario.Engine).To(Equal(simulator.EnginePaho), "the results say which engine ran")
+			Expect(lean.Scenario.Engine).To(Equal(simulator.EngineLean))
+			Expect(lean.FleetID).To(Equal(paho.FleetID), "the engine does not change the fleet")
+			return paho, lean
+		}
+
+		stageTotals := func(r *simulator.Results) map[string]int64 {
+			out := map[string]int64{}
+			for st, h := range r.Histograms {
+				out[st] = h.Total
+			}
+			return out
+		}
+
+		DescribeTable("count the same on both engines",
+			func(tweak func(*simulator.Scenario), devices int, published int64) {
+				sc := gw.scenario(devices)
+				tweak(&sc)
+				paho, lean := onBoth(sc)
+				for _, r := range []*simulator.Results{paho, lean} {
+					Expect(r.Failures).To(BeEmpty(), r.Scenario.Engine)
+					Expect(r.Counts.Connected).To(BeEquivalentTo(devices), r.Scenario.Engine)
+					Expect(r.Counts.Published).To(Equal(published), r.Scenario.Engine)
+					Expect(r.Counts.Received).To(Equal(r.Counts.Published), r.Scenario.Engine)
+				}
+				Expect(lean.Counts).To(Equal(paho.Counts))
+				Expect(stageTotals(lean)).To(Equal(stageTotals(paho)))
+				Expect(sumSeconds(lean).Connects).To(Equal(sumSeconds(paho).Connects))
+				Expect(sumSeconds(lean).Acks).To(Equal(sumSeconds(paho).Acks))
+			},
+			Entry("QoS 1 over every profile", func(sc *simulator.Scenario) {
+				sc.Mix = map[string]float64{"noise": 2, "seed-p256": 1, "seed-secp160r1": 1, "psk": 1, "tls": 1}
+			}, 60, int64(180)),
+			Entry("QoS 0, no acknowledgement", func(sc *simulator.Scenario) { sc.QoS = 0 }, 20, int64(60)),
+			Entry("QoS 2, PUBREC, PUBREL, PUBCOMP", func(sc *simulator.Scenario) { sc.QoS = 2 }, 20, int64(60)),
+			Entry("tls devices logging in with a password", func(sc *simulator.Scenario) {
+				sc.Mix = map[string]float64{"tls": 1}
+				sc.TLSAuth = simulator.TLSAuthPassword
+			}, 10, int64(30)),
+		)
+
+		// The broker closes a session that sends nothing for 1.5 keep-alives
+		// (MQTT 3.1.1 §3.1.2.10): devices that never publish survive a hold of
+		// three keep-alives only by their PINGREQs.
+		It("keeps idle sessions alive with PINGREQ on both engines", func() {
+			sc := gw.scenario(10)
+			sc.KeepAlive = 2 * time.Second
+			sc.Hold = 3 * sc.KeepAlive
+			sc.PublishInterval = 0
+			paho, lean := onBoth(sc)
+			for _, r := range []*simulator.Results{paho, lean} {
+				Expect(r.Counts.SessionsLost).To(BeZero(), r.Scenario.Engine)
+				Expect(r.Counts.DevicesLost).To(BeZero(), r.Scenario.Engine)
+				Expect(r.Failures).To(BeEmpty(), r.Scenario.Engine)
+			}
+			Expect(lean.Counts).To(Equal(paho.Counts))
+		})
 	})
 
 	It("refuses a fleet larger than its fixture set", func() {

@@ -6,6 +6,8 @@ import (
 	"io"
 	"testing"
 
+	"github.com/eclipse/paho.mqtt.golang/packets"
+
 	"shakedown/reports"
 )
 
@@ -122,6 +124,36 @@ func FuzzParseShard(f *testing.F) {
 		}
 		if back, err := ParseShard(s.String()); err != nil || back != s {
 			t.Fatalf("%v does not round-trip", s)
+		}
+	})
+}
+
+// FuzzReadPacket: whatever a server sends, the lean engine's reader returns
+// a packet a server may send or an error, never panics, and never takes
+// more than the limit.
+func FuzzReadPacket(f *testing.F) {
+	f.Add([]byte{0x20, 0x02, 0x00, 0x00})                                 // CONNACK
+	f.Add([]byte{0x32, 0x08, 0x00, 0x03, 'a', '/', 'b', 0x00, 0x07, 'x'}) // PUBLISH QoS 1
+	f.Add([]byte{0x90, 0x03, 0x00, 0x01, 0x80})                           // SUBACK, refused
+	f.Add([]byte{0x40, 0x02, 0x00, 0x01})                                 // PUBACK
+	f.Add([]byte{0x30, 0xff, 0xff, 0xff, 0x7f})                           // an oversize length
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r := bytes.NewReader(b)
+		cp, err := readPacket(r, PlainMQTT, 1<<12)
+		if err != nil {
+			if cp != nil {
+				t.Fatal("a packet with an error")
+			}
+			return
+		}
+		switch cp.(type) {
+		case *packets.ConnackPacket, *packets.PublishPacket, *packets.PubackPacket, *packets.PubrecPacket, *packets.PubrelPacket,
+			*packets.PubcompPacket, *packets.SubackPacket, *packets.UnsubackPacket, *packets.PingrespPacket:
+		default:
+			t.Fatalf("returned a packet a server does not send: %T", cp)
+		}
+		if int64(len(b))-int64(r.Len()) > 1+maxLengthBytes+1<<12 {
+			t.Fatal("read past the limit")
 		}
 	})
 }

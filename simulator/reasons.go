@@ -39,6 +39,8 @@ func FailureReason(err error) handshake.Reason {
 	case errors.Is(err, packets.ErrorRefusedBadProtocolVersion), errors.Is(err, packets.ErrorRefusedIDRejected),
 		errors.Is(err, packets.ErrorRefusedServerUnavailable):
 		return handshake.ReasonConnackRefused
+	case errors.Is(err, errAckTimeout):
+		return handshake.ReasonAckTimeout
 	case errors.Is(err, context.DeadlineExceeded):
 		return handshake.ReasonTimeout
 	}

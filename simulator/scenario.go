@@ -60,6 +60,7 @@ var Kinds = []string{string(handshake.Noise), string(handshake.Seed), KindSeedP2
 
 // Limits of a scenario.
 const (
+	maxKeepAlive   = 65535 * time.Second // the CONNECT's Keep Alive field is 16-bit seconds (MQTT 3.1.1 §3.1.2.10)
 	MaxDevices     = 1_000_000
 	MaxPayloadSize = 1 << 20
 	maxMessages    = 1 << 20 // messages per device
@@ -81,12 +82,17 @@ type Scenario struct {
 	// KeepAlive is the MQTT keep-alive; 0 (the default) turns it off. Each
 	// device's publishes keep its session busy, and a keep-alive costs paho a
 	// goroutine and a ticker per device.
-	KeepAlive    time.Duration `yaml:"keepalive" json:"keepalive"`
-	Reconnect    Reconnect     `yaml:"reconnect" json:"reconnect"`
-	Hostile      Hostile       `yaml:"hostile" json:"hostile"`
-	Timeouts     Timeouts      `yaml:"timeouts" json:"timeouts"`
-	NoisePattern string        `yaml:"noise_pattern" json:"noise_pattern"` // IK, XK or KK
-	TLSMode      string        `yaml:"tls_mode" json:"tls_mode"`           // the tls devices' check
+	KeepAlive time.Duration `yaml:"keepalive" json:"keepalive"`
+	// Engine runs the devices' MQTT: EnginePaho (paho.mqtt.golang, the
+	// reference client), EngineLean (paho's packet codec under one reader
+	// goroutine per device), or EngineAuto (empty): lean above LeanAbove
+	// devices, paho up to it. Results record the engine that ran.
+	Engine       string    `yaml:"engine" json:"engine,omitempty"`
+	Reconnect    Reconnect `yaml:"reconnect" json:"reconnect"`
+	Hostile      Hostile   `yaml:"hostile" json:"hostile"`
+	Timeouts     Timeouts  `yaml:"timeouts" json:"timeouts"`
+	NoisePattern string    `yaml:"noise_pattern" json:"noise_pattern"` // IK, XK or KK
+	TLSMode      string    `yaml:"tls_mode" json:"tls_mode"`           // the tls devices' check
 	// TLSAuth is how tls devices prove themselves: TLSAuthCertificate (a
 	// client certificate, mutual TLS; the default) or TLSAuthPassword (the
 	// MQTT password of the CONNECT).
@@ -99,6 +105,32 @@ type Scenario struct {
 	Broker      Broker            `yaml:"broker" json:"broker"`
 	SourceAddrs string            `yaml:"source_addrs" json:"source_addrs"` // "127.0.0.2-127.0.0.20,10.0.0.5"
 	MetricsAddr string            `yaml:"metrics_addr" json:"metrics_addr"`
+}
+
+// Device engines (Scenario.Engine).
+const (
+	EngineAuto = ""     // EngineLean above LeanAbove devices, else EnginePaho
+	EnginePaho = "paho" // paho.mqtt.golang: ten goroutines and 39-61 KiB per noise device
+	EngineLean = "lean" // paho's packet codec, one reader goroutine per device
+)
+
+// LeanAbove is the largest fleet EngineAuto runs on paho. Up to it, paho's
+// cost (39-61 KiB and ten goroutines per device, under 60 MiB and 10,000
+// goroutines in all) is small beside a machine's memory and the reference
+// client's fidelity is worth it: every fidelity spec and the default fleet
+// run paho. Above it, paho's cost is what limits a fleet on one machine
+// (docs/benchmarks.md, "Memory per device").
+const LeanAbove = 1000
+
+// EngineOf is the engine the scenario's fleet runs on.
+func (s *Scenario) EngineOf() string {
+	if s.Engine != EngineAuto {
+		return s.Engine
+	}
+	if s.Devices > LeanAbove {
+		return EngineLean
+	}
+	return EnginePaho
 }
 
 // Reconnect is what a device does after a failed connect or a lost session.
@@ -305,6 +337,10 @@ func (s *Scenario) Check() error {
 		return bad("payload_size", "want %d-%d bytes (the payload carries a %d-byte header)", PayloadHeaderLen, MaxPayloadSize, PayloadHeaderLen)
 	case s.KeepAlive < 0 || s.KeepAlive > 0 && s.KeepAlive < time.Second:
 		return bad("keepalive", "want 0 (off) or at least 1s")
+	case s.KeepAlive > maxKeepAlive:
+		return bad("keepalive", "want at most %v (MQTT's 16-bit seconds)", maxKeepAlive)
+	case s.Engine != EngineAuto && s.Engine != EnginePaho && s.Engine != EngineLean:
+		return bad("engine", "want paho, lean or empty (lean above %d devices)", LeanAbove)
 	}
 	if s.PublishInterval > 0 && s.Hold/s.PublishInterval > maxMessages {
 		return bad("publish_interval", "more than %d messages per device", maxMessages)

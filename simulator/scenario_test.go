@@ -127,3 +127,26 @@ var _ = Describe("scenario files", func() {
 		Expect(a.FleetID()).NotTo(Equal(b.FleetID()))
 	})
 })
+
+var _ = Describe("the engine a scenario runs on", func() {
+	It("is lean above LeanAbove devices and paho up to it, unless the scenario names one", func() {
+		sc := simulator.DefaultScenario()
+		sc.Devices = simulator.LeanAbove
+		Expect(sc.EngineOf()).To(Equal(simulator.EnginePaho))
+		sc.Devices++
+		Expect(sc.EngineOf()).To(Equal(simulator.EngineLean))
+		sc.Engine = simulator.EnginePaho
+		Expect(sc.EngineOf()).To(Equal(simulator.EnginePaho))
+		sc.Devices, sc.Engine = 1, simulator.EngineLean
+		Expect(sc.EngineOf()).To(Equal(simulator.EngineLean))
+	})
+
+	It("refuses an engine it does not have", func() {
+		sc := simulator.DefaultScenario()
+		sc.Broker.Addr, sc.Target = "127.0.0.1:1", simulator.TargetBroker
+		sc.Engine = "mosquitto_sub"
+		var se *simulator.ScenarioError
+		Expect(errors.As(sc.Check(), &se)).To(BeTrue())
+		Expect(se.Field).To(Equal("engine"))
+	})
+})

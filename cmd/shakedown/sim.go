@@ -57,9 +57,15 @@ results merge exactly (shakedown results merge) and report draws the timeline.
 acknowledgement), plain MQTT no handshake stage. Shorthands with
 emqtt-bench's flags: sim conn, sim pub, sim sub.
 
+Two engines run the devices' MQTT (--engine): paho, the paho.mqtt.golang
+client (ten goroutines a device), and lean, paho's packet codec under one
+reader goroutine a device, for fleets of tens of thousands. Both run the same
+stages, reconnects and results; a fleet of more than 1,000 devices runs lean
+unless the scenario says paho.
+
 A scenario file (--scenario, YAML) holds the same settings as the flags; flags
 win over it. Its keys: target, devices, mix, rate, ramp, hold, publish_interval,
-qos, payload_size, topic, subscriptions, keepalive, reconnect {policy,
+qos, payload_size, topic, subscriptions, keepalive, engine, reconnect {policy,
 max_attempts, backoff}, hostile {share, kinds, timeout}, timeouts {handshake,
 ack, drain}, noise_pattern, tls_mode, tls_auth, fixtures {dir, seed, devices_per_profile,
 now}, gateway {noise, seed, psk, tls}, backend {addr, username, password},
@@ -229,6 +235,8 @@ func (o *simOptions) bindFleet(f *pflag.FlagSet) {
 	add("subscribe", func(d, s *simulator.Scenario) { d.Subscriptions = nonEmpty(s.Subscriptions) })
 	f.DurationVar(&fs.KeepAlive, "keepalive", fs.KeepAlive, "MQTT keep-alive (0: off)")
 	add("keepalive", func(d, s *simulator.Scenario) { d.KeepAlive = s.KeepAlive })
+	f.StringVar(&fs.Engine, "engine", fs.Engine, fmt.Sprintf("device engine: paho (the reference client) or lean (paho's packet codec, one goroutine a device); default lean above %d devices", simulator.LeanAbove))
+	add("engine", func(d, s *simulator.Scenario) { d.Engine = s.Engine })
 	f.StringVar(&fs.Reconnect.Policy, "reconnect", fs.Reconnect.Policy, "after a failed connect or a lost session: none, immediate or backoff")
 	add("reconnect", func(d, s *simulator.Scenario) { d.Reconnect.Policy = s.Reconnect.Policy })
 	f.IntVar(&fs.Reconnect.MaxAttempts, "reconnect-attempts", fs.Reconnect.MaxAttempts, "retries per device")

@@ -79,6 +79,14 @@ func CheckWriteQueue(n int) error {
 	return nil
 }
 
+// clientReadBuffer is each client's read buffer (mochi's bufio.Reader,
+// 2 KiB by default). A device's conn already hands over a whole record at a
+// time (handshake.RecordConn), and devices send small packets: PUBLISH of a
+// few hundred bytes, PUBACK, PINGREQ. A larger packet costs more reads, not
+// an error. 1.5 KiB less per session (docs/benchmarks.md, "Memory per
+// device").
+const clientReadBuffer = 512
+
 // Embedded is a running mochi broker.
 type Embedded struct {
 	srv      *mqtt.Server
@@ -112,7 +120,8 @@ func New(opts Options) (*Embedded, error) {
 	caps := mqtt.NewDefaultServerCapabilities()
 	caps.MaximumClientWritesPending = int32(opts.WriteQueue)
 	caps.MaximumPacketSize = uint32(min(opts.MaxPacket, math.MaxInt32))
-	srv := mqtt.New(&mqtt.Options{InlineClient: true, Logger: slog.New(mochiLogs{opts.Logger.Handler()}), Capabilities: caps})
+	srv := mqtt.New(&mqtt.Options{InlineClient: true, Logger: slog.New(mochiLogs{opts.Logger.Handler()}), Capabilities: caps,
+		ClientNetReadBufferSize: clientReadBuffer})
 	e := &Embedded{srv: srv, opts: opts, sessions: newSessions(), refusals: lograte.New(opts.Logger, lograte.DefaultInterval, lograte.DefaultBurst)}
 	if err := srv.AddHook(&bindingHook{e: e}, nil); err != nil {
 		return nil, fmt.Errorf("broker: adding hook: %w", err)
