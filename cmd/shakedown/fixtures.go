@@ -52,6 +52,7 @@ The key material is public by construction; never deploy it.`,
 	}
 	gen.Flags().StringVar(&o.Seed, "seed", "shakedown", "the seed every key derives from")
 	gen.Flags().IntVar(&o.DevicesPerProfile, "devices", fixtures.DefaultDevicesPerProfile, "devices per profile")
+	gen.Flags().IntVar(&o.NoiseDevices, "noise-devices", 0, fmt.Sprintf("noise devices in place of --devices, up to %d (a fleet-scale set)", fixtures.MaxNoiseDevices))
 	gen.Flags().StringVar(&now, "now", "", "anchor of certificate validity, RFC 3339 (default: today 00:00 UTC)")
 	gen.Flags().StringVar(&o.ServerName, "server-name", "", "the broker's DNS name (default localhost)")
 	gen.Flags().BoolVar(&o.Force, "force", false, "write into a non-empty directory")
