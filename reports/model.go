@@ -121,10 +121,19 @@ type SimShard struct {
 	GoroutinesPeak int     `json:"goroutines_at_peak"`
 	KiBPerDevice   float64 `json:"kib_per_device"`    // (RSSAtPeak - BaselineRSS) / PeakActive; 0 when too few devices connected
 	GoKiBPerDevice float64 `json:"go_kib_per_device"` // (GoAtPeak - BaselineGo) / PeakActive
-	FDLimit        uint64  `json:"fd_limit"`
-	Clamped        int64   `json:"clamped"`    // latencies past the histograms' range, recorded as its top
-	EndToEnd       bool    `json:"end_to_end"` // a subscriber received: Received and Missing mean something
-	Interrupted    bool    `json:"interrupted"`
+	// Settled memory: resident set size after runtime.GC and
+	// debug.FreeOSMemory, with the fixtures loaded and no device connected
+	// (SettledBaselineRSS), and once every device the shard started was
+	// connected and the count had held still (SettledRSS, at SettledActive
+	// devices). Zero when the shard never got there.
+	SettledBaselineRSS  uint64  `json:"settled_baseline_rss,omitzero"`
+	SettledRSS          uint64  `json:"settled_rss,omitzero"`
+	SettledActive       int     `json:"settled_active,omitzero"`
+	SettledKiBPerDevice float64 `json:"settled_kib_per_device,omitzero"` // (SettledRSS - SettledBaselineRSS) / SettledActive
+	FDLimit             uint64  `json:"fd_limit"`
+	Clamped             int64   `json:"clamped"`    // latencies past the histograms' range, recorded as its top
+	EndToEnd            bool    `json:"end_to_end"` // a subscriber received: Received and Missing mean something
+	Interrupted         bool    `json:"interrupted"`
 }
 
 // SimCounts are the fleet's totals; each sums over shards.

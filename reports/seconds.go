@@ -21,6 +21,11 @@ type SimSecond struct {
 	Received  int64 `json:"received"`            // distinct messages at the end-to-end subscriber
 	Failures  int64 `json:"failures"`            // failed steps of every stage
 	Delivered int64 `json:"delivered,omitempty"` // messages the devices' own subscriptions received
+	// ConnectedMin is a gauge: the fewest devices connected at any moment
+	// of the second. Merged shards add up, so a merged second's figure is
+	// at most the number connected at every moment of it, across the fleet
+	// (a shard without that second adds nothing).
+	ConnectedMin int64 `json:"connected_min,omitempty"`
 	// Latency holds, by stage, the latencies of the steps that ended in
 	// this second.
 	Latency map[string]*SecondHistogram `json:"latency,omitempty"`
@@ -140,7 +145,7 @@ func checkSeconds(secs []SimSecond) error {
 		if i > 0 && s.At <= secs[i-1].At {
 			return fail(i, "out of order")
 		}
-		for _, n := range []int64{s.Connects, s.Publishes, s.Acks, s.Received, s.Failures, s.Delivered} {
+		for _, n := range []int64{s.Connects, s.Publishes, s.Acks, s.Received, s.Failures, s.Delivered, s.ConnectedMin} {
 			if n < 0 || n > maxCount {
 				return fail(i, "a count is negative or too large")
 			}
@@ -188,7 +193,8 @@ func mergeSeconds(dst, src []SimSecond) ([]SimSecond, error) {
 
 func addSecond(a, b SimSecond) (SimSecond, error) {
 	s := SimSecond{At: a.At, Connects: a.Connects + b.Connects, Publishes: a.Publishes + b.Publishes,
-		Acks: a.Acks + b.Acks, Received: a.Received + b.Received, Failures: a.Failures + b.Failures, Delivered: a.Delivered + b.Delivered}
+		Acks: a.Acks + b.Acks, Received: a.Received + b.Received, Failures: a.Failures + b.Failures, Delivered: a.Delivered + b.Delivered,
+		ConnectedMin: a.ConnectedMin + b.ConnectedMin}
 	if len(a.Latency)+len(b.Latency) > 0 {
 		s.Latency = map[string]*SecondHistogram{}
 	}
@@ -276,4 +282,16 @@ func (s *Sim) phase(from, to int64) Phase {
 		*f /= p.Seconds
 	}
 	return p
+}
+
+// ConnectedAtOnce is the most devices connected throughout one second of
+// the run, and that second (Unix): the largest ConnectedMin of the seconds.
+// Over merged shards it proves that many devices connected at once.
+func (s *Sim) ConnectedAtOnce() (n, at int64) {
+	for _, sec := range s.Seconds {
+		if sec.ConnectedMin > n {
+			n, at = sec.ConnectedMin, sec.At
+		}
+	}
+	return n, at
 }

@@ -40,7 +40,7 @@ func shardResults(b *testing.B) []*Results {
 		for _, sl := range f.plan {
 			record(f, sl)
 		}
-		rs = append(rs, f.results(time.Now(), memSample{}, peakSample{}, true))
+		rs = append(rs, f.results(time.Now(), memoryMarks{}, true))
 	}
 	return rs
 }

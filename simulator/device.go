@@ -89,8 +89,7 @@ func (d *device) startSession(c link, gen int) {
 		return
 	}
 	d.client = c
-	rec.active.Add(1)
-	rec.m.active.Inc()
+	rec.addActive(1)
 	d.mu.Unlock()
 	d.subscribe(c)
 	d.mu.Lock()
@@ -98,11 +97,12 @@ func (d *device) startSession(c link, gen int) {
 		d.mu.Unlock()
 		return
 	}
-	if !c.open() {
+	if err := c.down(); err != nil {
 		// Lost before the session was registered: the link's callback may have
-		// come and gone. Whichever of the two runs first takes it.
+		// come and gone. Whichever of the two runs first takes it, with the
+		// link's own reason.
 		d.mu.Unlock()
-		d.lost(gen, errConnLost)
+		d.lost(gen, err)
 		return
 	}
 	defer d.mu.Unlock()
@@ -125,8 +125,7 @@ func (d *device) detachLocked() link {
 	if d.timer != nil {
 		d.timer.Stop()
 	}
-	d.f.rec.active.Add(-1)
-	d.f.rec.m.active.Dec()
+	d.f.rec.addActive(-1)
 	return c
 }
 

@@ -85,8 +85,9 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	if err != nil {
 		return nil, err
 	}
+	settledBase := settledMemory() // the fixtures loaded, the subscriber up, no device yet
 	f.start = time.Now()
-	smp := startSampler(f, cfg, base)
+	smp := startSampler(f, cfg, base, settledBase)
 	started := time.Now().UTC()
 	f.schedule(ctx)
 	f.wg.Wait()
@@ -96,8 +97,8 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	if rx != nil {
 		rx.Disconnect(disconnectQuiesce)
 	}
-	peak := smp.stop()
-	res := f.results(started, base, peak, rx != nil)
+	marks := smp.stop()
+	res := f.results(started, marks, rx != nil)
 	res.Interrupted, res.Shards[0].Interrupted = interrupted, interrupted
 	return res, nil
 }
@@ -364,7 +365,8 @@ func (f *fleet) drain(measured bool) {
 // the messages sent so far lie together.
 func (f *fleet) msgIndex(local, seq int) int { return seq*len(f.plan) + local }
 
-func (f *fleet) results(started time.Time, base memSample, peak peakSample, measured bool) *Results {
+func (f *fleet) results(started time.Time, marks memoryMarks, measured bool) *Results {
+	base, peak, settled := marks.base, marks.peak, marks.settled
 	failures, hostile := f.rec.nested()
 	host, _ := os.Hostname()
 	run := reports.SimShard{
@@ -380,6 +382,10 @@ func (f *fleet) results(started time.Time, base memSample, peak peakSample, meas
 	if peak.active >= MinMemoryDevices {
 		run.KiBPerDevice = perDevice(peak.rss, base.rss, peak.active)
 		run.GoKiBPerDevice = perDevice(peak.goBytes, base.goBytes, peak.active)
+	}
+	if settled.active >= MinMemoryDevices {
+		run.SettledBaselineRSS, run.SettledRSS, run.SettledActive = marks.settledBase.rss, settled.rss, settled.active
+		run.SettledKiBPerDevice = perDevice(settled.rss, marks.settledBase.rss, settled.active)
 	}
 	hist := f.rec.snapshots()
 	if !measured {

@@ -265,6 +265,7 @@ func (l *leanLink) end(err error) {
 	if err == nil {
 		err = errConnLost
 	}
+	l.cause = err // what a request after the end meets, and down reports
 	lost := !l.closing
 	flights, sub := l.flights, l.sub
 	l.flights, l.sub = nil, nil
@@ -284,10 +285,10 @@ func (l *leanLink) end(err error) {
 	}
 }
 
-func (l *leanLink) open() bool {
+func (l *leanLink) down() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return !l.closing && !l.ended && l.cause == nil
+	return l.stateLocked()
 }
 
 func (l *leanLink) close(graceful bool) {

@@ -21,8 +21,9 @@ type link interface {
 	// passes first, or the session's error. paho's publish returns after
 	// done; the lean engine's returns at once.
 	publish(topic string, qos byte, payload []byte, timeout time.Duration, done func(error))
-	// open reports whether the session is still up.
-	open() bool
+	// down is nil while the session is up, else why it ended: the error
+	// its lost callback reports, or errConnLost.
+	down() error
 	// close ends the session, with a DISCONNECT when graceful; it is safe
 	// twice and does not report the session lost.
 	close(graceful bool)
@@ -88,7 +89,12 @@ func (l *pahoLink) publish(topic string, qos byte, payload []byte, timeout time.
 	}
 }
 
-func (l *pahoLink) open() bool { return l.c.IsConnectionOpen() }
+func (l *pahoLink) down() error {
+	if l.c.IsConnectionOpen() {
+		return nil
+	}
+	return errConnLost
+}
 
 func (l *pahoLink) close(graceful bool) {
 	if graceful {

@@ -112,6 +112,16 @@ var _ = Describe("against a real server process", Ordered, Label("process"), fun
 		Expect(c.Missing + c.Duplicates + c.Malformed + c.Unpublished).To(BeZero())
 		Expect(total(res, simulator.StageEndToEnd)).To(BeEquivalentTo(devices * 3))
 		Expect(res.Shards[0].PeakActive).To(BeNumerically(">", devices/2))
+		// Every device holds 15 s, so the fleet stood still long enough
+		// for the settled sample; the gauge proves how many were connected
+		// at once, and never more than the sampled peak.
+		sh := res.Shards[0]
+		Expect(sh.SettledActive).To(BeNumerically(">", devices/2))
+		Expect(sh.SettledRSS).To(BeNumerically(">", sh.SettledBaselineRSS))
+		Expect(sh.SettledKiBPerDevice).To(BeNumerically("~", float64(sh.SettledRSS-sh.SettledBaselineRSS)/float64(sh.SettledActive)/1024, 0.01))
+		atOnce, _ := res.ConnectedAtOnce()
+		Expect(atOnce).To(BeNumerically(">", devices/2))
+		Expect(atOnce).To(BeNumerically("<=", sh.PeakActive))
 	})
 
 	It("merges four shard processes into the results of one process running the same fleet", func() {

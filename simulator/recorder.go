@@ -50,6 +50,14 @@ func (r *recorder) observe(st Stage, d time.Duration) {
 	r.m.stage.WithLabelValues(string(st)).Observe(d.Seconds())
 }
 
+// addActive counts a session up (1) or down (-1): the gauge of devices
+// connected, its metric, and the second's fewest (reports.SimSecond.ConnectedMin).
+func (r *recorder) addActive(delta int64) {
+	n := r.active.Add(delta)
+	r.m.active.Add(float64(delta))
+	r.sec.connectedAt(time.Now(), n)
+}
+
 // fail counts a failed step.
 func (r *recorder) fail(stage string, reason handshake.Reason) { r.failN(stage, reason, 1) }
 

@@ -81,7 +81,7 @@ func runRecorded(sc Scenario, s Shard) *Results {
 	for _, sl := range f.plan {
 		record(f, sl)
 	}
-	res := f.results(time.Now().UTC(), memSample{}, peakSample{}, true)
+	res := f.results(time.Now().UTC(), memoryMarks{}, true)
 	// Through the JSON, as shards hand their results over.
 	var buf bytes.Buffer
 	Expect(res.Encode(&buf)).To(Succeed())

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"runtime/debug"
 	rtmetrics "runtime/metrics"
 	"strconv"
 	"strings"
@@ -36,6 +37,16 @@ func sampleMemory() memSample {
 	return m
 }
 
+// settledMemory is the process's memory once the garbage is collected and
+// the free heap returned to the system (runtime.GC, debug.FreeOSMemory):
+// what the live objects, stacks and the runtime hold, without the garbage
+// of whatever ran before. It blocks its caller for a collection.
+func settledMemory() memSample {
+	runtime.GC()
+	debug.FreeOSMemory()
+	return sampleMemory()
+}
+
 // residentBytes reads the resident set size from /proc/self/statm.
 func residentBytes() uint64 {
 	b, err := os.ReadFile("/proc/self/statm")
@@ -59,11 +70,23 @@ type peakSample struct {
 	active, goroutines int
 }
 
+// memoryMarks are a run's memory figures: before the first device, at the
+// peak, and settled (settledMemory) before the first device and once every
+// device was connected.
+type memoryMarks struct {
+	base, settledBase memSample
+	peak, settled     peakSample
+}
+
 // Sampling periods.
 const (
 	memoryPeriod           = 250 * time.Millisecond
 	terminalProgressPeriod = time.Second
 	defaultProgressPeriod  = 5 * time.Second
+	// settleTicks is how many memory periods the count of connected
+	// devices must hold still, every slot started, before the settled
+	// sample (2 s).
+	settleTicks = 8
 )
 
 // sampler tracks the peak of connected devices with the memory at that
@@ -75,22 +98,26 @@ type sampler struct {
 	every    time.Duration
 	done     chan struct{}
 	wg       sync.WaitGroup
-	peak     peakSample
+	marks    memoryMarks
+	// The connected count of the last memory period and how many periods
+	// it has held still (for the settled sample).
+	lastActive, still int
 	// The counts of the last progress line (connects, publishes, acks,
 	// received, delivered) and its time, for the rates of the next.
 	last   [5]int64
 	lastAt time.Time
 }
 
-func startSampler(f *fleet, cfg Config, base memSample) *sampler {
-	s := &sampler{f: f, out: cfg.Progress, terminal: cfg.Terminal, every: cfg.ProgressInterval, done: make(chan struct{})}
+func startSampler(f *fleet, cfg Config, base, settledBase memSample) *sampler {
+	s := &sampler{f: f, out: cfg.Progress, terminal: cfg.Terminal, every: cfg.ProgressInterval, done: make(chan struct{}),
+		marks: memoryMarks{base: base, settledBase: settledBase}}
 	if s.every <= 0 {
 		s.every = defaultProgressPeriod
 		if s.terminal {
 			s.every = terminalProgressPeriod
 		}
 	}
-	s.peak.memSample = base
+	s.marks.peak.memSample = base
 	s.wg.Add(1)
 	go s.loop()
 	return s
@@ -104,8 +131,10 @@ func (s *sampler) loop() {
 	defer prog.Stop()
 	for {
 		select {
-		case <-mem.C:
+		case now := <-mem.C:
+			s.f.rec.sec.tick(now)
 			s.sample()
+			s.settle()
 		case <-prog.C:
 			s.print(false)
 		case <-s.done:
@@ -117,17 +146,34 @@ func (s *sampler) loop() {
 
 func (s *sampler) sample() {
 	active := int(s.f.rec.active.Load())
-	if active == 0 || active < s.peak.active {
+	if active == 0 || active < s.marks.peak.active {
 		return
 	}
-	s.peak = peakSample{memSample: sampleMemory(), active: active, goroutines: runtime.NumGoroutine()}
+	s.marks.peak = peakSample{memSample: sampleMemory(), active: active, goroutines: runtime.NumGoroutine()}
 }
 
-// stop ends the sampler and returns the peak.
-func (s *sampler) stop() peakSample {
+// settle takes the settled sample once every slot of the shard has started
+// and the count of connected devices has held still for settleTicks
+// periods at more devices than the last settled sample had.
+func (s *sampler) settle() {
+	r := s.f.rec
+	active := int(r.active.Load())
+	if active != s.lastActive {
+		s.lastActive, s.still = active, 0
+		return
+	}
+	s.still++
+	if s.still < settleTicks || active <= s.marks.settled.active || r.started.Load() < int64(len(s.f.plan)) {
+		return
+	}
+	s.marks.settled = peakSample{memSample: settledMemory(), active: active, goroutines: runtime.NumGoroutine()}
+}
+
+// stop ends the sampler and returns the run's memory figures.
+func (s *sampler) stop() memoryMarks {
 	close(s.done)
 	s.wg.Wait()
-	return s.peak
+	return s.marks
 }
 
 func (s *sampler) print(last bool) {

@@ -33,7 +33,10 @@ type seconds struct {
 	counts [secDelivered + 1]int64
 	hist   map[Stage]*hdrhistogram.Histogram // the open second's
 	used   bool                              // the open second has something
-	full   bool
+	// The devices connected as last reported, and the fewest of the open
+	// second (it starts at what the second before ended with).
+	connected, connectedMin int64
+	full                    bool
 }
 
 func newSeconds() *seconds {
@@ -51,10 +54,10 @@ func (s *seconds) rollLocked(now time.Time) bool {
 	case s.full:
 		return false
 	case !s.used:
-		s.open.At = at
+		s.open.At, s.connectedMin = at, s.connected
 	case at > s.open.At: // a clock stepped back keeps the open second
 		s.sealLocked()
-		s.open.At = at
+		s.open.At, s.connectedMin = at, s.connected
 	}
 	s.used = true
 	return true
@@ -79,7 +82,8 @@ func (s *seconds) sealLocked() {
 // snapshotLocked is the open second as results hold it.
 func (s *seconds) snapshotLocked() reports.SimSecond {
 	sec := reports.SimSecond{At: s.open.At, Connects: s.counts[secConnects], Publishes: s.counts[secPublishes],
-		Acks: s.counts[secAcks], Received: s.counts[secReceived], Failures: s.counts[secFailures], Delivered: s.counts[secDelivered]}
+		Acks: s.counts[secAcks], Received: s.counts[secReceived], Failures: s.counts[secFailures], Delivered: s.counts[secDelivered],
+		ConnectedMin: s.connectedMin}
 	for st, h := range s.hist {
 		if h.TotalCount() == 0 {
 			continue
@@ -102,6 +106,24 @@ func (s *seconds) addAt(now time.Time, c secCount, n int64) {
 	if s.rollLocked(now) {
 		s.counts[c] += n
 	}
+}
+
+// connectedAt notes that n devices are connected at now: the gauge of
+// reports.SimSecond.ConnectedMin. Every change of the count is noted, so a
+// second's figure is the fewest the count went down to in it.
+func (s *seconds) connectedAt(now time.Time, n int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rollLocked(now)
+	s.connected, s.connectedMin = n, min(s.connectedMin, n)
+}
+
+// tick opens the second of now, so that a second in which nothing
+// happened still holds the gauge; the sampler calls it.
+func (s *seconds) tick(now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rollLocked(now)
 }
 
 // observe records a latency of stage st in the current second.

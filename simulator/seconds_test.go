@@ -65,6 +65,38 @@ var _ = Describe("the run's seconds", func() {
 		Expect(merged.Seconds).To(Equal(whole.all()))
 	})
 
+	It("keep the fewest devices connected in each second, which merged shards add up", func() {
+		a, b := newSeconds(), newSeconds()
+		ms := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Millisecond) }
+		for i := range 10 { // shard a: 10 devices connect in the first second
+			a.connectedAt(ms(10*i), int64(i+1))
+		}
+		a.connectedAt(ms(1500), 9) // one drops in the second second and comes back
+		a.connectedAt(ms(1600), 10)
+		a.tick(ms(2100)) // nothing happens in the third: the gauge holds
+		b.connectedAt(ms(900), 1)
+		b.tick(ms(1100))
+		b.tick(ms(2200))
+		Expect(a.all()).To(HaveLen(3))
+		mins := func(secs []reports.SimSecond) []int64 {
+			var out []int64
+			for _, s := range secs {
+				out = append(out, s.ConnectedMin)
+			}
+			return out
+		}
+		Expect(mins(a.all())).To(Equal([]int64{0, 9, 10}))
+		Expect(mins(b.all())).To(Equal([]int64{0, 1, 1}))
+		merged, err := reports.MergeSim(
+			&reports.Sim{Version: reports.SimVersion, FleetID: "f", Shards: []reports.SimShard{{Index: 0, Count: 2}}, Seconds: a.all()},
+			&reports.Sim{Version: reports.SimVersion, FleetID: "f", Shards: []reports.SimShard{{Index: 1, Count: 2}}, Seconds: b.all()})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(mins(merged.Seconds)).To(Equal([]int64{0, 10, 11}))
+		n, at := merged.ConnectedAtOnce()
+		Expect(n).To(BeEquivalentTo(11))
+		Expect(at).To(Equal(t0.Unix() + 2))
+	})
+
 	It("hold the latencies of the open second apart from the sealed ones", func() {
 		s := newSeconds()
 		for k := range 300 { // 2.1 s

@@ -72,6 +72,7 @@ func WriteSummary(w io.Writer, r *Results) error {
 		}
 		fmt.Fprintln(w)
 	}
+	writeSettled(w, r)
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprint(tw, "stage\tcount\t")
@@ -97,6 +98,46 @@ func WriteSummary(w io.Writer, r *Results) error {
 	writeNested(w, "failures", r.Failures)
 	writeNested(w, "hostile", r.Hostile)
 	return nil
+}
+
+// writeSettled prints the settled memory per device and the most devices
+// connected throughout one second.
+func writeSettled(w io.Writer, r *Results) {
+	if kib, n := settledPerDevice(r); n > 0 {
+		fmt.Fprintf(w, "settled:  %.1f KiB/device resident after GC and FreeOSMemory, over the baseline with the fixtures loaded, at %d devices (%d shards)\n",
+			kib, n, settledShards(r))
+	}
+	if n, at := r.ConnectedAtOnce(); n > 0 {
+		fmt.Fprintf(w, "at once:  %d devices connected throughout the second %s\n", n, time.Unix(at, 0).UTC().Format(time.RFC3339))
+	}
+}
+
+// settledPerDevice is the settled resident memory per device over the
+// shards that have one: their growth over their baselines, summed, over
+// their devices, summed; and those devices.
+func settledPerDevice(r *Results) (float64, int) {
+	var grown uint64
+	n := 0
+	for _, s := range r.Shards {
+		if s.SettledActive > 0 && s.SettledRSS > s.SettledBaselineRSS {
+			grown += s.SettledRSS - s.SettledBaselineRSS
+			n += s.SettledActive
+		}
+	}
+	if n == 0 {
+		return 0, 0
+	}
+	return float64(grown) / float64(n) / 1024, n
+}
+
+func settledShards(r *Results) int {
+	n := 0
+	for _, s := range r.Shards {
+		if s.SettledActive > 0 {
+			n++
+		}
+	}
+	return n
 }
 
 // writePhases prints the rates of the ramp and of the steady state
@@ -204,6 +245,13 @@ func Figures(r *Results) map[string]float64 {
 		out["go_kib_per_device"] = r.Shards[0].GoKiBPerDevice
 	}
 	out["peak_connected"] = float64(peak)
+	if n, _ := r.ConnectedAtOnce(); n > 0 {
+		out["connected_at_once"] = float64(n)
+	}
+	if kib, n := settledPerDevice(r); n > 0 {
+		out["settled_kib_per_device"] = kib
+		out["settled_devices"] = float64(n)
+	}
 	return out
 }
 
