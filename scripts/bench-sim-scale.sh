@@ -1,123 +1,179 @@
 #!/usr/bin/env bash
-# Many concurrent noise devices on one machine, past what one process may
-# hold: PAIRS pairs of (shakedown serve, shakedown sim), each pair with a
-# fixture set of its own (a set holds at most 9,999 devices per profile) and
-# each process under the per-process open-file limit. Every device stays
-# connected for HOLD, so all of them are connected at once in the middle of
-# the run; the script prints each pair's summary and the totals.
+# DEVICES concurrent noise devices on one machine, past what one process may
+# hold: one fleet, run as shards of at most PER devices (`shakedown sim
+# --shard i/n`, as the Kubernetes Indexed Job runs it), against as few
+# `shakedown serve` processes as the per-process open-file limit allows,
+# each with at most PER connections. Every device publishes at QoS 1 every
+# INTERVAL with a keep-alive of KEEPALIVE, and holds long enough that the
+# whole fleet is connected at once after the ramp. The shards' results are
+# merged exactly (`shakedown results merge`), and the run is judged on the
+# three criteria of issue 17:
 #
-# Usage: scripts/bench-sim-scale.sh [DEVICES] [PAIRS]     (default 50000 6; 100000 12 for 100,000)
-#   RATE=80 HOLD=180s INTERVAL=60s    per pair: arrivals/s, hold, publish interval
-#   KEEP=1                             keep the work directory
-#   LOG_LEVEL=debug                    the servers' log level (default warn)
+#   1. every legitimate device connected at once at the peak: the merged
+#      gauge of devices connected throughout one second (connected_at_once,
+#      the shards' per-second minimum summed) equals DEVICES;
+#   2. 0 acknowledged messages missing at the end-to-end subscribers;
+#   3. connect p99 (from each device's scheduled start to its CONNACK) <= P99.
 #
+# Usage: scripts/bench-sim-scale.sh [DEVICES]             (default 100000)
+#   PER=18000           most devices per shard, and connections per server
+#   RATE=250            arrivals per second of the whole fleet
+#   HOLD=               each device's hold (default: the ramp DEVICES/RATE + 180 s)
+#   INTERVAL=60s KEEPALIVE=60s P99=5s
+#   ADDRS=100           source addresses per shard (127.0.<shard+1>.1-ADDRS)
+#   OUT=out/bench-sim-scale.json   the merged results file
+#   KEEP=1              keep the work directory; LOG_LEVEL=warn (the servers')
+#
+# Exit status: 0 every criterion held; 1 one failed; 2 a set-up error.
 # Not a test: it takes minutes and the whole machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-devices=${1:-50000}
-pairs=${2:-6}
-rate=${RATE:-80}
-hold=${HOLD:-180s}
+devices=${1:-100000}
+per=${PER:-18000}
+rate=${RATE:-250}
 interval=${INTERVAL:-60s}
+keepalive=${KEEPALIVE:-60s}
+p99=${P99:-5s}
+addrs=${ADDRS:-100}
+out=${OUT:-out/bench-sim-scale.json}
 password=bench-sim-scale
-per=$(( (devices + pairs - 1) / pairs ))
-if [ "$per" -gt 9999 ]; then
-  echo "bench-sim-scale: $per devices per pair; a fixture set holds at most 9999 per profile: use more pairs" >&2
-  exit 2
-fi
+log() { echo "bench-sim-scale: $*" >&2; }
+die() { log "$*"; exit 2; }
+
+[ "$devices" -ge 1 ] && [ "$per" -ge 1 ] || die "DEVICES and PER must be positive"
+shards=$(( (devices + per - 1) / per ))
+servers=$shards                          # one server per shard: each holds at most PER connections
+[ "$shards" -le 254 ] || die "$shards shards: at most 254 (one 127.0.<n>.0/24 of sources each)"
+[ "$addrs" -ge 1 ] && [ "$addrs" -le 254 ] || die "ADDRS must be 1-254"
+ramp_s=$(( (devices + rate - 1) / rate ))
+hold=${HOLD:-$(( ramp_s + 180 ))s}
+per_shard=$(( (devices + shards - 1) / shards ))
+
+# The plan against the machine's limits: open files per process (each
+# process holds its connections and a few dozen files of its own) and
+# ephemeral ports per source address.
+files=$(ulimit -n)
+[ "$files" = unlimited ] || [ $(( per_shard + 64 )) -le "$files" ] ||
+  die "$per_shard connections per process, open-file limit $files: lower PER"
+read -r port_lo port_hi </proc/sys/net/ipv4/ip_local_port_range
+ports=$(( port_hi - port_lo + 1 ))
+per_addr=$(( (per_shard + addrs - 1) / addrs ))
+[ "$per_addr" -le "$ports" ] || die "$per_addr connections per source address, $ports ephemeral ports: raise ADDRS"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/bench-sim-scale.XXXXXX")
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  if [ -n "${KEEP:-}" ]; then echo "bench-sim-scale: kept $work" >&2; else rm -rf "$work"; fi
+  if [ -n "${KEEP:-}" ]; then log "kept $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
-log() { echo "bench-sim-scale: $*" >&2; }
+
+cat <<EOF
+plan: $devices noise devices in $shards shards of at most $per_shard (PER=$per), $servers server processes
+      open files per process: limit $files, at most $per_shard connections each
+      sources: $addrs loopback addresses per shard (127.0.<shard+1>.1-$addrs), $per_addr connections per address of $ports ephemeral ports ($port_lo-$port_hi)
+      arrivals $rate/s (ramp ${ramp_s}s), hold $hold, QoS 1 every $interval, keep-alive $keepalive
+      criteria: all $devices connected at once, 0 acknowledged messages missing, connect p99 <= $p99
+load before: $(cat /proc/loadavg)
+EOF
 
 log "building"
 go build -o "$work/shakedown" ./cmd/shakedown
 sd="$work/shakedown"
-log "open-file limit per process: $(ulimit -Hn) (hard), $per devices per pair"
 
-# Each pair's fixture set and registry, as many at once as there are cores.
-prepare() {
-  local d="$work/pair$1"
+# One fixture set for the whole fleet (identities are dealt fleet-wide, so
+# shards never share one), one registry imported from it and copied for
+# every server.
+log "generating $devices noise identities and the registry"
+"$sd" fixtures gen "$work/fx" --seed bench-sim-scale --devices 1 --noise-devices "$devices" >/dev/null
+"$sd" devices import --fixtures "$work/fx" --profiles noise --registry "sqlite:$work/registry.db" >/dev/null
+
+for i in $(seq 0 $((servers - 1))); do
+  d="$work/serve$i"
   mkdir -p "$d"
-  "$sd" fixtures gen "$d/fx" --seed "scale-$1" --devices "$per" >/dev/null
-  # Only the noise devices: a tls device costs an argon2id hash to import.
-  "$sd" devices import --fixtures "$d/fx" --profiles noise --registry "sqlite:$d/registry.db" >/dev/null
-}
-jobs=$(nproc)
-log "preparing $pairs fixture sets and registries, $jobs at a time"
-for first in $(seq 0 "$jobs" $((pairs - 1))); do
-  preps=()
-  for i in $(seq "$first" $((first + jobs - 1))); do
-    [ "$i" -lt "$pairs" ] || break
-    prepare "$i" &
-    preps+=($!)
-  done
-  for p in "${preps[@]}"; do wait "$p" || { log "preparing a pair failed"; exit 1; }; done
-done
-for i in $(seq 0 $((pairs - 1))); do
-  d="$work/pair$i"
+  cp "$work/registry.db" "$d/registry.db"
   "$sd" serve --registry "sqlite:$d/registry.db" \
     --listen-noise 127.0.0.1:0 --listen-tls "" --listen-seed "" --listen-psk "" \
     --backend 127.0.0.1:0 --backend-password "$password" \
-    --metrics 127.0.0.1:0 --log-level "${LOG_LEVEL:-warn}" --ready-file "$d/ready.json" >"$d/serve.out" 2>"$d/serve.err" &
+    --metrics 127.0.0.1:0 --log-level "${LOG_LEVEL:-warn}" --ready-file "$d/ready.json" >"$d/out" 2>"$d/err" &
   pids+=($!)
+  echo "$!" >"$d/pid"
 done
-for i in $(seq 0 $((pairs - 1))); do
-  for _ in $(seq 1 3000); do [ -s "$work/pair$i/ready.json" ] && break; sleep 0.2; done
-  [ -s "$work/pair$i/ready.json" ] || { log "serve $i did not become ready"; cat "$work/pair$i/serve.err" >&2; exit 1; }
+for i in $(seq 0 $((servers - 1))); do
+  for _ in $(seq 1 3000); do [ -s "$work/serve$i/ready.json" ] && break; sleep 0.2; done
+  [ -s "$work/serve$i/ready.json" ] || { log "serve $i did not become ready"; cat "$work/serve$i/err" >&2; exit 2; }
+  awk '/^VmRSS:/ { print $2 }' "/proc/$(cat "$work/serve$i/pid")/status" >"$work/serve$i/base_kib"
 done
-log "$pairs servers ready; starting $pairs fleets of $per devices ($rate arrivals/s each, hold $hold)"
 
+# The load average while the fleet runs, every 5 s.
+( for _ in $(seq 1 100000); do cat /proc/loadavg; sleep 5; done ) >"$work/loadavg" &
+loadpid=$!
+pids+=($loadpid)
+
+log "$servers servers ready; starting $shards shards"
 sims=()
-for i in $(seq 0 $((pairs - 1))); do
-  d="$work/pair$i"
-  # 100 loopback addresses per fleet, as a fleet comes from many: the
-  # server's per-source admission limits stay at their defaults.
-  "$sd" sim --fixtures "$d/fx" --gateway-ready "$d/ready.json" --backend-password "$password" --mix noise=1 \
-    --devices "$per" --rate "$rate" --hold "$hold" --publish-interval "$interval" --qos 1 --quiet \
-    --source-addrs "127.0.$((i + 1)).1-127.0.$((i + 1)).100" \
-    --out "$d/sim.json" >"$d/sim.txt" 2>"$d/sim.err" &
+for i in $(seq 0 $((shards - 1))); do
+  "$sd" sim --fixtures "$work/fx" --gateway-ready "$work/serve$((i % servers))/ready.json" --backend-password "$password" \
+    --mix noise=1 --devices "$devices" --shard "$i/$shards" --rate "$rate" --hold "$hold" \
+    --publish-interval "$interval" --keepalive "$keepalive" --qos 1 --quiet \
+    --threshold "connect.p99<=$p99" \
+    --source-addrs "127.0.$((i + 1)).1-127.0.$((i + 1)).$addrs" \
+    --out "$work/shard-$i.json" >"$work/shard-$i.txt" 2>"$work/shard-$i.err" &
   sims+=($!)
 done
 rc=0
-for p in "${sims[@]}"; do wait "$p" || rc=$?; done
-# The servers' peak resident memory (VmHWM), summed, and the messages their
-# brokers dropped for a subscriber, while they still run.
-server_kib=0
-for p in "${pids[@]}"; do
-  kib=$(awk '/^VmHWM:/ { print $2 }' "/proc/$p/status" 2>/dev/null || true)
-  server_kib=$((server_kib + ${kib:-0}))
-done
-for i in $(seq 0 $((pairs - 1))); do
-  m=$(sed -n 's/.*"metrics": "\(.*\)".*/\1/p' "$work/pair$i/ready.json")
-  curl -fsS "http://$m/metrics" >"$work/pair$i/metrics.txt" 2>/dev/null || true
-done
-dropped=$(cat "$work"/pair*/metrics.txt 2>/dev/null | awk '
-  /^shakedown_mqtt_dropped_total/ { split($1, a, "\""); d[a[2]] += $2 }
-  END { printf "%d (write queue full), %d (too many unacknowledged)", d["write_queue"], d["inflight_full"] }')
-for i in $(seq 0 $((pairs - 1))); do
-  echo "== pair $i"; cat "$work/pair$i/sim.txt"
-done
-# Exit status 1 is a threshold the fleet broke (losses): its results stand.
-[ "$rc" -eq 0 ] || [ "$rc" -eq 1 ] || { log "a fleet failed (exit $rc)"; cat "$work"/pair*/sim.err >&2; exit "$rc"; }
+for p in "${sims[@]}"; do wait "$p" || { r=$?; [ "$r" -gt "$rc" ] && rc=$r; }; done
+kill "$loadpid" 2>/dev/null || true
+# Exit status 1 is a threshold a shard broke: its results stand.
+[ "$rc" -le 1 ] || { log "a shard failed (exit $rc)"; tail -n 20 "$work"/shard-*.err >&2; exit 2; }
 
-# The totals over the pairs, from each fleet's figures.
-echo "== totals: $pairs pairs"
-for i in $(seq 0 $((pairs - 1))); do "$sd" results show --figures "$work/pair$i/sim.json"; done | awk -F= -v server_kib="$server_kib" -v dropped="$dropped" '
-  { v[$1] += $2; n[$1]++ }
-  END {
-    printf "devices connected        %d (at most %d at once: the sum of the pairs\x27 peaks)\n", v["connected"], v["peak_connected"]
-    printf "messages                 %d acknowledged, %d received end to end, %d missing\n", v["acked"], v["received"], v["missing"]
-    printf "handshakes per second    %.1f (sum over pairs)\n", v["handshakes_per_s"]
-    printf "simulator memory         %.1f KiB/device resident, %.1f KiB/device Go (means over pairs)\n", v["kib_per_device"] / n["kib_per_device"], v["go_kib_per_device"] / n["go_kib_per_device"]
-    printf "broker drops             %s (sum over the servers)\n", dropped
-    if (v["peak_connected"] > 0)
-      printf "server memory            %.1f KiB/device (the servers\x27 peak resident memory, summed, over the devices connected at once)\n", server_kib / v["peak_connected"]
-  }'
+# Each server's resident memory: before the fleet, and its peak (VmHWM),
+# and the messages its broker dropped.
+echo "== servers"
+for i in $(seq 0 $((servers - 1))); do
+  d="$work/serve$i"
+  hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$(cat "$d/pid")/status")
+  m=$(sed -n 's/.*"metrics": "\(.*\)".*/\1/p' "$d/ready.json")
+  drops=$(curl -fsS "http://$m/metrics" 2>/dev/null | awk '/^shakedown_mqtt_dropped_total/ { n += $2 } END { print n + 0 }')
+  conns=$(( (devices - i + shards - 1) / shards ))  # the devices of shard i, its only clients
+  echo "serve $i: resident $(( $(cat "$d/base_kib") / 1024 )) MiB before the fleet, peak $(( hwm / 1024 )) MiB" \
+    "($(awk -v h="$hwm" -v b="$(cat "$d/base_kib")" -v n="$conns" 'BEGIN { printf "%.1f", (h - b) / n }') KiB per session of $conns); broker drops $drops"
+done
+
+echo "== merged results of $shards shards"
+set +e
+mkdir -p "$(dirname "$out")"
+"$sd" results merge -o "$out" "$work"/shard-*.json
+merge_rc=$?
+set -e
+[ "$merge_rc" -le 1 ] || { log "merging failed (exit $merge_rc)"; exit 2; }
+echo "merged results: $out"
+
+"$sd" results show --figures "$out" >"$work/figures"
+fig() { awk -F= -v k="$1" '$1 == k { print $2; f = 1 } END { if (!f) print 0 }' "$work/figures"; }
+at_once=$(fig connected_at_once)
+missing=$(fig missing)
+acked=$(fig acked)
+received=$(fig received)
+p99_ms=$(fig connect_p99_ms)
+settled=$(fig settled_kib_per_device)
+limit_ms=$(awk -v d="$p99" 'BEGIN { v = d + 0; if (d ~ /ms$/) print v; else if (d ~ /s$/) print v * 1000; else print v }')
+load_max=$(awk '$1 > m { m = $1 } END { print m + 0 }' "$work/loadavg")
+procs=$(( shards + servers ))
+
+pass=1
+verdict() { if [ "$1" = 1 ]; then echo "PASS  $2"; else echo "FAIL  $2"; pass=0; fi; }
+echo "== criteria"
+# The figures print with six significant digits: compare them in awk.
+holds() { awk -v a="$1" -v b="$3" "BEGIN { if (a + 0 $2 b + 0) print 1 }"; }
+verdict "$(holds "$at_once" ">=" "$devices")" "every device connected at once: $at_once of $devices connected throughout one second"
+verdict "$([ "$(holds "$missing" "==" 0)" = 1 ] && holds "$acked" ">" 0)" "acknowledged messages missing: $missing ($acked acknowledged, $received received end to end)"
+verdict "$(holds "$p99_ms" "<=" "$limit_ms")" "connect p99 ${p99_ms} ms (at most $p99)"
+echo "== summary"
+echo "$devices noise devices in $shards shards against $servers servers ($procs processes on $(nproc) cores, load average peak $load_max):" \
+  "$at_once connected at once, $acked messages acknowledged and $received received end to end, $missing missing;" \
+  "connect p99 ${p99_ms} ms; simulator ${settled} KiB resident per connected device (settled, over the baseline with the fixtures loaded)." \
+  "$([ "$pass" = 1 ] && echo PASS || echo FAIL)"
+[ "$pass" = 1 ] || exit 1
