@@ -21,7 +21,7 @@
 #   HOLD=               each device's hold (default: the ramp DEVICES/RATE + 180 s)
 #   INTERVAL=60s KEEPALIVE=60s P99=5s
 #   ADDRS=100           source addresses per shard (127.0.<shard+1>.1-ADDRS)
-#   OUT=out/bench-sim-scale.json   the merged results file
+#   SCALE_OUT=out/bench-sim-scale.json   the merged results file
 #   KEEP=1              keep the work directory; LOG_LEVEL=warn (the servers')
 #
 # Exit status: 0 every criterion held; 1 one failed; 2 a set-up error.
@@ -36,7 +36,7 @@ interval=${INTERVAL:-60s}
 keepalive=${KEEPALIVE:-60s}
 p99=${P99:-5s}
 addrs=${ADDRS:-100}
-out=${OUT:-out/bench-sim-scale.json}
+out=${SCALE_OUT:-out/bench-sim-scale.json}
 password=bench-sim-scale
 log() { echo "bench-sim-scale: $*" >&2; }
 die() { log "$*"; exit 2; }
@@ -129,19 +129,6 @@ kill "$loadpid" 2>/dev/null || true
 # Exit status 1 is a threshold a shard broke: its results stand.
 [ "$rc" -le 1 ] || { log "a shard failed (exit $rc)"; tail -n 20 "$work"/shard-*.err >&2; exit 2; }
 
-# Each server's resident memory: before the fleet, and its peak (VmHWM),
-# and the messages its broker dropped.
-echo "== servers"
-for i in $(seq 0 $((servers - 1))); do
-  d="$work/serve$i"
-  hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$(cat "$d/pid")/status")
-  m=$(sed -n 's/.*"metrics": "\(.*\)".*/\1/p' "$d/ready.json")
-  drops=$(curl -fsS "http://$m/metrics" 2>/dev/null | awk '/^shakedown_mqtt_dropped_total/ { n += $2 } END { print n + 0 }')
-  conns=$(( (devices - i + shards - 1) / shards ))  # the devices of shard i, its only clients
-  echo "serve $i: resident $(( $(cat "$d/base_kib") / 1024 )) MiB before the fleet, peak $(( hwm / 1024 )) MiB" \
-    "($(awk -v h="$hwm" -v b="$(cat "$d/base_kib")" -v n="$conns" 'BEGIN { printf "%.1f", (h - b) / n }') KiB per session of $conns); broker drops $drops"
-done
-
 echo "== merged results of $shards shards"
 set +e
 mkdir -p "$(dirname "$out")"
@@ -150,6 +137,22 @@ merge_rc=$?
 set -e
 [ "$merge_rc" -le 1 ] || { log "merging failed (exit $merge_rc)"; exit 2; }
 echo "merged results: $out"
+
+# Each server's resident memory: before the fleet and its peak (VmHWM),
+# over the most sessions it held (its shard's peak of connected devices),
+# and the messages its broker dropped.
+echo "== servers"
+for i in $(seq 0 $((servers - 1))); do
+  d="$work/serve$i"
+  hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$(cat "$d/pid")/status")
+  base=$(cat "$d/base_kib")
+  m=$(sed -n 's/.*"metrics": "\(.*\)".*/\1/p' "$d/ready.json")
+  drops=$(curl -fsS "http://$m/metrics" 2>/dev/null | awk '/^shakedown_mqtt_dropped_total/ { n += $2 } END { print n + 0 }')
+  peak=$("$sd" results show --figures "$work/shard-$i.json" | awk -F= '$1 == "peak_connected" { print $2 }')
+  echo "serve $i: resident $(( base / 1024 )) MiB before the fleet, peak $(( hwm / 1024 )) MiB" \
+    "($(awk -v h="$hwm" -v b="$base" -v n="${peak:-0}" 'BEGIN { if (n > 0) printf "%.1f", (h - b) / n; else print "-" }') KiB per session" \
+    "at its shard's peak of ${peak:-0} devices); broker drops $drops"
+done
 
 "$sd" results show --figures "$out" >"$work/figures"
 fig() { awk -F= -v k="$1" '$1 == k { print $2; f = 1 } END { if (!f) print 0 }' "$work/figures"; }
