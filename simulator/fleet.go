@@ -183,8 +183,11 @@ func (f *fleet) identities(all []Slot) error {
 	}
 	for k, n := range KindCounts(all) {
 		if have := len(f.pools[k]); have < n {
-			return fmt.Errorf("%w: the fleet needs %d %s devices and the set has %d; generate it with more devices per profile (at most %d)",
-				ErrIdentities, n, k, have, fixtures.MaxDevicesPerProfile)
+			more := fmt.Sprintf("more devices per profile (at most %d)", fixtures.MaxDevicesPerProfile)
+			if k == string(handshake.Noise) {
+				more = fmt.Sprintf("more noise devices (fixtures gen --noise-devices, at most %d)", fixtures.MaxNoiseDevices)
+			}
+			return fmt.Errorf("%w: the fleet needs %d %s devices and the set has %d; generate it with %s", ErrIdentities, n, k, have, more)
 		}
 	}
 	pins, err := noise.NewPins(f.set.NoiseCurrent.Public)
