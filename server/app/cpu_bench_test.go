@@ -2,6 +2,11 @@ package app_test
 
 import (
 	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -18,6 +23,11 @@ import (
 	"shakedown/handshake/noise"
 )
 
+var serverProfile = flag.String("server-cpuprofile", "", "BenchmarkServerCPU: after the measurement, write a CPU profile of the serve process (its --pprof) under the same load here")
+
+// profileSeconds is how long -server-cpuprofile profiles the server.
+const profileSeconds = 20
+
 // cpuDevices is the number of noise devices whose messages 1 the
 // benchmark replays; every device's messages reach the server in order.
 const cpuDevices = 64
@@ -32,6 +42,11 @@ const cpuDevices = 64
 // share of the server's work that is the handshake's cryptography; goal 0.7.
 //
 //	go test -run '^$' -bench '^BenchmarkServerCPU$' -benchtime 3000x -count 5 ./server/app
+//
+// -server-cpuprofile FILE then keeps the same load on the server while its
+// --pprof endpoint takes a CPU profile of profileSeconds into FILE:
+//
+//	go test -run '^$' -bench '^BenchmarkServerCPU$' -benchtime 3000x ./server/app -args -server-cpuprofile cpu.pb.gz
 func BenchmarkServerCPU(b *testing.B) {
 	RegisterFailHandler(func(message string, _ ...int) { b.Fatal(message) })
 	dir := b.TempDir()
@@ -69,7 +84,7 @@ func BenchmarkServerCPU(b *testing.B) {
 	b.Cleanup(func() { out.Close() })
 	srv := launchServer(dir, out, "serve", "--fixtures", filepath.Join(dir, "fx"), "--registry", "sqlite:"+filepath.Join(dir, "registry.db"),
 		"--listen-noise", "127.0.0.1:0", "--listen-tls", "", "--backend", "127.0.0.1:0", "--backend-password", backendPassword,
-		"--metrics", "", "--per-source-rate", "0", "--max-half-open", "4096", "--log-level", "warn")
+		"--metrics", "", "--per-source-rate", "0", "--max-half-open", "4096", "--log-level", "warn", "--pprof", pprofAddr())
 	b.Cleanup(func() { srv.session.Kill().Wait(5 * time.Second) })
 	addr := srv.addr("noise")
 	fullPath := func(n int, start uint64) time.Duration {
@@ -95,6 +110,50 @@ func BenchmarkServerCPU(b *testing.B) {
 	b.ReportMetric(float64(s.Microseconds()), "server-cpu-µs/hs")
 	b.ReportMetric(c.Seconds()/s.Seconds(), "ratio")
 	b.ReportMetric(0, "ns/op")
+	if *serverProfile != "" {
+		profileServer(srv.addr("pprof"), *serverProfile, func(round uint64) { fullPath(cpuDevices*16, epoch+(2+round)<<32) })
+	}
+}
+
+// pprofAddr is serve's --pprof: on only for -server-cpuprofile.
+func pprofAddr() string {
+	if *serverProfile == "" {
+		return ""
+	}
+	return "127.0.0.1:0"
+}
+
+// profileServer takes a CPU profile of profileSeconds from the server's
+// pprof endpoint at addr into path while load runs rounds of handshakes
+// (at most maxProfileRounds).
+func profileServer(addr, path string, load func(round uint64)) {
+	const maxProfileRounds = 10000
+	done := make(chan error, 1)
+	go func() {
+		resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, profileSeconds))
+		if err != nil {
+			done <- err
+			return
+		}
+		defer resp.Body.Close()
+		f, err := os.Create(path)
+		if err != nil {
+			done <- err
+			return
+		}
+		_, err = io.Copy(f, resp.Body)
+		done <- errors.Join(err, f.Close())
+	}()
+	for round := range uint64(maxProfileRounds) {
+		select {
+		case err := <-done:
+			Expect(err).To(Succeed())
+			return
+		default:
+			load(round)
+		}
+	}
+	Expect(<-done).To(Succeed())
 }
 
 // parallel runs fn n times on workers goroutines and fails on the first error.

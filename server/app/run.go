@@ -25,7 +25,7 @@ import (
 
 // Ready describes a started server: the bound address of every listener.
 type Ready struct {
-	Listeners map[string]string `json:"listeners"` // profile, "plain", "backend", "metrics" -> host:port
+	Listeners map[string]string `json:"listeners"` // profile, "plain", "backend", "metrics", "pprof" -> host:port
 }
 
 // Run serves until ctx is done, then drains sessions for cfg.Drain.
@@ -86,6 +86,14 @@ func Run(ctx context.Context, cfg server.Config, log *slog.Logger, ready func(Re
 		}
 		defer hs.Close()
 		ls.Listeners["metrics"] = addr
+	}
+	if cfg.Pprof != "" {
+		hs, addr, err := servePprof(cfg.Pprof, metrics, log, &wg)
+		if err != nil {
+			return err
+		}
+		defer hs.Close()
+		ls.Listeners["pprof"] = addr
 	}
 	wg.Add(1)
 	go func() {
