@@ -138,8 +138,9 @@ func stackConfig(ctx context.Context, cfg server.Config, reg registry.Registry, 
 	}
 	dir, counters := metrics.Timed(reg, reg)
 	return server.StackConfig{
-		Listen:   cfg.Listen,
-		Profiles: server.ProfileDeps{Directory: dir, Counters: counters, NoiseKeys: ring, NoisePattern: pattern, Certificate: cert},
+		Listen: cfg.Listen,
+		Profiles: server.ProfileDeps{Directory: dir, Counters: counters, NoiseKeys: ring, NoisePattern: pattern, Certificate: cert,
+			KeyCache: server.DefaultKeyCache},
 		Limits:   cfg.Limits(),
 		Observer: metrics,
 		Logger:   log.With("component", "gateway"),
