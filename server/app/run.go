@@ -184,7 +184,7 @@ func listeners(cfg server.Config, st *server.Stack, log *slog.Logger) Ready {
 // accept loop rides out failures such as EMFILE (package server/accept),
 // logging and counting each.
 func patientListener(addr, name string, metrics *server.Metrics, log *slog.Logger) (net.Listener, error) {
-	raw, err := net.Listen("tcp", addr)
+	raw, err := server.ListenTCP(addr)
 	if err != nil {
 		return nil, fmt.Errorf("server: %s listener: %w", name, err)
 	}
