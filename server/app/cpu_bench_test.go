@@ -2,11 +2,8 @@ package app_test
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -129,21 +126,7 @@ func pprofAddr() string {
 func profileServer(addr, path string, load func(round uint64)) {
 	const maxProfileRounds = 10000
 	done := make(chan error, 1)
-	go func() {
-		resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, profileSeconds))
-		if err != nil {
-			done <- err
-			return
-		}
-		defer resp.Body.Close()
-		f, err := os.Create(path)
-		if err != nil {
-			done <- err
-			return
-		}
-		_, err = io.Copy(f, resp.Body)
-		done <- errors.Join(err, f.Close())
-	}()
+	go func() { done <- fetch(addr, fmt.Sprintf("/debug/pprof/profile?seconds=%d", profileSeconds), path) }()
 	for round := range uint64(maxProfileRounds) {
 		select {
 		case err := <-done:
