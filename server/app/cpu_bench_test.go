@@ -1,12 +1,18 @@
 package app_test
 
 import (
+	"bufio"
 	"context"
+	"crypto/ecdh"
 	"flag"
 	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -18,6 +24,8 @@ import (
 	"shakedown/handshake"
 	"shakedown/handshake/handshaketest"
 	"shakedown/handshake/noise"
+	"shakedown/server/registry"
+	"shakedown/server/servertest"
 )
 
 var serverProfile = flag.String("server-cpuprofile", "", "BenchmarkServerCPU: after the measurement, write a CPU profile of the serve process (its --pprof) under the same load here")
@@ -170,4 +178,203 @@ func selfCPU() time.Duration {
 	var ru syscall.Rusage
 	Expect(syscall.Getrusage(syscall.RUSAGE_SELF, &ru)).To(Succeed())
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+var (
+	rssSessions = flag.Int("rss-sessions", 20000, "BenchmarkSessionRSS: noise sessions held at once")
+	rssHeap     = flag.String("rss-heap", "", "BenchmarkSessionRSS: write the serve process's heap profile here while the sessions are held")
+	rssQueue    = flag.Int("rss-write-queue", 0, "BenchmarkSessionRSS: serve's --mqtt-write-queue (0: its default)")
+)
+
+// rssFiles is what each process needs beside one file per session.
+const rssFiles = 256
+
+// BenchmarkSessionRSS holds -rss-sessions connected noise devices (20,000)
+// on a `shakedown serve` of its own (SQLite registry, embedded broker) and
+// reports the server's resident memory per session: VmRSS after a forced
+// collection (its --pprof heap endpoint with gc=1), less the same taken
+// with no session. Each device has done its handshake, CONNECT and a QoS 1
+// SUBSCRIBE; the devices are conns in this process with no goroutine. The
+// Go heap and stacks in use per session are reported beside it.
+//
+// Both processes need an open file per session: the benchmark raises its
+// soft limit to what it needs, and the hard limit too when it may (root
+// with CAP_SYS_RESOURCE); the server inherits them. When the hard limit
+// cannot be raised, it holds as many sessions as the limit leaves room for,
+// and says so.
+//
+//	go test -run '^$' -bench '^BenchmarkSessionRSS$' -benchtime 1x -timeout 30m ./server/app
+func BenchmarkSessionRSS(b *testing.B) {
+	RegisterFailHandler(func(message string, _ ...int) { b.Fatal(message) })
+	limit, err := raiseFileLimit(uint64(*rssSessions + rssFiles))
+	Expect(err).NotTo(HaveOccurred())
+	n := min(*rssSessions, int(limit)-rssFiles)
+	if n < *rssSessions {
+		b.Logf("open-file limit %d (hard): holding %d sessions, not %d", limit, n, *rssSessions)
+	}
+	dir := b.TempDir()
+	binary = buildBinary(b.TempDir())
+	keys, set := enrolDevices(dir, n)
+	out, err := os.Create(filepath.Join(dir, "serve.log"))
+	Expect(err).NotTo(HaveOccurred())
+	b.Cleanup(func() { out.Close() })
+	srv := launchServer(dir, out, "serve", "--registry", "sqlite:"+filepath.Join(dir, "registry.db"),
+		"--listen-noise", "127.0.0.1:0", "--listen-tls", "", "--backend", "", "--metrics", "", "--pprof", "127.0.0.1:0",
+		"--per-source-rate", "0", "--max-half-open", "4096", "--log-level", "warn", "--mqtt-write-queue", fmt.Sprint(*rssQueue))
+	b.Cleanup(func() { srv.session.Kill().Wait(5 * time.Second) })
+	pins, err := noise.NewPins(set.NoiseCurrent.Public)
+	Expect(err).NotTo(HaveOccurred())
+	for range b.N {
+		rss0, heap0, stack0 := serverMemory(srv)
+		conns := holdSessions(srv.addr("noise"), keys, pins)
+		rss1, heap1, stack1 := serverMemory(srv)
+		b.ReportMetric(float64(n), "sessions")
+		b.ReportMetric(float64(rss1-rss0)/float64(n), "rss-KiB/session")
+		b.ReportMetric(float64(heap1-heap0)/1024/float64(n), "heap-KiB/session")
+		b.ReportMetric(float64(stack1-stack0)/1024/float64(n), "stack-KiB/session")
+		if *rssHeap != "" {
+			Expect(fetch(srv.addr("pprof"), "/debug/pprof/heap", *rssHeap)).To(Succeed())
+		}
+		for _, c := range conns {
+			c.Close()
+		}
+	}
+	b.ReportMetric(0, "ns/op")
+}
+
+// raiseFileLimit raises this process's open-file limit, and its
+// children's with it, towards want: the soft limit up to the hard one, and
+// the hard one when the process may. It returns the limit it got.
+func raiseFileLimit(want uint64) (uint64, error) {
+	var l syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l); err != nil {
+		return 0, err
+	}
+	if l.Cur >= want {
+		return l.Cur, nil
+	}
+	if l.Max < want {
+		if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &syscall.Rlimit{Cur: want, Max: want}); err == nil {
+			return want, nil
+		}
+	}
+	l.Cur = min(want, l.Max)
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &l); err != nil {
+		return 0, fmt.Errorf("raising the open-file limit to %d: %w", l.Cur, err)
+	}
+	return l.Cur, nil
+}
+
+// enrolDevices makes a registry in dir holding n noise devices of their own
+// and the server key of a fixture set, and returns the devices' keys.
+func enrolDevices(dir string, n int) ([]fnoise.DHKey, *fixtures.Set) {
+	set, err := fixtures.Build(fixtures.Options{Seed: "session-rss", DevicesPerProfile: 1})
+	Expect(err).NotTo(HaveOccurred())
+	keys := make([]fnoise.DHKey, n)
+	recs := make([]handshake.DeviceRecord, n)
+	for i := range keys {
+		k, err := ecdh.X25519().GenerateKey(nil)
+		Expect(err).NotTo(HaveOccurred())
+		keys[i] = fnoise.DHKey{Private: k.Bytes(), Public: k.PublicKey().Bytes()}
+		recs[i] = handshake.DeviceRecord{ID: fmt.Sprintf("rss-%06d", i), Profile: handshake.Noise, Key: keys[i].Public}
+	}
+	ctx := context.Background()
+	reg, err := registry.Open(ctx, "sqlite:"+filepath.Join(dir, "registry.db"))
+	Expect(err).NotTo(HaveOccurred())
+	defer reg.Close()
+	_, err = registry.Enrol(ctx, reg, recs, nil, registry.Keypair{Private: set.NoiseCurrent.Private, Public: set.NoiseCurrent.Public})
+	Expect(err).NotTo(HaveOccurred())
+	return keys, set
+}
+
+// holdSessions connects a device for each of keys, on a few workers, and
+// returns their conns.
+func holdSessions(addr string, keys []fnoise.DHKey, pins *noise.Pins) []net.Conn {
+	const workers = 16
+	conns := make([]net.Conn, len(keys))
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(keys); i += workers {
+				c, err := holdSession(addr, keys[i], pins, fmt.Sprintf("rss-%06d", i))
+				if err != nil {
+					errs <- err
+					return
+				}
+				conns[i] = c
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	Expect(<-errs).To(Succeed())
+	return conns
+}
+
+func holdSession(addr string, key fnoise.DHKey, pins *noise.Pins, id string) (net.Conn, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	dev, err := noise.NewDevice(noise.DeviceConfig{Static: key, Pins: pins, Counter: noise.NewMemCounter(1)})
+	if err != nil {
+		return nil, err
+	}
+	raw, err := (&net.Dialer{}).DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	c, err := servertest.Session(ctx, raw, dev, id)
+	if err != nil {
+		raw.Close()
+	}
+	return c, err
+}
+
+// serverMemory collects the server's garbage (its pprof heap endpoint with
+// gc=1, several times) and returns its resident memory in KiB, and the Go heap and stacks
+// in use in bytes, as that endpoint reports them.
+func serverMemory(srv *serverProc) (rssKiB int, heap, stack uint64) {
+	// A collection halves a goroutine's stack at most once: a few let the
+	// stacks that grew while the sessions connected come down.
+	const shrinks = 5
+	for range shrinks - 1 {
+		Expect(fetch(srv.addr("pprof"), "/debug/pprof/heap?gc=1", os.DevNull)).To(Succeed())
+	}
+	resp, err := http.Get("http://" + srv.addr("pprof") + "/debug/pprof/heap?gc=1&debug=1")
+	Expect(err).NotTo(HaveOccurred())
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case strings.HasPrefix(line, "# HeapInuse = "):
+			fmt.Sscanf(line, "# HeapInuse = %d", &heap)
+		case strings.HasPrefix(line, "# Stack = "):
+			fmt.Sscanf(line, "# Stack = %d", &stack)
+		}
+	}
+	Expect(sc.Err()).NotTo(HaveOccurred())
+	Expect(heap).NotTo(BeZero(), "no HeapInuse in the heap profile")
+	return srv.rssKiB(), heap, stack
+}
+
+// fetch writes what GET path on addr returns to file.
+func fetch(addr, path, file string) error {
+	resp, err := http.Get("http://" + addr + path)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	_, err = bufio.NewReader(resp.Body).WriteTo(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }

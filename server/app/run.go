@@ -79,21 +79,24 @@ func Run(ctx context.Context, cfg server.Config, log *slog.Logger, ready func(Re
 		defer ln.Close()
 		ls.Listeners["plain"] = ln.Addr().String()
 	}
-	if cfg.Metrics != "" {
-		hs, addr, err := serveMetrics(cfg.Metrics, metrics, log, &wg)
+	// The HTTP listeners: /metrics and /healthz, and the profiling
+	// endpoints; each is off without an address.
+	for _, h := range []struct {
+		name, addr string
+		handler    func() http.Handler
+	}{
+		{"metrics", cfg.Metrics, func() http.Handler { return metrics.Handler(func() error { return nil }) }},
+		{"pprof", cfg.Pprof, pprofHandler},
+	} {
+		if h.addr == "" {
+			continue
+		}
+		hs, addr, err := serveHTTP(h.name, h.addr, h.handler(), metrics, log, &wg)
 		if err != nil {
 			return err
 		}
 		defer hs.Close()
-		ls.Listeners["metrics"] = addr
-	}
-	if cfg.Pprof != "" {
-		hs, addr, err := servePprof(cfg.Pprof, metrics, log, &wg)
-		if err != nil {
-			return err
-		}
-		defer hs.Close()
-		ls.Listeners["pprof"] = addr
+		ls.Listeners[h.name] = addr
 	}
 	wg.Add(1)
 	go func() {
@@ -194,16 +197,19 @@ func patientListener(addr, name string, metrics *server.Metrics, log *slog.Logge
 	}), nil
 }
 
-// serveMetrics serves /metrics and /healthz on addr in a goroutine of wg
-// until the returned server is closed.
-func serveMetrics(addr string, metrics *server.Metrics, log *slog.Logger, wg *sync.WaitGroup) (*http.Server, string, error) {
+// serveHTTP serves handler on addr, the listener called name, in a
+// goroutine of wg until the returned server is closed.
+func serveHTTP(name, addr string, handler http.Handler, metrics *server.Metrics, log *slog.Logger, wg *sync.WaitGroup) (*http.Server, string, error) {
 	// net/http backs off on temporary accept errors but gives up on the
 	// others; the patient listener never gives up.
-	ln, err := patientListener(addr, "metrics", metrics, log)
+	ln, err := patientListener(addr, name, metrics, log)
 	if err != nil {
 		return nil, "", err
 	}
-	hs := &http.Server{Handler: metrics.Handler(func() error { return nil }), ReadHeaderTimeout: 5 * time.Second}
+	if !onLoopback(ln.Addr().String()) {
+		log.Info("listening beyond loopback, as asked", "listener", name, "addr", ln.Addr().String())
+	}
+	hs := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second}
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
