@@ -28,7 +28,7 @@ import (
 	"shakedown/server/servertest"
 )
 
-var serverProfile = flag.String("server-cpuprofile", "", "BenchmarkServerCPU: after the measurement, write a CPU profile of the serve process (its --pprof) under the same load here")
+var serverProfile = flag.String("server-cpuprofile", "", "BenchmarkServerCPU: after the measurement, write a CPU profile of the serve process (its --pprof) under the same load here, and its allocations to this name + .allocs")
 
 // profileSeconds is how long -server-cpuprofile profiles the server.
 const profileSeconds = 20
@@ -130,7 +130,8 @@ func pprofAddr() string {
 
 // profileServer takes a CPU profile of profileSeconds from the server's
 // pprof endpoint at addr into path while load runs rounds of handshakes
-// (at most maxProfileRounds).
+// (at most maxProfileRounds), then the server's allocations since it
+// started into path.allocs.
 func profileServer(addr, path string, load func(round uint64)) {
 	const maxProfileRounds = 10000
 	done := make(chan error, 1)
@@ -139,6 +140,7 @@ func profileServer(addr, path string, load func(round uint64)) {
 		select {
 		case err := <-done:
 			Expect(err).To(Succeed())
+			Expect(fetch(addr, "/debug/pprof/allocs", path+".allocs")).To(Succeed())
 			return
 		default:
 			load(round)
