@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"sync"
 
 	"shakedown/handshake"
 )
@@ -32,14 +31,11 @@ const DefaultKeyCache = 1 << 17
 // looks devices up by key too, and commits no counter.
 type keyCache struct {
 	handshake.Directory
-	max int
-
-	mu   sync.RWMutex
-	recs map[string]handshake.DeviceRecord
+	recs *Memo[string, handshake.DeviceRecord]
 }
 
 func newKeyCache(d handshake.Directory, max int) *keyCache {
-	return &keyCache{Directory: d, max: max, recs: map[string]handshake.DeviceRecord{}}
+	return &keyCache{Directory: d, recs: NewMemo[string, handshake.DeviceRecord](max)}
 }
 
 // DeviceByKey answers noise lookups from the cache, and the rest from the
@@ -48,25 +44,14 @@ func (c *keyCache) DeviceByKey(ctx context.Context, p handshake.Name, key []byte
 	if p != handshake.Noise {
 		return c.Directory.DeviceByKey(ctx, p, key)
 	}
-	c.mu.RLock()
-	rec, ok := c.recs[string(key)]
-	c.mu.RUnlock()
-	if ok {
+	if rec, ok := c.recs.Get(string(key)); ok {
 		return rec, nil
 	}
 	rec, err := c.Directory.DeviceByKey(ctx, p, key)
 	if err != nil || handshake.CheckRecord(rec, handshake.Noise) != "" {
 		return rec, err
 	}
-	c.mu.Lock()
-	if len(c.recs) >= c.max {
-		for k := range c.recs { // a full cache forgets one device, any one
-			delete(c.recs, k)
-			break
-		}
-	}
 	rec.Key = append([]byte(nil), rec.Key...)
-	c.recs[string(rec.Key)] = rec
-	c.mu.Unlock()
+	c.recs.Put(string(rec.Key), rec)
 	return rec, nil
 }

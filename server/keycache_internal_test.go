@@ -68,13 +68,13 @@ var _ = Describe("the noise key cache", func() {
 			Expect(err).NotTo(HaveOccurred())
 			Expect(rec.ID).To(Equal(fmt.Sprintf("n%d", 1+i)))
 		}
-		Expect(cache.recs).To(HaveLen(2))
+		Expect(cache.recs.Len()).To(Equal(2))
 		for i := range 3 {
 			rec, err := cache.DeviceByKey(ctx, handshake.Noise, key(1+i))
 			Expect(err).NotTo(HaveOccurred())
 			Expect(rec.ID).To(Equal(fmt.Sprintf("n%d", 1+i)))
 		}
-		Expect(cache.recs).To(HaveLen(2))
+		Expect(cache.recs.Len()).To(Equal(2))
 	})
 
 	It("keeps its own copy of the key", func() {
