@@ -266,10 +266,22 @@ func refreshKeys(ctx context.Context, reg registry.Registry, ring *noise.KeyRing
 	}
 }
 
+// grantsFunc returns the topic filters device id may use beyond its own
+// namespace: the configuration's, for every device and for id, and the
+// registry's for id. The broker asks once per CONNECT. A registered
+// device's grants never change (the registry sets them at registration
+// only), so the registry's answer for a device it knows is kept (up to
+// server.DefaultKeyCache devices); an ID it does not know is asked again
+// each time.
 func grantsFunc(ctx context.Context, reg registry.Registry, cfg map[string][]string) func(string) []string {
+	known := server.NewMemo[string, []string](server.DefaultKeyCache)
 	return func(id string) []string {
 		g := append(append([]string(nil), cfg["*"]...), cfg[id]...)
+		if dg, ok := known.Get(id); ok {
+			return append(g, dg...)
+		}
 		if d, err := reg.Device(ctx, id); err == nil {
+			known.Put(id, d.Grants)
 			g = append(g, d.Grants...)
 		}
 		return g
