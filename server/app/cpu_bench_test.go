@@ -30,6 +30,8 @@ import (
 
 var serverProfile = flag.String("server-cpuprofile", "", "BenchmarkServerCPU: after the measurement, write a CPU profile of the serve process (its --pprof) under the same load here, and its allocations to this name + .allocs")
 
+var profileSessions = flag.Bool("server-cpuprofile-sessions", false, "BenchmarkServerCPU: -server-cpuprofile profiles whole device sessions (CONNECT, SUBSCRIBE) instead of handshakes")
+
 // profileSeconds is how long -server-cpuprofile profiles the server.
 const profileSeconds = 20
 
@@ -110,14 +112,97 @@ func BenchmarkServerCPU(b *testing.B) {
 	b.ResetTimer()
 	c := crypto(b.N)
 	s := fullPath(b.N, epoch+1<<32)
+	cpu0 := srv.cpuTime()
+	Expect(sessions(addr, set, keys, b.N, epoch+2<<32)).To(Succeed())
+	sess := (srv.cpuTime() - cpu0) / time.Duration(b.N)
 	b.StopTimer()
 	b.ReportMetric(float64(c.Microseconds()), "crypto-cpu-µs/hs")
 	b.ReportMetric(float64(s.Microseconds()), "server-cpu-µs/hs")
 	b.ReportMetric(c.Seconds()/s.Seconds(), "ratio")
+	b.ReportMetric(float64(sess.Microseconds()), "session-cpu-µs")
+	b.ReportMetric(c.Seconds()/sess.Seconds(), "session-ratio")
 	b.ReportMetric(0, "ns/op")
 	if *serverProfile != "" {
-		profileServer(srv.addr("pprof"), *serverProfile, func(round uint64) { fullPath(cpuDevices*16, epoch+(2+round)<<32) })
+		profileServer(srv.addr("pprof"), *serverProfile, func(round uint64) {
+			if *profileSessions {
+				Expect(sessions(addr, set, keys, cpuDevices*4, epoch+(3+round)<<32)).To(Succeed())
+				return
+			}
+			fullPath(cpuDevices*16, epoch+(3+round)<<32)
+		})
 	}
+}
+
+// sessionWorkers is how many devices connect at once in sessions; each
+// worker owns cpuDevices/sessionWorkers devices, so one device's
+// connections never overlap.
+const sessionWorkers = cpuDevices / 2
+
+// sessions runs n whole device sessions against the noise listener at addr,
+// over the devices of keys in turn (message-1 counters from start): the
+// device's side of the handshake, CONNECT, SUBSCRIBE to its command topic,
+// CONNACK and SUBACK read, and the conn closed. It is what a device costs
+// the server from accept to leaving.
+func sessions(addr string, set *fixtures.Set, keys []fnoise.DHKey, n int, start uint64) error {
+	devs := set.DevicesOf(handshake.Noise)
+	errs := make(chan error, sessionWorkers)
+	for w := range sessionWorkers {
+		go func() {
+			errs <- func() error {
+				pins, err := noise.NewPins(set.NoiseCurrent.Public)
+				if err != nil {
+					return err
+				}
+				counters := map[int]*noise.MemCounter{}
+				for j := w; j < n; j += sessionWorkers {
+					k := j % len(keys)
+					if counters[k] == nil {
+						counters[k] = noise.NewMemCounter(start)
+					}
+					dev, err := noise.NewDevice(noise.DeviceConfig{Static: keys[k], Pins: pins, Counter: counters[k]})
+					if err != nil {
+						return err
+					}
+					if err := oneSession(addr, dev, devs[k].ID); err != nil {
+						return err
+					}
+				}
+				return nil
+			}()
+		}()
+	}
+	var first error
+	for range sessionWorkers {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// oneSession connects dev as id (dialSession) and leaves.
+func oneSession(addr string, dev handshake.Device, id string) error {
+	c, err := dialSession(addr, dev, id)
+	if err != nil {
+		return err
+	}
+	return c.Close()
+}
+
+// dialSession dials addr and makes dev's session as id (servertest.Session),
+// within a minute.
+func dialSession(addr string, dev handshake.Device, id string) (net.Conn, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	raw, err := (&net.Dialer{}).DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	c, err := servertest.Session(ctx, raw, dev, id)
+	if err != nil {
+		raw.Close()
+	}
+	return c, err
 }
 
 // pprofAddr is serve's --pprof: on only for -server-cpuprofile.
@@ -317,21 +402,11 @@ func holdSessions(addr string, keys []fnoise.DHKey, pins *noise.Pins) []net.Conn
 }
 
 func holdSession(addr string, key fnoise.DHKey, pins *noise.Pins, id string) (net.Conn, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
 	dev, err := noise.NewDevice(noise.DeviceConfig{Static: key, Pins: pins, Counter: noise.NewMemCounter(1)})
 	if err != nil {
 		return nil, err
 	}
-	raw, err := (&net.Dialer{}).DialContext(ctx, "tcp", addr)
-	if err != nil {
-		return nil, err
-	}
-	c, err := servertest.Session(ctx, raw, dev, id)
-	if err != nil {
-		raw.Close()
-	}
-	return c, err
+	return dialSession(addr, dev, id)
 }
 
 // serverMemory collects the server's garbage (its pprof heap endpoint with
