@@ -71,6 +71,8 @@ var _ = Describe("the benchmark program's output", func() {
 			chip: "Cortex-M3 (QEMU mps2-an385)", unit: "instructions", x25519: 3966480, stack: 608, p256: 20889760}),
 		Entry("rv32: instructions", "rv32", benchWant{board: "RV32IMAC under QEMU sifive_e",
 			chip: "RV32IMAC (QEMU sifive_e)", unit: "instructions", x25519: 4555224, stack: 560, p256: 24952184}),
+		Entry("stm32f4: instructions", "stm32f4", benchWant{board: "STM32F405 under QEMU netduinoplus2",
+			chip: "STM32F405 (QEMU netduinoplus2)", unit: "instructions", x25519: 3917884, stack: 600, p256: 16088380}),
 	)
 
 	It("reads a chip by its alias, and the lines a serial port ends with CR LF", func() {

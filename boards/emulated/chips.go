@@ -8,7 +8,7 @@ import (
 // A chip is one emulated target: how its emulator starts and where it
 // names the pseudo-terminal of the agent's UART.
 type chip struct {
-	name    string // the canonical name: atmega328p, cortex-m3, rv32
+	name    string // the canonical name: atmega328p, cortex-m3, rv32, stm32f4
 	profile string // the boards/profiles name
 	// runner is the emulator program: a name looked up on PATH, or, when
 	// inBuild is set, a file in the firmware build directory (simavr-run,
@@ -66,6 +66,19 @@ var chips = []chip{
 		},
 		pty:   qemuPTY,
 		bench: "build/rv32/bench.elf", board: "RV32IMAC under QEMU sifive_e",
+	},
+	{
+		name: "stm32f4", profile: "qemu-netduinoplus2",
+		runner: "qemu-system-arm", debian: "qemu-system-arm",
+		// The STM32F405 of the Netduino Plus 2: USART1 is serial0; TIM2,
+		// which QEMU 7.2 clocks at 1 GHz, counts instructions under
+		// -icount shift=0.
+		args: func(image string) []string {
+			return []string{"-M", "netduinoplus2", "-icount", "shift=0",
+				"-display", "none", "-monitor", "none", "-serial", "pty", "-kernel", image}
+		},
+		pty:   qemuPTY,
+		bench: "build/stm32f4/bench.elf", board: "STM32F405 under QEMU netduinoplus2",
 	},
 }
 
