@@ -149,7 +149,8 @@ agent-vectors:
 AGENT_CHIPS := atmega328p cortex-m3 rv32 stm32f4
 AGENT_IMAGES := $(foreach c,$(AGENT_CHIPS),build/agent-$(c).elf)
 AGENT_PORT_SRC := port/common/agent_main.c port/common/rng.c
-AGENT_PORT_HDR := port/chip.h port/common/rng.h port/common/ramchip.inc
+AGENT_PORT_HDR := port/chip.h port/common/rng.h port/common/ramchip.inc port/common/cortexm.inc \
+	port/common/cortexm_reset.inc
 AGENT_SERIAL_atmega328p ?= SIMAVR-ATMEGA328P-0001
 AGENT_SERIAL_cortex-m3 ?= QEMU-MPS2-AN385-0001
 AGENT_SERIAL_rv32 ?= QEMU-SIFIVE-E-0001

@@ -116,8 +116,6 @@
 
 #define NVIC_ISER(irq) REG(0xE000E100u + 4u * ((irq) / 32u))
 
-#define AIRCR REG(0xE000ED0Cu)
-#define AIRCR_SYSRESETREQ (0x05FAu << 16 | 1u << 2) /* VECTKEY | SYSRESETREQ */
 
 /* How long a clock or flash wait may poll: milliseconds at any clock
  * here, then the port goes on without (a clock that does not start). */
@@ -192,8 +190,10 @@ static void clock_init(void)
 	/* APB1 /2 is 4 (100b), /1 is 0; AHB /1. */
 	RCC_CFGR = (SD_STM32_APB1_DIV == 2u ? 4u : 0u) << CFGR_PPRE1_SHIFT |
 		(SD_STM32_APB2_DIV == 2u ? 4u : 0u) << CFGR_PPRE2_SHIFT | CFGR_SW_PLL;
-	if (poll_set(&RCC_CFGR, CFGR_SWS_MASK, CFGR_SW_PLL << CFGR_SWS_SHIFT) != 0)
+	if (poll_set(&RCC_CFGR, CFGR_SWS_MASK, CFGR_SW_PLL << CFGR_SWS_SHIFT) != 0) {
+		RCC_CFGR = 0; /* back to HSI, no prescalers: what clk says */
 		return;
+	}
 	clk.apb1 = SD_CHIP_HZ / SD_STM32_APB1_DIV;
 	clk.apb2 = SD_CHIP_HZ / SD_STM32_APB2_DIV;
 	/* Timers on APB1 run at twice its clock when it is divided. */
@@ -374,28 +374,4 @@ uint32_t sd_chip_entropy(uint8_t *out, uint32_t len)
 #endif
 }
 
-void sd_chip_reboot(void)
-{
-	reboot_flag_set();
-	__asm__ volatile("dsb" ::: "memory");
-	AIRCR = AIRCR_SYSRESETREQ;
-	__asm__ volatile("dsb" ::: "memory");
-	for (;;)
-		;
-}
-
-static uintptr_t sp_now(void)
-{
-	uintptr_t sp;
-
-	__asm__ volatile("mov %0, sp" : "=r"(sp));
-	return sp;
-}
-
-void sd_chip_exit(int code)
-{
-	print_exit(code);
-	__asm__ volatile("cpsid i" ::: "memory");
-	for (;;)
-		__asm__ volatile("wfi");
-}
+#include "port/common/cortexm.inc"

@@ -53,7 +53,7 @@
 /* STM32F401RE (RM0368): HSI 16 MHz, PLL to 84 MHz (M 16, N 336, P 4,
  * Q 7: 48 MHz), AHB 84, APB1 42 (timers 84), APB2 84; two flash wait
  * states (RM0368 §3.4, table 6, 2.7-3.6 V). USART2 on PA2/PA3, AF7: the
- * ST-LINK/V2-1's virtual COM port (UM1724 §6.8). */
+ * ST-LINK/V2-1's virtual COM port (UM1724, "USART communication"). */
 #define SD_CHIP_NAME "STM32F401RE (NUCLEO-F401RE)"
 #define SD_CHIP_UNIT "cycles" /* DWT CYCCNT */
 #define SD_CHIP_COUNTS_CYCLES 1

@@ -6,11 +6,12 @@
  * sector, program 32-bit words (RM0368 §3.5: unlock through KEYR, SER and
  * SNB then STRT, PG with PSIZE x32, BSY; errors in SR). A write that
  * changes nothing leaves the flash alone: a sector takes 10,000 erase
- * cycles (STM32F401xD/E datasheet, table 40), and the agent writes a
- * counter block every 16 handshakes.
+ * cycles (the STM32F401xD/E datasheet's flash endurance), and the agent
+ * writes a counter block every 16 handshakes.
  *
- * The core stalls on flash fetches while the sector is erased (16 KB:
- * about 0.25 s), so bytes the USART receives then may be lost.
+ * The core stalls on flash fetches while the sector is erased (a 16 KB
+ * sector takes some hundreds of milliseconds), so bytes the USART
+ * receives then may be lost.
  */
 #include "port/chip.h"
 
@@ -36,8 +37,8 @@
 #define ACR_DCEN (1u << 10)
 #define ACR_DCRST (1u << 12)
 
-/* A sector erase takes at most 800 ms at 16 KB (datasheet, table 40);
- * polls run at tens of MHz, so this bound is seconds. */
+/* Polls run at tens of MHz: this bound is seconds, past any erase of a
+ * 16 KB sector. */
 #define BUSY_POLLS 100000000u
 
 extern uint8_t __nv_flash_start[], __nv_flash_sector[]; /* link-nucleo-f401re.ld */

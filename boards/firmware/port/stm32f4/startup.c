@@ -1,52 +1,16 @@
 /*
- * port/stm32f4/startup.c: the vector table and reset handler (ARMv7-M
- * Architecture Reference Manual §B1.5.2-B1.5.3: word 0 is the initial
- * stack pointer, word 1 the reset handler, then the exceptions in order,
- * then the chip's interrupts: RM0090 §12.2, table 61, and RM0368 §10.2,
- * table 38, which agree up to USART2, position 38). The reset handler
- * copies .data from flash, clears .bss, runs the program's main and
- * reports its result through sd_chip_exit.
+ * port/stm32f4/startup.c: the vector table, with the chip's interrupts up
+ * to USART2 (RM0090 §12.2, table 61, and RM0368 §10.2, table 38, which
+ * agree up to position 38), and the reset handler of
+ * port/common/cortexm_reset.inc.
  */
-#include <stdint.h>
-#include <string.h>
+#include "port/common/cortexm_reset.inc"
 
-#include "port/chip.h"
-
-extern uint8_t __data_load[], __data_start[], __data_end[];
-extern uint8_t __bss_start[], __bss_end[], __stack_top[];
-
-int main(int argc, char **argv);
-void sd_reset_handler(void);
 void sd_usart_handler(void);
-
-static char progname[] = "firmware";
-static char *argv0[] = {progname, 0};
-
-void sd_reset_handler(void)
-{
-	memcpy(__data_start, __data_load, (size_t)(__data_end - __data_start));
-	memset(__bss_start, 0, (size_t)(__bss_end - __bss_start));
-	sd_chip_init();
-#if defined(SD_CHIP_WAIT_INPUT)
-	/* Programs that print at once (the test suite) wait for a first
-	 * byte, so nothing is said before the runner listens. */
-	while (sd_chip_getc() < 0)
-		;
-#endif
-	sd_chip_exit(main(1, argv0));
-}
-
-/* Any fault or unexpected exception or interrupt: say so and stop. */
-static void sd_fault_handler(void)
-{
-	sd_chip_exit(0x7F);
-}
 
 #if !SD_STM32_RX_IRQ
 #define sd_usart_handler sd_fault_handler /* never enabled */
 #endif
-
-typedef void (*vector)(void);
 
 #define SYSTEM_VECTORS 16
 #define IRQ_USART2 38
