@@ -47,23 +47,14 @@ var chips = []chip{
 	{
 		name: "cortex-m3", profile: "qemu-mps2-an385",
 		runner: "qemu-system-arm", debian: "qemu-system-arm",
-		// -icount shift=0: one instruction per nanosecond of virtual
-		// time, so SysTick counts instructions and every run of the same
-		// code counts the same.
-		args: func(image string) []string {
-			return []string{"-M", "mps2-an385", "-cpu", "cortex-m3", "-icount", "shift=0",
-				"-display", "none", "-monitor", "none", "-serial", "pty", "-kernel", image}
-		},
+		args:  qemuArgs("mps2-an385", "-cpu", "cortex-m3"),
 		pty:   qemuPTY,
 		bench: "build/cortex-m3/bench.elf", board: "Cortex-M3 under QEMU mps2-an385",
 	},
 	{
 		name: "rv32", profile: "qemu-sifive-e",
 		runner: "qemu-system-riscv32", debian: "qemu-system-misc",
-		args: func(image string) []string {
-			return []string{"-M", "sifive_e", "-icount", "shift=0",
-				"-display", "none", "-monitor", "none", "-serial", "pty", "-kernel", image}
-		},
+		args:  qemuArgs("sifive_e"),
 		pty:   qemuPTY,
 		bench: "build/rv32/bench.elf", board: "RV32IMAC under QEMU sifive_e",
 	},
@@ -71,15 +62,23 @@ var chips = []chip{
 		name: "stm32f4", profile: "qemu-netduinoplus2",
 		runner: "qemu-system-arm", debian: "qemu-system-arm",
 		// The STM32F405 of the Netduino Plus 2: USART1 is serial0; TIM2,
-		// which QEMU 7.2 clocks at 1 GHz, counts instructions under
-		// -icount shift=0.
-		args: func(image string) []string {
-			return []string{"-M", "netduinoplus2", "-icount", "shift=0",
-				"-display", "none", "-monitor", "none", "-serial", "pty", "-kernel", image}
-		},
+		// which QEMU 7.2 clocks at 1 GHz, counts instructions.
+		args:  qemuArgs("netduinoplus2"),
 		pty:   qemuPTY,
 		bench: "build/stm32f4/bench.elf", board: "STM32F405 under QEMU netduinoplus2",
 	},
+}
+
+// qemuArgs returns the arguments of a QEMU machine (and what follows it:
+// "-cpu", ...) under -icount shift=0, one instruction per nanosecond of
+// virtual time, so the chip's counters count instructions and every run
+// of the same code counts the same; its first UART on a pseudo-terminal.
+func qemuArgs(machine ...string) func(image string) []string {
+	return func(image string) []string {
+		args := append([]string{"-M"}, machine...)
+		return append(args, "-icount", "shift=0", "-display", "none", "-monitor", "none",
+			"-serial", "pty", "-kernel", image)
+	}
 }
 
 // qemuPTY matches QEMU's line on standard error for -serial pty.
