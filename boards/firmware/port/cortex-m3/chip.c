@@ -118,4 +118,12 @@ uint32_t sd_chip_millis(void)
 	return millis_add(ticks, TICKS_PER_MS);
 }
 
+uint32_t sd_chip_entropy(uint8_t *out, uint32_t len)
+{
+	/* No source wired up yet. */
+	(void)out;
+	(void)len;
+	return 0;
+}
+
 #include "port/common/cortexm.inc"
