@@ -138,8 +138,8 @@ agent-vectors:
 #   build/agent-rv32.elf        RV32IMAC (QEMU sifive_e)
 #   build/agent-stm32f4.elf     STM32F405 (QEMU netduinoplus2)
 #
-# and, built but not run here, build/agent-nucleo-f401re.elf for ST's
-# NUCLEO-F401RE (make flash-nucleo-f401re).
+# and, built by `make agents` but not run here, build/agent-nucleo-f401re.elf
+# for ST's NUCLEO-F401RE (make flash-nucleo-f401re).
 #
 # Each image has its own random seed (port/common/rng.h), generated into
 # build/<chip>/rng_seed.h the first time from the host's random source, or
@@ -237,7 +237,9 @@ AGENT_RV32_OBJ := $(patsubst %.c,build/rv32/agent/%.o,$(AGENT_LIB_SRC) $(AGENT_P
 build/agent-rv32.elf: $(AGENT_RV32_OBJ) build/rv32/start.o port/rv32/link.ld
 	$(RV32_CC) $(RV32_LINK) -o $@ $(filter %.o,$^)
 
-agents: $(AGENT_IMAGES) build/simavr-run
+# The NUCLEO-F401RE image is built with the others so that it keeps
+# compiling; nothing here runs it.
+agents: $(AGENT_IMAGES) build/agent-nucleo-f401re.elf build/simavr-run
 
 size-agents: $(AGENT_IMAGES)
 	@echo "== the agent images: text + data is flash, data + bss static RAM"

@@ -170,28 +170,42 @@ static int poll_set(volatile uint32_t *reg, uint32_t mask, uint32_t want)
 }
 #endif
 
-/* The clock tree of the board table. Without a PLL (or when it does not
- * lock) the chip stays on what it ran at reset. */
-static void clock_init(void)
-{
 #if SD_STM32_PLL
-	clk.apb1 = clk.apb2 = clk.timers = SD_STM32_HSI_HZ;
+/* HSI through the PLL to SD_CHIP_HZ; 0, or -1 when a clock did not
+ * become ready and the chip still runs on HSI. */
+static int pll_start(void)
+{
+	if ((RCC_CFGR & CFGR_SWS_MASK) == CFGR_SW_PLL << CFGR_SWS_SHIFT)
+		return 0; /* a second sd_chip_init: the PLL runs the chip */
 	if (poll_set(&RCC_CR, CR_HSIRDY, CR_HSIRDY) != 0)
-		return;
+		return -1;
 	RCC_PLLCFGR = SD_STM32_PLLM | SD_STM32_PLLN << 6 | (SD_STM32_PLLP / 2u - 1u) << 16 |
 		SD_STM32_PLLQ << 24; /* PLLSRC 0: HSI */
 	RCC_CR |= CR_PLLON;
 	if (poll_set(&RCC_CR, CR_PLLRDY, CR_PLLRDY) != 0)
-		return;
+		return -1;
 	/* Wait states first, then the faster clock (RM0368 §3.4.1). */
 	FLASH_ACR = SD_STM32_FLASH_WS | ACR_PRFTEN | ACR_ICEN | ACR_DCEN;
 	if (poll_set(&FLASH_ACR, 0xFu, SD_STM32_FLASH_WS) != 0)
-		return;
+		return -1;
 	/* APB1 /2 is 4 (100b), /1 is 0; AHB /1. */
 	RCC_CFGR = (SD_STM32_APB1_DIV == 2u ? 4u : 0u) << CFGR_PPRE1_SHIFT |
 		(SD_STM32_APB2_DIV == 2u ? 4u : 0u) << CFGR_PPRE2_SHIFT | CFGR_SW_PLL;
 	if (poll_set(&RCC_CFGR, CFGR_SWS_MASK, CFGR_SW_PLL << CFGR_SWS_SHIFT) != 0) {
-		RCC_CFGR = 0; /* back to HSI, no prescalers: what clk says */
+		RCC_CFGR = 0; /* back to HSI, no prescalers */
+		return -1;
+	}
+	return 0;
+}
+#endif
+
+/* The clock tree of the board table. Without a PLL (or when it does not
+ * start) the chip stays on what it ran at reset. */
+static void clock_init(void)
+{
+#if SD_STM32_PLL
+	if (pll_start() != 0) {
+		clk.apb1 = clk.apb2 = clk.timers = SD_STM32_HSI_HZ;
 		return;
 	}
 	clk.apb1 = SD_CHIP_HZ / SD_STM32_APB1_DIV;
