@@ -36,7 +36,7 @@
 #ifndef SD_PORT_NRF51_CHIP_PORT_H
 #define SD_PORT_NRF51_CHIP_PORT_H
 
-#define SD_CHIP_NAME "nRF51822 Cortex-M0 (QEMU microbit)"
+#define SD_CHIP_NAME "nRF51822 (QEMU microbit)" /* INFO holds 32 characters */
 #define SD_CHIP_UNIT "instructions"
 #define SD_CHIP_COUNTS_CYCLES 0
 #define SD_CHIP_HZ 16000000UL       /* HFCLK, the CPU's and the timers' clock */
