@@ -155,7 +155,7 @@ var _ = Describe("LongestLimit", func() {
 	It("is the longest handshake limit of any profile", func() {
 		p, err := boards.Lookup("virtual")
 		Expect(err).NotTo(HaveOccurred())
-		Expect(p.LongestLimit()).To(Equal(2 * time.Second)) // tls_handshake in virtual.yaml
+		Expect(p.LongestLimit()).To(Equal(5 * time.Second)) // tls_handshake in virtual.yaml
 		Expect(boards.Profile{}.LongestLimit()).To(BeZero())
 	})
 })
