@@ -45,7 +45,7 @@ test: tidy-check deps ## run every test: Go packages, the suites on a fleet and 
 	$(GO) test -count=1 -timeout 10m ./suites/ -args --fleet testdata/fleet.yaml -ginkgo.junit-report=$(CURDIR)/$(OUT)/junit-suites-fleet.xml
 	# The ATmega328P's suite takes about 10 minutes on a quiet 2-core machine
 	# and over 20 with both cores busy: an hour bounds a hang, not the chip.
-	for chip in cortex-m3 rv32 stm32f4 avr; do \
+	for chip in cortex-m3 rv32 nrf51 stm32f4 avr; do \
 	  $(GO) test -count=1 -timeout 60m ./suites/ -args --emulated $$chip -ginkgo.junit-report=$(CURDIR)/$(OUT)/junit-suites-$$chip.xml || exit 1; \
 	done
 	$(MAKE) -C boards/firmware test-host test-chips test-agent

@@ -22,7 +22,7 @@ var _ = Describe("embedded profiles", func() {
 		ps, err := boards.All()
 		Expect(err).NotTo(HaveOccurred())
 		Expect(boards.Names()).To(ConsistOf("uno", "mkr1000", "esp8266", "esp32", "nrf52840dk", "nucleo-f401re",
-			"pico", "simavr-atmega328p", "qemu-mps2-an385", "qemu-sifive-e", "qemu-netduinoplus2", "virtual"))
+			"pico", "simavr-atmega328p", "qemu-mps2-an385", "qemu-microbit", "qemu-sifive-e", "qemu-netduinoplus2", "virtual"))
 		for _, p := range ps {
 			Expect(p.Source).To(Equal("profiles/" + p.Name + ".yaml"))
 			if p.Transport == "usb" {

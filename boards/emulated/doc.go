@@ -8,6 +8,7 @@
 //	chip         emulator                                profile            counts
 //	atmega328p   simavr (emu/simavr-run.c), 16 MHz       simavr-atmega328p  cycles, exact
 //	cortex-m3    qemu-system-arm -M mps2-an385            qemu-mps2-an385    instructions
+//	nrf51        qemu-system-arm -M microbit              qemu-microbit      instructions
 //	rv32         qemu-system-riscv32 -M sifive_e          qemu-sifive-e      instructions
 //	stm32f4      qemu-system-arm -M netduinoplus2         qemu-netduinoplus2 instructions
 //

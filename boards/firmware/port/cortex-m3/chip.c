@@ -40,8 +40,8 @@
 #define CSR_CLKSOURCE (1u << 2) /* the processor clock */
 #define SYST_MAX 0x00FFFFFFu    /* the 24-bit counter's reload */
 
-
 #include "port/common/ramchip.inc"
+#include "port/common/cortexm.inc"
 
 /* SysTick, as a 32-bit count of its ticks (sd_chip_count). */
 static uint32_t systick_last, systick_ticks;
@@ -125,5 +125,3 @@ uint32_t sd_chip_entropy(uint8_t *out, uint32_t len)
 	(void)len;
 	return 0;
 }
-
-#include "port/common/cortexm.inc"

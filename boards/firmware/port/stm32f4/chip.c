@@ -128,6 +128,7 @@ int sd_stm32_nv_commit(const uint8_t *ram, uint32_t len);
 #define SD_CHIP_NV_COMMIT() sd_stm32_nv_commit(NV_AT, SD_CHIP_NV_BYTES)
 #endif
 #include "port/common/ramchip.inc"
+#include "port/common/cortexm.inc"
 
 /* The clocks as sd_chip_init set them: the PLL may not have locked. */
 static struct {
@@ -388,4 +389,3 @@ uint32_t sd_chip_entropy(uint8_t *out, uint32_t len)
 #endif
 }
 
-#include "port/common/cortexm.inc"
