@@ -169,9 +169,7 @@ static int poll_set(volatile uint32_t *reg, uint32_t mask, uint32_t want)
 			return 0;
 	return -1;
 }
-#endif
 
-#if SD_STM32_PLL
 /* HSI through the PLL to SD_CHIP_HZ; 0, or -1 when a clock did not
  * become ready and the chip still runs on HSI. */
 static int pll_start(void)
