@@ -62,13 +62,18 @@ typedef uint32_t ec_uacc;
  * with the Karatsuba multiplication of port/avr/fe25519_fast.S, which
  * needs 144 bytes of scratch and leaves the product at its start (and
  * squares with its squaring), and reduces them with
- * port/avr/p256_fast.S (the same sums as p256_reduce below). */
+ * port/avr/p256_fast.S (the same sums as p256_reduce below); secp160r1's
+ * products and squares, reduced below p, come whole from
+ * port/avr/p160_fast.S (60 bytes of scratch). */
 #if defined(SD_FE25519_AVR) && !defined(SD_CRYPTO_SMALL)
-#define EC_AVR_P256
+#define EC_AVR_FAST
 #define COL_SCRATCH 72
 void sd_mul256_avr(uint8_t t[144], const uint8_t a[32], const uint8_t b[32]);
 void sd_sqr256_avr(uint8_t t[144], const uint8_t a[32]);
 void sd_p256_reduce_avr(uint8_t t[64]);
+void sd_p160_mul_avr(uint8_t r[20], const uint8_t a[20], const uint8_t b[20],
+		     uint8_t t[60]);
+void sd_p160_sqr_avr(uint8_t r[20], const uint8_t a[20], uint8_t t[60]);
 #else
 #define COL_SCRATCH COL_PRODUCT
 #endif
@@ -149,7 +154,7 @@ static const sd_limb *from_columns(struct ec_work *w)
 #define from_columns(w) ((const sd_limb *)(w)->v)
 #endif
 
-#if !defined(EC_AVR_P256)
+#if !defined(EC_AVR_FAST)
 /*
  * FIPS 186-4 D.2.3: with c0..c15 the 32-bit words of the product, r =
  * s1 + 2 s2 + 2 s3 + s4 + s5 - s6 - s7 - s8 - s9 (mod p). Word j of that
@@ -243,7 +248,7 @@ static void p256_reduce(ec_col *v)
 	}
 	(void)p256_fold(v, p256_fold(v, acc));
 }
-#endif /* EC_AVR_P256 */
+#endif /* EC_AVR_FAST */
 
 /* v[0..192 bits) = v[0..160 bits) + h (2^31 + 1) for h the nh columns from
  * bit 160, 2^160 = 2^31 + 1 (mod p): column j adds h_j and h_(j - s)
@@ -282,7 +287,7 @@ static void p160_reduce(ec_col *v)
 /* w->v[0..flen/2) = w->v mod p, below 2^(8 flen), by the form of p. */
 static void reduce(struct ec_work *w)
 {
-#if !defined(EC_AVR_P256)
+#if !defined(EC_AVR_FAST)
 	if (w->form == SD_ECC_FORM_P256) {
 		p256_reduce(w->v);
 		return;
@@ -305,7 +310,7 @@ static void product(sd_limb *t, const sd_limb *a, const sd_limb *b, sd_len n)
  * form of p, then p subtracted once if needed. */
 static void reduced(struct ec_work *w, sd_limb *r)
 {
-#if defined(EC_AVR_P256)
+#if defined(EC_AVR_FAST)
 	if (w->form == SD_ECC_FORM_P256)
 		sd_p256_reduce_avr((uint8_t *)w->v);
 	else
@@ -322,7 +327,12 @@ static void reduced(struct ec_work *w, sd_limb *r)
 static void fmul(struct ec_work *w, sd_limb *r, const sd_limb *a,
 		 const sd_limb *b)
 {
-#if defined(EC_AVR_P256)
+#if defined(EC_AVR_FAST)
+	if (w->form == SD_ECC_FORM_P160) {
+		sd_p160_mul_avr((uint8_t *)r, (const uint8_t *)a,
+				(const uint8_t *)b, (uint8_t *)w->v);
+		return;
+	}
 	if (w->form == SD_ECC_FORM_P256) /* 16-bit limbs: the product is w->v */
 		sd_mul256_avr((uint8_t *)w->v, (const uint8_t *)a,
 			      (const uint8_t *)b);
@@ -334,9 +344,14 @@ static void fmul(struct ec_work *w, sd_limb *r, const sd_limb *a,
 
 /* r = a^2 mod p, for a < p. r may alias a. Only the fast AVR build has a
  * squaring of its own. */
-#if defined(EC_AVR_P256)
+#if defined(EC_AVR_FAST)
 static void fsqr(struct ec_work *w, sd_limb *r, const sd_limb *a)
 {
+	if (w->form == SD_ECC_FORM_P160) {
+		sd_p160_sqr_avr((uint8_t *)r, (const uint8_t *)a,
+				(uint8_t *)w->v);
+		return;
+	}
 	if (w->form == SD_ECC_FORM_P256) {
 		sd_sqr256_avr((uint8_t *)w->v, (const uint8_t *)a);
 		reduced(w, r);

@@ -7,7 +7,12 @@
  *     pseudo-random key pairs agreeing both ways on both curves;
  *   - in the fast build, port/avr/p256_fast.S's reduction of P-256
  *     products against long division, on words of 0, all ones and
- *     pseudo-random values (every carry the reduction can take).
+ *     pseudo-random values (every carry the reduction can take);
+ *   - in the fast build, port/avr/p160_fast.S's multiplication and
+ *     squaring mod secp160r1's p against a byte-wise product and long
+ *     division: every pair of edge values (0, 1, p - 1, p, p + 1,
+ *     2^160 - 1, 2^159, 2^31 + 1), pseudo-random values whose bytes are
+ *     0, 0xFF or random, and in place (r = a), as ecc.c calls them.
  *
  * The output is vcheck.h's.
  */
@@ -21,6 +26,9 @@
 
 #if !defined(SD_CRYPTO_SMALL)
 void sd_p256_reduce_avr(uint8_t t[64]);
+void sd_p160_mul_avr(uint8_t r[20], const uint8_t a[20], const uint8_t b[20],
+		     uint8_t t[60]);
+void sd_p160_sqr_avr(uint8_t r[20], const uint8_t a[20], uint8_t t[60]);
 #endif
 
 /* RFC 5903 §8.1 */
@@ -40,6 +48,8 @@ static const char s160_qv[] SD_ROM =
 static const char s160_z[] SD_ROM = "ca7c0f8c3ffa87a96e1b74ac8e6af594347bb40a";
 
 #define P256_REDUCE_CASES 150
+#define P160_RANDOM_CASES 120
+#define P160_EDGES 8
 #define RANDOM_ECDH_CASES 2
 
 static uint8_t x[SD_ECC_MAX_SCALAR_LEN], y[SD_ECC_MAX_SCALAR_LEN];
@@ -128,6 +138,110 @@ static void mod_p(uint8_t r[33], const uint8_t *t, uint8_t n,
 	}
 }
 
+/* secp160r1's p = 2^160 - 2^31 - 1, little-endian in 33 bytes. */
+static void p160_p(uint8_t p[33])
+{
+	memset(p, 0, 33);
+	memset(p, 0xFF, 20);
+	p[3] = 0x7F;
+}
+
+/* v = edge value i (below P160_EDGES), little-endian: 0, 1, p - 1, p,
+ * p + 1, 2^160 - 1, 2^159, 2^31 + 1. */
+static void p160_edge(uint8_t v[20], uint8_t i)
+{
+	memset(v, 0, 20);
+	if (i >= 2 && i <= 5)
+		memset(v, 0xFF, 20);
+	if (i >= 2 && i <= 4)
+		v[3] = 0x7F;
+	if (i == 2)
+		v[0] = 0xFE;
+	if (i == 4) { /* p + 1 = 2^160 - 2^31 */
+		memset(v, 0, 3);
+		v[3] = 0x80;
+	}
+	if (i == 1 || i == 7)
+		v[0] = 1;
+	if (i == 6)
+		v[19] = 0x80;
+	if (i == 7)
+		v[3] = 0x80;
+}
+
+/* Pseudo-random bytes, each 0, 0xFF or random. */
+static void p160_random(uint8_t v[20])
+{
+	uint8_t i, kind[1];
+
+	random_bytes(v, 20);
+	for (i = 0; i < 20; i++) {
+		random_bytes(kind, 1);
+		if (kind[0] % 4 == 0)
+			v[i] = 0;
+		else if (kind[0] % 4 == 1)
+			v[i] = 0xFF;
+	}
+}
+
+/* t[0..40) = a b, byte by byte. */
+static void product_bytes(uint8_t t[40], const uint8_t *a, const uint8_t *b)
+{
+	uint8_t i, j;
+
+	memset(t, 0, 40);
+	for (i = 0; i < 20; i++) {
+		uint16_t carry = 0;
+
+		for (j = 0; j < 20; j++) {
+			uint16_t v = (uint16_t)(a[i] * b[j] + t[i + j] + carry);
+
+			t[i + j] = (uint8_t)v;
+			carry = v >> 8;
+		}
+		t[i + 20] = (uint8_t)carry;
+	}
+}
+
+/* The assembly's a b and a^2, also in place, against long division. */
+static void p160_case(const uint8_t *a, const uint8_t *b, const uint8_t p[33])
+{
+	uint8_t t[60], prod[40], want[33], r[20];
+
+	product_bytes(prod, a, b);
+	mod_p(want, prod, 40, p);
+	sd_p160_mul_avr(r, a, b, t);
+	check(memcmp(r, want, 20) == 0);
+	memcpy(r, a, 20);
+	sd_p160_mul_avr(r, r, b, t);
+	check(memcmp(r, want, 20) == 0);
+	product_bytes(prod, a, a);
+	mod_p(want, prod, 40, p);
+	memcpy(r, a, 20);
+	sd_p160_sqr_avr(r, r, t);
+	check(memcmp(r, want, 20) == 0);
+}
+
+static void p160_field(void)
+{
+	uint8_t a[20], b[20], p[33], i, j;
+
+	p160_p(p);
+	for (i = 0; i < P160_EDGES; i++) {
+		for (j = 0; j < P160_EDGES; j++) {
+			p160_edge(a, i);
+			p160_edge(b, j);
+			p160_case(a, b, p);
+		}
+	}
+	for (i = 0; i < P160_RANDOM_CASES; i++) {
+		p160_random(a);
+		p160_random(b);
+		p160_case(a, b, p);
+	}
+	group("secp160r1 multiplication and squaring (assembly) against long division");
+}
+
 /* Each word of a test product is 0 (half of them, so that sums near zero
  * and below it come up), all ones or pseudo-random. */
 static void p256_case(uint8_t t[64])
@@ -177,6 +291,7 @@ int main(void)
 	ecdh_agree(&sd_secp160r1, "secp160r1 key pairs agree both ways");
 #if !defined(SD_CRYPTO_SMALL)
 	p256_reduction();
+	p160_field();
 #endif
 	vcheck_end();
 }
