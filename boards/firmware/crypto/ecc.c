@@ -195,17 +195,21 @@ static ec_sacc p256_word(const ec_col *v, uint8_t j, uint8_t h)
 	return acc;
 }
 #else
+/* k x for a column x >= 0 and a small k, as a limb product (sd_mul32):
+ * under SD_CM3_CT_MUL no UMLAL on the product's columns. */
+#define KC(k, x) ((ec_sacc)sd_mul32((uint32_t)(x), (k)))
+
 static ec_sacc p256_word(const ec_col *v, uint8_t j, uint8_t h)
 {
 	switch (j) {
 	case 0: return C(8) + C(9) - C(11) - C(12) - C(13) - C(14);
 	case 1: return C(9) + C(10) - C(12) - C(13) - C(14) - C(15);
 	case 2: return C(10) + C(11) - C(13) - C(14) - C(15);
-	case 3: return 2 * (C(11) + C(12)) + C(13) - C(8) - C(9) - C(15);
-	case 4: return 2 * (C(12) + C(13)) + C(14) - C(9) - C(10);
-	case 5: return 2 * (C(13) + C(14)) + C(15) - C(10) - C(11);
-	case 6: return 3 * C(14) + 2 * C(15) + C(13) - C(8) - C(9);
-	default: return 3 * C(15) + C(8) - C(10) - C(11) - C(12) - C(13);
+	case 3: return KC(2, C(11)) + KC(2, C(12)) + C(13) - C(8) - C(9) - C(15);
+	case 4: return KC(2, C(12)) + KC(2, C(13)) + C(14) - C(9) - C(10);
+	case 5: return KC(2, C(13)) + KC(2, C(14)) + C(15) - C(10) - C(11);
+	case 6: return KC(3, C(14)) + KC(2, C(15)) + C(13) - C(8) - C(9);
+	default: return KC(3, C(15)) + C(8) - C(10) - C(11) - C(12) - C(13);
 	}
 }
 #endif
