@@ -195,9 +195,13 @@ static ec_sacc p256_word(const ec_col *v, uint8_t j, uint8_t h)
 	return acc;
 }
 #else
-/* k x for a column x >= 0 and a small k, as a limb product (sd_mul32):
- * under SD_CM3_CT_MUL no UMLAL on the product's columns. */
+/* k x for a column x >= 0 and a small k; under SD_CM3_CT_MUL through
+ * sd_mul32, so that no UMLAL comes of it on the product's columns. */
+#if defined(SD_CM3_CT_MUL)
 #define KC(k, x) ((ec_sacc)sd_mul32((uint32_t)(x), (k)))
+#else
+#define KC(k, x) ((k) * (x))
+#endif
 
 static ec_sacc p256_word(const ec_col *v, uint8_t j, uint8_t h)
 {

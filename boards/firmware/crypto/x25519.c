@@ -68,11 +68,12 @@ static const sd_limb a24[A24_LIMBS] = {0x0001DB41UL};
 
 /* Adds c * 2^256 to r, reduced: r += 38c, then the possible carry once
  * more (which cannot carry again, r being below 38^2 after a wrap). c is
- * below 2^SD_LIMB_BITS (a carry limb), so 38c is a limb product. */
+ * below 2^SD_LIMB_BITS (a carry limb), so 38c is a limb product (with
+ * 32-bit limbs sd_mul32 takes c as a uint32_t without loss). */
 static void fold(fe r, sd_dlimb c)
 {
-	c = sd_bn_add_word(r, FE_LIMBS, SD_LIMB_MUL((sd_limb)c, FOLD));
-	sd_bn_add_word(r, FE_LIMBS, SD_LIMB_MUL((sd_limb)c, FOLD));
+	c = sd_bn_add_word(r, FE_LIMBS, SD_LIMB_MUL(c, FOLD));
+	sd_bn_add_word(r, FE_LIMBS, SD_LIMB_MUL(c, FOLD));
 }
 
 static void fe_add(fe r, const fe a, const fe b)
