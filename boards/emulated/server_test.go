@@ -5,6 +5,7 @@ import (
 
 	. "github.com/onsi/gomega"
 
+	"shakedown/boards/emulated"
 	"shakedown/fixtures"
 	"shakedown/handshake"
 	"shakedown/server"
@@ -34,7 +35,7 @@ type labServer struct {
 }
 
 func startServer() *labServer {
-	set, err := fixtures.Build(fixtures.Options{Seed: "boards-emulated", DevicesPerProfile: 3})
+	set, err := fixtures.Build(fixtures.Options{Seed: "boards-emulated", DevicesPerProfile: 2 * len(emulated.Chips())})
 	Expect(err).NotTo(HaveOccurred())
 	s := &labServer{set: set, inbox: &servertest.Inbox{}}
 	s.Server, err = servertest.Start(servertest.Options{Profiles: []handshake.Name{handshake.Noise, handshake.Seed},
