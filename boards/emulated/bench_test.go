@@ -69,6 +69,8 @@ var _ = Describe("the benchmark program's output", func() {
 			chip: "ATmega328P", unit: "cycles", clockHz: 16_000_000, x25519: 22927994, stack: 575, p256: 293047685}),
 		Entry("cortex-m3: instructions", "cortex-m3", benchWant{board: "Cortex-M3 under QEMU mps2-an385",
 			chip: "Cortex-M3 (QEMU mps2-an385)", unit: "instructions", x25519: 3966480, stack: 608, p256: 20889760}),
+		Entry("nrf51: instructions", "nrf51", benchWant{board: "nRF51822 (Cortex-M0) under QEMU microbit",
+			chip: "nRF51822 (QEMU microbit)", unit: "instructions", x25519: 10212812, stack: 604, p256: 40431500}),
 		Entry("rv32: instructions", "rv32", benchWant{board: "RV32IMAC under QEMU sifive_e",
 			chip: "RV32IMAC (QEMU sifive_e)", unit: "instructions", x25519: 4555224, stack: 560, p256: 24952184}),
 	)

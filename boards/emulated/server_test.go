@@ -35,6 +35,8 @@ type labServer struct {
 }
 
 func startServer() *labServer {
+	// Two devices of each profile per chip: the chips' own specs use the
+	// first (chips_test.go), the reflash spec the second (reflash_test.go).
 	set, err := fixtures.Build(fixtures.Options{Seed: "boards-emulated", DevicesPerProfile: 2 * len(emulated.Chips())})
 	Expect(err).NotTo(HaveOccurred())
 	s := &labServer{set: set, inbox: &servertest.Inbox{}}
