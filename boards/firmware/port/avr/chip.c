@@ -43,12 +43,19 @@
  * that has not come after WDT_WAIT_WRAPS Timer1 overflows (4.1 ms each)
  * ends the collection. */
 #define WDT_WAIT_WRAPS 16u
+#define WDT_SAMPLES 16u /* 0.26 s of boot: RNG_ENTROPY_LEN (port/common/rng.h) */
 
 static volatile uint8_t rx_buf[RX_RING];
 static volatile uint8_t rx_head, rx_tail;
 static volatile uint32_t overflows; /* Timer1 wraps served: bits 16-47 of the count */
 static uint8_t isr_cycles;          /* what one TIMER1_OVF interrupt costs */
 static volatile uint8_t wdt_fired; /* set by the watchdog interrupt */
+/* sd_chip_entropy's samples, taken at boot before the UART is on: the
+ * host's bytes, whose interrupts would move the sampling by the host's
+ * timing rather than the chip's, cannot arrive yet. */
+static uint8_t pool[WDT_SAMPLES], pool_len;
+
+static void wdt_sample_pool(void);
 static uint16_t paint_sp;
 
 /* MCUSR as the reset left it (§11.9.1), saved before anything clears it.
@@ -123,6 +130,7 @@ void sd_chip_init(void)
 	plain = timed_loop(0);
 	crossed = timed_loop((uint16_t)(0u - 2u * CAL_LOOPS));
 	isr_cycles = (uint8_t)(crossed - plain);
+	wdt_sample_pool();
 	cli();
 	TCNT1 = 0;
 	TIFR1 = _BV(TOV1);
@@ -310,10 +318,10 @@ static uint8_t wdt_wait(uint8_t *sample)
 	return 1;
 }
 
-uint32_t sd_chip_entropy(uint8_t *out, uint32_t len)
+/* Fills the pool, one sample per watchdog timeout; called by sd_chip_init
+ * with interrupts on and the UART still off. */
+static void wdt_sample_pool(void)
 {
-	uint32_t n;
-
 	/* §10.9.2: the timed sequence (WDCE and WDE, then the new value
 	 * within four cycles) with the watchdog in interrupt mode only. */
 	cli();
@@ -322,9 +330,21 @@ uint32_t sd_chip_entropy(uint8_t *out, uint32_t len)
 	WDTCSR = _BV(WDCE) | _BV(WDE);
 	WDTCSR = _BV(WDIE);
 	sei();
-	for (n = 0; n < len && wdt_wait(out + n); n++)
+	for (pool_len = 0; pool_len < sizeof pool && wdt_wait(pool + pool_len); pool_len++)
 		;
 	wdt_disable();
+}
+
+uint32_t sd_chip_entropy(uint8_t *out, uint32_t len)
+{
+	uint8_t n = 0;
+
+	/* Once: the pool is wiped as it is handed out. */
+	while (n < len && n < pool_len) {
+		out[n] = pool[n];
+		pool[n++] = 0;
+	}
+	pool_len = 0;
 	return n;
 }
 
