@@ -239,7 +239,7 @@ func modes(c bp.Caps) string {
 		m = append(m, "persistent storage")
 	}
 	if c&bp.CapEntropy != 0 {
-		m = append(m, "hardware entropy")
+		m = append(m, "entropy source")
 	}
 	if c&bp.CapSeeded != 0 {
 		m = append(m, "random seed provisioned")

@@ -24,7 +24,7 @@
 
 /* The nonce of a ChaCha20 block (12 bytes), by purpose:
  *   boot:    "boot" | 4B 0 | 4B 0
- *   mix:     "mix" 0 | 4B what is mixed in (MIX_*) | 4B chunk number
+ *   mix:     "mix" 0 | 4B what is mixed in (MIX_*) | 4B 0
  *   seed:    "seed" | 4B 0 | 4B 0: the next seed file
  *   request: "req" 0 | 4B 0 | 4B request number */
 #define NONCE_TAG_BOOT 0x746f6f62UL /* "boot", little-endian */
@@ -36,7 +36,7 @@
 #define MIX_HOST 3u                 /* PROVISION rng_seed */
 
 #if RNG_NV_LEN < SEED_LEN + 1 || RNG_ENTROPY_LEN > KEY_LEN || RNG_SEED_LEN != KEY_LEN
-#error "RNG_NV_LEN must hold the seed file and its mark"
+#error "rng.h's sizes: NV holds the seed file and its mark; a key update takes at most 32 bytes"
 #endif
 
 static const uint8_t seed[KEY_LEN] SD_ROM = RNG_SEED;
