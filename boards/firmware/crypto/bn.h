@@ -26,6 +26,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common.h"
+
 #ifndef SD_LIMB_BITS
 #if defined(__AVR__) || defined(__ARM_ARCH_6M__)
 #define SD_LIMB_BITS 16
@@ -45,6 +47,14 @@ typedef uint32_t sd_limb;
 typedef uint64_t sd_dlimb;
 #else
 #error "SD_LIMB_BITS must be 8, 16 or 32"
+#endif
+
+/* The double-width product of two limbs (common.h's sd_mul32 for 32-bit
+ * limbs). */
+#if SD_LIMB_BITS == 32
+#define SD_LIMB_MUL(a, b) sd_mul32((a), (b))
+#else
+#define SD_LIMB_MUL(a, b) ((sd_dlimb)(a) * (b))
 #endif
 
 #define SD_LIMB_BYTES (SD_LIMB_BITS / 8)
