@@ -27,6 +27,12 @@ type chip struct {
 	// clockHz is the chip's clock when its counter counts cycles; 0 when
 	// it counts instructions (QEMU's -icount has no clock of the chip).
 	clockHz uint32
+	// entropy is what feeds the port's sd_chip_entropy ("" when the chip
+	// has no source: then INFO's caps lack entropy); entropyDiffers says
+	// whether the emulator makes that source differ from one process to
+	// the next, as the real chip's does.
+	entropy        string
+	entropyDiffers bool
 }
 
 // clockHz of the ATmega328P on an Arduino Uno, as simavr is told.
@@ -43,6 +49,11 @@ var chips = []chip{
 		},
 		pty:   regexp.MustCompile(`^pty (/dev/\S+)$`),
 		bench: "build/avr-asm/bench.elf", board: "ATmega328P under simavr", clockHz: avrClockHz,
+		// simavr times the watchdog from the CPU clock: its oscillator
+		// has no jitter there, and the samples repeat from one process
+		// to the next (the port samples before its UART is on, so the
+		// host's timing does not move them).
+		entropy: "watchdog oscillator jitter against Timer1",
 	},
 	{
 		name: "cortex-m3", profile: "qemu-mps2-an385",
@@ -59,6 +70,8 @@ var chips = []chip{
 		args:  qemuArgs("-M", "microbit"),
 		pty:   qemuPTY,
 		bench: "build/nrf51/bench.elf", board: "nRF51822 (Cortex-M0) under QEMU microbit",
+		// QEMU's nRF51 RNG fills VALUE from the host's random source.
+		entropy: "RNG peripheral", entropyDiffers: true,
 	},
 	{
 		name: "rv32", profile: "qemu-sifive-e",
@@ -95,6 +108,19 @@ var qemuPTY = regexp.MustCompile(`char device redirected to (/dev/\S+) \(label s
 
 // aliases are other names Config.Chip accepts.
 var aliases = map[string]string{"avr": "atmega328p"}
+
+// Entropy says what feeds chip's hardware entropy source ("" for none)
+// and whether its emulator makes that source differ between two
+// processes. Where it does not, two fresh processes of one image that
+// were never given a seed (bp.Provision.RNGSeed) draw the same ephemeral
+// keys.
+func Entropy(name string) (source string, differs bool, err error) {
+	c, err := lookupChip(name)
+	if err != nil {
+		return "", false, err
+	}
+	return c.entropy, c.entropyDiffers, nil
+}
 
 // Chips returns the canonical names of the emulated chips.
 func Chips() []string {

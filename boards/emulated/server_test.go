@@ -35,8 +35,9 @@ type labServer struct {
 }
 
 func startServer() *labServer {
-	// One device of each profile per chip (chips_test.go).
-	set, err := fixtures.Build(fixtures.Options{Seed: "boards-emulated", DevicesPerProfile: len(emulated.Chips())})
+	// Two devices of each profile per chip: the chips' own specs use the
+	// first (chips_test.go), the reflash spec the second (reflash_test.go).
+	set, err := fixtures.Build(fixtures.Options{Seed: "boards-emulated", DevicesPerProfile: 2 * len(emulated.Chips())})
 	Expect(err).NotTo(HaveOccurred())
 	s := &labServer{set: set, inbox: &servertest.Inbox{}}
 	s.Server, err = servertest.Start(servertest.Options{Profiles: []handshake.Name{handshake.Noise, handshake.Seed},
