@@ -1,0 +1,38 @@
+# boards/firmware/arduino.mk: the Arduino library arduino/ShakedownNoise,
+# built two ways (the Makefile includes it):
+#
+#   make arduino-uno   the Publish example for an Arduino Uno with Debian's
+#                      arduino-core-avr and arduino-mk; prints its flash and
+#                      static RAM
+#   make arduino-host  the library's C++ on Linux with g++, a POSIX Client
+#                      (port/net.h) in place of WiFiClient: the Go specs of
+#                      boards/firmware/netclient run it against the server
+#
+# The library's src/crypto, src/noise, src/client and src/port/net.h are
+# symbolic links to the firmware's folders: one copy of the code.
+# `make arduino-dist` copies the library with the links resolved, for an
+# archive the Arduino IDE or PlatformIO installs.
+
+ARDUINO_LIB   := arduino/ShakedownNoise
+ARDUINO_DIR   ?= /usr/share/arduino
+ARDUINO_MK    ?= $(ARDUINO_DIR)/Arduino.mk
+ARDUINO_UNO   := $(abspath build/arduino-uno)
+ARDUINO_SRC   := $(shell find -L $(ARDUINO_LIB) -type f 2>/dev/null)
+
+.PHONY: arduino-uno arduino-host arduino-dist
+
+# arduino-mk builds the sketch of the folder it runs in; the library is
+# found through USER_LIB_PATH, EEPROM in the core's own libraries. The
+# core's WString.cpp (1.8.7) uses DECIMAL_DIG, which the float.h of
+# Debian's avr-gcc 5.4 defines for C99 and C11 but not for C++: the C++
+# flags give it the compiler's own value.
+$(ARDUINO_UNO)/Publish.hex: $(ARDUINO_SRC) arduino.mk
+	$(MAKE) -C $(ARDUINO_LIB)/examples/Publish -f $(ARDUINO_MK) \
+		ARDUINO_DIR=$(ARDUINO_DIR) BOARD_TAG=uno OBJDIR=$(ARDUINO_UNO) \
+		USER_LIB_PATH=$(abspath arduino) ARDUINO_LIBS="ShakedownNoise EEPROM" \
+		TARGET=Publish ARDUINO_QUIET=1 CXXFLAGS_STD="-std=gnu++11 -DDECIMAL_DIG=__DECIMAL_DIG__" >$(ARDUINO_UNO).log 2>&1 || \
+		{ cat $(ARDUINO_UNO).log; exit 1; }
+
+arduino-uno: $(ARDUINO_UNO)/Publish.hex
+	@echo "== the Publish example for the Arduino Uno (avr-gcc, arduino-mk)"
+	@avr-size -C --mcu=atmega328p $(ARDUINO_UNO)/Publish.elf | grep -E 'Program|Data'
