@@ -49,7 +49,7 @@ test: tidy-check deps ## run every test: Go packages, the suites on a fleet and 
 	for chip in cortex-m3 rv32 avr; do \
 	  $(GO) test -count=1 -timeout 60m ./suites/ -args --emulated $$chip -ginkgo.junit-report=$(CURDIR)/$(OUT)/junit-suites-$$chip.xml || exit 1; \
 	done
-	$(MAKE) -C boards/firmware test-host test-chips test-agent size-cores
+	$(MAKE) -C boards/firmware test-host test-chips test-agent size-cores arduino-uno
 
 .PHONY: test-under-load
 test-under-load: ## make test RUNS times in a row (default 3), each in a fresh clone of HEAD, under stress-ng --cpu 2; prints each run's time

@@ -36,3 +36,25 @@ $(ARDUINO_UNO)/Publish.hex: $(ARDUINO_SRC) arduino.mk
 arduino-uno: $(ARDUINO_UNO)/Publish.hex
 	@echo "== the Publish example for the Arduino Uno (avr-gcc, arduino-mk)"
 	@avr-size -C --mcu=atmega328p $(ARDUINO_UNO)/Publish.elf | grep -E 'Program|Data'
+
+# The host build: the library's C sources with cc, its C++ and the test's
+# with g++, the ASan and UBSan of the Makefile's tests.
+ARDUINO_HOST := build/arduino-host
+ARDUINO_HOST_C := $(wildcard crypto/*.c noise/*.c client/*.c) port/host/net.c
+ARDUINO_HOST_OBJ := $(patsubst %.c,$(ARDUINO_HOST)/%.o,$(ARDUINO_HOST_C))
+
+$(ARDUINO_HOST)/%.o: %.c $(wildcard crypto/*.h noise/*.h client/*.h) port/net.h arduino.mk
+	@mkdir -p $(dir $@)
+	$(CC) -std=c99 -Wall -Wextra -Werror -pedantic $(SAN) -I. -c -o $@ $<
+
+$(ARDUINO_HOST)/arduino-host: test/arduino/host.cpp test/arduino/Arduino.h test/arduino/Client.h \
+		$(ARDUINO_LIB)/src/ShakedownNoise.cpp $(ARDUINO_LIB)/src/ShakedownNoise.h $(ARDUINO_HOST_OBJ)
+	$(CXX) -std=c++11 -Wall -Wextra -Werror -pedantic $(SAN) -Itest/arduino -I$(ARDUINO_LIB)/src -o $@ \
+		test/arduino/host.cpp $(ARDUINO_LIB)/src/ShakedownNoise.cpp $(ARDUINO_HOST_OBJ)
+
+arduino-host: $(ARDUINO_HOST)/arduino-host
+
+arduino-dist:
+	rm -rf build/dist/ShakedownNoise && mkdir -p build/dist
+	cp -RL $(ARDUINO_LIB) build/dist/ShakedownNoise
+	@echo "build/dist/ShakedownNoise: the library with its links resolved"
