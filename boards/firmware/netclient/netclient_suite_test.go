@@ -13,27 +13,31 @@ import (
 
 func TestNetClient(t *testing.T) {
 	RegisterFailHandler(Fail)
-	// A loaded machine may take seconds for what a quiet one does in
-	// milliseconds: Eventually waits up to 30 s, returning once it holds.
-	SetDefaultEventuallyTimeout(30 * time.Second)
+	SetDefaultEventuallyTimeout(30 * time.Second) // a loaded machine; Eventually returns once it holds
 	RunSpecs(t, "netclient")
-	NewWithT(t).Eventually(func() error {
-		return goleak.Find(goleak.IgnoreAnyFunction(
-			"github.com/onsi/ginkgo/v2/internal/interrupt_handler.(*InterruptHandler).registerForInterrupts.func2"))
-	}).WithTimeout(30 * time.Second).Should(Succeed())
 }
 
 // The host programs, built once for the suite.
 var clientBin, arduinoBin string
 
+// The goroutines running before the first spec (ginkgo's own).
+var before goleak.Option
+
 var _ = BeforeSuite(func() {
-	cmd := exec.Command("make", "-C", "..", "client-host", "arduino-host")
-	cmd.Stdout = GinkgoWriter
-	cmd.Stderr = GinkgoWriter
-	Expect(cmd.Run()).To(Succeed(), "building the host clients needs make, cc and g++")
-	var err error
-	clientBin, err = filepath.Abs("../build/client/client-publish")
-	Expect(err).NotTo(HaveOccurred())
-	arduinoBin, err = filepath.Abs("../build/arduino-host/arduino-host")
-	Expect(err).NotTo(HaveOccurred())
+	before = goleak.IgnoreCurrent()
+	build := exec.Command("make", "-C", "..", "client-host", "arduino-host")
+	build.Stdout, build.Stderr = GinkgoWriter, GinkgoWriter
+	Expect(build.Run()).To(Succeed(), "building the host clients needs make, cc and g++")
+	clientBin, arduinoBin = filepath.Join("..", "build", "client", "client-publish"), filepath.Join("..", "build", "arduino-host", "arduino-host")
+	for _, p := range []*string{&clientBin, &arduinoBin} {
+		abs, err := filepath.Abs(*p)
+		Expect(err).NotTo(HaveOccurred())
+		*p = abs
+	}
+})
+
+// Every server, subscriber and process a spec starts ends with it: no
+// goroutine outlives the specs.
+var _ = AfterSuite(func() {
+	Eventually(func() error { return goleak.Find(before) }).Should(Succeed())
 })
