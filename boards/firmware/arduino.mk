@@ -58,3 +58,22 @@ arduino-dist:
 	rm -rf build/dist/ShakedownNoise && mkdir -p build/dist
 	cp -RL $(ARDUINO_LIB) build/dist/ShakedownNoise
 	@echo "build/dist/ShakedownNoise: the library with its links resolved"
+
+# The example provisioned and run: UNO_PROVISION names a
+# shakedown_provision.h (the Publish example's header comment), copied to
+# the include path of a build of its own; the netclient specs run the
+# image under simavr with its serial port bridged to a server.
+UNO_TEST := $(abspath build/arduino-uno-test)
+
+.PHONY: arduino-uno-test
+arduino-uno-test:
+	@test -f "$(UNO_PROVISION)" || { echo "UNO_PROVISION=<shakedown_provision.h> is needed" >&2; exit 2; }
+	mkdir -p $(UNO_TEST)/provision
+	cp $(UNO_PROVISION) $(UNO_TEST)/provision/shakedown_provision.h
+	$(MAKE) -C $(ARDUINO_LIB)/examples/Publish -f $(ARDUINO_MK) \
+		ARDUINO_DIR=$(ARDUINO_DIR) BOARD_TAG=uno OBJDIR=$(UNO_TEST) \
+		USER_LIB_PATH=$(abspath arduino) ARDUINO_LIBS="ShakedownNoise EEPROM" \
+		TARGET=Publish ARDUINO_QUIET=1 \
+		CXXFLAGS_STD="-std=gnu++11 -DDECIMAL_DIG=__DECIMAL_DIG__ -I$(UNO_TEST)/provision" \
+		>$(UNO_TEST).log 2>&1 || { cat $(UNO_TEST).log; exit 1; }
+	@avr-size -C --mcu=atmega328p $(UNO_TEST)/Publish.elf | grep -E 'Program|Data'

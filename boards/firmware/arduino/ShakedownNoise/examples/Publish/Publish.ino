@@ -8,11 +8,15 @@
  *
  *   socat /dev/ttyACM0,b115200,raw,echo=0 TCP:127.0.0.1:8885
  *
- * Provision the sketch first: DEVICE_ID, DEVICE_KEY and SEED from
- * `shakedown fixtures` / `shakedown devices add`, SERVER_KEY from
- * `shakedown serverkey`. With the zero placeholders below it does nothing.
- * The message-1 counter lives in EEPROM (address 0, 8 bytes) and is
- * advanced before each handshake.
+ * Provision the sketch first: a file shakedown_provision.h beside it (or
+ * on the include path) defines SHAKEDOWN_DEVICE_ID (a string) and
+ * SHAKEDOWN_DEVICE_KEY, SHAKEDOWN_SERVER_KEY and SHAKEDOWN_SEED (32 bytes
+ * each, as comma-separated initialisers): the device's static private key
+ * (`shakedown fixtures`, `shakedown devices add`), the server's static
+ * public key (`shakedown serverkey`) and a secret per-device seed for the
+ * ephemeral keys. Without it the sketch does nothing. The message-1
+ * counter lives in EEPROM (address 0, 8 bytes) and is advanced before each
+ * handshake.
  */
 #include <EEPROM.h>
 #include <ShakedownNoise.h>
@@ -41,12 +45,21 @@ public:
 static SerialClient net;
 #endif
 
-static const char DEVICE_ID[] = "uno-0001";
-static const char SERVER_HOST[] = "127.0.0.1";
+#if __has_include("shakedown_provision.h")
+#include "shakedown_provision.h"
+#else /* not provisioned: zeros, and setup() does nothing */
+#define SHAKEDOWN_DEVICE_ID "uno-0001"
+#define SHAKEDOWN_DEVICE_KEY 0
+#define SHAKEDOWN_SERVER_KEY 0
+#define SHAKEDOWN_SEED 0
+#endif
+
+static const char DEVICE_ID[] = SHAKEDOWN_DEVICE_ID;
+static const char SERVER_HOST[] = "127.0.0.1"; /* the EthernetClient's; the serial bridge has its own */
 static const uint16_t SERVER_PORT = 8885;
-static const uint8_t DEVICE_KEY[SHAKEDOWN_KEY_LEN] = {0};  /* the device's static private key */
-static const uint8_t SERVER_KEY[SHAKEDOWN_KEY_LEN] = {0};  /* the pinned server public key */
-static const uint8_t SEED[SHAKEDOWN_KEY_LEN] = {0};        /* per device, secret: ephemerals */
+static const uint8_t DEVICE_KEY[SHAKEDOWN_KEY_LEN] = {SHAKEDOWN_DEVICE_KEY}; /* static private key */
+static const uint8_t SERVER_KEY[SHAKEDOWN_KEY_LEN] = {SHAKEDOWN_SERVER_KEY}; /* the pinned server key */
+static const uint8_t SEED[SHAKEDOWN_KEY_LEN] = {SHAKEDOWN_SEED};             /* secret: ephemerals */
 static const int COUNTER_ADDR = 0;
 
 static uint8_t frame[SHAKEDOWN_BUF_MIN];
