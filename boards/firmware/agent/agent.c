@@ -93,7 +93,7 @@ static uint8_t cmd_info(agent *a, uint8_t len)
 		return BP_BAD_LENGTH;
 	r[0] = BP_VERSION;
 	r[1] = AGENT_MAX_PAYLOAD;
-	r[2] = BP_CAP_RELAY | BP_CAP_STORAGE;
+	r[2] = BP_CAP_RELAY | BP_CAP_STORAGE | (AGENT_NETWORK ? BP_CAP_NETWORK : 0);
 	put_be32(r + 3, port_clock_hz());
 	r[7] = port_cost_unit();
 	/* What this build carries (agent.h); BENCH covers the same curves
