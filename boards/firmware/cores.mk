@@ -16,6 +16,10 @@
 CORE_CHIPS := esp8266 esp32c3
 CORE_PARTS := crypto noise seed agent client
 CORE_WARN  := -std=c99 -Wall -Wextra -Werror -pedantic -ffunction-sections -fdata-sections
+# The agent as a Wi-Fi chip would carry it: network mode through
+# port/net.h, and the QEMU chips' frames and relay buffer (max_payload
+# 255, 600 relay bytes), which their RAM holds easily.
+CORE_AGENT := -DAGENT_NETWORK=1 -DAGENT_MAX_PAYLOAD=255 -DAGENT_RELAY_LEN=600
 # -O2 as the other 32-bit chips' images; CORE_OPT=-Os for the size option
 # the ESP Arduino cores build with.
 CORE_OPT   ?= -O2
@@ -52,11 +56,11 @@ core-obj = $(patsubst %.c,$(CORE_DIR)/$(1)/%.o,$(CORE_SRC_$(2)))
 define CORE_CHIP_RULES
 $(CORE_DIR)/$(1)/%.o: %.c $(CORE_HDR) cores.mk
 	@mkdir -p $$(dir $$@)
-	$(CORE_CC_$(1)) $(CORE_FLAGS_$(1)) $(CORE_OPT) $(CORE_WARN) -I. -c -o $$@ $$<
+	$(CORE_CC_$(1)) $(CORE_FLAGS_$(1)) $(CORE_OPT) $(CORE_WARN) $(CORE_AGENT) -I. -c -o $$@ $$<
 
 # The board agent: test/agent/avr/sizes.c reaches every command.
 $(CORE_DIR)/$(1)/agent.elf: test/agent/avr/sizes.c test/cores/$(1).ld $(foreach p,crypto noise seed agent,$(call core-obj,$(1),$(p)))
-	$(CORE_CC_$(1)) $(CORE_LINK_$(1)) $(CORE_FLAGS_$(1)) $(CORE_OPT) $(CORE_WARN) -I. \
+	$(CORE_CC_$(1)) $(CORE_LINK_$(1)) $(CORE_FLAGS_$(1)) $(CORE_OPT) $(CORE_WARN) $(CORE_AGENT) -I. \
 		-Wl,--gc-sections -Wl,--unresolved-symbols=ignore-all -o $$@ $$(filter-out %.ld,$$^)
 
 # A network device without the board agent: the noise profile and MQTT

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	fnoise "github.com/flynn/noise"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
@@ -73,14 +74,26 @@ type rig struct {
 	dev   device
 }
 
-func newRig() *rig {
+// keys are a server's static keys, and a device's with its ephemeral seed.
+type keys struct {
+	server, device fnoise.DHKey
+	seed           []byte
+}
+
+func newKeys() keys {
 	skp, err := noise.GenerateKeypair(rand.Reader)
 	Expect(err).NotTo(HaveOccurred())
 	dkp, err := noise.GenerateKeypair(rand.Reader)
 	Expect(err).NotTo(HaveOccurred())
 	seed := make([]byte, 32)
 	rand.Read(seed) // never fails (crypto/rand, Go 1.24)
-	d := device{id: fmt.Sprintf("net-%04d", ids.Add(1)), key: dkp.Private, seed: seed, pinned: skp.Public}
+	return keys{server: skp, device: dkp, seed: seed}
+}
+
+func newRig() *rig {
+	k := newKeys()
+	skp, dkp := k.server, k.device
+	d := device{id: fmt.Sprintf("net-%04d", ids.Add(1)), key: dkp.Private, seed: k.seed, pinned: skp.Public}
 	inbox := &servertest.Inbox{}
 	srv, err := servertest.Start(servertest.Options{
 		Profiles:     []handshake.Name{handshake.Noise},

@@ -1,7 +1,6 @@
 package netclient_test
 
 import (
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"net"
@@ -18,7 +17,6 @@ import (
 
 	"shakedown/boards/emulated"
 	"shakedown/handshake"
-	"shakedown/handshake/noise"
 	"shakedown/server"
 	"shakedown/server/servertest"
 )
@@ -163,21 +161,16 @@ func (b *bridge) Close() {
 
 var _ = Describe("the Arduino example on an emulated Uno", Label("uno", "slow"), func() {
 	It("publishes through its serial port, bridged to the server", func() {
-		skp, err := noise.GenerateKeypair(rand.Reader)
-		Expect(err).NotTo(HaveOccurred())
-		dkp, err := noise.GenerateKeypair(rand.Reader)
-		Expect(err).NotTo(HaveOccurred())
-		seed := make([]byte, 32)
-		rand.Read(seed) // never fails (crypto/rand, Go 1.24)
-		image := buildUno(provisionHeader(GinkgoT().TempDir(), dkp.Private, skp.Public, seed))
+		k := newKeys()
+		image := buildUno(provisionHeader(GinkgoT().TempDir(), k.device.Private, k.server.Public, k.seed))
 
 		// X25519 in C on a 16 MHz AVR, emulated on a loaded machine:
 		// minutes of wall time per message, so deadlines of that order.
 		inbox := &servertest.Inbox{}
 		srv, err := servertest.Start(servertest.Options{
 			Profiles:       []handshake.Name{handshake.Noise},
-			Devices:        []handshake.DeviceRecord{{ID: unoID, Profile: handshake.Noise, Key: dkp.Public}},
-			NoiseCurrent:   skp,
+			Devices:        []handshake.DeviceRecord{{ID: unoID, Profile: handshake.Noise, Key: k.device.Public}},
+			NoiseCurrent:   k.server,
 			Subscriber:     inbox.Receive,
 			Limits:         server.Limits{HandshakeTimeout: 10 * time.Minute},
 			ConnectTimeout: 10 * time.Minute,
