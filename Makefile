@@ -36,7 +36,7 @@ APT_FIRMWARE_PACKAGES := make gcc pkg-config gcc-avr avr-libc binutils-avr simav
 	arduino-core-avr arduino-mk
 
 .PHONY: test
-test: tidy-check deps ## run every test: Go packages, the suites on a fleet and the three emulated chips, the firmware (starts and stops PostgreSQL and mosquitto)
+test: tidy-check deps ## run every test: Go packages, the suites on a fleet and the four emulated chips, the firmware (starts and stops PostgreSQL and mosquitto)
 	gofmt_out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$gofmt_out" ]; then echo "gofmt needed: $$gofmt_out"; exit 1; fi
 	$(GO) vet $(PKGS)
@@ -46,7 +46,7 @@ test: tidy-check deps ## run every test: Go packages, the suites on a fleet and 
 	$(GO) test -count=1 -timeout 10m ./suites/ -args --fleet testdata/fleet.yaml -ginkgo.junit-report=$(CURDIR)/$(OUT)/junit-suites-fleet.xml
 	# The ATmega328P's suite takes about 10 minutes on a quiet 2-core machine
 	# and over 20 with both cores busy: an hour bounds a hang, not the chip.
-	for chip in cortex-m3 rv32 avr; do \
+	for chip in cortex-m3 rv32 nrf51 avr; do \
 	  $(GO) test -count=1 -timeout 60m ./suites/ -args --emulated $$chip -ginkgo.junit-report=$(CURDIR)/$(OUT)/junit-suites-$$chip.xml || exit 1; \
 	done
 	$(MAKE) -C boards/firmware test-host test-chips test-agent size-cores arduino-uno

@@ -8,7 +8,7 @@ import (
 // A chip is one emulated target: how its emulator starts and where it
 // names the pseudo-terminal of the agent's UART.
 type chip struct {
-	name    string // the canonical name: atmega328p, cortex-m3, rv32
+	name    string // the canonical name: atmega328p, cortex-m3, nrf51, rv32
 	profile string // the boards/profiles name
 	// runner is the emulator program: a name looked up on PATH, or, when
 	// inBuild is set, a file in the firmware build directory (simavr-run,
@@ -47,26 +47,38 @@ var chips = []chip{
 	{
 		name: "cortex-m3", profile: "qemu-mps2-an385",
 		runner: "qemu-system-arm", debian: "qemu-system-arm",
-		// -icount shift=0: one instruction per nanosecond of virtual
-		// time, so SysTick counts instructions and every run of the same
-		// code counts the same.
-		args: func(image string) []string {
-			return []string{"-M", "mps2-an385", "-cpu", "cortex-m3", "-icount", "shift=0",
-				"-display", "none", "-monitor", "none", "-serial", "pty", "-kernel", image}
-		},
+		args:  qemuArgs("-M", "mps2-an385", "-cpu", "cortex-m3"),
 		pty:   qemuPTY,
 		bench: "build/cortex-m3/bench.elf", board: "Cortex-M3 under QEMU mps2-an385",
 	},
 	{
+		name: "nrf51", profile: "qemu-microbit",
+		runner: "qemu-system-arm", debian: "qemu-system-arm",
+		// The nRF51822 (Cortex-M0) of the BBC micro:bit; the port counts
+		// instructions with the SoC's TIMER0.
+		args:  qemuArgs("-M", "microbit"),
+		pty:   qemuPTY,
+		bench: "build/nrf51/bench.elf", board: "nRF51822 (Cortex-M0) under QEMU microbit",
+	},
+	{
 		name: "rv32", profile: "qemu-sifive-e",
 		runner: "qemu-system-riscv32", debian: "qemu-system-misc",
-		args: func(image string) []string {
-			return []string{"-M", "sifive_e", "-icount", "shift=0",
-				"-display", "none", "-monitor", "none", "-serial", "pty", "-kernel", image}
-		},
+		args:  qemuArgs("-M", "sifive_e"),
 		pty:   qemuPTY,
 		bench: "build/rv32/bench.elf", board: "RV32IMAC under QEMU sifive_e",
 	},
+}
+
+// qemuArgs returns the arguments of a QEMU chip: its machine options,
+// then -icount shift=0 (one instruction per nanosecond of virtual time, so
+// the chip's timers count instructions and every run of the same code
+// counts the same), the UART on a pseudo-terminal and the image.
+func qemuArgs(machine ...string) func(image string) []string {
+	return func(image string) []string {
+		args := append([]string{}, machine...)
+		return append(args, "-icount", "shift=0",
+			"-display", "none", "-monitor", "none", "-serial", "pty", "-kernel", image)
+	}
 }
 
 // qemuPTY matches QEMU's line on standard error for -serial pty.

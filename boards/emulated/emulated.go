@@ -13,7 +13,7 @@ import (
 
 // Config says which board to start.
 type Config struct {
-	// Chip is "atmega328p" (alias "avr"), "cortex-m3" or "rv32".
+	// Chip is "atmega328p" (alias "avr"), "cortex-m3", "nrf51" or "rv32".
 	Chip string
 	// Image is the ELF file to run; DefaultImage(Chip) when empty.
 	Image string

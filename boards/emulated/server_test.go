@@ -5,6 +5,7 @@ import (
 
 	. "github.com/onsi/gomega"
 
+	"shakedown/boards/emulated"
 	"shakedown/fixtures"
 	"shakedown/handshake"
 	"shakedown/server"
@@ -34,7 +35,8 @@ type labServer struct {
 }
 
 func startServer() *labServer {
-	set, err := fixtures.Build(fixtures.Options{Seed: "boards-emulated", DevicesPerProfile: 3})
+	// One device of each profile per chip (chips_test.go).
+	set, err := fixtures.Build(fixtures.Options{Seed: "boards-emulated", DevicesPerProfile: len(emulated.Chips())})
 	Expect(err).NotTo(HaveOccurred())
 	s := &labServer{set: set, inbox: &servertest.Inbox{}}
 	s.Server, err = servertest.Start(servertest.Options{Profiles: []handshake.Name{handshake.Noise, handshake.Seed},

@@ -137,22 +137,25 @@ agent-vectors:
 #   build/agent-atmega328p.elf  ATmega328P (simavr; an Arduino Uno)
 #   build/agent-cortex-m3.elf   Cortex-M3 (QEMU mps2-an385)
 #   build/agent-rv32.elf        RV32IMAC (QEMU sifive_e)
+#   build/agent-nrf51.elf       nRF51822, Cortex-M0 (QEMU microbit; a BBC micro:bit)
 #
 # Each image has its own random seed (port/common/rng.h), generated into
 # build/<chip>/rng_seed.h the first time from the host's random source, or
 # set with RNG_SEED=<64 hex digits>; `make clean` makes new ones. The
 # serial number INFO reports is AGENT_SERIAL_<chip>, fixed at build time.
 
-AGENT_CHIPS := atmega328p cortex-m3 rv32
+AGENT_CHIPS := atmega328p cortex-m3 rv32 nrf51
 AGENT_IMAGES := $(foreach c,$(AGENT_CHIPS),build/agent-$(c).elf)
 AGENT_PORT_SRC := port/common/agent_main.c port/common/rng.c
 AGENT_PORT_HDR := port/chip.h port/common/rng.h port/common/ramchip.inc
 AGENT_SERIAL_atmega328p ?= SIMAVR-ATMEGA328P-0001
 AGENT_SERIAL_cortex-m3 ?= QEMU-MPS2-AN385-0001
 AGENT_SERIAL_rv32 ?= QEMU-SIFIVE-E-0001
+AGENT_SERIAL_nrf51 ?= QEMU-MICROBIT-0001
 AGENT_BOARD_atmega328p ?= Arduino Uno (simavr)
 AGENT_BOARD_cortex-m3 ?= QEMU mps2-an385
 AGENT_BOARD_rv32 ?= QEMU sifive_e
+AGENT_BOARD_nrf51 ?= QEMU microbit
 RNG_SEED ?=
 
 # The ATmega328P image: noise, seed and psk with BENCH and X25519's
@@ -171,6 +174,8 @@ AGENT_AVR_CHIP_SRC := port/avr/chip.c port/avr/fe25519.S
 AGENT_CM3_CHIP_FLAGS := $(PICOLIBC) -mcpu=cortex-m3 -mthumb -O2 $(CHIP_WARN) \
 	-I. -Iport/cortex-m3 -Iport/common -Ibuild/cortex-m3 $(AGENT_WIDE)
 AGENT_CM3_CHIP_SRC := port/cortex-m3/chip.c port/cortex-m3/startup.c
+AGENT_NRF51_CHIP_FLAGS := $(PICOLIBC) -mcpu=cortex-m0 -mthumb -O2 $(CHIP_WARN) \
+	-I. -Iport/nrf51 -Iport/common -Ibuild/nrf51 $(AGENT_WIDE)
 AGENT_RV32_CHIP_FLAGS := $(PICOLIBC) -march=rv32imac_zicsr -mabi=ilp32 -O2 $(CHIP_WARN) \
 	-I. -Iport/rv32 -Iport/common -Ibuild/rv32 $(AGENT_WIDE)
 
@@ -201,6 +206,10 @@ build/agent-atmega328p.elf: $(AGENT_CHIP_DEPS) $(AGENT_AVR_CHIP_SRC) port/avr/fe
 build/agent-cortex-m3.elf: $(AGENT_CHIP_DEPS) $(AGENT_CM3_CHIP_SRC) port/cortex-m3/chip_port.h port/cortex-m3/link.ld build/cortex-m3/rng_seed.h
 	$(CM3_CC) $(AGENT_CM3_CHIP_FLAGS) $(call agent-strings,cortex-m3) $(CM3_LINK) \
 		-o $@ $(AGENT_LIB_SRC) $(AGENT_PORT_SRC) $(AGENT_CM3_CHIP_SRC)
+
+build/agent-nrf51.elf: $(AGENT_CHIP_DEPS) $(NRF51_PORT) port/nrf51/chip_port.h port/nrf51/link.ld build/nrf51/rng_seed.h
+	$(NRF51_CC) $(AGENT_NRF51_CHIP_FLAGS) $(call agent-strings,nrf51) $(NRF51_LINK) \
+		-o $@ $(AGENT_LIB_SRC) $(AGENT_PORT_SRC) $(NRF51_PORT)
 
 # RV32 compiles and links in two steps (see RV32_LINK in the Makefile).
 build/rv32/agent/%.o: %.c $(AGENT_CHIP_DEPS) port/rv32/chip_port.h build/rv32/rng_seed.h

@@ -6,8 +6,9 @@
 #   board.sh run CHIP IMAGE [TIMEOUT_S]     start, talk, stop: for tests
 #
 # CHIP is atmega328p (simavr, through emu/simavr-run.c), cortex-m3 (QEMU
-# mps2-an385) or rv32 (QEMU sifive_e). QEMU runs with -icount shift=0, so
-# the guest's SysTick and minstret count instructions deterministically,
+# mps2-an385), nrf51 (QEMU microbit) or rv32 (QEMU sifive_e). QEMU runs
+# with -icount shift=0, so the guest's SysTick, TIMER0 (nrf51) and minstret
+# count instructions deterministically,
 # and -serial pty; the pty's path is read from QEMU's "char device
 # redirected to /dev/pts/N (label serial0)" line on standard error.
 #
@@ -50,12 +51,17 @@ launch() {
 			-display none -monitor none -serial pty -kernel "$image" \
 			</dev/null >"$log" 2>&1 &
 		;;
+	nrf51)
+		setsid "$QEMU_ARM" -M microbit -icount shift=0 \
+			-display none -monitor none -serial pty -kernel "$image" \
+			</dev/null >"$log" 2>&1 &
+		;;
 	rv32)
 		setsid "$QEMU_RISCV32" -M sifive_e -icount shift=0 \
 			-display none -monitor none -serial pty -kernel "$image" \
 			</dev/null >"$log" 2>&1 &
 		;;
-	*) die "unknown chip $chip (atmega328p, cortex-m3, rv32)" ;;
+	*) die "unknown chip $chip (atmega328p, cortex-m3, nrf51, rv32)" ;;
 	esac
 	PID=$!
 }

@@ -279,6 +279,14 @@ int sd_chip_nv_write(uint32_t off, const uint8_t *buf, uint32_t len)
 	return 0;
 }
 
+uint32_t sd_chip_entropy(uint8_t *out, uint32_t len)
+{
+	/* No source wired up yet. */
+	(void)out;
+	(void)len;
+	return 0;
+}
+
 static void put_str(const char *s)
 {
 	while (*s != '\0')

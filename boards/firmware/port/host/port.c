@@ -110,18 +110,26 @@ uint32_t port_millis(void)
 	return (uint32_t)(monotonic_ns() / 1000000u);
 }
 
-int port_random(uint8_t *out, size_t n)
+uint32_t sd_chip_entropy(uint8_t *out, uint32_t len)
 {
 	ssize_t got;
 
+	do
+		got = getrandom(out, len, 0);
+	while (got < 0 && errno == EINTR);
+	return got > 0 ? (uint32_t)got : 0;
+}
+
+int port_random(uint8_t *out, size_t n)
+{
+	uint32_t got;
+
 	while (n > 0) {
-		got = getrandom(out, n, 0);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0)
+		got = sd_chip_entropy(out, n > UINT32_MAX ? UINT32_MAX : (uint32_t)n);
+		if (got == 0)
 			return -1;
 		out += got;
-		n -= (size_t)got;
+		n -= got;
 	}
 	return 0;
 }
