@@ -13,13 +13,19 @@
 //
 // Each shakes hands with the noise profile, sends an MQTT CONNECT, one
 // PUBLISH and a DISCONNECT through the secure channel, and the specs
-// check that the message arrives at a subscriber of the server's broker;
-// then that a wrong pinned key, a replayed counter and a closed port fail
-// with their codes and publish nothing.
+// check that the message arrives at a subscriber of the server's broker,
+// in process and through a `shakedown serve` process with a backend
+// subscriber (label serve); then that a wrong pinned key, a replayed
+// counter and a closed port fail with their codes and publish nothing.
+// The library's Publish example, provisioned with keys, also runs on an
+// emulated Uno (simavr, label uno) with its serial port bridged to the
+// server, until the subscriber has its message.
 //
 // The package holds tests only:
 //
 //	go test ./boards/firmware/netclient
 //
-// They need make, a C99 compiler (cc) and g++.
+// They need make, a C99 compiler (cc) and g++; the Uno spec also gcc-avr,
+// simavr, arduino-core-avr and arduino-mk, and skips without them unless
+// SHAKEDOWN_REQUIRE_EMULATORS=1.
 package netclient

@@ -77,6 +77,7 @@ static int connect_addr(const struct addrinfo *ai, uint32_t timeout_ms)
 
 int port_net_connect(const char *host, uint16_t port, uint32_t timeout_ms)
 {
+	uint64_t deadline = now_ms() + timeout_ms;
 	struct addrinfo hints, *res, *ai;
 	char service[PORT_DIGITS];
 	size_t len = strnlen(host, PORT_NET_HOST_MAX + 1);
@@ -91,7 +92,7 @@ int port_net_connect(const char *host, uint16_t port, uint32_t timeout_ms)
 	if (getaddrinfo(host, service, &hints, &res) != 0)
 		return PORT_NET_ERR_RESOLVE;
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		r = connect_addr(ai, timeout_ms);
+		r = connect_addr(ai, left_ms(deadline)); /* every address within the one deadline */
 		if (r >= 0 || r == PORT_NET_ERR_NO_SOCKET)
 			break;
 	}
