@@ -3,9 +3,9 @@
  * Arduino Client (WiFiClient, EthernetClient, ...): the Noise IK
  * handshake against a pinned server key, encrypted records, and MQTT 3.1.1
  * CONNECT and QoS 0 PUBLISH through them. The code under src/crypto,
- * src/noise and src/client is the shakedown firmware's own
- * (boards/firmware in the repository); this class only carries its bytes
- * over the Client.
+ * src/noise and src/client is the shakedown firmware's own, copied from
+ * boards/firmware when the library is assembled (make arduino-lib); this
+ * class only carries its bytes over the Client.
  *
  *   uint8_t buf[128];                    // one frame; 115 bytes at least
  *   ShakedownNoise link(wifiClient, buf, sizeof buf);
