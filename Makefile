@@ -32,7 +32,8 @@ deps: ## install what the tests need (Debian packages; skips what is present)
 APT_TEST_PACKAGES := ca-certificates postgresql mosquitto chromium
 APT_FIRMWARE_PACKAGES := make gcc pkg-config gcc-avr avr-libc binutils-avr simavr libsimavr-dev libelf-dev \
 	gcc-arm-none-eabi picolibc-arm-none-eabi gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf \
-	qemu-system-arm qemu-system-misc
+	qemu-system-arm qemu-system-misc gcc-xtensa-lx106 picolibc-xtensa-lx106-elf g++ \
+	arduino-core-avr arduino-mk
 
 .PHONY: test
 test: tidy-check deps ## run every test: Go packages, the suites on a fleet and the emulated chips, the firmware (starts and stops PostgreSQL and mosquitto)
@@ -48,7 +49,7 @@ test: tidy-check deps ## run every test: Go packages, the suites on a fleet and 
 	for chip in cortex-m3 rv32 nrf51 stm32f4 avr; do \
 	  $(GO) test -count=1 -timeout 60m ./suites/ -args --emulated $$chip -ginkgo.junit-report=$(CURDIR)/$(OUT)/junit-suites-$$chip.xml || exit 1; \
 	done
-	$(MAKE) -C boards/firmware test-host test-chips test-agent
+	$(MAKE) -C boards/firmware test-host test-chips test-agent size-cores arduino-uno
 
 .PHONY: test-under-load
 test-under-load: ## make test RUNS times in a row (default 3), each in a fresh clone of HEAD, under stress-ng --cpu 2; prints each run's time

@@ -73,8 +73,9 @@ test-agent: $(addprefix $(AGENT_BUILD)/,$(AGENT_TESTS))
 
 host-agent: $(AGENT_BUILD)/host-agent
 
-$(AGENT_BUILD)/host-agent: $(AGENT_LIB_SRC) $(AGENT_LIB_HDR) $(AGENT_HOST_SRC) port/host/host.h agent.mk | $(AGENT_BUILD)
-	$(AGENT_CC) $(AGENT_WARN) $(AGENT_CFLAGS) -I. -o $@ $(AGENT_LIB_SRC) $(AGENT_HOST_SRC)
+# The host port has a network (port/host/net.c): network mode is built in.
+$(AGENT_BUILD)/host-agent: $(AGENT_LIB_SRC) $(AGENT_LIB_HDR) $(AGENT_HOST_SRC) port/host/host.h port/net.h agent.mk | $(AGENT_BUILD)
+	$(AGENT_CC) $(AGENT_WARN) $(AGENT_CFLAGS) -DAGENT_NETWORK=1 -I. -o $@ $(AGENT_LIB_SRC) $(AGENT_HOST_SRC)
 
 # The ATmega328P: every object of the agent with avr-gcc -Os (the portable
 # C field arithmetic; the Makefile's AVR_FE=asm image links its own), then

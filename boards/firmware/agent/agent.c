@@ -94,7 +94,7 @@ static uint8_t cmd_info(agent *a, uint8_t len)
 	r[0] = BP_VERSION;
 	r[1] = AGENT_MAX_PAYLOAD;
 	/* port.h's PORT_RANDOM_ bits are the caps' own. */
-	r[2] = (uint8_t)(BP_CAP_RELAY | BP_CAP_STORAGE |
+	r[2] = (uint8_t)(BP_CAP_RELAY | BP_CAP_STORAGE | (AGENT_NETWORK ? BP_CAP_NETWORK : 0) |
 			 (port_random_status() & (BP_CAP_ENTROPY | BP_CAP_SEEDED)));
 	put_be32(r + 3, port_clock_hz());
 	r[7] = port_cost_unit();

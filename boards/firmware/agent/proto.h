@@ -165,6 +165,7 @@
 #define BP_HANDSHAKE_REQ_LEN 4
 #define BP_MODE_RELAY 1
 #define BP_MODE_NETWORK 2
+#define BP_HOST_MAX 64 /* network mode: the host name, 1-64 bytes */
 #define BP_HANDSHAKE_DONE_LEN 32
 
 /* §5.6 RELAY_CREDIT: 2B credit. §5.7 CLOSED, RELAY_CLOSE: 1B reason. */
