@@ -32,10 +32,11 @@ deps: ## install what the tests need (Debian packages; skips what is present)
 APT_TEST_PACKAGES := ca-certificates postgresql mosquitto chromium
 APT_FIRMWARE_PACKAGES := make gcc pkg-config gcc-avr avr-libc binutils-avr simavr libsimavr-dev libelf-dev \
 	gcc-arm-none-eabi picolibc-arm-none-eabi gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf \
-	qemu-system-arm qemu-system-misc
+	qemu-system-arm qemu-system-misc gcc-xtensa-lx106 picolibc-xtensa-lx106-elf g++ \
+	arduino-core-avr arduino-mk
 
 .PHONY: test
-test: tidy-check deps ## run every test: Go packages, the suites on a fleet and the three emulated chips, the firmware (starts and stops PostgreSQL and mosquitto)
+test: tidy-check deps ## run every test: Go packages, the suites on a fleet and the emulated chips, the firmware (starts and stops PostgreSQL and mosquitto)
 	gofmt_out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$gofmt_out" ]; then echo "gofmt needed: $$gofmt_out"; exit 1; fi
 	$(GO) vet $(PKGS)
@@ -45,10 +46,10 @@ test: tidy-check deps ## run every test: Go packages, the suites on a fleet and 
 	$(GO) test -count=1 -timeout 10m ./suites/ -args --fleet testdata/fleet.yaml -ginkgo.junit-report=$(CURDIR)/$(OUT)/junit-suites-fleet.xml
 	# The ATmega328P's suite takes about 10 minutes on a quiet 2-core machine
 	# and over 20 with both cores busy: an hour bounds a hang, not the chip.
-	for chip in cortex-m3 rv32 avr; do \
+	for chip in cortex-m3 rv32 nrf51 stm32f4 avr; do \
 	  $(GO) test -count=1 -timeout 60m ./suites/ -args --emulated $$chip -ginkgo.junit-report=$(CURDIR)/$(OUT)/junit-suites-$$chip.xml || exit 1; \
 	done
-	$(MAKE) -C boards/firmware test-host test-chips test-agent
+	$(MAKE) -C boards/firmware test-host test-chips test-agent size-cores arduino-uno
 
 .PHONY: test-under-load
 test-under-load: ## make test RUNS times in a row (default 3), each in a fresh clone of HEAD, under stress-ng --cpu 2; prints each run's time

@@ -22,7 +22,7 @@ var _ = Describe("embedded profiles", func() {
 		ps, err := boards.All()
 		Expect(err).NotTo(HaveOccurred())
 		Expect(boards.Names()).To(ConsistOf("uno", "mkr1000", "esp8266", "esp32", "nrf52840dk", "nucleo-f401re",
-			"pico", "simavr-atmega328p", "qemu-mps2-an385", "qemu-sifive-e", "virtual"))
+			"pico", "simavr-atmega328p", "qemu-mps2-an385", "qemu-microbit", "qemu-sifive-e", "qemu-netduinoplus2", "virtual"))
 		for _, p := range ps {
 			Expect(p.Source).To(Equal("profiles/" + p.Name + ".yaml"))
 			if p.Transport == "usb" {
@@ -155,7 +155,7 @@ var _ = Describe("LongestLimit", func() {
 	It("is the longest handshake limit of any profile", func() {
 		p, err := boards.Lookup("virtual")
 		Expect(err).NotTo(HaveOccurred())
-		Expect(p.LongestLimit()).To(Equal(2 * time.Second)) // tls_handshake in virtual.yaml
+		Expect(p.LongestLimit()).To(Equal(5 * time.Second)) // tls_handshake in virtual.yaml
 		Expect(boards.Profile{}.LongestLimit()).To(BeZero())
 	})
 })

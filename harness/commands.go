@@ -76,7 +76,8 @@ func tagName(t byte) string {
 	names := map[byte]string{bp.TagProfile: "profile", bp.TagDeviceID: "device_id", bp.TagDeviceKey: "device_key",
 		bp.TagServerKey: "server_key", bp.TagServerKeyNext: "server_key_next", bp.TagCounter: "counter",
 		bp.TagCurve: "curve", bp.TagTLSVerify: "tls_verify", bp.TagTLSPin: "tls_pin",
-		bp.TagServerName: "server_name", bp.TagNoisePattern: "noise_pattern", bp.TagErase: "erase"}
+		bp.TagServerName: "server_name", bp.TagNoisePattern: "noise_pattern", bp.TagRNGSeed: "rng_seed",
+		bp.TagErase: "erase"}
 	if n, ok := names[t]; ok {
 		return n
 	}

@@ -59,7 +59,7 @@ func startBoard(e *env, serial string, devices map[handshake.Name]virtual.Device
 }
 
 // virtualSlack is the virtual board's slack: its profile's longest
-// handshake limit (boards/profiles/virtual.yaml, 2 s) and more, which
+// handshake limit (boards/profiles/virtual.yaml, 5 s) and more, which
 // absorbs the serial link's latency on a loaded machine. The cells wait for
 // what they observe, so a long slack costs time only when nothing comes.
 const virtualSlack = 10 * time.Second

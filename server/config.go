@@ -35,6 +35,10 @@ type Config struct {
 	Broker string `yaml:"broker"`
 	// Metrics is the address of /metrics and /healthz; off when empty.
 	Metrics string `yaml:"metrics"`
+	// Pprof is the address of Go's profiling endpoints, /debug/pprof/
+	// (net/http/pprof); off when empty, the default. They show the
+	// server's internals and cost CPU while a profile runs: bind loopback.
+	Pprof string `yaml:"pprof"`
 	// NoisePattern is IK (default), XK or KK.
 	NoisePattern string `yaml:"noise_pattern"`
 	// TLSCert and TLSKey are the broker certificate chain and key (PEM) of

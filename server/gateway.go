@@ -113,7 +113,7 @@ func NewGateway(sink Sink, limits Limits, obs Observer, log *slog.Logger) *Gatew
 
 // Listen starts a listener for srv's profile on addr and returns its address.
 func (g *Gateway) Listen(addr string, srv handshake.Server) (net.Addr, error) {
-	raw, err := net.Listen("tcp", addr)
+	raw, err := ListenTCP(addr)
 	if err != nil {
 		return nil, fmt.Errorf("server: %s listener: %w", srv.Profile(), err)
 	}

@@ -18,13 +18,22 @@ type ProfileDeps struct {
 	NoiseKeys    *noise.KeyRing
 	NoisePattern noise.Pattern
 	Certificate  tls.Certificate // the broker's certificate for the tls profile
+	// KeyCache, when positive, keeps up to this many noise devices found by
+	// key in memory (keyCache). Only for Directory and Counters of a
+	// registry whose keys never change and whose AcceptCounter refuses a
+	// revoked device; 0: every lookup asks Directory.
+	KeyCache int
 }
 
 // NewProfileServer returns the server side of profile p.
 func NewProfileServer(p handshake.Name, d ProfileDeps) (handshake.Server, error) {
 	switch p {
 	case handshake.Noise:
-		return noise.NewServer(noise.ServerConfig{Pattern: d.NoisePattern, Keys: d.NoiseKeys, Directory: d.Directory, Counters: d.Counters})
+		dir := d.Directory
+		if d.KeyCache > 0 {
+			dir = newKeyCache(dir, d.KeyCache)
+		}
+		return noise.NewServer(noise.ServerConfig{Pattern: d.NoisePattern, Keys: d.NoiseKeys, Directory: dir, Counters: d.Counters})
 	case handshake.Seed:
 		return seed.NewServer(seed.ServerConfig{Directory: d.Directory})
 	case handshake.PSK:

@@ -160,6 +160,18 @@ var _ = Describe("merging shard results", func() {
 		Expect(out).To(ContainSubstring("p99.9"))
 		Expect(out).To(ContainSubstring("handshake  timeout"))
 	})
+
+	It("names the broker's queue limit when messages went missing on a broker target", func() {
+		r := runRecorded(sc, Whole)
+		r.Counts.Missing = 0
+		var buf bytes.Buffer
+		Expect(WriteSummary(&buf, r)).To(Succeed())
+		Expect(buf.String()).NotTo(ContainSubstring("max_queued_messages"))
+		r.Counts.Missing = 3
+		buf.Reset()
+		Expect(WriteSummary(&buf, r)).To(Succeed())
+		Expect(buf.String()).To(ContainSubstring("max_queued_messages"))
+	})
 })
 
 var _ = Describe("decoding results", func() {

@@ -96,6 +96,11 @@ func WriteSummary(w io.Writer, r *Results) error {
 		return err
 	}
 	writeNested(w, "failures", r.Failures)
+	if r.Counts.Missing > 0 && r.Scenario.Target == TargetBroker {
+		fmt.Fprintln(w, "  (missing: acknowledged by the broker, never delivered to the end-to-end subscriber,\n"+
+			"   one client in this process; a broker drops what it queues for a slow subscriber past\n"+
+			"   its limit: mosquitto's max_queued_messages, 1000 by default)")
+	}
 	writeNested(w, "hostile", r.Hostile)
 	return nil
 }

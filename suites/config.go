@@ -23,7 +23,7 @@ const (
 type Config struct {
 	Virtual     bool   // a virtual board presenting profile Board ("virtual" when empty)
 	Slow        bool   // the virtual board takes its profile's time per operation
-	Emulated    string // chip: avr (atmega328p), cortex-m3, rv32
+	Emulated    string // chip: avr (atmega328p), cortex-m3, nrf51, rv32, stm32f4
 	Image       string // the emulated chip's firmware image; the build's when empty
 	Port        string // a real board's serial port
 	Serial      string // a real board's USB serial number, instead of Port
@@ -117,7 +117,7 @@ func (c *Config) Check() error {
 func (c *Config) Bind(fs *flag.FlagSet) {
 	fs.BoolVar(&c.Virtual, "virtual", false, "target a virtual board on a pseudo-terminal (the default target)")
 	fs.BoolVar(&c.Slow, "slow", false, "the virtual board takes its profile's time per operation, like the chip")
-	fs.StringVar(&c.Emulated, "emulated", "", "target the agent firmware on an emulated chip: avr, cortex-m3 or rv32")
+	fs.StringVar(&c.Emulated, "emulated", "", "target the agent firmware on an emulated chip: avr, cortex-m3, nrf51, rv32 or stm32f4")
 	fs.StringVar(&c.Image, "image", "", "the emulated chip's firmware image (default: the one make -C boards/firmware agents builds)")
 	fs.StringVar(&c.Port, "port", "", "target a real board on this serial port, e.g. /dev/ttyACM0")
 	fs.StringVar(&c.Serial, "serial", "", "target the real board with this USB serial number, instead of --port")

@@ -66,11 +66,15 @@ var _ = Describe("the benchmark program's output", func() {
 			Expect(rb.Bench[2].Mean).To(BeNumerically("==", w.p256))
 		},
 		Entry("atmega328p: cycles at 16 MHz", "atmega328p", benchWant{board: "ATmega328P under simavr (16 MHz)",
-			chip: "ATmega328P", unit: "cycles", clockHz: 16_000_000, x25519: 22927994, stack: 575, p256: 293047685}),
+			chip: "ATmega328P", unit: "cycles", clockHz: 16_000_000, x25519: 15895367, stack: 655, p256: 39104383}),
 		Entry("cortex-m3: instructions", "cortex-m3", benchWant{board: "Cortex-M3 under QEMU mps2-an385",
-			chip: "Cortex-M3 (QEMU mps2-an385)", unit: "instructions", x25519: 3966480, stack: 608, p256: 20889760}),
+			chip: "Cortex-M3 (QEMU mps2-an385)", unit: "instructions", x25519: 3953160, stack: 608, p256: 8774560}),
+		Entry("nrf51: instructions", "nrf51", benchWant{board: "nRF51822 (Cortex-M0) under QEMU microbit",
+			chip: "nRF51822 (QEMU microbit)", unit: "instructions", x25519: 10212812, stack: 604, p256: 22650875}),
 		Entry("rv32: instructions", "rv32", benchWant{board: "RV32IMAC under QEMU sifive_e",
-			chip: "RV32IMAC (QEMU sifive_e)", unit: "instructions", x25519: 4555224, stack: 560, p256: 24952184}),
+			chip: "RV32IMAC (QEMU sifive_e)", unit: "instructions", x25519: 4541920, stack: 560, p256: 10786808}),
+		Entry("stm32f4: instructions", "stm32f4", benchWant{board: "STM32F405 under QEMU netduinoplus2",
+			chip: "STM32F405 (QEMU netduinoplus2)", unit: "instructions", x25519: 3911232, stack: 600, p256: 8824502}),
 	)
 
 	It("reads a chip by its alias, and the lines a serial port ends with CR LF", func() {
@@ -88,11 +92,11 @@ var _ = Describe("the benchmark program's output", func() {
 			_, err := emulated.ParseBench("rv32", []byte(strings.Replace(out, line, altered, 1)))
 			expectRefused(err, want)
 		},
-		Entry("a result the program found wrong", "ecdh_p256 24952184 832 ok", "ecdh_p256 24952184 832 WRONG", emulated.ErrBenchWrong),
-		Entry("a count that is not a number", "x25519 4555224", "x25519 <script>", emulated.ErrBenchOutput),
-		Entry("a count beyond 64 bits", "x25519 4555224", "x25519 18446744073709551616", emulated.ErrBenchOutput),
+		Entry("a result the program found wrong", "ecdh_p256 10786808 952 ok", "ecdh_p256 10786808 952 WRONG", emulated.ErrBenchWrong),
+		Entry("a count that is not a number", "x25519 4541920", "x25519 <script>", emulated.ErrBenchOutput),
+		Entry("a count beyond 64 bits", "x25519 4541920", "x25519 18446744073709551616", emulated.ErrBenchOutput),
 		Entry("an operation's name that is no word", "bench x25519 ", "bench <script> ", emulated.ErrBenchOutput),
-		Entry("a verdict neither ok nor WRONG", "832 ok", "832 <script>", emulated.ErrBenchOutput),
+		Entry("a verdict neither ok nor WRONG", "952 ok", "952 <script>", emulated.ErrBenchOutput),
 		Entry("a field too many", "560 ok", "560 1 ok", emulated.ErrBenchOutput),
 		Entry("a unit that is no word", "unit instructions", "unit <script>", emulated.ErrBenchOutput),
 		Entry("a chip name of a page", "chip RV32IMAC", "chip "+strings.Repeat("RV32 ", 20), emulated.ErrBenchOutput),

@@ -33,7 +33,7 @@ var benchJobs = []benchJob{
 }
 
 // What INFO's chip string names, per chip.
-var chipNames = map[string]string{"atmega328p": "ATmega328P", "cortex-m3": "Cortex-M3", "rv32": "RV32IMAC"}
+var chipNames = map[string]string{"atmega328p": "ATmega328P", "cortex-m3": "Cortex-M3", "nrf51": "nRF51822", "rv32": "RV32IMAC", "stm32f4": "STM32F405"}
 
 // The altered bytes of message 2: inside noise's encrypted payload, and
 // the last byte of y of seed's point (P-256: 65 bytes).

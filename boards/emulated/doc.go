@@ -3,14 +3,16 @@
 // board on a serial port: the emulator connects the chip's UART to a
 // pseudo-terminal, and harness.Open opens that like /dev/ttyACM0.
 //
-// Three chips, each with its board profile (package boards):
+// Four chips, each with its board profile (package boards):
 //
 //	chip         emulator                                profile            counts
 //	atmega328p   simavr (emu/simavr-run.c), 16 MHz       simavr-atmega328p  cycles, exact
 //	cortex-m3    qemu-system-arm -M mps2-an385            qemu-mps2-an385    instructions
+//	nrf51        qemu-system-arm -M microbit              qemu-microbit      instructions
 //	rv32         qemu-system-riscv32 -M sifive_e          qemu-sifive-e      instructions
+//	stm32f4      qemu-system-arm -M netduinoplus2         qemu-netduinoplus2 instructions
 //
-// Both QEMU machines run with -icount shift=0: every instruction advances
+// The QEMU machines run with -icount shift=0: every instruction advances
 // the virtual clock by one nanosecond, so the firmware's counters count
 // instructions and the same code counts the same every run. "avr" is an
 // alias of atmega328p.

@@ -13,7 +13,7 @@ import (
 
 // Config says which board to start.
 type Config struct {
-	// Chip is "atmega328p" (alias "avr"), "cortex-m3" or "rv32".
+	// Chip is "atmega328p" (alias "avr"), "cortex-m3", "nrf51", "rv32" or "stm32f4".
 	Chip string
 	// Image is the ELF file to run; DefaultImage(Chip) when empty.
 	Image string
@@ -127,7 +127,8 @@ func (b *Board) read(r io.Reader, found chan<- string) {
 func (b *Board) Path() string { return b.path }
 
 // ProfileName returns the name of the board profile (boards.Lookup) of
-// this chip: simavr-atmega328p, qemu-mps2-an385 or qemu-sifive-e.
+// this chip: simavr-atmega328p, qemu-mps2-an385, qemu-sifive-e or
+// qemu-netduinoplus2.
 func (b *Board) ProfileName() string { return b.chip.profile }
 
 // Chip returns the canonical chip name.

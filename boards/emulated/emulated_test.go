@@ -11,8 +11,8 @@ import (
 )
 
 var _ = Describe("starting an emulated board", func() {
-	It("knows three chips, the AVR by its alias too, and refuses others", func() {
-		Expect(emulated.Chips()).To(Equal([]string{"atmega328p", "cortex-m3", "rv32"}))
+	It("knows five chips, the AVR by its alias too, and refuses others", func() {
+		Expect(emulated.Chips()).To(Equal([]string{"atmega328p", "cortex-m3", "nrf51", "rv32", "stm32f4"}))
 		_, err := emulated.Start(context.Background(), emulated.Config{Chip: "z80"})
 		Expect(err).To(MatchError(emulated.ErrUnknownChip))
 		Expect(emulated.Check("pdp11")).To(MatchError(emulated.ErrUnknownChip))

@@ -20,7 +20,7 @@ const BuildHint = "make -C boards/firmware agents"
 // Errors that Error wraps; callers branch on them with errors.Is.
 var (
 	// ErrUnknownChip: Config.Chip is none of Chips() nor an alias.
-	ErrUnknownChip = errors.New("emulated: unknown chip (atmega328p or avr, cortex-m3, rv32)")
+	ErrUnknownChip = errors.New("emulated: unknown chip (atmega328p or avr, cortex-m3, nrf51, rv32, stm32f4)")
 	// ErrMissing: an emulator or an image is not there. Tests skip on it,
 	// or fail when SHAKEDOWN_REQUIRE_EMULATORS=1.
 	ErrMissing = errors.New("emulated: not installed or not built")

@@ -5,6 +5,7 @@ import (
 
 	. "github.com/onsi/gomega"
 
+	"shakedown/boards/emulated"
 	"shakedown/fixtures"
 	"shakedown/handshake"
 	"shakedown/server"
@@ -34,7 +35,9 @@ type labServer struct {
 }
 
 func startServer() *labServer {
-	set, err := fixtures.Build(fixtures.Options{Seed: "boards-emulated", DevicesPerProfile: 3})
+	// Two devices of each profile per chip: the chips' own specs use the
+	// first (chips_test.go), the reflash spec the second (reflash_test.go).
+	set, err := fixtures.Build(fixtures.Options{Seed: "boards-emulated", DevicesPerProfile: 2 * len(emulated.Chips())})
 	Expect(err).NotTo(HaveOccurred())
 	s := &labServer{set: set, inbox: &servertest.Inbox{}}
 	s.Server, err = servertest.Start(servertest.Options{Profiles: []handshake.Name{handshake.Noise, handshake.Seed},

@@ -73,8 +73,9 @@ test-agent: $(addprefix $(AGENT_BUILD)/,$(AGENT_TESTS))
 
 host-agent: $(AGENT_BUILD)/host-agent
 
-$(AGENT_BUILD)/host-agent: $(AGENT_LIB_SRC) $(AGENT_LIB_HDR) $(AGENT_HOST_SRC) port/host/host.h agent.mk | $(AGENT_BUILD)
-	$(AGENT_CC) $(AGENT_WARN) $(AGENT_CFLAGS) -I. -o $@ $(AGENT_LIB_SRC) $(AGENT_HOST_SRC)
+# The host port has a network (port/host/net.c): network mode is built in.
+$(AGENT_BUILD)/host-agent: $(AGENT_LIB_SRC) $(AGENT_LIB_HDR) $(AGENT_HOST_SRC) port/host/host.h port/net.h agent.mk | $(AGENT_BUILD)
+	$(AGENT_CC) $(AGENT_WARN) $(AGENT_CFLAGS) -DAGENT_NETWORK=1 -I. -o $@ $(AGENT_LIB_SRC) $(AGENT_HOST_SRC)
 
 # The ATmega328P: every object of the agent with avr-gcc -Os (the portable
 # C field arithmetic; the Makefile's AVR_FE=asm image links its own), then
@@ -129,29 +130,41 @@ agent-vectors:
 
 # ---------------------------------------------------------------- the chips
 #
-# The agent on the three emulated chips, one image each, every profile the
+# The agent on the emulated chips, one image each, every profile the
 # chip can hold (agent.h), port/<chip>/ and port/common/agent_main.c for
 # agent/port.h, port/common/rng.c for port_random:
 #
 #   build/agent-atmega328p.elf  ATmega328P (simavr; an Arduino Uno)
 #   build/agent-cortex-m3.elf   Cortex-M3 (QEMU mps2-an385)
 #   build/agent-rv32.elf        RV32IMAC (QEMU sifive_e)
+#   build/agent-nrf51.elf       nRF51822, Cortex-M0 (QEMU microbit; a BBC micro:bit)
+#   build/agent-stm32f4.elf     STM32F405 (QEMU netduinoplus2)
+#
+# and, built by `make agents` but not run here, build/agent-nucleo-f401re.elf
+# for ST's NUCLEO-F401RE (make flash-nucleo-f401re).
 #
 # Each image has its own random seed (port/common/rng.h), generated into
 # build/<chip>/rng_seed.h the first time from the host's random source, or
 # set with RNG_SEED=<64 hex digits>; `make clean` makes new ones. The
 # serial number INFO reports is AGENT_SERIAL_<chip>, fixed at build time.
 
-AGENT_CHIPS := atmega328p cortex-m3 rv32
+AGENT_CHIPS := atmega328p cortex-m3 rv32 nrf51 stm32f4
 AGENT_IMAGES := $(foreach c,$(AGENT_CHIPS),build/agent-$(c).elf)
 AGENT_PORT_SRC := port/common/agent_main.c port/common/rng.c
-AGENT_PORT_HDR := port/chip.h port/common/rng.h port/common/ramchip.inc
+AGENT_PORT_HDR := port/chip.h port/common/rng.h port/common/ramchip.inc port/common/cortexm.inc \
+	port/common/cortexm_reset.inc
 AGENT_SERIAL_atmega328p ?= SIMAVR-ATMEGA328P-0001
 AGENT_SERIAL_cortex-m3 ?= QEMU-MPS2-AN385-0001
 AGENT_SERIAL_rv32 ?= QEMU-SIFIVE-E-0001
+AGENT_SERIAL_nrf51 ?= QEMU-MICROBIT-0001
+AGENT_SERIAL_stm32f4 ?= QEMU-NETDUINOPLUS2-0001
+AGENT_SERIAL_nucleo-f401re ?= NUCLEO-F401RE-0001
 AGENT_BOARD_atmega328p ?= Arduino Uno (simavr)
 AGENT_BOARD_cortex-m3 ?= QEMU mps2-an385
 AGENT_BOARD_rv32 ?= QEMU sifive_e
+AGENT_BOARD_nrf51 ?= QEMU microbit
+AGENT_BOARD_stm32f4 ?= QEMU netduinoplus2
+AGENT_BOARD_nucleo-f401re ?= ST NUCLEO-F401RE
 RNG_SEED ?=
 
 # The ATmega328P image: noise, seed and psk with BENCH and X25519's
@@ -170,6 +183,14 @@ AGENT_AVR_CHIP_SRC := port/avr/chip.c port/avr/fe25519.S
 AGENT_CM3_CHIP_FLAGS := $(PICOLIBC) -mcpu=cortex-m3 -mthumb -O2 $(CHIP_WARN) \
 	-I. -Iport/cortex-m3 -Iport/common -Ibuild/cortex-m3 $(AGENT_WIDE)
 AGENT_CM3_CHIP_SRC := port/cortex-m3/chip.c port/cortex-m3/startup.c
+AGENT_NRF51_CHIP_FLAGS := $(PICOLIBC) -mcpu=cortex-m0 -mthumb -O2 $(CHIP_WARN) \
+	-I. -Iport/nrf51 -Iport/common -Ibuild/nrf51 $(AGENT_WIDE)
+# The STM32F4 port (port/stm32f4/chip_port.h) for its two boards: the
+# netduinoplus2 under QEMU, and the NUCLEO-F401RE with NV in flash.
+AGENT_STM_CHIP_FLAGS = $(PICOLIBC) $(STM_ARCH) -O2 $(CHIP_WARN) \
+	-I. -Iport/stm32f4 -Iport/common -Ibuild/$(1) $(AGENT_WIDE)
+AGENT_STM_CHIP_SRC := port/stm32f4/chip.c port/stm32f4/startup.c
+AGENT_STM_CHIP_DEPS := $(AGENT_STM_CHIP_SRC) port/stm32f4/chip_port.h port/stm32f4/sections.ld
 AGENT_RV32_CHIP_FLAGS := $(PICOLIBC) -march=rv32imac_zicsr -mabi=ilp32 -O2 $(CHIP_WARN) \
 	-I. -Iport/rv32 -Iport/common -Ibuild/rv32 $(AGENT_WIDE)
 
@@ -201,6 +222,20 @@ build/agent-cortex-m3.elf: $(AGENT_CHIP_DEPS) $(AGENT_CM3_CHIP_SRC) port/cortex-
 	$(CM3_CC) $(AGENT_CM3_CHIP_FLAGS) $(call agent-strings,cortex-m3) $(CM3_LINK) \
 		-o $@ $(AGENT_LIB_SRC) $(AGENT_PORT_SRC) $(AGENT_CM3_CHIP_SRC)
 
+build/agent-nrf51.elf: $(AGENT_CHIP_DEPS) $(NRF51_PORT) port/nrf51/chip_port.h port/nrf51/link.ld build/nrf51/rng_seed.h
+	$(NRF51_CC) $(AGENT_NRF51_CHIP_FLAGS) $(call agent-strings,nrf51) $(NRF51_LINK) \
+		-o $@ $(AGENT_LIB_SRC) $(AGENT_PORT_SRC) $(NRF51_PORT)
+build/agent-stm32f4.elf: $(AGENT_CHIP_DEPS) $(AGENT_STM_CHIP_DEPS) port/stm32f4/link-netduinoplus2.ld build/stm32f4/rng_seed.h
+	$(CM3_CC) $(call AGENT_STM_CHIP_FLAGS,stm32f4) $(call agent-strings,stm32f4) \
+		-nostartfiles -T port/stm32f4/link-netduinoplus2.ld -Wl,--gc-sections \
+		-o $@ $(AGENT_LIB_SRC) $(AGENT_PORT_SRC) $(AGENT_STM_CHIP_SRC)
+
+build/agent-nucleo-f401re.elf: $(AGENT_CHIP_DEPS) $(AGENT_STM_CHIP_DEPS) port/stm32f4/nv_flash.c port/stm32f4/link-nucleo-f401re.ld build/nucleo-f401re/rng_seed.h
+	$(CM3_CC) $(call AGENT_STM_CHIP_FLAGS,nucleo-f401re) -DSD_STM32_NUCLEO_F401RE \
+		$(call agent-strings,nucleo-f401re) \
+		-nostartfiles -T port/stm32f4/link-nucleo-f401re.ld -Wl,--gc-sections \
+		-o $@ $(AGENT_LIB_SRC) $(AGENT_PORT_SRC) $(AGENT_STM_CHIP_SRC) port/stm32f4/nv_flash.c
+
 # RV32 compiles and links in two steps (see RV32_LINK in the Makefile).
 build/rv32/agent/%.o: %.c $(AGENT_CHIP_DEPS) port/rv32/chip_port.h build/rv32/rng_seed.h
 	@mkdir -p $(dir $@)
@@ -211,7 +246,9 @@ AGENT_RV32_OBJ := $(patsubst %.c,build/rv32/agent/%.o,$(AGENT_LIB_SRC) $(AGENT_P
 build/agent-rv32.elf: $(AGENT_RV32_OBJ) build/rv32/start.o port/rv32/link.ld
 	$(RV32_CC) $(RV32_LINK) -o $@ $(filter %.o,$^)
 
-agents: $(AGENT_IMAGES) build/simavr-run
+# The NUCLEO-F401RE image is built with the others so that it keeps
+# compiling; nothing here runs it.
+agents: $(AGENT_IMAGES) build/agent-nucleo-f401re.elf build/simavr-run
 
 size-agents: $(AGENT_IMAGES)
 	@echo "== the agent images: text + data is flash, data + bss static RAM"
@@ -224,6 +261,18 @@ size-agents: $(AGENT_IMAGES)
 # as they are). -D: Optiboot erases each page as it writes it.
 PORT ?= /dev/ttyACM0
 AVRDUDE ?= avrdude
+
+# The NUCLEO-F401RE through its on-board ST-LINK with OpenOCD, which
+# writes the image's sections only: sector 1, NV, keeps what the board
+# stored (README.md, "Real boards").
+OPENOCD ?= openocd
+
+.PHONY: nucleo-f401re flash-nucleo-f401re
+nucleo-f401re: build/agent-nucleo-f401re.elf
+	$(CM3_SIZE) build/agent-nucleo-f401re.elf
+
+flash-nucleo-f401re: build/agent-nucleo-f401re.elf
+	$(OPENOCD) -f board/st_nucleo_f4.cfg -c "program build/agent-nucleo-f401re.elf verify reset exit"
 
 .PHONY: flash-uno
 flash-uno: build/agent-atmega328p.elf

@@ -31,11 +31,18 @@ func Provisioning(set *fixtures.Set, d fixtures.Device) (bp.Provision, error) {
 
 // ProvisionOf returns identity id as the board protocol's PROVISION
 // carries it: the profile, ID, key, curve, pinned noise server keys,
-// pattern, tls mode, pin and server name. The message-1 counter and Erase
-// are the caller's: a board keeps its own counter unless told.
+// pattern, tls mode, pin and server name, and a fresh random seed for the
+// board's generator (bp.NewRNGSeed): an image flashed on many boards
+// must not give them one stream of ephemeral keys. The message-1 counter
+// and Erase are the caller's: a board keeps its own counter unless told.
 func ProvisionOf(id fixtures.Identity) (bp.Provision, error) {
+	seed, err := bp.NewRNGSeed()
+	if err != nil {
+		return bp.Provision{}, fmt.Errorf("measure: %w", err)
+	}
 	p := bp.Provision{Profile: id.Profile, DeviceID: id.DeviceID, DeviceKey: id.DeviceKey,
-		ServerKey: id.ServerKey, ServerKeyNext: id.ServerKeyNext, TLSPin: id.TLSPin, ServerName: id.ServerName}
+		ServerKey: id.ServerKey, ServerKeyNext: id.ServerKeyNext, TLSPin: id.TLSPin, ServerName: id.ServerName,
+		RNGSeed: seed}
 	var ok bool
 	switch {
 	case id.SkipPointCheck:

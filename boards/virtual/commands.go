@@ -161,7 +161,8 @@ func (b *Board) hello(f bp.Frame) bp.Status {
 }
 
 func (b *Board) info() bp.Info {
-	caps := bp.CapRelay | bp.CapStorage
+	// Its ephemerals come from crypto/rand: the host's entropy.
+	caps := bp.CapRelay | bp.CapStorage | bp.CapEntropy
 	if !b.cfg.NoNetwork {
 		caps |= bp.CapNetwork
 	}

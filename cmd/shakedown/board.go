@@ -238,6 +238,12 @@ func modes(c bp.Caps) string {
 	if c&bp.CapStorage != 0 {
 		m = append(m, "persistent storage")
 	}
+	if c&bp.CapEntropy != 0 {
+		m = append(m, "entropy source")
+	}
+	if c&bp.CapSeeded != 0 {
+		m = append(m, "random seed provisioned")
+	}
 	return dash(strings.Join(m, ", "))
 }
 

@@ -96,6 +96,7 @@ func (o *serveOptions) bind(f *pflag.FlagSet) {
 	f.StringVar(&o.cfg.BackendPassword, "backend-password", "", "backend clients' MQTT password (or SHAKEDOWN_BACKEND_PASSWORD)")
 	f.StringVar(&o.cfg.Broker, "broker", "", "bridge device sessions to this external broker (tcp://host:port) instead of the embedded one")
 	f.StringVar(&o.cfg.Metrics, "metrics", o.cfg.Metrics, "address of /metrics and /healthz (empty: off)")
+	f.StringVar(&o.cfg.Pprof, "pprof", "", "address of Go's profiling endpoints /debug/pprof/ (empty: off; e.g. 127.0.0.1:6060)")
 	f.StringVar(&o.cfg.NoisePattern, "noise-pattern", o.cfg.NoisePattern, "noise pattern: IK (recommended), XK or KK")
 	f.StringVar(&o.cfg.TLSCert, "tls-cert", "", "tls profile: broker certificate chain (PEM)")
 	f.StringVar(&o.cfg.TLSKey, "tls-key", "", "tls profile: broker private key (PEM)")
@@ -182,7 +183,7 @@ func runServe(cmd *cobra.Command, o *serveOptions) (err error) {
 	}()
 	return app.Run(ctx, *cfg, log, func(r app.Ready) {
 		ready.Store(true)
-		for _, name := range []string{"noise", "seed", "psk", "tls", "plain", "backend", "metrics"} {
+		for _, name := range []string{"noise", "seed", "psk", "tls", "plain", "backend", "metrics", "pprof"} {
 			if a, ok := r.Listeners[name]; ok {
 				fmt.Fprintf(cmd.OutOrStdout(), "listening %-8s %s\n", name, a)
 			}

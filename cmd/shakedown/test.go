@@ -55,10 +55,10 @@ against one target, and write their results for CI and for people:
   DIR/report.html        the HTML report of all of it; DIR/summary.md for a CI job summary
 
 The target is one of:
-  --virtual                      a virtual board (the default; --board picks the profile it presents)
-  --emulated avr|cortex-m3|rv32  the agent firmware under simavr or QEMU (make -C boards/firmware agents)
-  --port PATH --board PROFILE    a real board running the agent firmware (or --serial SN)
-  --fleet FILE                   a simulated fleet (a scenario file of shakedown sim --scenario)
+  --virtual                                    a virtual board (the default; --board picks the profile it presents)
+  --emulated avr|cortex-m3|nrf51|rv32|stm32f4  the agent firmware under simavr or QEMU (make -C boards/firmware agents)
+  --port PATH --board PROFILE                  a real board running the agent firmware (or --serial SN)
+  --fleet FILE                                 a simulated fleet (a scenario file of shakedown sim --scenario)
 
 The board talks to the reference server, run in this process. Choose specs with
 --label-filter (labels: info, handshake, replay, throughput, ecdh-bench, bench,

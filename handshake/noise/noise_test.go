@@ -113,6 +113,20 @@ var _ = Describe("message-1 counter", func() {
 		Expect(d.err).To(HaveOccurred(), "the device gets no message 2")
 	})
 
+	It("refuses a device the counter store says is revoked with reason revoked, though its lookup passed", func() {
+		w := newWorld(noise.IK)
+		var err error
+		w.server, err = noise.NewServer(noise.ServerConfig{Keys: w.ring, Directory: w.dir, Counters: revokedCounters{}})
+		Expect(err).NotTo(HaveOccurred())
+		d, s := w.connect()
+		closeAll(d, s)
+		Expect(reasonOf(s.err)).To(Equal(handshake.ReasonRevoked))
+		var he *handshake.Error
+		Expect(errors.As(s.err, &he)).To(BeTrue())
+		Expect(he.Stage).To(Equal(handshake.StageMsg1))
+		Expect(d.err).To(HaveOccurred(), "the device gets no message 2")
+	})
+
 	It("refuses a lower counter and accepts a higher one", func() {
 		w := newWorld(noise.IK)
 		w.counter = noise.NewMemCounter(99)
@@ -485,3 +499,11 @@ var _ = Describe("transport", func() {
 		Expect(err).To(HaveOccurred(), "the first message after the rekey needs the new key")
 	})
 })
+
+// revokedCounters is a counter store whose devices were all revoked after
+// their lookup, as a registry reports it.
+type revokedCounters struct{}
+
+func (revokedCounters) AcceptCounter(context.Context, string, uint64) error {
+	return &handshake.Error{Profile: handshake.Noise, Stage: handshake.StageMsg1, Reason: handshake.ReasonRevoked, Err: errors.New("test: device revoked")}
+}

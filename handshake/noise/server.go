@@ -214,6 +214,11 @@ func (s *Server) acceptCounter(ctx context.Context, st *state, stage handshake.S
 		return fail(stage, handshake.ReasonCounterReplay, err)
 	case errors.Is(err, handshake.ErrUnknownDevice):
 		return fail(stage, handshake.ReasonUnknownDevice, err)
+	case handshake.ReasonOf(err) == handshake.ReasonRevoked:
+		// Revoked since the lookup: the store commits counters of active
+		// devices only, so revocation holds even when the lookup's answer
+		// was older (a cached one, or a race with the revocation).
+		return fail(stage, handshake.ReasonRevoked, err)
 	case err != nil:
 		return fail(stage, handshake.ReasonRegistry, err)
 	}

@@ -109,6 +109,8 @@ const (
 	CapRelay   Caps = 1 << 0 // relay mode: handshake bytes travel over the link
 	CapNetwork Caps = 1 << 1 // network mode: the board has its own network
 	CapStorage Caps = 1 << 2 // identity and counter survive power loss
+	CapEntropy Caps = 1 << 3 // the chip's hardware entropy source fed the random generator at this boot
+	CapSeeded  Caps = 1 << 4 // the random generator holds a seed from provisioning (TagRNGSeed)
 )
 
 // Info is the INFO response body (the command payload is empty):

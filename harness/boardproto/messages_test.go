@@ -116,7 +116,7 @@ var _ = Describe("payloads", func() {
 	Describe("PROVISION", func() {
 		full := bp.Provision{Erase: true, Profile: handshake.Noise, DeviceID: "dev-0001",
 			DeviceKey: run(1, 32), ServerKey: run(0x41, 32), ServerKeyNext: run(0x61, 32),
-			Counter: u64p(41), NoisePattern: bp.NoiseIK}
+			Counter: u64p(41), NoisePattern: bp.NoiseIK, RNGSeed: run(0x81, bp.RNGSeedLen)}
 
 		It("splits fields over payloads of the board's size and reassembles them", func() {
 			for _, max := range []int{64, 128, 255} {
@@ -145,7 +145,16 @@ var _ = Describe("payloads", func() {
 			Entry("bad device id", []byte{bp.TagDeviceID, 3, 'a', ' ', 'b'}, byte(bp.TagDeviceID)),
 			Entry("unknown tag after a good one", []byte{bp.TagDeviceID, 1, 'x', 0x55, 0}, byte(0x55)),
 			Entry("truncated field", []byte{bp.TagDeviceID, 9, 'x'}, byte(0)),
+			Entry("short random seed", append([]byte{bp.TagRNGSeed, bp.RNGSeedLen - 1}, run(1, bp.RNGSeedLen-1)...), byte(bp.TagRNGSeed)),
 		)
+		It("makes a fresh random seed each time", func() {
+			a, err := bp.NewRNGSeed()
+			Expect(err).NotTo(HaveOccurred())
+			b, err := bp.NewRNGSeed()
+			Expect(err).NotTo(HaveOccurred())
+			Expect(a).To(HaveLen(bp.RNGSeedLen))
+			Expect(a).NotTo(Equal(b))
+		})
 		It("names the tls modes as package tlsprofile does and the patterns as package noise does", func() {
 			codes := map[byte]bool{}
 			for _, m := range tlsprofile.Modes {

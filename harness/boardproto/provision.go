@@ -1,8 +1,10 @@
 package boardproto
 
 import (
+	"crypto/rand"
 	"encoding/binary"
 	"errors"
+	"fmt"
 
 	"shakedown/handshake"
 )
@@ -30,10 +32,14 @@ const (
 	TagTLSPin        = 0x09 // 20B SHA-1 or 32B SHA-256 of the server certificate, or 32B SHA-256 of its SPKI (tls)
 	TagServerName    = 0x0A // 1-64B server name for TLS SNI and certificate checks (tls)
 	TagNoisePattern  = 0x0B // 1B NoisePattern
+	TagRNGSeed       = 0x0C // 32B random bytes the board mixes into its random generator and the seed it stores; no identity's
 	TagErase         = 0x7F // 0B: wipe the stored identity before applying the rest
 )
 
 const tlvHeaderLen = 2
+
+// RNGSeedLen is the length of TagRNGSeed's value.
+const RNGSeedLen = 32
 
 // TLSVerify is the device's check of the server certificate (tls profile).
 type TLSVerify byte
@@ -117,6 +123,20 @@ type Provision struct {
 	TLSPin        []byte
 	ServerName    string
 	NoisePattern  NoisePattern
+	// RNGSeed, when set, is RNGSeedLen fresh random bytes (NewRNGSeed):
+	// the board mixes them into its generator at once and into the seed
+	// it keeps, so two boards flashed with the same image no longer draw
+	// the same ephemeral keys. It belongs to no identity; erase keeps it.
+	RNGSeed []byte
+}
+
+// NewRNGSeed returns RNGSeedLen bytes from crypto/rand for Provision.RNGSeed.
+func NewRNGSeed() ([]byte, error) {
+	s := make([]byte, RNGSeedLen)
+	if _, err := rand.Read(s); err != nil {
+		return nil, fmt.Errorf("boardproto: reading a random seed: %w", err)
+	}
+	return s, nil
 }
 
 // Payloads returns the fields of p as PROVISION payloads of at most max
@@ -159,6 +179,9 @@ func (p Provision) Payloads(max int) ([][]byte, error) {
 	}
 	if p.NoisePattern != 0 {
 		add(TagNoisePattern, []byte{byte(p.NoisePattern)})
+	}
+	if p.RNGSeed != nil {
+		add(TagRNGSeed, p.RNGSeed)
 	}
 	var out [][]byte
 	var cur []byte
@@ -266,6 +289,11 @@ func applyTLV(p *Provision, tag byte, v []byte) bool {
 			return false
 		}
 		p.NoisePattern = NoisePattern(v[0])
+	case TagRNGSeed:
+		if len(v) != RNGSeedLen {
+			return false
+		}
+		p.RNGSeed = append([]byte(nil), v...)
 	default:
 		return false
 	}

@@ -1,10 +1,18 @@
 package app_test
 
 import (
+	"bufio"
 	"context"
+	"crypto/ecdh"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -16,7 +24,16 @@ import (
 	"shakedown/handshake"
 	"shakedown/handshake/handshaketest"
 	"shakedown/handshake/noise"
+	"shakedown/server/registry"
+	"shakedown/server/servertest"
 )
+
+var serverProfile = flag.String("server-cpuprofile", "", "BenchmarkServerCPU: after the measurement, write a CPU profile of the serve process (its --pprof) under the same load here, and its allocations to this name + .allocs")
+
+var profileSessions = flag.Bool("server-cpuprofile-sessions", false, "BenchmarkServerCPU: -server-cpuprofile profiles whole device sessions (CONNECT, SUBSCRIBE) instead of handshakes")
+
+// profileSeconds is how long -server-cpuprofile profiles the server.
+const profileSeconds = 20
 
 // cpuDevices is the number of noise devices whose messages 1 the
 // benchmark replays; every device's messages reach the server in order.
@@ -32,6 +49,11 @@ const cpuDevices = 64
 // share of the server's work that is the handshake's cryptography; goal 0.7.
 //
 //	go test -run '^$' -bench '^BenchmarkServerCPU$' -benchtime 3000x -count 5 ./server/app
+//
+// -server-cpuprofile FILE then keeps the same load on the server while its
+// --pprof endpoint takes a CPU profile of profileSeconds into FILE:
+//
+//	go test -run '^$' -bench '^BenchmarkServerCPU$' -benchtime 3000x ./server/app -args -server-cpuprofile cpu.pb.gz
 func BenchmarkServerCPU(b *testing.B) {
 	RegisterFailHandler(func(message string, _ ...int) { b.Fatal(message) })
 	dir := b.TempDir()
@@ -69,7 +91,7 @@ func BenchmarkServerCPU(b *testing.B) {
 	b.Cleanup(func() { out.Close() })
 	srv := launchServer(dir, out, "serve", "--fixtures", filepath.Join(dir, "fx"), "--registry", "sqlite:"+filepath.Join(dir, "registry.db"),
 		"--listen-noise", "127.0.0.1:0", "--listen-tls", "", "--backend", "127.0.0.1:0", "--backend-password", backendPassword,
-		"--metrics", "", "--per-source-rate", "0", "--max-half-open", "4096", "--log-level", "warn")
+		"--metrics", "", "--per-source-rate", "0", "--max-half-open", "4096", "--log-level", "warn", "--pprof", pprofAddr())
 	b.Cleanup(func() { srv.session.Kill().Wait(5 * time.Second) })
 	addr := srv.addr("noise")
 	fullPath := func(n int, start uint64) time.Duration {
@@ -90,11 +112,126 @@ func BenchmarkServerCPU(b *testing.B) {
 	b.ResetTimer()
 	c := crypto(b.N)
 	s := fullPath(b.N, epoch+1<<32)
+	cpu0 := srv.cpuTime()
+	Expect(sessions(addr, set, keys, b.N, epoch+2<<32)).To(Succeed())
+	sess := (srv.cpuTime() - cpu0) / time.Duration(b.N)
 	b.StopTimer()
 	b.ReportMetric(float64(c.Microseconds()), "crypto-cpu-µs/hs")
 	b.ReportMetric(float64(s.Microseconds()), "server-cpu-µs/hs")
 	b.ReportMetric(c.Seconds()/s.Seconds(), "ratio")
+	b.ReportMetric(float64(sess.Microseconds()), "session-cpu-µs")
+	b.ReportMetric(c.Seconds()/sess.Seconds(), "session-ratio")
 	b.ReportMetric(0, "ns/op")
+	if *serverProfile != "" {
+		profileServer(srv.addr("pprof"), *serverProfile, func(round uint64) {
+			if *profileSessions {
+				Expect(sessions(addr, set, keys, cpuDevices*4, epoch+(3+round)<<32)).To(Succeed())
+				return
+			}
+			fullPath(cpuDevices*16, epoch+(3+round)<<32)
+		})
+	}
+}
+
+// sessionWorkers is how many devices connect at once in sessions; each
+// worker owns cpuDevices/sessionWorkers devices, so one device's
+// connections never overlap.
+const sessionWorkers = cpuDevices / 2
+
+// sessions runs n whole device sessions against the noise listener at addr,
+// over the devices of keys in turn (message-1 counters from start): the
+// device's side of the handshake, CONNECT, SUBSCRIBE to its command topic,
+// CONNACK and SUBACK read, and the conn closed. It is what a device costs
+// the server from accept to leaving.
+func sessions(addr string, set *fixtures.Set, keys []fnoise.DHKey, n int, start uint64) error {
+	devs := set.DevicesOf(handshake.Noise)
+	errs := make(chan error, sessionWorkers)
+	for w := range sessionWorkers {
+		go func() {
+			errs <- func() error {
+				pins, err := noise.NewPins(set.NoiseCurrent.Public)
+				if err != nil {
+					return err
+				}
+				counters := map[int]*noise.MemCounter{}
+				for j := w; j < n; j += sessionWorkers {
+					k := j % len(keys)
+					if counters[k] == nil {
+						counters[k] = noise.NewMemCounter(start)
+					}
+					dev, err := noise.NewDevice(noise.DeviceConfig{Static: keys[k], Pins: pins, Counter: counters[k]})
+					if err != nil {
+						return err
+					}
+					if err := oneSession(addr, dev, devs[k].ID); err != nil {
+						return err
+					}
+				}
+				return nil
+			}()
+		}()
+	}
+	var first error
+	for range sessionWorkers {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// oneSession connects dev as id (dialSession) and leaves.
+func oneSession(addr string, dev handshake.Device, id string) error {
+	c, err := dialSession(addr, dev, id)
+	if err != nil {
+		return err
+	}
+	return c.Close()
+}
+
+// dialSession dials addr and makes dev's session as id (servertest.Session),
+// within a minute.
+func dialSession(addr string, dev handshake.Device, id string) (net.Conn, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	raw, err := (&net.Dialer{}).DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	c, err := servertest.Session(ctx, raw, dev, id)
+	if err != nil {
+		raw.Close()
+	}
+	return c, err
+}
+
+// pprofAddr is serve's --pprof: on only for -server-cpuprofile.
+func pprofAddr() string {
+	if *serverProfile == "" {
+		return ""
+	}
+	return "127.0.0.1:0"
+}
+
+// profileServer takes a CPU profile of profileSeconds from the server's
+// pprof endpoint at addr into path while load runs rounds of handshakes
+// (at most maxProfileRounds), then the server's allocations since it
+// started into path.allocs.
+func profileServer(addr, path string, load func(round uint64)) {
+	const maxProfileRounds = 10000
+	done := make(chan error, 1)
+	go func() { done <- fetch(addr, fmt.Sprintf("/debug/pprof/profile?seconds=%d", profileSeconds), path) }()
+	for round := range uint64(maxProfileRounds) {
+		select {
+		case err := <-done:
+			Expect(err).To(Succeed())
+			Expect(fetch(addr, "/debug/pprof/allocs", path+".allocs")).To(Succeed())
+			return
+		default:
+			load(round)
+		}
+	}
+	Expect(<-done).To(Succeed())
 }
 
 // parallel runs fn n times on workers goroutines and fails on the first error.
@@ -128,4 +265,193 @@ func selfCPU() time.Duration {
 	var ru syscall.Rusage
 	Expect(syscall.Getrusage(syscall.RUSAGE_SELF, &ru)).To(Succeed())
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+var (
+	rssSessions = flag.Int("rss-sessions", 20000, "BenchmarkSessionRSS: noise sessions held at once")
+	rssHeap     = flag.String("rss-heap", "", "BenchmarkSessionRSS: write the serve process's heap profile here while the sessions are held")
+	rssQueue    = flag.Int("rss-write-queue", 0, "BenchmarkSessionRSS: serve's --mqtt-write-queue (0: its default)")
+)
+
+// rssFiles is what each process needs beside one file per session.
+const rssFiles = 256
+
+// BenchmarkSessionRSS holds -rss-sessions connected noise devices (20,000)
+// on a `shakedown serve` of its own (SQLite registry, embedded broker) and
+// reports the server's resident memory per session: VmRSS after a forced
+// collection (its --pprof heap endpoint with gc=1), less the same taken
+// with no session. Each device has done its handshake, CONNECT and a QoS 1
+// SUBSCRIBE; the devices are conns in this process with no goroutine. The
+// Go heap and stacks in use per session are reported beside it.
+//
+// Both processes need an open file per session: the benchmark raises its
+// soft limit to what it needs, and the hard limit too when it may (root
+// with CAP_SYS_RESOURCE); the server inherits them. When the hard limit
+// cannot be raised, it holds as many sessions as the limit leaves room for,
+// and says so.
+//
+//	go test -run '^$' -bench '^BenchmarkSessionRSS$' -benchtime 1x -timeout 30m ./server/app
+func BenchmarkSessionRSS(b *testing.B) {
+	RegisterFailHandler(func(message string, _ ...int) { b.Fatal(message) })
+	limit, err := raiseFileLimit(uint64(*rssSessions + rssFiles))
+	Expect(err).NotTo(HaveOccurred())
+	n := min(*rssSessions, int(limit)-rssFiles)
+	if n < *rssSessions {
+		b.Logf("open-file limit %d (hard): holding %d sessions, not %d", limit, n, *rssSessions)
+	}
+	dir := b.TempDir()
+	binary = buildBinary(b.TempDir())
+	keys, set := enrolDevices(dir, n)
+	out, err := os.Create(filepath.Join(dir, "serve.log"))
+	Expect(err).NotTo(HaveOccurred())
+	b.Cleanup(func() { out.Close() })
+	srv := launchServer(dir, out, "serve", "--registry", "sqlite:"+filepath.Join(dir, "registry.db"),
+		"--listen-noise", "127.0.0.1:0", "--listen-tls", "", "--backend", "", "--metrics", "", "--pprof", "127.0.0.1:0",
+		"--per-source-rate", "0", "--max-half-open", "4096", "--log-level", "warn", "--mqtt-write-queue", fmt.Sprint(*rssQueue))
+	b.Cleanup(func() { srv.session.Kill().Wait(5 * time.Second) })
+	pins, err := noise.NewPins(set.NoiseCurrent.Public)
+	Expect(err).NotTo(HaveOccurred())
+	for range b.N {
+		rss0, heap0, stack0 := serverMemory(srv)
+		conns := holdSessions(srv.addr("noise"), keys, pins)
+		rss1, heap1, stack1 := serverMemory(srv)
+		b.ReportMetric(float64(n), "sessions")
+		b.ReportMetric(float64(rss1-rss0)/float64(n), "rss-KiB/session")
+		b.ReportMetric(float64(heap1-heap0)/1024/float64(n), "heap-KiB/session")
+		b.ReportMetric(float64(stack1-stack0)/1024/float64(n), "stack-KiB/session")
+		if *rssHeap != "" {
+			Expect(fetch(srv.addr("pprof"), "/debug/pprof/heap", *rssHeap)).To(Succeed())
+		}
+		for _, c := range conns {
+			c.Close()
+		}
+	}
+	b.ReportMetric(0, "ns/op")
+}
+
+// raiseFileLimit raises this process's open-file limit, and its
+// children's with it, towards want: the soft limit up to the hard one, and
+// the hard one when the process may. It returns the limit it got.
+func raiseFileLimit(want uint64) (uint64, error) {
+	var l syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l); err != nil {
+		return 0, err
+	}
+	if l.Cur >= want {
+		return l.Cur, nil
+	}
+	if l.Max < want {
+		if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &syscall.Rlimit{Cur: want, Max: want}); err == nil {
+			return want, nil
+		}
+	}
+	l.Cur = min(want, l.Max)
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &l); err != nil {
+		return 0, fmt.Errorf("raising the open-file limit to %d: %w", l.Cur, err)
+	}
+	return l.Cur, nil
+}
+
+// enrolDevices makes a registry in dir holding n noise devices of their own
+// and the server key of a fixture set, and returns the devices' keys.
+func enrolDevices(dir string, n int) ([]fnoise.DHKey, *fixtures.Set) {
+	set, err := fixtures.Build(fixtures.Options{Seed: "session-rss", DevicesPerProfile: 1})
+	Expect(err).NotTo(HaveOccurred())
+	keys := make([]fnoise.DHKey, n)
+	recs := make([]handshake.DeviceRecord, n)
+	for i := range keys {
+		k, err := ecdh.X25519().GenerateKey(nil)
+		Expect(err).NotTo(HaveOccurred())
+		keys[i] = fnoise.DHKey{Private: k.Bytes(), Public: k.PublicKey().Bytes()}
+		recs[i] = handshake.DeviceRecord{ID: fmt.Sprintf("rss-%06d", i), Profile: handshake.Noise, Key: keys[i].Public}
+	}
+	ctx := context.Background()
+	reg, err := registry.Open(ctx, "sqlite:"+filepath.Join(dir, "registry.db"))
+	Expect(err).NotTo(HaveOccurred())
+	defer reg.Close()
+	_, err = registry.Enrol(ctx, reg, recs, nil, registry.Keypair{Private: set.NoiseCurrent.Private, Public: set.NoiseCurrent.Public})
+	Expect(err).NotTo(HaveOccurred())
+	return keys, set
+}
+
+// holdSessions connects a device for each of keys, on a few workers, and
+// returns their conns.
+func holdSessions(addr string, keys []fnoise.DHKey, pins *noise.Pins) []net.Conn {
+	const workers = 16
+	conns := make([]net.Conn, len(keys))
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(keys); i += workers {
+				c, err := holdSession(addr, keys[i], pins, fmt.Sprintf("rss-%06d", i))
+				if err != nil {
+					errs <- err
+					return
+				}
+				conns[i] = c
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	Expect(<-errs).To(Succeed())
+	return conns
+}
+
+func holdSession(addr string, key fnoise.DHKey, pins *noise.Pins, id string) (net.Conn, error) {
+	dev, err := noise.NewDevice(noise.DeviceConfig{Static: key, Pins: pins, Counter: noise.NewMemCounter(1)})
+	if err != nil {
+		return nil, err
+	}
+	return dialSession(addr, dev, id)
+}
+
+// serverMemory collects the server's garbage (its pprof heap endpoint with
+// gc=1, several times) and returns its resident memory in KiB, and the Go heap and stacks
+// in use in bytes, as that endpoint reports them.
+func serverMemory(srv *serverProc) (rssKiB int, heap, stack uint64) {
+	// A collection halves a goroutine's stack at most once: a few let the
+	// stacks that grew while the sessions connected come down.
+	const shrinks = 5
+	for range shrinks - 1 {
+		Expect(fetch(srv.addr("pprof"), "/debug/pprof/heap?gc=1", os.DevNull)).To(Succeed())
+	}
+	resp, err := http.Get("http://" + srv.addr("pprof") + "/debug/pprof/heap?gc=1&debug=1")
+	Expect(err).NotTo(HaveOccurred())
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case strings.HasPrefix(line, "# HeapInuse = "):
+			fmt.Sscanf(line, "# HeapInuse = %d", &heap)
+		case strings.HasPrefix(line, "# Stack = "):
+			fmt.Sscanf(line, "# Stack = %d", &stack)
+		}
+	}
+	Expect(sc.Err()).NotTo(HaveOccurred())
+	Expect(heap).NotTo(BeZero(), "no HeapInuse in the heap profile")
+	return srv.rssKiB(), heap, stack
+}
+
+// fetch writes what GET path on addr returns to file.
+func fetch(addr, path, file string) error {
+	resp, err := http.Get("http://" + addr + path)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	_, err = bufio.NewReader(resp.Body).WriteTo(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }

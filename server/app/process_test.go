@@ -252,6 +252,26 @@ var _ = Describe("shakedown serve as a process, embedded broker and SQLite", Ord
 		Eventually(func() float64 { return srv.metric("shakedown_handshakes_total", `result="revoked"`) }).Should(Equal(1.0))
 	})
 
+	It("refuses a device revoked while it runs, though the device connected before (the noise key cache)", func() {
+		d := set.DevicesOf(handshake.Noise)[8]
+		connect := func() error {
+			dev, _, _, err := simulator.NewDevice(set, d, simulator.DeviceOptions{})
+			Expect(err).NotTo(HaveOccurred())
+			c, err := simulator.Connect(ctx, simulator.ClientConfig{Device: dev, Addr: srv.addr("noise"), ClientID: d.ID, HandshakeTimeout: 5 * time.Second})
+			if err == nil {
+				c.Disconnect(20)
+			}
+			return err
+		}
+		Expect(connect()).To(Succeed())
+		Expect(connect()).To(Succeed()) // the second lookup is the cache's
+		before := srv.metric("shakedown_handshakes_total", `result="revoked"`)
+		out, err := exec.Command(binary, "devices", "revoke", d.ID, "--registry", "sqlite:"+filepath.Join(dir, "registry.db")).CombinedOutput()
+		Expect(err).NotTo(HaveOccurred(), string(out))
+		Expect(connect()).NotTo(Succeed())
+		Eventually(func() float64 { return srv.metric("shakedown_handshakes_total", `result="revoked"`) }).Should(Equal(before + 1))
+	})
+
 	It("drains on SIGTERM and exits 0", func() {
 		d := set.DevicesOf(handshake.Noise)[7]
 		dev, _, _, err := simulator.NewDevice(set, d, simulator.DeviceOptions{})

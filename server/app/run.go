@@ -25,7 +25,7 @@ import (
 
 // Ready describes a started server: the bound address of every listener.
 type Ready struct {
-	Listeners map[string]string `json:"listeners"` // profile, "plain", "backend", "metrics" -> host:port
+	Listeners map[string]string `json:"listeners"` // profile, "plain", "backend", "metrics", "pprof" -> host:port
 }
 
 // Run serves until ctx is done, then drains sessions for cfg.Drain.
@@ -79,13 +79,24 @@ func Run(ctx context.Context, cfg server.Config, log *slog.Logger, ready func(Re
 		defer ln.Close()
 		ls.Listeners["plain"] = ln.Addr().String()
 	}
-	if cfg.Metrics != "" {
-		hs, addr, err := serveMetrics(cfg.Metrics, metrics, log, &wg)
+	// The HTTP listeners: /metrics and /healthz, and the profiling
+	// endpoints; each is off without an address.
+	for _, h := range []struct {
+		name, addr string
+		handler    func() http.Handler
+	}{
+		{"metrics", cfg.Metrics, func() http.Handler { return metrics.Handler(func() error { return nil }) }},
+		{"pprof", cfg.Pprof, pprofHandler},
+	} {
+		if h.addr == "" {
+			continue
+		}
+		hs, addr, err := serveHTTP(h.name, h.addr, h.handler(), metrics, log, &wg)
 		if err != nil {
 			return err
 		}
 		defer hs.Close()
-		ls.Listeners["metrics"] = addr
+		ls.Listeners[h.name] = addr
 	}
 	wg.Add(1)
 	go func() {
@@ -130,8 +141,9 @@ func stackConfig(ctx context.Context, cfg server.Config, reg registry.Registry, 
 	}
 	dir, counters := metrics.Timed(reg, reg)
 	return server.StackConfig{
-		Listen:   cfg.Listen,
-		Profiles: server.ProfileDeps{Directory: dir, Counters: counters, NoiseKeys: ring, NoisePattern: pattern, Certificate: cert},
+		Listen: cfg.Listen,
+		Profiles: server.ProfileDeps{Directory: dir, Counters: counters, NoiseKeys: ring, NoisePattern: pattern, Certificate: cert,
+			KeyCache: server.DefaultKeyCache},
 		Limits:   cfg.Limits(),
 		Observer: metrics,
 		Logger:   log.With("component", "gateway"),
@@ -175,7 +187,7 @@ func listeners(cfg server.Config, st *server.Stack, log *slog.Logger) Ready {
 // accept loop rides out failures such as EMFILE (package server/accept),
 // logging and counting each.
 func patientListener(addr, name string, metrics *server.Metrics, log *slog.Logger) (net.Listener, error) {
-	raw, err := net.Listen("tcp", addr)
+	raw, err := server.ListenTCP(addr)
 	if err != nil {
 		return nil, fmt.Errorf("server: %s listener: %w", name, err)
 	}
@@ -185,16 +197,19 @@ func patientListener(addr, name string, metrics *server.Metrics, log *slog.Logge
 	}), nil
 }
 
-// serveMetrics serves /metrics and /healthz on addr in a goroutine of wg
-// until the returned server is closed.
-func serveMetrics(addr string, metrics *server.Metrics, log *slog.Logger, wg *sync.WaitGroup) (*http.Server, string, error) {
+// serveHTTP serves handler on addr, the listener called name, in a
+// goroutine of wg until the returned server is closed.
+func serveHTTP(name, addr string, handler http.Handler, metrics *server.Metrics, log *slog.Logger, wg *sync.WaitGroup) (*http.Server, string, error) {
 	// net/http backs off on temporary accept errors but gives up on the
 	// others; the patient listener never gives up.
-	ln, err := patientListener(addr, "metrics", metrics, log)
+	ln, err := patientListener(addr, name, metrics, log)
 	if err != nil {
 		return nil, "", err
 	}
-	hs := &http.Server{Handler: metrics.Handler(func() error { return nil }), ReadHeaderTimeout: 5 * time.Second}
+	if !onLoopback(ln.Addr().String()) {
+		log.Info("listening beyond loopback, as asked", "listener", name, "addr", ln.Addr().String())
+	}
+	hs := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second}
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -251,10 +266,22 @@ func refreshKeys(ctx context.Context, reg registry.Registry, ring *noise.KeyRing
 	}
 }
 
+// grantsFunc returns the topic filters device id may use beyond its own
+// namespace: the configuration's, for every device and for id, and the
+// registry's for id. The broker asks once per CONNECT. A registered
+// device's grants never change (the registry sets them at registration
+// only), so the registry's answer for a device it knows is kept (up to
+// server.DefaultKeyCache devices); an ID it does not know is asked again
+// each time.
 func grantsFunc(ctx context.Context, reg registry.Registry, cfg map[string][]string) func(string) []string {
+	known := server.NewMemo[string, []string](server.DefaultKeyCache)
 	return func(id string) []string {
 		g := append(append([]string(nil), cfg["*"]...), cfg[id]...)
+		if dg, ok := known.Get(id); ok {
+			return append(g, dg...)
+		}
 		if d, err := reg.Device(ctx, id); err == nil {
+			known.Put(id, d.Grants)
 			g = append(g, d.Grants...)
 		}
 		return g

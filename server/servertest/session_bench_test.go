@@ -1,7 +1,6 @@
 package servertest_test
 
 import (
-	"bytes"
 	"context"
 	"flag"
 	"net"
@@ -10,8 +9,6 @@ import (
 	"runtime/pprof"
 	"testing"
 	"time"
-
-	"github.com/mochi-mqtt/server/v2/packets"
 
 	"shakedown/fixtures"
 	"shakedown/handshake"
@@ -85,38 +82,10 @@ func session(b *testing.B, addr string, set *fixtures.Set, d fixtures.Device, pi
 	if err != nil {
 		b.Fatal(err)
 	}
-	conn, err := dev.Handshake(ctx, raw)
+	conn, err := servertest.Session(ctx, raw, dev, d.ID)
 	if err != nil {
 		b.Fatal(err)
 	}
-	var out bytes.Buffer
-	connect := packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Connect}, ProtocolVersion: 4,
-		Connect: packets.ConnectParams{ProtocolName: []byte("MQTT"), Clean: true, Keepalive: 60, ClientIdentifier: d.ID}}
-	sub := packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Subscribe, Qos: 1}, PacketID: 1, ProtocolVersion: 4,
-		Filters: packets.Subscriptions{{Filter: "devices/" + d.ID + "/cmd", Qos: 1}}}
-	if err := connect.ConnectEncode(&out); err != nil {
-		b.Fatal(err)
-	}
-	if err := sub.SubscribeEncode(&out); err != nil {
-		b.Fatal(err)
-	}
-	if _, err := conn.Write(out.Bytes()); err != nil {
-		b.Fatal(err)
-	}
-	// CONNACK (4 bytes) and SUBACK (5 bytes).
-	var in [9]byte
-	conn.SetReadDeadline(time.Now().Add(time.Minute))
-	for n := 0; n < len(in); {
-		m, err := conn.Read(in[n:])
-		if err != nil {
-			b.Fatal(err)
-		}
-		n += m
-	}
-	if in[0] != packets.Connack<<4 || in[3] != 0 || in[4] != packets.Suback<<4 || in[8] != 1 {
-		b.Fatalf("session of %s refused", d.ID)
-	}
-	conn.SetReadDeadline(time.Time{})
 	return conn
 }
 

@@ -93,7 +93,9 @@ static uint8_t cmd_info(agent *a, uint8_t len)
 		return BP_BAD_LENGTH;
 	r[0] = BP_VERSION;
 	r[1] = AGENT_MAX_PAYLOAD;
-	r[2] = BP_CAP_RELAY | BP_CAP_STORAGE;
+	/* port.h's PORT_RANDOM_ bits are the caps' own. */
+	r[2] = (uint8_t)(BP_CAP_RELAY | BP_CAP_STORAGE | (AGENT_NETWORK ? BP_CAP_NETWORK : 0) |
+			 (port_random_status() & (BP_CAP_ENTROPY | BP_CAP_SEEDED)));
 	put_be32(r + 3, port_clock_hz());
 	r[7] = port_cost_unit();
 	/* What this build carries (agent.h); BENCH covers the same curves
@@ -112,6 +114,10 @@ static uint8_t cmd_info(agent *a, uint8_t len)
 	a->resp_len = (uint8_t)(end - r);
 	return BP_OK;
 }
+
+#if PORT_RANDOM_ENTROPY != BP_CAP_ENTROPY || PORT_RANDOM_SEEDED != BP_CAP_SEEDED
+#error "port.h's PORT_RANDOM_ bits must be INFO's caps"
+#endif
 
 /* Appends one READ_COUNTERS entry, 1B id | 8B value, when it fits. */
 static uint8_t put_counter(uint8_t *r, uint8_t n, uint8_t id, uint64_t v)

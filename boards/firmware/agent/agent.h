@@ -55,6 +55,11 @@
 #ifndef AGENT_BENCH
 #define AGENT_BENCH 1 /* BENCH; without it, UNKNOWN_COMMAND */
 #endif
+/* Network mode (§5.5): the board connects to the server itself through
+ * port/net.h. Only a port with a network builds it (the host port). */
+#ifndef AGENT_NETWORK
+#define AGENT_NETWORK 0
+#endif
 #if !AGENT_NOISE && !AGENT_SEED && !AGENT_PSK
 #error "the agent needs at least one profile"
 #endif
@@ -169,6 +174,16 @@ typedef struct {
 	uint16_t hs_sent, hs_recv;    /* handshake bytes on the wire */
 	uint64_t hs_counter;          /* the message-1 counter sent */
 	uint8_t relay[AGENT_RELAY_LEN];
+#if AGENT_NETWORK
+	/* Network mode: the run's own connection (port/net.h), and the
+	 * server HANDSHAKE named until it is dialled. */
+	uint8_t net_mode;  /* the run is in network mode */
+	uint8_t net_open;  /* net_sock is a connection of port/net.h */
+	uint8_t net_failed; /* a write to it failed */
+	int net_sock;
+	uint16_t net_port;
+	char net_host[BP_HOST_MAX + 1];
+#endif
 	agent_secrets sec;
 
 	/* The message-1 counter (noise): the last value used, and the

@@ -36,6 +36,20 @@ uint32_t port_millis(void);
  * (Noise ephemerals). Returns 0, or non-zero when none are available. */
 int port_random(uint8_t *out, size_t n);
 
+/* Mixes the host's n random bytes (PROVISION rng_seed) into the
+ * generator and into the seed it keeps in non-volatile storage, so that
+ * the stream no longer follows from the image alone. Returns 0, or
+ * non-zero when storage fails. */
+int port_random_seed(const uint8_t *p, size_t n);
+
+/* What feeds the generator, in INFO's caps bits (docs/board-protocol.md
+ * §5.2): PORT_RANDOM_ENTROPY when the chip's hardware entropy source gave
+ * bytes at this boot, PORT_RANDOM_SEEDED when it holds a seed from
+ * provisioning. */
+#define PORT_RANDOM_ENTROPY 0x08
+#define PORT_RANDOM_SEEDED 0x10
+uint8_t port_random_status(void);
+
 /* Non-volatile storage of at least AGENT_NV_SIZE bytes (agent.h), byte
  * addressed: EEPROM, a flash page with wear levelling, a file. Return 0,
  * or non-zero on failure. A write must be complete when it returns. */

@@ -122,6 +122,8 @@
 #define BP_CAP_RELAY 0x01
 #define BP_CAP_NETWORK 0x02
 #define BP_CAP_STORAGE 0x04
+#define BP_CAP_ENTROPY 0x08 /* the chip's entropy source fed the generator at this boot */
+#define BP_CAP_SEEDED 0x10  /* the generator holds a device seed from provisioning */
 #define BP_INFO_STRING_MAX 32
 
 /* §5.3 PROVISION tags: 1B tag | 1B length | value. */
@@ -137,6 +139,7 @@
 #define BP_TAG_TLS_PIN 0x09
 #define BP_TAG_SERVER_NAME 0x0A
 #define BP_TAG_NOISE_PATTERN 0x0B
+#define BP_TAG_RNG_SEED 0x0C
 #define BP_TAG_ERASE 0x7F
 #define BP_NOISE_IK 1
 #define BP_NOISE_KK 3
@@ -145,6 +148,7 @@
 #define BP_TLS_PIN_SHA1_LEN 20
 #define BP_TLS_PIN_SHA256_LEN 32
 #define BP_SERVER_NAME_MAX 64
+#define BP_RNG_SEED_LEN 32
 
 /* §5.4 BENCH: 1B op | 1B param | 2B size | 1B iterations.
  * Response: 1B unit | 1B iterations | 8B total | 4B min | 4B max. */
@@ -161,6 +165,7 @@
 #define BP_HANDSHAKE_REQ_LEN 4
 #define BP_MODE_RELAY 1
 #define BP_MODE_NETWORK 2
+#define BP_HOST_MAX 64 /* network mode: the host name, 1-64 bytes */
 #define BP_HANDSHAKE_DONE_LEN 32
 
 /* §5.6 RELAY_CREDIT: 2B credit. §5.7 CLOSED, RELAY_CLOSE: 1B reason. */

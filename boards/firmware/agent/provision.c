@@ -9,13 +9,16 @@
  * A tls identity, TLS fields and the XK and KK patterns are refused as
  * UNSUPPORTED. The erase field wipes every identity; the message-1 counter
  * and the boot count survive it (the counter only grows unless a counter
- * field sets it).
+ * field sets it). The rng_seed field belongs to no identity: the port
+ * mixes it into the random generator and its stored seed (port_random_seed),
+ * and erase leaves that seed alone.
  */
 #include <string.h>
 
 #include "crypto/common.h"
 #include "crypto/port.h"
 #include "internal.h"
+#include "port.h"
 #include "seed/seed.h"
 
 #define KEY_LEN 32           /* X25519, P-256, psk key */
@@ -78,6 +81,8 @@ static uint8_t check_field(uint8_t tag, const uint8_t *v, uint8_t n)
 		if (n == 0 || n > BP_SERVER_NAME_MAX || !printable(v, n))
 			return BP_BAD_VALUE;
 		return BP_UNSUPPORTED;
+	case BP_TAG_RNG_SEED:
+		return n == BP_RNG_SEED_LEN ? BP_OK : BP_BAD_VALUE;
 	case BP_TAG_NOISE_PATTERN:
 		if (n != 1 || v[0] < BP_NOISE_IK || v[0] > BP_NOISE_KK)
 			return BP_BAD_VALUE;
@@ -163,7 +168,7 @@ uint8_t agent_cmd_provision(agent *a, const uint8_t *p, uint8_t len)
 			fields = 0;
 		} else if (tag == BP_TAG_PROFILE) {
 			profile = p[i + BP_TLV_HEADER_LEN];
-		} else {
+		} else if (tag != BP_TAG_RNG_SEED) {
 			fields++;
 		}
 	}
@@ -190,6 +195,11 @@ uint8_t agent_cmd_provision(agent *a, const uint8_t *p, uint8_t len)
 		n = p[i + 1];
 		if (tag == BP_TAG_ERASE) {
 			if (store_erase() != 0)
+				return BP_STORAGE;
+			continue;
+		}
+		if (tag == BP_TAG_RNG_SEED) {
+			if (port_random_seed(p + i + BP_TLV_HEADER_LEN, n) != 0)
 				return BP_STORAGE;
 			continue;
 		}

@@ -26,6 +26,9 @@
 #include "internal.h"
 #include "noise/noise.h"
 #include "port.h"
+#if AGENT_NETWORK
+#include "port/net.h"
+#endif
 #include "seed/psk.h"
 #include "seed/seed.h"
 
@@ -58,8 +61,25 @@ static uint32_t since(uint32_t t0)
 
 /* ---------------------------------------------------------------- the end */
 
+/* Whether the run has its own connection (network mode) rather than the
+ * host's relay. */
+static int networked(const agent *a)
+{
+#if AGENT_NETWORK
+	return a->net_mode;
+#else
+	(void)a;
+	return 0;
+#endif
+}
+
 static void wipe_run(agent *a)
 {
+#if AGENT_NETWORK
+	if (a->net_open)
+		port_net_close(a->net_sock);
+	a->net_open = a->net_mode = a->net_failed = 0;
+#endif
 	sd_wipe(&a->sec, sizeof a->sec);
 	sd_wipe(a->relay, sizeof a->relay);
 	a->relay_fill = 0;
@@ -112,7 +132,7 @@ static void log_stack_peak(agent *a)
 }
 
 /* A failed handshake: HANDSHAKE_DONE with reason and stage, then CLOSED
- * (relay mode), and the agent is idle again. */
+ * in relay mode (§5.5), and the agent is idle again. */
 static void hs_fail(agent *a, uint8_t reason)
 {
 	a->n[AGENT_N_HANDSHAKES_FAILED]++;
@@ -124,7 +144,8 @@ static void hs_fail(agent *a, uint8_t reason)
 	agent_log(a, log_nl);
 	log_stack_peak(a);
 	emit_done(a, reason);
-	emit_closed(a, reason);
+	if (!networked(a))
+		emit_closed(a, reason);
 	wipe_run(a);
 }
 
@@ -158,8 +179,8 @@ static void grant(agent *a)
 	uint16_t room;
 	uint8_t *p;
 
-	if (a->state == BP_STATE_IDLE)
-		return;
+	if (a->state == BP_STATE_IDLE || networked(a))
+		return; /* network mode: the agent reads its own connection */
 	room = (uint16_t)(AGENT_RELAY_LEN - a->relay_fill - a->credit);
 	if (room == 0 || (a->credit != 0 && room < AGENT_RELAY_LEN / 2))
 		return;
@@ -169,11 +190,37 @@ static void grant(agent *a)
 	agent_emit(a, BP_EVT_RELAY_CREDIT, BP_CREDIT_LEN);
 }
 
+/* Writes n bytes of the profile's stream: to the board's own connection
+ * in network mode (a failure is remembered: net_failed), else in
+ * RELAY_DATA events. */
+static void stream_out(agent *a, const uint8_t *p, size_t n)
+{
+#if AGENT_NETWORK
+	if (a->net_mode) {
+		if (port_net_send(a->net_sock, p, n, AGENT_HANDSHAKE_TIMEOUT_MS) != PORT_NET_OK)
+			a->net_failed = 1;
+		return;
+	}
+#endif
+	agent_relay_out(a, p, n);
+}
+
+/* Whether a write to the board's own connection failed during the run. */
+static int net_failed(const agent *a)
+{
+#if AGENT_NETWORK
+	return a->net_failed;
+#else
+	(void)a;
+	return 0;
+#endif
+}
+
 /* Sends the message built at relay + 2 as one frame of the profile. */
 static void send_message(agent *a, uint16_t len)
 {
 	put_be16(a->relay, len);
-	agent_relay_out(a, a->relay, FRAME_HEADER_LEN + (size_t)len);
+	stream_out(a, a->relay, FRAME_HEADER_LEN + (size_t)len);
 	agent_relay_flush(a);
 	a->hs_sent = (uint16_t)(a->hs_sent + FRAME_HEADER_LEN + len);
 }
@@ -482,6 +529,34 @@ static int open_record(agent *a, uint8_t *rec, uint16_t len)
 
 /* ---------------------------------------------------------------- commands */
 
+/* HANDSHAKE in network mode: the server to dial (§5.5: 2B port | 1B
+ * length N | N bytes of host), kept until start dials it. */
+static uint8_t network_request(agent *a, const uint8_t *p, uint8_t len)
+{
+#if AGENT_NETWORK
+	uint8_t n;
+
+	if (len < BP_HANDSHAKE_REQ_LEN + 3)
+		return BP_BAD_LENGTH;
+	n = p[BP_HANDSHAKE_REQ_LEN + 2];
+	if (len != BP_HANDSHAKE_REQ_LEN + 3 + n)
+		return BP_BAD_LENGTH;
+	if (n == 0 || n > BP_HOST_MAX || get_be16(p + BP_HANDSHAKE_REQ_LEN) == 0)
+		return BP_BAD_VALUE;
+	if (a->state != BP_STATE_IDLE)
+		return BP_BUSY; /* the run's server stays as it is */
+	a->net_port = get_be16(p + BP_HANDSHAKE_REQ_LEN);
+	memcpy(a->net_host, p + BP_HANDSHAKE_REQ_LEN + 3, n);
+	a->net_host[n] = '\0';
+	return BP_OK;
+#else
+	(void)a;
+	(void)p;
+	(void)len;
+	return BP_UNSUPPORTED; /* no network of its own */
+#endif
+}
+
 /* Whether the stored identity of profile has what a handshake needs. */
 static int provisioned(uint8_t profile)
 {
@@ -509,14 +584,19 @@ uint8_t agent_cmd_handshake(agent *a, const uint8_t *p, uint8_t len)
 {
 	uint16_t timeout;
 
+	uint8_t status;
+
 	if (len < BP_HANDSHAKE_REQ_LEN)
 		return BP_BAD_LENGTH;
-	if (p[0] == BP_MODE_NETWORK)
-		return BP_UNSUPPORTED; /* no network of its own */
-	if (p[0] != BP_MODE_RELAY)
+	if (p[0] == BP_MODE_NETWORK) {
+		status = network_request(a, p, len);
+		if (status != BP_OK)
+			return status;
+	} else if (p[0] != BP_MODE_RELAY) {
 		return BP_BAD_VALUE;
-	if (len != BP_HANDSHAKE_REQ_LEN)
+	} else if (len != BP_HANDSHAKE_REQ_LEN) {
 		return BP_BAD_LENGTH;
+	}
 	if (p[1] < BP_PROFILE_NOISE || p[1] > BP_PROFILE_TLS)
 		return BP_BAD_VALUE;
 	if (!AGENT_HAS_PROFILE(p[1]))
@@ -536,13 +616,16 @@ uint8_t agent_cmd_handshake(agent *a, const uint8_t *p, uint8_t len)
 	a->relay_fill = 0;
 	a->credit = 0;
 	a->after = AFTER_START;
+#if AGENT_NETWORK
+	a->net_mode = p[0] == BP_MODE_NETWORK;
+#endif
 	return BP_OK;
 }
 
 uint8_t agent_cmd_relay_data(agent *a, const uint8_t *p, uint8_t len)
 {
-	if (a->state == BP_STATE_IDLE)
-		return BP_NO_SESSION;
+	if (a->state == BP_STATE_IDLE || networked(a))
+		return BP_NO_SESSION; /* no relay: idle, or the board's own connection */
 	if (len == 0)
 		return BP_BAD_LENGTH;
 	if (len > a->credit)
@@ -563,6 +646,8 @@ uint8_t agent_cmd_relay_close(agent *a, const uint8_t *p, uint8_t len)
 	if (p[0] > BP_R_LAST)
 		return BP_BAD_VALUE;
 	/* OK also without a relay: it may have ended on this side already. */
+	if (networked(a))
+		return BP_OK; /* the board's own connection is not the host's to end */
 	a->after = AFTER_RELAY_CLOSE;
 	a->after_arg = p[0];
 	return BP_OK;
@@ -586,10 +671,14 @@ uint8_t agent_cmd_send(agent *a, uint8_t *p, uint8_t len)
 		return BP_NO_SESSION;
 	}
 	put_be16(hdr, (uint16_t)(len + SD_NOISE_TAGLEN));
-	agent_relay_out(a, hdr, sizeof hdr);
-	agent_relay_out(a, p, len);
-	agent_relay_out(a, tag, sizeof tag);
+	stream_out(a, hdr, sizeof hdr);
+	stream_out(a, p, len);
+	stream_out(a, tag, sizeof tag);
 	agent_relay_flush(a);
+	if (net_failed(a)) {
+		session_end(a, BP_R_IO); /* network mode: the connection failed */
+		return BP_NO_SESSION;
+	}
 	a->n[AGENT_N_MESSAGES_SENT]++;
 	return BP_OK;
 }
@@ -607,19 +696,51 @@ uint8_t agent_cmd_close(agent *a, const uint8_t *p, uint8_t len)
 
 /* ---------------------------------------------------------------- after */
 
+#if AGENT_NETWORK
+/* Network mode: the board's own connection to the server HANDSHAKE
+ * named, within the handshake's deadline. */
+static uint8_t dial(agent *a)
+{
+	int32_t left = (int32_t)(a->deadline_ms - port_millis());
+	int r;
+
+	a->stage = BP_STAGE_DIAL;
+	if (left <= 0)
+		return BP_R_TIMEOUT;
+	r = port_net_connect(a->net_host, a->net_port, (uint32_t)left);
+	if (r < 0)
+		return r == PORT_NET_ERR_TIMEOUT ? BP_R_TIMEOUT : BP_R_IO;
+	a->net_sock = r;
+	a->net_open = 1;
+	a->stage = BP_STAGE_MSG1;
+	return BP_R_NONE;
+}
+#endif
+
 static void start(agent *a)
 {
 	uint32_t t0;
 	uint8_t reason;
 
 	port_stack_mark(); /* the handshake's own stack peak, logged at its end */
-	t0 = port_cycles();
 	a->n[AGENT_N_HANDSHAKES]++;
 	agent_log(a, log_hs);
 	agent_log_num(a, a->profile);
 	agent_log(a, log_nl);
+#if AGENT_NETWORK
+	reason = a->net_mode ? dial(a) : BP_R_NONE; /* waiting for the server: not counted */
+	if (reason != BP_R_NONE) {
+		hs_fail(a, reason);
+		return;
+	}
+#endif
+	t0 = port_cycles();
 	reason = first_message(a);
 	a->hs_total += since(t0);
+	if (reason == BP_R_NONE && net_failed(a)) {
+		a->stage = BP_STAGE_MSG1; /* message 1 did not leave */
+		reason = BP_R_IO;
+	}
 	if (reason != BP_R_NONE) {
 		hs_fail(a, reason);
 		return;
@@ -720,6 +841,26 @@ static void stream_end(agent *a, uint8_t reason)
 	}
 }
 
+#if AGENT_NETWORK
+/* Network mode: what the server sent since the last tick, into the relay
+ * buffer, handled as the host's relayed bytes are. */
+static void net_receive(agent *a)
+{
+	uint16_t room = (uint16_t)(AGENT_RELAY_LEN - a->relay_fill);
+	int r;
+
+	if (room == 0)
+		return; /* process() refuses a frame the buffer cannot hold */
+	r = port_net_recv(a->net_sock, a->relay + a->relay_fill, room, 0);
+	if (r > 0) {
+		a->relay_fill = (uint16_t)(a->relay_fill + r);
+		process(a);
+	} else if (r != PORT_NET_ERR_TIMEOUT) {
+		stream_end(a, r == PORT_NET_ERR_CLOSED ? BP_R_NONE : BP_R_IO);
+	}
+}
+#endif
+
 void agent_run_after(agent *a, uint8_t after, uint8_t arg)
 {
 	switch (after) {
@@ -740,6 +881,10 @@ void agent_run_after(agent *a, uint8_t after, uint8_t arg)
 
 void agent_run_tick(agent *a)
 {
+#if AGENT_NETWORK
+	if (a->net_open && a->state != BP_STATE_IDLE)
+		net_receive(a);
+#endif
 	if (a->state == BP_STATE_HANDSHAKE &&
 	    (int32_t)(port_millis() - a->deadline_ms) >= 0)
 		hs_fail(a, BP_R_TIMEOUT);

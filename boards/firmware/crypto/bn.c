@@ -39,7 +39,7 @@ sd_limb sd_bn_mac(sd_limb *r, const sd_limb *a, sd_limb b, sd_len n)
 
 	for (i = 0; i < n; i++) {
 		/* (2^w - 1)^2 + 2 (2^w - 1) = 2^2w - 1: never overflows. */
-		sd_dlimb t = (sd_dlimb)a[i] * b + r[i] + carry;
+		sd_dlimb t = SD_LIMB_MUL(a[i], b) + r[i] + carry;
 
 		r[i] = (sd_limb)t;
 		carry = (sd_limb)(t >> SD_LIMB_BITS);

@@ -35,4 +35,31 @@ void sd_wipe(void *p, size_t n);
  */
 int sd_ct_equal(const void *a, const void *b, size_t n);
 
+/*
+ * sd_mul32 is the 64-bit product of two 32-bit words, for every product
+ * of secrets with 32-bit limbs (bn.c, x25519.c, poly1305.c). Normally a
+ * plain multiplication: UMULL on ARMv7-M, MUL and MULHU on RV32.
+ *
+ * SD_CM3_CT_MUL (the Makefile's CM3_CT_MUL=1) is for the Cortex-M3, whose
+ * UMULL and UMLAL finish early on small operands (3 to 5 cycles; ARM
+ * Cortex-M3 Technical Reference Manual r2p0, 3.3.1, "Cortex-M3
+ * instruction set summary"; BearSSL's "Constant-Time Mul" page,
+ * bearssl.org/ctmul.html, collects such cores): the product is then
+ * formed from four 16 x 16 -> 32-bit products, which compile to MUL, one
+ * cycle whatever its operands, and additions with carry. QEMU counts
+ * instructions, not cycles, so it can show the option's cost but not the
+ * timing difference it removes (docs/benchmarks.md).
+ */
+#if defined(SD_CM3_CT_MUL)
+static inline uint64_t sd_mul32(uint32_t a, uint32_t b)
+{
+	uint32_t al = a & 0xFFFFu, ah = a >> 16, bl = b & 0xFFFFu, bh = b >> 16;
+	uint64_t mid = (uint64_t)(al * bh) + (ah * bl); /* below 2^33 */
+
+	return ((uint64_t)(ah * bh) << 32) + (mid << 16) + (al * bl);
+}
+#else
+#define sd_mul32(a, b) ((uint64_t)(uint32_t)(a) * (uint32_t)(b))
+#endif
+
 #endif /* SD_CRYPTO_COMMON_H */

@@ -14,6 +14,19 @@
  * Renes, Costello and Batina, "Complete addition formulas for prime order
  * elliptic curves" (EUROCRYPT 2016), Algorithm 4 (addition) and Algorithm
  * 6 (doubling) for a = -3: no special cases, hence no branches.
+ *
+ * Outside SD_CRYPTO_SMALL builds the ladder runs all but its last two
+ * steps on co-Z Jacobian coordinates (EC_COZ below): Meloni's addition of
+ * two points sharing Z ("New point addition formulae for ECC
+ * applications", WAIFI 2007) and its conjugate, in the Montgomery ladder
+ * of Goundar, Joye, Miyaji, Rivain and Venelli ("Scalar multiplication
+ * on Weierstrass elliptic curves from Co-Z arithmetic", J. Cryptographic
+ * Engineering 1(2), 2011; Rivain, "Fast and regular algorithms for
+ * scalar multiplication over elliptic curves", ePrint 2011/338): 11
+ * products and 5 squares a step with Z kept, against 27 for the
+ * complete formulas. Those formulas are not complete; the comment above
+ * cozladder says why no step meets an exceptional case, and the last
+ * two steps, where one could, use the complete ones.
  */
 #include "ecc.h"
 
@@ -49,15 +62,26 @@ typedef uint32_t ec_uacc;
  * with the Karatsuba multiplication of port/avr/fe25519_fast.S, which
  * needs 144 bytes of scratch and leaves the product at its start (and
  * squares with its squaring), and reduces them with
- * port/avr/p256_fast.S (the same sums as p256_reduce below). */
+ * port/avr/p256_fast.S (the same sums as p256_reduce below); secp160r1's
+ * products and squares, reduced below p, come whole from
+ * port/avr/p160_fast.S (60 bytes of scratch). */
 #if defined(SD_FE25519_AVR) && !defined(SD_CRYPTO_SMALL)
-#define EC_AVR_P256
+#define EC_AVR_FAST
 #define COL_SCRATCH 72
 void sd_mul256_avr(uint8_t t[144], const uint8_t a[32], const uint8_t b[32]);
 void sd_sqr256_avr(uint8_t t[144], const uint8_t a[32]);
 void sd_p256_reduce_avr(uint8_t t[64]);
+void sd_p160_mul_avr(uint8_t r[20], const uint8_t a[20], const uint8_t b[20],
+		     uint8_t t[60]);
+void sd_p160_sqr_avr(uint8_t r[20], const uint8_t a[20], uint8_t t[60]);
 #else
 #define COL_SCRATCH COL_PRODUCT
+#endif
+
+/* The co-Z ladder (see the top of the file); SD_CRYPTO_SMALL builds keep
+ * the complete formulas on every step, in less flash. */
+#if !defined(SD_CRYPTO_SMALL)
+#define EC_COZ
 #endif
 
 struct ec_point {
@@ -74,7 +98,7 @@ struct ec_work {
 	ec_fe p;             /* the field prime */
 	ec_fe one;           /* 1 */
 	ec_fe b;             /* the curve's b */
-	ec_fe k;             /* the scalar */
+	sd_limb k[EC_LIMBS + 1]; /* the scalar; with EC_COZ k + n or k + 2n */
 	struct ec_point r0, r1, out;
 	ec_fe t0, t1, t2, t3, t4;
 	sd_limb t[EC_LIMBS]; /* scratch of mul */
@@ -130,7 +154,7 @@ static const sd_limb *from_columns(struct ec_work *w)
 #define from_columns(w) ((const sd_limb *)(w)->v)
 #endif
 
-#if !defined(EC_AVR_P256)
+#if !defined(EC_AVR_FAST)
 /*
  * FIPS 186-4 D.2.3: with c0..c15 the 32-bit words of the product, r =
  * s1 + 2 s2 + 2 s3 + s4 + s5 - s6 - s7 - s8 - s9 (mod p). Word j of that
@@ -171,17 +195,25 @@ static ec_sacc p256_word(const ec_col *v, uint8_t j, uint8_t h)
 	return acc;
 }
 #else
+/* k x for a column x >= 0 and a small k; under SD_CM3_CT_MUL through
+ * sd_mul32, so that no UMLAL comes of it on the product's columns. */
+#if defined(SD_CM3_CT_MUL)
+#define KC(k, x) ((ec_sacc)sd_mul32((uint32_t)(x), (k)))
+#else
+#define KC(k, x) ((k) * (x))
+#endif
+
 static ec_sacc p256_word(const ec_col *v, uint8_t j, uint8_t h)
 {
 	switch (j) {
 	case 0: return C(8) + C(9) - C(11) - C(12) - C(13) - C(14);
 	case 1: return C(9) + C(10) - C(12) - C(13) - C(14) - C(15);
 	case 2: return C(10) + C(11) - C(13) - C(14) - C(15);
-	case 3: return 2 * (C(11) + C(12)) + C(13) - C(8) - C(9) - C(15);
-	case 4: return 2 * (C(12) + C(13)) + C(14) - C(9) - C(10);
-	case 5: return 2 * (C(13) + C(14)) + C(15) - C(10) - C(11);
-	case 6: return 3 * C(14) + 2 * C(15) + C(13) - C(8) - C(9);
-	default: return 3 * C(15) + C(8) - C(10) - C(11) - C(12) - C(13);
+	case 3: return KC(2, C(11)) + KC(2, C(12)) + C(13) - C(8) - C(9) - C(15);
+	case 4: return KC(2, C(12)) + KC(2, C(13)) + C(14) - C(9) - C(10);
+	case 5: return KC(2, C(13)) + KC(2, C(14)) + C(15) - C(10) - C(11);
+	case 6: return KC(3, C(14)) + KC(2, C(15)) + C(13) - C(8) - C(9);
+	default: return KC(3, C(15)) + C(8) - C(10) - C(11) - C(12) - C(13);
 	}
 }
 #endif
@@ -224,7 +256,7 @@ static void p256_reduce(ec_col *v)
 	}
 	(void)p256_fold(v, p256_fold(v, acc));
 }
-#endif /* EC_AVR_P256 */
+#endif /* EC_AVR_FAST */
 
 /* v[0..192 bits) = v[0..160 bits) + h (2^31 + 1) for h the nh columns from
  * bit 160, 2^160 = 2^31 + 1 (mod p): column j adds h_j and h_(j - s)
@@ -263,7 +295,7 @@ static void p160_reduce(ec_col *v)
 /* w->v[0..flen/2) = w->v mod p, below 2^(8 flen), by the form of p. */
 static void reduce(struct ec_work *w)
 {
-#if !defined(EC_AVR_P256)
+#if !defined(EC_AVR_FAST)
 	if (w->form == SD_ECC_FORM_P256) {
 		p256_reduce(w->v);
 		return;
@@ -286,7 +318,7 @@ static void product(sd_limb *t, const sd_limb *a, const sd_limb *b, sd_len n)
  * form of p, then p subtracted once if needed. */
 static void reduced(struct ec_work *w, sd_limb *r)
 {
-#if defined(EC_AVR_P256)
+#if defined(EC_AVR_FAST)
 	if (w->form == SD_ECC_FORM_P256)
 		sd_p256_reduce_avr((uint8_t *)w->v);
 	else
@@ -303,7 +335,12 @@ static void reduced(struct ec_work *w, sd_limb *r)
 static void fmul(struct ec_work *w, sd_limb *r, const sd_limb *a,
 		 const sd_limb *b)
 {
-#if defined(EC_AVR_P256)
+#if defined(EC_AVR_FAST)
+	if (w->form == SD_ECC_FORM_P160) {
+		sd_p160_mul_avr((uint8_t *)r, (const uint8_t *)a,
+				(const uint8_t *)b, (uint8_t *)w->v);
+		return;
+	}
 	if (w->form == SD_ECC_FORM_P256) /* 16-bit limbs: the product is w->v */
 		sd_mul256_avr((uint8_t *)w->v, (const uint8_t *)a,
 			      (const uint8_t *)b);
@@ -315,9 +352,14 @@ static void fmul(struct ec_work *w, sd_limb *r, const sd_limb *a,
 
 /* r = a^2 mod p, for a < p. r may alias a. Only the fast AVR build has a
  * squaring of its own. */
-#if defined(EC_AVR_P256)
+#if defined(EC_AVR_FAST)
 static void fsqr(struct ec_work *w, sd_limb *r, const sd_limb *a)
 {
+	if (w->form == SD_ECC_FORM_P160) {
+		sd_p160_sqr_avr((uint8_t *)r, (const uint8_t *)a,
+				(uint8_t *)w->v);
+		return;
+	}
 	if (w->form == SD_ECC_FORM_P256) {
 		sd_sqr256_avr((uint8_t *)w->v, (const uint8_t *)a);
 		reduced(w, r);
@@ -461,6 +503,161 @@ static void pcswap(struct ec_work *w, struct ec_point *a, struct ec_point *b,
 	sd_bn_cswap(a->z, b->z, w->n, mask);
 }
 
+/* Bit i of the scalar (public i, secret value). */
+static sd_limb kbit(const struct ec_work *w, int i)
+{
+	return (sd_limb)((w->k[i / SD_LIMB_BITS] >> (i % SD_LIMB_BITS)) & 1);
+}
+
+/*
+ * One step of the Montgomery ladder on the complete formulas, with r0 and
+ * r1 exchanged while *swap is 1: (r0, r1) becomes (2 r0, r0 + r1) for bit
+ * 0, (r0 + r1, 2 r1) for bit 1. The exchange follows the bits, in masks.
+ */
+static void rcb_step(struct ec_work *w, sd_limb bit, sd_limb *swap)
+{
+	*swap ^= bit;
+	pcswap(w, &w->r0, &w->r1, SD_BN_MASK(*swap));
+	*swap = bit;
+	padd(w, &w->out, &w->r0, &w->r1);
+	memcpy(&w->r1, &w->out, sizeof w->out);
+	pdbl(w, &w->out, &w->r0);
+	memcpy(&w->r0, &w->out, sizeof w->out);
+}
+
+#if defined(EC_COZ)
+/* ---- the co-Z ladder: Jacobian (X, Y, Z), x = X/Z^2, y = Y/Z^3 ---- */
+
+/* The common Z of r0 and r1 (out is free until the last two steps). */
+#define COZ_Z(w) ((w)->out.z)
+
+/*
+ * Co-Z addition of P = (x1, y1) and Q = (x2, y2) on the common Z
+ * (Meloni 2007; Goundar et al. 2011, ZADDU and the conjugate ZADDC). With
+ * Z' = Z (X1 - X2), C = (X1 - X2)^2, W1 = X1 C, W2 = X2 C and A1 = Y1
+ * (W1 - W2) = Y1 (X1 - X2)^3, P on Z' is (W1, A1), and
+ *
+ *   P + Q = ((Y1 - Y2)^2 - W1 - W2, (Y1 - Y2)(W1 - X3) - A1),
+ *   P - Q = ((Y1 + Y2)^2 - W1 - W2, (Y1 + Y2)(W1 - X3') - A1),
+ *
+ * the affine sums' slopes times Z' being Y1 - Y2 and Y1 + Y2. Writes P + Q
+ * into (x2, y2) and P - Q (conj 1) or P on Z' (conj 0) into (x1, y1);
+ * Z' into COZ_Z. Needs P != +-Q, neither O. Uses t0..t4.
+ */
+static void zadd(struct ec_work *w, sd_limb *x1, sd_limb *y1, sd_limb *x2,
+		 sd_limb *y2, int conj)
+{
+	sd_limb *t0 = w->t0, *t1 = w->t1, *t2 = w->t2, *t3 = w->t3, *t4 = w->t4;
+
+	fsub(w, t0, x1, x2);          /* X1 - X2 */
+	fmul(w, COZ_Z(w), COZ_Z(w), t0); /* Z' */
+	fsqr(w, t0, t0);              /* C */
+	fmul(w, t1, x1, t0);          /* W1 */
+	fmul(w, t2, x2, t0);          /* W2 */
+	fsub(w, t0, y1, y2);          /* Y1 - Y2 */
+	if (conj)
+		fadd(w, t3, y1, y2);  /* Y1 + Y2 */
+	fsub(w, t4, t1, t2);          /* W1 - W2 */
+	fmul(w, y1, y1, t4);          /* A1 */
+	fadd(w, t2, t1, t2);          /* W1 + W2 */
+	fsqr(w, x2, t0);
+	fsub(w, x2, x2, t2);          /* X3 */
+	fsub(w, t4, t1, x2);
+	fmul(w, y2, t0, t4);
+	fsub(w, y2, y2, y1);          /* Y3 */
+	if (!conj) {
+		memcpy(x1, t1, sizeof(ec_fe)); /* P = (W1, A1) */
+		return;
+	}
+	fsqr(w, x1, t3);
+	fsub(w, x1, x1, t2);          /* X3' */
+	fsub(w, t4, t1, x1);
+	fmul(w, t4, t3, t4);
+	fsub(w, y1, t4, y1);          /* Y3' */
+}
+
+/*
+ * (r0, r1) = (P, 2P) on the common Z = 2y, from the affine P = (x, y) in
+ * r1: Jacobian doubling with Z = 1 and a = -3, M = 3 (x^2 - 1), S = 4 x
+ * y^2, gives 2P = (M^2 - 2S, M (S - X') - 8 y^4), and P on Z = 2y is
+ * (x (2y)^2, y (2y)^3) = (S, 8 y^4). y != 0: n is odd, P has no order 2.
+ */
+static void coz_init(struct ec_work *w)
+{
+	sd_limb *x = w->r1.x, *y = w->r1.y, *s = w->r0.x, *y4 = w->r0.y;
+	sd_limb *t0 = w->t0, *t1 = w->t1, *t2 = w->t2;
+
+	fadd(w, COZ_Z(w), y, y);
+	fsqr(w, t0, y);
+	fadd(w, t0, t0, t0);          /* 2 y^2 */
+	fmul(w, s, x, t0);
+	fadd(w, s, s, s);             /* S */
+	fsqr(w, t1, t0);
+	fadd(w, y4, t1, t1);          /* 8 y^4 */
+	fsqr(w, t1, x);
+	fsub(w, t1, t1, w->one);
+	fadd(w, t2, t1, t1);
+	fadd(w, t1, t2, t1);          /* M */
+	fsqr(w, t2, t1);
+	fsub(w, t2, t2, s);
+	fsub(w, x, t2, s);            /* X' */
+	fsub(w, t2, s, x);
+	fmul(w, t2, t1, t2);
+	fsub(w, y, t2, y4);           /* Y' */
+}
+
+/* r0 and r1 to the projective coordinates of the complete formulas:
+ * (X, Y, Z) Jacobian is (X Z, Y, Z^3) projective. */
+static void coz_to_projective(struct ec_work *w)
+{
+	sd_limb *z = COZ_Z(w);
+
+	fmul(w, w->r0.x, w->r0.x, z);
+	fmul(w, w->r1.x, w->r1.x, z);
+	fsqr(w, w->t0, z);
+	fmul(w, w->r0.z, w->t0, z);
+	memcpy(w->r1.z, w->r0.z, sizeof(ec_fe));
+}
+
+/*
+ * r0 = k P, P the affine point in r1, by the Montgomery ladder over the
+ * bits of the regularised k (load_scalar: 2^m <= k < 2^(m+1), m the bits
+ * of n, the same length for every scalar), keeping r1 - r0 = P.
+ *
+ * Why the co-Z steps meet no exceptional case: before the step of bit i,
+ * r0 = a P and r1 = (a + 1) P with a = floor(k / 2^(i+1)) >= 1. The step
+ * adds r0 and r1 (needs a, a + 1 and 2a + 1 not multiples of n: then r0,
+ * r1 != O and r0 != +-r1) and then their sum and +-P (needs 2a and 2a + 2
+ * not multiples of n). For i >= 2, a < 2^(m+1) / 8 <= n / 2, so
+ * 1 <= a < 2a + 2 <= n, and n is odd: none is. The steps of bits 1 and 0,
+ * where a may reach n - 1 (for k = 1 + 2n, n - 2 + n, n - 1 + n: the
+ * scalars 1, n - 2 and n - 1), run on the complete formulas.
+ */
+#define COZ_TAIL 2 /* the last steps, on the complete formulas */
+
+static void ladder(struct ec_work *w)
+{
+	sd_limb swap = 0, bit;
+	int i;
+
+	coz_init(w);
+	for (i = (int)w->bits - 1; i >= COZ_TAIL; i--) {
+		bit = kbit(w, i);
+		swap ^= bit;
+		sd_bn_cswap(w->r0.x, w->r1.x, w->n, SD_BN_MASK(swap));
+		sd_bn_cswap(w->r0.y, w->r1.y, w->n, SD_BN_MASK(swap));
+		swap = bit;
+		/* r1 = r0 + r1, r0 = r0 - r1 = -P (r1 - r0 = P); then r0 =
+		 * r1 + r0 = 2 r0 and r1 the same sum on the new Z. */
+		zadd(w, w->r0.x, w->r0.y, w->r1.x, w->r1.y, 1);
+		zadd(w, w->r1.x, w->r1.y, w->r0.x, w->r0.y, 0);
+	}
+	coz_to_projective(w);
+	for (; i >= 0; i--)
+		rcb_step(w, kbit(w, i), &swap);
+	pcswap(w, &w->r0, &w->r1, SD_BN_MASK(swap));
+}
+#else
 /*
  * r0 = k r1 by the Montgomery ladder, keeping r1 - r0 = P: for each bit
  * of k from the top, (r0, r1) becomes (2 r0, r0 + r1) or (r0 + r1, 2 r1).
@@ -468,24 +665,17 @@ static void pcswap(struct ec_work *w, struct ec_point *a, struct ec_point *b,
  */
 static void ladder(struct ec_work *w)
 {
-	sd_limb swap = 0, bit;
+	sd_limb swap = 0;
 	int i;
 
 	memset(w->r0.x, 0, sizeof(ec_fe)); /* r0 = (0 : 1 : 0) */
 	memcpy(w->r0.y, w->one, sizeof(ec_fe));
 	memset(w->r0.z, 0, sizeof(ec_fe));
-	for (i = (int)w->bits - 1; i >= 0; i--) {
-		bit = (sd_limb)((w->k[i / SD_LIMB_BITS] >> (i % SD_LIMB_BITS)) & 1);
-		swap ^= bit;
-		pcswap(w, &w->r0, &w->r1, SD_BN_MASK(swap));
-		swap = bit;
-		padd(w, &w->out, &w->r0, &w->r1);
-		memcpy(&w->r1, &w->out, sizeof w->out);
-		pdbl(w, &w->out, &w->r0);
-		memcpy(&w->r0, &w->out, sizeof w->out);
-	}
+	for (i = (int)w->bits - 1; i >= 0; i--)
+		rcb_step(w, kbit(w, i), &swap);
 	pcswap(w, &w->r0, &w->r1, SD_BN_MASK(swap));
 }
+#endif /* EC_COZ */
 
 /* ---- setup, encodings ---- */
 
@@ -514,7 +704,10 @@ static void setup(struct ec_work *w, const sd_ecc_curve *c)
 	load_rom(w, w->b, w->n, c->b, w->flen);
 }
 
-/* Loads the scalar into w->k; SD_ERR_SCALAR unless 1 <= k < n. */
+/* Loads the scalar into w->k; SD_ERR_SCALAR unless 1 <= k < n. With
+ * EC_COZ k then becomes k + n if that reaches 2^m (m the bits of n), else
+ * k + 2n: n > 2^(m-1) and k < n put both in [2^m, 2^(m+1)). The choice
+ * is a mask, the same work for every k. */
 static int load_scalar(struct ec_work *w, const sd_ecc_curve *c,
 		       const uint8_t *priv)
 {
@@ -524,6 +717,17 @@ static int load_scalar(struct ec_work *w, const sd_ecc_curve *c,
 	load_rom(w, w->t1, w->ns, c->n, w->slen);
 	below_n = sd_bn_sub(w->t2, w->k, w->t1, w->ns);
 	zero = sd_bn_zero_mask(w->k, w->ns);
+#if defined(EC_COZ)
+	{
+		sd_limb *n = w->t1, *k2n = w->t2, top, big;
+
+		w->k[w->ns] = sd_bn_add(w->k, w->k, n, w->ns);
+		top = (sd_limb)(w->k[w->ns] + sd_bn_add(k2n, w->k, n, w->ns));
+		big = SD_BN_MASK(kbit(w, w->bits));
+		sd_bn_cmov(w->k, k2n, w->ns, (sd_limb)~big);
+		w->k[w->ns] ^= (sd_limb)(~big & (w->k[w->ns] ^ top));
+	}
+#endif
 	return (below_n & (sd_limb)~zero & 1) ? SD_OK : SD_ERR_SCALAR;
 }
 

@@ -188,16 +188,16 @@ static void block(sd_poly1305_ctx *c, const uint8_t m[BLOCK_LEN], uint8_t hibit)
 
 	/* Limb i times limb j lands at 26(i+j) bits; at 130 bits and above
 	 * it wraps around multiplied by 5 (s_j = 5 r_j). */
-	d0 = (uint64_t)h[0] * r[0] + (uint64_t)h[1] * s4 + (uint64_t)h[2] * s3 +
-	     (uint64_t)h[3] * s2 + (uint64_t)h[4] * s1;
-	d1 = (uint64_t)h[0] * r[1] + (uint64_t)h[1] * r[0] + (uint64_t)h[2] * s4 +
-	     (uint64_t)h[3] * s3 + (uint64_t)h[4] * s2;
-	d2 = (uint64_t)h[0] * r[2] + (uint64_t)h[1] * r[1] + (uint64_t)h[2] * r[0] +
-	     (uint64_t)h[3] * s4 + (uint64_t)h[4] * s3;
-	d3 = (uint64_t)h[0] * r[3] + (uint64_t)h[1] * r[2] + (uint64_t)h[2] * r[1] +
-	     (uint64_t)h[3] * r[0] + (uint64_t)h[4] * s4;
-	d4 = (uint64_t)h[0] * r[4] + (uint64_t)h[1] * r[3] + (uint64_t)h[2] * r[2] +
-	     (uint64_t)h[3] * r[1] + (uint64_t)h[4] * r[0];
+	d0 = sd_mul32(h[0], r[0]) + sd_mul32(h[1], s4) + sd_mul32(h[2], s3) +
+	     sd_mul32(h[3], s2) + sd_mul32(h[4], s1);
+	d1 = sd_mul32(h[0], r[1]) + sd_mul32(h[1], r[0]) + sd_mul32(h[2], s4) +
+	     sd_mul32(h[3], s3) + sd_mul32(h[4], s2);
+	d2 = sd_mul32(h[0], r[2]) + sd_mul32(h[1], r[1]) + sd_mul32(h[2], r[0]) +
+	     sd_mul32(h[3], s4) + sd_mul32(h[4], s3);
+	d3 = sd_mul32(h[0], r[3]) + sd_mul32(h[1], r[2]) + sd_mul32(h[2], r[1]) +
+	     sd_mul32(h[3], r[0]) + sd_mul32(h[4], s4);
+	d4 = sd_mul32(h[0], r[4]) + sd_mul32(h[1], r[3]) + sd_mul32(h[2], r[2]) +
+	     sd_mul32(h[3], r[1]) + sd_mul32(h[4], r[0]);
 
 	/* Carry back to 26-bit limbs; the carry out of the top limb is
 	 * worth 2^130 = 5. */

@@ -67,11 +67,13 @@ static const sd_limb a24[A24_LIMBS] = {0x0001DB41UL};
 #endif
 
 /* Adds c * 2^256 to r, reduced: r += 38c, then the possible carry once
- * more (which cannot carry again, r being below 38^2 after a wrap). */
+ * more (which cannot carry again, r being below 38^2 after a wrap). c is
+ * below 2^SD_LIMB_BITS (a carry limb), so 38c is a limb product (with
+ * 32-bit limbs sd_mul32 takes c as a uint32_t without loss). */
 static void fold(fe r, sd_dlimb c)
 {
-	c = sd_bn_add_word(r, FE_LIMBS, c * FOLD);
-	sd_bn_add_word(r, FE_LIMBS, c * FOLD);
+	c = sd_bn_add_word(r, FE_LIMBS, SD_LIMB_MUL(c, FOLD));
+	sd_bn_add_word(r, FE_LIMBS, SD_LIMB_MUL(c, FOLD));
 }
 
 static void fe_add(fe r, const fe a, const fe b)
@@ -167,7 +169,7 @@ static void fe_sqr(fe r, const fe a, sd_limb t[FE_SCRATCH])
 	}
 	carry = 0;
 	for (i = 0; i < FE_LIMBS; i++) {
-		p = (sd_dlimb)a[i] * a[i];
+		p = SD_LIMB_MUL(a[i], a[i]);
 		s = (sd_dlimb)t[2 * i] + (sd_limb)p + carry;
 		t[2 * i] = (sd_limb)s;
 		s = (sd_dlimb)t[2 * i + 1] + (sd_limb)(p >> SD_LIMB_BITS) +

@@ -6,10 +6,12 @@
 #   board.sh run CHIP IMAGE [TIMEOUT_S]     start, talk, stop: for tests
 #
 # CHIP is atmega328p (simavr, through emu/simavr-run.c), cortex-m3 (QEMU
-# mps2-an385) or rv32 (QEMU sifive_e). QEMU runs with -icount shift=0, so
-# the guest's SysTick and minstret count instructions deterministically,
-# and -serial pty; the pty's path is read from QEMU's "char device
-# redirected to /dev/pts/N (label serial0)" line on standard error.
+# mps2-an385), nrf51 (QEMU microbit), rv32 (QEMU sifive_e) or stm32f4
+# (QEMU netduinoplus2). QEMU runs with -icount shift=0, so the guest's
+# SysTick, TIMER0 (nrf51), minstret and TIM2 (stm32f4) count instructions
+# deterministically, and -serial pty; the pty's path is read from QEMU's
+# "char device redirected to /dev/pts/N (label serial0)" line on standard
+# error.
 #
 # start leaves the emulator running (detached, standard input closed) and
 # prints its PID and pty, also into STATE_DIR/pid and STATE_DIR/pty when
@@ -50,12 +52,23 @@ launch() {
 			-display none -monitor none -serial pty -kernel "$image" \
 			</dev/null >"$log" 2>&1 &
 		;;
+	nrf51)
+		setsid "$QEMU_ARM" -M microbit -icount shift=0 \
+			-display none -monitor none -serial pty -kernel "$image" \
+			</dev/null >"$log" 2>&1 &
+		;;
+	stm32f4)
+		# USART1 is serial0 (hw/arm/stm32f405_soc.c).
+		setsid "$QEMU_ARM" -M netduinoplus2 -icount shift=0 \
+			-display none -monitor none -serial pty -kernel "$image" \
+			</dev/null >"$log" 2>&1 &
+		;;
 	rv32)
 		setsid "$QEMU_RISCV32" -M sifive_e -icount shift=0 \
 			-display none -monitor none -serial pty -kernel "$image" \
 			</dev/null >"$log" 2>&1 &
 		;;
-	*) die "unknown chip $chip (atmega328p, cortex-m3, rv32)" ;;
+	*) die "unknown chip $chip (atmega328p, cortex-m3, nrf51, rv32, stm32f4)" ;;
 	esac
 	PID=$!
 }

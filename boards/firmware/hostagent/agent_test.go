@@ -37,7 +37,9 @@ var _ = Describe("the C agent on a pseudo-terminal", Label("board"), func() {
 		Expect(h.BootCount).To(BeEquivalentTo(1))
 		in, err := r.b.Info(ctx())
 		Expect(err).NotTo(HaveOccurred())
-		Expect(in.Caps).To(Equal(bp.CapRelay | bp.CapStorage))
+		// getrandom(2): the kernel's entropy, no seed from provisioning;
+		// the host port has port/net.h.
+		Expect(in.Caps).To(Equal(bp.CapRelay | bp.CapNetwork | bp.CapStorage | bp.CapEntropy))
 		Expect(in.Unit).To(Equal(bp.UnitNanoseconds))
 		Expect(in.Profiles).To(ConsistOf(handshake.Noise, handshake.Seed, handshake.PSK))
 		Expect(in.Curves).To(ConsistOf(bp.CurveX25519, bp.CurveP256, bp.CurveSecp160r1))

@@ -3,7 +3,8 @@
 // boards/firmware/agent as a Linux process on a pseudo-terminal, target
 // host-agent of boards/firmware/agent.mk), open it with package harness
 // exactly as a board on a serial port, and run the device side of the
-// noise, seed and psk profiles in C, in relay mode, against in-process
+// noise, seed and psk profiles in C, in relay mode and in network mode
+// (the agent dials the server itself through port/net.h), against in-process
 // servers of packages shakedown/handshake/noise, seed and psk.
 //
 // The package holds tests only:

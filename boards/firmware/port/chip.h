@@ -82,6 +82,8 @@ uint32_t sd_chip_stack_free(void);
  * range does not fit. */
 int sd_chip_nv_read(uint32_t off, uint8_t *buf, uint32_t len);
 int sd_chip_nv_write(uint32_t off, const uint8_t *buf, uint32_t len);
+/* Fills out with up to len bytes from the chip's hardware entropy source (RNG peripheral, ADC noise, clock jitter); returns how many bytes it wrote, 0 where the chip has none. */
+uint32_t sd_chip_entropy(uint8_t *out, uint32_t len);
 /* Ends the program: writes the line "#exit <code>" on the UART, which is
  * how the emulator runners learn the verdict, and stops the CPU. */
 void sd_chip_exit(int code) __attribute__((noreturn));

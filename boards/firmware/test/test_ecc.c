@@ -122,14 +122,27 @@ static void generated(const struct curve_case *cc)
 	}
 }
 
+/* The uncompressed point pt becomes (x, p - y); y must be nonzero. */
+static void negate_y(uint8_t *pt, const uint8_t *p, size_t fl)
+{
+	unsigned borrow = 0;
+	size_t i;
+
+	for (i = fl; i-- > 0;) {
+		unsigned t = (unsigned)p[i] - pt[1 + fl + i] - borrow;
+
+		pt[1 + fl + i] = (uint8_t)t;
+		borrow = (t >> 8) & 1;
+	}
+	CHECK(borrow == 0);
+}
+
 /* (n-1) G = -G = (Gx, p - Gy), which with G != O is n G = O. Also 1 G = G
  * and the ECDH of n-1 with G gives Gx. */
 static void group_order(const struct curve_case *cc)
 {
 	uint8_t k[32], g[65], pub[65], want[65], p[32], shared[32];
 	size_t sl, fl = sd_ecc_field_len(cc->c), pl = sd_ecc_point_len(cc->c);
-	size_t i;
-	unsigned borrow;
 
 	sd_case = cc->name;
 	sl = unhex(k, sizeof k, cc->n_minus_1);
@@ -137,16 +150,8 @@ static void group_order(const struct curve_case *cc)
 	unhex(p, sizeof p, cc->p);
 	CHECK(sd_ecc_validate(cc->c, g, pl) == SD_OK);
 
-	/* want = (Gx, p - Gy) */
-	memcpy(want, g, 1 + fl);
-	borrow = 0;
-	for (i = fl; i-- > 0;) {
-		unsigned d = (unsigned)p[i] - g[1 + fl + i] - borrow;
-
-		want[1 + fl + i] = (uint8_t)d;
-		borrow = (d >> 8) & 1;
-	}
-	CHECK(borrow == 0);
+	memcpy(want, g, pl);
+	negate_y(want, p, fl); /* (Gx, p - Gy) */
 	CHECK(sd_ecc_public(cc->c, pub, k) == SD_OK);
 	CHECK_MEM(pub, want, pl);
 	CHECK(sd_ecdh(cc->c, shared, k, g, pl) == SD_OK);
@@ -381,6 +386,91 @@ static void point_special_cases(const struct curve_case *cc)
 	CHECK(!to_affine(&r1, x1, y1));
 }
 
+/* out (sl bytes, big-endian) = v - d, for v big-endian in sl bytes and
+ * d below 256; returns the borrow out. out may alias v. */
+static unsigned sub_small(uint8_t *out, const uint8_t *v, size_t sl, unsigned d)
+{
+	size_t i;
+
+	for (i = sl; i-- > 0;) {
+		unsigned t = (unsigned)v[i] - d;
+
+		out[i] = (uint8_t)t;
+		d = (t >> 8) & 1;
+	}
+	return d;
+}
+
+/* out = 2^m - v in sl bytes, big-endian, for 0 < v < 2^m <= 2^(8 sl):
+ * 2^m modulo 2^(8 sl), less v, the borrow out dropped. */
+static void pow2_minus(uint8_t *out, const uint8_t *v, size_t sl, unsigned m)
+{
+	unsigned borrow = 0;
+	size_t i;
+
+	memset(out, 0, sl);
+	if (m < 8 * sl)
+		out[sl - 1 - m / 8] = (uint8_t)(1u << (m % 8));
+	for (i = sl; i-- > 0;) {
+		unsigned t = (unsigned)out[i] - v[i] - borrow;
+
+		out[i] = (uint8_t)t;
+		borrow = (t >> 8) & 1;
+	}
+}
+
+/*
+ * The scalars where the ladder's steps come near the exceptional cases
+ * of incomplete formulas (crypto/ecc.c, ladder): j G and (n - j) G =
+ * -j G for j = 1, 2, 3, with 2G from the doubling formula; and both
+ * sides of the regularisation's choice between k + n and k + 2n (k =
+ * 2^m - n and 2^m - n - 1), where ECDH with a second key must agree both
+ * ways.
+ */
+static void ladder_ends(const struct curve_case *cc)
+{
+	uint8_t n1[32], k[32], g[65], pub[65], neg[65], p[32], twog[65];
+	uint8_t other[32], opub[65], s1[32], s2[32];
+	size_t sl, fl = sd_ecc_field_len(cc->c), pl = sd_ecc_point_len(cc->c);
+	struct ec_point gp, r;
+	unsigned j;
+
+	sd_case = cc->name;
+	sl = unhex(n1, sizeof n1, cc->n_minus_1);
+	unhex(g, sizeof g, cc->g);
+	unhex(p, sizeof p, cc->p);
+	setup(&W, cc->c);
+	CHECK(load_point(&W, &gp, g, pl) == SD_OK);
+	pdbl(&W, &r, &gp);
+	twog[0] = SD_ECC_POINT_UNCOMPRESSED;
+	CHECK(to_affine(&r, twog + 1, twog + 1 + fl));
+	for (j = 1; j <= 3; j++) {
+		memset(k, 0, sl);
+		k[sl - 1] = (uint8_t)j;
+		CHECK(sd_ecc_public(cc->c, pub, k) == SD_OK);
+		if (j == 1)
+			CHECK_MEM(pub, g, pl);
+		if (j == 2)
+			CHECK_MEM(pub, twog, pl);
+		CHECK(sub_small(k, n1, sl, j - 1) == 0); /* n - j */
+		CHECK(sd_ecc_public(cc->c, neg, k) == SD_OK);
+		negate_y(pub, p, fl);
+		CHECK_MEM(neg, pub, pl);
+	}
+
+	memset(other, 0, sl);
+	memcpy(other + sl - 8, "\x5e\xc7\x01\x9b\x2a\x44\xd3\x17", 8);
+	CHECK(sd_ecc_public(cc->c, opub, other) == SD_OK);
+	pow2_minus(k, n1, sl, sd_rom_u16(&cc->c->order_bits));
+	for (j = 0; j < 2; j++) { /* 2^m - n, then 2^m - n - 1 */
+		CHECK(sub_small(k, k, sl, 1) == 0);
+		CHECK(sd_ecc_public(cc->c, pub, k) == SD_OK);
+		CHECK(sd_ecdh(cc->c, s1, k, opub, pl) == SD_OK);
+		CHECK(sd_ecdh(cc->c, s2, other, pub, pl) == SD_OK);
+		CHECK_MEM(s1, s2, fl);
+	}
+}
+
 void test_ecc(void)
 {
 	unsigned i;
@@ -392,6 +482,7 @@ void test_ecc(void)
 		published(&curves[i]);
 		generated(&curves[i]);
 		group_order(&curves[i]);
+		ladder_ends(&curves[i]);
 		bad_scalars(&curves[i]);
 		bad_points(&curves[i]);
 	}

@@ -1,7 +1,8 @@
 /*
  * port/avr/chip.c: the ATmega328P port. Register names and bits are those
  * of the ATmega328P datasheet (Atmel DS40002061): USART0 §19-20, Timer1
- * §15, EEPROM §7.4, general-purpose I/O registers §7.4.9-7.4.11.
+ * §15, EEPROM §7.4, general-purpose I/O registers §7.4.9-7.4.11, the
+ * watchdog timer §10.9.
  */
 #include "port/chip.h"
 
@@ -36,10 +37,25 @@
 #define REST_PERIOD 125u     /* wraps after which the rests make whole ms */
 #define MS_PER_PERIOD 12u
 
+/* sd_chip_entropy: the watchdog's own 128 kHz RC oscillator (§10.9.2)
+ * against Timer1 on the crystal. One sample per watchdog period, the
+ * shortest: 2K oscillator cycles, 16 ms nominal (Table 10-3); a sample
+ * that has not come after WDT_WAIT_WRAPS Timer1 overflows (4.1 ms each)
+ * ends the collection. */
+#define WDT_WAIT_WRAPS 16u
+#define WDT_SAMPLES 16u /* 0.26 s of boot: RNG_ENTROPY_LEN (port/common/rng.h) */
+
 static volatile uint8_t rx_buf[RX_RING];
 static volatile uint8_t rx_head, rx_tail;
 static volatile uint32_t overflows; /* Timer1 wraps served: bits 16-47 of the count */
 static uint8_t isr_cycles;          /* what one TIMER1_OVF interrupt costs */
+static volatile uint8_t wdt_fired; /* set by the watchdog interrupt */
+/* sd_chip_entropy's samples, taken at boot before the UART is on: the
+ * host's bytes, whose interrupts would move the sampling by the host's
+ * timing rather than the chip's, cannot arrive yet. */
+static uint8_t pool[WDT_SAMPLES], pool_len;
+
+static void wdt_sample_pool(void);
 static uint16_t paint_sp;
 
 /* MCUSR as the reset left it (§11.9.1), saved before anything clears it.
@@ -77,6 +93,12 @@ ISR(TIMER1_OVF_vect)
 	overflows++;
 }
 
+/* The watchdog's timeout in interrupt mode (WDIE, WDE clear). */
+ISR(WDT_vect)
+{
+	wdt_fired = 1;
+}
+
 /* Cycles of CAL_LOOPS turns of a busy loop with interrupts on, the timer
  * started at start (a loop that crosses 0xFFFF pays for one overflow
  * interrupt). */
@@ -108,6 +130,7 @@ void sd_chip_init(void)
 	plain = timed_loop(0);
 	crossed = timed_loop((uint16_t)(0u - 2u * CAL_LOOPS));
 	isr_cycles = (uint8_t)(crossed - plain);
+	wdt_sample_pool();
 	cli();
 	TCNT1 = 0;
 	TIFR1 = _BV(TOV1);
@@ -277,6 +300,52 @@ int sd_chip_nv_write(uint32_t off, const uint8_t *buf, uint32_t len)
 		return -1;
 	eeprom_update_block(buf, (void *)(uint16_t)off, (size_t)len);
 	return 0;
+}
+
+/* Waits for the next watchdog timeout and takes Timer1's low byte as
+ * the sample: the two clocks drift against each other with the RC
+ * oscillator's jitter, so on a real chip its low bits differ from one
+ * period to the next. 0 when no timeout came in time. */
+static uint8_t wdt_wait(uint8_t *sample)
+{
+	uint8_t start = (uint8_t)overflows;
+
+	while (!wdt_fired)
+		if ((uint8_t)((uint8_t)overflows - start) > WDT_WAIT_WRAPS)
+			return 0;
+	*sample = TCNT1L;
+	wdt_fired = 0;
+	return 1;
+}
+
+/* Fills the pool, one sample per watchdog timeout; called by sd_chip_init
+ * with interrupts on and the UART still off. */
+static void wdt_sample_pool(void)
+{
+	/* §10.9.2: the timed sequence (WDCE and WDE, then the new value
+	 * within four cycles) with the watchdog in interrupt mode only. */
+	cli();
+	wdt_reset();
+	wdt_fired = 0;
+	WDTCSR = _BV(WDCE) | _BV(WDE);
+	WDTCSR = _BV(WDIE);
+	sei();
+	for (pool_len = 0; pool_len < sizeof pool && wdt_wait(pool + pool_len); pool_len++)
+		;
+	wdt_disable();
+}
+
+uint32_t sd_chip_entropy(uint8_t *out, uint32_t len)
+{
+	uint8_t n = 0;
+
+	/* Once: the pool is wiped as it is handed out. */
+	while (n < len && n < pool_len) {
+		out[n] = pool[n];
+		pool[n++] = 0;
+	}
+	pool_len = 0;
+	return n;
 }
 
 static void put_str(const char *s)

@@ -6,8 +6,8 @@
  *   a 64-byte ring) and the cycle counter, measures what the counter's own
  *   overflow interrupt costs (sd_chip_cycles), and enables interrupts.
  * - sd_chip_count: cycles from Timer1 at the CPU clock plus its overflow
- *   interrupt (about 40 cycles in every 65,536 go to that interrupt, and
- *   are counted). Differences are exact across one wrap (268 s at 16 MHz).
+ *   interrupt (57 cycles under simavr in every 65,536 go to that
+ *   interrupt, and are counted). Differences are exact across one wrap (268 s at 16 MHz).
  * - sd_chip_cycles: the same less the cycles the overflow interrupt took.
  *   The interrupt always takes the same number of cycles (measured once by
  *   sd_chip_init), so what it adds to an operation depends only on where

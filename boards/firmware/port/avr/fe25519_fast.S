@@ -90,104 +90,8 @@
 #define FE_FUSED_REDUCE /* fold256 below: no separate reduce */
 #include "fe25519_reduce.inc"
 #include "entry3.inc"
-
-/* d..d+n-1 op= *(p + off).., one carry chain: op0 on the first byte
- * (add or sub), op on the rest (adc or sbc). */
-.macro CHAIN op0, op, d, p, off, n
-	.irp	i, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
-	.if	\i < \n
-	ldd	r0, \p+\off+\i
-	.if	\i == 0
-	\op0	\d, r0
-	.else
-	\op	\d+\i, r0
-	.endif
-	.endif
-	.endr
-.endm
-
-/* Column s (1..14) of an 8x8-byte product: lo:mid hold the carry of
- * column s - 1; adds every a_i b_(s-i), stores the column's byte. */
-.macro KCOL s, lo, mid, hi
-	clr	\hi
-	.irp	i, 0, 1, 2, 3, 4, 5, 6, 7
-	.if	(\s - \i >= 0) && (\s - \i <= 7)
-	MAC	A0+\i, B0+\s-\i, \lo, \mid, \hi
-	.endif
-	.endr
-	st	X+, \lo
-.endm
-
-/* Column s of an 8-byte square: the cross products a_i a_(s-i), i < s - i,
- * summed in B0..B0+2 and doubled, then the carry of column s - 1 (in
- * lo:mid) and, for even s, a_(s/2)^2. */
-.macro SCOL s, lo, mid, hi
-	clr	\hi
-	.if	(\s >= 1) && (\s <= 13)
-	clr	B0+1
-	clr	B0+2
-	clr	B0
-	.irp	i, 0, 1, 2, 3, 4, 5, 6
-	.if	(\i < \s - \i) && (\s - \i <= 7)
-	MAC	A0+\i, A0+\s-\i, B0, B0+1, B0+2
-	.endif
-	.endr
-	lsl	B0
-	rol	B0+1
-	rol	B0+2
-	add	\lo, B0
-	adc	\mid, B0+1
-	adc	\hi, B0+2
-	.endif
-	.if	(\s % 2) == 0
-	MAC	A0+\s/2, A0+\s/2, \lo, \mid, \hi
-	.endif
-	st	X+, \lo
-.endm
-
-/* op x+i, y+i for i = 0..n-1 (n at most 16). */
-.macro EACH n, op, x, y
-	.irp	i, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
-	.if	\i < \n
-	\op	\x+\i, \y+\i
-	.endif
-	.endr
-.endm
-
-/* d..d+n-1 = *(p + off)..: n bytes by displacement. */
-.macro LDDN d, p, off, n
-	EACH	\n, ldd, \d, \p+\off
-.endm
-
-/* Conditional negation of the n-byte d: (d ^ m) - m, m = 0x00 or 0xFF. */
-.macro CNEG d, m, n
-	.irp	i, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
-	.if	\i < \n
-	eor	\d+\i, \m
-	.endif
-	.endr
-	sub	\d, \m
-	.irp	i, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
-	.if	\i < \n
-	sbc	\d+\i, \m
-	.endif
-	.endr
-.endm
-
-/* d..d+7 = |p[0..8) - d..d+7| and m = 0xFF if p[0..8) < d..d+7, else 0. */
-.macro DIFF8 d, p, m
-	.irp	i, 0, 1, 2, 3, 4, 5, 6, 7
-	ldd	r0, \p+\i
-	.if	\i == 0
-	sub	r0, \d
-	.else
-	sbc	r0, \d+\i
-	.endif
-	mov	\d+\i, r0
-	.endr
-	sbc	\m, \m
-	CNEG	\d, \m, 8
-.endm
+#include "bytes.inc"
+#include "block.inc"
 
 /* r2..r17 = |p[0..16) - p[16..32)|, m the mask of the borrow. */
 .macro DIFF16 p, m
@@ -209,48 +113,21 @@
 	.endr
 .endm
 
-/* *(p + off).. = s..s+n-1, by displacement. */
-.macro STDN p, off, s, n
-	EACH	\n, std, \p+\off, \s
-.endm
-
-.macro STN p, s, n
-	.irp	i, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
-	.if	\i < \n
-	st	\p+, \s+\i
-	.endif
-	.endr
-.endm
-
 	.text
-
-/* The body of kmul (col KCOL, b B0) and ksqr (col SCOL, b A0): column 0,
- * columns 1..14 by col, column 15 the carry of column 14. */
-.macro BLOCKPRODUCT col, b
-	mul	A0, \b
-	st	X+, r0
-	mov	ACC, r1
-	clr	ACC+1
-	.irp	s, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14
-	\col	\s, ACC+(\s-1)%3, ACC+\s%3, ACC+(\s+1)%3
-	.endr
-	st	X+, ACC+2
-	ret
-.endm
 
 /*
  * kmul: X[0..16) = A * B (8-byte blocks A = r2..r9, B = r10..r17), X
  * advanced by 16. Clobbers r0, r1, r18-r20. 64 multiplications.
  */
 kmul:
-	BLOCKPRODUCT KCOL, B0
+	BLOCKPRODUCT KCOL, B0, 8
 
 /*
  * ksqr: X[0..16) = A^2, X advanced by 16. Clobbers r0, r1, r10-r12,
  * r18-r20. 36 multiplications.
  */
 ksqr:
-	BLOCKPRODUCT SCOL, A0
+	BLOCKPRODUCT SCOL, A0, 8
 
 /*
  * combine128: with Y = out, out[0..16) = L, out[16..32) = H and
@@ -310,8 +187,8 @@ mul128:
 	LDDN	A0, Y, 8, 8
 	LDDN	B0, Z, 8, 8
 	rcall	kmul		/* H */
-	DIFF8	A0, Y, MASK	/* |a0 - a1|, with a1 still in A */
-	DIFF8	B0, Z, MASK2
+	DIFFN	A0, Y, MASK, 8	/* |a0 - a1|, with a1 still in A */
+	DIFFN	B0, Z, MASK2, 8
 	eor	MASK, MASK2	/* s */
 	rcall	kmul		/* M */
 	sbiw	r26, 48

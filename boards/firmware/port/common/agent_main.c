@@ -10,7 +10,7 @@
  *
  * Storage: the agent's AGENT_NV_SIZE bytes from address 0 of the chip's
  * NV (EEPROM on the ATmega328P, RAM standing in on the QEMU machines), the
- * random generator's boot generations right after them.
+ * random generator's seed file right after them.
  */
 #include <stdint.h>
 
@@ -72,6 +72,20 @@ uint32_t port_millis(void)
 int port_random(uint8_t *out, size_t n)
 {
 	return rng_generate(out, n);
+}
+
+int port_random_seed(const uint8_t *p, size_t n)
+{
+	return n == RNG_SEED_LEN ? rng_reseed(p) : -1;
+}
+
+#if RNG_STATUS_HARDWARE != PORT_RANDOM_ENTROPY || RNG_STATUS_SEEDED != PORT_RANDOM_SEEDED
+#error "rng_status must use port_random_status's bits"
+#endif
+
+uint8_t port_random_status(void)
+{
+	return rng_status();
 }
 
 /* The agent's part of NV: [0, AGENT_NV_SIZE). */
@@ -170,19 +184,14 @@ int main(int argc, char **argv)
 	sd_chip_init();
 	stack_least_free = UINT16_MAX;
 	sd_chip_stack_paint();
-	{
-		uint8_t serial[sizeof serial_number];
-
-		rng_boot(RNG_NV_OFFSET, serial,
-			 copy_rom(serial_number, serial, sizeof serial));
-	}
+	/* A failure leaves the generator off: handshakes then fail. */
+	rng_boot(RNG_NV_OFFSET);
 	agent_boot(&the_agent, boot_reason());
 	for (;;) {
 		n = 0;
 		while (n < sizeof buf && (c = sd_chip_getc()) >= 0)
 			buf[n++] = (uint8_t)c;
 		if (n > 0) {
-			rng_stir(sd_chip_count());
 			if (agent_rx(&the_agent, buf, n) & AGENT_ACT_REBOOT)
 				sd_chip_reboot();
 		} else {

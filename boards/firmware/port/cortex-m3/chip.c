@@ -40,10 +40,8 @@
 #define CSR_CLKSOURCE (1u << 2) /* the processor clock */
 #define SYST_MAX 0x00FFFFFFu    /* the 24-bit counter's reload */
 
-#define AIRCR REG(0xE000ED0Cu)
-#define AIRCR_SYSRESETREQ (0x05FAu << 16 | 1u << 2) /* VECTKEY | SYSRESETREQ */
-
 #include "port/common/ramchip.inc"
+#include "port/common/cortexm.inc"
 
 /* SysTick, as a 32-bit count of its ticks (sd_chip_count). */
 static uint32_t systick_last, systick_ticks;
@@ -120,28 +118,10 @@ uint32_t sd_chip_millis(void)
 	return millis_add(ticks, TICKS_PER_MS);
 }
 
-void sd_chip_reboot(void)
+uint32_t sd_chip_entropy(uint8_t *out, uint32_t len)
 {
-	reboot_flag_set();
-	__asm__ volatile("dsb" ::: "memory");
-	AIRCR = AIRCR_SYSRESETREQ;
-	__asm__ volatile("dsb" ::: "memory");
-	for (;;)
-		;
-}
-
-static uintptr_t sp_now(void)
-{
-	uintptr_t sp;
-
-	__asm__ volatile("mov %0, sp" : "=r"(sp));
-	return sp;
-}
-
-void sd_chip_exit(int code)
-{
-	print_exit(code);
-	__asm__ volatile("cpsid i" ::: "memory");
-	for (;;)
-		__asm__ volatile("wfi");
+	/* No source wired up yet. */
+	(void)out;
+	(void)len;
+	return 0;
 }

@@ -1,46 +1,10 @@
 /*
- * port/cortex-m3/startup.c: the vector table and reset handler (ARMv7-M
- * Architecture Reference Manual §B1.5.2-B1.5.3: word 0 is the initial
- * stack pointer, word 1 the reset handler, then the exceptions in order).
- * The reset handler copies .data from flash, clears .bss, runs the
- * program's main and reports its result through sd_chip_exit.
+ * port/cortex-m3/startup.c: the vector table, and the reset handler of
+ * port/common/cortexm_reset.inc.
  */
-#include <stdint.h>
-#include <string.h>
+#include "port/common/cortexm_reset.inc"
 
-#include "port/chip.h"
-
-extern uint8_t __data_load[], __data_start[], __data_end[];
-extern uint8_t __bss_start[], __bss_end[], __stack_top[];
-
-int main(int argc, char **argv);
 void sd_systick_handler(void);
-void sd_reset_handler(void);
-
-static char progname[] = "firmware";
-static char *argv0[] = {progname, 0};
-
-void sd_reset_handler(void)
-{
-	memcpy(__data_start, __data_load, (size_t)(__data_end - __data_start));
-	memset(__bss_start, 0, (size_t)(__bss_end - __bss_start));
-	sd_chip_init();
-#if defined(SD_CHIP_WAIT_INPUT)
-	/* Programs that print at once (the test suite) wait for a first
-	 * byte, so nothing is said before the runner listens. */
-	while (sd_chip_getc() < 0)
-		;
-#endif
-	sd_chip_exit(main(1, argv0));
-}
-
-/* Any fault or unexpected exception: say so and stop. */
-static void sd_fault_handler(void)
-{
-	sd_chip_exit(0x7F);
-}
-
-typedef void (*vector)(void);
 
 /* 16 system vectors: stack, reset, NMI, HardFault, MemManage, BusFault,
  * UsageFault, 4 reserved, SVCall, DebugMonitor, reserved, PendSV,

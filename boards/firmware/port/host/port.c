@@ -4,7 +4,9 @@
  * message-1 counter must survive a crash, not only a reset). The cost
  * counter is CLOCK_MONOTONIC in nanoseconds (unit 3, as the virtual board
  * reports): a host has no cycle counter the agent can read portably.
- * Random bytes come from getrandom(2).
+ * Random bytes come from getrandom(2): the kernel's generator, which a
+ * seed from provisioning cannot improve, so PROVISION rng_seed is taken
+ * and dropped, and INFO reports the entropy cap and not the seeded one.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -110,20 +112,40 @@ uint32_t port_millis(void)
 	return (uint32_t)(monotonic_ns() / 1000000u);
 }
 
-int port_random(uint8_t *out, size_t n)
+uint32_t sd_chip_entropy(uint8_t *out, uint32_t len)
 {
 	ssize_t got;
 
+	do
+		got = getrandom(out, len, 0);
+	while (got < 0 && errno == EINTR);
+	return got > 0 ? (uint32_t)got : 0;
+}
+
+int port_random(uint8_t *out, size_t n)
+{
+	uint32_t got;
+
 	while (n > 0) {
-		got = getrandom(out, n, 0);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0)
+		got = sd_chip_entropy(out, n > UINT32_MAX ? UINT32_MAX : (uint32_t)n);
+		if (got == 0)
 			return -1;
 		out += got;
-		n -= (size_t)got;
+		n -= got;
 	}
 	return 0;
+}
+
+int port_random_seed(const uint8_t *p, size_t n)
+{
+	(void)p;
+	(void)n;
+	return 0;
+}
+
+uint8_t port_random_status(void)
+{
+	return PORT_RANDOM_ENTROPY;
 }
 
 int port_nv_read(uint16_t addr, uint8_t *out, uint16_t n)

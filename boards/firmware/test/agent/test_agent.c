@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "agent/internal.h"
+#include "agent/port.h"
 #include "rig.h"
 #include "unit.h"
 #include "vectors.h"
@@ -141,6 +142,14 @@ static void hello_info(void)
 	CHECK(1 + off == r.rsp.len && r.rsp.len <= AGENT_MAX_PAYLOAD);
 	CHECK(rig_cmd(&r, BP_CMD_INFO, (const uint8_t *)"x", 1) == BP_BAD_LENGTH);
 	CHECK(r.rsp.len == 1);
+	/* The caps say what feeds the random generator. */
+	tp_random_status = PORT_RANDOM_ENTROPY;
+	CHECK(rig_cmd(&r, BP_CMD_INFO, NULL, 0) == BP_OK);
+	CHECK(r.rsp.payload[3] == (BP_CAP_RELAY | BP_CAP_STORAGE | BP_CAP_ENTROPY));
+	tp_random_status = PORT_RANDOM_SEEDED;
+	CHECK(rig_cmd(&r, BP_CMD_INFO, NULL, 0) == BP_OK);
+	CHECK(r.rsp.payload[3] == (BP_CAP_RELAY | BP_CAP_STORAGE | BP_CAP_SEEDED));
+	tp_random_status = 0;
 	CHECK(rig_cmd(&r, BP_CMD_CLOSE, (const uint8_t *)"x", 1) == BP_BAD_LENGTH);
 }
 
@@ -302,6 +311,52 @@ static void provisioning(void)
 		CHECK(store_counter_next(&r.a, &v) == 0 && v == UINT64_MAX - 1u);
 		CHECK(store_counter_next(&r.a, &v) != 0 && v == UINT64_MAX - 1u);
 	}
+}
+
+static void provisioning_rng_seed(void)
+{
+	uint8_t p[80], n, seed[BP_RNG_SEED_LEN + 1], key[32];
+
+	ut_case = "PROVISION rng_seed: the port takes the host's bytes";
+	rig_fresh(&r);
+	memset(seed, 0x5A, sizeof seed);
+	memset(key, 0x11, sizeof key);
+	/* It belongs to no identity: the first PROVISION may carry it alone. */
+	n = 0;
+	tlv(p, &n, BP_TAG_RNG_SEED, seed, BP_RNG_SEED_LEN);
+	CHECK(rig_cmd(&r, BP_CMD_PROVISION, p, n) == BP_OK);
+	CHECK(r.rsp.payload[1] == 0);
+	CHECK(tp_seeds == 1 && tp_seed_len == BP_RNG_SEED_LEN);
+	CHECK(memcmp(tp_seed, seed, BP_RNG_SEED_LEN) == 0);
+	/* Beside an identity, and after an erase, which leaves it alone. */
+	seed[0] = 0xA5;
+	n = 0;
+	tlv(p, &n, BP_TAG_ERASE, NULL, 0);
+	tlv_byte(p, &n, BP_TAG_PROFILE, BP_PROFILE_PSK);
+	tlv(p, &n, BP_TAG_DEVICE_KEY, key, 32);
+	tlv(p, &n, BP_TAG_RNG_SEED, seed, BP_RNG_SEED_LEN);
+	CHECK(rig_cmd(&r, BP_CMD_PROVISION, p, n) == BP_OK);
+	CHECK(tp_seeds == 2 && tp_seed[0] == 0xA5);
+	CHECK(store_flags(BP_PROFILE_PSK) == ID_HAS_KEY);
+
+	ut_case = "PROVISION rng_seed: 32 bytes or nothing applied";
+	n = 0;
+	tlv_byte(p, &n, BP_TAG_PROFILE, BP_PROFILE_PSK);
+	tlv(p, &n, BP_TAG_DEVICE_ID, (const uint8_t *)"dev-1", 5);
+	tlv(p, &n, BP_TAG_RNG_SEED, seed, BP_RNG_SEED_LEN + 1);
+	CHECK(rig_cmd(&r, BP_CMD_PROVISION, p, n) == BP_BAD_VALUE);
+	CHECK(r.rsp.payload[1] == BP_TAG_RNG_SEED);
+	n = 0;
+	tlv(p, &n, BP_TAG_RNG_SEED, seed, BP_RNG_SEED_LEN - 1);
+	CHECK(rig_cmd(&r, BP_CMD_PROVISION, p, n) == BP_BAD_VALUE);
+	CHECK(tp_seeds == 2 && store_flags(BP_PROFILE_PSK) == ID_HAS_KEY);
+
+	ut_case = "PROVISION rng_seed: storage that fails";
+	tp_seed_fail = 1;
+	n = 0;
+	tlv(p, &n, BP_TAG_RNG_SEED, seed, BP_RNG_SEED_LEN);
+	CHECK(rig_cmd(&r, BP_CMD_PROVISION, p, n) == BP_STORAGE);
+	tp_seed_fail = 0;
 }
 
 static void handshake_command(void)
@@ -471,6 +526,7 @@ void test_agent(void)
 	boot_and_examples();
 	hello_info();
 	provisioning();
+	provisioning_rng_seed();
 	handshake_command();
 	bench();
 	counters_log_reset();

@@ -11,6 +11,11 @@ int tp_nv_fail_after;
 uint32_t tp_ms;
 uint32_t tp_cycles;
 int tp_random_fail;
+uint8_t tp_seed[TP_SEED_MAX];
+size_t tp_seed_len;
+int tp_seeds;
+int tp_seed_fail;
+uint8_t tp_random_status;
 
 static uint8_t out_buf[TP_OUT_MAX];
 static size_t out_len;
@@ -26,6 +31,11 @@ void tp_reset(void)
 	tp_ms = 0;
 	tp_cycles = 0;
 	tp_random_fail = 0;
+	memset(tp_seed, 0, sizeof tp_seed);
+	tp_seed_len = 0;
+	tp_seeds = 0;
+	tp_seed_fail = 0;
+	tp_random_status = 0;
 	out_len = 0;
 	rnd_len = rnd_pos = 0;
 }
@@ -81,6 +91,21 @@ int port_random(uint8_t *out, size_t n)
 		}
 	}
 	return 0;
+}
+
+int port_random_seed(const uint8_t *p, size_t n)
+{
+	if (n > sizeof tp_seed)
+		return -1;
+	memcpy(tp_seed, p, n);
+	tp_seed_len = n;
+	tp_seeds++;
+	return tp_seed_fail ? -1 : 0;
+}
+
+uint8_t port_random_status(void)
+{
+	return tp_random_status;
 }
 
 int port_nv_read(uint16_t addr, uint8_t *out, uint16_t n)

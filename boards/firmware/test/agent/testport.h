@@ -22,6 +22,14 @@ extern uint32_t tp_ms;        /* port_millis */
 extern uint32_t tp_cycles;    /* port_cycles: advances by TP_CYCLE_STEP per read */
 #define TP_CYCLE_STEP 7u
 extern int tp_random_fail;
+/* port_random_seed: the last bytes given, how many, how many calls;
+ * tp_seed_fail makes it fail (after keeping the bytes). */
+#define TP_SEED_MAX 64
+extern uint8_t tp_seed[TP_SEED_MAX];
+extern size_t tp_seed_len;
+extern int tp_seeds;
+extern int tp_seed_fail;
+extern uint8_t tp_random_status; /* port_random_status */
 
 /* Erased storage, empty output, clock at 0, no queued randomness. */
 void tp_reset(void);
