@@ -18,13 +18,16 @@ import (
 )
 
 // simKiBPerDevice is the simulator's resident memory per connected noise
-// device with paho.mqtt.golang: 39–42 KiB in docs/benchmarks.md ("Memory
-// per device" and the scale runs); the upper end is taken.
-const simKiBPerDevice = 42
+// device on the lean engine, which a shard of more than
+// simulator.LeanAbove devices runs: 10.6-11.2 KiB settled at 20,000
+// devices and 16.0 KiB in the 100,000-device run in docs/benchmarks.md
+// ("100,000 devices: one fleet in shards"); the upper end is taken.
+const simKiBPerDevice = 16
 
 // simBaseMiB is what a shard holds before its first device: the fixture
-// set built in memory, the binary, the histograms.
-const simBaseMiB = 64
+// set built in memory, the binary, the histograms (146-150 MiB settled
+// with the 100,000-device fixture set of the same run).
+const simBaseMiB = 150
 
 // manifests holds the objects of deploy/k8s, decoded strictly: a field the
 // Kubernetes API does not know fails the test.
