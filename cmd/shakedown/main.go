@@ -141,6 +141,7 @@ func exitCode(err error) int {
 }
 
 func main() {
+	restartWithStackStart()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() {

@@ -41,8 +41,9 @@ var _ = BeforeSuite(func() {
 // a fixture set, a running server, a virtual board. Everything started is
 // stopped, with a signal, when the spec or container ends.
 type world struct {
-	dir string
-	env []string
+	dir     string
+	env     []string
+	lastPid int // of the command started last
 }
 
 func newWorld() *world {
@@ -63,6 +64,7 @@ func (w *world) startCmd(cmd *exec.Cmd) *gexec.Session {
 	cmd.Dir, cmd.Env = w.dir, w.env
 	s, err := gexec.Start(cmd, GinkgoWriter, GinkgoWriter)
 	Expect(err).NotTo(HaveOccurred())
+	w.lastPid = cmd.Process.Pid
 	return s
 }
 

@@ -271,6 +271,7 @@ var (
 	rssSessions = flag.Int("rss-sessions", 20000, "BenchmarkSessionRSS: noise sessions held at once")
 	rssHeap     = flag.String("rss-heap", "", "BenchmarkSessionRSS: write the serve process's heap profile here while the sessions are held")
 	rssQueue    = flag.Int("rss-write-queue", 0, "BenchmarkSessionRSS: serve's --mqtt-write-queue (0: its default)")
+	rssStacks   = flag.String("rss-goroutines", "", "BenchmarkSessionRSS: write the serve process's goroutine stacks here while the sessions are held")
 )
 
 // rssFiles is what each process needs beside one file per session.
@@ -321,6 +322,10 @@ func BenchmarkSessionRSS(b *testing.B) {
 		b.ReportMetric(float64(stack1-stack0)/1024/float64(n), "stack-KiB/session")
 		if *rssHeap != "" {
 			Expect(fetch(srv.addr("pprof"), "/debug/pprof/heap", *rssHeap)).To(Succeed())
+		}
+		if *rssStacks != "" {
+			Expect(fetch(srv.addr("pprof"), "/debug/pprof/goroutine?debug=2", *rssStacks)).To(Succeed())
+			Expect(fetch(srv.addr("pprof"), "/debug/pprof/heap?debug=1", *rssStacks+".mem")).To(Succeed())
 		}
 		for _, c := range conns {
 			c.Close()
