@@ -21,6 +21,10 @@
 #   HOLD=               each device's hold (default: the ramp DEVICES/RATE + 180 s)
 #   INTERVAL=60s KEEPALIVE=60s P99=5s
 #   ADDRS=100           source addresses per shard (127.0.<shard+1>.1-ADDRS)
+#   RECONNECT=backoff   a device whose connect failed tries again, as devices
+#                       in the field do (sim --reconnect: 3 attempts, 1 s
+#                       doubling); the summary counts the reconnects.
+#                       none: a failed connect is final
 #   SCALE_OUT=out/bench-sim-scale.json   the merged results file
 #   KEEP=1              keep the work directory; LOG_LEVEL=warn (the servers')
 #
@@ -36,6 +40,7 @@ interval=${INTERVAL:-60s}
 keepalive=${KEEPALIVE:-60s}
 p99=${P99:-5s}
 addrs=${ADDRS:-100}
+reconnect=${RECONNECT:-backoff}
 out=${SCALE_OUT:-out/bench-sim-scale.json}
 password=bench-sim-scale
 log() { echo "bench-sim-scale: $*" >&2; }
@@ -74,7 +79,7 @@ cat <<EOF
 plan: $devices noise devices in $shards shards of at most $per_shard (PER=$per), $servers server processes
       open files per process: limit $files, at most $per_shard connections each
       sources: $addrs loopback addresses per shard (127.0.<shard+1>.1-$addrs), $per_addr connections per address of $ports ephemeral ports ($port_lo-$port_hi)
-      arrivals $rate/s (ramp ${ramp_s}s), hold $hold, QoS 1 every $interval, keep-alive $keepalive
+      arrivals $rate/s (ramp ${ramp_s}s), hold $hold, QoS 1 every $interval, keep-alive $keepalive, reconnect $reconnect
       criteria: all $devices connected at once, 0 acknowledged messages missing, connect p99 <= $p99
 load before: $(cat /proc/loadavg)
 EOF
@@ -117,7 +122,7 @@ sims=()
 for i in $(seq 0 $((shards - 1))); do
   "$sd" sim --fixtures "$work/fx" --gateway-ready "$work/serve$((i % servers))/ready.json" --backend-password "$password" \
     --mix noise=1 --devices "$devices" --shard "$i/$shards" --rate "$rate" --hold "$hold" \
-    --publish-interval "$interval" --keepalive "$keepalive" --qos 1 --quiet \
+    --publish-interval "$interval" --keepalive "$keepalive" --qos 1 --quiet --reconnect "$reconnect" \
     --threshold "connect.p99<=$p99" \
     --source-addrs "127.0.$((i + 1)).1-127.0.$((i + 1)).$addrs" \
     --out "$work/shard-$i.json" >"$work/shard-$i.txt" 2>"$work/shard-$i.err" &
@@ -169,6 +174,7 @@ acked=$(fig acked)
 received=$(fig received)
 p99_ms=$(fig connect_p99_ms)
 settled=$(fig settled_kib_per_device -)
+reconnects=$(fig reconnects)
 limit_ms=$(awk -v d="$p99" 'BEGIN { v = d + 0; if (d ~ /ms$/) print v; else if (d ~ /s$/) print v * 1000; else print v }')
 load_max=$(awk '$1 > m { m = $1 } END { print m + 0 }' "$work/loadavg")
 procs=$(( shards + servers ))
@@ -183,7 +189,7 @@ verdict "$([ "$(holds "$missing" "==" 0)" = 1 ] && holds "$acked" ">" 0)" "ackno
 verdict "$(holds "$p99_ms" "<=" "$limit_ms")" "connect p99 ${p99_ms} ms (at most $p99)"
 echo "== summary"
 echo "$devices noise devices in $shards shards against $servers servers ($procs processes on $(nproc) cores, load average peak $load_max):" \
-  "$at_once connected at once, $acked messages acknowledged and $received received end to end, $missing missing;" \
+  "$at_once connected at once ($reconnects reconnects), $acked messages acknowledged and $received received end to end, $missing missing;" \
   "connect p99 ${p99_ms} ms; simulator ${settled} KiB resident per connected device (settled, over the baseline with the fixtures loaded)." \
   "$([ "$pass" = 1 ] && echo PASS || echo FAIL)"
 [ "$pass" = 1 ] || exit 1

@@ -224,6 +224,7 @@ func Figures(r *Results) map[string]float64 {
 		"connected":        float64(r.Counts.Connected),
 		"connect_failed":   float64(r.Counts.ConnectFailed),
 		"devices_lost":     float64(r.Counts.DevicesLost),
+		"reconnects":       float64(r.Counts.Reconnects),
 		"acked":            float64(r.Counts.Acked),
 		"received":         float64(r.Counts.Received),
 		"missing":          float64(r.Counts.Missing),
