@@ -68,7 +68,7 @@ bench: ## run the benchmarks and write docs-ready figures to out/bench.txt
 	$(GO) run ./scripts/benchratio < $(OUT)/bench.txt | tee $(OUT)/ratios.txt
 
 .PHONY: bench-sim
-bench-sim: ## knees of a capacity search on gateway noise, embedded plain, embedded TLS, mosquitto, and their ratios (DEVICES=5000 identities; MODE=fleet: one fixed fleet each)
+bench-sim: ## connect and publish knees of capacity searches on gateway noise, embedded plain, embedded TLS, mosquitto, and their ratios (DEVICES=5000 identities; MODE=fleet: one fixed fleet each)
 	scripts/bench-sim.sh $(or $(DEVICES),5000)
 
 .PHONY: bench-hostile

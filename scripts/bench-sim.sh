@@ -6,10 +6,13 @@
 #   (c) the embedded broker, MQTT over TLS 1.3 (the gateway's tls profile)
 #   (d) mosquitto, plain MQTT                Debian's mosquitto, temporary config
 #
-# MODE=capacity (the default): a capacity search per target (sim --capacity),
-# which steps the offered connect rate up while connect.p99<1s and the
-# default thresholds (no device lost) hold for a whole step, then bisects;
-# it prints each target's knee and the ratios of knees a/b, a/c and a/d.
+# MODE=capacity (the default): capacity searches per target (sim --capacity),
+# which step the offered rate up while the latency threshold and the
+# default thresholds (no device lost, no publish failed) hold for a whole
+# step, then bisect. Two searches each: the connect rate (arrivals/s, judged
+# by connect.p99<1s) and the publish rate of PUBLISHERS connected devices
+# (messages/s, judged by publish_ack.p99<1s). It prints each target's two
+# knees and the ratios of knees a/b, a/c and a/d.
 # MODE=fleet: one fixed fleet per target, as before the capacity search:
 # connect rate, handshake and connect p99, publish throughput, and the
 # simulator's memory per device; then the ratios a/b and a/c. That measures
@@ -17,7 +20,9 @@
 # on the machine and on what else runs on it.
 #
 # Usage: scripts/bench-sim.sh [DEVICES]          (default 5000; capacity: identities per profile, at most 9999)
-#   VARY=connect START=100 STEP=3s          the search (what it varies, first rate, step length)
+#   VARY="connect publish" STEP=3s          the searches (what each varies, step length)
+#   START=100 PUBLISH_START=1000            each search's first rate
+#   PUBLISHERS=200                          the devices of the publish search
 #   RATE=1000 HOLD=20s INTERVAL=1s QOS=1    the fleet of MODE=fleet (arrivals/s, hold, publish interval, QoS)
 #   TARGETS="a b c d"                       which targets to run
 #   KEEP=1                                  keep the work directory (results JSON, logs)
@@ -30,8 +35,9 @@ cd "$(dirname "$0")/.."
 
 mode=${MODE:-capacity}
 devices=${1:-5000}
-vary=${VARY:-connect}
+varies=${VARY:-connect publish}
 start=${START:-100}
+publish_start=${PUBLISH_START:-1000}
 step=${STEP:-3s}
 rate=${RATE:-1000}
 hold=${HOLD:-20s}
@@ -122,10 +128,15 @@ fleet=(--devices "$devices" --rate "$rate" --hold "$hold" --publish-interval "$i
 
 # A capacity step of the gateway needs an identity per device: its rate
 # times the step must stay within DEVICES; the search says where it stopped.
-if [ "$mode" = capacity ]; then
-  fleet=(--capacity "$vary" --capacity-start "$start" --capacity-step "$step" --quiet --source-addrs 127.0.0.2-127.0.0.101)
-  [ "$vary" = publish ] && fleet+=(--devices "${PUBLISHERS:-200}" --rate 200 --qos "$qos")
-fi
+# search VARY: the fleet arguments of one search.
+search() {
+  fleet=(--capacity "$1" --capacity-step "$step" --quiet --source-addrs 127.0.0.2-127.0.0.101)
+  case $1 in
+  connect) fleet+=(--capacity-start "$start") ;;
+  publish) fleet+=(--capacity-start "$publish_start" --devices "${PUBLISHERS:-200}" --rate 200 --qos "$qos") ;;
+  *) log "unknown VARY $1 (want connect or publish)"; exit 2 ;;
+  esac
+}
 
 # run NAME ARGS...: one fleet run or search; exit status 1 (a threshold
 # failed: losses, or no step held) is a result, not an error.
@@ -139,15 +150,28 @@ run() {
   echo
 }
 
-for t in $targets; do
-  case $t in
-  a) run a --fixtures "$work/fx" --gateway-ready "$work/ready.json" --backend-password "$password" --mix noise=1 ;;
-  b) run b --target broker --gateway-ready "$work/ready.json" --backend-password "$password" --client-id "plain-{n}" ;;
-  c) run c --fixtures "$work/fx" --gateway-ready "$work/ready.json" --backend-password "$password" --mix tls=1 ;;
-  d) if start_mosquitto; then run d --target broker --broker-addr "$mosq_addr" --client-id "mosq-{n}"; fi ;;
-  *) log "unknown target $t (want a, b, c or d)"; exit 2 ;;
-  esac
-done
+# run_targets PREFIX: a run or search on each target, named PREFIX + target.
+run_targets() {
+  local p=$1 t
+  for t in $targets; do
+    case $t in
+    a) run "$p"a --fixtures "$work/fx" --gateway-ready "$work/ready.json" --backend-password "$password" --mix noise=1 ;;
+    b) run "$p"b --target broker --gateway-ready "$work/ready.json" --backend-password "$password" --client-id "plain-{n}" ;;
+    c) run "$p"c --fixtures "$work/fx" --gateway-ready "$work/ready.json" --backend-password "$password" --mix tls=1 ;;
+    d) if [ -n "$mosq_addr" ] || start_mosquitto; then run "$p"d --target broker --broker-addr "$mosq_addr" --client-id "mosq-{n}"; fi ;;
+    *) log "unknown target $t (want a, b, c or d)"; exit 2 ;;
+    esac
+  done
+}
+
+if [ "$mode" = capacity ]; then
+  for v in $varies; do
+    search "$v"
+    run_targets "$v-"
+  done
+else
+  run_targets ""
+fi
 
 ratio() { awk -v x="$1" -v y="$2" 'BEGIN { if (x == "-" || y == "-" || y == 0) print "-"; else printf "%.3g\n", x / y }'; }
 
@@ -159,13 +183,21 @@ knee() {
 
 declare -A names=([a]="(a) gateway noise" [b]="(b) embedded broker plain" [c]="(c) embedded broker TLS 1.3" [d]="(d) mosquitto plain")
 if [ "$mode" = capacity ]; then
-  echo "== capacity search: $vary rate from $start/s, steps of $step; load average $(cut -d' ' -f1-3 /proc/loadavg)"
-  printf "%-34s %14s\n" target "knee ($vary/s)"
-  for t in $targets; do printf "%-34s %14s\n" "${names[$t]}" "$(knee "$t")"; done
+  echo "== capacity searches, steps of $step; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+  printf "%-34s" target
+  for v in $varies; do printf " %20s" "knee ($v/s)"; done
+  echo
+  for t in $targets; do
+    printf "%-34s" "${names[$t]}"
+    for v in $varies; do printf " %20s" "$(knee "$v-$t")"; done
+    echo
+  done
   for o in b c d; do
     case " $targets " in *" a "*) ;; *) continue ;; esac
     case " $targets " in *" $o "*) ;; *) continue ;; esac
-    echo "a/$o: knees $(ratio "$(knee a)" "$(knee "$o")")"
+    line="a/$o: knees"
+    for v in $varies; do line+=" $v $(ratio "$(knee "$v-a")" "$(knee "$v-$o")")"; done
+    echo "$line"
   done
   exit 0
 fi

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -153,6 +154,7 @@ type simOptions struct {
 	resultsOut string
 	progress   time.Duration
 	quiet      bool
+	cpuProfile string
 	capacity   capacityOptions
 }
 
@@ -169,6 +171,13 @@ func newSimCmd() *cobra.Command {
 			sc, err := buildScenario(cmd, o.file, o.readyFile, &o.fs, o.fields)
 			if err != nil {
 				return &exitError{code: exitUsage, err: err}
+			}
+			if o.cpuProfile != "" {
+				stop, err := startCPUProfile(o.cpuProfile)
+				if err != nil {
+					return &exitError{code: exitUsage, err: fmt.Errorf("sim: --cpuprofile: %w", err)}
+				}
+				defer stop()
 			}
 			if o.capacity.vary != "" {
 				return runCapacity(cmd, &o.capacity, sc, o.resultsOut)
@@ -195,6 +204,7 @@ func (o *simOptions) bind(f *pflag.FlagSet) {
 	renamed(f, "results", "out")
 	f.DurationVar(&o.progress, "progress-interval", 0, "progress line period (default 1s on a terminal, 5s otherwise)")
 	f.BoolVar(&o.quiet, "quiet", false, "no progress lines")
+	f.StringVar(&o.cpuProfile, "cpuprofile", "", "write the simulator's own CPU profile here (go tool pprof reads it): where a load generator sharing the machine with its target spends")
 	o.bindFleet(f)
 	o.bindEnds(f)
 	o.capacity.bind(f)
@@ -535,4 +545,21 @@ func nonEmpty(ss []string) []string {
 		}
 	}
 	return out
+}
+
+// startCPUProfile profiles this process's CPU into path until the
+// returned stop is called.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
