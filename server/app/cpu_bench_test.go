@@ -271,7 +271,7 @@ var (
 	rssSessions = flag.Int("rss-sessions", 20000, "BenchmarkSessionRSS: noise sessions held at once")
 	rssHeap     = flag.String("rss-heap", "", "BenchmarkSessionRSS: write the serve process's heap profile here while the sessions are held")
 	rssQueue    = flag.Int("rss-write-queue", 0, "BenchmarkSessionRSS: serve's --mqtt-write-queue (0: its default)")
-	rssStacks   = flag.String("rss-goroutines", "", "BenchmarkSessionRSS: write the serve process's goroutine stacks here while the sessions are held")
+	rssStacks   = flag.String("rss-goroutines", "", "BenchmarkSessionRSS: write the serve process's goroutine stacks here while the sessions are held, and its memory statistics to this name + .mem")
 )
 
 // rssFiles is what each process needs beside one file per session.
