@@ -1,7 +1,9 @@
 package main
 
 import (
+	"compress/gzip"
 	"encoding/json"
+	"io"
 	"os"
 	"syscall"
 	"time"
@@ -67,6 +69,22 @@ var _ = Describe("sim as a load tool", Ordered, Label("contract"), func() {
 		Expect(err).NotTo(HaveOccurred())
 		Expect(string(page)).To(ContainSubstring("chart-capacity"))
 		Expect(string(page)).To(ContainSubstring("chart-p99s"))
+	})
+
+	It("sim --cpuprofile writes the simulator's CPU profile; a path it cannot write is a usage error", func() {
+		s := w.run(fleet("--hold", "1s", "--publish-interval", "200ms", "--cpuprofile", "sim-cpu.pb.gz", "--out", "cpu.json")...)
+		Expect(s.ExitCode()).To(Equal(0), "stderr: %s", s.Err.Contents())
+		f, err := os.Open(w.path("sim-cpu.pb.gz"))
+		Expect(err).NotTo(HaveOccurred())
+		defer f.Close()
+		zr, err := gzip.NewReader(f) // pprof's format: a gzipped protocol buffer
+		Expect(err).NotTo(HaveOccurred())
+		body, err := io.ReadAll(zr)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(body).NotTo(BeEmpty())
+		s = w.run(fleet("--hold", "1s", "--cpuprofile", w.path("no-such-dir/cpu.pb.gz"))...)
+		Expect(s.ExitCode()).To(Equal(2))
+		Expect(string(s.Err.Contents())).To(ContainSubstring("--cpuprofile"))
 	})
 
 	It("refuses a capacity search it cannot run: 2", func() {
