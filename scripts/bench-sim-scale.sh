@@ -28,6 +28,9 @@
 #                       none: a failed connect is final
 #   SCALE_OUT=out/bench-sim-scale.json   the merged results file
 #   KEEP=1              keep the work directory; LOG_LEVEL=warn (the servers')
+#                       Each server serves pprof on loopback while the fleet
+#                       runs (the "pprof" address of serveN/ready.json):
+#                       go tool pprof http://ADDR/debug/pprof/profile
 #
 # Exit status: 0 every criterion held; 1 one failed; 2 a set-up error.
 # Not a test: it takes minutes and the whole machine.
@@ -103,7 +106,7 @@ for i in $(seq 0 $((servers - 1))); do
   "$sd" serve --registry "sqlite:$d/registry.db" \
     --listen-noise 127.0.0.1:0 --listen-tls "" --listen-seed "" --listen-psk "" \
     --backend 127.0.0.1:0 --backend-password "$password" \
-    --metrics 127.0.0.1:0 --log-level "${LOG_LEVEL:-warn}" --ready-file "$d/ready.json" >"$d/out" 2>"$d/err" &
+    --metrics 127.0.0.1:0 --pprof 127.0.0.1:0 --log-level "${LOG_LEVEL:-warn}" --ready-file "$d/ready.json" >"$d/out" 2>"$d/err" &
   pids+=($!)
   echo "$!" >"$d/pid"
 done
