@@ -271,6 +271,7 @@ var (
 	rssSessions = flag.Int("rss-sessions", 20000, "BenchmarkSessionRSS: noise sessions held at once")
 	rssHeap     = flag.String("rss-heap", "", "BenchmarkSessionRSS: write the serve process's heap profile here while the sessions are held")
 	rssQueue    = flag.Int("rss-write-queue", 0, "BenchmarkSessionRSS: serve's --mqtt-write-queue (0: its default)")
+	rssCPU      = flag.String("rss-cpuprofile", "", "BenchmarkSessionRSS: write a CPU profile of the serve process here, taken over 20 s while the sessions are held and idle, and report its CPU per second")
 	rssStacks   = flag.String("rss-goroutines", "", "BenchmarkSessionRSS: write the serve process's goroutine stacks here while the sessions are held, and its memory statistics to this name + .mem")
 )
 
@@ -322,6 +323,11 @@ func BenchmarkSessionRSS(b *testing.B) {
 		b.ReportMetric(float64(stack1-stack0)/1024/float64(n), "stack-KiB/session")
 		if *rssHeap != "" {
 			Expect(fetch(srv.addr("pprof"), "/debug/pprof/heap", *rssHeap)).To(Succeed())
+		}
+		if *rssCPU != "" {
+			cpu0 := srv.cpuTime()
+			Expect(fetch(srv.addr("pprof"), "/debug/pprof/profile?seconds=20", *rssCPU)).To(Succeed())
+			b.ReportMetric((srv.cpuTime()-cpu0).Seconds()/20, "idle-cpu-cores")
 		}
 		if *rssStacks != "" {
 			Expect(fetch(srv.addr("pprof"), "/debug/pprof/goroutine?debug=2", *rssStacks)).To(Succeed())
