@@ -174,9 +174,11 @@ fig() {
 }
 at_once=$(fig connected_at_once)
 missing=$(fig missing)
+acked=$(fig acked)
+received=$(fig received)
 # Counts print as integers, not in the figures' six significant digits.
-acked=$(awk -v n="$(fig acked)" 'BEGIN { printf "%.0f", n }')
-received=$(awk -v n="$(fig received)" 'BEGIN { printf "%.0f", n }')
+acked=$(awk -v n="$acked" 'BEGIN { printf "%.0f", n }')
+received=$(awk -v n="$received" 'BEGIN { printf "%.0f", n }')
 p99_ms=$(fig connect_p99_ms)
 settled=$(fig settled_kib_per_device -)
 reconnects=$(fig reconnects)

@@ -46,6 +46,12 @@ qos=${QOS:-1}
 targets=${TARGETS:-a b c d}
 password=bench-sim
 
+if [ "$mode" = capacity ]; then
+  for v in $varies; do
+    case $v in connect | publish) ;; *) echo "bench-sim: unknown VARY $v (want connect or publish)" >&2; exit 2 ;; esac
+  done
+fi
+
 work=$(mktemp -d "${TMPDIR:-/tmp}/bench-sim.XXXXXX")
 serve_pid="" mosq_pid=""
 cleanup() {
@@ -134,7 +140,6 @@ search() {
   case $1 in
   connect) fleet+=(--capacity-start "$start") ;;
   publish) fleet+=(--capacity-start "$publish_start" --devices "${PUBLISHERS:-200}" --rate 200 --qos "$qos") ;;
-  *) log "unknown VARY $1 (want connect or publish)"; exit 2 ;;
   esac
 }
 
