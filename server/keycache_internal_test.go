@@ -25,7 +25,7 @@ func (d *countingDirectory) DeviceByKey(ctx context.Context, p handshake.Name, k
 var _ = Describe("the noise key cache", func() {
 	var (
 		dir   *countingDirectory
-		cache *keyCache
+		cache cachedDirectory
 		ctx   = context.Background()
 	)
 	key := func(i int) []byte { return []byte(fmt.Sprintf("%032d", i)) }
@@ -37,7 +37,7 @@ var _ = Describe("the noise key cache", func() {
 			handshake.DeviceRecord{ID: "r", Profile: handshake.Noise, Key: key(4), Revoked: true},
 			handshake.DeviceRecord{ID: "t", Profile: handshake.TLS, Key: key(5)},
 		)}
-		cache = newKeyCache(dir, 2)
+		cache = cachedDirectory{Directory: dir, cache: NewKeyCache(2)}
 	})
 
 	It("answers a noise key found once without the directory", func() {
@@ -68,13 +68,13 @@ var _ = Describe("the noise key cache", func() {
 			Expect(err).NotTo(HaveOccurred())
 			Expect(rec.ID).To(Equal(fmt.Sprintf("n%d", 1+i)))
 		}
-		Expect(cache.recs.Len()).To(Equal(2))
+		Expect(cache.cache.Len()).To(Equal(2))
 		for i := range 3 {
 			rec, err := cache.DeviceByKey(ctx, handshake.Noise, key(1+i))
 			Expect(err).NotTo(HaveOccurred())
 			Expect(rec.ID).To(Equal(fmt.Sprintf("n%d", 1+i)))
 		}
-		Expect(cache.recs.Len()).To(Equal(2))
+		Expect(cache.cache.Len()).To(Equal(2))
 	})
 
 	It("keeps its own copy of the key", func() {
@@ -86,5 +86,24 @@ var _ = Describe("the noise key cache", func() {
 		Expect(err).NotTo(HaveOccurred())
 		Expect(rec.Key).To(Equal(key(2)))
 		Expect(dir.byKey).To(Equal(1))
+	})
+
+	It("answers a device remembered ahead without the directory, and remembers only active noise devices while it has room", func() {
+		Expect(cache.cache.Remember(handshake.DeviceRecord{ID: "n1", Profile: handshake.Noise, Key: key(1)})).To(BeTrue())
+		rec, err := cache.DeviceByKey(ctx, handshake.Noise, key(1))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(rec.ID).To(Equal("n1"))
+		Expect(dir.byKey).To(BeZero())
+
+		Expect(cache.cache.Remember(handshake.DeviceRecord{ID: "r", Profile: handshake.Noise, Key: key(4), Revoked: true})).To(BeFalse())
+		Expect(cache.cache.Remember(handshake.DeviceRecord{ID: "t", Profile: handshake.TLS, Key: key(5)})).To(BeFalse())
+		Expect(cache.cache.Remember(handshake.DeviceRecord{ID: "n2", Profile: handshake.Noise, Key: key(2)})).To(BeTrue())
+		Expect(cache.cache.Full()).To(BeTrue())
+		Expect(cache.cache.Remember(handshake.DeviceRecord{ID: "n3", Profile: handshake.Noise, Key: key(3)})).To(BeFalse())
+		for i := 1; i <= 2; i++ {
+			_, err := cache.DeviceByKey(ctx, handshake.Noise, key(i))
+			Expect(err).NotTo(HaveOccurred())
+		}
+		Expect(dir.byKey).To(BeZero(), "a full cache's Remember pushed no device out")
 	})
 })

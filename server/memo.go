@@ -38,6 +38,26 @@ func (c *Memo[K, V]) Put(k K, v V) {
 	c.m[k] = v
 }
 
+// Add holds v for k unless the Memo is full and does not hold k already;
+// it reports whether it did. It fills a Memo ahead without forgetting what
+// Put kept.
+func (c *Memo[K, V]) Add(k K, v V) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.m[k]; !ok && len(c.m) >= c.max {
+		return false
+	}
+	c.m[k] = v
+	return true
+}
+
+// Full reports whether the Memo holds as many entries as it may.
+func (c *Memo[K, V]) Full() bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return len(c.m) >= c.max
+}
+
 // Len returns the number of entries held.
 func (c *Memo[K, V]) Len() int {
 	c.mu.RLock()

@@ -18,11 +18,12 @@ type ProfileDeps struct {
 	NoiseKeys    *noise.KeyRing
 	NoisePattern noise.Pattern
 	Certificate  tls.Certificate // the broker's certificate for the tls profile
-	// KeyCache, when positive, keeps up to this many noise devices found by
-	// key in memory (keyCache). Only for Directory and Counters of a
-	// registry whose keys never change and whose AcceptCounter refuses a
-	// revoked device; 0: every lookup asks Directory.
-	KeyCache int
+	// KeyCache, when not nil, answers noise lookups by key before
+	// Directory, and keeps the noise devices Directory finds. Only for
+	// Directory and Counters of a registry whose keys never change and whose
+	// AcceptCounter refuses a revoked device; nil: every lookup asks
+	// Directory.
+	KeyCache *KeyCache
 }
 
 // NewProfileServer returns the server side of profile p.
@@ -30,8 +31,8 @@ func NewProfileServer(p handshake.Name, d ProfileDeps) (handshake.Server, error)
 	switch p {
 	case handshake.Noise:
 		dir := d.Directory
-		if d.KeyCache > 0 {
-			dir = newKeyCache(dir, d.KeyCache)
+		if d.KeyCache != nil {
+			dir = cachedDirectory{Directory: dir, cache: d.KeyCache}
 		}
 		return noise.NewServer(noise.ServerConfig{Pattern: d.NoisePattern, Keys: d.NoiseKeys, Directory: dir, Counters: d.Counters})
 	case handshake.Seed:

@@ -8,6 +8,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"shakedown/handshake"
+	"shakedown/server"
 	"shakedown/server/registry"
 )
 
@@ -31,7 +32,7 @@ var _ = Describe("the grants of a device", func() {
 
 	It("reads a registered device's grants once, and gives them with the configuration's every time", func() {
 		reg := &grantsRegistry{}
-		grants := grantsFunc(context.Background(), reg, cfg)
+		grants := grantsFunc(context.Background(), reg, cfg, server.NewMemo[string, []string](10))
 		for range 3 {
 			Expect(grants("d1")).To(Equal([]string{"broadcast/#", "extra/d1", "fleet/d1/#"}))
 		}
@@ -40,7 +41,7 @@ var _ = Describe("the grants of a device", func() {
 
 	It("asks again for an ID the registry does not know", func() {
 		reg := &grantsRegistry{}
-		grants := grantsFunc(context.Background(), reg, cfg)
+		grants := grantsFunc(context.Background(), reg, cfg, server.NewMemo[string, []string](10))
 		for range 3 {
 			Expect(grants("d2")).To(Equal([]string{"broadcast/#"}))
 		}

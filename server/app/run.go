@@ -47,7 +47,8 @@ func Run(ctx context.Context, cfg server.Config, log *slog.Logger, ready func(Re
 	defer reg.Close()
 
 	metrics := server.NewMetrics()
-	sc, ring, err := stackConfig(ctx, cfg, reg, metrics, log)
+	cache := newCaches(server.DefaultKeyCache)
+	sc, ring, err := stackConfig(ctx, cfg, reg, cache, metrics, log)
 	if err != nil {
 		return err
 	}
@@ -103,6 +104,11 @@ func Run(ctx context.Context, cfg server.Config, log *slog.Logger, ready func(Re
 		defer wg.Done()
 		refreshKeys(ctx, reg, ring, cfg.KeyRefresh, log)
 	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		cache.warm(ctx, reg, log)
+	}()
 	log.Info("serving", "listeners", ls.Listeners, "registry", registryKind(cfg.Registry))
 	if ready != nil {
 		ready(ls)
@@ -115,7 +121,7 @@ func Run(ctx context.Context, cfg server.Config, log *slog.Logger, ready func(Re
 // stackConfig reads from the registry what the gateway and the broker
 // need: the noise key ring (returned for refreshKeys), each device's
 // grants and the tls devices' password check.
-func stackConfig(ctx context.Context, cfg server.Config, reg registry.Registry, metrics *server.Metrics, log *slog.Logger) (server.StackConfig, *noise.KeyRing, error) {
+func stackConfig(ctx context.Context, cfg server.Config, reg registry.Registry, cache caches, metrics *server.Metrics, log *slog.Logger) (server.StackConfig, *noise.KeyRing, error) {
 	keys, err := reg.ServerKeys(ctx)
 	if err != nil && cfg.Listen[handshake.Noise] != "" {
 		return server.StackConfig{}, nil, fmt.Errorf("reading the server keys (serve --fixtures imports one; or run shakedown serverkey announce, then serverkey promote): %w", err)
@@ -143,11 +149,11 @@ func stackConfig(ctx context.Context, cfg server.Config, reg registry.Registry, 
 	return server.StackConfig{
 		Listen: cfg.Listen,
 		Profiles: server.ProfileDeps{Directory: dir, Counters: counters, NoiseKeys: ring, NoisePattern: pattern, Certificate: cert,
-			KeyCache: server.DefaultKeyCache},
+			KeyCache: cache.keys},
 		Limits:   cfg.Limits(),
 		Observer: metrics,
 		Logger:   log.With("component", "gateway"),
-		Broker: broker.Options{Grants: grantsFunc(ctx, reg, cfg.Grants), Passwords: pw.Check,
+		Broker: broker.Options{Grants: grantsFunc(ctx, reg, cfg.Grants, cache.grants), Passwords: pw.Check,
 			BackendUser: cfg.BackendUser, BackendPassword: cfg.BackendPassword, WriteQueue: cfg.MQTTWriteQueue,
 			ConnectTimeout: cfg.ConnectTimeout, Observer: metrics,
 			Logger: log.With("component", "broker")},
@@ -270,11 +276,10 @@ func refreshKeys(ctx context.Context, reg registry.Registry, ring *noise.KeyRing
 // namespace: the configuration's, for every device and for id, and the
 // registry's for id. The broker asks once per CONNECT. A registered
 // device's grants never change (the registry sets them at registration
-// only), so the registry's answer for a device it knows is kept (up to
-// server.DefaultKeyCache devices); an ID it does not know is asked again
+// only), so the registry's answer for a device it knows is kept in known
+// (caches.warm may fill it ahead); an ID it does not know is asked again
 // each time.
-func grantsFunc(ctx context.Context, reg registry.Registry, cfg map[string][]string) func(string) []string {
-	known := server.NewMemo[string, []string](server.DefaultKeyCache)
+func grantsFunc(ctx context.Context, reg registry.Registry, cfg map[string][]string, known *server.Memo[string, []string]) func(string) []string {
 	return func(id string) []string {
 		g := append(append([]string(nil), cfg["*"]...), cfg[id]...)
 		if dg, ok := known.Get(id); ok {
