@@ -6,9 +6,9 @@ import (
 	"shakedown/handshake"
 )
 
-// DefaultKeyCache is the size serve gives its KeyCache: enough for every
-// device of a gateway's fleet (the 100,000-device run of docs/benchmarks.md)
-// at about 150 bytes each.
+// DefaultKeyCache is the size serve gives its KeyCache, and its grants
+// cache: enough for every device of a gateway's fleet (the 100,000-device
+// run of docs/benchmarks.md), at a few hundred bytes a device.
 const DefaultKeyCache = 1 << 17
 
 // KeyCache remembers noise devices by key, so that a device that connects
