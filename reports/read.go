@@ -14,9 +14,11 @@ import (
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 )
 
-// MaxInputSize bounds one input document: results of a large fleet hold a
-// few histograms of a few thousand counts each.
-const MaxInputSize = 64 << 20
+// MaxInputSize bounds one input document. Results hold a few histograms
+// of a few thousand counts each, and a per-second series whose latency
+// histograms grow with the fleet and its length: the merged results of
+// 100,000 devices over 25 minutes (docs/benchmarks.md) are 73 MB.
+const MaxInputSize = 256 << 20
 
 // Errors of the readers, wrapped in *InputError.
 var (

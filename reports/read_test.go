@@ -2,6 +2,7 @@ package reports_test
 
 import (
 	"errors"
+	"io"
 	"strings"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -17,6 +18,13 @@ var _ = Describe("Readers", func() {
 		Expect(run.Sim.Histograms).To(HaveKey("connect"))
 		Expect(run.Sim.Timeline.Samples).NotTo(BeEmpty())
 		Expect(run.Boards.Boards).NotTo(BeEmpty())
+	})
+
+	It("refuse a document larger than MaxInputSize, without reading past it", func() {
+		r := &countingReader{r: io.LimitReader(zeros{}, reports.MaxInputSize+1<<20)}
+		_, err := reports.ReadSim(r)
+		Expect(err).To(MatchError(reports.ErrTooLarge))
+		Expect(r.n).To(BeNumerically("<=", reports.MaxInputSize+1))
 	})
 
 	DescribeTable("refuse bad documents with an InputError that names the field, never the content",
@@ -53,3 +61,25 @@ func readSim(s string) error      { _, err := reports.ReadSim(strings.NewReader(
 func readBoards(s string) error   { _, err := reports.ReadBoards(strings.NewReader(s)); return err }
 func readTimeline(s string) error { _, err := reports.ReadTimeline(strings.NewReader(s)); return err }
 func readRun(s string) error      { _, err := reports.ReadRun(strings.NewReader(s)); return err }
+
+// zeros reads as an endless run of spaces.
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = ' '
+	}
+	return len(p), nil
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += n
+	return n, err
+}
