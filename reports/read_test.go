@@ -21,7 +21,7 @@ var _ = Describe("Readers", func() {
 	})
 
 	It("refuse a document larger than MaxInputSize, without reading past it", func() {
-		r := &countingReader{r: io.LimitReader(zeros{}, reports.MaxInputSize+1<<20)}
+		r := &countingReader{r: io.LimitReader(spaces{}, reports.MaxInputSize+1<<20)}
 		_, err := reports.ReadSim(r)
 		Expect(err).To(MatchError(reports.ErrTooLarge))
 		Expect(r.n).To(BeNumerically("<=", reports.MaxInputSize+1))
@@ -62,10 +62,10 @@ func readBoards(s string) error   { _, err := reports.ReadBoards(strings.NewRead
 func readTimeline(s string) error { _, err := reports.ReadTimeline(strings.NewReader(s)); return err }
 func readRun(s string) error      { _, err := reports.ReadRun(strings.NewReader(s)); return err }
 
-// zeros reads as an endless run of spaces.
-type zeros struct{}
+// spaces reads as an endless run of spaces.
+type spaces struct{}
 
-func (zeros) Read(p []byte) (int, error) {
+func (spaces) Read(p []byte) (int, error) {
 	for i := range p {
 		p[i] = ' '
 	}
