@@ -4,9 +4,16 @@ import (
 	"crypto/cipher"
 	"encoding/binary"
 	"errors"
+	"io"
 	"net"
 	"sync"
 )
+
+// minRecordRead is the smallest read a RecordConn asks of its conn. Reading
+// ahead into a buffer takes a small record (an MQTT PUBLISH, its ack) in one
+// read instead of one for the header and one for the body; the buffer grows
+// to the longest frame the session has seen.
+const minRecordRead = 256
 
 // RecordCipher seals and opens the records of one direction of a session.
 // Implementations keep their own nonce state and are used by one goroutine
@@ -28,7 +35,8 @@ type RecordConn struct {
 
 	rmu     sync.Mutex
 	recv    RecordCipher
-	rbuf    []byte // frame buffer
+	rbuf    []byte // bytes read from the conn; rbuf[roff:] are not yet framed
+	roff    int
 	pending []byte // opened plaintext not yet returned by Read
 	plain   []byte // backing array of pending
 	rerr    error  // sticky: a session that failed once stays failed
@@ -63,11 +71,10 @@ func (c *RecordConn) Read(p []byte) (int, error) {
 }
 
 func (c *RecordConn) readRecord() error {
-	frame, err := ReadFrame(c.Conn, c.rbuf, MaxFrameLen)
+	frame, err := c.nextFrame()
 	if err != nil {
 		return Fail(c.profile, StageTransport, FrameReason(err), err)
 	}
-	c.rbuf = frame[:0]
 	if len(frame) < c.recv.Overhead() {
 		return Fail(c.profile, StageTransport, ReasonShortFrame, errors.New("record shorter than its tag"))
 	}
@@ -77,6 +84,60 @@ func (c *RecordConn) readRecord() error {
 	}
 	c.plain = plain
 	c.pending = plain
+	return nil
+}
+
+// nextFrame returns the next frame's message, which stays valid until the
+// next call. Its errors are ReadFrame's: the conn's, io.ErrUnexpectedEOF for
+// a frame cut short, ErrEmptyFrame.
+func (c *RecordConn) nextFrame() ([]byte, error) {
+	if err := c.fill(FrameHeaderLen); err != nil {
+		return nil, err
+	}
+	n := int(binary.BigEndian.Uint16(c.rbuf[c.roff:]))
+	if n == 0 {
+		return nil, ErrEmptyFrame
+	}
+	if err := c.fill(FrameHeaderLen + n); err != nil {
+		if errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, err
+	}
+	start := c.roff + FrameHeaderLen
+	c.roff = start + n
+	return c.rbuf[start:c.roff], nil
+}
+
+// fill reads until want unframed bytes are buffered, taking whatever else the
+// conn has ready up to the buffer's capacity. io.EOF means the conn ended on
+// a frame boundary, io.ErrUnexpectedEOF inside a frame.
+func (c *RecordConn) fill(want int) error {
+	empty := 0
+	for len(c.rbuf)-c.roff < want {
+		if c.roff > 0 { // the frames before roff are spent
+			c.rbuf = c.rbuf[:copy(c.rbuf, c.rbuf[c.roff:])]
+			c.roff = 0
+		}
+		if cap(c.rbuf) < want {
+			grown := make([]byte, len(c.rbuf), max(want, minRecordRead))
+			c.rbuf = grown[:copy(grown, c.rbuf)]
+		}
+		n, err := c.Conn.Read(c.rbuf[len(c.rbuf):cap(c.rbuf)])
+		c.rbuf = c.rbuf[:len(c.rbuf)+n]
+		switch {
+		case len(c.rbuf)-c.roff >= want:
+			return nil
+		case err == io.EOF && len(c.rbuf) > c.roff:
+			return io.ErrUnexpectedEOF
+		case err != nil:
+			return err
+		case n == 0:
+			if empty++; empty == 100 { // as bufio: a reader that never yields
+				return io.ErrNoProgress
+			}
+		}
+	}
 	return nil
 }
 
