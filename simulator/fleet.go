@@ -81,7 +81,7 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		return nil, err
 	}
 	base := sampleMemory()
-	rx, err := f.startReceiver(ctx)
+	rxs, err := f.startReceivers(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -92,13 +92,15 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	f.schedule(ctx)
 	f.wg.Wait()
 	f.readers.Wait() // every device has closed its session: its reader is on its way out
-	f.drain(rx != nil)
+	f.drain(len(rxs) > 0)
 	interrupted := ctx.Err() != nil
-	if rx != nil {
-		rx.Disconnect(disconnectQuiesce)
+	var rxDone sync.WaitGroup
+	for _, rx := range rxs {
+		rxDone.Go(func() { rx.Disconnect(disconnectQuiesce) })
 	}
+	rxDone.Wait()
 	marks := smp.stop()
-	res := f.results(started, marks, rx != nil)
+	res := f.results(started, marks, len(rxs) > 0)
 	res.Interrupted, res.Shards[0].Interrupted = interrupted, interrupted
 	return res, nil
 }

@@ -283,6 +283,19 @@ var _ = Describe("a fleet against the in-process gateway", Ordered, func() {
 		Expect(total(res, simulator.StageConnack)).To(BeEquivalentTo(30))
 	})
 
+	It("shares the end-to-end subscription over several subscribers, each message arriving once", func() {
+		sc := gw.scenario(30)
+		sc.Receivers = 3
+		res := run(ctx, simulator.Config{Scenario: sc, Set: set})
+		c := res.Counts
+		Expect(res.Failures).To(BeEmpty())
+		Expect(c.Published).To(BeEquivalentTo(90))
+		Expect(c.Received).To(Equal(c.Acked), "a filter taken literally would deliver nothing")
+		Expect(c.Duplicates).To(BeZero(), "three plain subscriptions would deliver each message three times")
+		Expect(c.Missing).To(BeZero())
+		Expect(total(res, simulator.StageEndToEnd)).To(BeEquivalentTo(90))
+	})
+
 	It("measures MQTT over TLS against a broker, checking its certificate", func() {
 		addr, stop := tlsBroker(set.Broker)
 		defer stop()

@@ -17,18 +17,24 @@ const receiverKeepAlive = 30 * time.Second
 // the broker refused.
 var ErrReceiverRefused = errors.New("simulator: the broker refused the end-to-end subscription")
 
-// startReceiver connects the end-to-end subscriber: on the backend listener
-// when one is configured (the gateway's, whatever the target), else as a
-// client of the broker target. It runs in this process, so publish and
-// arrival times come from one clock. It returns nil when nothing is
-// published or the gateway target has no backend listener: end-to-end
-// latency is then not measured.
-func (f *fleet) startReceiver(ctx context.Context) (mqtt.Client, error) {
+// startReceivers connects the end-to-end subscribers (Scenario.ReceiversOf):
+// on the backend listener when one is configured (the gateway's, whatever
+// the target), else as clients of the broker target. They run in this
+// process, so publish and arrival times come from one clock. It returns
+// none when nothing is published or the gateway target has no backend
+// listener: end-to-end latency is then not measured.
+//
+// Several subscribers share one subscription, $share/GROUP/FILTER, GROUP
+// being the first one's client ID: the broker hands each message to one of
+// them, so every message still arrives once. A broker that refuses the
+// shared filter fails the run here; one that took it for a plain filter
+// would deliver nothing, and every message would count as missing.
+func (f *fleet) startReceivers(ctx context.Context) ([]mqtt.Client, error) {
 	if f.msgs == 0 {
 		return nil, nil
 	}
-	cfg := ClientConfig{ClientID: "shakedown-sim-rx-" + hex.EncodeToString(f.run[:4]),
-		HandshakeTimeout: f.sc.Timeouts.Handshake, KeepAlive: receiverKeepAlive}
+	id := "shakedown-sim-rx-" + hex.EncodeToString(f.run[:4])
+	cfg := ClientConfig{ClientID: id, HandshakeTimeout: f.sc.Timeouts.Handshake, KeepAlive: receiverKeepAlive}
 	switch b := f.sc.Backend; {
 	case b.Addr != "":
 		cfg.Addr, cfg.Username, cfg.Password = b.Addr, b.Username, b.Password
@@ -38,11 +44,35 @@ func (f *fleet) startReceiver(ctx context.Context) (mqtt.Client, error) {
 	default:
 		return nil, nil
 	}
+	n := f.sc.ReceiversOf()
+	filter := receiverFilter(f.sc.Topic)
+	if n > 1 {
+		filter = "$share/" + id + "/" + filter
+	}
+	rxs := make([]mqtt.Client, 0, n)
+	for i := range n {
+		if n > 1 {
+			cfg.ClientID = fmt.Sprintf("%s-%d", id, i)
+		}
+		c, err := f.startReceiver(ctx, cfg, filter)
+		if err != nil {
+			for _, c := range rxs {
+				c.Disconnect(0)
+			}
+			return nil, err
+		}
+		rxs = append(rxs, c)
+	}
+	return rxs, nil
+}
+
+// startReceiver connects one end-to-end subscriber and subscribes it.
+func (f *fleet) startReceiver(ctx context.Context, cfg ClientConfig, filter string) (mqtt.Client, error) {
 	c, err := Connect(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("simulator: connecting the end-to-end subscriber: %w", err)
 	}
-	tok := c.Subscribe(receiverFilter(f.sc.Topic), f.sc.QoS, f.onMessage)
+	tok := c.Subscribe(filter, f.sc.QoS, f.onMessage)
 	if !tok.WaitTimeout(f.sc.Timeouts.Ack) || tok.Error() != nil {
 		c.Disconnect(0)
 		return nil, fmt.Errorf("simulator: subscribing the end-to-end subscriber: %w", errors.Join(ErrReceiverRefused, tok.Error()))

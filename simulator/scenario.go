@@ -87,7 +87,15 @@ type Scenario struct {
 	// reference client), EngineLean (paho's packet codec under one reader
 	// goroutine per device), or EngineAuto (empty): lean above LeanAbove
 	// devices, paho up to it. Results record the engine that ran.
-	Engine       string    `yaml:"engine" json:"engine,omitempty"`
+	Engine string `yaml:"engine" json:"engine,omitempty"`
+	// Receivers is how many end-to-end subscribers share the fleet's
+	// messages: above 1 they hold one shared subscription
+	// ($share/GROUP/FILTER, MQTT 5 §4.8.2), so the broker hands each message
+	// to one of them and queues it for that one alone. A broker keeps a
+	// bounded queue per client and drops a message for a full one, so a
+	// single subscriber falls behind first when the machine is saturated.
+	// 0 (the default): 1 up to LeanAbove devices, ReceiversAbove above.
+	Receivers    int       `yaml:"receivers" json:"receivers,omitempty"`
 	Reconnect    Reconnect `yaml:"reconnect" json:"reconnect"`
 	Hostile      Hostile   `yaml:"hostile" json:"hostile"`
 	Timeouts     Timeouts  `yaml:"timeouts" json:"timeouts"`
@@ -131,6 +139,25 @@ func (s *Scenario) EngineOf() string {
 		return EngineLean
 	}
 	return EnginePaho
+}
+
+// ReceiversAbove is the number of end-to-end subscribers of a fleet of more
+// than LeanAbove devices when the scenario names none; MaxReceivers bounds
+// the number a scenario may name.
+const (
+	ReceiversAbove = 4
+	MaxReceivers   = 64
+)
+
+// ReceiversOf is the number of end-to-end subscribers the fleet runs.
+func (s *Scenario) ReceiversOf() int {
+	switch {
+	case s.Receivers > 0:
+		return s.Receivers
+	case s.Devices > LeanAbove:
+		return ReceiversAbove
+	}
+	return 1
 }
 
 // Reconnect is what a device does after a failed connect or a lost session.
@@ -341,6 +368,8 @@ func (s *Scenario) Check() error {
 		return bad("keepalive", "want at most %v (MQTT's 16-bit seconds)", maxKeepAlive)
 	case s.Engine != EngineAuto && s.Engine != EnginePaho && s.Engine != EngineLean:
 		return bad("engine", "want paho, lean or empty (lean above %d devices)", LeanAbove)
+	case s.Receivers < 0 || s.Receivers > MaxReceivers:
+		return bad("receivers", "want 0-%d (0: 1 up to %d devices, %d above)", MaxReceivers, LeanAbove, ReceiversAbove)
 	}
 	if s.PublishInterval > 0 && s.Hold/s.PublishInterval > maxMessages {
 		return bad("publish_interval", "more than %d messages per device", maxMessages)

@@ -150,3 +150,26 @@ var _ = Describe("the engine a scenario runs on", func() {
 		Expect(se.Field).To(Equal("engine"))
 	})
 })
+
+var _ = Describe("the end-to-end subscribers of a scenario", func() {
+	It("are one up to LeanAbove devices and ReceiversAbove above, unless the scenario names a number", func() {
+		sc := simulator.DefaultScenario()
+		sc.Devices = simulator.LeanAbove
+		Expect(sc.ReceiversOf()).To(Equal(1))
+		sc.Devices++
+		Expect(sc.ReceiversOf()).To(Equal(simulator.ReceiversAbove))
+		sc.Receivers = 1
+		Expect(sc.ReceiversOf()).To(Equal(1))
+	})
+
+	It("refuses a negative number and more than MaxReceivers", func() {
+		for _, n := range []int{-1, simulator.MaxReceivers + 1} {
+			sc := simulator.DefaultScenario()
+			sc.Broker.Addr, sc.Target = "127.0.0.1:1", simulator.TargetBroker
+			sc.Receivers = n
+			var se *simulator.ScenarioError
+			Expect(errors.As(sc.Check(), &se)).To(BeTrue(), "%d", n)
+			Expect(se.Field).To(Equal("receivers"))
+		}
+	})
+})

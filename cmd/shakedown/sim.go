@@ -247,6 +247,8 @@ func (o *simOptions) bindFleet(f *pflag.FlagSet) {
 	add("keepalive", func(d, s *simulator.Scenario) { d.KeepAlive = s.KeepAlive })
 	f.StringVar(&fs.Engine, "engine", fs.Engine, fmt.Sprintf("device engine: paho (the reference client) or lean (paho's packet codec, one goroutine a device); default lean above %d devices", simulator.LeanAbove))
 	add("engine", func(d, s *simulator.Scenario) { d.Engine = s.Engine })
+	f.IntVar(&fs.Receivers, "receivers", fs.Receivers, fmt.Sprintf("end-to-end subscribers sharing the fleet's messages ($share subscription when above 1); 0: 1 up to %d devices, %d above", simulator.LeanAbove, simulator.ReceiversAbove))
+	add("receivers", func(d, s *simulator.Scenario) { d.Receivers = s.Receivers })
 	f.StringVar(&fs.Reconnect.Policy, "reconnect", fs.Reconnect.Policy, "after a failed connect or a lost session: none, immediate or backoff")
 	add("reconnect", func(d, s *simulator.Scenario) { d.Reconnect.Policy = s.Reconnect.Policy })
 	f.IntVar(&fs.Reconnect.MaxAttempts, "reconnect-attempts", fs.Reconnect.MaxAttempts, "retries per device")
