@@ -1,6 +1,9 @@
 package weierstrass
 
-import "math/big"
+import (
+	"math/big"
+	"sync"
+)
 
 // Curve holds the domain parameters of a short-Weierstrass curve,
 // T = (p, a, b, G, n, h) in the notation of SEC 1 v2.0 §3.1.1.
@@ -11,6 +14,18 @@ type Curve struct {
 	Gx, Gy *big.Int // the base point G
 	N      *big.Int // the order of G
 	H      int      // the cofactor
+
+	// base holds ScalarBaseMult's multiples of G, computed on its first
+	// call; nil: ScalarBaseMult is ScalarMult of G. It depends on P, A, G
+	// and N only, so a copy that changes B (another curve through the same
+	// G, as the invalid-curve attack has it) may share it; a copy that
+	// changes any of those four must set it to nil.
+	base *baseTable
+}
+
+type baseTable struct {
+	once sync.Once
+	wins [][baseDigits]jpoint
 }
 
 // FieldLen is the length in bytes of an encoded field element.
@@ -46,6 +61,7 @@ var secp160r1 = &Curve{
 	Gy:   hexInt("23A628553168947D59DCC912042351377AC5FB32"),
 	N:    hexInt("0100000000000000000001F4C8F927AED3CA752257"),
 	H:    1,
+	base: new(baseTable),
 }
 
 // secp256r1 (P-256): SEC 2 v2.0 §2.4.2, identical to FIPS 186-4 §D.1.2.3.
@@ -58,6 +74,7 @@ var p256 = &Curve{
 	Gy:   hexInt("4FE342E2FE1A7F9B8EE7EB4A7C0F9E162BCE33576B315ECECBB6406837BF51F5"),
 	N:    hexInt("FFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551"),
 	H:    1,
+	base: new(baseTable),
 }
 
 // Secp160r1 returns the SEC 2 curve secp160r1. The result is shared: do not

@@ -57,8 +57,61 @@ func (c *Curve) Add(p, q Point) Point { return c.affine(c.add(c.jacobian(p), c.j
 // Double returns 2p. The input is not checked to be on the curve.
 func (c *Curve) Double(p Point) Point { return c.affine(c.double(c.jacobian(p))) }
 
-// ScalarBaseMult returns k·G for the big-endian scalar k.
-func (c *Curve) ScalarBaseMult(k []byte) Point { return c.ScalarMult(c.Generator(), k) }
+// ScalarBaseMult returns k·G for the big-endian scalar k (any length, any
+// value; k = 0 and multiples of n give infinity). It reduces k mod n (G has
+// order n) and adds one precomputed multiple of G per 4-bit digit, with no
+// doubling: about a fifth of ScalarMult's work (BenchmarkScalarBaseMult).
+// Like ScalarMult it is not constant time: the digits pick the table
+// entries, and the table is indexed by the secret.
+func (c *Curve) ScalarBaseMult(k []byte) Point {
+	if c.base == nil {
+		return c.ScalarMult(c.Generator(), k)
+	}
+	c.base.once.Do(func() { c.base.wins = c.baseWins() })
+	e := new(big.Int).SetBytes(k)
+	e.Mod(e, c.N)
+	acc := jpoint{x: new(big.Int), y: new(big.Int), z: new(big.Int)} // infinity
+	for i, win := range c.base.wins {
+		if d := digit(e, i); d != 0 {
+			acc = c.add(acc, win[d-1])
+		}
+	}
+	return c.affine(acc)
+}
+
+// baseBits is the width of ScalarBaseMult's digits; baseDigits the nonzero
+// values of one.
+const (
+	baseBits   = 4
+	baseDigits = 1<<baseBits - 1
+)
+
+// baseWins returns wins[i][d-1] = d·16^i·G for every digit position i of a
+// scalar below n and every digit d in 1..15, in affine form (Z = 1).
+func (c *Curve) baseWins() [][baseDigits]jpoint {
+	wins := make([][baseDigits]jpoint, (c.N.BitLen()+baseBits-1)/baseBits)
+	step := c.jacobian(c.Generator()) // 16^i·G
+	for i := range wins {
+		acc := step
+		for d := range baseDigits {
+			if d > 0 {
+				acc = c.add(acc, step)
+			}
+			wins[i][d] = c.jacobian(c.affine(acc))
+		}
+		step = c.double(c.double(c.double(c.double(step))))
+	}
+	return wins
+}
+
+// digit returns the i-th 4-bit digit of e, least significant first.
+func digit(e *big.Int, i int) int {
+	d := 0
+	for b := baseBits - 1; b >= 0; b-- {
+		d = d<<1 | int(e.Bit(i*baseBits+b))
+	}
+	return d
+}
 
 // ScalarMult returns k·p for the big-endian scalar k (any length, any value;
 // k = 0 gives infinity). The point is NOT checked: an off-curve p is

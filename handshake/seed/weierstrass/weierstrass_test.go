@@ -148,3 +148,44 @@ var _ = Describe("encoding and validation", func() {
 		})
 	}
 })
+
+var _ = Describe("multiplying the base point", func() {
+	for _, c := range curves {
+		It("gives ScalarMult's k·G for every scalar, reduced or not, on "+c.Name, func() {
+			n := c.N
+			bounds := []*big.Int{big.NewInt(0), big.NewInt(1), big.NewInt(15), big.NewInt(16), big.NewInt(17),
+				new(big.Int).Sub(n, big.NewInt(1)), n, new(big.Int).Add(n, big.NewInt(1)), new(big.Int).Lsh(n, 1),
+				new(big.Int).Lsh(big.NewInt(1), uint(n.BitLen()-1)), new(big.Int).Lsh(big.NewInt(15), uint(n.BitLen()-1))}
+			ks := [][]byte{nil, {0}, bytesOf(0xff, c.ScalarLen()), bytesOf(0xff, 3*c.ScalarLen())}
+			for _, b := range bounds {
+				ks = append(ks, b.Bytes())
+			}
+			for range 200 {
+				ks = append(ks, randomScalar(c))
+			}
+			for _, k := range ks {
+				want := c.ScalarMult(c.Generator(), k)
+				Expect(c.ScalarBaseMult(k).Equal(want)).To(BeTrue(), "k = %x", k)
+			}
+		})
+
+		It("falls back to ScalarMult for a curve built without the table, and a copy through another b shares it ("+c.Name+")", func() {
+			own := weierstrass.Curve{Name: c.Name, P: c.P, A: c.A, B: c.B, Gx: c.Gx, Gy: c.Gy, N: c.N, H: c.H}
+			other := *c
+			other.B = big.NewInt(7)
+			for range 20 {
+				k := randomScalar(c)
+				Expect(own.ScalarBaseMult(k).Equal(c.ScalarBaseMult(k))).To(BeTrue())
+				Expect(other.ScalarBaseMult(k).Equal(other.ScalarMult(other.Generator(), k))).To(BeTrue())
+			}
+		})
+	}
+})
+
+func bytesOf(b byte, n int) []byte {
+	out := make([]byte, n)
+	for i := range out {
+		out[i] = b
+	}
+	return out
+}
