@@ -104,13 +104,15 @@ var _ = Describe("a record conn reading", func() {
 
 	It("tells a conn that ends inside a frame from one that ends between frames", func() {
 		wire := sealed([]byte("whole"), []byte("cut"))
+		// the second frame's length on the wire
+		second := handshake.FrameHeaderLen + len("cut") + chacha20poly1305.Overhead
 		for _, cut := range []int{1, 2, 5} { // inside the second frame's header, after it, inside the body
-			rc, _ := receiver(wire[:len(wire)-len("cut")-16-2+cut], 0)
+			rc, _ := receiver(wire[:len(wire)-second+cut], 0)
 			got, err := readAll(rc)
 			Expect(string(got)).To(Equal("whole"))
 			Expect(handshake.ReasonOf(err)).To(Equal(handshake.ReasonShortFrame), "cut %d bytes in", cut)
 		}
-		rc, _ := receiver(wire[:len(wire)-len("cut")-16-2], 0)
+		rc, _ := receiver(wire[:len(wire)-second], 0)
 		got, err := readAll(rc)
 		Expect(string(got)).To(Equal("whole"))
 		Expect(errors.Is(err, io.EOF)).To(BeTrue())

@@ -26,9 +26,10 @@ var ErrReceiverRefused = errors.New("simulator: the broker refused the end-to-en
 //
 // Several subscribers share one subscription, $share/GROUP/FILTER, GROUP
 // being the prefix of their client IDs (GROUP-0, GROUP-1, ...): the broker
-// hands each message to one of them, so every message still arrives once. A broker that refuses the
-// shared filter fails the run here; one that took it for a plain filter
-// would deliver nothing, and every message would count as missing.
+// hands each message to one of them, so every message still arrives once.
+// A broker that refuses the shared filter fails the run here; one that took
+// it for a plain filter would deliver nothing, and every message would
+// count as missing.
 func (f *fleet) startReceivers(ctx context.Context) ([]mqtt.Client, error) {
 	if f.msgs == 0 {
 		return nil, nil
