@@ -39,7 +39,10 @@
 // samples (coordinated omission). End-to-end latency comes from a
 // subscriber in the same process (the gateway's backend listener, or the
 // broker itself), with the scheduled publish time in the payload's header:
-// one clock, no skew. Failures are counted by stage and reason code
+// one clock, no skew. The subscriber runs on the fleet's engine: paho's
+// client on the paho engine; on the lean engine, paho's codec in one
+// goroutine that acknowledges, in one write, every message one read
+// brought (leanRx). Failures are counted by stage and reason code
 // (handshake.ReasonOf, and the device reasons of package handshake). While
 // a run goes, Prometheus metrics and a progress line show it: rates per
 // second since the last line and the p99s of the seconds since. Every run

@@ -96,7 +96,7 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	interrupted := ctx.Err() != nil
 	var rxDone sync.WaitGroup
 	for _, rx := range rxs {
-		rxDone.Go(func() { rx.Disconnect(disconnectQuiesce) })
+		rxDone.Go(rx.close)
 	}
 	rxDone.Wait()
 	marks := smp.stop()

@@ -283,9 +283,10 @@ var _ = Describe("a fleet against the in-process gateway", Ordered, func() {
 		Expect(total(res, simulator.StageConnack)).To(BeEquivalentTo(30))
 	})
 
-	It("shares the end-to-end subscription over several subscribers, each message arriving once", func() {
+	DescribeTable("shares the end-to-end subscription over several subscribers, each message arriving once", func(engine string) {
 		sc := gw.scenario(30)
 		sc.Receivers = 3
+		sc.Engine = engine
 		res := run(ctx, simulator.Config{Scenario: sc, Set: set})
 		c := res.Counts
 		Expect(res.Failures).To(BeEmpty())
@@ -294,7 +295,10 @@ var _ = Describe("a fleet against the in-process gateway", Ordered, func() {
 		Expect(c.Duplicates).To(BeZero(), "three plain subscriptions would deliver each message three times")
 		Expect(c.Missing).To(BeZero())
 		Expect(total(res, simulator.StageEndToEnd)).To(BeEquivalentTo(90))
-	})
+	},
+		Entry("paho's subscribers", simulator.EnginePaho),
+		Entry("lean subscribers", simulator.EngineLean),
+	)
 
 	It("measures MQTT over TLS against a broker, checking its certificate", func() {
 		addr, stop := tlsBroker(set.Broker)
@@ -484,6 +488,22 @@ var _ = Describe("a fleet against the in-process gateway", Ordered, func() {
 				Expect(r.Failures).To(BeEmpty(), r.Scenario.Engine)
 			}
 			Expect(lean.Counts).To(Equal(paho.Counts))
+		})
+
+		// A subscriber of QoS 0 messages acknowledges nothing: it survives
+		// a hold past 1.5 keep-alives of the broker's only by its PINGREQs.
+		It("keeps the end-to-end subscriber of QoS 0 messages alive with PINGREQ on both engines", func() {
+			sc := gw.scenario(10)
+			sc.QoS = 0
+			sc.KeepAlive = 2 * time.Second       // the subscriber's too, being shorter than its own
+			sc.PublishInterval = 4 * time.Second // a message after 1.5 keep-alives
+			sc.Hold = 2 * sc.PublishInterval
+			paho, lean := onBoth(sc)
+			for _, r := range []*simulator.Results{paho, lean} {
+				Expect(r.Failures).To(BeEmpty(), r.Scenario.Engine)
+				Expect(r.Counts.Published).To(BeEquivalentTo(20), r.Scenario.Engine)
+				Expect(r.Counts.Received).To(Equal(r.Counts.Published), r.Scenario.Engine)
+			}
 		})
 	})
 

@@ -129,39 +129,47 @@ func leanKeepAlive(ka time.Duration) time.Duration {
 	return ka
 }
 
-// connect sends CONNECT and reads its CONNACK before ctx's deadline; a
-// cancelled ctx ends the wait at once.
+// connect sends CONNECT and reads its CONNACK (connectLean).
 func (l *leanLink) connect(ctx context.Context, cfg ClientConfig) error {
-	if dl, ok := ctx.Deadline(); ok {
-		l.conn.SetDeadline(dl)
-	}
-	stop := context.AfterFunc(ctx, func() { l.conn.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
-	p := packets.NewControlPacket(packets.Connect).(*packets.ConnectPacket)
-	p.ProtocolName, p.ProtocolVersion, p.CleanSession = mqttProtocolName, mqttProtocolLevel, true
-	p.Keepalive = uint16(l.keepAlive / time.Second)
-	p.ClientIdentifier = cfg.ClientID
-	p.Username, p.UsernameFlag = cfg.Username, cfg.Username != ""
-	p.Password, p.PasswordFlag = []byte(cfg.Password), cfg.Password != ""
-	if err := p.Write(l.conn); err != nil {
+	if err := connectLean(ctx, l.conn, l.profile, l.keepAlive, cfg); err != nil {
 		return err
 	}
 	l.lastSent.Store(time.Now().UnixNano())
-	cp, err := readPacket(l.conn, l.profile, maxLeanPacket)
+	return nil
+}
+
+// connectLean sends a clean session's CONNECT of cfg on conn and reads its
+// CONNACK before ctx's deadline; a cancelled ctx ends the wait at once.
+func connectLean(ctx context.Context, conn net.Conn, profile handshake.Name, keepAlive time.Duration, cfg ClientConfig) error {
+	if dl, ok := ctx.Deadline(); ok {
+		conn.SetDeadline(dl)
+	}
+	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	p := packets.NewControlPacket(packets.Connect).(*packets.ConnectPacket)
+	p.ProtocolName, p.ProtocolVersion, p.CleanSession = mqttProtocolName, mqttProtocolLevel, true
+	p.Keepalive = uint16(keepAlive / time.Second)
+	p.ClientIdentifier = cfg.ClientID
+	p.Username, p.UsernameFlag = cfg.Username, cfg.Username != ""
+	p.Password, p.PasswordFlag = []byte(cfg.Password), cfg.Password != ""
+	if err := p.Write(conn); err != nil {
+		return err
+	}
+	cp, err := readPacket(conn, profile, maxLeanPacket)
 	if err != nil {
 		return err
 	}
 	ack, ok := cp.(*packets.ConnackPacket)
 	switch {
 	case !ok: // [MQTT-3.2.0-1]: the first packet from the server is CONNACK
-		return handshake.Fail(l.profile, handshake.StageTransport, handshake.ReasonProtocolViolation, ErrUnexpectedPacket)
+		return handshake.Fail(profile, handshake.StageTransport, handshake.ReasonProtocolViolation, ErrUnexpectedPacket)
 	case ack.ReturnCode != packets.Accepted:
 		return connackError(ack.ReturnCode)
 	}
 	if !stop() {
 		return ctx.Err()
 	}
-	return l.conn.SetDeadline(time.Time{})
+	return conn.SetDeadline(time.Time{})
 }
 
 // read is the session's reader: it dispatches every packet until the

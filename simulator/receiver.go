@@ -10,7 +10,8 @@ import (
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 )
 
-// receiverKeepAlive is the end-to-end subscriber's MQTT keep-alive.
+// receiverKeepAlive is the end-to-end subscriber's MQTT keep-alive, or the
+// scenario's when that is shorter.
 const receiverKeepAlive = 30 * time.Second
 
 // ErrReceiverRefused is a subscription of the end-to-end subscriber that
@@ -30,12 +31,18 @@ var ErrReceiverRefused = errors.New("simulator: the broker refused the end-to-en
 // A broker that refuses the shared filter fails the run here; one that took
 // it for a plain filter would deliver nothing, and every message would
 // count as missing.
-func (f *fleet) startReceivers(ctx context.Context) ([]mqtt.Client, error) {
+//
+// On the lean engine the subscribers are lean too (leanRx); the paho
+// engine keeps paho's client.
+func (f *fleet) startReceivers(ctx context.Context) ([]rxLink, error) {
 	if f.msgs == 0 {
 		return nil, nil
 	}
 	id := "shakedown-sim-rx-" + hex.EncodeToString(f.run[:4])
 	cfg := ClientConfig{ClientID: id, HandshakeTimeout: f.sc.Timeouts.Handshake, KeepAlive: receiverKeepAlive}
+	if ka := f.sc.KeepAlive; ka > 0 && ka < cfg.KeepAlive {
+		cfg.KeepAlive = ka
+	}
 	switch b := f.sc.Backend; {
 	case b.Addr != "":
 		cfg.Addr, cfg.Username, cfg.Password = b.Addr, b.Username, b.Password
@@ -50,25 +57,32 @@ func (f *fleet) startReceivers(ctx context.Context) ([]mqtt.Client, error) {
 	if n > 1 {
 		filter = "$share/" + id + "/" + filter
 	}
-	rxs := make([]mqtt.Client, 0, n)
+	rxs := make([]rxLink, 0, n)
 	for i := range n {
 		if n > 1 {
 			cfg.ClientID = fmt.Sprintf("%s-%d", id, i)
 		}
-		c, err := f.startReceiver(ctx, cfg, filter)
+		var rx rxLink
+		var err error
+		if f.sc.Engine == EngineLean {
+			rx, err = f.startLeanReceiver(ctx, cfg, filter)
+		} else {
+			rx, err = f.startReceiver(ctx, cfg, filter)
+		}
 		if err != nil {
-			for _, c := range rxs {
-				c.Disconnect(0)
+			for _, rx := range rxs {
+				rx.close()
 			}
 			return nil, err
 		}
-		rxs = append(rxs, c)
+		rxs = append(rxs, rx)
 	}
 	return rxs, nil
 }
 
-// startReceiver connects one end-to-end subscriber and subscribes it.
-func (f *fleet) startReceiver(ctx context.Context, cfg ClientConfig, filter string) (mqtt.Client, error) {
+// startReceiver connects one end-to-end subscriber on paho's client and
+// subscribes it.
+func (f *fleet) startReceiver(ctx context.Context, cfg ClientConfig, filter string) (rxLink, error) {
 	c, err := Connect(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("simulator: connecting the end-to-end subscriber: %w", err)
@@ -86,13 +100,16 @@ func (f *fleet) startReceiver(ctx context.Context, cfg ClientConfig, filter stri
 			}
 		}
 	}
-	return c, nil
+	return pahoRx{c}, nil
 }
 
-// onMessage matches a delivered message to its publish.
-func (f *fleet) onMessage(_ mqtt.Client, m mqtt.Message) {
+// onMessage is paho's handler of a delivered message.
+func (f *fleet) onMessage(_ mqtt.Client, m mqtt.Message) { f.receive(m.Payload()) }
+
+// receive matches a delivered message to its publish.
+func (f *fleet) receive(payload []byte) {
 	now := time.Now()
-	h, err := parsePayload(m.Payload())
+	h, err := parsePayload(payload)
 	if err != nil {
 		f.rec.malformed.Add(1)
 		return
