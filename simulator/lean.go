@@ -3,6 +3,7 @@ package simulator
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -85,29 +86,15 @@ type subReply struct {
 }
 
 // dialLean opens a session: TCP, the profile's handshake and CONNECT, in
-// the caller's goroutine, bounded by cfg.HandshakeTimeout and ctx; then
-// starts the session's reader.
+// the caller's goroutine (openLean); then starts the session's reader.
 func dialLean(ctx context.Context, cfg ClientConfig, o linkOptions) (link, error) {
-	if cfg.HandshakeTimeout <= 0 {
-		cfg.HandshakeTimeout = 10 * time.Second
-	}
-	hctx, cancel := context.WithTimeout(ctx, cfg.HandshakeTimeout)
-	defer cancel()
-	conn, err := open(hctx, cfg)
+	ka := leanKeepAlive(cfg.KeepAlive)
+	conn, profile, err := openLean(ctx, cfg, ka)
 	if err != nil {
 		return nil, err
 	}
-	l := &leanLink{conn: conn, profile: PlainMQTT, o: o, keepAlive: leanKeepAlive(cfg.KeepAlive)}
-	if cfg.Device != nil {
-		l.profile = cfg.Device.Profile()
-	}
-	if err := l.connect(hctx, cfg); err != nil {
-		conn.Close()
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		return nil, err
-	}
+	l := &leanLink{conn: conn, profile: profile, o: o, keepAlive: ka}
+	l.lastSent.Store(time.Now().UnixNano())
 	l.mu.Lock()
 	if l.keepAlive > 0 {
 		l.ka = time.AfterFunc(l.keepAlive, l.keepAliveCheck)
@@ -116,6 +103,33 @@ func dialLean(ctx context.Context, cfg ClientConfig, o linkOptions) (link, error
 	o.readers.Add(1)
 	go l.read()
 	return l, nil
+}
+
+// openLean dials cfg, runs its profile's handshake and a clean session's
+// CONNECT of keepAlive (connectLean), bounded by cfg.HandshakeTimeout and
+// ctx, and returns the conn and its profile.
+func openLean(ctx context.Context, cfg ClientConfig, keepAlive time.Duration) (net.Conn, handshake.Name, error) {
+	if cfg.HandshakeTimeout <= 0 {
+		cfg.HandshakeTimeout = 10 * time.Second
+	}
+	hctx, cancel := context.WithTimeout(ctx, cfg.HandshakeTimeout)
+	defer cancel()
+	conn, err := open(hctx, cfg)
+	if err != nil {
+		return nil, "", err
+	}
+	profile := PlainMQTT
+	if cfg.Device != nil {
+		profile = cfg.Device.Profile()
+	}
+	if err := connectLean(hctx, conn, profile, keepAlive, cfg); err != nil {
+		conn.Close()
+		if ctx.Err() != nil {
+			return nil, "", ctx.Err()
+		}
+		return nil, "", err
+	}
+	return conn, profile, nil
 }
 
 // leanKeepAlive is the keep-alive of ClientConfig.KeepAlive, as paho reads it.
@@ -127,15 +141,6 @@ func leanKeepAlive(ka time.Duration) time.Duration {
 		return pahoKeepAlive
 	}
 	return ka
-}
-
-// connect sends CONNECT and reads its CONNACK (connectLean).
-func (l *leanLink) connect(ctx context.Context, cfg ClientConfig) error {
-	if err := connectLean(ctx, l.conn, l.profile, l.keepAlive, cfg); err != nil {
-		return err
-	}
-	l.lastSent.Store(time.Now().UnixNano())
-	return nil
 }
 
 // connectLean sends a clean session's CONNECT of cfg on conn and reads its
@@ -176,17 +181,21 @@ func connectLean(ctx context.Context, conn net.Conn, profile handshake.Name, kee
 // connection ends, then ends the session.
 func (l *leanLink) read() {
 	defer l.o.readers.Done()
-	var err error
+	l.end(readPackets(l.conn, l.profile, l.handle))
+}
+
+// readPackets reads control packets from r and hands each to handle until
+// either fails, and returns that error.
+func readPackets(r io.Reader, p handshake.Name, handle func(packets.ControlPacket) error) error {
 	for {
-		var cp packets.ControlPacket
-		if cp, err = readPacket(l.conn, l.profile, maxLeanPacket); err != nil {
-			break
+		cp, err := readPacket(r, p, maxLeanPacket)
+		if err != nil {
+			return err
 		}
-		if err = l.handle(cp); err != nil {
-			break
+		if err := handle(cp); err != nil {
+			return err
 		}
 	}
-	l.end(err)
 }
 
 // handle acts on one packet from the server.
@@ -204,10 +213,8 @@ func (l *leanLink) handle(cp packets.ControlPacket) error {
 		l.subscribed(p)
 	case *packets.PublishPacket:
 		return l.deliver(p)
-	case *packets.PubrelPacket: // an inbound QoS 2 message, part 2 [MQTT-4.3.3-11]
-		comp := packets.NewControlPacket(packets.Pubcomp).(*packets.PubcompPacket)
-		comp.MessageID = p.MessageID
-		return l.write(comp)
+	case *packets.PubrelPacket: // an inbound QoS 2 message, part 2
+		return l.write(pubcomp(p.MessageID))
 	case *packets.PingrespPacket:
 		l.mu.Lock()
 		l.pingAt = time.Time{}
@@ -223,17 +230,34 @@ func (l *leanLink) handle(cp packets.ControlPacket) error {
 // acknowledges it by its QoS (MQTT 3.1.1 §4.3).
 func (l *leanLink) deliver(p *packets.PublishPacket) error {
 	l.o.delivered()
+	if ack := deliveryAck(p); ack != nil {
+		return l.write(ack)
+	}
+	return nil
+}
+
+// deliveryAck is what a client owes the server for a delivery (MQTT 3.1.1
+// §4.3): PUBACK at QoS 1, PUBREC at QoS 2, nothing (nil) at QoS 0.
+func deliveryAck(p *packets.PublishPacket) packets.ControlPacket {
 	switch p.Qos {
 	case 1:
 		ack := packets.NewControlPacket(packets.Puback).(*packets.PubackPacket)
 		ack.MessageID = p.MessageID
-		return l.write(ack)
+		return ack
 	case 2:
 		rec := packets.NewControlPacket(packets.Pubrec).(*packets.PubrecPacket)
 		rec.MessageID = p.MessageID
-		return l.write(rec)
+		return rec
 	}
 	return nil
+}
+
+// pubcomp is the PUBCOMP that answers the server's PUBREL of an inbound
+// QoS 2 message [MQTT-4.3.3-11].
+func pubcomp(id uint16) packets.ControlPacket {
+	comp := packets.NewControlPacket(packets.Pubcomp).(*packets.PubcompPacket)
+	comp.MessageID = id
+	return comp
 }
 
 // write sends one packet, within the ack timeout; a failed write fails the

@@ -58,31 +58,20 @@ type leanRx struct {
 }
 
 // rxBuffer is the size of a lean subscriber's read and write buffers: a
-// read takes up to about 30 messages of the default payload, and 1,024
+// read takes up to about 40 messages of the default topic and payload, and 1,024
 // PUBACKs fit in one write.
 const rxBuffer = 4096
 
 // startLeanReceiver connects one end-to-end subscriber on the lean engine
 // and subscribes it to filter at the scenario's QoS.
 func (f *fleet) startLeanReceiver(ctx context.Context, cfg ClientConfig, filter string) (*leanRx, error) {
-	if cfg.HandshakeTimeout <= 0 {
-		cfg.HandshakeTimeout = 10 * time.Second
-	}
-	hctx, cancel := context.WithTimeout(ctx, cfg.HandshakeTimeout)
-	defer cancel()
-	conn, err := open(hctx, cfg)
+	ka := leanKeepAlive(cfg.KeepAlive)
+	conn, profile, err := openLean(ctx, cfg, ka)
 	if err != nil {
 		return nil, fmt.Errorf("simulator: connecting the end-to-end subscriber: %w", err)
 	}
-	rx := &leanRx{f: f, conn: conn, profile: PlainMQTT, keepAlive: leanKeepAlive(cfg.KeepAlive),
+	rx := &leanRx{f: f, conn: conn, profile: profile, keepAlive: ka,
 		ackTimeout: f.sc.Timeouts.Ack, suback: make(chan subReply, 1), done: make(chan struct{})}
-	if cfg.Device != nil {
-		rx.profile = cfg.Device.Profile()
-	}
-	if err := connectLean(hctx, conn, rx.profile, rx.keepAlive, cfg); err != nil {
-		conn.Close()
-		return nil, fmt.Errorf("simulator: connecting the end-to-end subscriber: %w", err)
-	}
 	rx.r = bufio.NewReaderSize(flushFirst{rx}, rxBuffer)
 	rx.w = bufio.NewWriterSize(conn, rxBuffer)
 	rx.wmu.Lock()
@@ -138,16 +127,7 @@ func (f flushFirst) Read(p []byte) (int, error) {
 // session ends.
 func (rx *leanRx) read() {
 	defer close(rx.done)
-	var err error
-	for {
-		var cp packets.ControlPacket
-		if cp, err = readPacket(rx.r, rx.profile, maxLeanPacket); err != nil {
-			break
-		}
-		if err = rx.handle(cp); err != nil {
-			break
-		}
-	}
+	err := readPackets(rx.r, rx.profile, rx.handle)
 	rx.conn.Close()
 	rx.wmu.Lock()
 	if rx.ka != nil {
@@ -165,20 +145,11 @@ func (rx *leanRx) handle(cp packets.ControlPacket) error {
 	switch p := cp.(type) {
 	case *packets.PublishPacket:
 		rx.f.receive(p.Payload)
-		switch p.Qos { // MQTT 3.1.1 §4.3
-		case 1:
-			ack := packets.NewControlPacket(packets.Puback).(*packets.PubackPacket)
-			ack.MessageID = p.MessageID
+		if ack := deliveryAck(p); ack != nil {
 			return rx.queue(ack)
-		case 2:
-			rec := packets.NewControlPacket(packets.Pubrec).(*packets.PubrecPacket)
-			rec.MessageID = p.MessageID
-			return rx.queue(rec)
 		}
-	case *packets.PubrelPacket: // QoS 2, part 2 [MQTT-4.3.3-11]
-		comp := packets.NewControlPacket(packets.Pubcomp).(*packets.PubcompPacket)
-		comp.MessageID = p.MessageID
-		return rx.queue(comp)
+	case *packets.PubrelPacket: // QoS 2, part 2
+		return rx.queue(pubcomp(p.MessageID))
 	case *packets.SubackPacket:
 		if p.MessageID != 1 {
 			return handshake.Fail(rx.profile, handshake.StageTransport, handshake.ReasonProtocolViolation, ErrUnexpectedPacket)
