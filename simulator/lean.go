@@ -89,12 +89,13 @@ type subReply struct {
 // the caller's goroutine (openLean); then starts the session's reader.
 func dialLean(ctx context.Context, cfg ClientConfig, o linkOptions) (link, error) {
 	ka := leanKeepAlive(cfg.KeepAlive)
+	dialed := time.Now() // no later than the CONNECT, from which the keep-alive counts (§3.1.2.10)
 	conn, profile, err := openLean(ctx, cfg, ka)
 	if err != nil {
 		return nil, err
 	}
 	l := &leanLink{conn: conn, profile: profile, o: o, keepAlive: ka}
-	l.lastSent.Store(time.Now().UnixNano())
+	l.lastSent.Store(dialed.UnixNano())
 	l.mu.Lock()
 	if l.keepAlive > 0 {
 		l.ka = time.AfterFunc(l.keepAlive, l.keepAliveCheck)

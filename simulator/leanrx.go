@@ -66,6 +66,7 @@ const rxBuffer = 4096
 // and subscribes it to filter at the scenario's QoS.
 func (f *fleet) startLeanReceiver(ctx context.Context, cfg ClientConfig, filter string) (*leanRx, error) {
 	ka := leanKeepAlive(cfg.KeepAlive)
+	dialed := time.Now() // no later than the CONNECT, from which the keep-alive counts
 	conn, profile, err := openLean(ctx, cfg, ka)
 	if err != nil {
 		return nil, fmt.Errorf("simulator: connecting the end-to-end subscriber: %w", err)
@@ -75,7 +76,7 @@ func (f *fleet) startLeanReceiver(ctx context.Context, cfg ClientConfig, filter 
 	rx.r = bufio.NewReaderSize(flushFirst{rx}, rxBuffer)
 	rx.w = bufio.NewWriterSize(conn, rxBuffer)
 	rx.wmu.Lock()
-	rx.lastSent = time.Now()
+	rx.lastSent = dialed
 	if rx.keepAlive > 0 {
 		rx.ka = time.AfterFunc(rx.keepAlive, rx.keepAliveCheck)
 	}
