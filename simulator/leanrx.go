@@ -10,22 +10,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	mqtt "github.com/eclipse/paho.mqtt.golang"
 	"github.com/eclipse/paho.mqtt.golang/packets"
 
 	"shakedown/handshake"
 )
-
-// rxLink is an end-to-end subscriber's session, whichever engine runs it.
-type rxLink interface {
-	// close sends DISCONNECT, closes the session and waits for its reader.
-	close()
-}
-
-// pahoRx is an end-to-end subscriber on paho's client (the paho engine).
-type pahoRx struct{ c mqtt.Client }
-
-func (r pahoRx) close() { r.c.Disconnect(disconnectQuiesce) }
 
 // leanRx is an end-to-end subscriber on the lean engine: paho's packet
 // codec and one goroutine, its reader. It reads through a buffer, and

@@ -18,6 +18,17 @@ const receiverKeepAlive = 30 * time.Second
 // the broker refused.
 var ErrReceiverRefused = errors.New("simulator: the broker refused the end-to-end subscription")
 
+// rxLink is an end-to-end subscriber's session, whichever engine runs it.
+type rxLink interface {
+	// close sends DISCONNECT, closes the session and waits for its reader.
+	close()
+}
+
+// pahoRx is an end-to-end subscriber on paho's client (the paho engine).
+type pahoRx struct{ c mqtt.Client }
+
+func (r pahoRx) close() { r.c.Disconnect(disconnectQuiesce) }
+
 // startReceivers connects the end-to-end subscribers (Scenario.ReceiversOf):
 // on the backend listener when one is configured (the gateway's, whatever
 // the target), else as clients of the broker target. They run in this
