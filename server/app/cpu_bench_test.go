@@ -272,7 +272,8 @@ var (
 	rssHeap     = flag.String("rss-heap", "", "BenchmarkSessionRSS: write the serve process's heap profile here while the sessions are held")
 	rssQueue    = flag.Int("rss-write-queue", 0, "BenchmarkSessionRSS: serve's --mqtt-write-queue (0: its default)")
 	rssCPU      = flag.String("rss-cpuprofile", "", "BenchmarkSessionRSS: write a CPU profile of the serve process here, taken over 20 s while the sessions are held and idle, and report its CPU per second")
-	rssStacks   = flag.String("rss-goroutines", "", "BenchmarkSessionRSS: write the serve process's goroutine stacks here while the sessions are held, and its memory statistics to this name + .mem")
+	rssStacks   = flag.String("rss-goroutines", "", "BenchmarkSessionRSS: write the serve process's goroutine stacks here while the sessions are held, its memory statistics to this name + .mem and its smaps_rollup to this name + .smaps")
+	rssPlain    = flag.Bool("rss-plain", false, "BenchmarkSessionRSS: hold plain MQTT sessions on serve's --plain-mqtt listener instead of noise ones: the embedded broker's own cost per session, with no handshake and no record layer")
 )
 
 // rssFiles is what each process needs beside one file per session.
@@ -285,6 +286,9 @@ const rssFiles = 256
 // with no session. Each device has done its handshake, CONNECT and a QoS 1
 // SUBSCRIBE; the devices are conns in this process with no goroutine. The
 // Go heap and stacks in use per session are reported beside it.
+// -rss-plain holds plain MQTT sessions instead (TCP, the same CONNECT and
+// SUBSCRIBE), which measures what the embedded broker (mochi) costs by
+// itself: the floor under a noise session.
 //
 // Both processes need an open file per session: the benchmark raises its
 // soft limit to what it needs, and the hard limit too when it may (root
@@ -309,13 +313,18 @@ func BenchmarkSessionRSS(b *testing.B) {
 	b.Cleanup(func() { out.Close() })
 	srv := launchServer(dir, out, "serve", "--registry", "sqlite:"+filepath.Join(dir, "registry.db"),
 		"--listen-noise", "127.0.0.1:0", "--listen-tls", "", "--backend", "", "--metrics", "", "--pprof", "127.0.0.1:0",
-		"--per-source-rate", "0", "--max-half-open", "4096", "--log-level", "warn", "--mqtt-write-queue", fmt.Sprint(*rssQueue))
+		"--per-source-rate", "0", "--max-half-open", "4096", "--log-level", "warn", "--mqtt-write-queue", fmt.Sprint(*rssQueue),
+		"--plain-mqtt", "127.0.0.1:0")
 	b.Cleanup(func() { srv.session.Kill().Wait(5 * time.Second) })
 	pins, err := noise.NewPins(set.NoiseCurrent.Public)
 	Expect(err).NotTo(HaveOccurred())
+	dial := func(i int) (net.Conn, error) { return holdSession(srv.addr("noise"), keys[i], pins, rssID(i)) }
+	if *rssPlain {
+		dial = func(i int) (net.Conn, error) { return holdPlainSession(srv.addr("plain"), rssID(i)) }
+	}
 	for range b.N {
 		rss0, heap0, stack0 := serverMemory(srv)
-		conns := holdSessions(srv.addr("noise"), keys, pins)
+		conns := holdSessions(n, dial)
 		rss1, heap1, stack1 := serverMemory(srv)
 		b.ReportMetric(float64(n), "sessions")
 		b.ReportMetric(float64(rss1-rss0)/float64(n), "rss-KiB/session")
@@ -332,6 +341,9 @@ func BenchmarkSessionRSS(b *testing.B) {
 		if *rssStacks != "" {
 			Expect(fetch(srv.addr("pprof"), "/debug/pprof/goroutine?debug=2", *rssStacks)).To(Succeed())
 			Expect(fetch(srv.addr("pprof"), "/debug/pprof/heap?debug=1", *rssStacks+".mem")).To(Succeed())
+			smaps, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps_rollup", srv.session.Command.Process.Pid))
+			Expect(err).NotTo(HaveOccurred())
+			Expect(os.WriteFile(*rssStacks+".smaps", smaps, 0o644)).To(Succeed())
 		}
 		for _, c := range conns {
 			c.Close()
@@ -374,7 +386,7 @@ func enrolDevices(dir string, n int) ([]fnoise.DHKey, *fixtures.Set) {
 		k, err := ecdh.X25519().GenerateKey(nil)
 		Expect(err).NotTo(HaveOccurred())
 		keys[i] = fnoise.DHKey{Private: k.Bytes(), Public: k.PublicKey().Bytes()}
-		recs[i] = handshake.DeviceRecord{ID: fmt.Sprintf("rss-%06d", i), Profile: handshake.Noise, Key: keys[i].Public}
+		recs[i] = handshake.DeviceRecord{ID: rssID(i), Profile: handshake.Noise, Key: keys[i].Public}
 	}
 	ctx := context.Background()
 	reg, err := registry.Open(ctx, "sqlite:"+filepath.Join(dir, "registry.db"))
@@ -385,19 +397,22 @@ func enrolDevices(dir string, n int) ([]fnoise.DHKey, *fixtures.Set) {
 	return keys, set
 }
 
-// holdSessions connects a device for each of keys, on a few workers, and
-// returns their conns.
-func holdSessions(addr string, keys []fnoise.DHKey, pins *noise.Pins) []net.Conn {
+// rssID is the ID of BenchmarkSessionRSS's device i (enrolDevices).
+func rssID(i int) string { return fmt.Sprintf("rss-%06d", i) }
+
+// holdSessions makes n sessions with dial, on a few workers, and returns
+// their conns.
+func holdSessions(n int, dial func(i int) (net.Conn, error)) []net.Conn {
 	const workers = 16
-	conns := make([]net.Conn, len(keys))
+	conns := make([]net.Conn, n)
 	var wg sync.WaitGroup
 	errs := make(chan error, workers)
 	for w := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := w; i < len(keys); i += workers {
-				c, err := holdSession(addr, keys[i], pins, fmt.Sprintf("rss-%06d", i))
+			for i := w; i < n; i += workers {
+				c, err := dial(i)
 				if err != nil {
 					errs <- err
 					return
@@ -418,6 +433,22 @@ func holdSession(addr string, key fnoise.DHKey, pins *noise.Pins, id string) (ne
 		return nil, err
 	}
 	return dialSession(addr, dev, id)
+}
+
+// holdPlainSession dials the plain MQTT listener at addr and makes a
+// session as id (servertest.MQTTSession), within a minute.
+func holdPlainSession(addr, id string) (net.Conn, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c, err := (&net.Dialer{}).DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	if err := servertest.MQTTSession(ctx, c, id); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
 }
 
 // serverMemory collects the server's garbage (its pprof heap endpoint with
