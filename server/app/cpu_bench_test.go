@@ -273,6 +273,7 @@ var (
 	rssQueue    = flag.Int("rss-write-queue", 0, "BenchmarkSessionRSS: serve's --mqtt-write-queue (0: its default)")
 	rssCPU      = flag.String("rss-cpuprofile", "", "BenchmarkSessionRSS: write a CPU profile of the serve process here, taken over 20 s while the sessions are held and idle, and report its CPU per second")
 	rssStacks   = flag.String("rss-goroutines", "", "BenchmarkSessionRSS: write the serve process's goroutine stacks here while the sessions are held, its memory statistics to this name + .mem and its smaps_rollup to this name + .smaps")
+	rssWatch    = flag.Duration("rss-watch", 0, "BenchmarkSessionRSS: after the measurement, keep the sessions idle this long, read the server's resident memory every second, and report the highest per session and the collections the server ran meanwhile")
 	rssPlain    = flag.Bool("rss-plain", false, "BenchmarkSessionRSS: hold plain MQTT sessions on serve's --plain-mqtt listener instead of noise ones: the embedded broker's own cost per session, with no handshake and no record layer")
 )
 
@@ -288,7 +289,10 @@ const rssFiles = 256
 // Go heap and stacks in use per session are reported beside it.
 // -rss-plain holds plain MQTT sessions instead (TCP, the same CONNECT and
 // SUBSCRIBE), which measures what the embedded broker (mochi) costs by
-// itself: the floor under a noise session.
+// itself: the floor under a noise session. -rss-watch keeps the sessions
+// idle a while longer and reports the highest resident figure meanwhile:
+// the broker's housekeeping makes garbage every second, so an idle
+// server's memory climbs between collections.
 //
 // Both processes need an open file per session: the benchmark raises its
 // soft limit to what it needs, and the hard limit too when it may (root
@@ -330,6 +334,11 @@ func BenchmarkSessionRSS(b *testing.B) {
 		b.ReportMetric(float64(rss1-rss0)/float64(n), "rss-KiB/session")
 		b.ReportMetric(float64(heap1-heap0)/1024/float64(n), "heap-KiB/session")
 		b.ReportMetric(float64(stack1-stack0)/1024/float64(n), "stack-KiB/session")
+		if *rssWatch > 0 {
+			peak, gcs := watchRSS(srv, *rssWatch)
+			b.ReportMetric(float64(peak-rss0)/float64(n), "rss-max-KiB/session")
+			b.ReportMetric(float64(gcs), "collections-while-idle")
+		}
 		if *rssHeap != "" {
 			Expect(fetch(srv.addr("pprof"), "/debug/pprof/heap", *rssHeap)).To(Succeed())
 		}
@@ -478,6 +487,39 @@ func serverMemory(srv *serverProc) (rssKiB int, heap, stack uint64) {
 	Expect(sc.Err()).NotTo(HaveOccurred())
 	Expect(heap).NotTo(BeZero(), "no HeapInuse in the heap profile")
 	return srv.rssKiB(), heap, stack
+}
+
+// watchRSS reads the server's resident memory every second for d and
+// returns the highest reading (KiB) and how many collections the server
+// ran meanwhile. An idle server's memory is not flat: its broker's
+// housekeeping makes garbage every second, which stays resident until a
+// collection and for a while after it.
+func watchRSS(srv *serverProc, d time.Duration) (peakKiB int, collections int) {
+	gc0 := numGC(srv)
+	for end := time.Now().Add(d); time.Now().Before(end); {
+		time.Sleep(time.Second)
+		peakKiB = max(peakKiB, srv.rssKiB())
+	}
+	return peakKiB, numGC(srv) - gc0
+}
+
+// numGC returns the collections the server has run (its pprof heap
+// endpoint's memory statistics, read without collecting).
+func numGC(srv *serverProc) int {
+	resp, err := http.Get("http://" + srv.addr("pprof") + "/debug/pprof/heap?debug=1")
+	Expect(err).NotTo(HaveOccurred())
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(nil, 1<<20)
+	n := -1
+	for sc.Scan() {
+		if strings.HasPrefix(sc.Text(), "# NumGC = ") {
+			fmt.Sscanf(sc.Text(), "# NumGC = %d", &n)
+		}
+	}
+	Expect(sc.Err()).NotTo(HaveOccurred())
+	Expect(n).NotTo(BeNumerically("<", 0), "no NumGC in the heap profile")
+	return n
 }
 
 // fetch writes what GET path on addr returns to file.
