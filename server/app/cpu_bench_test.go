@@ -335,8 +335,9 @@ func BenchmarkSessionRSS(b *testing.B) {
 		b.ReportMetric(float64(heap1-heap0)/1024/float64(n), "heap-KiB/session")
 		b.ReportMetric(float64(stack1-stack0)/1024/float64(n), "stack-KiB/session")
 		if *rssWatch > 0 {
-			peak, gcs := watchRSS(srv, *rssWatch)
+			peak, last, gcs := watchRSS(srv, conns, *rssWatch)
 			b.ReportMetric(float64(peak-rss0)/float64(n), "rss-max-KiB/session")
+			b.ReportMetric(float64(last-rss0)/float64(n), "rss-last-KiB/session")
 			b.ReportMetric(float64(gcs), "collections-while-idle")
 		}
 		if *rssHeap != "" {
@@ -490,17 +491,27 @@ func serverMemory(srv *serverProc) (rssKiB int, heap, stack uint64) {
 }
 
 // watchRSS reads the server's resident memory every second for d and
-// returns the highest reading (KiB) and how many collections the server
-// ran meanwhile. An idle server's memory is not flat: its broker's
-// housekeeping makes garbage every second, which stays resident until a
-// collection and for a while after it.
-func watchRSS(srv *serverProc, d time.Duration) (peakKiB int, collections int) {
+// returns the highest reading and the last (KiB), and how many collections
+// the server ran meanwhile. An idle server's memory is not flat: its
+// broker's housekeeping makes garbage every second, which stays resident
+// until a collection and for a while after it. Meanwhile each session
+// pings the server once every watchPing, the sessions spread over it as
+// devices' keep-alives are (theirs is 60 s; the broker ends a session
+// silent for 1.5 keep-alives).
+func watchRSS(srv *serverProc, conns []net.Conn, d time.Duration) (peakKiB, lastKiB, collections int) {
+	const watchPing = 30          // seconds
+	pingreq := []byte{0xc0, 0x00} // MQTT 3.1.1 §3.12; the PINGRESPs are left unread
 	gc0 := numGC(srv)
-	for end := time.Now().Add(d); time.Now().Before(end); {
+	for sec := range int(d / time.Second) {
 		time.Sleep(time.Second)
-		peakKiB = max(peakKiB, srv.rssKiB())
+		for i := sec % watchPing; i < len(conns); i += watchPing {
+			_, err := conns[i].Write(pingreq)
+			Expect(err).NotTo(HaveOccurred(), "a session ended while watched")
+		}
+		lastKiB = srv.rssKiB()
+		peakKiB = max(peakKiB, lastKiB)
 	}
-	return peakKiB, numGC(srv) - gc0
+	return peakKiB, lastKiB, numGC(srv) - gc0
 }
 
 // numGC returns the collections the server has run (its pprof heap
