@@ -106,6 +106,7 @@ func (o *serveOptions) bind(f *pflag.FlagSet) {
 	f.IntVar(&o.cfg.PerSourceBurst, "per-source-burst", o.cfg.PerSourceBurst, "burst of --per-source-rate")
 	f.DurationVar(&o.cfg.ConnectTimeout, "connect-timeout", o.cfg.ConnectTimeout, "how long a client may take to send its MQTT CONNECT after its handshake (or accept, on the plain and backend listeners)")
 	f.IntVar(&o.cfg.MQTTWriteQueue, "mqtt-write-queue", broker.DefaultWriteQueue, "embedded broker: packets each client's write queue holds; more are dropped and counted")
+	f.IntVar(&o.cfg.IdleGCPercent, "idle-gc-percent", o.cfg.IdleGCPercent, "Go collector's target (GOGC) while the server allocates under 8 MiB/s, so that idle sessions' memory stays near what they use; busy, Go's default 100 (0: off; a GOGC in the environment also turns it off)")
 	f.DurationVar(&o.cfg.Drain, "drain", o.cfg.Drain, "on SIGTERM, how long sessions may go on before they are closed")
 	f.DurationVar(&o.cfg.KeyRefresh, "key-refresh", o.cfg.KeyRefresh, "how often server-key changes are read from the registry")
 	f.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")

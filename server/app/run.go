@@ -109,6 +109,13 @@ func Run(ctx context.Context, cfg server.Config, log *slog.Logger, ready func(Re
 		defer wg.Done()
 		cache.warm(ctx, reg, log)
 	}()
+	if p, ok := newGCPacer(cfg.IdleGCPercent, log); ok {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p.run(ctx, gcWindow)
+		}()
+	}
 	log.Info("serving", "listeners", ls.Listeners, "registry", registryKind(cfg.Registry))
 	if ready != nil {
 		ready(ls)
