@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -273,7 +272,7 @@ var (
 	rssQueue    = flag.Int("rss-write-queue", 0, "BenchmarkSessionRSS: serve's --mqtt-write-queue (0: its default)")
 	rssCPU      = flag.String("rss-cpuprofile", "", "BenchmarkSessionRSS: write a CPU profile of the serve process here, taken over 20 s while the sessions are held and idle, and report its CPU per second")
 	rssStacks   = flag.String("rss-goroutines", "", "BenchmarkSessionRSS: write the serve process's goroutine stacks here while the sessions are held, its memory statistics to this name + .mem and its smaps_rollup to this name + .smaps")
-	rssWatch    = flag.Duration("rss-watch", 0, "BenchmarkSessionRSS: after the measurement, keep the sessions idle this long, read the server's resident memory every second, and report the highest per session and the collections the server ran meanwhile")
+	rssWatch    = flag.Duration("rss-watch", 0, "BenchmarkSessionRSS: after the measurement, keep the sessions this long, each pinging every 30 s (spread), read the server's resident memory every second, and report the highest and the last per session and the collections the server ran meanwhile")
 	rssPlain    = flag.Bool("rss-plain", false, "BenchmarkSessionRSS: hold plain MQTT sessions on serve's --plain-mqtt listener instead of noise ones: the embedded broker's own cost per session, with no handshake and no record layer")
 )
 
@@ -290,9 +289,10 @@ const rssFiles = 256
 // -rss-plain holds plain MQTT sessions instead (TCP, the same CONNECT and
 // SUBSCRIBE), which measures what the embedded broker (mochi) costs by
 // itself: the floor under a noise session. -rss-watch keeps the sessions
-// idle a while longer and reports the highest resident figure meanwhile:
-// the broker's housekeeping makes garbage every second, so an idle
-// server's memory climbs between collections.
+// a while longer, pinging as idle devices do, and reports the highest and
+// the last resident figure meanwhile: the broker's housekeeping makes
+// garbage every second, so an idle server's memory climbs between
+// collections.
 //
 // Both processes need an open file per session: the benchmark raises its
 // soft limit to what it needs, and the hard limit too when it may (root
@@ -471,23 +471,36 @@ func serverMemory(srv *serverProc) (rssKiB int, heap, stack uint64) {
 	for range shrinks - 1 {
 		Expect(fetch(srv.addr("pprof"), "/debug/pprof/heap?gc=1", os.DevNull)).To(Succeed())
 	}
-	resp, err := http.Get("http://" + srv.addr("pprof") + "/debug/pprof/heap?gc=1&debug=1")
+	st := memStats(srv, true)
+	heap, stack = st["HeapInuse"], st["Stack"]
+	Expect(heap).NotTo(BeZero(), "no HeapInuse in the heap profile")
+	return srv.rssKiB(), heap, stack
+}
+
+// memStats returns the server's memory statistics (runtime.MemStats) as
+// its pprof heap endpoint lists them, "# Name = value"; collect asks it to
+// collect first. A field listing two numbers (Stack: in use / from the
+// system) gives its first; a list (PauseNs) is left out.
+func memStats(srv *serverProc, collect bool) map[string]uint64 {
+	path := "/debug/pprof/heap?debug=1"
+	if collect {
+		path += "&gc=1"
+	}
+	resp, err := http.Get("http://" + srv.addr("pprof") + path)
 	Expect(err).NotTo(HaveOccurred())
 	defer resp.Body.Close()
+	st := map[string]uint64{}
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
-		line := sc.Text()
-		switch {
-		case strings.HasPrefix(line, "# HeapInuse = "):
-			fmt.Sscanf(line, "# HeapInuse = %d", &heap)
-		case strings.HasPrefix(line, "# Stack = "):
-			fmt.Sscanf(line, "# Stack = %d", &stack)
+		var name string
+		var v uint64
+		if n, _ := fmt.Sscanf(sc.Text(), "# %s = %d", &name, &v); n == 2 {
+			st[name] = v
 		}
 	}
 	Expect(sc.Err()).NotTo(HaveOccurred())
-	Expect(heap).NotTo(BeZero(), "no HeapInuse in the heap profile")
-	return srv.rssKiB(), heap, stack
+	return st
 }
 
 // watchRSS reads the server's resident memory every second for d and
@@ -514,23 +527,12 @@ func watchRSS(srv *serverProc, conns []net.Conn, d time.Duration) (peakKiB, last
 	return peakKiB, lastKiB, numGC(srv) - gc0
 }
 
-// numGC returns the collections the server has run (its pprof heap
-// endpoint's memory statistics, read without collecting).
+// numGC returns the collections the server has run, read without
+// collecting.
 func numGC(srv *serverProc) int {
-	resp, err := http.Get("http://" + srv.addr("pprof") + "/debug/pprof/heap?debug=1")
-	Expect(err).NotTo(HaveOccurred())
-	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(nil, 1<<20)
-	n := -1
-	for sc.Scan() {
-		if strings.HasPrefix(sc.Text(), "# NumGC = ") {
-			fmt.Sscanf(sc.Text(), "# NumGC = %d", &n)
-		}
-	}
-	Expect(sc.Err()).NotTo(HaveOccurred())
-	Expect(n).NotTo(BeNumerically("<", 0), "no NumGC in the heap profile")
-	return n
+	n, ok := memStats(srv, false)["NumGC"]
+	Expect(ok).To(BeTrue(), "no NumGC in the heap profile")
+	return int(n)
 }
 
 // fetch writes what GET path on addr returns to file.

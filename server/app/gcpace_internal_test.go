@@ -94,10 +94,10 @@ var _ = Describe("the collector's target while the server is quiet (--idle-gc-pe
 			}
 		}()
 		Eventually(seen).WithTimeout(10*time.Second).Should(Equal([]int{25, 100}), "busy: Go's default")
-		close(stop)
-
+		// Stopped while still busy, so that it cannot turn quiet first.
 		cancel()
 		<-done
+		close(stop)
 		Expect(seen()).To(Equal([]int{25, 100, 100}), "stopped: Go's default")
 	})
 
