@@ -2,10 +2,12 @@ package app_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/ecdh"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -17,6 +19,7 @@ import (
 	"time"
 
 	fnoise "github.com/flynn/noise"
+	"github.com/mochi-mqtt/server/v2/packets"
 	. "github.com/onsi/gomega"
 
 	"shakedown/fixtures"
@@ -273,6 +276,8 @@ var (
 	rssCPU      = flag.String("rss-cpuprofile", "", "BenchmarkSessionRSS: write a CPU profile of the serve process here, taken over 20 s while the sessions are held and idle, and report its CPU per second")
 	rssStacks   = flag.String("rss-goroutines", "", "BenchmarkSessionRSS: write the serve process's goroutine stacks here while the sessions are held, its memory statistics to this name + .mem and its smaps_rollup to this name + .smaps")
 	rssWatch    = flag.Duration("rss-watch", 0, "BenchmarkSessionRSS: after the measurement, keep the sessions this long, each pinging every 30 s (spread), read the server's resident memory every second, and report the highest and the last per session and the collections the server ran meanwhile")
+	rssWatchPub = flag.Bool("rss-watch-publish", false, "BenchmarkSessionRSS: -rss-watch's sessions publish at QoS 1 to their own topic every 60 s (spread), as the scale fleet's devices do, instead of pinging every 30 s")
+	rssGrow     = flag.Bool("rss-grow", false, "BenchmarkSessionRSS: after the measurement, every session sends one PINGREQ, then one QoS 1 PUBLISH, and reads the reply; report how much the server's goroutine stacks grew per session after each, read without a collection")
 	rssPlain    = flag.Bool("rss-plain", false, "BenchmarkSessionRSS: hold plain MQTT sessions on serve's --plain-mqtt listener instead of noise ones: the embedded broker's own cost per session, with no handshake and no record layer")
 )
 
@@ -292,7 +297,8 @@ const rssFiles = 256
 // a while longer, pinging as idle devices do, and reports the highest and
 // the last resident figure meanwhile: the broker's housekeeping makes
 // garbage every second, so an idle server's memory climbs between
-// collections.
+// collections. -rss-grow measures what one ping and one publish of every
+// session add to the server's stacks.
 //
 // Both processes need an open file per session: the benchmark raises its
 // soft limit to what it needs, and the hard limit too when it may (root
@@ -334,6 +340,13 @@ func BenchmarkSessionRSS(b *testing.B) {
 		b.ReportMetric(float64(rss1-rss0)/float64(n), "rss-KiB/session")
 		b.ReportMetric(float64(heap1-heap0)/1024/float64(n), "heap-KiB/session")
 		b.ReportMetric(float64(stack1-stack0)/1024/float64(n), "stack-KiB/session")
+		if *rssGrow {
+			ping, gcs := stackGrowth(srv, conns, pingreq, 2)
+			b.ReportMetric(ping, "ping-stack-growth-KiB/session")
+			pub, gcs2 := stackGrowth(srv, conns, publish, 4)
+			b.ReportMetric(pub, "publish-stack-growth-KiB/session")
+			b.ReportMetric(float64(gcs+gcs2), "collections-while-growing")
+		}
 		if *rssWatch > 0 {
 			peak, last, gcs := watchRSS(srv, conns, *rssWatch)
 			b.ReportMetric(float64(peak-rss0)/float64(n), "rss-max-KiB/session")
@@ -508,23 +521,79 @@ func memStats(srv *serverProc, collect bool) map[string]uint64 {
 // the server ran meanwhile. An idle server's memory is not flat: its
 // broker's housekeeping makes garbage every second, which stays resident
 // until a collection and for a while after it. Meanwhile each session
-// pings the server once every watchPing, the sessions spread over it as
-// devices' keep-alives are (theirs is 60 s; the broker ends a session
-// silent for 1.5 keep-alives).
+// pings the server every 30 s, or publishes every 60 s (-rss-watch-publish),
+// the sessions spread over the interval as devices' keep-alives are
+// (theirs is 60 s; the broker ends a session silent for 1.5 keep-alives).
+// A publish grows the session's read loop's stack until a collection
+// (stackGrowth); a ping does not.
 func watchRSS(srv *serverProc, conns []net.Conn, d time.Duration) (peakKiB, lastKiB, collections int) {
-	const watchPing = 30          // seconds
-	pingreq := []byte{0xc0, 0x00} // MQTT 3.1.1 §3.12; the PINGRESPs are left unread
+	every, packet := 30, pingreq // seconds
+	if *rssWatchPub {
+		every, packet = 60, publish
+	}
 	gc0 := numGC(srv)
 	for sec := range int(d / time.Second) {
 		time.Sleep(time.Second)
-		for i := sec % watchPing; i < len(conns); i += watchPing {
-			_, err := conns[i].Write(pingreq)
+		for i := sec % every; i < len(conns); i += every {
+			_, err := conns[i].Write(packet(i)) // the replies are left unread
 			Expect(err).NotTo(HaveOccurred(), "a session ended while watched")
 		}
 		lastKiB = srv.rssKiB()
 		peakKiB = max(peakKiB, lastKiB)
 	}
 	return peakKiB, lastKiB, numGC(srv) - gc0
+}
+
+// pingreq is an MQTT 3.1.1 PINGREQ (§3.12), whatever the session.
+func pingreq(int) []byte { return []byte{0xc0, 0x00} }
+
+// publish is a QoS 1 PUBLISH of one byte from BenchmarkSessionRSS's session
+// i to a topic of its own (packet ID 2: the SUBSCRIBE had 1), as the scale
+// fleet's devices send every minute. The server answers it with a PUBACK.
+func publish(i int) []byte {
+	var b bytes.Buffer
+	pk := packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Publish, Qos: 1}, ProtocolVersion: 4,
+		TopicName: "devices/" + rssID(i) + "/rss", PacketID: 2, Payload: []byte{'x'}}
+	Expect(pk.PublishEncode(&b)).To(Succeed())
+	return b.Bytes()
+}
+
+// stackGrowth has every session send packet and read the server's reply
+// (replyLen bytes), then returns how much the server's goroutine stacks
+// grew per session (KiB), read without a collection, and how many
+// collections the server ran meanwhile. Go grows a stack by doubling it
+// when a call needs more than is left, and halves it at most once a
+// collection, so what a packet's handling grew shows until the next one.
+func stackGrowth(srv *serverProc, conns []net.Conn, packet func(i int) []byte, replyLen int) (kib float64, collections int) {
+	gc0, stack0 := numGC(srv), memStats(srv, false)["Stack"]
+	const workers = 16
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			reply := make([]byte, replyLen)
+			for i := w; i < len(conns); i += workers {
+				c := conns[i]
+				c.SetReadDeadline(time.Now().Add(time.Minute))
+				_, err := c.Write(packet(i))
+				if err == nil {
+					_, err = io.ReadFull(c, reply)
+				}
+				c.SetReadDeadline(time.Time{})
+				if err != nil {
+					errs <- fmt.Errorf("session %d: %w", i, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	Expect(<-errs).To(Succeed())
+	stack1 := memStats(srv, false)["Stack"]
+	return (float64(stack1) - float64(stack0)) / 1024 / float64(len(conns)), numGC(srv) - gc0
 }
 
 // numGC returns the collections the server has run, read without

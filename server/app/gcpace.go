@@ -18,9 +18,9 @@ import (
 // and mochi's once-a-second housekeeping copies its map of clients twice
 // a second: at GOGC 100 and 20,000 idle sessions the resident memory
 // climbs by 8-11 KiB a session between collections, a minute or more
-// apart. A device's ping or publish also grows its read loop's stack to
-// 32 KiB until a collection halves it again (docs/benchmarks.md, "The
-// floor: mochi by itself"). Collecting sooner costs little while little is
+// apart. A device's publish also grows its read loop's stack to 32 KiB
+// until a collection halves it again; a ping does not (docs/benchmarks.md,
+// "The floor: mochi by itself"). Collecting sooner costs little while little is
 // allocated, and a lot while devices connect: at 25 % the server's CPU per
 // handshake rose 12-15 % under a connect storm. So the lower target holds
 // only while the server allocates little.
