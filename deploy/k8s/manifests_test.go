@@ -20,7 +20,7 @@ import (
 // simKiBPerDevice is the simulator's resident memory per connected noise
 // device on the lean engine, which a shard of more than
 // simulator.LeanAbove devices runs: 10.6-11.2 KiB settled at 20,000
-// devices and 16.0 KiB in the 100,000-device run in docs/benchmarks.md
+// devices and 11.5-16.0 KiB in the 100,000-device runs in docs/benchmarks.md
 // ("100,000 devices: one fleet in shards"); the upper end is taken.
 const simKiBPerDevice = 16
 
