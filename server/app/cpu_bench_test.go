@@ -13,7 +13,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -79,7 +78,7 @@ func BenchmarkServerCPU(b *testing.B) {
 		Expect(err).NotTo(HaveOccurred())
 		q := handshaketest.NewQueue(msgs, len(keys))
 		cpu0 := selfCPU()
-		parallel(runtime.GOMAXPROCS(0), n, func() error {
+		parallel(runtime.GOMAXPROCS(0), n, func(int) error {
 			i, m := q.Take()
 			defer q.Finish(i)
 			_, _, err := srv.Handshake(context.Background(), handshaketest.ReplayConn(m))
@@ -102,7 +101,7 @@ func BenchmarkServerCPU(b *testing.B) {
 		q := handshaketest.NewQueue(msgs, len(keys))
 		reply := handshake.FrameHeaderLen + noise.MsgLenIK2
 		cpu0 := srv.cpuTime()
-		parallel(16*runtime.GOMAXPROCS(0), n, func() error {
+		parallel(16*runtime.GOMAXPROCS(0), n, func(int) error {
 			i, m := q.Take()
 			defer q.Finish(i)
 			return handshaketest.Replay(addr, m, reply)
@@ -236,18 +235,19 @@ func profileServer(addr, path string, load func(round uint64)) {
 	Expect(<-done).To(Succeed())
 }
 
-// parallel runs fn n times on workers goroutines and fails on the first error.
-func parallel(workers, n int, fn func() error) {
-	jobs := make(chan struct{}, n)
-	for range n {
-		jobs <- struct{}{}
+// parallel runs fn(0) to fn(n-1) on workers goroutines and fails on the
+// first error.
+func parallel(workers, n int, fn func(i int) error) {
+	jobs := make(chan int, n)
+	for i := range n {
+		jobs <- i
 	}
 	close(jobs)
 	errs := make(chan error, workers)
 	for range workers {
 		go func() {
-			for range jobs {
-				if err := fn(); err != nil {
+			for i := range jobs {
+				if err := fn(i); err != nil {
 					errs <- err
 					for range jobs {
 					}
@@ -341,9 +341,9 @@ func BenchmarkSessionRSS(b *testing.B) {
 		b.ReportMetric(float64(heap1-heap0)/1024/float64(n), "heap-KiB/session")
 		b.ReportMetric(float64(stack1-stack0)/1024/float64(n), "stack-KiB/session")
 		if *rssGrow {
-			ping, gcs := stackGrowth(srv, conns, pingreq, 2)
+			ping, gcs := stackGrowth(srv, conns, pingreq, []byte{0xd0, 0x00}) // PINGRESP
 			b.ReportMetric(ping, "ping-stack-growth-KiB/session")
-			pub, gcs2 := stackGrowth(srv, conns, publish, 4)
+			pub, gcs2 := stackGrowth(srv, conns, publish, []byte{0x40, 0x02, 0x00, 0x02}) // PUBACK of packet 2
 			b.ReportMetric(pub, "publish-stack-growth-KiB/session")
 			b.ReportMetric(float64(gcs+gcs2), "collections-while-growing")
 		}
@@ -426,29 +426,17 @@ func rssID(i int) string { return fmt.Sprintf("rss-%06d", i) }
 // holdSessions makes n sessions with dial, on a few workers, and returns
 // their conns.
 func holdSessions(n int, dial func(i int) (net.Conn, error)) []net.Conn {
-	const workers = 16
 	conns := make([]net.Conn, n)
-	var wg sync.WaitGroup
-	errs := make(chan error, workers)
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; i < n; i += workers {
-				c, err := dial(i)
-				if err != nil {
-					errs <- err
-					return
-				}
-				conns[i] = c
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	Expect(<-errs).To(Succeed())
+	parallel(rssWorkers, n, func(i int) (err error) {
+		conns[i], err = dial(i)
+		return err
+	})
 	return conns
 }
+
+// rssWorkers is how many of BenchmarkSessionRSS's sessions are worked on
+// at once.
+const rssWorkers = 16
 
 func holdSession(addr string, key fnoise.DHKey, pins *noise.Pins, id string) (net.Conn, error) {
 	dev, err := noise.NewDevice(noise.DeviceConfig{Static: key, Pins: pins, Counter: noise.NewMemCounter(1)})
@@ -558,40 +546,29 @@ func publish(i int) []byte {
 	return b.Bytes()
 }
 
-// stackGrowth has every session send packet and read the server's reply
-// (replyLen bytes), then returns how much the server's goroutine stacks
+// stackGrowth has every session send packet and read the server's reply,
+// which must be want, then returns how much the server's goroutine stacks
 // grew per session (KiB), read without a collection, and how many
 // collections the server ran meanwhile. Go grows a stack by doubling it
 // when a call needs more than is left, and halves it at most once a
 // collection, so what a packet's handling grew shows until the next one.
-func stackGrowth(srv *serverProc, conns []net.Conn, packet func(i int) []byte, replyLen int) (kib float64, collections int) {
+func stackGrowth(srv *serverProc, conns []net.Conn, packet func(i int) []byte, want []byte) (kib float64, collections int) {
 	gc0, stack0 := numGC(srv), memStats(srv, false)["Stack"]
-	const workers = 16
-	var wg sync.WaitGroup
-	errs := make(chan error, workers)
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			reply := make([]byte, replyLen)
-			for i := w; i < len(conns); i += workers {
-				c := conns[i]
-				c.SetReadDeadline(time.Now().Add(time.Minute))
-				_, err := c.Write(packet(i))
-				if err == nil {
-					_, err = io.ReadFull(c, reply)
-				}
-				c.SetReadDeadline(time.Time{})
-				if err != nil {
-					errs <- fmt.Errorf("session %d: %w", i, err)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	Expect(<-errs).To(Succeed())
+	parallel(rssWorkers, len(conns), func(i int) error {
+		c, reply := conns[i], make([]byte, len(want))
+		c.SetReadDeadline(time.Now().Add(time.Minute))
+		defer c.SetReadDeadline(time.Time{})
+		if _, err := c.Write(packet(i)); err != nil {
+			return fmt.Errorf("session %d: %w", i, err)
+		}
+		if _, err := io.ReadFull(c, reply); err != nil {
+			return fmt.Errorf("session %d: %w", i, err)
+		}
+		if !bytes.Equal(reply, want) {
+			return fmt.Errorf("session %d: the server replied % x, not % x", i, reply, want)
+		}
+		return nil
+	})
 	stack1 := memStats(srv, false)["Stack"]
 	return (float64(stack1) - float64(stack0)) / 1024 / float64(len(conns)), numGC(srv) - gc0
 }

@@ -20,10 +20,10 @@ import (
 // climbs by 8-11 KiB a session between collections, a minute or more
 // apart. A device's publish also grows its read loop's stack to 32 KiB
 // until a collection halves it again; a ping does not (docs/benchmarks.md,
-// "The floor: mochi by itself"). Collecting sooner costs little while little is
-// allocated, and a lot while devices connect: at 25 % the server's CPU per
-// handshake rose 12-15 % under a connect storm. So the lower target holds
-// only while the server allocates little.
+// "The floor: mochi by itself"). Collecting sooner costs little while
+// little is allocated, and a lot while devices connect: at 25 % the
+// server's CPU per handshake rose 12-15 % under a connect storm. So the
+// lower target holds only while the server allocates little.
 const (
 	// gcQuietRate: below it for gcQuietWindows windows in a row, the
 	// server is quiet.
