@@ -181,25 +181,33 @@ func sessions(addr string, set *fixtures.Set, keys []fnoise.DHKey, n int, start 
 	return first
 }
 
-// oneSession connects dev as id (dialSession) and leaves.
+// oneSession connects dev as id (deviceSession) and leaves.
 func oneSession(addr string, dev handshake.Device, id string) error {
-	c, err := dialSession(addr, dev, id)
+	c, err := deviceSession(addr, dev, id)
 	if err != nil {
 		return err
 	}
 	return c.Close()
 }
 
-// dialSession dials addr and makes dev's session as id (servertest.Session),
-// within a minute.
-func dialSession(addr string, dev handshake.Device, id string) (net.Conn, error) {
+// deviceSession dials addr and makes dev's session as id
+// (servertest.Session), within a minute.
+func deviceSession(addr string, dev handshake.Device, id string) (net.Conn, error) {
+	return dialSession(addr, func(ctx context.Context, raw net.Conn) (net.Conn, error) {
+		return servertest.Session(ctx, raw, dev, id)
+	})
+}
+
+// dialSession dials addr and makes a session on the conn with start, within
+// a minute; the conn is closed when start fails.
+func dialSession(addr string, start func(ctx context.Context, raw net.Conn) (net.Conn, error)) (net.Conn, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	raw, err := (&net.Dialer{}).DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, err
 	}
-	c, err := servertest.Session(ctx, raw, dev, id)
+	c, err := start(ctx, raw)
 	if err != nil {
 		raw.Close()
 	}
@@ -309,6 +317,9 @@ const rssFiles = 256
 //	go test -run '^$' -bench '^BenchmarkSessionRSS$' -benchtime 1x -timeout 30m ./server/app
 func BenchmarkSessionRSS(b *testing.B) {
 	RegisterFailHandler(func(message string, _ ...int) { b.Fatal(message) })
+	// -rss-grow leaves every read loop grown until a collection, and the
+	// watch leaves replies unread: together, neither would measure its own.
+	Expect(*rssGrow && *rssWatch > 0).To(BeFalse(), "-rss-grow and -rss-watch: run each on its own")
 	limit, err := raiseFileLimit(uint64(*rssSessions + rssFiles))
 	Expect(err).NotTo(HaveOccurred())
 	n := min(*rssSessions, int(limit)-rssFiles)
@@ -443,23 +454,15 @@ func holdSession(addr string, key fnoise.DHKey, pins *noise.Pins, id string) (ne
 	if err != nil {
 		return nil, err
 	}
-	return dialSession(addr, dev, id)
+	return deviceSession(addr, dev, id)
 }
 
 // holdPlainSession dials the plain MQTT listener at addr and makes a
 // session as id (servertest.MQTTSession), within a minute.
 func holdPlainSession(addr, id string) (net.Conn, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	c, err := (&net.Dialer{}).DialContext(ctx, "tcp", addr)
-	if err != nil {
-		return nil, err
-	}
-	if err := servertest.MQTTSession(ctx, c, id); err != nil {
-		c.Close()
-		return nil, err
-	}
-	return c, nil
+	return dialSession(addr, func(ctx context.Context, raw net.Conn) (net.Conn, error) {
+		return raw, servertest.MQTTSession(ctx, raw, id)
+	})
 }
 
 // serverMemory collects the server's garbage (its pprof heap endpoint with
@@ -553,7 +556,7 @@ func publish(i int) []byte {
 // when a call needs more than is left, and halves it at most once a
 // collection, so what a packet's handling grew shows until the next one.
 func stackGrowth(srv *serverProc, conns []net.Conn, packet func(i int) []byte, want []byte) (kib float64, collections int) {
-	gc0, stack0 := numGC(srv), memStats(srv, false)["Stack"]
+	st0 := memStats(srv, false)
 	parallel(rssWorkers, len(conns), func(i int) error {
 		c, reply := conns[i], make([]byte, len(want))
 		c.SetReadDeadline(time.Now().Add(time.Minute))
@@ -569,16 +572,20 @@ func stackGrowth(srv *serverProc, conns []net.Conn, packet func(i int) []byte, w
 		}
 		return nil
 	})
-	stack1 := memStats(srv, false)["Stack"]
-	return (float64(stack1) - float64(stack0)) / 1024 / float64(len(conns)), numGC(srv) - gc0
+	st1 := memStats(srv, false)
+	grown := float64(memStat(st1, "Stack")) - float64(memStat(st0, "Stack"))
+	return grown / 1024 / float64(len(conns)), int(memStat(st1, "NumGC") - memStat(st0, "NumGC"))
 }
 
 // numGC returns the collections the server has run, read without
 // collecting.
-func numGC(srv *serverProc) int {
-	n, ok := memStats(srv, false)["NumGC"]
-	Expect(ok).To(BeTrue(), "no NumGC in the heap profile")
-	return int(n)
+func numGC(srv *serverProc) int { return int(memStat(memStats(srv, false), "NumGC")) }
+
+// memStat returns the statistic name of st (memStats), which must be there.
+func memStat(st map[string]uint64, name string) uint64 {
+	v, ok := st[name]
+	Expect(ok).To(BeTrue(), "no %s in the heap profile", name)
+	return v
 }
 
 // fetch writes what GET path on addr returns to file.
